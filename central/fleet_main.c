@@ -1,0 +1,275 @@
+/*  cpsync-fleet: a whole deployment on one machine, for demos and tests.
+
+        cpsync-fleet --events DIR --data DIR [--port N] [--timeout SECONDS]
+
+    For every DIR/<code>.jsonl it sets up a node under DATA/nodes/<code>
+    (once), imports the file, then runs one central (DATA/central, on
+    loopback) and every node as separate processes until each node reports
+    that the central has acknowledged its whole log; then stops them all.
+    It drives the real commands (cpsync-node, cpsync-central, found beside
+    its own binary), exactly as an operator would, so it includes no code of
+    either daemon.  Running it again over the same DATA is safe: imports skip
+    events already stored and the central applies each sequence once.       */
+
+#include <czmq.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define S_POLL_MS 500
+
+typedef struct {
+    char code [65];
+    char events [PATH_MAX];     //  DIR/<code>.jsonl
+    char data [PATH_MAX];       //  DATA/nodes/<code>
+    uint64_t head;
+    uint64_t acked;
+    pid_t pid;                  //  its `run`, while running
+} s_node_t;
+
+static char s_bin [PATH_MAX];   //  directory of the cpsync binaries
+
+//  Runs a cpsync command and waits.  With out, captures its stdout (up to
+//  size bytes).  Returns the exit status, or -1 if it could not run.
+static int
+s_command (char *out, size_t size, const char *program, ...)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/%s", s_bin, program);
+    char *argv [16] = {path};
+    int argc = 1;
+    va_list args;
+    va_start (args, program);
+    const char *arg;
+    while ((arg = va_arg (args, const char *)) && argc < 15)
+        argv [argc++] = (char *) arg;
+    va_end (args);
+    argv [argc] = NULL;
+
+    int channel [2];
+    if (out && pipe (channel))
+        return -1;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        if (out) {
+            dup2 (channel [1], STDOUT_FILENO);
+            close (channel [0]);
+            close (channel [1]);
+        }
+        else
+            dup2 (STDERR_FILENO, STDOUT_FILENO);
+        execv (path, argv);
+        _exit (127);
+    }
+    if (out) {
+        close (channel [1]);
+        size_t got = 0;
+        ssize_t n;
+        while (got + 1 < size && (n = read (channel [0], out + got, size - 1 - got)) > 0)
+            got += (size_t) n;
+        out [got] = 0;
+        close (channel [0]);
+    }
+    int status;
+    if (pid < 0 || waitpid (pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED (status)? WEXITSTATUS (status): -1;
+}
+
+//  Starts a long-running cpsync command; returns its pid.
+static pid_t
+s_spawn (const char *program, const char *a1, const char *a2, const char *a3, const char *a4,
+         const char *a5)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/%s", s_bin, program);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        char *argv [] = {path, (char *) a1, (char *) a2, (char *) a3, (char *) a4, (char *) a5, NULL};
+        execv (path, argv);
+        _exit (127);
+    }
+    return pid;
+}
+
+//  Reads a node's head and acked from `cpsync-node status --format json`.
+static int
+s_status (s_node_t *node)
+{
+    char out [1024];
+    if (s_command (out, sizeof out, "cpsync-node", "status", "--data", node->data,
+                   "--format", "json", NULL) != 0)
+        return -1;
+    json_t *root = json_loads (out, 0, NULL);
+    json_t *head = json_object_get (root, "head"), *acked = json_object_get (root, "acked");
+    int rc = json_is_integer (head) && json_is_integer (acked)? 0: -1;
+    if (rc == 0) {
+        node->head = (uint64_t) json_integer_value (head);
+        node->acked = (uint64_t) json_integer_value (acked);
+    }
+    json_decref (root);
+    return rc;
+}
+
+static int
+s_compare_nodes (const void *a, const void *b)
+{
+    return strcmp (((const s_node_t *) a)->code, ((const s_node_t *) b)->code);
+}
+
+//  Lists DIR/<code>.jsonl into nodes (sorted by code).  Returns the count.
+static size_t
+s_list_events (const char *events, const char *data, s_node_t **nodes)
+{
+    DIR *dir = opendir (events);
+    if (!dir)
+        return 0;
+    size_t count = 0, capacity = 64;
+    *nodes = calloc (capacity, sizeof (s_node_t));
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        size_t len = strlen (entry->d_name);
+        if (len <= 6 || len - 6 > 64 || strcmp (entry->d_name + len - 6, ".jsonl") != 0)
+            continue;
+        if (count == capacity) {
+            capacity *= 2;
+            *nodes = realloc (*nodes, capacity * sizeof (s_node_t));
+        }
+        s_node_t *node = &(*nodes) [count++];
+        memset (node, 0, sizeof *node);
+        memcpy (node->code, entry->d_name, len - 6);
+        snprintf (node->events, sizeof node->events, "%s/%s", events, entry->d_name);
+        snprintf (node->data, sizeof node->data, "%s/nodes/%s", data, node->code);
+    }
+    closedir (dir);
+    qsort (*nodes, count, sizeof (s_node_t), s_compare_nodes);
+    return count;
+}
+
+static void
+s_stop (pid_t pid)
+{
+    if (pid > 0) {
+        kill (pid, SIGTERM);
+        int status;
+        waitpid (pid, &status, 0);
+    }
+}
+
+static int
+s_usage (const char *message)
+{
+    fprintf (stderr, "cpsync-fleet: %s\nusage: cpsync-fleet --events DIR --data DIR "
+                     "[--port N] [--timeout SECONDS]\n", message);
+    return 2;
+}
+
+int
+main (int argc, char **argv)
+{
+    static const struct option longs [] = {
+        {"events", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
+        {"port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0}
+    };
+    const char *events = NULL, *data = NULL;
+    int port = 7400, timeout = 600, option;
+    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
+        switch (option) {
+            case 'e': events = optarg; break;
+            case 'd': data = optarg; break;
+            case 'p': port = atoi (optarg); break;
+            case 't': timeout = atoi (optarg); break;
+            default:  return s_usage ("invalid option");
+        }
+    }
+    if (!events || !data || port < 1 || port > 65535 || timeout < 1)
+        return s_usage ("--events DIR and --data DIR are needed");
+    char self [PATH_MAX];
+    if (!realpath (argv [0], self) && !realpath ("/proc/self/exe", self))
+        return s_usage ("cannot find my own binary");
+    snprintf (s_bin, sizeof s_bin, "%s", dirname (self));
+
+    s_node_t *nodes = NULL;
+    size_t count = s_list_events (events, data, &nodes);
+    if (count == 0)
+        return s_usage ("--events holds no <municipality>.jsonl file");
+    char path [PATH_MAX + 32], endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    mkdir (data, 0700);
+    snprintf (path, sizeof path, "%s/nodes", data);
+    mkdir (path, 0700);
+
+    //  Set up the central and the nodes (once), import every file.
+    char central [PATH_MAX + 16];
+    snprintf (central, sizeof central, "%s/central", data);
+    snprintf (path, sizeof path, "%s/store/data.mdb", central);
+    if (access (path, F_OK) != 0
+    &&  s_command (NULL, 0, "cpsync-central", "init", "--data", central,
+                   "--listen", endpoint, NULL) != 0) {
+        fprintf (stderr, "cpsync-fleet: could not set up the central in %s\n", central);
+        return 1;
+    }
+    int64_t started = zclock_mono ();
+    for (size_t index = 0; index < count; index++) {
+        s_node_t *node = &nodes [index];
+        snprintf (path, sizeof path, "%s/store/data.mdb", node->data);
+        if (access (path, F_OK) != 0
+        &&  s_command (NULL, 0, "cpsync-node", "init", "--data", node->data, "--municipality",
+                       node->code, "--central", endpoint, NULL) != 0) {
+            fprintf (stderr, "cpsync-fleet: could not set up the node of %s\n", node->code);
+            return 1;
+        }
+        int rc = s_command (NULL, 0, "cpsync-node", "import", "--data", node->data,
+                            node->events, NULL);
+        if ((rc != 0 && rc != 1) || s_status (node)) {
+            fprintf (stderr, "cpsync-fleet: import into %s failed\n", node->code);
+            return 1;
+        }
+    }
+    printf ("cpsync-fleet: %zu nodes set up and imported in %.1f s\n", count,
+            (zclock_mono () - started) / 1000.0);
+
+    //  Run everything until every node's log is acknowledged.
+    started = zclock_mono ();
+    pid_t central_pid = s_spawn ("cpsync-central", "run", "--data", central, "--listen", endpoint);
+    for (size_t index = 0; index < count; index++)
+        nodes [index].pid = s_spawn ("cpsync-node", "run", "--data", nodes [index].data,
+                                     "--central", endpoint);
+    int rc = 1;
+    while (zclock_mono () - started < (int64_t) timeout * 1000) {
+        zclock_sleep (S_POLL_MS);
+        int status;
+        if (waitpid (central_pid, &status, WNOHANG) == central_pid) {
+            fprintf (stderr, "cpsync-fleet: the central stopped unexpectedly\n");
+            central_pid = 0;
+            break;
+        }
+        uint64_t events_total = 0, acked_total = 0;
+        size_t done = 0;
+        for (size_t index = 0; index < count; index++) {
+            s_status (&nodes [index]);
+            events_total += nodes [index].head;
+            acked_total += nodes [index].acked;
+            done += nodes [index].acked == nodes [index].head;
+        }
+        if (done == count) {
+            printf ("cpsync-fleet: %llu events of %zu nodes acknowledged in %.1f s\n",
+                    (unsigned long long) acked_total, count, (zclock_mono () - started) / 1000.0);
+            rc = 0;
+            break;
+        }
+    }
+    if (rc)
+        fprintf (stderr, "cpsync-fleet: not every event was acknowledged within %d s\n", timeout);
+    for (size_t index = 0; index < count; index++)
+        s_stop (nodes [index].pid);
+    s_stop (central_pid);
+    free (nodes);
+    return rc;
+}

@@ -1,0 +1,298 @@
+/*  cpsync-node: the command line of a municipality's node.
+
+        cpsync-node init   --data DIR --municipality CODE [--catalogue N]
+        cpsync-node import --data DIR FILE.jsonl
+        cpsync-node view   --data DIR --period P [--catalogue N]
+                           [--format json|table|csv] [--lang sq|en]
+        cpsync-node status --data DIR [--format json|table]
+        cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
+
+    Exit codes: 0 done; 1 import rejected lines or a command failed on its
+    data; 2 usage or environment errors (bad flags, not a node, store).     */
+
+#include "cp_error.h"
+#include "cp_view.h"
+#include "node_import.h"
+#include "node_store.h"
+#include "node_sync.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#define S_EXIT_USAGE 2
+
+typedef struct {
+    const char *command;
+    const char *data;
+    const char *municipality;
+    const char *period;
+    const char *format;
+    const char *lang;
+    const char *central;        //  endpoint of the central
+    bool verbose;
+    int catalogue;              //  0 = the default
+    int argc;                   //  operands left after the options
+    char **argv;
+} s_options_t;
+
+static int
+s_usage (const char *message)
+{
+    if (message)
+        fprintf (stderr, "cpsync-node: %s\n", message);
+    fprintf (stderr,
+        "usage: cpsync-node init   --data DIR --municipality CODE [--catalogue N]\n"
+        "       cpsync-node import --data DIR FILE.jsonl\n"
+        "       cpsync-node view   --data DIR --period YYYY|YYYY-Qn [--catalogue N]\n"
+        "                          [--format json|table|csv] [--lang sq|en]\n"
+        "       cpsync-node status --data DIR [--format json|table]\n"
+        "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
+        "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n");
+    return S_EXIT_USAGE;
+}
+
+static int
+s_parse (int argc, char **argv, s_options_t *options)
+{
+    static const struct option longs [] = {
+        {"data", required_argument, NULL, 'd'},
+        {"municipality", required_argument, NULL, 'm'},
+        {"period", required_argument, NULL, 'p'},
+        {"format", required_argument, NULL, 'f'},
+        {"lang", required_argument, NULL, 'l'},
+        {"catalogue", required_argument, NULL, 'c'},
+        {"central", required_argument, NULL, 'e'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    memset (options, 0, sizeof *options);
+    options->command = argv [1];
+    options->format = "json";
+    options->lang = "sq";
+    optind = 2;
+    int option;
+    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
+        switch (option) {
+            case 'd': options->data = optarg; break;
+            case 'm': options->municipality = optarg; break;
+            case 'p': options->period = optarg; break;
+            case 'f': options->format = optarg; break;
+            case 'l': options->lang = optarg; break;
+            case 'e': options->central = optarg; break;
+            case 'v': options->verbose = true; break;
+            case 'c':
+                options->catalogue = atoi (optarg);
+                if (options->catalogue < 1)
+                    return CP_EUSAGE;
+                break;
+            default:  return CP_EUSAGE;
+        }
+    }
+    options->argc = argc - optind;
+    options->argv = argv + optind;
+    if (!options->data)
+        return CP_EUSAGE;
+    return 0;
+}
+
+//  Opens the node of --data, or explains why not.
+static node_store_t *
+s_open (const s_options_t *options)
+{
+    int error = 0;
+    node_store_t *store = node_store_open (options->data, &error);
+    if (!store)
+        fprintf (stderr, "cpsync-node: %s: %s\n", options->data,
+                 error == CP_ENOTNODE? "not a cpsync node data directory "
+                                       "(run 'cpsync-node init' first)": cp_strerror (error));
+    return store;
+}
+
+//  =====================================================================
+//  Commands
+
+static int
+s_init (const s_options_t *options)
+{
+    if (!options->municipality)
+        return s_usage ("init needs --municipality CODE");
+    if (!cp_event_id_valid (options->municipality, strlen (options->municipality)))
+        return s_usage ("--municipality: not a municipality code");
+    int catalogue = options->catalogue? options->catalogue: 1;
+    int rc = node_store_create (options->data, options->municipality, catalogue);
+    if (rc) {
+        fprintf (stderr, "cpsync-node: init %s: %s\n", options->data,
+                 rc == CP_EEXISTS? "already holds a node": cp_strerror (rc));
+        return S_EXIT_USAGE;
+    }
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    const char *central = options->central? options->central: "tcp://127.0.0.1:7400";
+    rc = node_store_set_setting (store, "central", central);
+    node_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-node: init: %s\n", cp_strerror (rc));
+        return S_EXIT_USAGE;
+    }
+    printf ("node for %s set up in %s (catalogue %d, central %s)\n", options->municipality,
+            options->data, catalogue, central);
+    return 0;
+}
+
+static int
+s_import (const s_options_t *options)
+{
+    if (options->argc != 1)
+        return s_usage ("import needs one FILE.jsonl");
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    const char *path = options->argv [0];
+    node_import_stats_t stats;
+    int64_t started = zclock_mono ();
+    int rc = node_import_file (store, path, stderr, isatty (STDERR_FILENO), &stats);
+    node_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-node: import %s: %s%s%s\n", path, cp_strerror (rc),
+                 rc == CP_EIO? ": ": "", rc == CP_EIO? strerror (errno): "");
+        if (stats.imported || stats.duplicates || stats.rejected)
+            fprintf (stderr, "cpsync-node: committed before the failure: %llu imported\n",
+                     (unsigned long long) stats.imported);
+        return S_EXIT_USAGE;
+    }
+    double seconds = (zclock_mono () - started) / 1000.0;
+    printf ("%s: %llu imported, %llu duplicate, %llu rejected (%llu lines, %.2f s)\n", path,
+            (unsigned long long) stats.imported, (unsigned long long) stats.duplicates,
+            (unsigned long long) stats.rejected, (unsigned long long) stats.lines, seconds);
+    return stats.rejected? 1: 0;
+}
+
+static int
+s_view (const s_options_t *options)
+{
+    cp_period_t period;
+    if (!options->period || cp_period_parse (options->period, &period))
+        return s_usage ("view needs --period YYYY or YYYY-Qn (from 2000)");
+    if (strcmp (options->format, "json") && strcmp (options->format, "table")
+    &&  strcmp (options->format, "csv"))
+        return s_usage ("--format must be json, table or csv");
+    if (strcmp (options->lang, "sq") && strcmp (options->lang, "en"))
+        return s_usage ("--lang must be sq or en");
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    const cp_catalogue_t *catalogue = node_store_catalogue (store);
+    int version = options->catalogue? options->catalogue: cp_catalogue_version (catalogue);
+    if (version > cp_catalogue_version (catalogue)) {
+        fprintf (stderr, "cpsync-node: --catalogue %d: this node has applied catalogue %d only\n",
+                 version, cp_catalogue_version (catalogue));
+        node_store_destroy (&store);
+        return S_EXIT_USAGE;
+    }
+    char scope [64 + CP_ID_MAX];
+    snprintf (scope, sizeof scope, "municipality:%s", node_store_municipality (store));
+    cp_view_t *view = malloc (sizeof (cp_view_t));
+    cp_figures_t *figures = malloc (sizeof (cp_figures_t));
+    assert (view && figures);
+    cp_view_init (view, &period, scope);
+    int rc = node_store_view (store, view);
+    if (rc == 0) {
+        cp_view_figures (view, catalogue, version, figures);
+        if (strcmp (options->format, "json") == 0)
+            rc = cp_view_print_json (view, figures, catalogue, stdout);
+        else
+        if (strcmp (options->format, "table") == 0)
+            rc = cp_view_print_table (view, figures, catalogue, options->lang, stdout);
+        else
+            rc = cp_view_print_csv (view, figures, catalogue, options->lang, stdout);
+    }
+    if (rc)
+        fprintf (stderr, "cpsync-node: view: %s\n", cp_strerror (rc));
+    free (view);
+    free (figures);
+    node_store_destroy (&store);
+    return rc? 1: 0;
+}
+
+static int
+s_status (const s_options_t *options)
+{
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    uint64_t head, acked, cases;
+    int rc = node_store_counts (store, &head, &acked, &cases);
+    if (rc == 0 && strcmp (options->format, "json") == 0)
+        printf ("{\"municipality\": \"%s\", \"head\": %llu, \"acked\": %llu, "
+                "\"backlog\": %llu, \"cases\": %llu, \"catalogue\": %d}\n",
+                node_store_municipality (store), (unsigned long long) head,
+                (unsigned long long) acked, (unsigned long long) (head - acked),
+                (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)));
+    else
+    if (rc == 0)
+        printf ("municipality  %s\nhead          %llu\nacked         %llu\n"
+                "backlog       %llu\ncases         %llu\ncatalogue     %d\n",
+                node_store_municipality (store), (unsigned long long) head,
+                (unsigned long long) acked, (unsigned long long) (head - acked),
+                (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)));
+    else
+        fprintf (stderr, "cpsync-node: status: %s\n", cp_strerror (rc));
+    node_store_destroy (&store);
+    return rc? S_EXIT_USAGE: 0;
+}
+
+//  Runs the uplink until SIGINT or SIGTERM.
+static int
+s_run (const s_options_t *options)
+{
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    char endpoint [256];
+    bool enrolled = node_store_setting (store, "central", endpoint, sizeof endpoint) == 0;
+    node_store_destroy (&store);
+    if (!options->central && !enrolled)
+        return s_usage ("run: this node has no central endpoint; give --central ENDPOINT");
+
+    node_sync_config_t config = {options->data, options->central, options->verbose};
+    zactor_t *sync = zactor_new (node_sync_actor, &config);
+    zpoller_t *poller = zpoller_new (sync, NULL);
+    //  The actor writes nothing to its pipe; a message there means it ended.
+    void *which = zpoller_wait (poller, -1);
+    int rc = which == sync && !zsys_interrupted? 1: 0;
+    zpoller_destroy (&poller);
+    zactor_destroy (&sync);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 2 || strcmp (argv [1], "--help") == 0)
+        return s_usage (NULL);
+    if (sodium_init () < 0) {
+        fprintf (stderr, "cpsync-node: libsodium failed to initialise\n");
+        return S_EXIT_USAGE;
+    }
+    zsys_set_logident ("cpsync-node");
+    zsys_set_logstream (stderr);
+    s_options_t options;
+    if (s_parse (argc, argv, &options))
+        return s_usage ("missing or invalid options (--data DIR is always needed)");
+    const char *command = options.command;
+    if (strcmp (command, "init") == 0)
+        return s_init (&options);
+    if (strcmp (command, "import") == 0)
+        return s_import (&options);
+    if (strcmp (command, "view") == 0)
+        return s_view (&options);
+    if (strcmp (command, "status") == 0)
+        return s_status (&options);
+    if (strcmp (command, "run") == 0)
+        return s_run (&options);
+    return s_usage ("unknown command");
+}

@@ -1,0 +1,699 @@
+/*  node_store: the node's LMDB environment, appends, views.
+
+    The write path is the import's hot loop, so per event it does one look-up
+    in ids, one in the case cache (LMDB only on a cache miss) and two puts
+    (log with MDB_APPEND, ids); the case and counter changes stay in memory
+    until commit.                                                             */
+
+#include "node_store.h"
+#include "cp_case.h"
+#include "cp_codec.h"
+#include "cp_error.h"
+#include "cp_lmdb.h"
+
+#include <czmq.h>
+#include <msgpack.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#define S_FORMAT "cpsync-node 1"
+#define S_HASH_SIZE NODE_STORE_HASH_SIZE
+#define S_KEY_SIZE crypto_generichash_KEYBYTES
+
+typedef struct {
+    uint8_t key [S_HASH_SIZE];  //  hash of the case pseudonym
+    cp_case_t state;
+} s_cached_t;
+
+struct _node_store_t {
+    MDB_env *env;
+    MDB_dbi meta, catalogues, log, ids, cases, days;
+    char municipality [CP_ID_MAX + 1];
+    cp_catalogue_t *catalogue;  //  the active catalogue
+    uint8_t *index_key;         //  sodium_malloc'd, read-only
+    //  State of the open write transaction
+    MDB_txn *txn;
+    uint64_t head;              //  last sequence appended
+    zhashx_t *cache;            //  hash → s_cached_t, cases touched
+    cp_tally_t *tally;          //  counter deltas of the transaction
+    cp_tally_row_t *row;        //  scratch row for merging deltas into stored rows
+    msgpack_sbuffer encoded;    //  scratch buffer for encoding an event
+    bool grow;                  //  the map was full: grow it on abort
+};
+
+//  =====================================================================
+//  Small helpers
+
+static void
+s_hash (node_store_t *self, const char *text, uint8_t *out)
+{
+    crypto_generichash (out, S_HASH_SIZE, (const uint8_t *) text, strlen (text),
+                        self->index_key, S_KEY_SIZE);
+}
+
+static size_t
+s_hash_key (const void *key)
+{
+    size_t value;
+    memcpy (&value, key, sizeof value);
+    return value;
+}
+
+static int
+s_compare_key (const void *a, const void *b)
+{
+    return memcmp (a, b, S_HASH_SIZE);
+}
+
+static void
+s_cached_destroy (void **item)
+{
+    s_cached_t *cached = *item;
+    if (cached) {
+        cp_case_reset (&cached->state);
+        free (cached);
+        *item = NULL;
+    }
+}
+
+static int
+s_put (node_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
+       const void *data, size_t size, unsigned flags, const char *what)
+{
+    MDB_val k = {key_size, (void *) key}, v = {size, (void *) data};
+    int rc = mdb_put (self->txn, dbi, &k, &v, flags);
+    if (rc == 0)
+        return 0;
+    if (rc == MDB_MAP_FULL)
+        self->grow = true;
+    return cp_lmdb_fail ("node_store", what, rc);
+}
+
+static int
+s_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
+{
+    MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};
+    return mdb_put (txn, dbi, &k, &v, 0);
+}
+
+//  Reads a meta value as a NUL-terminated string into buf.
+static int
+s_get_text (MDB_txn *txn, MDB_dbi dbi, const char *key, char *buf, size_t size)
+{
+    MDB_val k = {strlen (key), (void *) key}, v;
+    int rc = mdb_get (txn, dbi, &k, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size >= size)
+        return MDB_BAD_VALSIZE;
+    memcpy (buf, v.mv_data, v.mv_size);
+    buf [v.mv_size] = 0;
+    return 0;
+}
+
+static uint64_t
+s_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key)
+{
+    MDB_val k = {strlen (key), (void *) key}, v;
+    if (mdb_get (txn, dbi, &k, &v) || v.mv_size != 8)
+        return 0;
+    return cp_get_u64 (v.mv_data);
+}
+
+static int
+s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
+{
+    int rc;
+    if ((rc = mdb_dbi_open (txn, "meta", flags, &self->meta))
+    ||  (rc = mdb_dbi_open (txn, "catalogues", flags | MDB_INTEGERKEY, &self->catalogues))
+    ||  (rc = mdb_dbi_open (txn, "log", flags, &self->log))
+    ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
+    ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
+    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days)))
+        return rc;
+    return 0;
+}
+
+static void
+s_store_path (const char *dir, const char *leaf, char *path, size_t size)
+{
+    snprintf (path, size, "%s/%s", dir, leaf);
+}
+
+//  =====================================================================
+//  Creating and opening
+
+//  Writes 32 random bytes to DIR/keys/index.key with mode 0600.
+static int
+s_create_index_key (const char *dir)
+{
+    char path [4096];
+    s_store_path (dir, "keys", path, sizeof path);
+    if (mkdir (path, 0700) && errno != EEXIST)
+        return CP_EIO;
+    s_store_path (dir, "keys/index.key", path, sizeof path);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return errno == EEXIST? CP_EEXISTS: CP_EIO;
+    uint8_t key [S_KEY_SIZE];
+    randombytes_buf (key, sizeof key);
+    ssize_t written = write (fd, key, sizeof key);
+    sodium_memzero (key, sizeof key);
+    int rc = (written == (ssize_t) sizeof key && fsync (fd) == 0)? 0: CP_EIO;
+    close (fd);
+    return rc;
+}
+
+static uint8_t *
+s_load_index_key (const char *dir)
+{
+    char path [4096];
+    s_store_path (dir, "keys/index.key", path, sizeof path);
+    int fd = open (path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    uint8_t *key = sodium_malloc (S_KEY_SIZE);
+    ssize_t got = key? read (fd, key, S_KEY_SIZE): -1;
+    close (fd);
+    if (got != S_KEY_SIZE) {
+        sodium_free (key);
+        return NULL;
+    }
+    sodium_mprotect_readonly (key);
+    return key;
+}
+
+int
+node_store_create (const char *dir, const char *municipality, int catalogue)
+{
+    char path [4096];
+    if (mkdir (dir, 0700) && errno != EEXIST)
+        return CP_EIO;
+    s_store_path (dir, "store/data.mdb", path, sizeof path);
+    if (access (path, F_OK) == 0)
+        return CP_EEXISTS;
+    if (catalogue < 1 || catalogue > cp_catalogue_builtin_count)
+        return CP_ECATALOGUE;
+    int rc = s_create_index_key (dir);
+    if (rc)
+        return rc;
+
+    s_store_path (dir, "store", path, sizeof path);
+    node_store_t scratch = {0};
+    rc = cp_lmdb_open (&scratch.env, path, 8, true);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    rc = cp_lmdb_begin (scratch.env, 0, &txn);
+    if (rc == 0) {
+        char version [16];
+        snprintf (version, sizeof version, "%d", catalogue);
+        int mdb_rc = s_open_dbis (&scratch, txn, MDB_CREATE);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "format", S_FORMAT);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "municipality", municipality);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "catalogue", version);
+        for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
+            const char *text = cp_catalogue_builtin [number];
+            MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
+            mdb_rc = mdb_put (txn, scratch.catalogues, &k, &v, 0);
+        }
+        if (!mdb_rc)
+            mdb_rc = mdb_txn_commit (txn);
+        else
+            mdb_txn_abort (txn);
+        rc = mdb_rc? cp_lmdb_fail ("node_store", "create", mdb_rc): 0;
+    }
+    mdb_env_close (scratch.env);
+    return rc;
+}
+
+//  Rebuilds the active catalogue from the texts stored for versions 1..N.
+static cp_catalogue_t *
+s_load_catalogue (node_store_t *self, MDB_txn *txn)
+{
+    char number [16];
+    if (s_get_text (txn, self->meta, "catalogue", number, sizeof number))
+        return NULL;
+    int active = atoi (number);
+    if (active < 1 || active > 1000)
+        return NULL;
+    const char **texts = calloc ((size_t) active, sizeof (char *));
+    int loaded = 0;
+    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
+        MDB_val k = {sizeof version, &version}, v;
+        if (mdb_get (txn, self->catalogues, &k, &v))
+            break;
+        char *text = malloc (v.mv_size + 1);
+        if (!text)
+            break;
+        memcpy (text, v.mv_data, v.mv_size);
+        text [v.mv_size] = 0;
+        texts [loaded++] = text;
+    }
+    char why [256] = "";
+    cp_catalogue_t *catalogue = loaded == active
+                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
+    if (!catalogue)
+        zsys_error ("node_store: stored catalogue %d does not load: %s", active, why);
+    for (int index = 0; index < loaded; index++)
+        free ((char *) texts [index]);
+    free (texts);
+    return catalogue;
+}
+
+node_store_t *
+node_store_open (const char *dir, int *error)
+{
+    char path [4096];
+    s_store_path (dir, "store", path, sizeof path);
+    node_store_t *self = calloc (1, sizeof (node_store_t));
+    assert (self);
+    int rc = cp_lmdb_open (&self->env, path, 8, false);
+    if (rc) {
+        *error = rc == CP_EIO? CP_ENOTNODE: rc;
+        free (self);
+        return NULL;
+    }
+    MDB_txn *txn;
+    rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc == 0) {
+        char format [32];
+        if (s_open_dbis (self, txn, 0)
+        ||  s_get_text (txn, self->meta, "format", format, sizeof format)
+        ||  strcmp (format, S_FORMAT) != 0
+        ||  s_get_text (txn, self->meta, "municipality", self->municipality,
+                        sizeof self->municipality))
+            rc = CP_ENOTNODE;
+        else
+        if (!(self->catalogue = s_load_catalogue (self, txn)))
+            rc = CP_ECATALOGUE;
+        //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
+        mdb_txn_commit (txn);
+    }
+    if (rc == 0 && !(self->index_key = s_load_index_key (dir))) {
+        zsys_error ("node_store: cannot read %s/keys/index.key", dir);
+        rc = CP_ENOTNODE;
+    }
+    if (rc == 0) {
+        self->cache = zhashx_new ();
+        zhashx_set_key_hasher (self->cache, s_hash_key);
+        zhashx_set_key_comparator (self->cache, s_compare_key);
+        zhashx_set_key_duplicator (self->cache, NULL);
+        zhashx_set_key_destructor (self->cache, NULL);
+        zhashx_set_destructor (self->cache, s_cached_destroy);
+        self->tally = cp_tally_new ();
+        self->row = malloc (sizeof (cp_tally_row_t));
+        msgpack_sbuffer_init (&self->encoded);
+        assert (self->cache && self->tally && self->row);
+    }
+    if (rc) {
+        *error = rc;
+        node_store_destroy (&self);
+    }
+    return self;
+}
+
+void
+node_store_destroy (node_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    node_store_t *self = *self_p;
+    if (self->txn)
+        mdb_txn_abort (self->txn);
+    zhashx_destroy (&self->cache);
+    cp_tally_destroy (&self->tally);
+    free (self->row);
+    msgpack_sbuffer_destroy (&self->encoded);
+    cp_catalogue_destroy (&self->catalogue);
+    if (self->index_key)
+        sodium_free (self->index_key);
+    if (self->env)
+        mdb_env_close (self->env);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+node_store_municipality (node_store_t *self)
+{
+    return self->municipality;
+}
+
+const cp_catalogue_t *
+node_store_catalogue (node_store_t *self)
+{
+    return self->catalogue;
+}
+
+int
+node_store_counts (node_store_t *self, uint64_t *head, uint64_t *acked, uint64_t *cases)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    *head = s_get_u64 (txn, self->meta, "head");
+    *acked = s_get_u64 (txn, self->meta, "acked");
+    MDB_stat stat;
+    *cases = mdb_stat (txn, self->cases, &stat) == 0? stat.ms_entries: 0;
+    mdb_txn_abort (txn);
+    return 0;
+}
+
+//  =====================================================================
+//  Appending
+
+int
+node_store_begin (node_store_t *self)
+{
+    assert (!self->txn);
+    int rc = cp_lmdb_begin (self->env, 0, &self->txn);
+    if (rc)
+        return rc;
+    self->head = s_get_u64 (self->txn, self->meta, "head");
+    return 0;
+}
+
+void
+node_store_prepare (node_store_t *self, node_store_entry_t *entry)
+{
+    s_hash (self, entry->event.id, entry->id_key);
+    s_hash (self, entry->event.case_id, entry->case_key);
+}
+
+//  The cached history of a case, read from the store on first use.
+static s_cached_t *
+s_case (node_store_t *self, const uint8_t *key, int *rc)
+{
+    s_cached_t *cached = zhashx_lookup (self->cache, key);
+    if (cached)
+        return cached;
+    cached = calloc (1, sizeof (s_cached_t));
+    assert (cached);
+    memcpy (cached->key, key, S_HASH_SIZE);
+    MDB_val k = {S_HASH_SIZE, cached->key}, v;
+    int mdb_rc = mdb_get (self->txn, self->cases, &k, &v);
+    if (mdb_rc == 0)
+        *rc = cp_case_decode (&cached->state, v.mv_data, v.mv_size);
+    else
+    if (mdb_rc != MDB_NOTFOUND)
+        *rc = cp_lmdb_fail ("node_store", "read case", mdb_rc);
+    if (*rc) {
+        if (*rc == CP_EMALFORMED)
+            zsys_error ("node_store: a stored case record is corrupt");
+        s_cached_destroy ((void **) &cached);
+        return NULL;
+    }
+    zhashx_insert (self->cache, cached->key, cached);
+    return cached;
+}
+
+int
+node_store_append (node_store_t *self, const node_store_entry_t *entry,
+                   char *why, size_t why_size)
+{
+    assert (self->txn);
+    const cp_event_t *event = &entry->event;
+    //  Claiming the id first is one B-tree search instead of a get and a
+    //  put; the rare rejection below gives the claim back.
+    uint8_t seq [8];
+    cp_put_u64 (seq, self->head + 1);
+    MDB_val k = {S_HASH_SIZE, (void *) entry->id_key}, v = {8, seq};
+    int rc = mdb_put (self->txn, self->ids, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST)
+        return NODE_STORE_DUPLICATE;
+    if (rc) {
+        self->grow = rc == MDB_MAP_FULL;
+        return cp_lmdb_fail ("node_store", "put id", rc);
+    }
+    rc = 0;
+    s_cached_t *cached = s_case (self, entry->case_key, &rc);
+    if (cached)
+        rc = cp_case_check (&cached->state, event, self->catalogue, why, why_size);
+    if (rc) {
+        int del_rc = mdb_del (self->txn, self->ids, &k, NULL);
+        if (del_rc)
+            return cp_lmdb_fail ("node_store", "release id", del_rc);
+        return rc;
+    }
+    msgpack_sbuffer_clear (&self->encoded);
+    rc = cp_codec_event_pack (event, &self->encoded);
+    assert (rc == 0);
+    rc = s_put (self, self->log, seq, 8, self->encoded.data, self->encoded.size, MDB_APPEND,
+                "append log");
+    if (rc)
+        return rc;
+    rc = cp_case_apply (&cached->state, event, self->catalogue, self->tally);
+    assert (rc == 0);       //  cp_case_check has seen to it
+    self->head++;
+    return NODE_STORE_APPENDED;
+}
+
+//  Adds the transaction's deltas into the stored day rows.
+static int
+s_write_rows (node_store_t *self)
+{
+    uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
+    int32_t day = INT32_MIN;
+    const cp_tally_row_t *deltas;
+    cp_tally_row_t *row = self->row;
+    while ((deltas = cp_tally_next (self->tally, &day))) {
+        uint8_t key [4];
+        cp_put_u32 (key, (uint32_t) day);
+        memset (row, 0, sizeof *row);
+        MDB_val k = {4, key}, v;
+        int rc = mdb_get (self->txn, self->days, &k, &v);
+        if (rc == 0 && cp_tally_row_decode_add (v.mv_data, v.mv_size, row)) {
+            zsys_error ("node_store: a stored counter row is corrupt");
+            return CP_ESTORE;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("node_store", "read row", rc);
+        cp_tally_row_add (row, deltas);
+        size_t size = cp_tally_row_encode (row, buf);
+        if ((rc = s_put (self, self->days, key, 4, buf, size, 0, "put row")))
+            return rc;
+    }
+    return 0;
+}
+
+static int
+s_write_cases (node_store_t *self)
+{
+    uint8_t *buf = NULL;
+    size_t capacity = 0;
+    int rc = 0;
+    for (s_cached_t *cached = zhashx_first (self->cache); cached && !rc;
+         cached = zhashx_next (self->cache)) {
+        if (!cached->state.opened)
+            continue;       //  looked up for an event that was rejected
+        size_t size = cp_case_encoded_size (&cached->state);
+        if (size > capacity) {
+            capacity = size * 2;
+            buf = realloc (buf, capacity);
+            assert (buf);
+        }
+        cp_case_encode (&cached->state, buf);
+        rc = s_put (self, self->cases, cached->key, S_HASH_SIZE, buf, size, 0, "put case");
+    }
+    free (buf);
+    return rc;
+}
+
+static void
+s_forget (node_store_t *self)
+{
+    zhashx_purge (self->cache);
+    cp_tally_clear (self->tally);
+}
+
+int
+node_store_commit (node_store_t *self)
+{
+    assert (self->txn);
+    uint8_t head [8];
+    cp_put_u64 (head, self->head);
+    int rc = s_write_cases (self);
+    if (rc == 0)
+        rc = s_write_rows (self);
+    if (rc == 0)
+        rc = s_put (self, self->meta, "head", 4, head, 8, 0, "put head");
+    if (rc) {
+        node_store_abort (self);
+        return rc;
+    }
+    int mdb_rc = mdb_txn_commit (self->txn);
+    self->txn = NULL;
+    s_forget (self);
+    if (mdb_rc == MDB_MAP_FULL) {
+        cp_lmdb_grow (self->env);
+        return CP_EMAPFULL;
+    }
+    return mdb_rc? cp_lmdb_fail ("node_store", "commit", mdb_rc): 0;
+}
+
+void
+node_store_abort (node_store_t *self)
+{
+    if (self->txn)
+        mdb_txn_abort (self->txn);
+    self->txn = NULL;
+    s_forget (self);
+    if (self->grow) {
+        self->grow = false;
+        cp_lmdb_grow (self->env);
+    }
+}
+
+//  =====================================================================
+//  Views
+
+int
+node_store_view (node_store_t *self, cp_view_t *view)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->days, &cursor);
+    if (rc) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("node_store", "view", rc);
+    }
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 4) {
+            rc = CP_ESTORE;
+            break;
+        }
+        int32_t day = (int32_t) cp_get_u32 (k.mv_data);
+        if (day > view->period.end)
+            break;
+        if (cp_view_add_encoded (view, day, v.mv_data, v.mv_size)) {
+            zsys_error ("node_store: a stored counter row is corrupt");
+            rc = CP_ESTORE;
+            break;
+        }
+    }
+    mdb_cursor_close (cursor);
+    uint64_t head = s_get_u64 (txn, self->meta, "head");
+    mdb_txn_abort (txn);
+    view->municipalities_reporting = head > 0;
+    return rc == MDB_NOTFOUND? 0: rc;
+}
+
+//  =====================================================================
+//  Settings, the acknowledged cursor, reading the log for sync
+
+int
+node_store_setting (node_store_t *self, const char *name, char *buf, size_t size)
+{
+    MDB_txn *txn;
+    if (cp_lmdb_begin (self->env, MDB_RDONLY, &txn))
+        return -1;
+    int rc = s_get_text (txn, self->meta, name, buf, size);
+    mdb_txn_abort (txn);
+    return rc? -1: 0;
+}
+
+//  Runs one small write transaction that puts key → value into meta.
+static int
+s_put_meta (node_store_t *self, const char *key, const void *value, size_t size)
+{
+    for (;;) {
+        int rc = node_store_begin (self);
+        if (rc)
+            return rc;
+        rc = s_put (self, self->meta, key, strlen (key), value, size, 0, key);
+        if (rc == 0) {
+            int mdb_rc = mdb_txn_commit (self->txn);
+            self->txn = NULL;
+            if (mdb_rc == MDB_MAP_FULL) {
+                cp_lmdb_grow (self->env);
+                continue;
+            }
+            return mdb_rc? cp_lmdb_fail ("node_store", "commit", mdb_rc): 0;
+        }
+        node_store_abort (self);
+        if (rc != CP_EMAPFULL)
+            return rc;
+    }
+}
+
+int
+node_store_set_setting (node_store_t *self, const char *name, const char *value)
+{
+    return s_put_meta (self, name, value, strlen (value));
+}
+
+int
+node_store_set_acked (node_store_t *self, uint64_t seq)
+{
+    uint64_t head, acked, cases;
+    int rc = node_store_counts (self, &head, &acked, &cases);
+    if (rc || seq <= acked)
+        return rc;
+    uint8_t value [8];
+    cp_put_u64 (value, seq);
+    return s_put_meta (self, "acked", value, 8);
+}
+
+int
+node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
+                       size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last)
+{
+    *payload = NULL;
+    *size = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    if ((rc = mdb_cursor_open (txn, self->log, &cursor))) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("node_store", "read log", rc);
+    }
+    //  First pass counts what fits; the entries stay valid while txn lives.
+    uint8_t key [8];
+    cp_put_u64 (key, first);
+    MDB_val k = {8, key}, v;
+    size_t count = 0, bytes = 0;
+    int op = MDB_SET_KEY;
+    MDB_val *values = malloc (max_events * sizeof (MDB_val));
+    assert (values);
+    while (count < max_events && (count == 0 || bytes + 64 < max_bytes)
+       &&  (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 8 || cp_get_u64 (k.mv_data) != first + count)
+            break;          //  the log has no gaps; stop rather than ship one
+        values [count++] = v;
+        bytes += v.mv_size;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        rc = cp_lmdb_fail ("node_store", "read log", rc);
+    else
+        rc = 0;
+    if (rc == 0 && count) {
+        //  The events are stored encoded: the batch is a header around them.
+        msgpack_sbuffer buffer;
+        msgpack_packer packer;
+        msgpack_sbuffer_init (&buffer);
+        msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
+        msgpack_pack_array (&packer, 2);
+        msgpack_pack_uint64 (&packer, first);
+        msgpack_pack_array (&packer, count);
+        for (size_t index = 0; index < count; index++)
+            msgpack_sbuffer_write (&buffer, values [index].mv_data, values [index].mv_size);
+        *size = buffer.size;
+        *payload = (uint8_t *) msgpack_sbuffer_release (&buffer);
+        *last = first + count - 1;
+    }
+    free (values);
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    return rc;
+}

@@ -1,0 +1,130 @@
+/*  node_store: a node's LMDB store, the one module that touches it.
+
+    Layout of DIR (the node's data directory):
+        DIR/store/          the LMDB environment
+        DIR/keys/index.key  32 random bytes, mode 0600: the key of the keyed
+                            hash that indexes event ids and case pseudonyms,
+                            so no index key in the store reveals one.
+    Databases of the environment:
+        meta        "format", "municipality", "catalogue", "head", "acked"
+        catalogues  u32 version → the catalogue's JSON text
+        log         u64 sequence → an encoded event (cp_codec), the uplink log
+        ids         hash(event id) → u64 sequence
+        cases       hash(case) → a case's history (cp_case)
+        days        u32 day → a tally row (cp_tally)
+
+    Appending runs in large write transactions: begin, append many events,
+    commit.  Cases and counter rows touched in a transaction are kept in
+    memory and written once at commit.  When the map fills up, commit (or
+    append) returns CP_EMAPFULL after aborting and growing the map: the
+    caller redoes the same appends.  Write transactions of several processes
+    are serialised by LMDB, and each one starts from what is committed, so
+    two imports into one node at once cannot corrupt it.                    */
+
+#ifndef NODE_STORE_H_INCLUDED
+#define NODE_STORE_H_INCLUDED
+
+#include "cp_catalogue.h"
+#include "cp_event.h"
+#include "cp_view.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _node_store_t node_store_t;
+
+//  Result of node_store_append besides errors.
+#define NODE_STORE_APPENDED 0
+#define NODE_STORE_DUPLICATE 1
+
+//  Sets up a new node in dir (created if missing; must not hold a node).
+//  Returns 0, CP_EEXISTS, CP_EIO or CP_ESTORE.
+int
+    node_store_create (const char *dir, const char *municipality, int catalogue);
+
+//  Opens the node in dir.  Returns NULL with *error CP_ENOTNODE when dir does
+//  not hold a node, CP_EIO or CP_ESTORE otherwise.
+node_store_t *
+    node_store_open (const char *dir, int *error);
+
+void
+    node_store_destroy (node_store_t **self_p);
+
+//  The municipality code (borrowed).
+const char *
+    node_store_municipality (node_store_t *self);
+
+//  The active catalogue (borrowed; valid until destroy).
+const cp_catalogue_t *
+    node_store_catalogue (node_store_t *self);
+
+//  Reads head (last committed sequence), acked (last acknowledged by the
+//  central) and the number of cases.
+int
+    node_store_counts (node_store_t *self, uint64_t *head, uint64_t *acked, uint64_t *cases);
+
+//  Begins a write transaction for appends.
+int
+    node_store_begin (node_store_t *self);
+
+//  An event ready to append: the keyed hashes of its id and case are
+//  computed by node_store_prepare, which only reads the store's index key
+//  and so may run on another thread than the one that appends.
+#define NODE_STORE_HASH_SIZE 16
+typedef struct {
+    cp_event_t event;
+    uint8_t id_key [NODE_STORE_HASH_SIZE];
+    uint8_t case_key [NODE_STORE_HASH_SIZE];
+} node_store_entry_t;
+
+//  Computes entry's hashes from entry->event.  Safe from any thread.
+void
+    node_store_prepare (node_store_t *self, node_store_entry_t *entry);
+
+//  Checks an entry's event (codes resolved) against the store and, if it
+//  passes, appends it to the log with the next sequence.  Returns
+//  NODE_STORE_APPENDED, NODE_STORE_DUPLICATE (id already stored: nothing
+//  done), a rule's cp_error_t with why (nothing done), or CP_ESTORE /
+//  CP_EMAPFULL (the transaction is dead: call node_store_abort).
+int
+    node_store_append (node_store_t *self, const node_store_entry_t *entry,
+                       char *why, size_t why_size);
+
+//  Writes cached cases and rows and commits durably.  Returns 0, CP_ESTORE,
+//  or CP_EMAPFULL (aborted and grown: redo the appends).
+int
+    node_store_commit (node_store_t *self);
+
+//  Abandons the write transaction; after CP_EMAPFULL it also grows the map.
+void
+    node_store_abort (node_store_t *self);
+
+//  Fills a view (initialised by cp_view_init) from the stored rows.
+int
+    node_store_view (node_store_t *self, cp_view_t *view);
+
+//  Reads a text setting of meta ("central": the endpoint enrolled with) into
+//  buf.  Returns 0, or -1 when it is not set or does not fit.
+int
+    node_store_setting (node_store_t *self, const char *name, char *buf, size_t size);
+
+//  Stores a text setting of meta.
+int
+    node_store_set_setting (node_store_t *self, const char *name, const char *value);
+
+//  Records that the central has acknowledged every event up to seq (never
+//  moves backwards).  Returns 0 or a store error.
+int
+    node_store_set_acked (node_store_t *self, uint64_t seq);
+
+//  Builds the payload of a batch (cp_codec's batch form) from the log,
+//  starting at sequence first, of at most max_events events and about
+//  max_bytes bytes (always at least one event).  Returns 0 with a malloc'd
+//  payload (caller frees), its size and the last sequence in it; 0 with
+//  *payload NULL when the log has nothing from first on; or a store error.
+int
+    node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
+                           size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last);
+
+#endif

@@ -1,0 +1,36 @@
+/*  node_sync: the node's uplink, as a CZMQ actor.
+
+    The actor owns the node's store for as long as it runs and a DEALER
+    connected to the central.  It says HELLO, learns from WELCOME which
+    sequence the central expects, and ships the log from there in batches
+    (bounded in events and bytes), up to the central's window of batches in
+    flight.  An ACK moves the acknowledged cursor, persisted in the store; a
+    NACK restarts shipping from the sequence the central names.  When the
+    central says nothing for a while, the session is considered lost and
+    starts over with HELLO, with a growing pause between attempts, so a
+    node left alone through an outage of days catches up by itself.  New
+    events committed by imports are noticed within a tenth of a second.
+
+        zactor_t *sync = zactor_new (node_sync_actor, &config);
+        ...
+        zactor_destroy (&sync);     //  sends $TERM, saves the cursor
+
+    The actor signals 0 once running, or -1 when the store would not open. */
+
+#ifndef NODE_SYNC_H_INCLUDED
+#define NODE_SYNC_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+
+typedef struct {
+    const char *data;           //  the node's data directory
+    const char *central;        //  endpoint, or NULL for the enrolled one
+    bool verbose;
+} node_sync_config_t;
+
+//  The actor; args is a node_sync_config_t that must outlive zactor_new.
+void
+    node_sync_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,327 @@
+/*  cp_catalogue: parses the catalogue texts and answers code look-ups.
+
+    Look-ups run once per imported field, so they are a linear scan over at
+    most CP_CODES_MAX short strings with a length check first: cheaper than a
+    hash for lists this short.                                                */
+
+#include "cp_catalogue.h"
+
+#include <assert.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char code [CP_CODE_MAX + 1];
+    unsigned char length;       //  strlen (code)
+    char *sq;                   //  Albanian label
+    char *en;                   //  English label
+    int since;                  //  version that introduced the code
+    int min, max;               //  age bounds (age_group only)
+    bool court;                 //  court_confirmation (measure only)
+} s_code_t;
+
+struct _cp_catalogue_t {
+    int version;                //  newest version applied
+    int count [CP_DIM_COUNT];   //  codes per dimension
+    int other [CP_DIM_COUNT];   //  id of "other", or -1
+    s_code_t codes [CP_DIM_COUNT][CP_CODES_MAX];
+};
+
+static const char *s_dim_names [CP_DIM_COUNT] = {
+    "age_group", "sex", "ethnicity", "referral", "risk",
+    "problem", "close_reason", "measure", "school"
+};
+
+const char *
+cp_dim_name (cp_dim_t dim)
+{
+    assert (dim < CP_DIM_COUNT);
+    return s_dim_names [dim];
+}
+
+static int
+s_dim_of (const char *name)
+{
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        if (strcmp (s_dim_names [dim], name) == 0)
+            return dim;
+    return -1;
+}
+
+static int
+s_fail (char *why, size_t why_size, const char *format, ...)
+{
+    if (why && why_size) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (why, why_size, format, args);
+        va_end (args);
+    }
+    return -1;
+}
+
+static const char *
+s_string (json_t *object, const char *key)
+{
+    return json_string_value (json_object_get (object, key));
+}
+
+//  Adds one code object ({"code": ..., "sq": ..., "en": ...}) to a dimension.
+static int
+s_add_code (cp_catalogue_t *self, int dim, json_t *entry, int since,
+            char *why, size_t why_size)
+{
+    const char *code = s_string (entry, "code");
+    const char *sq = s_string (entry, "sq");
+    const char *en = s_string (entry, "en");
+    if (!code || !*code || strlen (code) > CP_CODE_MAX || !sq || !en)
+        return s_fail (why, why_size, "%s: a code needs \"code\" (1-%d chars), \"sq\", \"en\"",
+                       s_dim_names [dim], CP_CODE_MAX);
+    if (cp_catalogue_lookup (self, dim, code, strlen (code)) >= 0)
+        return s_fail (why, why_size, "%s: code '%s' defined twice", s_dim_names [dim], code);
+    if (self->count [dim] == CP_CODES_MAX)
+        return s_fail (why, why_size, "%s: more than %d codes", s_dim_names [dim], CP_CODES_MAX);
+
+    s_code_t *slot = &self->codes [dim][self->count [dim]];
+    strcpy (slot->code, code);
+    slot->length = (unsigned char) strlen (code);
+    slot->sq = strdup (sq);
+    slot->en = strdup (en);
+    slot->since = since;
+    if (!slot->sq || !slot->en)
+        return s_fail (why, why_size, "out of memory");
+    if (dim == CP_DIM_AGE_GROUP) {
+        json_t *min = json_object_get (entry, "min");
+        json_t *max = json_object_get (entry, "max");
+        if (!json_is_integer (min) || !json_is_integer (max))
+            return s_fail (why, why_size, "age_group '%s' needs integer min and max", code);
+        slot->min = (int) json_integer_value (min);
+        slot->max = (int) json_integer_value (max);
+    }
+    if (dim == CP_DIM_MEASURE)
+        slot->court = json_is_true (json_object_get (entry, "court_confirmation"));
+    if (strcmp (code, "other") == 0)
+        self->other [dim] = self->count [dim];
+    self->count [dim]++;
+    return 0;
+}
+
+static int
+s_apply_base (cp_catalogue_t *self, json_t *root, char *why, size_t why_size)
+{
+    json_t *dimensions = json_object_get (root, "dimensions");
+    if (!json_is_object (dimensions))
+        return s_fail (why, why_size, "catalogue 1 has no \"dimensions\" object");
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++) {
+        json_t *list = json_object_get (dimensions, s_dim_names [dim]);
+        if (!json_is_array (list) || json_array_size (list) == 0)
+            return s_fail (why, why_size, "catalogue 1 lacks dimension '%s'", s_dim_names [dim]);
+        size_t index;
+        json_t *entry;
+        json_array_foreach (list, index, entry) {
+            if (s_add_code (self, dim, entry, 1, why, why_size))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_apply_revision (cp_catalogue_t *self, json_t *root, int version,
+                  char *why, size_t why_size)
+{
+    json_t *revises = json_object_get (root, "revises");
+    json_t *changes = json_object_get (root, "changes");
+    if (!json_is_integer (revises) || json_integer_value (revises) != version - 1)
+        return s_fail (why, why_size, "catalogue %d must revise %d", version, version - 1);
+    if (!json_is_array (changes))
+        return s_fail (why, why_size, "catalogue %d has no \"changes\" list", version);
+    size_t index;
+    json_t *change;
+    json_array_foreach (changes, index, change) {
+        const char *op = s_string (change, "op");
+        const char *dimension = s_string (change, "dimension");
+        int dim = dimension? s_dim_of (dimension): -1;
+        if (!op || strcmp (op, "add") != 0)
+            return s_fail (why, why_size, "catalogue %d: change %zu: unsupported op '%s'",
+                           version, index, op? op: "(none)");
+        if (dim < 0)
+            return s_fail (why, why_size, "catalogue %d: change %zu: unknown dimension '%s'",
+                           version, index, dimension? dimension: "(none)");
+        if (s_add_code (self, dim, change, version, why, why_size))
+            return -1;
+    }
+    return 0;
+}
+
+//  Applies one version's text on top of what self holds.
+static int
+s_apply_text (cp_catalogue_t *self, const char *text, char *why, size_t why_size)
+{
+    json_error_t error;
+    json_t *root = json_loads (text, JSON_REJECT_DUPLICATES, &error);
+    if (!root)
+        return s_fail (why, why_size, "catalogue %d is not JSON: line %d: %s",
+                       self->version + 1, error.line, error.text);
+    int version = self->version + 1;
+    json_t *number = json_object_get (root, "catalogue");
+    int rc;
+    if (!json_is_integer (number) || json_integer_value (number) != version)
+        rc = s_fail (why, why_size, "expected catalogue %d, found %s", version,
+                     json_is_integer (number)? "another version": "no \"catalogue\" number");
+    else
+        rc = version == 1? s_apply_base (self, root, why, why_size)
+                         : s_apply_revision (self, root, version, why, why_size);
+    json_decref (root);
+    if (rc == 0)
+        self->version = version;
+    return rc;
+}
+
+cp_catalogue_t *
+cp_catalogue_new (const char *const *texts, int count, char *why, size_t why_size)
+{
+    cp_catalogue_t *self = calloc (1, sizeof (cp_catalogue_t));
+    if (!self)
+        return NULL;
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        self->other [dim] = -1;
+    if (count < 1)
+        s_fail (why, why_size, "no catalogue text");
+    for (int index = 0; index < count; index++)
+        if (s_apply_text (self, texts [index], why, why_size)) {
+            cp_catalogue_destroy (&self);
+            return NULL;
+        }
+    if (self && self->version == 0)
+        cp_catalogue_destroy (&self);
+    return self;
+}
+
+cp_catalogue_t *
+cp_catalogue_new_builtin (int version)
+{
+    if (version < 1 || version > cp_catalogue_builtin_count)
+        return NULL;
+    return cp_catalogue_new (cp_catalogue_builtin + 1, version, NULL, 0);
+}
+
+void
+cp_catalogue_destroy (cp_catalogue_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cp_catalogue_t *self = *self_p;
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        for (int id = 0; id < self->count [dim]; id++) {
+            free (self->codes [dim][id].sq);
+            free (self->codes [dim][id].en);
+        }
+    free (self);
+    *self_p = NULL;
+}
+
+int
+cp_catalogue_check_revision (const cp_catalogue_t *self, const char *text,
+                             char *why, size_t why_size)
+{
+    //  Rebuilding a scratch copy keeps self untouched whatever the text says.
+    cp_catalogue_t *scratch = malloc (sizeof (cp_catalogue_t));
+    if (!scratch)
+        return s_fail (why, why_size, "out of memory");
+    memcpy (scratch, self, sizeof (cp_catalogue_t));
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        for (int id = 0; id < scratch->count [dim]; id++)
+            scratch->codes [dim][id].sq = scratch->codes [dim][id].en = NULL;
+    int before [CP_DIM_COUNT];
+    memcpy (before, self->count, sizeof before);
+    int rc = s_apply_text (scratch, text, why, why_size);
+    //  Free only the labels the scratch copy allocated itself.
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        for (int id = before [dim]; id < scratch->count [dim]; id++) {
+            free (scratch->codes [dim][id].sq);
+            free (scratch->codes [dim][id].en);
+        }
+    int version = scratch->version;
+    free (scratch);
+    return rc == 0? version: -1;
+}
+
+int
+cp_catalogue_version (const cp_catalogue_t *self)
+{
+    return self->version;
+}
+
+int
+cp_catalogue_count (const cp_catalogue_t *self, cp_dim_t dim)
+{
+    return self->count [dim];
+}
+
+int
+cp_catalogue_lookup (const cp_catalogue_t *self, cp_dim_t dim,
+                     const char *code, size_t len)
+{
+    const s_code_t *codes = self->codes [dim];
+    for (int id = 0; id < self->count [dim]; id++)
+        if (codes [id].length == len && memcmp (codes [id].code, code, len) == 0)
+            return id;
+    return -1;
+}
+
+const char *
+cp_catalogue_code (const cp_catalogue_t *self, cp_dim_t dim, int id)
+{
+    assert (id >= 0 && id < self->count [dim]);
+    return self->codes [dim][id].code;
+}
+
+const char *
+cp_catalogue_label (const cp_catalogue_t *self, cp_dim_t dim, int id, const char *lang)
+{
+    assert (id >= 0 && id < self->count [dim]);
+    const s_code_t *code = &self->codes [dim][id];
+    if (lang && strcmp (lang, "en") == 0)
+        return code->en;
+    if (lang && strcmp (lang, "sq") == 0)
+        return code->sq;
+    return code->code;
+}
+
+int
+cp_catalogue_since (const cp_catalogue_t *self, cp_dim_t dim, int id)
+{
+    assert (id >= 0 && id < self->count [dim]);
+    return self->codes [dim][id].since;
+}
+
+int
+cp_catalogue_fold (const cp_catalogue_t *self, cp_dim_t dim, int id, int version)
+{
+    assert (id >= 0 && id < self->count [dim]);
+    if (self->codes [dim][id].since <= version || self->other [dim] < 0)
+        return id;
+    return self->other [dim];
+}
+
+bool
+cp_catalogue_court_confirmed (const cp_catalogue_t *self, int measure_id)
+{
+    assert (measure_id >= 0 && measure_id < self->count [CP_DIM_MEASURE]);
+    return self->codes [CP_DIM_MEASURE][measure_id].court;
+}
+
+int
+cp_catalogue_age_group (const cp_catalogue_t *self, int age)
+{
+    for (int id = 0; id < self->count [CP_DIM_AGE_GROUP]; id++) {
+        const s_code_t *group = &self->codes [CP_DIM_AGE_GROUP][id];
+        if (age >= group->min && age <= group->max)
+            return id;
+    }
+    return -1;
+}

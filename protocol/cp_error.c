@@ -1,0 +1,47 @@
+/*  cp_error: messages for the project's error codes.                         */
+
+#include "cp_error.h"
+
+const char *
+cp_strerror (int code)
+{
+    switch ((cp_error_t) code) {
+        case CP_OK:             return "success";
+        case CP_EMALFORMED:     return "malformed input";
+        case CP_ETOOBIG:        return "over a size limit";
+        case CP_ETYPE:          return "value of the wrong type";
+        case CP_EMISSING:       return "required field missing";
+        case CP_EUNKNOWNFIELD:  return "field not allowed for this event type";
+        case CP_EBADID:         return "invalid identifier";
+        case CP_EBADDATE:       return "invalid date";
+        case CP_EDATERANGE:     return "date out of range";
+        case CP_EBADTYPE:       return "unknown event type";
+        case CP_EBADCODE:       return "code not in the active catalogue";
+        case CP_EBADAGE:        return "age out of range";
+        case CP_EUNKNOWNCASE:   return "unknown case";
+        case CP_ECASEOPEN:      return "case already opened";
+        case CP_ECASECLOSED:    return "case is closed";
+        case CP_EBEFOREOPEN:    return "dated before the case was opened";
+        case CP_ECLOSEORDER:    return "closing dated before an event already recorded";
+        case CP_ENOMEASURE:     return "no earlier measure_taken of this measure";
+        case CP_ENOCOURT:       return "measure is not one a court confirms";
+        case CP_EHISTORY:       return "case history over its limit";
+        case CP_ESTORE:         return "storage failure";
+        case CP_ENOTNODE:       return "not a cpsync node data directory";
+        case CP_EEXISTS:        return "data directory already set up";
+        case CP_ECATALOGUE:     return "catalogue does not load";
+        case CP_EIO:            return "input/output error";
+        case CP_EBUSY:          return "resource busy";
+        case CP_ENOTCENTRAL:    return "not a cpsync central data directory";
+        case CP_EMAPFULL:       return "storage map full (grown; transaction must be redone)";
+        case CP_EUSAGE:         return "invalid usage";
+        case CP_EAUTH:          return "authentication failed";
+        case CP_EREPLAY:        return "replayed message";
+        case CP_EGAP:           return "sequence gap";
+        case CP_EREVOKED:       return "key revoked";
+        case CP_EUNKNOWNPEER:   return "unknown peer";
+        case CP_EPROTOCOL:      return "protocol violation";
+        case CP_EVERSION:       return "unsupported protocol version";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,59 @@
+/*  cp_error: the project's error codes, shared by protocol/, node/ and central/.
+
+    Codes live in their own negative range, clear of errno and of LMDB's codes,
+    so that a function can return one int and the caller can always tell what
+    it got.  0 is success.  "Not found" is a result, never an error.  Each code
+    has one fixed message from cp_strerror (); callers add the field and value
+    that were wrong in their own message.                                      */
+
+#ifndef CP_ERROR_H_INCLUDED
+#define CP_ERROR_H_INCLUDED
+
+typedef enum {
+    CP_OK = 0,
+    //  Input that is not what the format says
+    CP_EMALFORMED = -30900,     //  bytes or text that do not parse
+    CP_ETOOBIG = -30899,        //  over a size, count, length or depth limit
+    CP_ETYPE = -30898,          //  a value of the wrong type
+    CP_EMISSING = -30897,       //  a required field is absent
+    CP_EUNKNOWNFIELD = -30896,  //  a field the event type does not have
+    CP_EBADID = -30895,         //  an id or case pseudonym outside the alphabet/length
+    CP_EBADDATE = -30894,       //  not a real YYYY-MM-DD date
+    CP_EDATERANGE = -30893,     //  before 2000-01-01 or after today + 1 day
+    CP_EBADTYPE = -30892,       //  an unknown event type
+    CP_EBADCODE = -30891,       //  a code the active catalogue does not define
+    CP_EBADAGE = -30890,        //  age outside 0..18
+    //  Event rules that depend on the case's history
+    CP_EUNKNOWNCASE = -30880,   //  an event for a case that was never opened
+    CP_ECASEOPEN = -30879,      //  case_opened for a case that is already opened
+    CP_ECASECLOSED = -30878,    //  an event for a case that is closed
+    CP_EBEFOREOPEN = -30877,    //  dated before its case was opened
+    CP_ECLOSEORDER = -30876,    //  case_closed dated before an event already recorded
+    CP_ENOMEASURE = -30875,     //  measure_confirmed without an earlier measure_taken
+    CP_ENOCOURT = -30874,       //  measure_confirmed of a measure courts do not confirm
+    CP_EHISTORY = -30873,       //  a case's history is over its limit
+    //  Storage and environment
+    CP_ESTORE = -30860,         //  LMDB failed (the log line has mdb_strerror)
+    CP_ENOTNODE = -30859,       //  a data directory that is not a node's
+    CP_EEXISTS = -30858,        //  a data directory that is already set up
+    CP_ECATALOGUE = -30857,     //  a catalogue that does not load
+    CP_EIO = -30856,            //  a file could not be read or written (see errno)
+    CP_EBUSY = -30855,          //  another process holds what we need
+    CP_ENOTCENTRAL = -30854,    //  a data directory that is not a central's
+    CP_EMAPFULL = -30853,       //  the store's map was full: it has grown, redo the transaction
+    CP_EUSAGE = -30852,         //  a command line or option that makes no sense
+    //  Wire and sync
+    CP_EAUTH = -30840,          //  authentication or integrity check failed
+    CP_EREPLAY = -30839,        //  a message seen before
+    CP_EGAP = -30838,           //  a batch that does not follow the cursor
+    CP_EREVOKED = -30837,       //  a revoked key
+    CP_EUNKNOWNPEER = -30836,   //  a municipality the central does not know
+    CP_EPROTOCOL = -30835,      //  a command out of place or an unknown command
+    CP_EVERSION = -30834,       //  a protocol version we do not speak
+} cp_error_t;
+
+//  Returns a fixed English message for a cp_error_t (or "unknown error").
+const char *
+    cp_strerror (int code);
+
+#endif

@@ -1,0 +1,105 @@
+/*  cp_lmdb: environment set-up, map growth, error mapping, integer keys.   */
+
+#include "cp_lmdb.h"
+#include "cp_error.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+int
+cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create)
+{
+    char file [4096];
+    snprintf (file, sizeof file, "%s/data.mdb", path);
+    struct stat info;
+    if (create) {
+        if (mkdir (path, 0700) && errno != EEXIST)
+            return CP_EIO;
+    }
+    else
+    if (stat (file, &info) || !S_ISREG (info.st_mode))
+        return CP_EIO;
+
+    int rc = mdb_env_create (env);
+    if (rc)
+        return cp_lmdb_fail ("cp_lmdb", "mdb_env_create", rc);
+    size_t map = CP_LMDB_MAP_INITIAL;
+    const char *wanted = getenv ("CPSYNC_MAPSIZE");
+    if (wanted && atoll (wanted) > 0)
+        map = (size_t) atoll (wanted);
+    //  A map smaller than the file would refuse to open it: take the larger.
+    if (stat (file, &info) == 0 && (size_t) info.st_size > map)
+        map = (size_t) info.st_size;
+    if ((rc = mdb_env_set_mapsize (*env, map))
+    ||  (rc = mdb_env_set_maxdbs (*env, max_dbs))
+    ||  (rc = mdb_env_set_maxreaders (*env, 126))
+    ||  (rc = mdb_env_open (*env, path, MDB_NOTLS, 0600))) {
+        mdb_env_close (*env);
+        *env = NULL;
+        return cp_lmdb_fail ("cp_lmdb", path, rc);
+    }
+    return 0;
+}
+
+int
+cp_lmdb_begin (MDB_env *env, unsigned flags, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin (env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize (env, 0);
+        rc = mdb_txn_begin (env, NULL, flags, txn);
+    }
+    return rc? cp_lmdb_fail ("cp_lmdb", "mdb_txn_begin", rc): 0;
+}
+
+int
+cp_lmdb_grow (MDB_env *env)
+{
+    MDB_envinfo info;
+    mdb_env_info (env, &info);
+    size_t size = info.me_mapsize * 2;
+    int rc = mdb_env_set_mapsize (env, size);
+    if (rc)
+        return cp_lmdb_fail ("cp_lmdb", "mdb_env_set_mapsize", rc);
+    zsys_info ("cp_lmdb: map grown to %zu MiB", size >> 20);
+    return 0;
+}
+
+int
+cp_lmdb_fail (const char *module, const char *what, int mdb_rc)
+{
+    if (mdb_rc == MDB_MAP_FULL)
+        return CP_EMAPFULL;
+    zsys_error ("%s: %s: %s", module, what, mdb_strerror (mdb_rc));
+    return CP_ESTORE;
+}
+
+void
+cp_put_u64 (uint8_t *at, uint64_t value)
+{
+    for (int byte = 7; byte >= 0; byte--, value >>= 8)
+        at [byte] = (uint8_t) value;
+}
+
+uint64_t
+cp_get_u64 (const uint8_t *at)
+{
+    uint64_t value = 0;
+    for (int byte = 0; byte < 8; byte++)
+        value = value << 8 | at [byte];
+    return value;
+}
+
+void
+cp_put_u32 (uint8_t *at, uint32_t value)
+{
+    for (int byte = 3; byte >= 0; byte--, value >>= 8)
+        at [byte] = (uint8_t) value;
+}
+
+uint32_t
+cp_get_u32 (const uint8_t *at)
+{
+    return (uint32_t) at [0] << 24 | (uint32_t) at [1] << 16 | (uint32_t) at [2] << 8 | at [3];
+}

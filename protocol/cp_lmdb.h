@@ -1,0 +1,49 @@
+/*  cp_lmdb: the few LMDB habits the node's and the central's stores share.
+
+    Each store opens one environment with named databases, begins every
+    transaction through cp_lmdb_begin (which adopts a map another process has
+    grown), and turns LMDB's codes into ours with cp_lmdb_fail, which logs
+    the operation with mdb_strerror.  A write that finds the map full makes
+    the store abort, call cp_lmdb_grow and redo its transaction: MDB_MAP_FULL
+    is a reason to grow, never to fail.                                      */
+
+#ifndef CP_LMDB_H_INCLUDED
+#define CP_LMDB_H_INCLUDED
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_LMDB_MAP_INITIAL (64u << 20)     //  64 MiB; CPSYNC_MAPSIZE overrides
+
+//  Opens (and with create, makes) the environment in directory path.
+//  Returns 0, CP_ENOTNODE-like codes are the caller's: here CP_EIO when the
+//  directory or its data file is missing, CP_ESTORE otherwise.
+int
+    cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create);
+
+//  Begins a transaction, adopting a map size another process has set.
+int
+    cp_lmdb_begin (MDB_env *env, unsigned flags, MDB_txn **txn);
+
+//  Doubles the map size.  No transaction of this process may be open.
+int
+    cp_lmdb_grow (MDB_env *env);
+
+//  Logs "module: what: mdb_strerror" and returns CP_EMAPFULL for a full map
+//  (the caller grows and redoes), else CP_ESTORE.
+int
+    cp_lmdb_fail (const char *module, const char *what, int mdb_rc);
+
+//  Big-endian integer keys, so LMDB's byte order is numeric order.
+void
+    cp_put_u64 (uint8_t *at, uint64_t value);
+uint64_t
+    cp_get_u64 (const uint8_t *at);
+void
+    cp_put_u32 (uint8_t *at, uint32_t value);
+uint32_t
+    cp_get_u32 (const uint8_t *at);
+
+#endif

@@ -1,0 +1,95 @@
+/*  cp_view: the caseload view of a period, computed from tally rows, and its
+    JSON, table and CSV forms.
+
+    The caller sums the stored rows of its scope into two rows: the days
+    before the period's start, and the days within it (cp_view_add_row sorts
+    a row into the right one).  cp_view_figures then folds them into the
+    figures of EVENTS.md under one catalogue version.                         */
+
+#ifndef CP_VIEW_H_INCLUDED
+#define CP_VIEW_H_INCLUDED
+
+#include "cp_catalogue.h"
+#include "cp_date.h"
+#include "cp_tally.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+//  The breakdowns of a view, in the order EVENTS.md lists them.
+typedef enum {
+    CP_BREAKDOWN_NEW_AGE_GROUP,
+    CP_BREAKDOWN_NEW_SEX,
+    CP_BREAKDOWN_NEW_ETHNICITY,
+    CP_BREAKDOWN_NEW_REFERRAL,
+    CP_BREAKDOWN_CLOSED_REASON,
+    CP_BREAKDOWN_MANAGED_RISK,
+    CP_BREAKDOWN_MANAGED_PROBLEM,
+    CP_BREAKDOWN_MEASURES_TAKEN,
+    CP_BREAKDOWN_MEASURES_CONFIRMED,
+    CP_BREAKDOWN_SCHOOL,
+    CP_BREAKDOWN_COUNT
+} cp_breakdown_t;
+
+typedef struct {
+    cp_period_t period;
+    char scope [64];                //  "national", "county:CODE", "municipality:CODE"
+    int municipalities_reporting;
+    cp_tally_row_t before;          //  sum of the rows of days before the start
+    cp_tally_row_t within;          //  sum of the rows of days in the period
+} cp_view_t;
+
+typedef struct {
+    int catalogue;                  //  version the figures are computed under
+    int64_t managed, opened, closed, home_visits;
+    int64_t breakdowns [CP_BREAKDOWN_COUNT][CP_SLOTS];  //  by code id, "none" last
+} cp_figures_t;
+
+//  Starts a view: zero rows, the period and the scope.
+void
+    cp_view_init (cp_view_t *self, const cp_period_t *period, const char *scope);
+
+//  Adds a stored row of day `day` (encoded, size bytes) to the view; rows
+//  after the period's end are ignored.  Returns 0 or CP_EMALFORMED.
+int
+    cp_view_add_encoded (cp_view_t *self, int32_t day, const uint8_t *data, size_t size);
+
+//  Computes the figures under catalogue version `version` (≤ the catalogue's
+//  own), folding codes that version does not know into "other".
+void
+    cp_view_figures (const cp_view_t *self, const cp_catalogue_t *catalogue, int version,
+                     cp_figures_t *figures);
+
+//  Writes the JSON form of EVENTS.md (one line, then a newline).
+int
+    cp_view_print_json (const cp_view_t *self, const cp_figures_t *figures,
+                        const cp_catalogue_t *catalogue, FILE *out);
+
+//  Writes an aligned table for people, with labels in lang ("sq" or "en").
+int
+    cp_view_print_table (const cp_view_t *self, const cp_figures_t *figures,
+                         const cp_catalogue_t *catalogue, const char *lang, FILE *out);
+
+//  Writes the table with the published figures of a report (JSON text in
+//  the form of report-2022.json; a code it lacks counts as 0) beside ours,
+//  and a mark on every row where they differ.  Returns the number of rows
+//  that differ, or -1 when the report is not JSON.
+int
+    cp_view_print_comparison (const cp_view_t *self, const cp_figures_t *figures,
+                              const cp_catalogue_t *catalogue, const char *lang,
+                              const char *report, FILE *out);
+
+//  Writes CSV: indicator,code,label,value (labels in lang).
+int
+    cp_view_print_csv (const cp_view_t *self, const cp_figures_t *figures,
+                       const cp_catalogue_t *catalogue, const char *lang, FILE *out);
+
+//  The JSON key, dimension and "none" code ("unassessed", or NULL) of a breakdown.
+const char *
+    cp_breakdown_key (cp_breakdown_t breakdown);
+cp_dim_t
+    cp_breakdown_dim (cp_breakdown_t breakdown);
+const char *
+    cp_breakdown_none (cp_breakdown_t breakdown);
+
+#endif

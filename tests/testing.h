@@ -1,0 +1,67 @@
+/*  testing: the smallest harness that serves our test programs.
+
+    A test program is a table of `static void test_x (void)` functions run
+    by TESTING_MAIN; CHECK records a failure with its line and goes on, so
+    one run shows every broken assertion.  The closing line is
+    "N passed, M failed", which ctest's log and CI both read.              */
+
+#ifndef TESTING_H_INCLUDED
+#define TESTING_H_INCLUDED
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    void (*run) (void);
+} testing_case_t;
+
+static int testing_failures_ = 0;
+
+#define CHECK(condition) do { \
+    if (!(condition)) { \
+        fprintf (stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #condition); \
+        testing_failures_++; \
+    } \
+} while (0)
+
+#define CHECK_EQ_INT(actual, expected) do { \
+    long long actual_ = (long long) (actual), expected_ = (long long) (expected); \
+    if (actual_ != expected_) { \
+        fprintf (stderr, "  %s:%d: %s is %lld, expected %lld\n", __FILE__, __LINE__, \
+                 #actual, actual_, expected_); \
+        testing_failures_++; \
+    } \
+} while (0)
+
+#define CHECK_STR_CONTAINS(text, part) do { \
+    const char *text_ = (text), *part_ = (part); \
+    if (!text_ || !strstr (text_, part_)) { \
+        fprintf (stderr, "  %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__, \
+                 text_? text_: "(null)", part_); \
+        testing_failures_++; \
+    } \
+} while (0)
+
+#define TESTING_MAIN(...) \
+int main (int argc, char **argv) { \
+    testing_case_t cases_ [] = {__VA_ARGS__}; \
+    size_t count_ = sizeof cases_ / sizeof cases_ [0]; \
+    int passed_ = 0, failed_ = 0; \
+    for (size_t i_ = 0; i_ < count_; i_++) { \
+        if (argc > 1 && strcmp (argv [1], cases_ [i_].name) != 0) \
+            continue; \
+        int before_ = testing_failures_; \
+        cases_ [i_].run (); \
+        int ok_ = testing_failures_ == before_; \
+        printf ("%s %s\n", ok_? "ok  ": "FAIL", cases_ [i_].name); \
+        if (ok_) passed_++; else failed_++; \
+    } \
+    printf ("%d passed, %d failed\n", passed_, failed_); \
+    return failed_? 1: 0; \
+}
+
+#define TEST(name) {#name, name}
+
+#endif
