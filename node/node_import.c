@@ -170,7 +170,7 @@ s_apply_chunk (node_store_t *store, s_line_t *lines, size_t count)
             s_line_t *line = &lines [index];
             if (line->rc)
                 continue;
-            char why [S_WHY_SIZE];
+            char why [S_WHY_SIZE] = "";
             int outcome = node_store_append (store, &line->entry, why, sizeof why);
             if (outcome == CP_ESTORE || outcome == CP_EMAPFULL)
                 rc = outcome;

@@ -400,8 +400,12 @@ s_case (node_store_t *self, const uint8_t *key, int *rc)
     if (mdb_rc != MDB_NOTFOUND)
         *rc = cp_lmdb_fail ("node_store", "read case", mdb_rc);
     if (*rc) {
-        if (*rc == CP_EMALFORMED)
+        //  A record that does not decode is damage to the store, not a bad
+        //  line: stop the import rather than reject events one by one.
+        if (*rc == CP_EMALFORMED) {
             zsys_error ("node_store: a stored case record is corrupt");
+            *rc = CP_ESTORE;
+        }
         s_cached_destroy ((void **) &cached);
         return NULL;
     }

@@ -10,7 +10,7 @@
 #define S_BATCH_EVENTS 1000             //  events in one batch at most
 #define S_BATCH_BYTES (256 * 1024)      //  and about this many bytes
 #define S_WINDOW_MAX 64                 //  batches in flight, whatever the central offers
-#define S_HEAD_POLL_MS 100              //  how often new commits are looked for
+#define S_HEAD_POLL_MS 20               //  how often new commits are looked for (a read txn: cheap)
 #define S_PING_MS 2000                  //  idle keep-alive, carries the head
 #define S_SILENCE_MS 8000               //  no word from the central: session lost
 #define S_HELLO_MIN_MS 1000             //  first pause before HELLO again
@@ -336,7 +336,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
 
     while (!self.terminated) {
-        void *which = zpoller_wait (self.poller, S_HEAD_POLL_MS / 2);
+        void *which = zpoller_wait (self.poller, S_HEAD_POLL_MS);
         if (which == pipe) {
             zmsg_t *msg = zmsg_recv (pipe);
             char *command = msg? zmsg_popstr (msg): NULL;

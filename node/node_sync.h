@@ -9,7 +9,7 @@
     central says nothing for a while, the session is considered lost and
     starts over with HELLO, with a growing pause between attempts, so a
     node left alone through an outage of days catches up by itself.  New
-    events committed by imports are noticed within a tenth of a second.
+    events committed by imports are noticed within some tens of milliseconds.
 
         zactor_t *sync = zactor_new (node_sync_actor, &config);
         ...

@@ -174,7 +174,7 @@ cp_case_check (const cp_case_t *self, const cp_event_t *event,
             break;
     }
     if (list && list->count == CP_CASE_HISTORY_MAX)
-        return s_why (CP_EHISTORY, why, why_size, "case '%s' already has %d %s events",
+        return s_why (CP_EHISTORY, why, why_size, "field 'case': case '%s' already has %d %s events",
                       event->case_id, CP_CASE_HISTORY_MAX, cp_event_kind (event->type)->name);
     return 0;
 }

@@ -85,19 +85,24 @@ s_add_code (cp_catalogue_t *self, int dim, json_t *entry, int since,
     if (self->count [dim] == CP_CODES_MAX)
         return s_fail (why, why_size, "%s: more than %d codes", s_dim_names [dim], CP_CODES_MAX);
 
+    json_t *min = json_object_get (entry, "min");
+    json_t *max = json_object_get (entry, "max");
+    if (dim == CP_DIM_AGE_GROUP && (!json_is_integer (min) || !json_is_integer (max)))
+        return s_fail (why, why_size, "age_group '%s' needs integer min and max", code);
+
     s_code_t *slot = &self->codes [dim][self->count [dim]];
     strcpy (slot->code, code);
     slot->length = (unsigned char) strlen (code);
     slot->sq = strdup (sq);
     slot->en = strdup (en);
     slot->since = since;
-    if (!slot->sq || !slot->en)
+    if (!slot->sq || !slot->en) {
+        free (slot->sq);
+        free (slot->en);
+        slot->sq = slot->en = NULL;
         return s_fail (why, why_size, "out of memory");
+    }
     if (dim == CP_DIM_AGE_GROUP) {
-        json_t *min = json_object_get (entry, "min");
-        json_t *max = json_object_get (entry, "max");
-        if (!json_is_integer (min) || !json_is_integer (max))
-            return s_fail (why, why_size, "age_group '%s' needs integer min and max", code);
         slot->min = (int) json_integer_value (min);
         slot->max = (int) json_integer_value (max);
     }

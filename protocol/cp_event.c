@@ -233,9 +233,13 @@ cp_event_from_json (const char *line, size_t len, const cp_catalogue_t *catalogu
     memset (event, 0, sizeof *event);
     json_error_t error;
     json_t *root = json_loadb (line, len, JSON_REJECT_DUPLICATES, &error);
-    if (!root)
+    if (!root) {
+        //  jansson quotes the offending bytes: keep control characters off the terminal.
+        char shown [JSON_ERROR_TEXT_LENGTH];
         return s_why (CP_EMALFORMED, why, why_size, "not JSON: %s (column %d)",
-                      error.text, error.column);
+                      s_quote (error.text, strlen (error.text), shown, sizeof shown),
+                      error.column);
+    }
     int rc = s_from_object (root, catalogue, today, event, why, why_size);
     json_decref (root);
     return rc;

@@ -26,25 +26,16 @@ cp_municipality_count (void)
     return cp_municipality_builtin_count;
 }
 
-//  strcmp order between a NUL-terminated code and len bytes of text.
-static int
-s_compare (const char *code, const char *text, size_t len)
-{
-    size_t code_len = strlen (code);
-    int order = memcmp (code, text, code_len < len? code_len: len);
-    if (order)
-        return order;
-    return (code_len > len) - (code_len < len);
-}
-
 int
-cp_municipality_index (const char *code, size_t len)
+cp_municipality_index (const char *code)
 {
+    if (!code)
+        return -1;
     size_t low = 0, high = (size_t) cp_municipality_builtin_count;
     while (low < high) {
         size_t mid = (low + high) / 2;
         int index = cp_municipality_builtin_sorted [mid];
-        int order = s_compare (cp_municipality_builtin_codes [index], code, len);
+        int order = strcmp (cp_municipality_builtin_codes [index], code);
         if (order == 0)
             return index;
         if (order < 0)
@@ -83,9 +74,9 @@ cp_county_count (void)
 }
 
 int
-cp_county_index (const char *code, size_t len)
+cp_county_index (const char *code)
 {
-    int seat = cp_municipality_index (code, len);
+    int seat = cp_municipality_index (code);
     if (seat < 0)
         return -1;
     int county = cp_municipality_builtin_county [seat];
@@ -130,13 +121,13 @@ cp_scope_parse (const char *text, cp_scope_t *scope)
     if (strncmp (text, county, sizeof county - 1) == 0) {
         const char *code = text + sizeof county - 1;
         scope->kind = CP_SCOPE_COUNTY;
-        scope->index = cp_county_index (code, strlen (code));
+        scope->index = cp_county_index (code);
     }
     else
     if (strncmp (text, municipality, sizeof municipality - 1) == 0) {
         const char *code = text + sizeof municipality - 1;
         scope->kind = CP_SCOPE_MUNICIPALITY;
-        scope->index = cp_municipality_index (code, strlen (code));
+        scope->index = cp_municipality_index (code);
     }
     else
         return CP_EUSAGE;

@@ -37,10 +37,9 @@ typedef struct {
 int
     cp_municipality_count (void);
 
-//  The index of a municipality code (len bytes, need not be NUL-terminated),
-//  or -1 when no municipality has that code.
+//  The index of a municipality code, or -1 when no municipality has it.
 int
-    cp_municipality_index (const char *code, size_t len);
+    cp_municipality_index (const char *code);
 
 //  The code, the name (UTF-8, as the CSV spells it) and the county index of
 //  a municipality; the caller has checked 0 <= index < count.
@@ -55,9 +54,9 @@ int
 int
     cp_county_count (void);
 
-//  The index of a county code (len bytes), or -1.
+//  The index of a county code (its seat's code), or -1.
 int
-    cp_county_index (const char *code, size_t len);
+    cp_county_index (const char *code);
 
 //  The code and name of a county (its seat's), and its seat's municipality
 //  index; the caller has checked 0 <= county < cp_county_count ().

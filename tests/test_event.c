@@ -599,6 +599,21 @@ test_hostile (void)
                   CP_EBADID);
     for (const char *at = why; *at; at++)
         CHECK ((unsigned char) *at >= 0x20 && (unsigned char) *at < 0x7f);
+    //  Lines that are not JSON: the parser's message quotes the token it
+    //  choked on, and that must reach the terminal as printable text too.
+    static const char *const noise [] = {"\x1b[2J", "{\"a\":\x01\x02}", "\x7f", "\x1b]0;x\x07",
+                                         "{\"id\":\"e\"}\x1b"};
+    for (size_t index = 0; index < sizeof noise / sizeof noise [0]; index++) {
+        why [0] = 0;
+        CHECK_EQ_INT (cp_event_from_json (noise [index], strlen (noise [index]), S_V1, S_TODAY,
+                                          &event, why, sizeof why), CP_EMALFORMED);
+        bool printable = true;
+        for (const char *at = why; *at; at++)
+            printable &= (unsigned char) *at >= 0x20 && (unsigned char) *at != 0x7f;
+        if (!printable)
+            fprintf (stderr, "  noise %zu: control characters in \"%s\"\n", index, why);
+        CHECK (printable);
+    }
     //  A small why buffer still gets a terminated message.
     char small [8];
     memset (small, 'z', sizeof small);
