@@ -13,6 +13,7 @@
 
 #include <czmq.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <libgen.h>
@@ -21,7 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#define S_POLL_MS 500
+#define S_POLL_MS 100                //  how often the central's cursors are read
 
 typedef struct {
     char code [65];
@@ -61,8 +62,11 @@ s_command (char *out, size_t size, const char *program, ...)
             close (channel [0]);
             close (channel [1]);
         }
-        else
-            dup2 (STDERR_FILENO, STDOUT_FILENO);
+        else {
+            //  Their summaries would drown the fleet's own; problems go to stderr.
+            int null = open ("/dev/null", O_WRONLY);
+            dup2 (null, STDOUT_FILENO);
+        }
         execv (path, argv);
         _exit (127);
     }
@@ -113,6 +117,30 @@ s_status (s_node_t *node)
         node->acked = (uint64_t) json_integer_value (acked);
     }
     json_decref (root);
+    return rc;
+}
+
+//  Reads the central's acknowledged cursors (`cpsync-central nodes`) into
+//  the nodes' acked.  Returns 0, or -1 when the central could not answer.
+static int
+s_central_cursors (const char *central, s_node_t *nodes, size_t count)
+{
+    static char out [1 << 20];
+    if (s_command (out, sizeof out, "cpsync-central", "nodes", "--data", central,
+                   "--format", "json", NULL) != 0)
+        return -1;
+    json_t *list = json_loads (out, 0, NULL);
+    size_t index;
+    json_t *entry;
+    json_array_foreach (list, index, entry) {
+        const char *code = json_string_value (json_object_get (entry, "code"));
+        json_t *acked = json_object_get (entry, "acked");
+        for (size_t node = 0; code && node < count; node++)
+            if (strcmp (nodes [node].code, code) == 0 && json_is_integer (acked))
+                nodes [node].acked = (uint64_t) json_integer_value (acked);
+    }
+    int rc = json_is_array (list)? 0: -1;
+    json_decref (list);
     return rc;
 }
 
@@ -250,13 +278,13 @@ main (int argc, char **argv)
             central_pid = 0;
             break;
         }
-        uint64_t events_total = 0, acked_total = 0;
+        if (s_central_cursors (central, nodes, count))
+            continue;
+        uint64_t acked_total = 0;
         size_t done = 0;
         for (size_t index = 0; index < count; index++) {
-            s_status (&nodes [index]);
-            events_total += nodes [index].head;
             acked_total += nodes [index].acked;
-            done += nodes [index].acked == nodes [index].head;
+            done += nodes [index].acked >= nodes [index].head;
         }
         if (done == count) {
             printf ("cpsync-fleet: %llu events of %zu nodes acknowledged in %.1f s\n",

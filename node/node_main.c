@@ -202,13 +202,7 @@ s_view (const s_options_t *options)
     int rc = node_store_view (store, view);
     if (rc == 0) {
         cp_view_figures (view, catalogue, version, figures);
-        if (strcmp (options->format, "json") == 0)
-            rc = cp_view_print_json (view, figures, catalogue, stdout);
-        else
-        if (strcmp (options->format, "table") == 0)
-            rc = cp_view_print_table (view, figures, catalogue, options->lang, stdout);
-        else
-            rc = cp_view_print_csv (view, figures, catalogue, options->lang, stdout);
+        rc = cp_view_print (view, figures, catalogue, options->format, options->lang, stdout);
     }
     if (rc)
         fprintf (stderr, "cpsync-node: view: %s\n", cp_strerror (rc));

@@ -1,7 +1,8 @@
 /*  cp_event: the event types and reading an event from a JSON line.
 
-    Parsing uses jansson with duplicate keys rejected, then walks the object's
-    keys once: every key must be one the type has, every required key must be
+    Parsing streams the line through yajl's callbacks into a fixed table of
+    fields (no allocation per field, duplicate keys refused), then checks
+    them: every key must be one the type has, every required key must be
     there, and each value must have the exact JSON type (an age of 14.0 or
     "14" is refused, not coerced).  Messages quote at most a short, printable
     prefix of a bad value, so a hostile line cannot flood the terminal.       */
@@ -10,7 +11,9 @@
 #include "cp_date.h"
 #include "cp_error.h"
 
-#include <jansson.h>
+#include <assert.h>
+#include <stdlib.h>
+#include <yajl/yajl_parse.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,93 +137,247 @@ s_check_date (int32_t date, int32_t today, char *why, size_t why_size)
                   text);
 }
 
-//  The body of cp_event_from_json, once the line has parsed as JSON.
+//  =====================================================================
+//  Reading a line.  yajl streams the line through callbacks that only
+//  collect the fields (no tree is built: this runs for every line of an
+//  import); the rules are checked once the object is complete, because
+//  which fields belong depends on "type", which may come last.
+
+//  The keys any event may carry; s_fields_t keeps one slot per key.
+static const char *const s_keys [] = {
+    "id", "type", "case", "date", "age",
+    "sex", "ethnicity", "referral", "level", "problem", "measure", "category", "reason"
+};
+#define S_KEYS (sizeof s_keys / sizeof s_keys [0])
+#define S_VALUE_MAX 80          //  longer values are kept cut, with their real length
+
+typedef enum { S_ABSENT, S_STRING, S_NUMBER, S_OTHER } s_kind_t;
+
+typedef struct {
+    s_kind_t kind;
+    char text [S_VALUE_MAX + 1];    //  the string, or the number as written
+    size_t length;                  //  its real length
+} s_value_t;
+
+typedef struct {
+    int depth;                      //  of containers open
+    int key;                        //  slot of the key just read, -1 unknown
+    char unknown [S_VALUE_MAX + 1]; //  the first key that is no event field
+    int rc;                         //  an error found while parsing, or 0
+    char why [160];
+    s_value_t values [S_KEYS];
+} s_fields_t;
+
+//  An object or array where a field's value should be: refused with the
+//  message the field's own type check would give.
 static int
-s_from_object (json_t *root, const cp_catalogue_t *catalogue, int32_t today,
-               cp_event_t *event, char *why, size_t why_size)
+s_container_value (s_fields_t *fields)
+{
+    if (fields->key < 0) {
+        fields->rc = CP_EMALFORMED;
+        snprintf (fields->why, sizeof fields->why, "line is not a flat JSON object");
+    }
+    else {
+        fields->rc = CP_ETYPE;
+        snprintf (fields->why, sizeof fields->why, strcmp (s_keys [fields->key], "age") == 0
+                  ? "field '%s' is not a whole number": "field '%s' is not a string",
+                  s_keys [fields->key]);
+    }
+    return 0;
+}
+
+static int
+s_on_start_map (void *ctx)
+{
+    s_fields_t *fields = ctx;
+    if (++fields->depth == 1)
+        return 1;
+    return s_container_value (fields);
+}
+
+static int
+s_on_end_map (void *ctx)
+{
+    ((s_fields_t *) ctx)->depth--;
+    return 1;
+}
+
+static int
+s_on_key (void *ctx, const unsigned char *key, size_t len)
+{
+    s_fields_t *fields = ctx;
+    fields->key = -1;
+    for (size_t slot = 0; slot < S_KEYS; slot++)
+        if (strlen (s_keys [slot]) == len && memcmp (s_keys [slot], key, len) == 0)
+            fields->key = (int) slot;
+    if (fields->key < 0 && !*fields->unknown)
+        s_quote ((const char *) key, len, fields->unknown, sizeof fields->unknown);
+    if (fields->key >= 0 && fields->values [fields->key].kind != S_ABSENT) {
+        fields->rc = CP_EMALFORMED;
+        snprintf (fields->why, sizeof fields->why, "duplicate field '%s'", s_keys [fields->key]);
+        return 0;
+    }
+    return 1;
+}
+
+//  Keeps a value of the current key (a top-level value is not an object).
+static int
+s_keep (s_fields_t *fields, s_kind_t kind, const char *text, size_t len)
+{
+    if (fields->depth != 1) {
+        fields->rc = fields->depth == 0? CP_ETYPE: CP_EMALFORMED;
+        snprintf (fields->why, sizeof fields->why, fields->depth == 0
+                  ? "line is not a JSON object": "line is not a flat JSON object");
+        return 0;
+    }
+    if (fields->key < 0)
+        return 1;               //  an unknown field: reported once the type is known
+    s_value_t *value = &fields->values [fields->key];
+    value->kind = kind;
+    value->length = len;
+    size_t kept = len < S_VALUE_MAX? len: S_VALUE_MAX;
+    memcpy (value->text, text, kept);
+    value->text [kept] = 0;
+    return 1;
+}
+
+static int
+s_on_string (void *ctx, const unsigned char *text, size_t len)
+{
+    return s_keep (ctx, S_STRING, (const char *) text, len);
+}
+
+static int
+s_on_number (void *ctx, const char *text, size_t len)
+{
+    return s_keep (ctx, S_NUMBER, text, len);
+}
+
+static int
+s_on_other (void *ctx)
+{
+    return s_keep (ctx, S_OTHER, "", 0);
+}
+
+static int
+s_on_boolean (void *ctx, int value)
+{
+    (void) value;
+    return s_on_other (ctx);
+}
+
+static int
+s_on_start_array (void *ctx)
+{
+    s_fields_t *fields = ctx;
+    if (fields->depth == 0) {
+        fields->rc = CP_ETYPE;
+        snprintf (fields->why, sizeof fields->why, "line is not a JSON object");
+    }
+    else
+        s_container_value (fields);
+    return 0;
+}
+
+static const yajl_callbacks s_callbacks = {
+    .yajl_null = s_on_other,
+    .yajl_boolean = s_on_boolean,
+    .yajl_number = s_on_number,
+    .yajl_string = s_on_string,
+    .yajl_start_map = s_on_start_map,
+    .yajl_map_key = s_on_key,
+    .yajl_end_map = s_on_end_map,
+    .yajl_start_array = s_on_start_array,
+};
+
+static const s_value_t *
+s_value (const s_fields_t *fields, const char *key)
+{
+    for (size_t slot = 0; slot < S_KEYS; slot++)
+        if (strcmp (s_keys [slot], key) == 0)
+            return &fields->values [slot];
+    return NULL;
+}
+
+//  A field that must be a string: 0, or CP_EMISSING / CP_ETYPE with why.
+static int
+s_string_field (const s_fields_t *fields, const char *key, const s_value_t **value,
+                char *why, size_t why_size)
+{
+    *value = s_value (fields, key);
+    if ((*value)->kind == S_ABSENT)
+        return s_why (CP_EMISSING, why, why_size, "field '%s' is missing", key);
+    if ((*value)->kind != S_STRING)
+        return s_why (CP_ETYPE, why, why_size, "field '%s' is not a string", key);
+    return 0;
+}
+
+//  Checks the collected fields against the type's rules, in a fixed order:
+//  type, unknown fields, id, case, date, age, codes.
+static int
+s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32_t today,
+                cp_event_t *event, char *why, size_t why_size)
 {
     char shown [48];
-    if (!json_is_object (root))
-        return s_why (CP_ETYPE, why, why_size, "line is not a JSON object");
-
-    json_t *type = json_object_get (root, "type");
-    if (!type)
-        return s_why (CP_EMISSING, why, why_size, "field 'type' is missing");
-    if (!json_is_string (type))
-        return s_why (CP_ETYPE, why, why_size, "field 'type' is not a string");
-    const char *type_name = json_string_value (type);
-    size_t type_len = json_string_length (type);
-    event->type = (uint8_t) cp_event_type_of (type_name, type_len);
+    const s_value_t *value;
+    int rc = s_string_field (fields, "type", &value, why, why_size);
+    if (rc)
+        return rc;
+    event->type = (uint8_t) cp_event_type_of (value->text, value->length);
     if (!event->type)
         return s_why (CP_EBADTYPE, why, why_size, "field 'type': '%s' is not an event type",
-                      s_quote (type_name, type_len, shown, sizeof shown));
+                      s_quote (value->text, value->length, shown, sizeof shown));
     const cp_event_kind_t *kind = cp_event_kind (event->type);
+    if (*fields->unknown)
+        return s_why (CP_EUNKNOWNFIELD, why, why_size, "field '%s' does not belong to a %s event",
+                      fields->unknown, kind->name);
+    for (size_t slot = 5; slot < S_KEYS; slot++) {
+        bool belongs = false;
+        for (int code = 0; code < kind->code_count; code++)
+            belongs |= strcmp (kind->fields [code], s_keys [slot]) == 0;
+        if (!belongs && fields->values [slot].kind != S_ABSENT)
+            return s_why (CP_EUNKNOWNFIELD, why, why_size,
+                          "field '%s' does not belong to a %s event", s_keys [slot], kind->name);
+    }
+    if (!kind->has_age && s_value (fields, "age")->kind != S_ABSENT)
+        return s_why (CP_EUNKNOWNFIELD, why, why_size,
+                      "field 'age' does not belong to a %s event", kind->name);
 
-    //  One pass over the keys: each must belong to the type.
-    unsigned seen = 0;          //  bit per field: id, case, date, age, codes...
-    const char *key;
-    json_t *value;
-    json_object_foreach (root, key, value) {
-        int rc = 0;
-        if (strcmp (key, "type") == 0)
-            continue;
-        if (strcmp (key, "id") == 0 || strcmp (key, "case") == 0) {
-            if (!json_is_string (value))
-                return s_why (CP_ETYPE, why, why_size, "field '%s' is not a string", key);
-            bool is_id = key [0] == 'i';
-            rc = s_set_id (is_id? event->id: event->case_id, key, json_string_value (value),
-                           json_string_length (value), why, why_size);
-            seen |= is_id? 1u: 2u;
-        }
-        else
-        if (strcmp (key, "date") == 0) {
-            if (!json_is_string (value))
-                return s_why (CP_ETYPE, why, why_size, "field 'date' is not a string");
-            const char *text = json_string_value (value);
-            size_t len = json_string_length (value);
-            if (cp_date_parse (text, len, &event->date))
-                return s_why (CP_EBADDATE, why, why_size,
-                              "field 'date': '%s' is not a real YYYY-MM-DD date",
-                              s_quote (text, len, shown, sizeof shown));
-            rc = s_check_date (event->date, today, why, why_size);
-            seen |= 4u;
-        }
-        else
-        if (strcmp (key, "age") == 0 && kind->has_age) {
-            if (!json_is_integer (value))
-                return s_why (CP_ETYPE, why, why_size, "field 'age' is not a whole number");
-            json_int_t age = json_integer_value (value);
-            if (age < 0 || age > CP_AGE_MAX)
-                return s_why (CP_EBADAGE, why, why_size, "field 'age': %lld is not 0-%d",
-                              (long long) age, CP_AGE_MAX);
-            event->age = (uint8_t) age;
-            seen |= 8u;
-        }
-        else {
-            int slot = 0;
-            while (slot < kind->code_count && strcmp (kind->fields [slot], key) != 0)
-                slot++;
-            if (slot == kind->code_count)
-                return s_why (CP_EUNKNOWNFIELD, why, why_size,
-                              "field '%s' does not belong to a %s event",
-                              s_quote (key, strlen (key), shown, sizeof shown), kind->name);
-            if (!json_is_string (value))
-                return s_why (CP_ETYPE, why, why_size, "field '%s' is not a string", key);
-            rc = s_set_code (event, slot, key, kind->dims [slot], json_string_value (value),
-                             json_string_length (value), catalogue, why, why_size);
-            seen |= 16u << slot;
-        }
-        if (rc)
+    if ((rc = s_string_field (fields, "id", &value, why, why_size))
+    ||  (rc = s_set_id (event->id, "id", value->text, value->length, why, why_size))
+    ||  (rc = s_string_field (fields, "case", &value, why, why_size))
+    ||  (rc = s_set_id (event->case_id, "case", value->text, value->length, why, why_size))
+    ||  (rc = s_string_field (fields, "date", &value, why, why_size)))
+        return rc;
+    if (cp_date_parse (value->text, value->length, &event->date))
+        return s_why (CP_EBADDATE, why, why_size,
+                      "field 'date': '%s' is not a real YYYY-MM-DD date",
+                      s_quote (value->text, value->length, shown, sizeof shown));
+    if ((rc = s_check_date (event->date, today, why, why_size)))
+        return rc;
+    if (kind->has_age) {
+        value = s_value (fields, "age");
+        if (value->kind == S_ABSENT)
+            return s_why (CP_EMISSING, why, why_size, "field 'age' is missing");
+        //  A whole number as JSON writes it: digits with an optional minus.
+        bool whole = value->kind == S_NUMBER && value->length <= S_VALUE_MAX;
+        for (size_t at = 0; whole && at < value->length; at++)
+            whole = (value->text [at] >= '0' && value->text [at] <= '9')
+                 || (at == 0 && value->text [at] == '-');
+        if (!whole)
+            return s_why (CP_ETYPE, why, why_size, "field 'age' is not a whole number");
+        long long age = value->length <= 4? strtoll (value->text, NULL, 10): -1;
+        if (age < 0 || age > CP_AGE_MAX)
+            return s_why (CP_EBADAGE, why, why_size, "field 'age': %s is not 0-%d",
+                          s_quote (value->text, value->length, shown, sizeof shown), CP_AGE_MAX);
+        event->age = (uint8_t) age;
+    }
+    for (int slot = 0; slot < kind->code_count; slot++) {
+        if ((rc = s_string_field (fields, kind->fields [slot], &value, why, why_size))
+        ||  (rc = s_set_code (event, slot, kind->fields [slot], kind->dims [slot],
+                              value->text, value->length, catalogue, why, why_size)))
             return rc;
     }
-    static const char *const fixed [] = {"id", "case", "date", "age"};
-    for (int bit = 0; bit < 4; bit++)
-        if (!(seen & (1u << bit)) && (bit < 3 || kind->has_age))
-            return s_why (CP_EMISSING, why, why_size, "field '%s' is missing", fixed [bit]);
-    for (int slot = 0; slot < kind->code_count; slot++)
-        if (!(seen & (16u << slot)))
-            return s_why (CP_EMISSING, why, why_size, "field '%s' is missing",
-                          kind->fields [slot]);
     return 0;
 }
 
@@ -231,17 +388,35 @@ cp_event_from_json (const char *line, size_t len, const cp_catalogue_t *catalogu
     if (len > CP_LINE_MAX)
         return s_why (CP_ETOOBIG, why, why_size, "line is longer than %d bytes", CP_LINE_MAX);
     memset (event, 0, sizeof *event);
-    json_error_t error;
-    json_t *root = json_loadb (line, len, JSON_REJECT_DUPLICATES, &error);
-    if (!root) {
-        //  jansson quotes the offending bytes: keep control characters off the terminal.
-        char shown [JSON_ERROR_TEXT_LENGTH];
-        return s_why (CP_EMALFORMED, why, why_size, "not JSON: %s (column %d)",
-                      s_quote (error.text, strlen (error.text), shown, sizeof shown),
-                      error.column);
+    s_fields_t fields;
+    fields.depth = 0;
+    fields.key = -1;
+    fields.unknown [0] = 0;
+    fields.rc = 0;
+    for (size_t slot = 0; slot < S_KEYS; slot++)
+        fields.values [slot].kind = S_ABSENT;
+
+    yajl_handle parser = yajl_alloc (&s_callbacks, NULL, &fields);
+    assert (parser);
+    yajl_status status = yajl_parse (parser, (const unsigned char *) line, len);
+    if (status == yajl_status_ok)
+        status = yajl_complete_parse (parser);
+    int rc = 0;
+    if (status == yajl_status_client_canceled)
+        rc = s_why (fields.rc, why, why_size, "%s", fields.why);
+    else
+    if (status != yajl_status_ok) {
+        //  yajl's message can quote the offending bytes: keep them printable.
+        unsigned char *message = yajl_get_error (parser, 0, NULL, 0);
+        char shown [160];
+        const char *text = message? (const char *) message: "parse error";
+        rc = s_why (CP_EMALFORMED, why, why_size, "not JSON: %s",
+                    s_quote (text, strcspn (text, "\n"), shown, sizeof shown));
+        yajl_free_error (parser, message);
     }
-    int rc = s_from_object (root, catalogue, today, event, why, why_size);
-    json_decref (root);
+    yajl_free (parser);
+    if (rc == 0)
+        rc = s_check_fields (&fields, catalogue, today, event, why, why_size);
     return rc;
 }
 

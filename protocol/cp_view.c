@@ -381,3 +381,17 @@ cp_view_print_csv (const cp_view_t *self, const cp_figures_t *figures,
     }
     return ferror (out)? CP_EIO: 0;
 }
+
+int
+cp_view_print (const cp_view_t *self, const cp_figures_t *figures,
+               const cp_catalogue_t *catalogue, const char *format, const char *lang,
+               FILE *out)
+{
+    if (strcmp (format, "json") == 0)
+        return cp_view_print_json (self, figures, catalogue, out);
+    if (strcmp (format, "table") == 0)
+        return cp_view_print_table (self, figures, catalogue, lang, out);
+    if (strcmp (format, "csv") == 0)
+        return cp_view_print_csv (self, figures, catalogue, lang, out);
+    return CP_EUSAGE;
+}

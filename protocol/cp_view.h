@@ -79,6 +79,13 @@ int
                               const cp_catalogue_t *catalogue, const char *lang,
                               const char *report, FILE *out);
 
+//  Writes the view in format "json", "table" or "csv" (labels in lang).
+//  Returns 0, CP_EUSAGE for another format, or CP_EIO.
+int
+    cp_view_print (const cp_view_t *self, const cp_figures_t *figures,
+                   const cp_catalogue_t *catalogue, const char *format, const char *lang,
+                   FILE *out);
+
 //  Writes CSV: indicator,code,label,value (labels in lang).
 int
     cp_view_print_csv (const cp_view_t *self, const cp_figures_t *figures,

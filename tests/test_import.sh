@@ -207,7 +207,7 @@ OPEN3='"type":"case_opened","case":"c3","date":"2022-05-05"'
 rule not_json '{"id":"bad","type":"home_visit",' "not JSON"
 rule not_json_text 'hello world' "not JSON"
 rule not_object '["bad"]' "not a JSON object"
-rule duplicate_key "{\"id\":\"bad\",\"id\":\"bad\",$HV}" "duplicate" '"id"'
+rule duplicate_key "{\"id\":\"bad\",\"id\":\"bad\",$HV}" "duplicate" "'id'"
 rule too_long "{\"id\":\"bad\",$HV$(printf '%5000s' '')}" "longer than 4096 bytes"
 #  The type.
 rule type_missing '{"id":"bad","case":"c1","date":"2022-05-05"}' "field 'type' is missing"

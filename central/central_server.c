@@ -1,0 +1,698 @@
+/*  central_server: the ROUTER loop, sessions, group commit and replies.
+
+    One zpoller loop over the pipe and the ROUTER.  When the ROUTER is
+    readable the actor reads messages until none is ready or the group is
+    full, handling HELLO and PING at once and queuing each BATCH (or, when
+    its frames are already wrong, its refusal) in arrival order; then it
+    applies the queue in one transaction and answers each entry in turn.
+    Refusals of a BATCH wait in the queue too, so that a node sees its
+    replies in the order it sent its batches.
+
+    A session is a routing id bound by HELLO to a municipality.  Which
+    municipality a peer is comes from one function, s_peer_municipality,
+    which today looks up the session and with CURVE will read the ZAP
+    User-Id of the frame, which the peer cannot choose.  Sessions are
+    bounded: a new HELLO of a municipality replaces its older session, and
+    when the table is full the least recently active session goes.
+
+    Messages are read frame by frame: at most S_FRAMES_MAX frames are kept,
+    the rest of an over-long message is read and dropped, so a peer cannot
+    make the actor hold more than that per message.                          */
+
+#include "central_server.h"
+#include "central_store.h"
+#include "cp_codec.h"
+#include "cp_error.h"
+#include "cp_municipality.h"
+#include "cp_wire.h"
+
+#include <inttypes.h>
+#include <sys/file.h>
+
+#define S_FRAMES_MAX 5                      //  routing id, command, three body frames
+#define S_FRAME_MAX (CP_CODEC_BATCH_MAX + 64 * 1024)   //  ZMQ_MAXMSGSIZE
+#define S_GROUP_BYTES (64u << 20)           //  payload bytes in one group at most
+#define S_HEARTBEAT_IVL 5000                //  ms between ZMTP PINGs
+#define S_HEARTBEAT_TIMEOUT 15000           //  ms without traffic before we drop a peer
+#define S_HEARTBEAT_TTL 30000               //  ms the peer waits for our traffic
+#define S_FLUSH_MSECS 1000                  //  notes and counters reach the store this often
+#define S_REDO_MAX 16                       //  grow-and-redo rounds of one group
+#define S_LOG_BURST 20                      //  refusal lines a second, then a summary
+
+typedef struct {
+    zframe_t *routing_id;       //  the peer's routing id (owned)
+    int municipality;           //  index, bound by HELLO
+    int64_t active;             //  zclock_mono () of its last message
+} s_session_t;
+
+//  A BATCH waiting for the group commit.
+typedef struct {
+    zframe_t *routing_id;       //  whom to answer (owned)
+    zframe_t *frames [3];       //  header, payload, signature (owned; NULL if refused)
+    int municipality;           //  the session's
+    int refused;                //  a cp_error_t found before the group, or 0
+    int status;                 //  what central_store_apply said
+    central_result_t result;
+} s_item_t;
+
+typedef struct {
+    zsock_t *pipe;              //  the actor's pipe
+    zsock_t *router;            //  bound to the listen endpoint; NULL until BIND
+    zpoller_t *poller;
+    char *data;                 //  the data directory
+    central_store_t *store;     //  NULL when it did not open
+    int store_error;            //  why it did not
+    int lock_fd;                //  flock on DATA/central.lock, -1 if none
+    bool terminated;
+    bool verbose;
+    zhashx_t *sessions;         //  hex routing id → s_session_t
+    size_t sessions_max;
+    s_item_t *queue;            //  the group, in arrival order
+    size_t queued;
+    size_t queued_bytes;
+    int64_t flush_at;           //  zclock_mono () of the next notes flush
+    int64_t log_second;         //  the second the log budget is for
+    int log_lines;              //  refusal lines logged in it
+    uint64_t log_dropped;       //  refusal lines not logged in it
+} self_t;
+
+//  =====================================================================
+//  Logging refusals, with a budget so that a flood cannot fill the disk
+
+static void
+s_refusal (self_t *self, const char *format, ...)
+{
+    int64_t second = zclock_mono () / 1000;
+    if (second != self->log_second) {
+        if (self->log_dropped)
+            zsys_warning ("central_server: %" PRIu64 " more refusals not logged",
+                          self->log_dropped);
+        self->log_second = second;
+        self->log_lines = 0;
+        self->log_dropped = 0;
+    }
+    if (self->log_lines++ >= S_LOG_BURST) {
+        self->log_dropped++;
+        return;
+    }
+    char line [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (line, sizeof line, format, args);
+    va_end (args);
+    zsys_warning ("central_server: %s", line);
+}
+
+//  =====================================================================
+//  Sessions
+
+static void
+s_session_destroy (void **item)
+{
+    s_session_t *session = *item;
+    if (session) {
+        zframe_destroy (&session->routing_id);
+        free (session);
+        *item = NULL;
+    }
+}
+
+static char *
+s_session_key (zframe_t *routing_id)
+{
+    char *key = zframe_strhex (routing_id);
+    assert (key);
+    return key;
+}
+
+static s_session_t *
+s_session (self_t *self, zframe_t *routing_id)
+{
+    char *key = s_session_key (routing_id);
+    s_session_t *session = zhashx_lookup (self->sessions, key);
+    free (key);
+    if (session)
+        session->active = zclock_mono ();
+    return session;
+}
+
+//  Binds a routing id to a municipality, replacing the municipality's older
+//  sessions and, when the table is full, the least recently active one.
+static void
+s_session_bind (self_t *self, zframe_t *routing_id, int municipality)
+{
+    zlist_t *stale = zlist_new ();        //  keys to delete, copied
+    assert (stale);
+    zlist_autofree (stale);
+    s_session_t *oldest = NULL;
+    for (s_session_t *session = zhashx_first (self->sessions); session;
+         session = zhashx_next (self->sessions)) {
+        if (session->municipality == municipality)
+            zlist_append (stale, (void *) zhashx_cursor (self->sessions));
+        else
+        if (!oldest || session->active < oldest->active)
+            oldest = session;
+    }
+    if (oldest && zhashx_size (self->sessions) - zlist_size (stale) >= self->sessions_max) {
+        char *key = s_session_key (oldest->routing_id);
+        zlist_append (stale, key);
+        free (key);
+    }
+    for (const char *key = zlist_first (stale); key; key = zlist_next (stale))
+        zhashx_delete (self->sessions, key);
+    zlist_destroy (&stale);
+
+    s_session_t *session = calloc (1, sizeof (s_session_t));
+    assert (session);
+    session->routing_id = zframe_dup (routing_id);
+    session->municipality = municipality;
+    session->active = zclock_mono ();
+    char *key = s_session_key (routing_id);
+    zhashx_update (self->sessions, key, session);
+    free (key);
+}
+
+//  The municipality a peer is, or -1 when it has not said HELLO.  The one
+//  place that decides it: with CURVE this reads the ZAP User-Id of frame
+//  (zframe_meta (frame, "User-Id")) and maps the node's key to its
+//  municipality, instead of trusting the session the peer opened.
+static int
+s_peer_municipality (self_t *self, zframe_t *routing_id, zframe_t *frame)
+{
+    (void) frame;
+    s_session_t *session = s_session (self, routing_id);
+    return session? session->municipality: -1;
+}
+
+//  =====================================================================
+//  Sending
+
+//  Sends command and body (freed here) to a peer.  A peer that has gone
+//  (EHOSTUNREACH) or stopped reading (EAGAIN) loses the reply: it will
+//  resend, and the central must not wait for it.
+static void
+s_send (self_t *self, zframe_t *routing_id, const char *command, uint8_t *body,
+        size_t size)
+{
+    assert (body);
+    void *handle = zsock_resolve (self->router);
+    int rc = zmq_send (handle, zframe_data (routing_id), zframe_size (routing_id),
+                       ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send (handle, command, strlen (command), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send (handle, body, size, ZMQ_DONTWAIT);
+    if (rc < 0 && self->verbose)
+        zsys_debug ("central_server: %s not sent: %s", command, zmq_strerror (zmq_errno ()));
+    free (body);
+}
+
+static void
+s_send_nack (self_t *self, zframe_t *routing_id, uint64_t expected, int reason)
+{
+    size_t size;
+    uint8_t *body = cp_wire_nack_encode (expected, reason, &size);
+    s_send (self, routing_id, "NACK", body, size);
+}
+
+static void
+s_send_ack (self_t *self, zframe_t *routing_id, uint64_t seq)
+{
+    size_t size;
+    uint8_t *body = cp_wire_ack_encode (seq, &size);
+    s_send (self, routing_id, "ACK", body, size);
+}
+
+//  The sequence a municipality's node should send next, as committed.
+static uint64_t
+s_expected (self_t *self, int municipality)
+{
+    central_cursor_t cursor;
+    if (municipality < 0 || central_store_cursor (self->store, municipality, &cursor))
+        return 0;
+    return cursor.acked + 1;
+}
+
+//  =====================================================================
+//  The group commit
+
+static void
+s_item_free (s_item_t *item)
+{
+    zframe_destroy (&item->routing_id);
+    for (int index = 0; index < 3; index++)
+        zframe_destroy (&item->frames [index]);
+}
+
+static void
+s_queue_clear (self_t *self)
+{
+    for (size_t index = 0; index < self->queued; index++)
+        s_item_free (&self->queue [index]);
+    self->queued = 0;
+    self->queued_bytes = 0;
+}
+
+//  Applies every queued batch in one transaction.  Returns 0 or the store's
+//  error; after CP_EMAPFULL the map has grown and the group can be redone.
+static int
+s_apply_group (self_t *self)
+{
+    int rc = central_store_begin (self->store);
+    for (size_t index = 0; rc == 0 && index < self->queued; index++) {
+        s_item_t *item = &self->queue [index];
+        if (item->refused)
+            continue;
+        central_batch_t batch = {
+            zframe_data (item->frames [0]), zframe_size (item->frames [0]),
+            zframe_data (item->frames [1]), zframe_size (item->frames [1]),
+            zframe_data (item->frames [2]), zframe_size (item->frames [2])
+        };
+        item->status = central_store_apply (self->store, &batch, &item->result);
+        if (item->status == CP_ESTORE || item->status == CP_EMAPFULL) {
+            rc = item->status;
+            central_store_abort (self->store);
+        }
+    }
+    if (rc == 0)
+        rc = central_store_commit (self->store);
+    return rc;
+}
+
+//  Answers one queued entry after the commit.
+static void
+s_answer (self_t *self, s_item_t *item)
+{
+    const char *code = item->municipality >= 0
+                     ? cp_municipality_code (item->municipality): "?";
+    int status = item->refused? item->refused: item->status;
+    if (status == CENTRAL_STORE_APPLIED || status == CENTRAL_STORE_DUPLICATE) {
+        if (self->verbose)
+            zsys_debug ("central_server: %s batch %" PRIu64 "..%" PRIu64 " %s, "
+                        "%zu applied, %zu quarantined, ACK %" PRIu64, code,
+                        item->result.first, item->result.last,
+                        status == CENTRAL_STORE_APPLIED? "applied": "already applied",
+                        item->result.applied, item->result.quarantined, item->result.seq);
+        s_send_ack (self, item->routing_id, item->result.seq);
+        return;
+    }
+    central_store_count (self->store, status);
+    uint64_t expected = status == CP_EGAP? item->result.seq
+                                          : s_expected (self, item->municipality);
+    if (status == CP_EGAP)
+        s_refusal (self, "%s batch %" PRIu64 "..%" PRIu64 " refused: %s, expected %" PRIu64,
+                   code, item->result.first, item->result.last, cp_strerror (status),
+                   expected);
+    else
+        s_refusal (self, "%s BATCH refused: %s", code, cp_strerror (status));
+    s_send_nack (self, item->routing_id, expected, status);
+}
+
+static void
+s_commit_group (self_t *self)
+{
+    if (self->queued == 0)
+        return;
+    int64_t started = zclock_mono ();
+    int rc = s_apply_group (self);
+    for (int round = 0; rc == CP_EMAPFULL && round < S_REDO_MAX; round++)
+        rc = s_apply_group (self);
+    if (rc) {
+        //  Nothing of the group is stored: say nothing, the nodes resend.
+        zsys_error ("central_server: a group of %zu batches was not stored: %s",
+                    self->queued, cp_strerror (rc));
+        central_store_count (self->store, CP_ESTORE);
+        s_queue_clear (self);
+        return;
+    }
+    if (self->verbose)
+        zsys_debug ("central_server: group of %zu batches committed in %" PRId64 " ms",
+                    self->queued, zclock_mono () - started);
+    for (size_t index = 0; index < self->queued; index++)
+        s_answer (self, &self->queue [index]);
+    s_queue_clear (self);
+}
+
+//  Queues a BATCH (frames taken when not refused) or its refusal.
+static void
+s_queue (self_t *self, zframe_t *routing_id, int municipality, zframe_t **frames,
+         int refused)
+{
+    s_item_t *item = &self->queue [self->queued++];
+    memset (item, 0, sizeof *item);
+    item->routing_id = zframe_dup (routing_id);
+    item->municipality = municipality;
+    item->refused = refused;
+    item->result.municipality = municipality;
+    if (!refused)
+        for (int index = 0; index < 3; index++) {
+            self->queued_bytes += zframe_size (frames [index]);
+            item->frames [index] = frames [index];
+            frames [index] = NULL;
+        }
+}
+
+//  =====================================================================
+//  Messages
+
+//  Refuses a message that is not about a batch: counted, logged, NACK 0.
+static void
+s_refuse (self_t *self, zframe_t *routing_id, const char *what, int reason)
+{
+    central_store_count (self->store, reason);
+    s_refusal (self, "%s refused: %s", what, cp_strerror (reason));
+    s_send_nack (self, routing_id, 0, reason);
+}
+
+static void
+s_on_hello (self_t *self, zframe_t *routing_id, zframe_t **frames, int count)
+{
+    cp_hello_t hello;
+    int rc = count == 1? cp_wire_hello_decode (zframe_data (frames [0]),
+                                               zframe_size (frames [0]), &hello)
+                       : CP_EMALFORMED;
+    if (rc) {
+        s_refuse (self, routing_id, "HELLO", rc);
+        return;
+    }
+    int municipality = cp_municipality_index (hello.municipality);
+    if (municipality < 0) {
+        //  The code is an id of the safe alphabet, so it may be logged.
+        central_store_count (self->store, CP_EUNKNOWNPEER);
+        s_refusal (self, "HELLO from unknown municipality '%s' refused", hello.municipality);
+        s_send_nack (self, routing_id, 0, CP_EUNKNOWNPEER);
+        return;
+    }
+    //  Answer with the cursor as it will stand once the waiting group is in.
+    s_commit_group (self);
+    s_session_bind (self, routing_id, municipality);
+    central_store_seen (self->store, municipality, hello.head);
+    cp_welcome_t welcome = {
+        s_expected (self, municipality),
+        (uint32_t) cp_catalogue_version (central_store_catalogue (self->store)),
+        CENTRAL_SERVER_WINDOW
+    };
+    if (welcome.expected == 0) {
+        s_refuse (self, routing_id, "HELLO", CP_ESTORE);
+        return;
+    }
+    if (hello.acked >= welcome.expected)
+        zsys_warning ("central_server: %s believes %" PRIu64 " acknowledged, the central "
+                      "has %" PRIu64 ": it must send again from %" PRIu64,
+                      hello.municipality, hello.acked, welcome.expected - 1, welcome.expected);
+    zsys_info ("central_server: %s connected (head %" PRIu64 ", expected %" PRIu64 ")",
+               hello.municipality, hello.head, welcome.expected);
+    size_t size;
+    uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
+    s_send (self, routing_id, "WELCOME", body, size);
+}
+
+static void
+s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
+            int count)
+{
+    int municipality = s_peer_municipality (self, routing_id, command);
+    if (municipality < 0) {
+        s_refuse (self, routing_id, "BATCH without HELLO", CP_EPROTOCOL);
+        return;
+    }
+    if (count != 3) {
+        s_queue (self, routing_id, municipality, frames, CP_EMALFORMED);
+        return;
+    }
+    cp_batch_header_t header;
+    int rc = cp_wire_batch_header_decode (zframe_data (frames [0]), zframe_size (frames [0]),
+                                          &header);
+    if (rc == CP_EGAP)
+        rc = CP_EMALFORMED;     //  first > last: a header that makes no sense
+    if (rc == 0 && strcmp (header.municipality, cp_municipality_code (municipality)) != 0)
+        rc = CP_EAUTH;          //  a batch for another municipality than the peer's
+    if (rc == 0 && (zframe_size (frames [1]) > CP_CODEC_BATCH_MAX
+                ||  zframe_size (frames [2]) > CP_WIRE_BODY_MAX))
+        rc = CP_ETOOBIG;        //  a payload or a signature over its limit
+    if (rc == 0)
+        central_store_seen (self->store, municipality, header.head);
+    s_queue (self, routing_id, municipality, frames, rc);
+}
+
+static void
+s_on_ping (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
+           int count)
+{
+    int municipality = s_peer_municipality (self, routing_id, command);
+    if (municipality < 0) {
+        s_refuse (self, routing_id, "PING without HELLO", CP_EPROTOCOL);
+        return;
+    }
+    uint64_t head;
+    int rc = count == 1? cp_wire_ping_decode (zframe_data (frames [0]),
+                                              zframe_size (frames [0]), &head)
+                       : CP_EMALFORMED;
+    if (rc) {
+        s_refuse (self, routing_id, "PING", rc);
+        return;
+    }
+    central_store_seen (self->store, municipality, head);
+    size_t size;
+    uint8_t *body = cp_wire_pong_encode (&size);
+    s_send (self, routing_id, "PONG", body, size);
+}
+
+//  Reads one message off the ROUTER and handles it.
+static void
+s_on_message (self_t *self)
+{
+    zframe_t *frames [S_FRAMES_MAX] = {NULL};
+    int count = 0;
+    bool excess = false;
+    do {
+        zframe_t *frame = zframe_recv (self->router);
+        if (!frame)
+            break;
+        bool more = zframe_more (frame);
+        if (count < S_FRAMES_MAX)
+            frames [count++] = frame;
+        else {
+            zframe_destroy (&frame);
+            excess = true;
+        }
+        if (!more)
+            break;
+    } while (true);
+    if (count < 1)
+        return;                 //  interrupted
+    zframe_t *routing_id = frames [0];
+    int command = count >= 2? cp_wire_command (zframe_data (frames [1]),
+                                               zframe_size (frames [1])): 0;
+    if (excess)
+        s_refuse (self, routing_id, "a message of too many frames", CP_EMALFORMED);
+    else
+    if (command == CP_CMD_HELLO)
+        s_on_hello (self, routing_id, frames + 2, count - 2);
+    else
+    if (command == CP_CMD_BATCH) {
+        if (self->queued == CENTRAL_SERVER_GROUP_BATCHES)
+            s_commit_group (self);
+        s_on_batch (self, routing_id, frames [1], frames + 2, count - 2);
+    }
+    else
+    if (command == CP_CMD_PING)
+        s_on_ping (self, routing_id, frames [1], frames + 2, count - 2);
+    else
+        s_refuse (self, routing_id, count < 2? "an empty message"
+                                   : command? "a command the central does not take"
+                                   : "an unknown command", CP_EPROTOCOL);
+    for (int index = 0; index < count; index++)
+        zframe_destroy (&frames [index]);
+}
+
+//  Reads what is ready, up to a group, then commits the group.
+static void
+s_on_router (self_t *self)
+{
+    int64_t deadline = zclock_mono () + CENTRAL_SERVER_GROUP_MSECS;
+    do
+        s_on_message (self);
+    while (self->queued < CENTRAL_SERVER_GROUP_BATCHES
+        && self->queued_bytes < S_GROUP_BYTES
+        && zclock_mono () < deadline
+        && (zsock_events (self->router) & ZMQ_POLLIN));
+    s_commit_group (self);
+}
+
+static void
+s_flush (self_t *self)
+{
+    s_commit_group (self);
+    int rc = central_store_flush (self->store);
+    if (rc == CP_EMAPFULL)
+        rc = central_store_flush (self->store);
+    if (rc)
+        zsys_error ("central_server: notes and counters not stored: %s", cp_strerror (rc));
+    self->flush_at = zclock_mono () + S_FLUSH_MSECS;
+}
+
+//  =====================================================================
+//  The pipe
+
+static int
+s_bind (self_t *self, const char *wanted, char *message, size_t size)
+{
+    if (!self->store) {
+        snprintf (message, size, "%s: %s", self->data, cp_strerror (self->store_error));
+        return -1;
+    }
+    if (self->router) {
+        snprintf (message, size, "already bound");
+        return -1;
+    }
+    const char *endpoint = wanted && *wanted? wanted: central_store_listen (self->store);
+    self->router = zsock_new (ZMQ_ROUTER);
+    assert (self->router);
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_sndtimeo (self->router, 0);
+    zsock_set_maxmsgsize (self->router, S_FRAME_MAX);
+    //  A peer keeps a window of batches in flight; what it queues beyond a
+    //  few windows waits in its own buffers (TCP pushes back), not in ours.
+    zsock_set_rcvhwm (self->router, 4 * CENTRAL_SERVER_WINDOW);
+    zsock_set_heartbeat_ivl (self->router, S_HEARTBEAT_IVL);
+    zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
+    zsock_set_heartbeat_ttl (self->router, S_HEARTBEAT_TTL);
+    zsock_set_linger (self->router, 1000);
+    if (zsock_bind (self->router, "%s", endpoint) == -1) {
+        snprintf (message, size, "cannot listen on %s: %s", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->router);
+        return -1;
+    }
+    zpoller_add (self->poller, self->router);
+    char *bound = zsock_last_endpoint (self->router);
+    snprintf (message, size, "%s", bound? bound: endpoint);
+    zstr_free (&bound);
+    zsys_info ("central_server: listening on %s", message);
+    return 0;
+}
+
+static void
+s_on_pipe (self_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->pipe);
+    if (!request) {
+        self->terminated = true;
+        return;
+    }
+    char *command = zmsg_popstr (request);
+    char message [512];
+    if (!command)
+        ;
+    else
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "VERBOSE"))
+        self->verbose = true;
+    else
+    if (streq (command, "BIND")) {
+        char *endpoint = zmsg_popstr (request);
+        int rc = s_bind (self, endpoint, message, sizeof message);
+        zsock_send (self->pipe, "ss", rc? "ERROR": "OK", message);
+        zstr_free (&endpoint);
+    }
+    else
+    if (streq (command, "FLUSH")) {
+        if (self->store)
+            s_flush (self);
+        zsock_send (self->pipe, "ss", self->store? "OK": "ERROR",
+                    self->store? "": cp_strerror (self->store_error));
+    }
+    else
+        zsys_error ("central_server: unknown pipe command '%s'", command);
+    zstr_free (&command);
+    zmsg_destroy (&request);
+}
+
+//  =====================================================================
+//  The actor
+
+//  Takes DATA/central.lock, so that two servers never share one store.
+static int
+s_lock (const char *data)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/central.lock", data);
+    int fd = open (path, O_RDWR | O_CREAT, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock (fd, LOCK_EX | LOCK_NB)) {
+        close (fd);
+        return -2;
+    }
+    return fd;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const char *data)
+{
+    self_t *self = calloc (1, sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->data = strdup (data);
+    self->lock_fd = s_lock (data);
+    if (self->lock_fd == -2)
+        self->store_error = CP_EBUSY;
+    else
+        self->store = central_store_open (data, 0, &self->store_error);
+    self->poller = zpoller_new (pipe, NULL);
+    //  Signals are main's: the actor ends on $TERM only, after its last commit.
+    zpoller_set_nonstop (self->poller, true);
+    self->sessions = zhashx_new ();
+    zhashx_set_destructor (self->sessions, s_session_destroy);
+    self->sessions_max = 4 * (size_t) cp_municipality_count () + 64;
+    self->queue = calloc (CENTRAL_SERVER_GROUP_BATCHES, sizeof (s_item_t));
+    self->flush_at = zclock_mono () + S_FLUSH_MSECS;
+    assert (self->data && self->poller && self->sessions && self->queue);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (self->store) {
+        s_flush (self);
+        central_store_destroy (&self->store);
+    }
+    s_queue_clear (self);
+    free (self->queue);
+    zhashx_destroy (&self->sessions);
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->router);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);
+    free (self->data);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+central_server (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (const char *) args);
+    zsock_signal (pipe, 0);
+    while (!self->terminated) {
+        int64_t now = zclock_mono ();
+        int timeout = self->flush_at > now? (int) (self->flush_at - now): 0;
+        void *which = zpoller_wait (self->poller, timeout);
+        if (which == self->pipe)
+            s_on_pipe (self);
+        else
+        if (which && which == self->router)
+            s_on_router (self);
+        if (self->store && zclock_mono () >= self->flush_at) {
+            if (central_store_pending (self->store))
+                s_flush (self);
+            self->flush_at = zclock_mono () + S_FLUSH_MSECS;
+        }
+    }
+    s_self_destroy (&self);
+}

@@ -1,0 +1,1093 @@
+/*  central_store: the central's LMDB environment, applying batches, views.
+
+    Applying a batch is the hot path.  Per event it costs one look-up in the
+    case cache (LMDB only on a miss) and the tally deltas in memory; per
+    batch, one archive put (written in place with MDB_RESERVE), a quarantine
+    put per refused event, and one read-modify-write per day touched in the
+    municipality's and the county's rows.  The national rows, which every
+    batch touches, are summed in memory over the whole group and written
+    once at commit; so are the cases and the cursors.  Peak memory is the
+    group's case records and one national row per day the group touched.
+
+    The cursors of the open transaction are kept in slots, one per
+    municipality, read on first use; a group can hold several batches of one
+    municipality (a node keeps a window of them in flight), and each sees the
+    cursor the previous one left.                                             */
+
+#include "central_store.h"
+#include "cp_case.h"
+#include "cp_codec.h"
+#include "cp_error.h"
+#include "cp_lmdb.h"
+#include "cp_municipality.h"
+#include "cp_wire.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#define S_MAX_DBS 16
+#define S_HASH_SIZE 16
+#define S_KEY_SIZE crypto_generichash_KEYBYTES
+#define S_CASE_KEY (2 + S_HASH_SIZE)    //  u16 municipality, hash of case
+#define S_CURSOR_SIZE 56                //  seven u64
+#define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
+#define S_CODES 128                     //  room above it for every code
+#define S_LIST_MAX 65536                //  bytes of the joined municipality codes
+
+typedef struct {
+    uint8_t key [S_CASE_KEY];
+    cp_case_t state;
+} s_cached_t;
+
+//  A municipality's cursor within the open write transaction.
+typedef struct {
+    bool loaded;                //  read in this transaction
+    bool dirty;                 //  changed: write at commit
+    central_cursor_t value;
+} s_slot_t;
+
+//  A liveness note waiting for the next commit or flush.
+typedef struct {
+    bool pending;
+    uint64_t head;
+    int64_t when;               //  ms since the epoch
+} s_note_t;
+
+struct _central_store_t {
+    MDB_env *env;
+    MDB_dbi meta, catalogues, cursors, cases, days, archive, counters, quarantine;
+    bool readonly;              //  opened with CENTRAL_STORE_READONLY
+    char listen [256];          //  endpoint recorded at set-up
+    cp_catalogue_t *catalogue;  //  newest catalogue the central holds
+    uint8_t *index_key;         //  sodium_malloc'd, read-only; NULL when readonly
+    int municipalities;         //  cp_municipality_count ()
+    //  State of the open write transaction
+    MDB_txn *txn;
+    s_slot_t *slots;            //  per municipality
+    zhashx_t *cache;            //  case key → s_cached_t, cases touched
+    cp_tally_t *batch;          //  deltas of the batch being applied
+    cp_tally_t *national;       //  deltas of the group, for the national rows
+    cp_tally_row_t *row;        //  scratch row for merging deltas into stored rows
+    bool grow;                  //  the map was full: grow it on abort
+    //  Waiting for the next commit or flush
+    s_note_t *notes;            //  per municipality
+    uint64_t counts [S_CODES];  //  by code - S_CODE_LOW
+    bool noted;                 //  some note or count is pending
+};
+
+//  =====================================================================
+//  Keys and small helpers
+
+static uint32_t
+s_scope_id (cp_scope_kind_t kind, int index)
+{
+    return (uint32_t) kind << 16 | (uint32_t) index;
+}
+
+static void
+s_day_key (uint8_t *key, uint32_t scope, int32_t day)
+{
+    cp_put_u32 (key, scope);
+    cp_put_u32 (key + 4, (uint32_t) day);
+}
+
+static void
+s_put_u16 (uint8_t *at, int value)
+{
+    at [0] = (uint8_t) (value >> 8);
+    at [1] = (uint8_t) value;
+}
+
+//  Key of (municipality, u64): archive and quarantine.
+static void
+s_seq_key (uint8_t *key, int municipality, uint64_t seq)
+{
+    s_put_u16 (key, municipality);
+    cp_put_u64 (key + 2, seq);
+}
+
+static void
+s_cursor_encode (const central_cursor_t *cursor, uint8_t *buf)
+{
+    cp_put_u64 (buf, cursor->acked);
+    cp_put_u64 (buf + 8, cursor->head);
+    cp_put_u64 (buf + 16, (uint64_t) cursor->last_seen);
+    cp_put_u64 (buf + 24, cursor->batches);
+    cp_put_u64 (buf + 32, cursor->events);
+    cp_put_u64 (buf + 40, cursor->duplicates);
+    cp_put_u64 (buf + 48, cursor->quarantined);
+}
+
+static int
+s_cursor_decode (const MDB_val *value, central_cursor_t *cursor)
+{
+    if (value->mv_size != S_CURSOR_SIZE) {
+        zsys_error ("central_store: a stored cursor is corrupt");
+        return CP_ESTORE;
+    }
+    const uint8_t *buf = value->mv_data;
+    cursor->acked = cp_get_u64 (buf);
+    cursor->head = cp_get_u64 (buf + 8);
+    cursor->last_seen = (int64_t) cp_get_u64 (buf + 16);
+    cursor->batches = cp_get_u64 (buf + 24);
+    cursor->events = cp_get_u64 (buf + 32);
+    cursor->duplicates = cp_get_u64 (buf + 40);
+    cursor->quarantined = cp_get_u64 (buf + 48);
+    return 0;
+}
+
+//  Reads a cursor in txn; a municipality never heard from has zeros.
+static int
+s_cursor_read (central_store_t *self, MDB_txn *txn, int municipality,
+               central_cursor_t *cursor)
+{
+    memset (cursor, 0, sizeof *cursor);
+    uint8_t key [2];
+    s_put_u16 (key, municipality);
+    MDB_val k = {2, key}, v;
+    int rc = mdb_get (txn, self->cursors, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return cp_lmdb_fail ("central_store", "read cursor", rc);
+    return s_cursor_decode (&v, cursor);
+}
+
+static void
+s_hash (central_store_t *self, const char *text, uint8_t *out)
+{
+    crypto_generichash (out, S_HASH_SIZE, (const uint8_t *) text, strlen (text),
+                        self->index_key, S_KEY_SIZE);
+}
+
+static size_t
+s_hash_key (const void *key)
+{
+    //  The key's hash part is already a keyed BLAKE2b: its bytes are uniform.
+    size_t value;
+    memcpy (&value, (const uint8_t *) key + 2, sizeof value);
+    return value ^ ((const uint8_t *) key) [1];
+}
+
+static int
+s_compare_key (const void *a, const void *b)
+{
+    return memcmp (a, b, S_CASE_KEY);
+}
+
+static void
+s_cached_destroy (void **item)
+{
+    s_cached_t *cached = *item;
+    if (cached) {
+        cp_case_reset (&cached->state);
+        free (cached);
+        *item = NULL;
+    }
+}
+
+//  mdb_put in the write transaction; remembers a full map so abort grows it.
+static int
+s_put (central_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
+       MDB_val *value, unsigned flags, const char *what)
+{
+    MDB_val k = {key_size, (void *) key};
+    int rc = mdb_put (self->txn, dbi, &k, value, flags);
+    if (rc == 0)
+        return 0;
+    if (rc == MDB_MAP_FULL)
+        self->grow = true;
+    return cp_lmdb_fail ("central_store", what, rc);
+}
+
+static int
+s_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
+{
+    MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};
+    return mdb_put (txn, dbi, &k, &v, 0);
+}
+
+static int
+s_get_text (MDB_txn *txn, MDB_dbi dbi, const char *key, char *buf, size_t size)
+{
+    MDB_val k = {strlen (key), (void *) key}, v;
+    int rc = mdb_get (txn, dbi, &k, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size >= size)
+        return MDB_BAD_VALSIZE;
+    memcpy (buf, v.mv_data, v.mv_size);
+    buf [v.mv_size] = 0;
+    return 0;
+}
+
+static int
+s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
+{
+    int rc;
+    if ((rc = mdb_dbi_open (txn, "meta", flags, &self->meta))
+    ||  (rc = mdb_dbi_open (txn, "catalogues", flags | MDB_INTEGERKEY, &self->catalogues))
+    ||  (rc = mdb_dbi_open (txn, "cursors", flags, &self->cursors))
+    ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
+    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
+    ||  (rc = mdb_dbi_open (txn, "archive", flags, &self->archive))
+    ||  (rc = mdb_dbi_open (txn, "counters", flags, &self->counters))
+    ||  (rc = mdb_dbi_open (txn, "quarantine", flags, &self->quarantine)))
+        return rc;
+    return 0;
+}
+
+//  The municipality codes of this binary, comma-joined, into buf.
+static void
+s_municipality_list (char *buf, size_t size)
+{
+    size_t at = 0;
+    buf [0] = 0;
+    for (int index = 0; index < cp_municipality_count () && at < size; index++)
+        at += (size_t) snprintf (buf + at, size - at, "%s%s", index? ",": "",
+                                 cp_municipality_code (index));
+}
+
+//  =====================================================================
+//  Creating
+
+//  Writes 32 random bytes to DIR/keys/index.key with mode 0600.
+static int
+s_create_index_key (const char *dir)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/keys", dir);
+    if (mkdir (path, 0700) && errno != EEXIST)
+        return CP_EIO;
+    snprintf (path, sizeof path, "%s/keys/index.key", dir);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return errno == EEXIST? CP_EEXISTS: CP_EIO;
+    uint8_t key [S_KEY_SIZE];
+    randombytes_buf (key, sizeof key);
+    ssize_t written = write (fd, key, sizeof key);
+    sodium_memzero (key, sizeof key);
+    int rc = (written == (ssize_t) sizeof key && fsync (fd) == 0)? 0: CP_EIO;
+    close (fd);
+    return rc;
+}
+
+static uint8_t *
+s_load_index_key (const char *dir)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/keys/index.key", dir);
+    int fd = open (path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    uint8_t *key = sodium_malloc (S_KEY_SIZE);
+    ssize_t got = key? read (fd, key, S_KEY_SIZE): -1;
+    close (fd);
+    if (got != S_KEY_SIZE) {
+        sodium_free (key);
+        return NULL;
+    }
+    sodium_mprotect_readonly (key);
+    return key;
+}
+
+int
+central_store_create (const char *dir, const char *listen, int catalogue)
+{
+    char path [4096];
+    if (catalogue < 1 || catalogue > cp_catalogue_builtin_count)
+        return CP_ECATALOGUE;
+    if (!listen || !*listen || strlen (listen) >= 256)
+        return CP_EUSAGE;
+    if (mkdir (dir, 0700) && errno != EEXIST)
+        return CP_EIO;
+    snprintf (path, sizeof path, "%s/store/data.mdb", dir);
+    if (access (path, F_OK) == 0)
+        return CP_EEXISTS;
+    int rc = s_create_index_key (dir);
+    if (rc)
+        return rc;
+
+    snprintf (path, sizeof path, "%s/store", dir);
+    central_store_t scratch = {0};
+    rc = cp_lmdb_open (&scratch.env, path, S_MAX_DBS, true);
+    if (rc)
+        return rc;
+    char *list = malloc (S_LIST_MAX);
+    assert (list);
+    s_municipality_list (list, S_LIST_MAX);
+    MDB_txn *txn;
+    rc = cp_lmdb_begin (scratch.env, 0, &txn);
+    if (rc == 0) {
+        char version [16];
+        snprintf (version, sizeof version, "%d", catalogue);
+        int mdb_rc = s_open_dbis (&scratch, txn, MDB_CREATE);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "format", CENTRAL_STORE_FORMAT);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "listen", listen);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "catalogue", version);
+        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "municipalities", list);
+        for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
+            const char *text = cp_catalogue_builtin [number];
+            MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
+            mdb_rc = mdb_put (txn, scratch.catalogues, &k, &v, 0);
+        }
+        if (!mdb_rc)
+            mdb_rc = mdb_txn_commit (txn);
+        else
+            mdb_txn_abort (txn);
+        rc = mdb_rc? cp_lmdb_fail ("central_store", "create", mdb_rc): 0;
+    }
+    free (list);
+    mdb_env_close (scratch.env);
+    return rc;
+}
+
+//  =====================================================================
+//  Opening
+
+//  Opens the environment for reading only: readers need no write access to
+//  the data file and can never take the writer's lock by mistake.
+static int
+s_open_readonly (MDB_env **env, const char *path)
+{
+    char file [4096 + 16];
+    struct stat info;
+    snprintf (file, sizeof file, "%s/data.mdb", path);
+    if (stat (file, &info) || !S_ISREG (info.st_mode))
+        return CP_EIO;
+    int rc = mdb_env_create (env);
+    if (rc)
+        return cp_lmdb_fail ("central_store", "mdb_env_create", rc);
+    //  A reader maps the whole file, whatever map size the writer chose.
+    size_t map = (size_t) info.st_size > CP_LMDB_MAP_INITIAL
+               ? (size_t) info.st_size: CP_LMDB_MAP_INITIAL;
+    if ((rc = mdb_env_set_mapsize (*env, map))
+    ||  (rc = mdb_env_set_maxdbs (*env, S_MAX_DBS))
+    ||  (rc = mdb_env_set_maxreaders (*env, 126))
+    ||  (rc = mdb_env_open (*env, path, MDB_RDONLY | MDB_NOTLS, 0600))) {
+        mdb_env_close (*env);
+        *env = NULL;
+        return cp_lmdb_fail ("central_store", path, rc);
+    }
+    return 0;
+}
+
+//  Rebuilds the catalogue from the texts stored for versions 1..N.
+static cp_catalogue_t *
+s_load_catalogue (central_store_t *self, MDB_txn *txn)
+{
+    char number [16];
+    if (s_get_text (txn, self->meta, "catalogue", number, sizeof number))
+        return NULL;
+    int active = atoi (number);
+    if (active < 1 || active > 1000)
+        return NULL;
+    const char **texts = calloc ((size_t) active, sizeof (char *));
+    int loaded = 0;
+    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
+        MDB_val k = {sizeof version, &version}, v;
+        if (mdb_get (txn, self->catalogues, &k, &v))
+            break;
+        char *text = malloc (v.mv_size + 1);
+        if (!text)
+            break;
+        memcpy (text, v.mv_data, v.mv_size);
+        text [v.mv_size] = 0;
+        texts [loaded++] = text;
+    }
+    char why [256] = "";
+    cp_catalogue_t *catalogue = loaded == active
+                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
+    if (!catalogue)
+        zsys_error ("central_store: stored catalogue %d does not load: %s", active, why);
+    for (int index = 0; index < loaded; index++)
+        free ((char *) texts [index]);
+    free (texts);
+    return catalogue;
+}
+
+//  The stored municipality list must be this binary's, or a prefix of it
+//  (rows appended to the CSV since set-up): stored keys use the indexes.
+static bool
+s_list_matches (MDB_txn *txn, MDB_dbi meta)
+{
+    char *stored = malloc (S_LIST_MAX), *ours = malloc (S_LIST_MAX);
+    assert (stored && ours);
+    bool matches = false;
+    if (s_get_text (txn, meta, "municipalities", stored, S_LIST_MAX) == 0) {
+        s_municipality_list (ours, S_LIST_MAX);
+        size_t len = strlen (stored);
+        matches = strncmp (stored, ours, len) == 0 && (ours [len] == 0 || ours [len] == ',');
+    }
+    free (stored);
+    free (ours);
+    return matches;
+}
+
+central_store_t *
+central_store_open (const char *dir, int flags, int *error)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/store", dir);
+    central_store_t *self = calloc (1, sizeof (central_store_t));
+    assert (self);
+    self->readonly = (flags & CENTRAL_STORE_READONLY) != 0;
+    self->municipalities = cp_municipality_count ();
+    int rc = self->readonly? s_open_readonly (&self->env, path)
+                           : cp_lmdb_open (&self->env, path, S_MAX_DBS, false);
+    if (rc) {
+        *error = rc == CP_EIO? CP_ENOTCENTRAL: rc;
+        free (self);
+        return NULL;
+    }
+    MDB_txn *txn;
+    rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc == 0) {
+        char format [32];
+        if (s_open_dbis (self, txn, 0)
+        ||  s_get_text (txn, self->meta, "format", format, sizeof format)
+        ||  strcmp (format, CENTRAL_STORE_FORMAT) != 0
+        ||  s_get_text (txn, self->meta, "listen", self->listen, sizeof self->listen))
+            rc = CP_ENOTCENTRAL;
+        else
+        if (!s_list_matches (txn, self->meta)) {
+            zsys_error ("central_store: %s was set up under another municipality list "
+                        "than this binary's", dir);
+            rc = CP_ENOTCENTRAL;
+        }
+        else
+        if (!(self->catalogue = s_load_catalogue (self, txn)))
+            rc = CP_ECATALOGUE;
+        //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
+        mdb_txn_commit (txn);
+    }
+    if (rc == 0 && !self->readonly) {
+        if (!(self->index_key = s_load_index_key (dir))) {
+            zsys_error ("central_store: cannot read %s/keys/index.key", dir);
+            rc = CP_ENOTCENTRAL;
+        }
+        else {
+            self->cache = zhashx_new ();
+            zhashx_set_key_hasher (self->cache, s_hash_key);
+            zhashx_set_key_comparator (self->cache, s_compare_key);
+            zhashx_set_key_duplicator (self->cache, NULL);
+            zhashx_set_key_destructor (self->cache, NULL);
+            zhashx_set_destructor (self->cache, s_cached_destroy);
+            self->batch = cp_tally_new ();
+            self->national = cp_tally_new ();
+            self->row = malloc (sizeof (cp_tally_row_t));
+            self->slots = calloc ((size_t) self->municipalities, sizeof (s_slot_t));
+            self->notes = calloc ((size_t) self->municipalities, sizeof (s_note_t));
+            assert (self->cache && self->batch && self->national && self->row
+                    && self->slots && self->notes);
+        }
+    }
+    if (rc) {
+        *error = rc;
+        central_store_destroy (&self);
+    }
+    return self;
+}
+
+void
+central_store_destroy (central_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    central_store_t *self = *self_p;
+    if (self->txn)
+        mdb_txn_abort (self->txn);
+    zhashx_destroy (&self->cache);
+    cp_tally_destroy (&self->batch);
+    cp_tally_destroy (&self->national);
+    free (self->row);
+    free (self->slots);
+    free (self->notes);
+    cp_catalogue_destroy (&self->catalogue);
+    if (self->index_key)
+        sodium_free (self->index_key);
+    if (self->env)
+        mdb_env_close (self->env);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+central_store_listen (central_store_t *self)
+{
+    return self->listen;
+}
+
+const cp_catalogue_t *
+central_store_catalogue (central_store_t *self)
+{
+    return self->catalogue;
+}
+
+//  =====================================================================
+//  Reading
+
+int
+central_store_cursor (central_store_t *self, int municipality, central_cursor_t *cursor)
+{
+    assert (municipality >= 0 && municipality < self->municipalities);
+    if (self->txn && self->slots [municipality].loaded) {
+        *cursor = self->slots [municipality].value;
+        return 0;
+    }
+    if (self->txn)
+        return s_cursor_read (self, self->txn, municipality, cursor);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    rc = s_cursor_read (self, txn, municipality, cursor);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_cursors (central_store_t *self, central_cursor_t *cursors)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    for (int index = 0; rc == 0 && index < self->municipalities; index++)
+        rc = s_cursor_read (self, txn, index, &cursors [index]);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_counters (central_store_t *self, central_counter_t *counters, size_t max,
+                        size_t *count)
+{
+    *count = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->counters, &cursor);
+    if (rc) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("central_store", "counters", rc);
+    }
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (*count < max && (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 4 || v.mv_size != 8) {
+            zsys_error ("central_store: a stored counter is corrupt");
+            rc = CP_ESTORE;
+            break;
+        }
+        counters [*count].code = (int32_t) cp_get_u32 (k.mv_data);
+        counters [*count].count = cp_get_u64 (v.mv_data);
+        (*count)++;
+    }
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    if (rc == MDB_NOTFOUND || rc == 0)
+        return 0;
+    return rc == CP_ESTORE? rc: cp_lmdb_fail ("central_store", "counters", rc);
+}
+
+int
+central_store_quarantined (central_store_t *self, int municipality, uint64_t seq, int *code)
+{
+    *code = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint8_t key [10];
+    s_seq_key (key, municipality, seq);
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_get (txn, self->quarantine, &k, &v);
+    if (rc == 0 && v.mv_size == 4)
+        *code = (int32_t) cp_get_u32 (v.mv_data);
+    mdb_txn_abort (txn);
+    return rc == 0 || rc == MDB_NOTFOUND? 0: cp_lmdb_fail ("central_store", "quarantine", rc);
+}
+
+//  =====================================================================
+//  Applying
+
+int
+central_store_begin (central_store_t *self)
+{
+    assert (!self->readonly);
+    assert (!self->txn);
+    return cp_lmdb_begin (self->env, 0, &self->txn);
+}
+
+//  The municipality's cursor slot in the open transaction.
+static s_slot_t *
+s_slot (central_store_t *self, int municipality, int *rc)
+{
+    s_slot_t *slot = &self->slots [municipality];
+    if (!slot->loaded) {
+        *rc = s_cursor_read (self, self->txn, municipality, &slot->value);
+        if (*rc)
+            return NULL;
+        slot->loaded = true;
+        slot->dirty = false;
+    }
+    return slot;
+}
+
+//  The cached history of a case, read from the store on first use.
+static s_cached_t *
+s_case (central_store_t *self, int municipality, const char *case_id, int *rc)
+{
+    uint8_t key [S_CASE_KEY];
+    s_put_u16 (key, municipality);
+    s_hash (self, case_id, key + 2);
+    s_cached_t *cached = zhashx_lookup (self->cache, key);
+    if (cached)
+        return cached;
+    cached = calloc (1, sizeof (s_cached_t));
+    assert (cached);
+    memcpy (cached->key, key, S_CASE_KEY);
+    MDB_val k = {S_CASE_KEY, key}, v;
+    int mdb_rc = mdb_get (self->txn, self->cases, &k, &v);
+    if (mdb_rc == 0) {
+        if (cp_case_decode (&cached->state, v.mv_data, v.mv_size)) {
+            zsys_error ("central_store: a stored case record of %s is corrupt",
+                        cp_municipality_code (municipality));
+            *rc = CP_ESTORE;
+        }
+    }
+    else
+    if (mdb_rc != MDB_NOTFOUND)
+        *rc = cp_lmdb_fail ("central_store", "read case", mdb_rc);
+    if (*rc) {
+        s_cached_destroy ((void **) &cached);
+        return NULL;
+    }
+    zhashx_insert (self->cache, cached->key, cached);
+    return cached;
+}
+
+//  Adds every row of deltas into the stored rows of a scope.
+static int
+s_merge_rows (central_store_t *self, uint32_t scope, const cp_tally_t *deltas)
+{
+    uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
+    int32_t day = INT32_MIN;
+    const cp_tally_row_t *row_deltas;
+    cp_tally_row_t *row = self->row;
+    while ((row_deltas = cp_tally_next (deltas, &day))) {
+        uint8_t key [8];
+        s_day_key (key, scope, day);
+        memset (row, 0, sizeof *row);
+        MDB_val k = {8, key}, v;
+        int rc = mdb_get (self->txn, self->days, &k, &v);
+        if (rc == 0 && cp_tally_row_decode_add (v.mv_data, v.mv_size, row)) {
+            zsys_error ("central_store: a stored counter row is corrupt");
+            return CP_ESTORE;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("central_store", "read row", rc);
+        cp_tally_row_add (row, row_deltas);
+        MDB_val value = {cp_tally_row_encode (row, buf), buf};
+        if ((rc = s_put (self, self->days, key, 8, &value, 0, "put row")))
+            return rc;
+    }
+    return 0;
+}
+
+//  Adds the batch's deltas into the group's national deltas.
+static void
+s_add_national (central_store_t *self)
+{
+    int32_t day = INT32_MIN;
+    const cp_tally_row_t *row;
+    while ((row = cp_tally_next (self->batch, &day)))
+        for (int cell = 0; cell < CP_CELLS; cell++)
+            if (row->cells [cell])
+                cp_tally_add (self->national, day, cell, row->cells [cell]);
+}
+
+//  Stores the three frames, each after its u32 size, in one archive put.
+static int
+s_archive (central_store_t *self, int municipality, uint64_t first,
+           const central_batch_t *batch)
+{
+    uint8_t key [10];
+    s_seq_key (key, municipality, first);
+    size_t size = 12 + batch->header_size + batch->payload_size + batch->signature_size;
+    MDB_val value = {size, NULL};
+    int rc = s_put (self, self->archive, key, sizeof key, &value, MDB_RESERVE, "put archive");
+    if (rc)
+        return rc;
+    uint8_t *at = value.mv_data;
+    const uint8_t *parts [3] = {batch->header, batch->payload, batch->signature};
+    size_t sizes [3] = {batch->header_size, batch->payload_size, batch->signature_size};
+    for (int part = 0; part < 3; part++) {
+        cp_put_u32 (at, (uint32_t) sizes [part]);
+        if (sizes [part])
+            memcpy (at + 4, parts [part], sizes [part]);
+        at += 4 + sizes [part];
+    }
+    return 0;
+}
+
+static int
+s_quarantine (central_store_t *self, int municipality, uint64_t seq, int code)
+{
+    uint8_t key [10], value [4];
+    s_seq_key (key, municipality, seq);
+    cp_put_u32 (value, (uint32_t) code);
+    MDB_val v = {4, value};
+    //  Logged without the event: its fields are case data.
+    zsys_warning ("central_store: %s event %" PRIu64 " quarantined: %s",
+                  cp_municipality_code (municipality), seq, cp_strerror (code));
+    return s_put (self, self->quarantine, key, sizeof key, &v, 0, "put quarantine");
+}
+
+//  Applies the events past the cursor, in sequence order; refused events go
+//  to the quarantine.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
+static int
+s_apply_events (central_store_t *self, int municipality, uint64_t first, uint64_t cursor,
+                cp_event_t *events, size_t count, central_result_t *result)
+{
+    char why [256];
+    for (size_t index = 0; index < count; index++) {
+        uint64_t seq = first + index;
+        if (seq <= cursor)
+            continue;           //  the overlap: applied by an earlier batch
+        cp_event_t *event = &events [index];
+        int rc = cp_event_resolve (event, self->catalogue, why, sizeof why);
+        s_cached_t *cached = NULL;
+        if (rc == 0) {
+            int store_rc = 0;
+            cached = s_case (self, municipality, event->case_id, &store_rc);
+            if (!cached)
+                return store_rc;
+            rc = cp_case_check (&cached->state, event, self->catalogue, why, sizeof why);
+        }
+        if (rc == 0)
+            rc = cp_case_apply (&cached->state, event, self->catalogue, self->batch);
+        if (rc) {
+            int store_rc = s_quarantine (self, municipality, seq, rc);
+            if (store_rc)
+                return store_rc;
+            result->quarantined++;
+        }
+        else
+            result->applied++;
+    }
+    return 0;
+}
+
+int
+central_store_apply (central_store_t *self, const central_batch_t *batch,
+                     central_result_t *result)
+{
+    assert (self->txn);
+    memset (result, 0, sizeof *result);
+    result->municipality = -1;
+
+    cp_batch_header_t header;
+    int rc = cp_wire_batch_header_decode (batch->header, batch->header_size, &header);
+    if (rc)
+        //  The decoder says CP_EGAP for first > last: a header that makes no
+        //  sense, not a gap after our cursor.
+        return rc == CP_EGAP? CP_EMALFORMED: rc;
+    result->first = header.first;
+    result->last = header.last;
+    int municipality = cp_municipality_index (header.municipality);
+    if (municipality < 0)
+        return CP_EUNKNOWNPEER;
+    result->municipality = municipality;
+
+    s_slot_t *slot = s_slot (self, municipality, &rc);
+    if (!slot)
+        return rc;
+    central_cursor_t *cursor = &slot->value;
+    if (header.last <= cursor->acked) {
+        result->seq = cursor->acked;
+        cursor->duplicates++;
+        slot->dirty = true;
+        return CENTRAL_STORE_DUPLICATE;
+    }
+    if (header.first > cursor->acked + 1) {
+        result->seq = cursor->acked + 1;
+        return CP_EGAP;
+    }
+
+    uint64_t first;
+    cp_event_t *events;
+    size_t count;
+    rc = cp_codec_batch_decode (batch->payload, batch->payload_size, &first, &events, &count);
+    if (rc)
+        return rc;
+    if (first != header.first || count != header.last - header.first + 1) {
+        free (events);
+        return CP_EMALFORMED;
+    }
+    cp_tally_clear (self->batch);
+    rc = s_apply_events (self, municipality, first, cursor->acked, events, count, result);
+    free (events);
+    if (rc == 0)
+        rc = s_archive (self, municipality, header.first, batch);
+    if (rc == 0)
+        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_MUNICIPALITY, municipality), self->batch);
+    if (rc == 0)
+        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_COUNTY,
+                                             cp_municipality_county (municipality)),
+                           self->batch);
+    if (rc)
+        return rc;
+    s_add_national (self);
+    cursor->acked = header.last;
+    cursor->head = header.head > header.last? header.head: header.last;
+    cursor->last_seen = zclock_time ();
+    cursor->batches++;
+    cursor->events += result->applied;
+    cursor->quarantined += result->quarantined;
+    slot->dirty = true;
+    result->seq = cursor->acked;
+    return CENTRAL_STORE_APPLIED;
+}
+
+static int
+s_write_cases (central_store_t *self)
+{
+    uint8_t *buf = NULL;
+    size_t capacity = 0;
+    int rc = 0;
+    for (s_cached_t *cached = zhashx_first (self->cache); cached && !rc;
+         cached = zhashx_next (self->cache)) {
+        if (!cached->state.opened)
+            continue;       //  looked up for an event that was quarantined
+        size_t size = cp_case_encoded_size (&cached->state);
+        if (size > capacity) {
+            capacity = size * 2;
+            buf = realloc (buf, capacity);
+            assert (buf);
+        }
+        cp_case_encode (&cached->state, buf);
+        MDB_val value = {size, buf};
+        rc = s_put (self, self->cases, cached->key, S_CASE_KEY, &value, 0, "put case");
+    }
+    free (buf);
+    return rc;
+}
+
+//  Folds the pending liveness notes into the slots, then writes every
+//  changed slot.
+static int
+s_write_cursors (central_store_t *self)
+{
+    int rc = 0;
+    for (int index = 0; index < self->municipalities && !rc; index++) {
+        s_note_t *note = &self->notes [index];
+        if (!note->pending)
+            continue;
+        s_slot_t *slot = s_slot (self, index, &rc);
+        if (slot && note->when >= slot->value.last_seen) {
+            slot->value.last_seen = note->when;
+            slot->value.head = note->head;
+            slot->dirty = true;
+        }
+    }
+    for (int index = 0; index < self->municipalities && !rc; index++) {
+        s_slot_t *slot = &self->slots [index];
+        if (!slot->dirty)
+            continue;
+        uint8_t key [2], buf [S_CURSOR_SIZE];
+        s_put_u16 (key, index);
+        s_cursor_encode (&slot->value, buf);
+        MDB_val value = {S_CURSOR_SIZE, buf};
+        rc = s_put (self, self->cursors, key, 2, &value, 0, "put cursor");
+    }
+    return rc;
+}
+
+static int
+s_write_counters (central_store_t *self)
+{
+    for (int slot = 0; slot < S_CODES; slot++) {
+        if (!self->counts [slot])
+            continue;
+        uint8_t key [4], buf [8];
+        cp_put_u32 (key, (uint32_t) (int32_t) (slot + S_CODE_LOW));
+        MDB_val k = {4, key}, v;
+        uint64_t count = 0;
+        int rc = mdb_get (self->txn, self->counters, &k, &v);
+        if (rc == 0 && v.mv_size == 8)
+            count = cp_get_u64 (v.mv_data);
+        else
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("central_store", "read counter", rc);
+        cp_put_u64 (buf, count + self->counts [slot]);
+        MDB_val value = {8, buf};
+        if ((rc = s_put (self, self->counters, key, 4, &value, 0, "put counter")))
+            return rc;
+    }
+    return 0;
+}
+
+//  Forgets the transaction's state (not the pending notes and counts).
+static void
+s_forget (central_store_t *self)
+{
+    zhashx_purge (self->cache);
+    cp_tally_clear (self->batch);
+    cp_tally_clear (self->national);
+    memset (self->slots, 0, (size_t) self->municipalities * sizeof (s_slot_t));
+}
+
+int
+central_store_commit (central_store_t *self)
+{
+    assert (self->txn);
+    int rc = s_write_cases (self);
+    if (rc == 0)
+        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_NATIONAL, 0), self->national);
+    if (rc == 0)
+        rc = s_write_cursors (self);
+    if (rc == 0)
+        rc = s_write_counters (self);
+    if (rc) {
+        central_store_abort (self);
+        return rc;
+    }
+    int mdb_rc = mdb_txn_commit (self->txn);
+    self->txn = NULL;
+    s_forget (self);
+    if (mdb_rc == MDB_MAP_FULL) {
+        cp_lmdb_grow (self->env);
+        return CP_EMAPFULL;
+    }
+    if (mdb_rc)
+        return cp_lmdb_fail ("central_store", "commit", mdb_rc);
+    //  Durable now: the notes and counts written with it are done.
+    memset (self->notes, 0, (size_t) self->municipalities * sizeof (s_note_t));
+    memset (self->counts, 0, sizeof self->counts);
+    self->noted = false;
+    return 0;
+}
+
+void
+central_store_abort (central_store_t *self)
+{
+    if (self->txn)
+        mdb_txn_abort (self->txn);
+    self->txn = NULL;
+    s_forget (self);
+    if (self->grow) {
+        self->grow = false;
+        cp_lmdb_grow (self->env);
+    }
+}
+
+//  =====================================================================
+//  Notes and counters
+
+void
+central_store_seen (central_store_t *self, int municipality, uint64_t head)
+{
+    assert (municipality >= 0 && municipality < self->municipalities);
+    assert (self->notes);
+    s_note_t *note = &self->notes [municipality];
+    note->pending = true;
+    note->head = head;
+    note->when = zclock_time ();
+    self->noted = true;
+}
+
+void
+central_store_count (central_store_t *self, int code)
+{
+    assert (code >= S_CODE_LOW && code < S_CODE_LOW + S_CODES);
+    self->counts [code - S_CODE_LOW]++;
+    self->noted = true;
+}
+
+bool
+central_store_pending (central_store_t *self)
+{
+    return self->noted;
+}
+
+int
+central_store_flush (central_store_t *self)
+{
+    assert (!self->txn);
+    if (!self->noted)
+        return 0;
+    int rc = central_store_begin (self);
+    if (rc == 0)
+        rc = central_store_commit (self);
+    return rc;
+}
+
+//  =====================================================================
+//  Views
+
+int
+central_store_view (central_store_t *self, const char *scope_text, cp_view_t *view)
+{
+    cp_scope_t scope;
+    if (cp_scope_parse (scope_text, &scope))
+        return CP_EUSAGE;
+    cp_scope_format (&scope, view->scope);
+    uint32_t scope_id = s_scope_id (scope.kind, scope.index);
+
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->days, &cursor);
+    if (rc) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("central_store", "view", rc);
+    }
+    uint8_t start [8];
+    s_day_key (start, scope_id, 0);
+    MDB_val k = {8, start}, v;
+    int op = MDB_SET_RANGE;
+    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 8) {
+            rc = CP_ESTORE;
+            break;
+        }
+        if (cp_get_u32 (k.mv_data) != scope_id)
+            break;
+        int32_t day = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + 4);
+        if (day > view->period.end)
+            break;
+        if (cp_view_add_encoded (view, day, v.mv_data, v.mv_size)) {
+            zsys_error ("central_store: a stored counter row is corrupt");
+            rc = CP_ESTORE;
+            break;
+        }
+    }
+    mdb_cursor_close (cursor);
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+        rc = 0;
+        view->municipalities_reporting = 0;
+        for (int index = 0; rc == 0 && index < self->municipalities; index++) {
+            if (!cp_scope_contains (&scope, index))
+                continue;
+            central_cursor_t value;
+            rc = s_cursor_read (self, txn, index, &value);
+            if (rc == 0 && value.acked > 0)
+                view->municipalities_reporting++;
+        }
+    }
+    else
+    if (rc != CP_ESTORE)
+        rc = cp_lmdb_fail ("central_store", "view", rc);
+    mdb_txn_abort (txn);
+    return rc;
+}

@@ -1,0 +1,211 @@
+/*  central_store: the central's LMDB store, the one module that touches it.
+
+    Layout of DIR (the central's data directory):
+        DIR/store/          the LMDB environment
+        DIR/keys/index.key  32 random bytes, mode 0600: the key of the keyed
+                            BLAKE2b hash (libsodium crypto_generichash) that
+                            indexes case pseudonyms, so no key in the store
+                            reveals a case.
+    Databases of the environment (integers big-endian, so that LMDB's byte
+    order is numeric order; m is a municipality index of cp_municipality):
+        meta        "format" ("cpsync-central 1"), "listen", "catalogue",
+                    "municipalities" (the codes, in index order, at set-up)
+        catalogues  u32 version (native) → the catalogue's JSON text
+        cursors     u16 m → the municipality's central_cursor_t
+        cases       u16 m, hash(case) → a case's history (cp_case)
+        days        u32 scope, i32 day → a tally row (cp_tally); one row set
+                    per scope (national, each county, each municipality), so
+                    a view of any scope reads its own rows and nothing else;
+                    scope = kind << 16 | index, kind a cp_scope_kind_t
+        archive     u16 m, u64 first → the BATCH header, payload and
+                    signature frames as received (one put per batch)
+        counters    i32 cp_error_t → u64: batches and frames refused, by reason
+        quarantine  u16 m, u64 seq → i32 cp_error_t: events the central's own
+                    rule check refused; the cursor moves past them, no view
+                    counts them
+
+    Applying follows DESIGN.md's principle 2: a batch's events, its case
+    records, its counter rows and the municipality's cursor change in the
+    same write transaction, so a batch has its whole effect exactly once
+    whatever crashes when.  The server groups the batches it has ready into
+    one transaction (begin, apply, apply, ..., commit) so that one fsync
+    serves many; it must not acknowledge any of them before commit returns.
+    When the map is full, apply or commit returns CP_EMAPFULL: the caller
+    aborts (which grows the map) and redoes the whole group.
+
+    Liveness notes (central_store_seen) and refusal counters
+    (central_store_count) are kept in memory and written with the next
+    commit or flush; losing the last second of them in a crash is harmless.
+
+    Thread and process rules: one process writes (cpsync-central run);
+    any number may read at the same time (query, nodes, stats), opening the
+    store with CENTRAL_STORE_READONLY.  One central_store_t per process.    */
+
+#ifndef CENTRAL_STORE_H_INCLUDED
+#define CENTRAL_STORE_H_INCLUDED
+
+#include "cp_catalogue.h"
+#include "cp_view.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _central_store_t central_store_t;
+
+#define CENTRAL_STORE_FORMAT "cpsync-central 1"
+#define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
+
+//  Flags of central_store_open.
+#define CENTRAL_STORE_READONLY 1        //  readers: query, nodes, stats
+
+//  Results of central_store_apply besides errors.
+#define CENTRAL_STORE_APPLIED 0         //  applied (on an overlap, the new events)
+#define CENTRAL_STORE_DUPLICATE 1       //  at or below the cursor: acknowledge again
+
+//  What the central knows of one municipality's uplink.
+typedef struct {
+    uint64_t acked;             //  the cursor: last sequence applied
+    uint64_t head;              //  the node's head, as it last reported it
+    int64_t last_seen;          //  ms since the epoch of its last message; 0 = never
+    uint64_t batches;           //  batches applied (wholly or partly)
+    uint64_t events;            //  events applied and counted
+    uint64_t duplicates;        //  batches acknowledged again, not applied
+    uint64_t quarantined;       //  events set aside by the rule check
+} central_cursor_t;
+
+//  A BATCH as it came off the wire: the three frames after the command.
+//  The store borrows the bytes for the duration of the call.
+typedef struct {
+    const uint8_t *header;
+    size_t header_size;
+    const uint8_t *payload;
+    size_t payload_size;
+    const uint8_t *signature;
+    size_t signature_size;
+} central_batch_t;
+
+//  What central_store_apply did with a batch.
+typedef struct {
+    int municipality;           //  index, or -1 when the header names none we know
+    uint64_t first, last;       //  from the header (0 when it did not decode)
+    uint64_t seq;               //  ACK: the cursor after the batch;
+                                //  NACK CP_EGAP: the sequence expected next
+    size_t applied;             //  events applied by this call
+    size_t quarantined;         //  events set aside by this call
+} central_result_t;
+
+//  One refusal counter.
+typedef struct {
+    int code;                   //  a cp_error_t
+    uint64_t count;
+} central_counter_t;
+
+//  Sets up a new central in dir (created if missing; must not hold one):
+//  the store with catalogues 1..catalogue of the built-in texts, the listen
+//  endpoint, and a fresh index key.  Returns 0, CP_EEXISTS, CP_ECATALOGUE,
+//  CP_EIO or CP_ESTORE.
+int
+    central_store_create (const char *dir, const char *listen, int catalogue);
+
+//  Opens the central in dir (flags 0 to write, CENTRAL_STORE_READONLY to
+//  read).  Returns NULL with *error: CP_ENOTCENTRAL when dir holds no central
+//  or one set up under another municipality list, CP_ECATALOGUE, CP_EIO or
+//  CP_ESTORE.
+central_store_t *
+    central_store_open (const char *dir, int flags, int *error);
+
+//  Aborts an open transaction (nothing is written) and closes the store.
+void
+    central_store_destroy (central_store_t **self_p);
+
+//  The endpoint recorded at set-up (borrowed).
+const char *
+    central_store_listen (central_store_t *self);
+
+//  The central's catalogue, its newest version (borrowed; valid until destroy).
+const cp_catalogue_t *
+    central_store_catalogue (central_store_t *self);
+
+//  Reads one municipality's cursor: within the open write transaction if
+//  there is one (so it includes the batches applied so far), else from
+//  what is committed.  Returns 0 or CP_ESTORE.
+int
+    central_store_cursor (central_store_t *self, int municipality, central_cursor_t *cursor);
+
+//  Reads every municipality's cursor, committed state, into cursors
+//  (cp_municipality_count () entries).  Returns 0 or CP_ESTORE.
+int
+    central_store_cursors (central_store_t *self, central_cursor_t *cursors);
+
+//  Reads the refusal counters, committed state, into counters (at most max;
+//  *count says how many).  Returns 0 or CP_ESTORE.
+int
+    central_store_counters (central_store_t *self, central_counter_t *counters, size_t max,
+                            size_t *count);
+
+//  Reads the quarantine code of one event, or 0 when it is not there.
+int
+    central_store_quarantined (central_store_t *self, int municipality, uint64_t seq,
+                               int *code);
+
+//  Begins the write transaction of a group of batches.  Returns 0 or CP_ESTORE.
+int
+    central_store_begin (central_store_t *self);
+
+//  Applies one BATCH within the open transaction:
+//    last <= cursor                → CENTRAL_STORE_DUPLICATE, result->seq = cursor
+//    first <= cursor + 1 <= last   → CENTRAL_STORE_APPLIED, only events past the
+//                                    cursor; result->seq = last
+//    first > cursor + 1            → CP_EGAP, result->seq = cursor + 1
+//  An event that fails cp_event_resolve or cp_case_check is quarantined: the
+//  cursor moves past it, no row counts it.  Other refusals change nothing and
+//  leave the transaction usable: CP_EUNKNOWNPEER (no such municipality),
+//  CP_EMALFORMED, CP_ETOOBIG, CP_ETYPE, CP_EBADID (the header or the payload
+//  does not decode, or they disagree).  CP_ESTORE and CP_EMAPFULL mean the
+//  transaction is dead: call central_store_abort (and after CP_EMAPFULL redo
+//  the group).  The store does not count refusals; its caller does.
+int
+    central_store_apply (central_store_t *self, const central_batch_t *batch,
+                         central_result_t *result);
+
+//  Writes cached cases, rows, cursors, pending notes and counters, and
+//  commits durably.  Returns 0, CP_ESTORE (aborted: nothing of the group is
+//  stored, notes and counters stay pending), or CP_EMAPFULL (aborted and
+//  grown: redo the group).
+int
+    central_store_commit (central_store_t *self);
+
+//  Abandons the write transaction; after CP_EMAPFULL it also grows the map.
+void
+    central_store_abort (central_store_t *self);
+
+//  Notes that a municipality's node was heard from now, reporting head.
+//  Kept in memory until the next commit or flush.
+void
+    central_store_seen (central_store_t *self, int municipality, uint64_t head);
+
+//  Adds one to the refusal counter of code (a cp_error_t); kept in memory
+//  until the next commit or flush.
+void
+    central_store_count (central_store_t *self, int code);
+
+//  True when notes or counters wait to be written.
+bool
+    central_store_pending (central_store_t *self);
+
+//  Writes pending notes and counters in a transaction of their own (no
+//  write transaction may be open).  Returns 0, CP_ESTORE or CP_EMAPFULL
+//  (grown: call again).
+int
+    central_store_flush (central_store_t *self);
+
+//  Fills a view (initialised by cp_view_init) with the rows of scope
+//  ("national", "county:CODE", "municipality:CODE") up to the period's end,
+//  sets its scope string and municipalities_reporting (municipalities of
+//  the scope with a cursor above 0).  Returns 0, CP_EUSAGE (no such scope)
+//  or CP_ESTORE.
+int
+    central_store_view (central_store_t *self, const char *scope, cp_view_t *view);
+
+#endif

@@ -1,0 +1,14 @@
+# Central tests: the central's store driven with hand-built batches, and the
+# server actor driven over a real socket by a raw DEALER.  Included from
+# tests/CMakeLists.txt.  Each program is one ctest with a timeout; the
+# programs stay in the tests' binary directory, out of bin/.
+
+foreach (module central_store central_wire)
+    add_executable (test_${module} ${CMAKE_CURRENT_LIST_DIR}/test_${module}.c)
+    target_include_directories (test_${module} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+    target_link_libraries (test_${module} PRIVATE cpsync_central)
+    set_target_properties (test_${module} PROPERTIES
+        RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    add_test (NAME ${module} COMMAND test_${module})
+    set_tests_properties (${module} PROPERTIES TIMEOUT 300 LABELS central)
+endforeach ()

@@ -1,0 +1,942 @@
+/*  test_central_store: the central's store, driven directly with batches
+    built by hand, as a node would send them.
+
+    Events are cp_event_t structs filled in here; a batch is the payload of
+    cp_codec_batch_encode and the header of cp_wire_batch_header_encode
+    (node_key and data_key "none", no nonce), exactly the frames the server
+    hands the store.  Each test works in a fresh temporary data directory
+    and removes it.  Figures are read back through central_store_view and
+    cp_view_figures, the path the query command takes.
+
+    The last test measures apply throughput: 61 municipalities × one batch
+    each per group, durable commits, then a national view.  It runs a small
+    size by default; CPSYNC_BENCH_ROUNDS=N sets the number of groups (each
+    61 × 1000 events).                                                      */
+
+#define _XOPEN_SOURCE 700      //  nftw, to remove the temporary directories
+
+#include "central_store.h"
+#include "cp_codec.h"
+#include "cp_date.h"
+#include "cp_error.h"
+#include "cp_event.h"
+#include "cp_municipality.h"
+#include "cp_view.h"
+#include "cp_wire.h"
+#include "testing.h"
+
+#include <czmq.h>
+#include <ftw.h>
+#include <sodium.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+//  =====================================================================
+//  Temporary data directories
+
+static char s_dir [256];
+
+static int
+s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void) info;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+static const char *
+s_fresh_dir (void)
+{
+    snprintf (s_dir, sizeof s_dir, "/tmp/test_central_store.XXXXXX");
+    if (!mkdtemp (s_dir)) {
+        fprintf (stderr, "  cannot make a temporary directory\n");
+        exit (1);
+    }
+    return s_dir;
+}
+
+static void
+s_remove_dir (void)
+{
+    nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static central_store_t *
+s_new_store (void)
+{
+    const char *dir = s_fresh_dir ();
+    int rc = central_store_create (dir, "tcp://127.0.0.1:7400", 2);
+    if (rc) {
+        fprintf (stderr, "  central_store_create: %s\n", cp_strerror (rc));
+        exit (1);
+    }
+    int error = 0;
+    central_store_t *store = central_store_open (dir, 0, &error);
+    if (!store) {
+        fprintf (stderr, "  central_store_open: %s\n", cp_strerror (error));
+        exit (1);
+    }
+    return store;
+}
+
+static void
+s_close_store (central_store_t **store)
+{
+    central_store_destroy (store);
+    s_remove_dir ();
+}
+
+//  =====================================================================
+//  Events and batches
+
+static int32_t
+s_day (const char *date)
+{
+    int32_t day = 0;
+    if (cp_date_parse (date, strlen (date), &day)) {
+        fprintf (stderr, "  bad date in a test: %s\n", date);
+        exit (1);
+    }
+    return day;
+}
+
+static cp_event_t
+s_opened (const char *id, const char *case_id, const char *date, int age, const char *sex)
+{
+    cp_event_t event = {0};
+    event.type = CP_EVENT_CASE_OPENED;
+    event.age = (uint8_t) age;
+    event.date = s_day (date);
+    snprintf (event.id, sizeof event.id, "%s", id);
+    snprintf (event.case_id, sizeof event.case_id, "%s", case_id);
+    snprintf (event.codes [0], sizeof event.codes [0], "%s", sex);
+    snprintf (event.codes [1], sizeof event.codes [1], "roma");
+    snprintf (event.codes [2], sizeof event.codes [2], "police");
+    return event;
+}
+
+//  An event of a type with one code (or none: home_visit).
+static cp_event_t
+s_event (int type, const char *id, const char *case_id, const char *date, const char *code)
+{
+    cp_event_t event = {0};
+    event.type = (uint8_t) type;
+    event.date = s_day (date);
+    snprintf (event.id, sizeof event.id, "%s", id);
+    snprintf (event.case_id, sizeof event.case_id, "%s", case_id);
+    if (code)
+        snprintf (event.codes [0], sizeof event.codes [0], "%s", code);
+    return event;
+}
+
+//  A batch as the server receives it: frames owned by the struct.
+typedef struct {
+    central_batch_t frames;
+    uint8_t *header;
+    uint8_t *payload;
+} s_batch_t;
+
+static s_batch_t
+s_batch (const char *municipality, uint64_t first, const cp_event_t *events, size_t count)
+{
+    s_batch_t batch = {0};
+    size_t payload_size = 0, header_size = 0;
+    batch.payload = cp_codec_batch_encode (first, events, count, &payload_size);
+    cp_batch_header_t header = {0};
+    snprintf (header.municipality, sizeof header.municipality, "%s", municipality);
+    header.first = first;
+    header.last = first + count - 1;
+    header.head = header.last;
+    snprintf (header.node_key, sizeof header.node_key, "none");
+    snprintf (header.data_key, sizeof header.data_key, "none");
+    batch.header = cp_wire_batch_header_encode (&header, &header_size);
+    if (!batch.payload || !batch.header) {
+        fprintf (stderr, "  cannot encode a batch\n");
+        exit (1);
+    }
+    batch.frames = (central_batch_t) {batch.header, header_size, batch.payload, payload_size,
+                                      (const uint8_t *) "", 0};
+    return batch;
+}
+
+static void
+s_batch_free (s_batch_t *batch)
+{
+    free (batch->header);
+    free (batch->payload);
+    memset (batch, 0, sizeof *batch);
+}
+
+//  Applies one batch in a transaction of its own; returns apply's code.
+static int
+s_apply_one (central_store_t *store, const char *municipality, uint64_t first,
+             const cp_event_t *events, size_t count, central_result_t *result)
+{
+    s_batch_t batch = s_batch (municipality, first, events, count);
+    int rc = central_store_begin (store);
+    CHECK_EQ_INT (rc, 0);
+    central_result_t ignored;
+    int status = central_store_apply (store, &batch.frames, result? result: &ignored);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    s_batch_free (&batch);
+    return status;
+}
+
+//  The figures of a scope and period under catalogue 2.
+static void
+s_figures (central_store_t *store, const char *scope, const char *period_text,
+           cp_figures_t *figures, int *reporting)
+{
+    cp_period_t period;
+    cp_period_parse (period_text, &period);
+    cp_view_t *view = malloc (sizeof (cp_view_t));
+    assert (view);
+    cp_view_init (view, &period, scope);
+    CHECK_EQ_INT (central_store_view (store, scope, view), 0);
+    cp_view_figures (view, central_store_catalogue (store), 2, figures);
+    if (reporting)
+        *reporting = view->municipalities_reporting;
+    free (view);
+}
+
+static int
+s_code_id (central_store_t *store, cp_dim_t dim, const char *code)
+{
+    return cp_catalogue_lookup (central_store_catalogue (store), dim, code, strlen (code));
+}
+
+//  =====================================================================
+//  Tests
+
+static void
+test_municipalities (void)
+{
+    CHECK_EQ_INT (cp_municipality_count (), 61);
+    CHECK_EQ_INT (cp_county_count (), 12);
+    int berat = cp_municipality_index ("berat");
+    CHECK (berat >= 0);
+    CHECK_EQ_INT (cp_municipality_index ("atlantis"), -1);
+    CHECK_EQ_INT (cp_municipality_index ("bera"), -1);
+    int kucove = cp_municipality_index ("kucove");
+    CHECK (kucove >= 0);
+    CHECK (strcmp (cp_municipality_name (kucove), "Kuçovë") == 0);
+    CHECK_EQ_INT (cp_municipality_county (kucove), cp_county_index ("berat"));
+    CHECK_EQ_INT (cp_county_index ("kucove"), -1);      //  not a seat
+    for (int index = 0; index < cp_municipality_count (); index++) {
+        const char *code = cp_municipality_code (index);
+        CHECK_EQ_INT (cp_municipality_index (code), index);
+    }
+    for (int county = 0; county < cp_county_count (); county++) {
+        int seat = cp_county_seat (county);
+        CHECK_EQ_INT (cp_municipality_county (seat), county);
+        CHECK (strcmp (cp_county_code (county), cp_municipality_code (seat)) == 0);
+    }
+    cp_scope_t scope;
+    char text [CP_SCOPE_MAX];
+    CHECK_EQ_INT (cp_scope_parse ("national", &scope), 0);
+    CHECK_EQ_INT (cp_scope_parse ("county:diber", &scope), 0);
+    CHECK_EQ_INT (scope.kind, CP_SCOPE_COUNTY);
+    cp_scope_format (&scope, text);
+    CHECK (strcmp (text, "county:diber") == 0);
+    CHECK_EQ_INT (cp_scope_parse ("municipality:kucove", &scope), 0);
+    CHECK_EQ_INT (scope.index, kucove);
+    CHECK_EQ_INT (cp_scope_parse ("county:kucove", &scope), CP_EUSAGE);
+    CHECK_EQ_INT (cp_scope_parse ("municipality:", &scope), CP_EUSAGE);
+    CHECK_EQ_INT (cp_scope_parse ("region:berat", &scope), CP_EUSAGE);
+    CHECK_EQ_INT (cp_scope_parse (NULL, &scope), CP_EUSAGE);
+}
+
+static void
+test_create_open (void)
+{
+    const char *dir = s_fresh_dir ();
+    CHECK_EQ_INT (central_store_create (dir, "tcp://127.0.0.1:7401", 1), 0);
+    CHECK_EQ_INT (central_store_create (dir, "tcp://127.0.0.1:7401", 1), CP_EEXISTS);
+    char path [512];
+    snprintf (path, sizeof path, "%s/keys/index.key", dir);
+    struct stat info;
+    CHECK_EQ_INT (stat (path, &info), 0);
+    CHECK_EQ_INT (info.st_size, 32);
+    CHECK_EQ_INT (info.st_mode & 0777, 0600);
+    int error = 0;
+    central_store_t *store = central_store_open (dir, 0, &error);
+    CHECK (store);
+    if (store) {
+        CHECK (strcmp (central_store_listen (store), "tcp://127.0.0.1:7401") == 0);
+        CHECK_EQ_INT (cp_catalogue_version (central_store_catalogue (store)), 1);
+        central_store_destroy (&store);
+        CHECK (store == NULL);
+        central_store_destroy (&store);
+    }
+    store = central_store_open (dir, CENTRAL_STORE_READONLY, &error);
+    CHECK (store);
+    central_store_destroy (&store);
+    s_remove_dir ();
+
+    dir = s_fresh_dir ();
+    CHECK (central_store_open (dir, CENTRAL_STORE_READONLY, &error) == NULL);
+    CHECK_EQ_INT (error, CP_ENOTCENTRAL);
+    CHECK_EQ_INT (central_store_create (dir, "tcp://127.0.0.1:1", 99), CP_ECATALOGUE);
+    s_remove_dir ();
+}
+
+static void
+test_exactly_once (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_opened ("e2", "c2", "2022-02-02", 5, "M"),
+        s_event (CP_EVENT_HOME_VISIT, "e3", "c1", "2022-02-10", NULL),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, events, 3, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.seq, 3);
+    CHECK_EQ_INT (result.applied, 3);
+    //  The same batch again, alone and then twice within one group.
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, events, 3, &result), CENTRAL_STORE_DUPLICATE);
+    CHECK_EQ_INT (result.seq, 3);
+    CHECK_EQ_INT (result.applied, 0);
+    s_batch_t batch = s_batch ("berat", 1, events, 3);
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_DUPLICATE);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_DUPLICATE);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    s_batch_free (&batch);
+
+    cp_figures_t figures;
+    int reporting = 0;
+    s_figures (store, "national", "2022-Q1", &figures, &reporting);
+    CHECK_EQ_INT (figures.opened, 2);
+    CHECK_EQ_INT (figures.managed, 2);
+    CHECK_EQ_INT (figures.home_visits, 1);
+    CHECK_EQ_INT (reporting, 1);
+    s_figures (store, "municipality:berat", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 2);
+    s_figures (store, "county:berat", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 2);
+    s_figures (store, "county:diber", "2022", &figures, &reporting);
+    CHECK_EQ_INT (figures.opened, 0);
+    CHECK_EQ_INT (reporting, 0);
+
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, cp_municipality_index ("berat"), &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 3);
+    CHECK_EQ_INT (cursor.batches, 1);
+    CHECK_EQ_INT (cursor.events, 3);
+    CHECK_EQ_INT (cursor.duplicates, 3);
+    CHECK (cursor.last_seen > 0);
+    s_close_store (&store);
+}
+
+static void
+test_overlap (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c1", "2022-02-10", NULL),
+        s_event (CP_EVENT_HOME_VISIT, "e3", "c1", "2022-02-11", NULL),
+        s_opened ("e4", "c2", "2022-02-12", 3, "M"),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 2, &result), CENTRAL_STORE_APPLIED);
+    //  1..4 after a cursor of 2: only 3 and 4 are new.
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 4, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 2);
+    CHECK_EQ_INT (result.seq, 4);
+    //  2..4 now: all below the cursor.
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 2, events + 1, 3, &result),
+                  CENTRAL_STORE_DUPLICATE);
+    cp_figures_t figures;
+    s_figures (store, "municipality:dimal", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 2);
+    CHECK_EQ_INT (figures.home_visits, 2);
+    s_close_store (&store);
+}
+
+static void
+test_gap (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_opened ("e2", "c2", "2022-02-01", 11, "F"),
+        s_opened ("e3", "c3", "2022-02-01", 12, "F"),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "mat", 1, events, 1, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (s_apply_one (store, "mat", 3, events + 2, 1, &result), CP_EGAP);
+    CHECK_EQ_INT (result.seq, 2);
+    //  A gap from nothing: the first batch must start at 1.
+    CHECK_EQ_INT (s_apply_one (store, "klos", 5, events, 2, &result), CP_EGAP);
+    CHECK_EQ_INT (result.seq, 1);
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, cp_municipality_index ("mat"), &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 1);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    //  Within one group, a batch sees the cursor the one before it left.
+    s_batch_t second = s_batch ("mat", 2, events + 1, 1);
+    s_batch_t third = s_batch ("mat", 3, events + 2, 1);
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (central_store_apply (store, &second.frames, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (central_store_apply (store, &third.frames, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (central_store_cursor (store, cp_municipality_index ("mat"), &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 3);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    s_batch_free (&second);
+    s_batch_free (&third);
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 3);
+    s_close_store (&store);
+}
+
+static void
+test_late_event (void)
+{
+    central_store_t *store = s_new_store ();
+    int high = s_code_id (store, CP_DIM_RISK, "high");
+    cp_event_t first [] = {
+        s_opened ("e1", "c1", "2022-01-10", 14, "F"),
+        s_event (CP_EVENT_RISK_ASSESSED, "e2", "c1", "2022-04-05", "low"),
+    };
+    CHECK_EQ_INT (s_apply_one (store, "kruje", 1, first, 2, NULL), CENTRAL_STORE_APPLIED);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022-Q1", &figures, NULL);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK][CP_SLOT_NONE], 1);
+    CHECK_EQ_INT (figures.home_visits, 0);
+
+    //  Months later the node sends a visit and an assessment dated in Q1.
+    cp_event_t late [] = {
+        s_event (CP_EVENT_RISK_ASSESSED, "e3", "c1", "2022-02-01", "high"),
+        s_event (CP_EVENT_HOME_VISIT, "e4", "c1", "2022-03-01", NULL),
+    };
+    CHECK_EQ_INT (s_apply_one (store, "kruje", 3, late, 2, NULL), CENTRAL_STORE_APPLIED);
+    s_figures (store, "national", "2022-Q1", &figures, NULL);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK][CP_SLOT_NONE], 0);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK][high], 1);
+    CHECK_EQ_INT (figures.home_visits, 1);
+    s_figures (store, "county:durres", "2022-Q1", &figures, NULL);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK][high], 1);
+    //  Q2 still has the later "low".
+    s_figures (store, "national", "2022-Q2", &figures, NULL);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK][high], 0);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK]
+                  [s_code_id (store, CP_DIM_RISK, "low")], 1);
+    s_close_store (&store);
+}
+
+//  The events of one case, valid in sequence; n chooses dates and codes.
+//  Openings spread over 2019-2024 (n * 7919 mod 2000 days), so that the
+//  rows of a view are as many as real data makes.
+static size_t
+s_case_events (cp_event_t *out, const char *prefix, int n)
+{
+    static const char *const risks [] = {"low", "medium", "high", "emergency"};
+    char id [CP_ID_MAX + 1], case_id [CP_ID_MAX + 1], date [CP_DATE_STRLEN + 1];
+    int32_t opened = cp_date_from_civil (2019, 1, 1) + (int32_t) ((int64_t) n * 7919 % 2000);
+    size_t count = 0;
+    snprintf (case_id, sizeof case_id, "c-%s-%d", prefix, n);
+    #define S_NEXT(offset, suffix) \
+        cp_date_format (opened + (offset), date); \
+        snprintf (id, sizeof id, "e-%s-%d-%d", prefix, n, suffix)
+    S_NEXT (0, 0);
+    out [count++] = s_opened (id, case_id, date, n % 19, n % 2? "F": "M");
+    S_NEXT (2, 1);
+    out [count++] = s_event (CP_EVENT_RISK_ASSESSED, id, case_id, date, risks [n % 4]);
+    S_NEXT (2, 2);
+    out [count++] = s_event (CP_EVENT_HOME_VISIT, id, case_id, date, NULL);
+    S_NEXT (3, 3);
+    out [count++] = s_event (CP_EVENT_PROBLEM_SET, id, case_id, date, "neglect");
+    S_NEXT (4, 4);
+    out [count++] = s_event (CP_EVENT_MEASURE_TAKEN, id, case_id, date, "emergency_removal");
+    S_NEXT (9, 5);
+    out [count++] = s_event (CP_EVENT_MEASURE_CONFIRMED, id, case_id, date, "emergency_removal");
+    S_NEXT (30, 6);
+    out [count++] = s_event (CP_EVENT_SCHOOL_IDENTIFIED, id, case_id, date, "dropout_risk");
+    if (n % 3) {
+        S_NEXT (60 + n % 400, 7);
+        out [count++] = s_event (CP_EVENT_CASE_CLOSED, id, case_id, date, "risk_reduced");
+    }
+    #undef S_NEXT
+    return count;
+}
+
+//  Fills events with whole cases, up to count events; returns how many.
+static size_t
+s_cases (cp_event_t *events, size_t count, const char *prefix, int *next_case)
+{
+    size_t filled = 0;
+    cp_event_t one [8];
+    while (true) {
+        size_t size = s_case_events (one, prefix, *next_case);
+        if (filled + size > count)
+            break;
+        memcpy (events + filled, one, size * sizeof (cp_event_t));
+        filled += size;
+        (*next_case)++;
+    }
+    return filled;
+}
+
+static bool
+s_same_figures (const cp_figures_t *a, const cp_figures_t *b)
+{
+    return a->managed == b->managed && a->opened == b->opened && a->closed == b->closed
+        && a->home_visits == b->home_visits
+        && memcmp (a->breakdowns, b->breakdowns, sizeof a->breakdowns) == 0;
+}
+
+static void
+s_add_figures (cp_figures_t *sum, const cp_figures_t *part)
+{
+    sum->managed += part->managed;
+    sum->opened += part->opened;
+    sum->closed += part->closed;
+    sum->home_visits += part->home_visits;
+    for (int index = 0; index < CP_BREAKDOWN_COUNT; index++)
+        for (int slot = 0; slot < CP_SLOTS; slot++)
+            sum->breakdowns [index][slot] += part->breakdowns [index][slot];
+}
+
+static void
+test_scopes (void)
+{
+    central_store_t *store = s_new_store ();
+    //  Municipalities of three counties, several batches each, one group.
+    static const char *const codes [] = {
+        "berat", "dimal", "kucove", "diber", "mat", "tirane", "kamez", "vlore"
+    };
+    size_t municipalities = sizeof codes / sizeof codes [0];
+    cp_event_t *events = calloc (200, sizeof (cp_event_t));
+    assert (events);
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    for (size_t index = 0; index < municipalities; index++) {
+        int next_case = (int) index * 7;
+        uint64_t first = 1;
+        for (int round = 0; round < 3; round++) {
+            size_t count = s_cases (events, 40 + 30 * index % 100, codes [index], &next_case);
+            s_batch_t batch = s_batch (codes [index], first, events, count);
+            central_result_t result;
+            CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result),
+                          CENTRAL_STORE_APPLIED);
+            CHECK_EQ_INT (result.quarantined, 0);
+            first += count;
+            s_batch_free (&batch);
+        }
+    }
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    free (events);
+
+    static const char *const periods [] = {"2019", "2020-Q2", "2021-Q4", "2023", "2022-Q1"};
+    for (size_t period = 0; period < 5; period++) {
+        cp_figures_t national, sum, figures;
+        cp_figures_t *county_sum = calloc ((size_t) cp_county_count (), sizeof (cp_figures_t));
+        assert (county_sum);
+        memset (&sum, 0, sizeof sum);
+        sum.catalogue = 2;
+        int reporting = 0;
+        s_figures (store, "national", periods [period], &national, &reporting);
+        CHECK_EQ_INT (reporting, (int) municipalities);
+        CHECK (national.managed > 0);
+        for (int index = 0; index < cp_municipality_count (); index++) {
+            char scope [CP_SCOPE_MAX];
+            snprintf (scope, sizeof scope, "municipality:%s", cp_municipality_code (index));
+            s_figures (store, scope, periods [period], &figures, NULL);
+            s_add_figures (&sum, &figures);
+            int county = cp_municipality_county (index);
+            county_sum [county].catalogue = 2;
+            s_add_figures (&county_sum [county], &figures);
+        }
+        CHECK (s_same_figures (&national, &sum));
+        for (int county = 0; county < cp_county_count (); county++) {
+            char scope [CP_SCOPE_MAX];
+            snprintf (scope, sizeof scope, "county:%s", cp_county_code (county));
+            s_figures (store, scope, periods [period], &figures, &reporting);
+            CHECK (s_same_figures (&figures, &county_sum [county]));
+        }
+        free (county_sum);
+    }
+    int reporting = 0;
+    cp_figures_t figures;
+    s_figures (store, "county:berat", "2020", &figures, &reporting);
+    CHECK_EQ_INT (reporting, 3);
+    s_figures (store, "county:tirane", "2020", &figures, &reporting);
+    CHECK_EQ_INT (reporting, 2);
+    s_figures (store, "municipality:kamez", "2020", &figures, &reporting);
+    CHECK_EQ_INT (reporting, 1);
+    cp_view_t view;
+    cp_period_t period;
+    cp_period_parse ("2020", &period);
+    cp_view_init (&view, &period, "x");
+    CHECK_EQ_INT (central_store_view (store, "county:dimal", &view), CP_EUSAGE);
+    s_close_store (&store);
+}
+
+static void
+test_refusals (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_opened ("e2", "c2", "2022-02-01", 11, "F"),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    //  A municipality the central does not know.
+    s_batch_t batch = s_batch ("atlantis", 1, events, 2);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CP_EUNKNOWNPEER);
+    CHECK_EQ_INT (result.municipality, -1);
+    s_batch_free (&batch);
+    //  A header that does not decode.
+    batch = s_batch ("berat", 1, events, 2);
+    central_batch_t broken = batch.frames;
+    broken.header_size--;
+    CHECK_EQ_INT (central_store_apply (store, &broken, &result), CP_EMALFORMED);
+    //  A payload that does not decode, and one that disagrees with the header.
+    broken = batch.frames;
+    broken.payload_size--;
+    CHECK_EQ_INT (central_store_apply (store, &broken, &result), CP_EMALFORMED);
+    s_batch_t other = s_batch ("berat", 1, events, 1);
+    broken = batch.frames;
+    broken.payload = other.frames.payload;
+    broken.payload_size = other.frames.payload_size;
+    CHECK_EQ_INT (central_store_apply (store, &broken, &result), CP_EMALFORMED);
+    s_batch_free (&other);
+    //  The transaction is still good: the real batch goes in.
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    s_batch_free (&batch);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 2);
+
+    //  Counters of refusals reach the store with the next commit or flush.
+    central_store_count (store, CP_EMALFORMED);
+    central_store_count (store, CP_EMALFORMED);
+    central_store_count (store, CP_EUNKNOWNPEER);
+    CHECK (central_store_pending (store));
+    CHECK_EQ_INT (central_store_flush (store), 0);
+    CHECK (!central_store_pending (store));
+    central_store_count (store, CP_EMALFORMED);
+    CHECK_EQ_INT (central_store_flush (store), 0);
+    central_counter_t counters [16];
+    size_t count = 0;
+    CHECK_EQ_INT (central_store_counters (store, counters, 16, &count), 0);
+    CHECK_EQ_INT (count, 2);
+    for (size_t index = 0; index < count; index++)
+        if (counters [index].code == CP_EMALFORMED)
+            CHECK_EQ_INT (counters [index].count, 3);
+        else
+            CHECK_EQ_INT (counters [index].code, CP_EUNKNOWNPEER);
+    s_close_store (&store);
+}
+
+static void
+test_quarantine (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c9", "2022-02-03", NULL),       //  unknown case
+        s_event (CP_EVENT_RISK_ASSESSED, "e3", "c1", "2022-02-03", "bogus"), //  unknown code
+        s_event (CP_EVENT_HOME_VISIT, "e4", "c1", "2022-02-04", NULL),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "shijak", 1, events, 4, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 2);
+    CHECK_EQ_INT (result.quarantined, 2);
+    CHECK_EQ_INT (result.seq, 4);
+    int municipality = cp_municipality_index ("shijak"), code = 0;
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, 2, &code), 0);
+    CHECK_EQ_INT (code, CP_EUNKNOWNCASE);
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, 3, &code), 0);
+    CHECK_EQ_INT (code, CP_EBADCODE);
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, 4, &code), 0);
+    CHECK_EQ_INT (code, 0);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    CHECK_EQ_INT (figures.home_visits, 1);
+    CHECK_EQ_INT (figures.breakdowns [CP_BREAKDOWN_MANAGED_RISK][CP_SLOT_NONE], 1);
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 4);
+    CHECK_EQ_INT (cursor.events, 2);
+    CHECK_EQ_INT (cursor.quarantined, 2);
+    s_close_store (&store);
+}
+
+//  A crash before commit: begin, apply, abort (as a killed process leaves
+//  its transaction), then reopen: nothing of the batch is there.
+static void
+test_abort (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c1", "2022-02-03", NULL),
+    };
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, events, 1, NULL), CENTRAL_STORE_APPLIED);
+    s_batch_t batch = s_batch ("berat", 2, events + 1, 1);
+    central_result_t result;
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_APPLIED);
+    central_store_seen (store, 0, 99);
+    central_store_abort (store);
+    //  The liveness note survives the abort; the batch does not.
+    CHECK (central_store_pending (store));
+    central_store_destroy (&store);     //  unflushed notes are lost with the process
+
+    int error = 0;
+    store = central_store_open (s_dir, 0, &error);
+    CHECK (store);
+    if (!store) {
+        s_remove_dir ();
+        s_batch_free (&batch);
+        return;
+    }
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, cp_municipality_index ("berat"), &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 1);
+    CHECK_EQ_INT (cursor.batches, 1);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    CHECK_EQ_INT (figures.home_visits, 0);
+    //  The node sends it again: applied once.
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.home_visits, 1);
+    s_batch_free (&batch);
+    s_close_store (&store);
+}
+
+//  A store that cannot write (a full disk, here a file size limit): commit
+//  fails with CP_ESTORE, nothing of the group is stored, the store goes on,
+//  and the batch sent again is applied once.
+static void
+test_write_failure (void)
+{
+    central_store_t *store = s_new_store ();
+    char path [512];
+    snprintf (path, sizeof path, "%s/store/data.mdb", s_dir);
+    struct stat info;
+    CHECK_EQ_INT (stat (path, &info), 0);
+    cp_event_t *events = calloc (1000, sizeof (cp_event_t));
+    assert (events);
+    int next_case = 0;
+    size_t count = s_cases (events, 1000, "f", &next_case);
+    s_batch_t batch = s_batch ("fier", 1, events, count);
+    free (events);
+
+    struct rlimit saved, limited;
+    getrlimit (RLIMIT_FSIZE, &saved);
+    limited = saved;
+    limited.rlim_cur = (rlim_t) info.st_size;
+    signal (SIGXFSZ, SIG_IGN);
+    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &limited), 0);
+    central_result_t result;
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_APPLIED);
+    central_store_count (store, CP_EGAP);
+    CHECK_EQ_INT (central_store_commit (store), CP_ESTORE);
+    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &saved), 0);
+    signal (SIGXFSZ, SIG_DFL);
+    CHECK (central_store_pending (store));      //  the count waits for a commit
+
+    int municipality = cp_municipality_index ("fier");
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 0);
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, count);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, count);
+    CHECK_EQ_INT (cursor.events, count);
+    central_counter_t counters [4];
+    size_t counted = 0;
+    CHECK_EQ_INT (central_store_counters (store, counters, 4, &counted), 0);
+    CHECK_EQ_INT (counted, 1);
+    s_batch_free (&batch);
+    s_close_store (&store);
+}
+
+//  A map too small for the group: apply or commit says CP_EMAPFULL, the
+//  map grows, and the redone group counts every event exactly once.
+static void
+test_map_full (void)
+{
+    setenv ("CPSYNC_MAPSIZE", "262144", 1);
+    central_store_t *store = s_new_store ();
+    unsetenv ("CPSYNC_MAPSIZE");
+    cp_event_t *events = calloc (1000, sizeof (cp_event_t));
+    assert (events);
+    s_batch_t batches [8];
+    size_t total = 0;
+    int next_case = 0;
+    for (int index = 0; index < 8; index++) {
+        size_t count = s_cases (events, 1000, "m", &next_case);
+        batches [index] = s_batch ("elbasan", 1 + total, events, count);
+        total += count;
+    }
+    free (events);
+    int rounds = 0, rc;
+    do {
+        rounds++;
+        rc = central_store_begin (store);
+        for (int index = 0; rc == 0 && index < 8; index++) {
+            central_result_t result;
+            rc = central_store_apply (store, &batches [index].frames, &result);
+            if (rc == CP_EMAPFULL)
+                central_store_abort (store);
+        }
+        if (rc == 0)
+            rc = central_store_commit (store);
+    } while (rc == CP_EMAPFULL && rounds < 20);
+    CHECK_EQ_INT (rc, 0);
+    CHECK (rounds > 1);
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, cp_municipality_index ("elbasan"), &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, total);
+    CHECK_EQ_INT (cursor.events, total);
+    CHECK_EQ_INT (cursor.batches, 8);
+    cp_figures_t figures;
+    int64_t opened = 0;
+    for (int year = 2019; year <= 2024; year++) {
+        char period [8];
+        snprintf (period, sizeof period, "%d", year);
+        s_figures (store, "national", period, &figures, NULL);
+        opened += figures.opened;
+    }
+    CHECK_EQ_INT (opened, next_case);
+    for (int index = 0; index < 8; index++)
+        s_batch_free (&batches [index]);
+    s_close_store (&store);
+}
+
+//  Apply throughput with durable commits: each round is one batch of 1000
+//  events from each of the 61 municipalities; a group (one transaction, one
+//  fsync) holds CPSYNC_BENCH_GROUP of them (default 61, as the server
+//  gathers a round from 61 nodes; 1 shows the cost of a commit per batch).
+static void
+test_throughput (void)
+{
+    const char *wanted = getenv ("CPSYNC_BENCH_ROUNDS");
+    const char *group_text = getenv ("CPSYNC_BENCH_GROUP");
+    int rounds = wanted && atoi (wanted) > 0? atoi (wanted): 2;
+    int municipalities = cp_municipality_count ();
+    int group = group_text && atoi (group_text) > 0? atoi (group_text): municipalities;
+    size_t per_batch = 1000;
+    central_store_t *store = s_new_store ();
+    s_batch_t *batches = calloc ((size_t) municipalities, sizeof (s_batch_t));
+    uint64_t *next = calloc ((size_t) municipalities, sizeof (uint64_t));
+    int *next_case = calloc ((size_t) municipalities, sizeof (int));
+    cp_event_t *events = calloc (per_batch, sizeof (cp_event_t));
+    assert (batches && next && next_case && events);
+    double seconds = 0;
+    uint64_t applied = 0, commits = 0;
+    for (int round = 0; round < rounds; round++) {
+        for (int index = 0; index < municipalities; index++) {
+            if (!next [index])
+                next [index] = 1;
+            size_t count = s_cases (events, per_batch, cp_municipality_code (index),
+                                    &next_case [index]);
+            batches [index] = s_batch (cp_municipality_code (index), next [index], events, count);
+            next [index] += count;
+        }
+        int64_t started = zclock_usecs ();
+        for (int from = 0; from < municipalities; from += group) {
+            int to = from + group < municipalities? from + group: municipalities;
+            int rc;
+            do {
+                //  A full map grows and the group is redone, as the server does.
+                uint64_t done = 0;
+                rc = central_store_begin (store);
+                for (int index = from; rc == 0 && index < to; index++) {
+                    central_result_t result;
+                    rc = central_store_apply (store, &batches [index].frames, &result);
+                    done += result.applied;
+                }
+                if (rc == CP_EMAPFULL)
+                    central_store_abort (store);
+                else
+                if (rc == 0)
+                    rc = central_store_commit (store);
+                if (rc == 0) {
+                    applied += done;
+                    commits++;
+                }
+            } while (rc == CP_EMAPFULL);
+            CHECK_EQ_INT (rc, 0);
+        }
+        seconds += (zclock_usecs () - started) / 1e6;
+        for (int index = 0; index < municipalities; index++)
+            s_batch_free (&batches [index]);
+    }
+    cp_figures_t figures;
+    int reporting = 0;
+    int64_t started = zclock_usecs ();
+    s_figures (store, "national", "2022", &figures, &reporting);
+    double view_ms = (zclock_usecs () - started) / 1e3;
+    int64_t national_managed = figures.managed;
+    started = zclock_usecs ();
+    s_figures (store, "county:tirane", "2022-Q3", &figures, NULL);
+    double county_ms = (zclock_usecs () - started) / 1e3;
+    started = zclock_usecs ();
+    s_figures (store, "municipality:kamez", "2024", &figures, NULL);
+    double municipality_ms = (zclock_usecs () - started) / 1e3;
+    CHECK_EQ_INT (reporting, municipalities);
+    CHECK (national_managed > 0);
+    printf ("  apply: %llu events, %d rounds of %d batches, %llu durable commits, %.2f s: "
+            "%.0f events/s\n", (unsigned long long) applied, rounds, municipalities,
+            (unsigned long long) commits, seconds, applied / seconds);
+    printf ("  views: national 2022 %.2f ms (%lld managed), county 2022-Q3 %.2f ms, "
+            "municipality 2024 %.2f ms\n", view_ms, (long long) national_managed, county_ms,
+            municipality_ms);
+    free (batches);
+    free (next);
+    free (next_case);
+    free (events);
+    s_close_store (&store);
+}
+
+static void
+s_setup (void)
+{
+    if (sodium_init () < 0)
+        exit (1);
+}
+
+#define main s_main
+TESTING_MAIN (
+    TEST (test_municipalities),
+    TEST (test_create_open),
+    TEST (test_exactly_once),
+    TEST (test_overlap),
+    TEST (test_gap),
+    TEST (test_late_event),
+    TEST (test_scopes),
+    TEST (test_refusals),
+    TEST (test_quarantine),
+    TEST (test_abort),
+    TEST (test_write_failure),
+    TEST (test_map_full),
+    TEST (test_throughput)
+)
+#undef main
+
+int
+main (int argc, char **argv)
+{
+    s_setup ();
+    return s_main (argc, argv);
+}
