@@ -67,9 +67,10 @@ struct _central_store_t {
     MDB_txn *txn;
     s_slot_t *slots;            //  per municipality
     zhashx_t *cache;            //  case key → s_cached_t, cases touched
-    cp_tally_t *batch;          //  deltas of the batch being applied
-    cp_tally_t *national;       //  deltas of the group, for the national rows
-    cp_tally_row_t *row;        //  scratch row for merging deltas into stored rows
+    cp_tally_t **tallies;       //  per municipality: its deltas in this group (lazy)
+    cp_tally_t **county_tallies;    //  per county, filled at commit (lazy)
+    cp_tally_t *national;       //  the group's national deltas, filled at commit
+    cp_tally_t *into;           //  where the batch being applied adds its deltas
     bool grow;                  //  the map was full: grow it on abort
     //  Waiting for the next commit or flush
     s_note_t *notes;            //  per municipality
@@ -155,11 +156,13 @@ s_cursor_read (central_store_t *self, MDB_txn *txn, int municipality,
     return s_cursor_decode (&v, cursor);
 }
 
+//  The key of a case pseudonym: SipHash-2-4, 128-bit output, under the
+//  central's secret index key (its first 16 bytes): a keyed PRF, so no key
+//  in the store reveals a pseudonym, cheap enough to run per event.
 static void
 s_hash (central_store_t *self, const char *text, uint8_t *out)
 {
-    crypto_generichash (out, S_HASH_SIZE, (const uint8_t *) text, strlen (text),
-                        self->index_key, S_KEY_SIZE);
+    crypto_shorthash_siphashx24 (out, (const uint8_t *) text, strlen (text), self->index_key);
 }
 
 static size_t
@@ -301,7 +304,7 @@ central_store_create (const char *dir, const char *listen, int catalogue)
         return CP_ECATALOGUE;
     if (!listen || !*listen || strlen (listen) >= 256)
         return CP_EUSAGE;
-    if (mkdir (dir, 0700) && errno != EEXIST)
+    if (cp_lmdb_make_dir (dir))
         return CP_EIO;
     snprintf (path, sizeof path, "%s/store/data.mdb", dir);
     if (access (path, F_OK) == 0)
@@ -475,12 +478,12 @@ central_store_open (const char *dir, int flags, int *error)
             zhashx_set_key_duplicator (self->cache, NULL);
             zhashx_set_key_destructor (self->cache, NULL);
             zhashx_set_destructor (self->cache, s_cached_destroy);
-            self->batch = cp_tally_new ();
+            self->tallies = calloc ((size_t) self->municipalities, sizeof (cp_tally_t *));
+            self->county_tallies = calloc ((size_t) cp_county_count (), sizeof (cp_tally_t *));
             self->national = cp_tally_new ();
-            self->row = malloc (sizeof (cp_tally_row_t));
             self->slots = calloc ((size_t) self->municipalities, sizeof (s_slot_t));
             self->notes = calloc ((size_t) self->municipalities, sizeof (s_note_t));
-            assert (self->cache && self->batch && self->national && self->row
+            assert (self->cache && self->tallies && self->county_tallies && self->national
                     && self->slots && self->notes);
         }
     }
@@ -500,9 +503,13 @@ central_store_destroy (central_store_t **self_p)
     if (self->txn)
         mdb_txn_abort (self->txn);
     zhashx_destroy (&self->cache);
-    cp_tally_destroy (&self->batch);
+    for (int index = 0; self->tallies && index < self->municipalities; index++)
+        cp_tally_destroy (&self->tallies [index]);
+    for (int index = 0; self->county_tallies && index < cp_county_count (); index++)
+        cp_tally_destroy (&self->county_tallies [index]);
+    free (self->tallies);
+    free (self->county_tallies);
     cp_tally_destroy (&self->national);
-    free (self->row);
     free (self->slots);
     free (self->notes);
     cp_catalogue_destroy (&self->catalogue);
@@ -673,44 +680,76 @@ s_case (central_store_t *self, int municipality, const char *case_id, int *rc)
     return cached;
 }
 
-//  Adds every row of deltas into the stored rows of a scope.
+//  Adds every day of deltas into the stored rows of a scope.
 static int
 s_merge_rows (central_store_t *self, uint32_t scope, const cp_tally_t *deltas)
 {
     uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
     int32_t day = INT32_MIN;
-    const cp_tally_row_t *row_deltas;
-    cp_tally_row_t *row = self->row;
-    while ((row_deltas = cp_tally_next (deltas, &day))) {
+    const cp_tally_deltas_t *day_deltas;
+    while ((day_deltas = cp_tally_next (deltas, &day))) {
         uint8_t key [8];
         s_day_key (key, scope, day);
-        memset (row, 0, sizeof *row);
-        MDB_val k = {8, key}, v;
+        MDB_val k = {8, key}, v = {0, NULL};
         int rc = mdb_get (self->txn, self->days, &k, &v);
-        if (rc == 0 && cp_tally_row_decode_add (v.mv_data, v.mv_size, row)) {
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("central_store", "read row", rc);
+        size_t size;
+        if (cp_tally_merge (v.mv_data, v.mv_size, day_deltas, buf, &size)) {
             zsys_error ("central_store: a stored counter row is corrupt");
             return CP_ESTORE;
         }
-        if (rc && rc != MDB_NOTFOUND)
-            return cp_lmdb_fail ("central_store", "read row", rc);
-        cp_tally_row_add (row, row_deltas);
-        MDB_val value = {cp_tally_row_encode (row, buf), buf};
+        MDB_val value = {size, buf};
         if ((rc = s_put (self, self->days, key, 8, &value, 0, "put row")))
             return rc;
     }
     return 0;
 }
 
-//  Adds the batch's deltas into the group's national deltas.
+//  A tally from a lazily filled table.
+static cp_tally_t *
+s_tally (cp_tally_t **table, int index)
+{
+    if (!table [index]) {
+        table [index] = cp_tally_new ();
+        assert (table [index]);
+    }
+    return table [index];
+}
+
+//  Adds every day of from into into.
 static void
-s_add_national (central_store_t *self)
+s_add_tally (cp_tally_t *into, const cp_tally_t *from)
 {
     int32_t day = INT32_MIN;
-    const cp_tally_row_t *row;
-    while ((row = cp_tally_next (self->batch, &day)))
-        for (int cell = 0; cell < CP_CELLS; cell++)
-            if (row->cells [cell])
-                cp_tally_add (self->national, day, cell, row->cells [cell]);
+    const cp_tally_deltas_t *deltas;
+    while ((deltas = cp_tally_next (from, &day)))
+        cp_tally_add_deltas (into, day, deltas);
+}
+
+//  Writes the group's deltas into the rows of every scope they touch: each
+//  municipality's own, then its county's and the nation's, summed first so
+//  that every stored row is read and written once per group.
+static int
+s_write_rows (central_store_t *self)
+{
+    int rc = 0;
+    for (int index = 0; rc == 0 && index < self->municipalities; index++) {
+        cp_tally_t *tally = self->tallies [index];
+        if (!tally || cp_tally_empty (tally))
+            continue;
+        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_MUNICIPALITY, index), tally);
+        s_add_tally (s_tally (self->county_tallies, cp_municipality_county (index)), tally);
+        s_add_tally (self->national, tally);
+    }
+    for (int index = 0; rc == 0 && index < cp_county_count (); index++) {
+        cp_tally_t *tally = self->county_tallies [index];
+        if (tally && !cp_tally_empty (tally))
+            rc = s_merge_rows (self, s_scope_id (CP_SCOPE_COUNTY, index), tally);
+    }
+    if (rc == 0 && !cp_tally_empty (self->national))
+        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_NATIONAL, 0), self->national);
+    return rc;
 }
 
 //  Stores the three frames, each after its u32 size, in one archive put.
@@ -772,7 +811,7 @@ s_apply_events (central_store_t *self, int municipality, uint64_t first, uint64_
             rc = cp_case_check (&cached->state, event, self->catalogue, why, sizeof why);
         }
         if (rc == 0)
-            rc = cp_case_apply (&cached->state, event, self->catalogue, self->batch);
+            rc = cp_case_apply (&cached->state, event, self->catalogue, self->into);
         if (rc) {
             int store_rc = s_quarantine (self, municipality, seq, rc);
             if (store_rc)
@@ -831,20 +870,14 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
         free (events);
         return CP_EMALFORMED;
     }
-    cp_tally_clear (self->batch);
+    //  The counters are written at commit, summed over the group.
+    self->into = s_tally (self->tallies, municipality);
     rc = s_apply_events (self, municipality, first, cursor->acked, events, count, result);
     free (events);
     if (rc == 0)
         rc = s_archive (self, municipality, header.first, batch);
-    if (rc == 0)
-        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_MUNICIPALITY, municipality), self->batch);
-    if (rc == 0)
-        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_COUNTY,
-                                             cp_municipality_county (municipality)),
-                           self->batch);
     if (rc)
         return rc;
-    s_add_national (self);
     cursor->acked = header.last;
     cursor->head = header.head > header.last? header.head: header.last;
     cursor->last_seen = zclock_time ();
@@ -939,7 +972,12 @@ static void
 s_forget (central_store_t *self)
 {
     zhashx_purge (self->cache);
-    cp_tally_clear (self->batch);
+    for (int index = 0; index < self->municipalities; index++)
+        if (self->tallies [index])
+            cp_tally_clear (self->tallies [index]);
+    for (int index = 0; index < cp_county_count (); index++)
+        if (self->county_tallies [index])
+            cp_tally_clear (self->county_tallies [index]);
     cp_tally_clear (self->national);
     memset (self->slots, 0, (size_t) self->municipalities * sizeof (s_slot_t));
 }
@@ -950,7 +988,7 @@ central_store_commit (central_store_t *self)
     assert (self->txn);
     int rc = s_write_cases (self);
     if (rc == 0)
-        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_NATIONAL, 0), self->national);
+        rc = s_write_rows (self);
     if (rc == 0)
         rc = s_write_cursors (self);
     if (rc == 0)

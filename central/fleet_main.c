@@ -85,15 +85,21 @@ s_command (char *out, size_t size, const char *program, ...)
     return WIFEXITED (status)? WEXITSTATUS (status): -1;
 }
 
-//  Starts a long-running cpsync command; returns its pid.
+//  Starts a long-running cpsync command with its log going to log; returns
+//  its pid.
 static pid_t
-s_spawn (const char *program, const char *a1, const char *a2, const char *a3, const char *a4,
-         const char *a5)
+s_spawn (const char *log, const char *program, const char *a1, const char *a2, const char *a3,
+         const char *a4, const char *a5)
 {
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/%s", s_bin, program);
     pid_t pid = fork ();
     if (pid == 0) {
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2 (fd, STDOUT_FILENO);
+            dup2 (fd, STDERR_FILENO);
+        }
         char *argv [] = {path, (char *) a1, (char *) a2, (char *) a3, (char *) a4, (char *) a5, NULL};
         execv (path, argv);
         _exit (127);
@@ -265,10 +271,18 @@ main (int argc, char **argv)
 
     //  Run everything until every node's log is acknowledged.
     started = zclock_mono ();
-    pid_t central_pid = s_spawn ("cpsync-central", "run", "--data", central, "--listen", endpoint);
-    for (size_t index = 0; index < count; index++)
-        nodes [index].pid = s_spawn ("cpsync-node", "run", "--data", nodes [index].data,
+    //  The daemons' logs (no case values in them) go to DATA/logs/.
+    char logs [PATH_MAX + 16], log [PATH_MAX + 96];
+    snprintf (logs, sizeof logs, "%s/logs", data);
+    mkdir (logs, 0700);
+    snprintf (log, sizeof log, "%s/central.log", logs);
+    pid_t central_pid = s_spawn (log, "cpsync-central", "run", "--data", central,
+                                 "--listen", endpoint);
+    for (size_t index = 0; index < count; index++) {
+        snprintf (log, sizeof log, "%s/node-%s.log", logs, nodes [index].code);
+        nodes [index].pid = s_spawn (log, "cpsync-node", "run", "--data", nodes [index].data,
                                      "--central", endpoint);
+    }
     int rc = 1;
     while (zclock_mono () - started < (int64_t) timeout * 1000) {
         zclock_sleep (S_POLL_MS);
@@ -294,7 +308,8 @@ main (int argc, char **argv)
         }
     }
     if (rc)
-        fprintf (stderr, "cpsync-fleet: not every event was acknowledged within %d s\n", timeout);
+        fprintf (stderr, "cpsync-fleet: not every event was acknowledged within %d s "
+                         "(the daemons' logs are in %s)\n", timeout, logs);
     for (size_t index = 0; index < count; index++)
         s_stop (nodes [index].pid);
     s_stop (central_pid);

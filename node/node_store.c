@@ -36,7 +36,6 @@ struct _node_store_t {
     uint64_t head;              //  last sequence appended
     zhashx_t *cache;            //  hash → s_cached_t, cases touched
     cp_tally_t *tally;          //  counter deltas of the transaction
-    cp_tally_row_t *row;        //  scratch row for merging deltas into stored rows
     msgpack_sbuffer encoded;    //  scratch buffer for encoding an event
     bool grow;                  //  the map was full: grow it on abort
 };
@@ -188,7 +187,7 @@ int
 node_store_create (const char *dir, const char *municipality, int catalogue)
 {
     char path [4096];
-    if (mkdir (dir, 0700) && errno != EEXIST)
+    if (cp_lmdb_make_dir (dir))
         return CP_EIO;
     s_store_path (dir, "store/data.mdb", path, sizeof path);
     if (access (path, F_OK) == 0)
@@ -303,9 +302,8 @@ node_store_open (const char *dir, int *error)
         zhashx_set_key_destructor (self->cache, NULL);
         zhashx_set_destructor (self->cache, s_cached_destroy);
         self->tally = cp_tally_new ();
-        self->row = malloc (sizeof (cp_tally_row_t));
         msgpack_sbuffer_init (&self->encoded);
-        assert (self->cache && self->tally && self->row);
+        assert (self->cache && self->tally);
     }
     if (rc) {
         *error = rc;
@@ -324,7 +322,6 @@ node_store_destroy (node_store_t **self_p)
         mdb_txn_abort (self->txn);
     zhashx_destroy (&self->cache);
     cp_tally_destroy (&self->tally);
-    free (self->row);
     msgpack_sbuffer_destroy (&self->encoded);
     cp_catalogue_destroy (&self->catalogue);
     if (self->index_key)
@@ -461,22 +458,19 @@ s_write_rows (node_store_t *self)
 {
     uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
     int32_t day = INT32_MIN;
-    const cp_tally_row_t *deltas;
-    cp_tally_row_t *row = self->row;
+    const cp_tally_deltas_t *deltas;
     while ((deltas = cp_tally_next (self->tally, &day))) {
         uint8_t key [4];
         cp_put_u32 (key, (uint32_t) day);
-        memset (row, 0, sizeof *row);
-        MDB_val k = {4, key}, v;
+        MDB_val k = {4, key}, v = {0, NULL};
         int rc = mdb_get (self->txn, self->days, &k, &v);
-        if (rc == 0 && cp_tally_row_decode_add (v.mv_data, v.mv_size, row)) {
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("node_store", "read row", rc);
+        size_t size;
+        if (cp_tally_merge (v.mv_data, v.mv_size, deltas, buf, &size)) {
             zsys_error ("node_store: a stored counter row is corrupt");
             return CP_ESTORE;
         }
-        if (rc && rc != MDB_NOTFOUND)
-            return cp_lmdb_fail ("node_store", "read row", rc);
-        cp_tally_row_add (row, deltas);
-        size_t size = cp_tally_row_encode (row, buf);
         if ((rc = s_put (self, self->days, key, 4, buf, size, 0, "put row")))
             return rc;
     }

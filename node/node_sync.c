@@ -14,6 +14,7 @@
 #define S_PING_MS 2000                  //  idle keep-alive, carries the head
 #define S_SILENCE_MS 8000               //  no word from the central: session lost
 #define S_HELLO_MIN_MS 1000             //  first pause before HELLO again
+#define S_CONNECT_POLL_MS 50            //  while not connected, how often to try
 #define S_HELLO_MAX_MS 30000            //  longest pause
 #define S_ACKED_SAVE_MS 200             //  the cursor is saved at most this often
 
@@ -84,11 +85,17 @@ s_hello (s_sync_t *self)
     strcpy (hello.municipality, self->municipality);
     size_t size;
     uint8_t *body = cp_wire_hello_encode (&hello, &size);
-    if (s_send (self, CP_CMD_HELLO, body, size, NULL, 0) == 0 && self->verbose)
-        zsys_debug ("node_sync: HELLO head=%llu acked=%llu",
-                    (unsigned long long) self->head, (unsigned long long) self->acked);
     self->welcomed = false;
     self->in_flight_count = 0;
+    if (s_send (self, CP_CMD_HELLO, body, size, NULL, 0)) {
+        //  Not connected (yet): try again soon; the pause is for HELLOs
+        //  the central received and did not answer.
+        self->hello_at = zclock_mono () + S_CONNECT_POLL_MS;
+        return;
+    }
+    if (self->verbose)
+        zsys_debug ("node_sync: HELLO head=%llu acked=%llu",
+                    (unsigned long long) self->head, (unsigned long long) self->acked);
     self->hello_at = zclock_mono () + self->hello_pause;
     self->hello_pause = self->hello_pause * 2 > S_HELLO_MAX_MS? S_HELLO_MAX_MS
                                                              : self->hello_pause * 2;

@@ -5,6 +5,7 @@
 
 #include <czmq.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int
@@ -39,6 +40,25 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create)
         *env = NULL;
         return cp_lmdb_fail ("cp_lmdb", path, rc);
     }
+    return 0;
+}
+
+int
+cp_lmdb_make_dir (const char *dir)
+{
+    char path [4096];
+    if (strlen (dir) >= sizeof path)
+        return CP_EIO;
+    strcpy (path, dir);
+    //  Parents first, with the usual mode; the directory itself private.
+    for (char *slash = strchr (path + 1, '/'); slash; slash = strchr (slash + 1, '/')) {
+        *slash = 0;
+        if (mkdir (path, 0755) && errno != EEXIST)
+            return CP_EIO;
+        *slash = '/';
+    }
+    if (mkdir (path, 0700) && errno != EEXIST)
+        return CP_EIO;
     return 0;
 }
 

@@ -23,6 +23,11 @@
 int
     cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create);
 
+//  Makes a data directory, mode 0700, with any missing parents (like
+//  mkdir -p).  Returns 0, or CP_EIO (errno tells why).
+int
+    cp_lmdb_make_dir (const char *dir);
+
 //  Begins a transaction, adopting a map size another process has set.
 int
     cp_lmdb_begin (MDB_env *env, unsigned flags, MDB_txn **txn);

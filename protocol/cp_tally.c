@@ -1,10 +1,10 @@
 /*  cp_tally: per-day counter rows, in memory and as stored bytes.
 
-    In memory, rows hang off a table indexed by day since 2000-01-01, made on
-    first use: a transaction touches a few thousand days at most, and a lookup
-    must cost nothing, since every imported event adds to several cells.
-    On disk, a row is a u16 count and then, per non-zero cell, a u16 cell
-    index and an i64 value, little-endian.                                    */
+    In memory, days live in an open-addressing hash table keyed by day, so a
+    tally costs a few kilobytes until it is used and a lookup costs next to
+    nothing (every applied event adds to several cells).  A day's deltas are
+    a small array kept in cell order, so adding is a short scan and merging
+    with a stored row is one pass over both.                                */
 
 #include "cp_tally.h"
 #include "cp_error.h"
@@ -13,23 +13,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  A day with deltas: an open-addressing slot keyed by day.
+typedef struct {
+    int32_t day;                //  day number, or S_EMPTY
+    cp_tally_deltas_t deltas;
+} s_day_t;
+
 struct _cp_tally_t {
-    cp_tally_row_t **rows;      //  CP_TALLY_DAYS slots, NULL until used
-    int32_t *used;              //  day indexes with a row, in order of first use
+    s_day_t *table;             //  capacity slots, a power of two
+    size_t capacity;
+    int32_t *used;              //  days with a slot, in order of first use
     size_t used_count;
     bool sorted;                //  used [] is in increasing order
 };
+
+#define S_CELL_SIZE 10          //  stored bytes per cell
+#define S_EMPTY INT32_MIN
+#define S_INITIAL 256           //  slots of a new tally
+
+static s_day_t *
+s_table_new (size_t capacity)
+{
+    s_day_t *table = calloc (capacity, sizeof (s_day_t));
+    assert (table);             //  out of memory for a small table
+    for (size_t index = 0; index < capacity; index++)
+        table [index].day = S_EMPTY;
+    return table;
+}
 
 cp_tally_t *
 cp_tally_new (void)
 {
     cp_tally_t *self = calloc (1, sizeof (cp_tally_t));
     if (self) {
-        self->rows = calloc (CP_TALLY_DAYS, sizeof (cp_tally_row_t *));
-        self->used = malloc (CP_TALLY_DAYS * sizeof (int32_t));
+        self->capacity = S_INITIAL;
+        self->table = s_table_new (self->capacity);
+        self->used = malloc (self->capacity * sizeof (int32_t));
         self->sorted = true;
-        if (!self->rows || !self->used)
-            cp_tally_destroy (&self);
+        assert (self->used);
     }
     return self;
 }
@@ -40,31 +61,88 @@ cp_tally_destroy (cp_tally_t **self_p)
     if (!self_p || !*self_p)
         return;
     cp_tally_t *self = *self_p;
-    if (self->rows)
-        for (int index = 0; index < CP_TALLY_DAYS; index++)
-            free (self->rows [index]);
-    free (self->rows);
+    for (size_t index = 0; index < self->capacity; index++)
+        free (self->table [index].deltas.cells);
+    free (self->table);
     free (self->used);
     free (self);
     *self_p = NULL;
 }
 
+//  The slot of a day: its own, or the empty one where it would go.
+static s_day_t *
+s_find (const cp_tally_t *self, int32_t day)
+{
+    size_t mask = self->capacity - 1;
+    size_t index = ((uint32_t) day * 2654435761u) & mask;
+    while (self->table [index].day != S_EMPTY && self->table [index].day != day)
+        index = (index + 1) & mask;
+    return &self->table [index];
+}
+
+//  Doubles the table when it is half full (keeping every day's array).
+static void
+s_grow (cp_tally_t *self)
+{
+    s_day_t *old = self->table;
+    size_t old_capacity = self->capacity;
+    self->capacity *= 2;
+    self->table = s_table_new (self->capacity);
+    for (size_t index = 0; index < old_capacity; index++)
+        if (old [index].day != S_EMPTY)
+            *s_find (self, old [index].day) = old [index];
+        else
+            free (old [index].deltas.cells);
+    free (old);
+    self->used = realloc (self->used, self->capacity * sizeof (int32_t));
+    assert (self->used);
+}
+
 void
 cp_tally_add (cp_tally_t *self, int32_t day, int cell, int64_t delta)
 {
-    int32_t index = day - CP_TALLY_DAY0;
-    assert (index >= 0 && index < CP_TALLY_DAYS);
+    assert (day >= CP_TALLY_DAY0 && day < CP_TALLY_DAY0 + CP_TALLY_DAYS);
     assert (cell >= 0 && cell < CP_CELLS);
-    cp_tally_row_t *row = self->rows [index];
-    if (!row) {
-        row = calloc (1, sizeof (cp_tally_row_t));
-        assert (row);       //  out of memory for 4 KB: nothing sensible left to do
-        self->rows [index] = row;
-        if (self->used_count && self->used [self->used_count - 1] > index)
+    s_day_t *slot = s_find (self, day);
+    if (slot->day == S_EMPTY) {
+        if ((self->used_count + 1) * 2 > self->capacity) {
+            s_grow (self);
+            slot = s_find (self, day);
+        }
+        slot->day = day;
+        slot->deltas.count = 0;
+        if (self->used_count && self->used [self->used_count - 1] > day)
             self->sorted = false;
-        self->used [self->used_count++] = index;
+        self->used [self->used_count++] = day;
     }
-    row->cells [cell] += delta;
+    cp_tally_deltas_t *deltas = &slot->deltas;
+    size_t at = deltas->count;
+    while (at > 0 && deltas->cells [at - 1].cell > cell)
+        at--;
+    if (at > 0 && deltas->cells [at - 1].cell == cell) {
+        deltas->cells [at - 1].value += delta;
+        return;
+    }
+    if (deltas->count == deltas->capacity) {
+        size_t capacity = deltas->capacity? deltas->capacity * 2: 8;
+        if (capacity > CP_CELLS)
+            capacity = CP_CELLS;
+        cp_cell_t *grown = realloc (deltas->cells, capacity * sizeof (cp_cell_t));
+        assert (grown);     //  out of memory for a few hundred bytes
+        deltas->cells = grown;
+        deltas->capacity = (uint16_t) capacity;
+    }
+    memmove (deltas->cells + at + 1, deltas->cells + at,
+             (deltas->count - at) * sizeof (cp_cell_t));
+    deltas->cells [at] = (cp_cell_t) {(uint16_t) cell, delta};
+    deltas->count++;
+}
+
+void
+cp_tally_add_deltas (cp_tally_t *self, int32_t day, const cp_tally_deltas_t *deltas)
+{
+    for (size_t index = 0; index < deltas->count; index++)
+        cp_tally_add (self, day, deltas->cells [index].cell, deltas->cells [index].value);
 }
 
 static int
@@ -74,7 +152,7 @@ s_compare_int32 (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-const cp_tally_row_t *
+const cp_tally_deltas_t *
 cp_tally_next (const cp_tally_t *self, int32_t *day)
 {
     cp_tally_t *mutable = (cp_tally_t *) self;
@@ -82,78 +160,174 @@ cp_tally_next (const cp_tally_t *self, int32_t *day)
         qsort (mutable->used, self->used_count, sizeof (int32_t), s_compare_int32);
         mutable->sorted = true;
     }
-    //  Binary search for the first used day after *day.
-    int32_t after = *day == INT32_MIN? -1: *day - CP_TALLY_DAY0;
+    //  Binary search for the first day after *day.
     size_t low = 0, high = self->used_count;
     while (low < high) {
         size_t mid = (low + high) / 2;
-        if (self->used [mid] <= after)
+        if (self->used [mid] <= *day)
             low = mid + 1;
         else
             high = mid;
     }
     if (low == self->used_count)
         return NULL;
-    *day = self->used [low] + CP_TALLY_DAY0;
-    return self->rows [self->used [low]];
+    *day = self->used [low];
+    return &s_find (self, *day)->deltas;
+}
+
+bool
+cp_tally_empty (const cp_tally_t *self)
+{
+    return self->used_count == 0;
 }
 
 void
 cp_tally_clear (cp_tally_t *self)
 {
-    for (size_t index = 0; index < self->used_count; index++) {
-        free (self->rows [self->used [index]]);
-        self->rows [self->used [index]] = NULL;
+    //  Slots are emptied but keep their arrays; a huge table is let go.
+    if (self->capacity > 4 * S_INITIAL * 16) {
+        for (size_t index = 0; index < self->capacity; index++)
+            free (self->table [index].deltas.cells);
+        free (self->table);
+        self->capacity = S_INITIAL;
+        self->table = s_table_new (self->capacity);
+        self->used = realloc (self->used, self->capacity * sizeof (int32_t));
     }
+    else
+        for (size_t index = 0; index < self->capacity; index++) {
+            self->table [index].day = S_EMPTY;
+            self->table [index].deltas.count = 0;
+        }
     self->used_count = 0;
     self->sorted = true;
 }
 
-void
-cp_tally_row_add (cp_tally_row_t *dst, const cp_tally_row_t *src)
+//  =====================================================================
+//  Stored rows
+
+static uint8_t *
+s_put_cell (uint8_t *at, unsigned cell, int64_t value)
 {
-    for (int cell = 0; cell < CP_CELLS; cell++)
-        dst->cells [cell] += src->cells [cell];
+    at [0] = (uint8_t) cell;
+    at [1] = (uint8_t) (cell >> 8);
+    uint64_t bits = (uint64_t) value;
+    for (int byte = 0; byte < 8; byte++)
+        at [2 + byte] = (uint8_t) (bits >> (8 * byte));
+    return at + S_CELL_SIZE;
+}
+
+static void
+s_get_cell (const uint8_t *at, unsigned *cell, int64_t *value)
+{
+    *cell = at [0] | (unsigned) at [1] << 8;
+    uint64_t bits = 0;
+    for (int byte = 7; byte >= 0; byte--)
+        bits = bits << 8 | at [2 + byte];
+    *value = (int64_t) bits;
+}
+
+static void
+s_put_count (uint8_t *buf, size_t count)
+{
+    buf [0] = (uint8_t) count;
+    buf [1] = (uint8_t) (count >> 8);
+}
+
+//  Checks a stored row's framing; returns its cell count or -1.
+static long
+s_stored_count (const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return -1;
+    size_t count = data [0] | (size_t) data [1] << 8;
+    if (count > CP_CELLS || size != 2 + count * S_CELL_SIZE)
+        return -1;
+    return (long) count;
 }
 
 size_t
 cp_tally_row_encode (const cp_tally_row_t *row, uint8_t *buf)
 {
-    size_t at = 2;
-    uint16_t count = 0;
-    for (int cell = 0; cell < CP_CELLS; cell++) {
-        int64_t value = row->cells [cell];
-        if (value == 0)
-            continue;
-        buf [at++] = (uint8_t) cell;
-        buf [at++] = (uint8_t) (cell >> 8);
-        uint64_t bits = (uint64_t) value;
-        for (int byte = 0; byte < 8; byte++)
-            buf [at++] = (uint8_t) (bits >> (8 * byte));
-        count++;
+    uint8_t *at = buf + 2;
+    size_t count = 0;
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        if (row->cells [cell]) {
+            at = s_put_cell (at, (unsigned) cell, row->cells [cell]);
+            count++;
+        }
+    s_put_count (buf, count);
+    return (size_t) (at - buf);
+}
+
+size_t
+cp_tally_deltas_encode (const cp_tally_deltas_t *deltas, uint8_t *buf)
+{
+    uint8_t *at = buf + 2;
+    size_t count = 0;
+    for (size_t index = 0; index < deltas->count; index++)
+        if (deltas->cells [index].value) {
+            at = s_put_cell (at, deltas->cells [index].cell, deltas->cells [index].value);
+            count++;
+        }
+    s_put_count (buf, count);
+    return (size_t) (at - buf);
+}
+
+int
+cp_tally_merge (const uint8_t *stored, size_t size, const cp_tally_deltas_t *deltas,
+                uint8_t *out, size_t *out_size)
+{
+    long stored_count = stored? s_stored_count (stored, size): 0;
+    if (stored_count < 0)
+        return CP_EMALFORMED;
+    uint8_t *at = out + 2;
+    size_t count = 0, left = 0, right = 0;
+    long previous = -1;
+    while (left < (size_t) stored_count || right < deltas->count) {
+        unsigned cell = UINT16_MAX;
+        int64_t value = 0;
+        if (left < (size_t) stored_count)
+            s_get_cell (stored + 2 + left * S_CELL_SIZE, &cell, &value);
+        if (left < (size_t) stored_count && (cell >= CP_CELLS || (long) cell <= previous))
+            return CP_EMALFORMED;       //  out of range or out of order
+        unsigned delta_cell = right < deltas->count? deltas->cells [right].cell: UINT16_MAX;
+        if (left < (size_t) stored_count && cell < delta_cell) {
+            left++;
+            previous = cell;
+        }
+        else
+        if (left < (size_t) stored_count && cell == delta_cell) {
+            value += deltas->cells [right++].value;
+            left++;
+            previous = cell;
+        }
+        else {
+            cell = delta_cell;
+            value = deltas->cells [right++].value;
+        }
+        if (value) {
+            at = s_put_cell (at, cell, value);
+            count++;
+        }
     }
-    buf [0] = (uint8_t) count;
-    buf [1] = (uint8_t) (count >> 8);
-    return at;
+    s_put_count (out, count);
+    *out_size = (size_t) (at - out);
+    return 0;
 }
 
 int
 cp_tally_row_decode_add (const uint8_t *data, size_t size, cp_tally_row_t *row)
 {
-    if (size < 2)
+    long count = s_stored_count (data, size);
+    if (count < 0)
         return CP_EMALFORMED;
-    size_t count = data [0] | (size_t) data [1] << 8;
-    if (count > CP_CELLS || size != 2 + count * 10)
-        return CP_EMALFORMED;
-    const uint8_t *at = data + 2;
-    for (size_t index = 0; index < count; index++, at += 10) {
-        unsigned cell = at [0] | (unsigned) at [1] << 8;
+    for (long index = 0; index < count; index++) {
+        unsigned cell;
+        int64_t value;
+        s_get_cell (data + 2 + index * S_CELL_SIZE, &cell, &value);
         if (cell >= CP_CELLS)
             return CP_EMALFORMED;
-        uint64_t bits = 0;
-        for (int byte = 7; byte >= 0; byte--)
-            bits = bits << 8 | at [2 + byte];
-        row->cells [cell] += (int64_t) bits;
+        row->cells [cell] += value;
     }
     return 0;
 }

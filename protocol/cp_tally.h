@@ -13,14 +13,15 @@
     every case opened by then.  Cases closed before a period's start are
     taken out again through the counters of closings by final state.
 
-    A row is dense in memory (cp_tally_row_t) and sparse on disk
-    (cp_tally_row_encode): only its non-zero cells are stored.              */
+    Rows are sparse, in memory and on disk: only non-zero cells are kept.
+    A view adds stored rows into dense cp_tally_row_t sums.                  */
 
 #ifndef CP_TALLY_H_INCLUDED
 #define CP_TALLY_H_INCLUDED
 
 #include "cp_catalogue.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,9 +55,26 @@ typedef enum {
 #define CP_TALLY_DAY0 10957     //  day number of 2000-01-01
 #define CP_TALLY_DAYS 40000
 
+//  A whole row, dense: what a view sums rows into.
 typedef struct {
     int64_t cells [CP_CELLS];
 } cp_tally_row_t;
+
+//  One non-zero cell.
+typedef struct {
+    uint16_t cell;
+    int64_t value;
+} cp_cell_t;
+
+//  A day's deltas, sparse: its non-zero cells in increasing cell order.
+//  An event touches a handful of cells, so a day of a transaction rarely
+//  has more than a few dozen; sparse rows keep a tally small and make
+//  merging into stored rows cost what changed, not the width of a row.
+typedef struct {
+    cp_cell_t *cells;
+    uint16_t count;
+    uint16_t capacity;
+} cp_tally_deltas_t;
 
 //  Deltas to many days, gathered in memory during one transaction.
 typedef struct _cp_tally_t cp_tally_t;
@@ -72,29 +90,47 @@ void
 void
     cp_tally_add (cp_tally_t *self, int32_t day, int cell, int64_t delta);
 
+//  Adds a day's deltas (from another tally) into this one.
+void
+    cp_tally_add_deltas (cp_tally_t *self, int32_t day, const cp_tally_deltas_t *deltas);
+
 //  Walks the days with deltas, in increasing order: returns the first day
-//  after *day (start with *day = INT32_MIN) and its row, or NULL at the end.
-const cp_tally_row_t *
+//  after *day (start with *day = INT32_MIN) and its deltas, or NULL at the end.
+const cp_tally_deltas_t *
     cp_tally_next (const cp_tally_t *self, int32_t *day);
+
+//  True when the tally holds no delta.
+bool
+    cp_tally_empty (const cp_tally_t *self);
 
 //  Forgets every delta (keeps the memory for reuse).
 void
     cp_tally_clear (cp_tally_t *self);
 
-//  Adds src into dst, cell by cell.
-void
-    cp_tally_row_add (cp_tally_row_t *dst, const cp_tally_row_t *src);
-
-//  Size of the buffer cp_tally_row_encode needs at most.
+//  Size of the buffer an encoded row needs at most.
 #define CP_TALLY_ROW_ENCODED_MAX (4 + CP_CELLS * 10)
 
-//  Encodes the non-zero cells of row into buf; returns the bytes written.
+//  Stored form: a u16 count, then per non-zero cell, in increasing cell
+//  order, a u16 cell index and an i64 value, little-endian.
+
+//  Encodes the non-zero cells of a dense row into buf; returns the size.
 size_t
     cp_tally_row_encode (const cp_tally_row_t *row, uint8_t *buf);
 
-//  Adds the cells encoded in data (size bytes) into row.  Returns 0 or
-//  CP_EMALFORMED when the bytes are not a row (stored bytes are checked
-//  like any other input).
+//  Encodes a day's deltas as a stored row; returns the size.
+size_t
+    cp_tally_deltas_encode (const cp_tally_deltas_t *deltas, uint8_t *buf);
+
+//  Writes into out (CP_TALLY_ROW_ENCODED_MAX bytes) the stored row that is
+//  stored (size bytes; NULL/0 for none) plus deltas, and its size into
+//  *out_size.  Returns 0, or CP_EMALFORMED when stored is not a row
+//  (stored bytes are checked like any other input).
+int
+    cp_tally_merge (const uint8_t *stored, size_t size, const cp_tally_deltas_t *deltas,
+                    uint8_t *out, size_t *out_size);
+
+//  Adds the cells encoded in data (size bytes) into a dense row.  Returns 0
+//  or CP_EMALFORMED.
 int
     cp_tally_row_decode_add (const uint8_t *data, size_t size, cp_tally_row_t *row);
 

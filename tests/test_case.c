@@ -430,11 +430,11 @@ s_figures (const cp_tally_t *tally, int32_t start, int32_t end, int version,
         exit (1);
     cp_view_init (view, &period, "municipality:test");
     int32_t day = INT32_MIN, previous = INT32_MIN;
-    const cp_tally_row_t *row;
-    while ((row = cp_tally_next (tally, &day))) {
+    const cp_tally_deltas_t *deltas;
+    while ((deltas = cp_tally_next (tally, &day))) {
         CHECK (day > previous);
         previous = day;
-        size_t size = cp_tally_row_encode (row, buf);
+        size_t size = cp_tally_deltas_encode (deltas, buf);
         CHECK (size <= CP_TALLY_ROW_ENCODED_MAX);
         CHECK_EQ_INT (cp_view_add_encoded (view, day, buf, size), 0);
     }
@@ -724,9 +724,9 @@ test_view_json (void)
         cp_view_init (view, &period, "municipality:11");
         view->municipalities_reporting = 1;
         int32_t day = INT32_MIN;
-        const cp_tally_row_t *row;
-        while ((row = cp_tally_next (world->tally, &day)))
-            cp_view_add_encoded (view, day, buf, cp_tally_row_encode (row, buf));
+        const cp_tally_deltas_t *deltas;
+        while ((deltas = cp_tally_next (world->tally, &day)))
+            cp_view_add_encoded (view, day, buf, cp_tally_deltas_encode (deltas, buf));
         cp_figures_t figures;
         cp_view_figures (view, s_catalogue (2), version, &figures);
         char *text = NULL;
