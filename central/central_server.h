@@ -51,8 +51,8 @@
 
 #include <czmq.h>
 
-#define CENTRAL_SERVER_WINDOW 8             //  batches a node may have in flight
-#define CENTRAL_SERVER_GROUP_BATCHES 64     //  batches in one commit at most
+#define CENTRAL_SERVER_WINDOW 16             //  batches a node may have in flight
+#define CENTRAL_SERVER_GROUP_BATCHES 256     //  batches in one commit at most
 #define CENTRAL_SERVER_GROUP_MSECS 20       //  time spent gathering a group at most
 
 //  The actor.  args is the central's data directory (a const char *, read

@@ -1102,7 +1102,7 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
         if (cp_get_u32 (k.mv_data) != scope_id)
             break;
         int32_t day = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + 4);
-        if (day > view->period.end)
+        if (day > cp_view_last_month (view))
             break;
         if (cp_view_add_encoded (view, day, v.mv_data, v.mv_size)) {
             zsys_error ("central_store: a stored counter row is corrupt");

@@ -13,7 +13,7 @@
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t
         cases       u16 m, hash(case) → a case's history (cp_case)
-        days        u32 scope, i32 day → a tally row (cp_tally); one row set
+        days        u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
                     a view of any scope reads its own rows and nothing else;
                     scope = kind << 16 | index, kind a cp_scope_kind_t

@@ -570,7 +570,7 @@ node_store_view (node_store_t *self, cp_view_t *view)
             break;
         }
         int32_t day = (int32_t) cp_get_u32 (k.mv_data);
-        if (day > view->period.end)
+        if (day > cp_view_last_month (view))
             break;
         if (cp_view_add_encoded (view, day, v.mv_data, v.mv_size)) {
             zsys_error ("node_store: a stored counter row is corrupt");

@@ -11,7 +11,7 @@
         log         u64 sequence → an encoded event (cp_codec), the uplink log
         ids         hash(event id) → u64 sequence
         cases       hash(case) → a case's history (cp_case)
-        days        u32 day → a tally row (cp_tally)
+        days        u32 month (from 2000-01) → a tally row (cp_tally)
 
     Appending runs in large write transactions: begin, append many events,
     commit.  Cases and counter rows touched in a transaction are kept in

@@ -93,10 +93,11 @@ s_state_insert (cp_marks_t *marks, cp_metric_t metric, int32_t date, uint8_t cod
     int rc = s_marks_insert (marks, at, date, code);
     if (rc || !tally)
         return rc;
-    cp_tally_add (tally, date, CP_CELL (metric, before), -1);
-    cp_tally_add (tally, date, CP_CELL (metric, code), +1);
+    int32_t month = cp_tally_month (date);
+    cp_tally_add (tally, month, CP_CELL (metric, before), -1);
+    cp_tally_add (tally, month, CP_CELL (metric, code), +1);
     if (at + 1 < marks->count) {
-        int32_t next = marks->marks [at + 1].date;
+        int32_t next = cp_tally_month (marks->marks [at + 1].date);
         cp_tally_add (tally, next, CP_CELL (metric, code), -1);
         cp_tally_add (tally, next, CP_CELL (metric, before), +1);
     }
@@ -186,7 +187,7 @@ static void
 s_count (cp_tally_t *tally, int32_t date, cp_metric_t metric, int slot)
 {
     if (tally)
-        cp_tally_add (tally, date, CP_CELL (metric, slot), +1);
+        cp_tally_add (tally, cp_tally_month (date), CP_CELL (metric, slot), +1);
 }
 
 int

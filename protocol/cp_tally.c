@@ -1,12 +1,14 @@
 /*  cp_tally: per-day counter rows, in memory and as stored bytes.
 
-    In memory, days live in an open-addressing hash table keyed by day, so a
+    Rows are per month (see cp_tally.h); below, "day" is a row's key, the
+    month number.  In memory, days live in an open-addressing hash table, so a
     tally costs a few kilobytes until it is used and a lookup costs next to
     nothing (every applied event adds to several cells).  A day's deltas are
     a small array kept in cell order, so adding is a short scan and merging
     with a stored row is one pass over both.                                */
 
 #include "cp_tally.h"
+#include "cp_date.h"
 #include "cp_error.h"
 
 #include <assert.h>
@@ -29,6 +31,14 @@ struct _cp_tally_t {
 
 #define S_CELL_SIZE 10          //  stored bytes per cell
 #define S_EMPTY INT32_MIN
+
+int32_t
+cp_tally_month (int32_t date)
+{
+    int year, month, day;
+    cp_date_to_civil (date, &year, &month, &day);
+    return (year - 2000) * 12 + month - 1;
+}
 #define S_INITIAL 256           //  slots of a new tally
 
 static s_day_t *
@@ -101,7 +111,7 @@ s_grow (cp_tally_t *self)
 void
 cp_tally_add (cp_tally_t *self, int32_t day, int cell, int64_t delta)
 {
-    assert (day >= CP_TALLY_DAY0 && day < CP_TALLY_DAY0 + CP_TALLY_DAYS);
+    assert (day >= 0 && day < CP_TALLY_MONTHS);
     assert (cell >= 0 && cell < CP_CELLS);
     s_day_t *slot = s_find (self, day);
     if (slot->day == S_EMPTY) {

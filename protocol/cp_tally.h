@@ -1,16 +1,16 @@
 /*  cp_tally: the counters a caseload view is computed from.
 
-    Every figure of a view is a sum of per-day counters over a range of days:
-    events within the period, or cases whose state changed on or before its
-    end.  So instead of scanning cases or events, both the node and the
-    central keep, per day, a row of counters ("cells") and change them as
-    events arrive.  A view then needs only the rows up to the period's end:
-    a few thousand small rows, whatever the number of events.
+    Every figure of a view is a sum of per-month counters over a range of
+    months: events within the period, or cases whose state changed on or
+    before its end.  So instead of scanning cases or events, both the node
+    and the central keep, per month, a row of counters ("cells") and change
+    them as events arrive.  A view then needs only the rows up to the
+    period's end: a few hundred small rows, whatever the number of events.
 
-    The state figures use deltas: on the day a case opens, one is added to
-    its "unassessed" risk cell; on the day its risk changes from a to b, a
-    loses one and b gains one.  Summing rows up to a day gives the risk of
-    every case opened by then.  Cases closed before a period's start are
+    The state figures use deltas: in the month a case opens, one is added to
+    its "unassessed" risk cell; in the month its risk changes from a to b, a
+    loses one and b gains one.  Summing rows up to a month gives the risk of
+    every case opened by its end.  Cases closed before a period's start are
     taken out again through the counters of closings by final state.
 
     Rows are sparse, in memory and on disk: only non-zero cells are kept.
@@ -51,9 +51,15 @@ typedef enum {
 #define CP_CELLS (CP_METRIC_COUNT * CP_SLOTS)
 #define CP_CELL(metric, slot) ((metric) * CP_SLOTS + (slot))
 
-//  Days are kept from 2000-01-01 for CP_TALLY_DAYS days (until 2109).
-#define CP_TALLY_DAY0 10957     //  day number of 2000-01-01
-#define CP_TALLY_DAYS 40000
+//  Counters are kept per calendar month, numbered from 2000-01 (0) to
+//  2099-12: every period a view answers (a year, a quarter) is a run of
+//  whole months, and a month row is a thirtieth of the rows, the reads and
+//  the writes that a day row would be.
+#define CP_TALLY_MONTHS 1200
+
+//  The month number of a date (a day number from 2000-01-01 to 2099-12-31).
+int32_t
+    cp_tally_month (int32_t date);
 
 //  A whole row, dense: what a view sums rows into.
 typedef struct {
@@ -66,9 +72,9 @@ typedef struct {
     int64_t value;
 } cp_cell_t;
 
-//  A day's deltas, sparse: its non-zero cells in increasing cell order.
-//  An event touches a handful of cells, so a day of a transaction rarely
-//  has more than a few dozen; sparse rows keep a tally small and make
+//  A month's deltas, sparse: its non-zero cells in increasing cell order.
+//  An event touches a handful of cells, so a month of a transaction has a
+//  few dozen at most; sparse rows keep a tally small and make
 //  merging into stored rows cost what changed, not the width of a row.
 typedef struct {
     cp_cell_t *cells;
@@ -76,7 +82,7 @@ typedef struct {
     uint16_t capacity;
 } cp_tally_deltas_t;
 
-//  Deltas to many days, gathered in memory during one transaction.
+//  Deltas to many months, gathered in memory during one transaction.
 typedef struct _cp_tally_t cp_tally_t;
 
 cp_tally_t *
@@ -85,19 +91,19 @@ cp_tally_t *
 void
     cp_tally_destroy (cp_tally_t **self_p);
 
-//  Adds delta to one cell of a day (a day number inside the kept range; the
-//  caller has checked it, the event decoders reject dates outside).
+//  Adds delta to one cell of a month (0 .. CP_TALLY_MONTHS - 1; the event
+//  decoders reject dates outside 2000..2099).
 void
-    cp_tally_add (cp_tally_t *self, int32_t day, int cell, int64_t delta);
+    cp_tally_add (cp_tally_t *self, int32_t month, int cell, int64_t delta);
 
-//  Adds a day's deltas (from another tally) into this one.
+//  Adds a month's deltas (from another tally) into this one.
 void
-    cp_tally_add_deltas (cp_tally_t *self, int32_t day, const cp_tally_deltas_t *deltas);
+    cp_tally_add_deltas (cp_tally_t *self, int32_t month, const cp_tally_deltas_t *deltas);
 
-//  Walks the days with deltas, in increasing order: returns the first day
-//  after *day (start with *day = INT32_MIN) and its deltas, or NULL at the end.
+//  Walks the months with deltas, in increasing order: returns the first
+//  month after *month (start with INT32_MIN) and its deltas, or NULL.
 const cp_tally_deltas_t *
-    cp_tally_next (const cp_tally_t *self, int32_t *day);
+    cp_tally_next (const cp_tally_t *self, int32_t *month);
 
 //  True when the tally holds no delta.
 bool
@@ -117,7 +123,7 @@ void
 size_t
     cp_tally_row_encode (const cp_tally_row_t *row, uint8_t *buf);
 
-//  Encodes a day's deltas as a stored row; returns the size.
+//  Encodes a month's deltas as a stored row; returns the size.
 size_t
     cp_tally_deltas_encode (const cp_tally_deltas_t *deltas, uint8_t *buf);
 

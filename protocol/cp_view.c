@@ -58,6 +58,12 @@ cp_breakdown_none (cp_breakdown_t breakdown)
     return s_breakdowns [breakdown].none;
 }
 
+int32_t
+cp_view_last_month (const cp_view_t *self)
+{
+    return cp_tally_month (self->period.end);
+}
+
 void
 cp_view_init (cp_view_t *self, const cp_period_t *period, const char *scope)
 {
@@ -67,11 +73,12 @@ cp_view_init (cp_view_t *self, const cp_period_t *period, const char *scope)
 }
 
 int
-cp_view_add_encoded (cp_view_t *self, int32_t day, const uint8_t *data, size_t size)
+cp_view_add_encoded (cp_view_t *self, int32_t month, const uint8_t *data, size_t size)
 {
-    if (day > self->period.end)
+    if (month > cp_tally_month (self->period.end))
         return 0;
-    cp_tally_row_t *into = day < self->period.start? &self->before: &self->within;
+    cp_tally_row_t *into = month < cp_tally_month (self->period.start)? &self->before
+                                                                       : &self->within;
     return cp_tally_row_decode_add (data, size, into);
 }
 

@@ -1,9 +1,9 @@
 /*  cp_view: the caseload view of a period, computed from tally rows, and its
     JSON, table and CSV forms.
 
-    The caller sums the stored rows of its scope into two rows: the days
-    before the period's start, and the days within it (cp_view_add_row sorts
-    a row into the right one).  cp_view_figures then folds them into the
+    The caller sums the stored rows of its scope into two rows: the months
+    before the period's start, and the months within it (cp_view_add_encoded
+    sorts a row into the right one).  Periods are whole months.  cp_view_figures then folds them into the
     figures of EVENTS.md under one catalogue version.                         */
 
 #ifndef CP_VIEW_H_INCLUDED
@@ -35,8 +35,8 @@ typedef struct {
     cp_period_t period;
     char scope [64];                //  "national", "county:CODE", "municipality:CODE"
     int municipalities_reporting;
-    cp_tally_row_t before;          //  sum of the rows of days before the start
-    cp_tally_row_t within;          //  sum of the rows of days in the period
+    cp_tally_row_t before;          //  sum of the rows of months before the start
+    cp_tally_row_t within;          //  sum of the rows of months in the period
 } cp_view_t;
 
 typedef struct {
@@ -49,10 +49,14 @@ typedef struct {
 void
     cp_view_init (cp_view_t *self, const cp_period_t *period, const char *scope);
 
-//  Adds a stored row of day `day` (encoded, size bytes) to the view; rows
+//  Adds a stored row of a month (encoded, size bytes) to the view; rows
 //  after the period's end are ignored.  Returns 0 or CP_EMALFORMED.
 int
-    cp_view_add_encoded (cp_view_t *self, int32_t day, const uint8_t *data, size_t size);
+    cp_view_add_encoded (cp_view_t *self, int32_t month, const uint8_t *data, size_t size);
+
+//  The last month whose row the view needs.
+int32_t
+    cp_view_last_month (const cp_view_t *self);
 
 //  Computes the figures under catalogue version `version` (≤ the catalogue's
 //  own), folding codes that version does not know into "other".
