@@ -1,6 +1,7 @@
 /*  node_import: the streaming line reader and the chunked import loop.     */
 
 #include "node_import.h"
+#include "cp_codec.h"
 #include "cp_date.h"
 #include "cp_error.h"
 
@@ -86,6 +87,12 @@ typedef struct {
 typedef struct {
     s_line_t *lines;            //  S_CHUNK_LINES of them
     size_t count;
+    //  The lines that parsed, ready for node_store_append_many
+    node_store_entry_t **entries;
+    size_t *entry_lines;        //  each entry's index in lines
+    size_t entry_count;
+    uint32_t *by_key;           //  the entries in id-key order
+    msgpack_sbuffer packed;     //  the entries' events, packed
     bool last;                  //  the file ends with this chunk
     int rc;                     //  CP_EIO when reading failed
     uint64_t bytes;             //  bytes of the file read up to the chunk's end
@@ -137,6 +144,29 @@ s_fill (s_chunk_t *chunk, s_parser_args_t *args)
             node_store_prepare (args->store, &line->entry);
     }
     chunk->bytes = args->reader->bytes;
+
+    //  The writer's work that needs no store: packing and ordering by key.
+    chunk->entry_count = 0;
+    msgpack_sbuffer_clear (&chunk->packed);
+    size_t *offsets = chunk->entry_lines;      //  first the lines, offsets below
+    for (size_t index = 0; index < chunk->count; index++) {
+        s_line_t *line = &chunk->lines [index];
+        if (line->rc)
+            continue;
+        size_t offset = chunk->packed.size;
+        int rc = cp_codec_event_pack (&line->entry.event, &chunk->packed);
+        assert (rc == 0);
+        line->entry.encoded_size = chunk->packed.size - offset;
+        chunk->entries [chunk->entry_count] = &line->entry;
+        offsets [chunk->entry_count++] = offset;
+    }
+    //  The buffer has stopped moving: offsets become pointers.
+    for (size_t at = 0; at < chunk->entry_count; at++)
+        chunk->entries [at]->encoded = (const uint8_t *) chunk->packed.data + offsets [at];
+    for (size_t at = 0, index = 0; index < chunk->count; index++)
+        if (chunk->lines [index].rc == 0)
+            chunk->entry_lines [at++] = index;
+    node_store_order_by_key (chunk->entries, chunk->entry_count, chunk->by_key);
 }
 
 static void
@@ -160,33 +190,31 @@ s_parser_actor (zsock_t *pipe, void *args)
 //  The import loop
 
 //  Applies a chunk of parsed lines in one transaction; redoes it when the
-//  map had to grow.  Returns 0 or a store error.
+//  map had to grow.  whys has S_WHY_SIZE bytes per line.  Returns 0 or a
+//  store error.
 static int
-s_apply_chunk (node_store_t *store, s_line_t *lines, size_t count)
+s_apply_chunk (node_store_t *store, s_chunk_t *chunk, int *outcomes, char *whys)
 {
     for (;;) {
         int rc = node_store_begin (store);
-        for (size_t index = 0; rc == 0 && index < count; index++) {
-            s_line_t *line = &lines [index];
-            if (line->rc)
-                continue;
-            char why [S_WHY_SIZE] = "";
-            int outcome = node_store_append (store, &line->entry, why, sizeof why);
-            if (outcome == CP_ESTORE || outcome == CP_EMAPFULL)
-                rc = outcome;
-            else
-            if (outcome < 0) {
-                free (line->why);       //  from an earlier try of this chunk
-                line->why = strdup (why);
-            }
-            line->outcome = outcome;
-        }
+        if (rc == 0)
+            rc = node_store_append_many (store, chunk->entries, chunk->entry_count,
+                                         chunk->by_key, outcomes, whys, S_WHY_SIZE);
         if (rc == 0)
             rc = node_store_commit (store);
         else
             node_store_abort (store);
-        if (rc != CP_EMAPFULL)
+        if (rc == CP_EMAPFULL)
+            continue;
+        if (rc)
             return rc;
+        for (size_t at = 0; at < chunk->entry_count; at++) {
+            s_line_t *line = &chunk->lines [chunk->entry_lines [at]];
+            line->outcome = outcomes [at];
+            if (line->outcome < 0)
+                line->why = strdup (whys + at * S_WHY_SIZE);
+        }
+        return 0;
     }
 }
 
@@ -240,10 +268,20 @@ node_import_file (node_store_t *store, const char *path, FILE *errors, bool prog
     s_reader_t reader = {.file = file, .buffer = malloc (S_BUFFER_SIZE)};
     s_parser_args_t args = {&reader, store, node_store_catalogue (store), cp_date_today ()};
     s_chunk_t chunks [2];
-    for (int index = 0; index < 2; index++)
-        chunks [index] = (s_chunk_t) {.lines = malloc (S_CHUNK_LINES * sizeof (s_line_t))};
-    assert (reader.buffer && chunks [0].lines && chunks [1].lines);
-
+    for (int index = 0; index < 2; index++) {
+        s_chunk_t *chunk = &chunks [index];
+        *chunk = (s_chunk_t) {
+            .lines = malloc (S_CHUNK_LINES * sizeof (s_line_t)),
+            .entries = malloc (S_CHUNK_LINES * sizeof (node_store_entry_t *)),
+            .entry_lines = malloc (S_CHUNK_LINES * sizeof (size_t)),
+            .by_key = malloc (S_CHUNK_LINES * sizeof (uint32_t))
+        };
+        msgpack_sbuffer_init (&chunk->packed);
+        assert (chunk->lines && chunk->entries && chunk->entry_lines && chunk->by_key);
+    }
+    int *outcomes = malloc (S_CHUNK_LINES * sizeof (int));
+    char *whys = malloc ((size_t) S_CHUNK_LINES * S_WHY_SIZE);
+    assert (reader.buffer && outcomes && whys);
     zactor_t *parser = zactor_new (s_parser_actor, &args);
     assert (parser);
     zsock_send (parser, "sp", "FILL", &chunks [0]);
@@ -262,7 +300,7 @@ node_import_file (node_store_t *store, const char *path, FILE *errors, bool prog
         stats->lines += chunk->count;
         rc = chunk->rc;
         if (rc == 0 && chunk->count)
-            rc = s_apply_chunk (store, chunk->lines, chunk->count);
+            rc = s_apply_chunk (store, chunk, outcomes, whys);
         if (rc == 0)
             s_report (path, chunk, errors, stats);
         else
@@ -285,8 +323,15 @@ node_import_file (node_store_t *store, const char *path, FILE *errors, bool prog
     zactor_destroy (&parser);
     if (progress)
         s_progress (0, size, stats, true);
-    free (chunks [0].lines);
-    free (chunks [1].lines);
+    for (int index = 0; index < 2; index++) {
+        free (chunks [index].lines);
+        free (chunks [index].entries);
+        free (chunks [index].entry_lines);
+        free (chunks [index].by_key);
+        msgpack_sbuffer_destroy (&chunks [index].packed);
+    }
+    free (outcomes);
+    free (whys);
     free (reader.buffer);
     if (!is_stdin)
         fclose (file);

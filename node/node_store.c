@@ -33,6 +33,8 @@ struct _node_store_t {
     uint8_t *index_key;         //  sodium_malloc'd, read-only
     //  State of the open write transaction
     MDB_txn *txn;
+    MDB_cursor *log_cursor;     //  kept at the log's end for appends
+    MDB_cursor *ids_cursor;
     uint64_t head;              //  last sequence appended
     zhashx_t *cache;            //  hash → s_cached_t, cases touched
     cp_tally_t *tally;          //  counter deltas of the transaction
@@ -370,6 +372,16 @@ node_store_begin (node_store_t *self)
     if (rc)
         return rc;
     self->head = s_get_u64 (self->txn, self->meta, "head");
+    //  Cursors that live for the transaction (LMDB closes them at its end):
+    //  an append through a cursor already at the end skips the descent.
+    int mdb_rc = mdb_cursor_open (self->txn, self->log, &self->log_cursor);
+    if (mdb_rc == 0)
+        mdb_rc = mdb_cursor_open (self->txn, self->ids, &self->ids_cursor);
+    if (mdb_rc) {
+        mdb_txn_abort (self->txn);
+        self->txn = NULL;
+        return cp_lmdb_fail ("node_store", "open cursors", mdb_rc);
+    }
     return 0;
 }
 
@@ -378,6 +390,8 @@ node_store_prepare (node_store_t *self, node_store_entry_t *entry)
 {
     s_hash (self, entry->event.id, entry->id_key);
     s_hash (self, entry->event.case_id, entry->case_key);
+    entry->encoded = NULL;
+    entry->encoded_size = 0;
 }
 
 //  The cached history of a case, read from the store on first use.
@@ -411,45 +425,150 @@ s_case (node_store_t *self, const uint8_t *key, int *rc)
     return cached;
 }
 
-int
-node_store_append (node_store_t *self, const node_store_entry_t *entry,
-                   char *why, size_t why_size)
+//  Checks an entry against its case and appends it to the log with the next
+//  sequence; the caller has claimed its id.  Returns NODE_STORE_APPENDED, a
+//  rule's code (nothing done) or a store error.
+static int
+s_append_checked (node_store_t *self, const node_store_entry_t *entry, char *why,
+                  size_t why_size)
 {
-    assert (self->txn);
     const cp_event_t *event = &entry->event;
-    //  Claiming the id first is one B-tree search instead of a get and a
-    //  put; the rare rejection below gives the claim back.
-    uint8_t seq [8];
-    cp_put_u64 (seq, self->head + 1);
-    MDB_val k = {S_HASH_SIZE, (void *) entry->id_key}, v = {8, seq};
-    int rc = mdb_put (self->txn, self->ids, &k, &v, MDB_NOOVERWRITE);
-    if (rc == MDB_KEYEXIST)
-        return NODE_STORE_DUPLICATE;
-    if (rc) {
-        self->grow = rc == MDB_MAP_FULL;
-        return cp_lmdb_fail ("node_store", "put id", rc);
-    }
-    rc = 0;
+    int rc = 0;
     s_cached_t *cached = s_case (self, entry->case_key, &rc);
     if (cached)
         rc = cp_case_check (&cached->state, event, self->catalogue, why, why_size);
-    if (rc) {
-        int del_rc = mdb_del (self->txn, self->ids, &k, NULL);
-        if (del_rc)
-            return cp_lmdb_fail ("node_store", "release id", del_rc);
-        return rc;
-    }
-    msgpack_sbuffer_clear (&self->encoded);
-    rc = cp_codec_event_pack (event, &self->encoded);
-    assert (rc == 0);
-    rc = s_put (self, self->log, seq, 8, self->encoded.data, self->encoded.size, MDB_APPEND,
-                "append log");
     if (rc)
         return rc;
+    MDB_val log_value = {entry->encoded_size, (void *) entry->encoded};
+    if (!entry->encoded) {
+        msgpack_sbuffer_clear (&self->encoded);
+        rc = cp_codec_event_pack (event, &self->encoded);
+        assert (rc == 0);
+        log_value = (MDB_val) {self->encoded.size, self->encoded.data};
+    }
+    uint8_t seq [8];
+    cp_put_u64 (seq, self->head + 1);
+    MDB_val log_key = {8, seq};
+    rc = mdb_cursor_put (self->log_cursor, &log_key, &log_value, MDB_APPEND);
+    if (rc) {
+        self->grow = rc == MDB_MAP_FULL;
+        return cp_lmdb_fail ("node_store", "append log", rc);
+    }
     rc = cp_case_apply (&cached->state, event, self->catalogue, self->tally);
     assert (rc == 0);       //  cp_case_check has seen to it
     self->head++;
     return NODE_STORE_APPENDED;
+}
+
+int
+node_store_append (node_store_t *self, const node_store_entry_t *entry,
+                   char *why, size_t why_size)
+{
+    node_store_entry_t *const entries [1] = {(node_store_entry_t *) entry};
+    int outcome;
+    int rc = node_store_append_many (self, entries, 1, NULL, &outcome, why, why_size);
+    return rc? rc: outcome;
+}
+
+//  For sorting a chunk's entries by id key, ties by position.
+typedef struct {
+    const uint8_t *key;
+    uint32_t index;
+} s_by_key_t;
+
+static int
+s_compare_by_key (const void *a, const void *b)
+{
+    const s_by_key_t *x = a, *y = b;
+    int order = memcmp (x->key, y->key, S_HASH_SIZE);
+    return order? order: (x->index > y->index) - (x->index < y->index);
+}
+
+void
+node_store_order_by_key (node_store_entry_t *const *entries, size_t count, uint32_t *by_key)
+{
+    s_by_key_t *sorted = malloc (count * sizeof (s_by_key_t));
+    assert (sorted);
+    for (size_t index = 0; index < count; index++)
+        sorted [index] = (s_by_key_t) {entries [index]->id_key, (uint32_t) index};
+    qsort (sorted, count, sizeof (s_by_key_t), s_compare_by_key);
+    for (size_t index = 0; index < count; index++)
+        by_key [index] = sorted [index].index;
+    free (sorted);
+}
+
+int
+node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, size_t count,
+                        const uint32_t *by_key, int *outcomes, char *whys, size_t why_size)
+{
+    assert (self->txn);
+    s_by_key_t *sorted = malloc (count * sizeof (s_by_key_t));
+    uint32_t *leader = malloc (count * sizeof (uint32_t));     //  first of its id
+    uint64_t *claimed = calloc (count, sizeof (uint64_t));      //  leader's seq, or 0
+    bool *stored = calloc (count, sizeof (bool));               //  leader's id is stored
+    assert (sorted && leader && claimed && stored);
+    if (by_key)
+        for (size_t at = 0; at < count; at++)
+            sorted [at] = (s_by_key_t) {entries [by_key [at]]->id_key, by_key [at]};
+    else {
+        for (size_t index = 0; index < count; index++)
+            sorted [index] = (s_by_key_t) {entries [index]->id_key, (uint32_t) index};
+        qsort (sorted, count, sizeof (s_by_key_t), s_compare_by_key);
+    }
+
+    //  1. Which ids the store holds, looked up in key order.
+    int rc = 0;
+    for (size_t at = 0; at < count && rc == 0; at++) {
+        bool first = at == 0 || memcmp (sorted [at].key, sorted [at - 1].key, S_HASH_SIZE);
+        leader [sorted [at].index] = first? sorted [at].index: leader [sorted [at - 1].index];
+        if (!first)
+            continue;
+        MDB_val k = {S_HASH_SIZE, (void *) sorted [at].key}, v;
+        int mdb_rc = mdb_cursor_get (self->ids_cursor, &k, &v, MDB_SET);
+        if (mdb_rc == 0)
+            stored [sorted [at].index] = true;
+        else
+        if (mdb_rc != MDB_NOTFOUND)
+            rc = cp_lmdb_fail ("node_store", "read ids", mdb_rc);
+    }
+    //  2. The events in file order: the first of an id that passes the
+    //     rules is appended, any other line with that id is a duplicate.
+    for (size_t index = 0; index < count && rc == 0; index++) {
+        uint32_t first = leader [index];
+        if (stored [first] || claimed [first]) {
+            outcomes [index] = NODE_STORE_DUPLICATE;
+            continue;
+        }
+        char *why = whys + (whys? index * why_size: 0);
+        int outcome = s_append_checked (self, entries [index], whys? why: NULL,
+                                        whys? why_size: 0);
+        if (outcome == CP_ESTORE || outcome == CP_EMAPFULL)
+            rc = outcome;
+        else
+        if (outcome == NODE_STORE_APPENDED)
+            claimed [first] = self->head;
+        outcomes [index] = outcome;
+    }
+    //  3. The new ids, inserted in key order: each page of the index is
+    //     visited once per chunk instead of once per event.
+    for (size_t at = 0; at < count && rc == 0; at++) {
+        uint32_t index = sorted [at].index;
+        if (leader [index] != index || !claimed [index])
+            continue;
+        uint8_t seq [8];
+        cp_put_u64 (seq, claimed [index]);
+        MDB_val k = {S_HASH_SIZE, (void *) sorted [at].key}, v = {8, seq};
+        int mdb_rc = mdb_cursor_put (self->ids_cursor, &k, &v, MDB_NOOVERWRITE);
+        if (mdb_rc) {
+            self->grow = mdb_rc == MDB_MAP_FULL;
+            rc = cp_lmdb_fail ("node_store", "put id", mdb_rc);
+        }
+    }
+    free (sorted);
+    free (leader);
+    free (claimed);
+    free (stored);
+    return rc;
 }
 
 //  Adds the transaction's deltas into the stored day rows.
