@@ -18,18 +18,17 @@
 #include "cp_case.h"
 #include "cp_codec.h"
 #include "cp_error.h"
+#include "cp_index_key.h"
 #include "cp_lmdb.h"
 #include "cp_municipality.h"
 #include "cp_wire.h"
 
 #include <czmq.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <sys/stat.h>
 
 #define S_MAX_DBS 16
-#define S_HASH_SIZE 16
-#define S_KEY_SIZE crypto_generichash_KEYBYTES
+#define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_CASE_KEY (2 + S_HASH_SIZE)    //  u16 municipality, hash of case
 #define S_CURSOR_SIZE 56                //  seven u64
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
@@ -61,7 +60,7 @@ struct _central_store_t {
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
-    uint8_t *index_key;         //  sodium_malloc'd, read-only; NULL when readonly
+    uint8_t *index_key;         //  cp_index_key: guarded, read-only; NULL when readonly
     int municipalities;         //  cp_municipality_count ()
     //  State of the open write transaction
     MDB_txn *txn;
@@ -162,7 +161,7 @@ s_cursor_read (central_store_t *self, MDB_txn *txn, int municipality,
 static void
 s_hash (central_store_t *self, const char *text, uint8_t *out)
 {
-    crypto_shorthash_siphashx24 (out, (const uint8_t *) text, strlen (text), self->index_key);
+    cp_index_key_hash (self->index_key, text, out);
 }
 
 static size_t
@@ -206,27 +205,6 @@ s_put (central_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
 }
 
 static int
-s_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
-{
-    MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};
-    return mdb_put (txn, dbi, &k, &v, 0);
-}
-
-static int
-s_get_text (MDB_txn *txn, MDB_dbi dbi, const char *key, char *buf, size_t size)
-{
-    MDB_val k = {strlen (key), (void *) key}, v;
-    int rc = mdb_get (txn, dbi, &k, &v);
-    if (rc)
-        return rc;
-    if (v.mv_size >= size)
-        return MDB_BAD_VALSIZE;
-    memcpy (buf, v.mv_data, v.mv_size);
-    buf [v.mv_size] = 0;
-    return 0;
-}
-
-static int
 s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
 {
     int rc;
@@ -256,46 +234,6 @@ s_municipality_list (char *buf, size_t size)
 //  =====================================================================
 //  Creating
 
-//  Writes 32 random bytes to DIR/keys/index.key with mode 0600.
-static int
-s_create_index_key (const char *dir)
-{
-    char path [4096];
-    snprintf (path, sizeof path, "%s/keys", dir);
-    if (mkdir (path, 0700) && errno != EEXIST)
-        return CP_EIO;
-    snprintf (path, sizeof path, "%s/keys/index.key", dir);
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return errno == EEXIST? CP_EEXISTS: CP_EIO;
-    uint8_t key [S_KEY_SIZE];
-    randombytes_buf (key, sizeof key);
-    ssize_t written = write (fd, key, sizeof key);
-    sodium_memzero (key, sizeof key);
-    int rc = (written == (ssize_t) sizeof key && fsync (fd) == 0)? 0: CP_EIO;
-    close (fd);
-    return rc;
-}
-
-static uint8_t *
-s_load_index_key (const char *dir)
-{
-    char path [4096];
-    snprintf (path, sizeof path, "%s/keys/index.key", dir);
-    int fd = open (path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    uint8_t *key = sodium_malloc (S_KEY_SIZE);
-    ssize_t got = key? read (fd, key, S_KEY_SIZE): -1;
-    close (fd);
-    if (got != S_KEY_SIZE) {
-        sodium_free (key);
-        return NULL;
-    }
-    sodium_mprotect_readonly (key);
-    return key;
-}
-
 int
 central_store_create (const char *dir, const char *listen, int catalogue)
 {
@@ -309,13 +247,13 @@ central_store_create (const char *dir, const char *listen, int catalogue)
     snprintf (path, sizeof path, "%s/store/data.mdb", dir);
     if (access (path, F_OK) == 0)
         return CP_EEXISTS;
-    int rc = s_create_index_key (dir);
+    int rc = cp_index_key_create (dir);
     if (rc)
         return rc;
 
     snprintf (path, sizeof path, "%s/store", dir);
     central_store_t scratch = {0};
-    rc = cp_lmdb_open (&scratch.env, path, S_MAX_DBS, true);
+    rc = cp_lmdb_open (&scratch.env, path, S_MAX_DBS, CP_LMDB_CREATE);
     if (rc)
         return rc;
     char *list = malloc (S_LIST_MAX);
@@ -327,10 +265,10 @@ central_store_create (const char *dir, const char *listen, int catalogue)
         char version [16];
         snprintf (version, sizeof version, "%d", catalogue);
         int mdb_rc = s_open_dbis (&scratch, txn, MDB_CREATE);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "format", CENTRAL_STORE_FORMAT);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "listen", listen);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "catalogue", version);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "municipalities", list);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "format", CENTRAL_STORE_FORMAT);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "listen", listen);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "catalogue", version);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "municipalities", list);
         for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
             const char *text = cp_catalogue_builtin [number];
             MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
@@ -350,67 +288,6 @@ central_store_create (const char *dir, const char *listen, int catalogue)
 //  =====================================================================
 //  Opening
 
-//  Opens the environment for reading only: readers need no write access to
-//  the data file and can never take the writer's lock by mistake.
-static int
-s_open_readonly (MDB_env **env, const char *path)
-{
-    char file [4096 + 16];
-    struct stat info;
-    snprintf (file, sizeof file, "%s/data.mdb", path);
-    if (stat (file, &info) || !S_ISREG (info.st_mode))
-        return CP_EIO;
-    int rc = mdb_env_create (env);
-    if (rc)
-        return cp_lmdb_fail ("central_store", "mdb_env_create", rc);
-    //  A reader maps the whole file, whatever map size the writer chose.
-    size_t map = (size_t) info.st_size > CP_LMDB_MAP_INITIAL
-               ? (size_t) info.st_size: CP_LMDB_MAP_INITIAL;
-    if ((rc = mdb_env_set_mapsize (*env, map))
-    ||  (rc = mdb_env_set_maxdbs (*env, S_MAX_DBS))
-    ||  (rc = mdb_env_set_maxreaders (*env, 126))
-    ||  (rc = mdb_env_open (*env, path, MDB_RDONLY | MDB_NOTLS, 0600))) {
-        mdb_env_close (*env);
-        *env = NULL;
-        return cp_lmdb_fail ("central_store", path, rc);
-    }
-    return 0;
-}
-
-//  Rebuilds the catalogue from the texts stored for versions 1..N.
-static cp_catalogue_t *
-s_load_catalogue (central_store_t *self, MDB_txn *txn)
-{
-    char number [16];
-    if (s_get_text (txn, self->meta, "catalogue", number, sizeof number))
-        return NULL;
-    int active = atoi (number);
-    if (active < 1 || active > 1000)
-        return NULL;
-    const char **texts = calloc ((size_t) active, sizeof (char *));
-    int loaded = 0;
-    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
-        MDB_val k = {sizeof version, &version}, v;
-        if (mdb_get (txn, self->catalogues, &k, &v))
-            break;
-        char *text = malloc (v.mv_size + 1);
-        if (!text)
-            break;
-        memcpy (text, v.mv_data, v.mv_size);
-        text [v.mv_size] = 0;
-        texts [loaded++] = text;
-    }
-    char why [256] = "";
-    cp_catalogue_t *catalogue = loaded == active
-                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
-    if (!catalogue)
-        zsys_error ("central_store: stored catalogue %d does not load: %s", active, why);
-    for (int index = 0; index < loaded; index++)
-        free ((char *) texts [index]);
-    free (texts);
-    return catalogue;
-}
-
 //  The stored municipality list must be this binary's, or a prefix of it
 //  (rows appended to the CSV since set-up): stored keys use the indexes.
 static bool
@@ -419,7 +296,7 @@ s_list_matches (MDB_txn *txn, MDB_dbi meta)
     char *stored = malloc (S_LIST_MAX), *ours = malloc (S_LIST_MAX);
     assert (stored && ours);
     bool matches = false;
-    if (s_get_text (txn, meta, "municipalities", stored, S_LIST_MAX) == 0) {
+    if (cp_lmdb_get_text (txn, meta, "municipalities", stored, S_LIST_MAX) == 0) {
         s_municipality_list (ours, S_LIST_MAX);
         size_t len = strlen (stored);
         matches = strncmp (stored, ours, len) == 0 && (ours [len] == 0 || ours [len] == ',');
@@ -438,8 +315,8 @@ central_store_open (const char *dir, int flags, int *error)
     assert (self);
     self->readonly = (flags & CENTRAL_STORE_READONLY) != 0;
     self->municipalities = cp_municipality_count ();
-    int rc = self->readonly? s_open_readonly (&self->env, path)
-                           : cp_lmdb_open (&self->env, path, S_MAX_DBS, false);
+    int rc = cp_lmdb_open (&self->env, path, S_MAX_DBS,
+                           self->readonly? CP_LMDB_READONLY: CP_LMDB_WRITE);
     if (rc) {
         *error = rc == CP_EIO? CP_ENOTCENTRAL: rc;
         free (self);
@@ -450,9 +327,9 @@ central_store_open (const char *dir, int flags, int *error)
     if (rc == 0) {
         char format [32];
         if (s_open_dbis (self, txn, 0)
-        ||  s_get_text (txn, self->meta, "format", format, sizeof format)
+        ||  cp_lmdb_get_text (txn, self->meta, "format", format, sizeof format)
         ||  strcmp (format, CENTRAL_STORE_FORMAT) != 0
-        ||  s_get_text (txn, self->meta, "listen", self->listen, sizeof self->listen))
+        ||  cp_lmdb_get_text (txn, self->meta, "listen", self->listen, sizeof self->listen))
             rc = CP_ENOTCENTRAL;
         else
         if (!s_list_matches (txn, self->meta)) {
@@ -461,13 +338,13 @@ central_store_open (const char *dir, int flags, int *error)
             rc = CP_ENOTCENTRAL;
         }
         else
-        if (!(self->catalogue = s_load_catalogue (self, txn)))
+        if (!(self->catalogue = cp_lmdb_load_catalogue (txn, self->meta, self->catalogues)))
             rc = CP_ECATALOGUE;
         //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
         mdb_txn_commit (txn);
     }
     if (rc == 0 && !self->readonly) {
-        if (!(self->index_key = s_load_index_key (dir))) {
+        if (!(self->index_key = cp_index_key_load (dir))) {
             zsys_error ("central_store: cannot read %s/keys/index.key", dir);
             rc = CP_ENOTCENTRAL;
         }
@@ -513,8 +390,7 @@ central_store_destroy (central_store_t **self_p)
     free (self->slots);
     free (self->notes);
     cp_catalogue_destroy (&self->catalogue);
-    if (self->index_key)
-        sodium_free (self->index_key);
+    cp_index_key_destroy (&self->index_key);
     if (self->env)
         mdb_env_close (self->env);
     free (self);

@@ -9,16 +9,15 @@
 #include "cp_case.h"
 #include "cp_codec.h"
 #include "cp_error.h"
+#include "cp_index_key.h"
 #include "cp_lmdb.h"
 
 #include <czmq.h>
 #include <msgpack.h>
-#include <sodium.h>
 #include <sys/stat.h>
 
 #define S_FORMAT "cpsync-node 1"
-#define S_HASH_SIZE NODE_STORE_HASH_SIZE
-#define S_KEY_SIZE 32            //  stored; SipHash uses the first 16 bytes
+#define S_HASH_SIZE CP_INDEX_HASH_SIZE
 
 typedef struct {
     uint8_t key [S_HASH_SIZE];  //  hash of the case pseudonym
@@ -30,7 +29,7 @@ struct _node_store_t {
     MDB_dbi meta, catalogues, log, ids, cases, days;
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
-    uint8_t *index_key;         //  sodium_malloc'd, read-only
+    uint8_t *index_key;         //  cp_index_key: guarded, read-only
     //  State of the open write transaction
     MDB_txn *txn;
     MDB_cursor *log_cursor;     //  kept at the log's end for appends
@@ -50,7 +49,7 @@ struct _node_store_t {
 static void
 s_hash (node_store_t *self, const char *text, uint8_t *out)
 {
-    crypto_shorthash_siphashx24 (out, (const uint8_t *) text, strlen (text), self->index_key);
+    cp_index_key_hash (self->index_key, text, out);
 }
 
 static size_t
@@ -92,37 +91,6 @@ s_put (node_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
 }
 
 static int
-s_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
-{
-    MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};
-    return mdb_put (txn, dbi, &k, &v, 0);
-}
-
-//  Reads a meta value as a NUL-terminated string into buf.
-static int
-s_get_text (MDB_txn *txn, MDB_dbi dbi, const char *key, char *buf, size_t size)
-{
-    MDB_val k = {strlen (key), (void *) key}, v;
-    int rc = mdb_get (txn, dbi, &k, &v);
-    if (rc)
-        return rc;
-    if (v.mv_size >= size)
-        return MDB_BAD_VALSIZE;
-    memcpy (buf, v.mv_data, v.mv_size);
-    buf [v.mv_size] = 0;
-    return 0;
-}
-
-static uint64_t
-s_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key)
-{
-    MDB_val k = {strlen (key), (void *) key}, v;
-    if (mdb_get (txn, dbi, &k, &v) || v.mv_size != 8)
-        return 0;
-    return cp_get_u64 (v.mv_data);
-}
-
-static int
 s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
 {
     int rc;
@@ -145,46 +113,6 @@ s_store_path (const char *dir, const char *leaf, char *path, size_t size)
 //  =====================================================================
 //  Creating and opening
 
-//  Writes 32 random bytes to DIR/keys/index.key with mode 0600.
-static int
-s_create_index_key (const char *dir)
-{
-    char path [4096];
-    s_store_path (dir, "keys", path, sizeof path);
-    if (mkdir (path, 0700) && errno != EEXIST)
-        return CP_EIO;
-    s_store_path (dir, "keys/index.key", path, sizeof path);
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return errno == EEXIST? CP_EEXISTS: CP_EIO;
-    uint8_t key [S_KEY_SIZE];
-    randombytes_buf (key, sizeof key);
-    ssize_t written = write (fd, key, sizeof key);
-    sodium_memzero (key, sizeof key);
-    int rc = (written == (ssize_t) sizeof key && fsync (fd) == 0)? 0: CP_EIO;
-    close (fd);
-    return rc;
-}
-
-static uint8_t *
-s_load_index_key (const char *dir)
-{
-    char path [4096];
-    s_store_path (dir, "keys/index.key", path, sizeof path);
-    int fd = open (path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    uint8_t *key = sodium_malloc (S_KEY_SIZE);
-    ssize_t got = key? read (fd, key, S_KEY_SIZE): -1;
-    close (fd);
-    if (got != S_KEY_SIZE) {
-        sodium_free (key);
-        return NULL;
-    }
-    sodium_mprotect_readonly (key);
-    return key;
-}
-
 int
 node_store_create (const char *dir, const char *municipality, int catalogue)
 {
@@ -196,13 +124,13 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
         return CP_EEXISTS;
     if (catalogue < 1 || catalogue > cp_catalogue_builtin_count)
         return CP_ECATALOGUE;
-    int rc = s_create_index_key (dir);
+    int rc = cp_index_key_create (dir);
     if (rc)
         return rc;
 
     s_store_path (dir, "store", path, sizeof path);
     node_store_t scratch = {0};
-    rc = cp_lmdb_open (&scratch.env, path, 8, true);
+    rc = cp_lmdb_open (&scratch.env, path, 8, CP_LMDB_CREATE);
     if (rc)
         return rc;
     MDB_txn *txn;
@@ -211,9 +139,9 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
         char version [16];
         snprintf (version, sizeof version, "%d", catalogue);
         int mdb_rc = s_open_dbis (&scratch, txn, MDB_CREATE);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "format", S_FORMAT);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "municipality", municipality);
-        if (!mdb_rc) mdb_rc = s_put_text (txn, scratch.meta, "catalogue", version);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "format", S_FORMAT);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "municipality", municipality);
+        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "catalogue", version);
         for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
             const char *text = cp_catalogue_builtin [number];
             MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
@@ -229,40 +157,6 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
     return rc;
 }
 
-//  Rebuilds the active catalogue from the texts stored for versions 1..N.
-static cp_catalogue_t *
-s_load_catalogue (node_store_t *self, MDB_txn *txn)
-{
-    char number [16];
-    if (s_get_text (txn, self->meta, "catalogue", number, sizeof number))
-        return NULL;
-    int active = atoi (number);
-    if (active < 1 || active > 1000)
-        return NULL;
-    const char **texts = calloc ((size_t) active, sizeof (char *));
-    int loaded = 0;
-    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
-        MDB_val k = {sizeof version, &version}, v;
-        if (mdb_get (txn, self->catalogues, &k, &v))
-            break;
-        char *text = malloc (v.mv_size + 1);
-        if (!text)
-            break;
-        memcpy (text, v.mv_data, v.mv_size);
-        text [v.mv_size] = 0;
-        texts [loaded++] = text;
-    }
-    char why [256] = "";
-    cp_catalogue_t *catalogue = loaded == active
-                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
-    if (!catalogue)
-        zsys_error ("node_store: stored catalogue %d does not load: %s", active, why);
-    for (int index = 0; index < loaded; index++)
-        free ((char *) texts [index]);
-    free (texts);
-    return catalogue;
-}
-
 node_store_t *
 node_store_open (const char *dir, int *error)
 {
@@ -270,7 +164,7 @@ node_store_open (const char *dir, int *error)
     s_store_path (dir, "store", path, sizeof path);
     node_store_t *self = calloc (1, sizeof (node_store_t));
     assert (self);
-    int rc = cp_lmdb_open (&self->env, path, 8, false);
+    int rc = cp_lmdb_open (&self->env, path, 8, CP_LMDB_WRITE);
     if (rc) {
         *error = rc == CP_EIO? CP_ENOTNODE: rc;
         free (self);
@@ -281,18 +175,18 @@ node_store_open (const char *dir, int *error)
     if (rc == 0) {
         char format [32];
         if (s_open_dbis (self, txn, 0)
-        ||  s_get_text (txn, self->meta, "format", format, sizeof format)
+        ||  cp_lmdb_get_text (txn, self->meta, "format", format, sizeof format)
         ||  strcmp (format, S_FORMAT) != 0
-        ||  s_get_text (txn, self->meta, "municipality", self->municipality,
+        ||  cp_lmdb_get_text (txn, self->meta, "municipality", self->municipality,
                         sizeof self->municipality))
             rc = CP_ENOTNODE;
         else
-        if (!(self->catalogue = s_load_catalogue (self, txn)))
+        if (!(self->catalogue = cp_lmdb_load_catalogue (txn, self->meta, self->catalogues)))
             rc = CP_ECATALOGUE;
         //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
         mdb_txn_commit (txn);
     }
-    if (rc == 0 && !(self->index_key = s_load_index_key (dir))) {
+    if (rc == 0 && !(self->index_key = cp_index_key_load (dir))) {
         zsys_error ("node_store: cannot read %s/keys/index.key", dir);
         rc = CP_ENOTNODE;
     }
@@ -326,8 +220,7 @@ node_store_destroy (node_store_t **self_p)
     cp_tally_destroy (&self->tally);
     msgpack_sbuffer_destroy (&self->encoded);
     cp_catalogue_destroy (&self->catalogue);
-    if (self->index_key)
-        sodium_free (self->index_key);
+    cp_index_key_destroy (&self->index_key);
     if (self->env)
         mdb_env_close (self->env);
     free (self);
@@ -353,8 +246,8 @@ node_store_counts (node_store_t *self, uint64_t *head, uint64_t *acked, uint64_t
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    *head = s_get_u64 (txn, self->meta, "head");
-    *acked = s_get_u64 (txn, self->meta, "acked");
+    *head = cp_lmdb_get_u64 (txn, self->meta, "head");
+    *acked = cp_lmdb_get_u64 (txn, self->meta, "acked");
     MDB_stat stat;
     *cases = mdb_stat (txn, self->cases, &stat) == 0? stat.ms_entries: 0;
     mdb_txn_abort (txn);
@@ -371,7 +264,7 @@ node_store_begin (node_store_t *self)
     int rc = cp_lmdb_begin (self->env, 0, &self->txn);
     if (rc)
         return rc;
-    self->head = s_get_u64 (self->txn, self->meta, "head");
+    self->head = cp_lmdb_get_u64 (self->txn, self->meta, "head");
     //  Cursors that live for the transaction (LMDB closes them at its end):
     //  an append through a cursor already at the end skips the descent.
     int mdb_rc = mdb_cursor_open (self->txn, self->log, &self->log_cursor);
@@ -698,7 +591,7 @@ node_store_view (node_store_t *self, cp_view_t *view)
         }
     }
     mdb_cursor_close (cursor);
-    uint64_t head = s_get_u64 (txn, self->meta, "head");
+    uint64_t head = cp_lmdb_get_u64 (txn, self->meta, "head");
     mdb_txn_abort (txn);
     view->municipalities_reporting = head > 0;
     return rc == MDB_NOTFOUND? 0: rc;
@@ -713,7 +606,7 @@ node_store_setting (node_store_t *self, const char *name, char *buf, size_t size
     MDB_txn *txn;
     if (cp_lmdb_begin (self->env, MDB_RDONLY, &txn))
         return -1;
-    int rc = s_get_text (txn, self->meta, name, buf, size);
+    int rc = cp_lmdb_get_text (txn, self->meta, name, buf, size);
     mdb_txn_abort (txn);
     return rc? -1: 0;
 }

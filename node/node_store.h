@@ -26,6 +26,7 @@
 
 #include "cp_catalogue.h"
 #include "cp_event.h"
+#include "cp_index_key.h"
 #include "cp_view.h"
 
 #include <stdbool.h>
@@ -71,7 +72,7 @@ int
 //  An event ready to append: the keyed hashes of its id and case are
 //  computed by node_store_prepare, which only reads the store's index key
 //  and so may run on another thread than the one that appends.
-#define NODE_STORE_HASH_SIZE 16
+#define NODE_STORE_HASH_SIZE CP_INDEX_HASH_SIZE
 typedef struct {
     cp_event_t event;
     uint8_t id_key [NODE_STORE_HASH_SIZE];

@@ -18,18 +18,6 @@
 #define S_HEADER_SIZE 19
 #define S_MARK_SIZE 5
 
-static int
-s_why (int code, char *why, size_t why_size, const char *format, ...)
-{
-    if (why && why_size) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (why, why_size, format, args);
-        va_end (args);
-    }
-    return code;
-}
-
 void
 cp_case_reset (cp_case_t *self)
 {
@@ -115,26 +103,26 @@ cp_case_check (const cp_case_t *self, const cp_event_t *event,
     char date [CP_DATE_STRLEN + 1], other [CP_DATE_STRLEN + 1];
     if (event->type == CP_EVENT_CASE_OPENED) {
         if (self->opened)
-            return s_why (CP_ECASEOPEN, why, why_size,
+            return cp_error_why (CP_ECASEOPEN, why, why_size,
                           "field 'case': case '%s' is already opened", event->case_id);
         if (cp_catalogue_age_group (catalogue, event->age) < 0)
-            return s_why (CP_EBADAGE, why, why_size,
+            return cp_error_why (CP_EBADAGE, why, why_size,
                           "field 'age': %d is in no age group of catalogue %d",
                           event->age, cp_catalogue_version (catalogue));
         return 0;
     }
     if (!self->opened)
-        return s_why (CP_EUNKNOWNCASE, why, why_size,
+        return cp_error_why (CP_EUNKNOWNCASE, why, why_size,
                       "field 'case': case '%s' has not been opened", event->case_id);
     if (self->closed) {
         cp_date_format (self->close_date, other);
-        return s_why (CP_ECASECLOSED, why, why_size,
+        return cp_error_why (CP_ECASECLOSED, why, why_size,
                       "field 'case': case '%s' was closed on %s", event->case_id, other);
     }
     if (event->date < self->open_date) {
         cp_date_format (event->date, date);
         cp_date_format (self->open_date, other);
-        return s_why (CP_EBEFOREOPEN, why, why_size,
+        return cp_error_why (CP_EBEFOREOPEN, why, why_size,
                       "field 'date': %s is before case '%s' was opened on %s",
                       date, event->case_id, other);
     }
@@ -152,7 +140,7 @@ cp_case_check (const cp_case_t *self, const cp_event_t *event,
         case CP_EVENT_MEASURE_CONFIRMED: {
             int measure = event->code_ids [0];
             if (!cp_catalogue_court_confirmed (catalogue, measure))
-                return s_why (CP_ENOCOURT, why, why_size,
+                return cp_error_why (CP_ENOCOURT, why, why_size,
                               "field 'measure': '%s' is not confirmed by a court",
                               event->codes [0]);
             for (size_t index = 0; index < self->measures.count; index++)
@@ -160,7 +148,7 @@ cp_case_check (const cp_case_t *self, const cp_event_t *event,
                 &&  self->measures.marks [index].date <= event->date)
                     return 0;
             cp_date_format (event->date, date);
-            return s_why (CP_ENOMEASURE, why, why_size,
+            return cp_error_why (CP_ENOMEASURE, why, why_size,
                           "field 'measure': no measure_taken of '%s' on or before %s",
                           event->codes [0], date);
         }
@@ -168,14 +156,14 @@ cp_case_check (const cp_case_t *self, const cp_event_t *event,
             if (event->date < self->last_date) {
                 cp_date_format (event->date, date);
                 cp_date_format (self->last_date, other);
-                return s_why (CP_ECLOSEORDER, why, why_size,
+                return cp_error_why (CP_ECLOSEORDER, why, why_size,
                               "field 'date': %s is before an event of %s already recorded",
                               date, other);
             }
             break;
     }
     if (list && list->count == CP_CASE_HISTORY_MAX)
-        return s_why (CP_EHISTORY, why, why_size, "field 'case': case '%s' already has %d %s events",
+        return cp_error_why (CP_EHISTORY, why, why_size, "field 'case': case '%s' already has %d %s events",
                       event->case_id, CP_CASE_HISTORY_MAX, cp_event_kind (event->type)->name);
     return 0;
 }

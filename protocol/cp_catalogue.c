@@ -5,6 +5,7 @@
     hash for lists this short.                                                */
 
 #include "cp_catalogue.h"
+#include "cp_error.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -51,18 +52,6 @@ s_dim_of (const char *name)
     return -1;
 }
 
-static int
-s_fail (char *why, size_t why_size, const char *format, ...)
-{
-    if (why && why_size) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (why, why_size, format, args);
-        va_end (args);
-    }
-    return -1;
-}
-
 static const char *
 s_string (json_t *object, const char *key)
 {
@@ -78,17 +67,17 @@ s_add_code (cp_catalogue_t *self, int dim, json_t *entry, int since,
     const char *sq = s_string (entry, "sq");
     const char *en = s_string (entry, "en");
     if (!code || !*code || strlen (code) > CP_CODE_MAX || !sq || !en)
-        return s_fail (why, why_size, "%s: a code needs \"code\" (1-%d chars), \"sq\", \"en\"",
+        return cp_error_why (-1, why, why_size, "%s: a code needs \"code\" (1-%d chars), \"sq\", \"en\"",
                        s_dim_names [dim], CP_CODE_MAX);
     if (cp_catalogue_lookup (self, dim, code, strlen (code)) >= 0)
-        return s_fail (why, why_size, "%s: code '%s' defined twice", s_dim_names [dim], code);
+        return cp_error_why (-1, why, why_size, "%s: code '%s' defined twice", s_dim_names [dim], code);
     if (self->count [dim] == CP_CODES_MAX)
-        return s_fail (why, why_size, "%s: more than %d codes", s_dim_names [dim], CP_CODES_MAX);
+        return cp_error_why (-1, why, why_size, "%s: more than %d codes", s_dim_names [dim], CP_CODES_MAX);
 
     json_t *min = json_object_get (entry, "min");
     json_t *max = json_object_get (entry, "max");
     if (dim == CP_DIM_AGE_GROUP && (!json_is_integer (min) || !json_is_integer (max)))
-        return s_fail (why, why_size, "age_group '%s' needs integer min and max", code);
+        return cp_error_why (-1, why, why_size, "age_group '%s' needs integer min and max", code);
 
     s_code_t *slot = &self->codes [dim][self->count [dim]];
     strcpy (slot->code, code);
@@ -100,7 +89,7 @@ s_add_code (cp_catalogue_t *self, int dim, json_t *entry, int since,
         free (slot->sq);
         free (slot->en);
         slot->sq = slot->en = NULL;
-        return s_fail (why, why_size, "out of memory");
+        return cp_error_why (-1, why, why_size, "out of memory");
     }
     if (dim == CP_DIM_AGE_GROUP) {
         slot->min = (int) json_integer_value (min);
@@ -119,11 +108,11 @@ s_apply_base (cp_catalogue_t *self, json_t *root, char *why, size_t why_size)
 {
     json_t *dimensions = json_object_get (root, "dimensions");
     if (!json_is_object (dimensions))
-        return s_fail (why, why_size, "catalogue 1 has no \"dimensions\" object");
+        return cp_error_why (-1, why, why_size, "catalogue 1 has no \"dimensions\" object");
     for (int dim = 0; dim < CP_DIM_COUNT; dim++) {
         json_t *list = json_object_get (dimensions, s_dim_names [dim]);
         if (!json_is_array (list) || json_array_size (list) == 0)
-            return s_fail (why, why_size, "catalogue 1 lacks dimension '%s'", s_dim_names [dim]);
+            return cp_error_why (-1, why, why_size, "catalogue 1 lacks dimension '%s'", s_dim_names [dim]);
         size_t index;
         json_t *entry;
         json_array_foreach (list, index, entry) {
@@ -141,9 +130,9 @@ s_apply_revision (cp_catalogue_t *self, json_t *root, int version,
     json_t *revises = json_object_get (root, "revises");
     json_t *changes = json_object_get (root, "changes");
     if (!json_is_integer (revises) || json_integer_value (revises) != version - 1)
-        return s_fail (why, why_size, "catalogue %d must revise %d", version, version - 1);
+        return cp_error_why (-1, why, why_size, "catalogue %d must revise %d", version, version - 1);
     if (!json_is_array (changes))
-        return s_fail (why, why_size, "catalogue %d has no \"changes\" list", version);
+        return cp_error_why (-1, why, why_size, "catalogue %d has no \"changes\" list", version);
     size_t index;
     json_t *change;
     json_array_foreach (changes, index, change) {
@@ -151,10 +140,10 @@ s_apply_revision (cp_catalogue_t *self, json_t *root, int version,
         const char *dimension = s_string (change, "dimension");
         int dim = dimension? s_dim_of (dimension): -1;
         if (!op || strcmp (op, "add") != 0)
-            return s_fail (why, why_size, "catalogue %d: change %zu: unsupported op '%s'",
+            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: unsupported op '%s'",
                            version, index, op? op: "(none)");
         if (dim < 0)
-            return s_fail (why, why_size, "catalogue %d: change %zu: unknown dimension '%s'",
+            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: unknown dimension '%s'",
                            version, index, dimension? dimension: "(none)");
         if (s_add_code (self, dim, change, version, why, why_size))
             return -1;
@@ -169,13 +158,13 @@ s_apply_text (cp_catalogue_t *self, const char *text, char *why, size_t why_size
     json_error_t error;
     json_t *root = json_loads (text, JSON_REJECT_DUPLICATES, &error);
     if (!root)
-        return s_fail (why, why_size, "catalogue %d is not JSON: line %d: %s",
+        return cp_error_why (-1, why, why_size, "catalogue %d is not JSON: line %d: %s",
                        self->version + 1, error.line, error.text);
     int version = self->version + 1;
     json_t *number = json_object_get (root, "catalogue");
     int rc;
     if (!json_is_integer (number) || json_integer_value (number) != version)
-        rc = s_fail (why, why_size, "expected catalogue %d, found %s", version,
+        rc = cp_error_why (-1, why, why_size, "expected catalogue %d, found %s", version,
                      json_is_integer (number)? "another version": "no \"catalogue\" number");
     else
         rc = version == 1? s_apply_base (self, root, why, why_size)
@@ -195,7 +184,7 @@ cp_catalogue_new (const char *const *texts, int count, char *why, size_t why_siz
     for (int dim = 0; dim < CP_DIM_COUNT; dim++)
         self->other [dim] = -1;
     if (count < 1)
-        s_fail (why, why_size, "no catalogue text");
+        cp_error_why (-1, why, why_size, "no catalogue text");
     for (int index = 0; index < count; index++)
         if (s_apply_text (self, texts [index], why, why_size)) {
             cp_catalogue_destroy (&self);
@@ -236,7 +225,7 @@ cp_catalogue_check_revision (const cp_catalogue_t *self, const char *text,
     //  Rebuilding a scratch copy keeps self untouched whatever the text says.
     cp_catalogue_t *scratch = malloc (sizeof (cp_catalogue_t));
     if (!scratch)
-        return s_fail (why, why_size, "out of memory");
+        return cp_error_why (-1, why, why_size, "out of memory");
     memcpy (scratch, self, sizeof (cp_catalogue_t));
     for (int dim = 0; dim < CP_DIM_COUNT; dim++)
         for (int id = 0; id < scratch->count [dim]; id++)

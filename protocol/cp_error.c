@@ -2,6 +2,9 @@
 
 #include "cp_error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *
 cp_strerror (int code)
 {
@@ -44,4 +47,16 @@ cp_strerror (int code)
         case CP_EVERSION:       return "unsupported protocol version";
     }
     return "unknown error";
+}
+
+int
+cp_error_why (int code, char *why, size_t why_size, const char *format, ...)
+{
+    if (why && why_size) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (why, why_size, format, args);
+        va_end (args);
+    }
+    return code;
 }

@@ -9,6 +9,8 @@
 #ifndef CP_ERROR_H_INCLUDED
 #define CP_ERROR_H_INCLUDED
 
+#include <stddef.h>
+
 typedef enum {
     CP_OK = 0,
     //  Input that is not what the format says
@@ -55,5 +57,11 @@ typedef enum {
 //  Returns a fixed English message for a cp_error_t (or "unknown error").
 const char *
     cp_strerror (int code);
+
+//  Writes a message (printf format) into why, when why is not NULL, and
+//  returns code: `return cp_error_why (CP_EBADID, why, size, "...", ...);`
+int
+    cp_error_why (int code, char *why, size_t why_size, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 #endif

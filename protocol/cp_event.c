@@ -61,19 +61,6 @@ cp_event_id_valid (const char *text, size_t len)
     return true;
 }
 
-//  Writes a message into why and returns code.
-static int
-s_why (int code, char *why, size_t why_size, const char *format, ...)
-{
-    if (why && why_size) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (why, why_size, format, args);
-        va_end (args);
-    }
-    return code;
-}
-
 //  A short printable copy of an untrusted value for a message.
 static const char *
 s_quote (const char *text, size_t len, char *buf, size_t size)
@@ -98,7 +85,7 @@ s_set_code (cp_event_t *event, int slot, const char *field, cp_dim_t dim,
     char shown [48];
     int id = len <= CP_CODE_MAX? cp_catalogue_lookup (catalogue, dim, value, len): -1;
     if (id < 0)
-        return s_why (CP_EBADCODE, why, why_size,
+        return cp_error_why (CP_EBADCODE, why, why_size,
                       "field '%s': '%s' is not a %s code of catalogue %d", field,
                       s_quote (value, len, shown, sizeof shown), cp_dim_name (dim),
                       cp_catalogue_version (catalogue));
@@ -116,7 +103,7 @@ s_set_id (char *target, const char *field, const char *value, size_t len,
 {
     char shown [48];
     if (!cp_event_id_valid (value, len))
-        return s_why (CP_EBADID, why, why_size,
+        return cp_error_why (CP_EBADID, why, why_size,
                       "field '%s': '%s' is not 1-%d characters of [A-Za-z0-9_.:-]",
                       field, s_quote (value, len, shown, sizeof shown), CP_ID_MAX);
     memcpy (target, value, len);
@@ -132,7 +119,7 @@ s_check_date (int32_t date, int32_t today, char *why, size_t why_size)
         return 0;
     char text [CP_DATE_STRLEN + 1];
     cp_date_format (date, text);
-    return s_why (CP_EDATERANGE, why, why_size, early? "field 'date': '%s' is before 2000-01-01"
+    return cp_error_why (CP_EDATERANGE, why, why_size, early? "field 'date': '%s' is before 2000-01-01"
                                                      : "field 'date': '%s' is in the future",
                   text);
 }
@@ -306,9 +293,9 @@ s_string_field (const s_fields_t *fields, const char *key, const s_value_t **val
 {
     *value = s_value (fields, key);
     if ((*value)->kind == S_ABSENT)
-        return s_why (CP_EMISSING, why, why_size, "field '%s' is missing", key);
+        return cp_error_why (CP_EMISSING, why, why_size, "field '%s' is missing", key);
     if ((*value)->kind != S_STRING)
-        return s_why (CP_ETYPE, why, why_size, "field '%s' is not a string", key);
+        return cp_error_why (CP_ETYPE, why, why_size, "field '%s' is not a string", key);
     return 0;
 }
 
@@ -325,22 +312,22 @@ s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32
         return rc;
     event->type = (uint8_t) cp_event_type_of (value->text, value->length);
     if (!event->type)
-        return s_why (CP_EBADTYPE, why, why_size, "field 'type': '%s' is not an event type",
+        return cp_error_why (CP_EBADTYPE, why, why_size, "field 'type': '%s' is not an event type",
                       s_quote (value->text, value->length, shown, sizeof shown));
     const cp_event_kind_t *kind = cp_event_kind (event->type);
     if (*fields->unknown)
-        return s_why (CP_EUNKNOWNFIELD, why, why_size, "field '%s' does not belong to a %s event",
+        return cp_error_why (CP_EUNKNOWNFIELD, why, why_size, "field '%s' does not belong to a %s event",
                       fields->unknown, kind->name);
     for (size_t slot = 5; slot < S_KEYS; slot++) {
         bool belongs = false;
         for (int code = 0; code < kind->code_count; code++)
             belongs |= strcmp (kind->fields [code], s_keys [slot]) == 0;
         if (!belongs && fields->values [slot].kind != S_ABSENT)
-            return s_why (CP_EUNKNOWNFIELD, why, why_size,
+            return cp_error_why (CP_EUNKNOWNFIELD, why, why_size,
                           "field '%s' does not belong to a %s event", s_keys [slot], kind->name);
     }
     if (!kind->has_age && s_value (fields, "age")->kind != S_ABSENT)
-        return s_why (CP_EUNKNOWNFIELD, why, why_size,
+        return cp_error_why (CP_EUNKNOWNFIELD, why, why_size,
                       "field 'age' does not belong to a %s event", kind->name);
 
     if ((rc = s_string_field (fields, "id", &value, why, why_size))
@@ -350,7 +337,7 @@ s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32
     ||  (rc = s_string_field (fields, "date", &value, why, why_size)))
         return rc;
     if (cp_date_parse (value->text, value->length, &event->date))
-        return s_why (CP_EBADDATE, why, why_size,
+        return cp_error_why (CP_EBADDATE, why, why_size,
                       "field 'date': '%s' is not a real YYYY-MM-DD date",
                       s_quote (value->text, value->length, shown, sizeof shown));
     if ((rc = s_check_date (event->date, today, why, why_size)))
@@ -358,17 +345,17 @@ s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32
     if (kind->has_age) {
         value = s_value (fields, "age");
         if (value->kind == S_ABSENT)
-            return s_why (CP_EMISSING, why, why_size, "field 'age' is missing");
+            return cp_error_why (CP_EMISSING, why, why_size, "field 'age' is missing");
         //  A whole number as JSON writes it: digits with an optional minus.
         bool whole = value->kind == S_NUMBER && value->length <= S_VALUE_MAX;
         for (size_t at = 0; whole && at < value->length; at++)
             whole = (value->text [at] >= '0' && value->text [at] <= '9')
                  || (at == 0 && value->text [at] == '-');
         if (!whole)
-            return s_why (CP_ETYPE, why, why_size, "field 'age' is not a whole number");
+            return cp_error_why (CP_ETYPE, why, why_size, "field 'age' is not a whole number");
         long long age = value->length <= 4? strtoll (value->text, NULL, 10): -1;
         if (age < 0 || age > CP_AGE_MAX)
-            return s_why (CP_EBADAGE, why, why_size, "field 'age': %s is not 0-%d",
+            return cp_error_why (CP_EBADAGE, why, why_size, "field 'age': %s is not 0-%d",
                           s_quote (value->text, value->length, shown, sizeof shown), CP_AGE_MAX);
         event->age = (uint8_t) age;
     }
@@ -386,7 +373,7 @@ cp_event_from_json (const char *line, size_t len, const cp_catalogue_t *catalogu
                     int32_t today, cp_event_t *event, char *why, size_t why_size)
 {
     if (len > CP_LINE_MAX)
-        return s_why (CP_ETOOBIG, why, why_size, "line is longer than %d bytes", CP_LINE_MAX);
+        return cp_error_why (CP_ETOOBIG, why, why_size, "line is longer than %d bytes", CP_LINE_MAX);
     memset (event, 0, sizeof *event);
     s_fields_t fields;
     fields.depth = 0;
@@ -403,14 +390,14 @@ cp_event_from_json (const char *line, size_t len, const cp_catalogue_t *catalogu
         status = yajl_complete_parse (parser);
     int rc = 0;
     if (status == yajl_status_client_canceled)
-        rc = s_why (fields.rc, why, why_size, "%s", fields.why);
+        rc = cp_error_why (fields.rc, why, why_size, "%s", fields.why);
     else
     if (status != yajl_status_ok) {
         //  yajl's message can quote the offending bytes: keep them printable.
         unsigned char *message = yajl_get_error (parser, 0, NULL, 0);
         char shown [160];
         const char *text = message? (const char *) message: "parse error";
-        rc = s_why (CP_EMALFORMED, why, why_size, "not JSON: %s",
+        rc = cp_error_why (CP_EMALFORMED, why, why_size, "not JSON: %s",
                     s_quote (text, strcspn (text, "\n"), shown, sizeof shown));
         yajl_free_error (parser, message);
     }
@@ -426,17 +413,17 @@ cp_event_resolve (cp_event_t *event, const cp_catalogue_t *catalogue,
 {
     const cp_event_kind_t *kind = cp_event_kind (event->type);
     if (!kind)
-        return s_why (CP_EBADTYPE, why, why_size, "event type %d is not a type", event->type);
+        return cp_error_why (CP_EBADTYPE, why, why_size, "event type %d is not a type", event->type);
     if (!cp_event_id_valid (event->id, strnlen (event->id, CP_ID_MAX + 1)))
-        return s_why (CP_EBADID, why, why_size, "field 'id' is not a valid id");
+        return cp_error_why (CP_EBADID, why, why_size, "field 'id' is not a valid id");
     if (!cp_event_id_valid (event->case_id, strnlen (event->case_id, CP_ID_MAX + 1)))
-        return s_why (CP_EBADID, why, why_size, "field 'case' is not a valid pseudonym");
+        return cp_error_why (CP_EBADID, why, why_size, "field 'case' is not a valid pseudonym");
     if (event->date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1))
-        return s_why (CP_EDATERANGE, why, why_size, "field 'date' is before 2000-01-01");
+        return cp_error_why (CP_EDATERANGE, why, why_size, "field 'date' is before 2000-01-01");
     if (event->date > cp_date_from_civil (CP_DATE_MAX_YEAR, 12, 31))
-        return s_why (CP_EDATERANGE, why, why_size, "field 'date' is after %d", CP_DATE_MAX_YEAR);
+        return cp_error_why (CP_EDATERANGE, why, why_size, "field 'date' is after %d", CP_DATE_MAX_YEAR);
     if (kind->has_age && event->age > CP_AGE_MAX)
-        return s_why (CP_EBADAGE, why, why_size, "field 'age': %d is not 0-%d",
+        return cp_error_why (CP_EBADAGE, why, why_size, "field 'age': %d is not 0-%d",
                       event->age, CP_AGE_MAX);
     for (int slot = 0; slot < kind->code_count; slot++) {
         size_t len = strnlen (event->codes [slot], CP_CODE_MAX + 1);

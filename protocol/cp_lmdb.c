@@ -9,12 +9,12 @@
 #include <sys/stat.h>
 
 int
-cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create)
+cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t mode)
 {
     char file [4096];
     snprintf (file, sizeof file, "%s/data.mdb", path);
     struct stat info;
-    if (create) {
+    if (mode == CP_LMDB_CREATE) {
         if (mkdir (path, 0700) && errno != EEXIST)
             return CP_EIO;
     }
@@ -29,18 +29,85 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create)
     const char *wanted = getenv ("CPSYNC_MAPSIZE");
     if (wanted && atoll (wanted) > 0)
         map = (size_t) atoll (wanted);
-    //  A map smaller than the file would refuse to open it: take the larger.
+    //  A map smaller than the file would refuse to open it, and a reader
+    //  must map the whole file whatever the writer chose: take the larger.
     if (stat (file, &info) == 0 && (size_t) info.st_size > map)
         map = (size_t) info.st_size;
+    //  Readers need no write access to the data file and can never take
+    //  the writer's lock by mistake.
+    unsigned flags = MDB_NOTLS | (mode == CP_LMDB_READONLY? MDB_RDONLY: 0);
     if ((rc = mdb_env_set_mapsize (*env, map))
     ||  (rc = mdb_env_set_maxdbs (*env, max_dbs))
     ||  (rc = mdb_env_set_maxreaders (*env, 126))
-    ||  (rc = mdb_env_open (*env, path, MDB_NOTLS, 0600))) {
+    ||  (rc = mdb_env_open (*env, path, flags, 0600))) {
         mdb_env_close (*env);
         *env = NULL;
         return cp_lmdb_fail ("cp_lmdb", path, rc);
     }
     return 0;
+}
+
+int
+cp_lmdb_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
+{
+    MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};
+    return mdb_put (txn, dbi, &k, &v, 0);
+}
+
+int
+cp_lmdb_get_text (MDB_txn *txn, MDB_dbi dbi, const char *key, char *buf, size_t size)
+{
+    MDB_val k = {strlen (key), (void *) key}, v;
+    int rc = mdb_get (txn, dbi, &k, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size >= size)
+        return MDB_BAD_VALSIZE;
+    memcpy (buf, v.mv_data, v.mv_size);
+    buf [v.mv_size] = 0;
+    return 0;
+}
+
+uint64_t
+cp_lmdb_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key)
+{
+    MDB_val k = {strlen (key), (void *) key}, v;
+    if (mdb_get (txn, dbi, &k, &v) || v.mv_size != 8)
+        return 0;
+    return cp_get_u64 (v.mv_data);
+}
+
+cp_catalogue_t *
+cp_lmdb_load_catalogue (MDB_txn *txn, MDB_dbi meta, MDB_dbi catalogues)
+{
+    char number [16];
+    if (cp_lmdb_get_text (txn, meta, "catalogue", number, sizeof number))
+        return NULL;
+    int active = atoi (number);
+    if (active < 1 || active > 1000)
+        return NULL;
+    const char **texts = calloc ((size_t) active, sizeof (char *));
+    int loaded = 0;
+    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
+        MDB_val k = {sizeof version, &version}, v;
+        if (mdb_get (txn, catalogues, &k, &v))
+            break;
+        char *text = malloc (v.mv_size + 1);
+        if (!text)
+            break;
+        memcpy (text, v.mv_data, v.mv_size);
+        text [v.mv_size] = 0;
+        texts [loaded++] = text;
+    }
+    char why [256] = "";
+    cp_catalogue_t *catalogue = loaded == active
+                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
+    if (!catalogue)
+        zsys_error ("cp_lmdb: stored catalogue %d does not load: %s", active, why);
+    for (int index = 0; index < loaded; index++)
+        free ((char *) texts [index]);
+    free (texts);
+    return catalogue;
 }
 
 int

@@ -10,6 +10,8 @@
 #ifndef CP_LMDB_H_INCLUDED
 #define CP_LMDB_H_INCLUDED
 
+#include "cp_catalogue.h"
+
 #include <lmdb.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,11 +19,18 @@
 
 #define CP_LMDB_MAP_INITIAL (64u << 20)     //  64 MiB; CPSYNC_MAPSIZE overrides
 
-//  Opens (and with create, makes) the environment in directory path.
-//  Returns 0, CP_ENOTNODE-like codes are the caller's: here CP_EIO when the
-//  directory or its data file is missing, CP_ESTORE otherwise.
+//  How cp_lmdb_open opens an environment.
+typedef enum {
+    CP_LMDB_WRITE,              //  an existing environment, to write
+    CP_LMDB_CREATE,             //  make it if missing, to write
+    CP_LMDB_READONLY            //  an existing one, to read (queries while a daemon writes)
+} cp_lmdb_mode_t;
+
+//  Opens the environment in directory path.  Returns 0, CP_EIO when the
+//  directory or its data file is missing (callers say "not a node" or "not
+//  a central"), CP_ESTORE otherwise.
 int
-    cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, bool create);
+    cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t mode);
 
 //  Makes a data directory, mode 0700, with any missing parents (like
 //  mkdir -p).  Returns 0, or CP_EIO (errno tells why).
@@ -40,6 +49,23 @@ int
 //  (the caller grows and redoes), else CP_ESTORE.
 int
     cp_lmdb_fail (const char *module, const char *what, int mdb_rc);
+
+//  Text values of a settings database ("meta"): put, and get into buf as a
+//  string.  They return LMDB's codes (MDB_NOTFOUND, MDB_BAD_VALSIZE when it
+//  does not fit).
+int
+    cp_lmdb_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value);
+int
+    cp_lmdb_get_text (MDB_txn *txn, MDB_dbi dbi, const char *key, char *buf, size_t size);
+
+//  A u64 value of a settings database; 0 when absent.
+uint64_t
+    cp_lmdb_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key);
+
+//  Rebuilds the catalogue whose version is meta's "catalogue" from the texts
+//  of catalogues (u32 version → JSON).  NULL (logged) when it does not load.
+cp_catalogue_t *
+    cp_lmdb_load_catalogue (MDB_txn *txn, MDB_dbi meta, MDB_dbi catalogues);
 
 //  Big-endian integer keys, so LMDB's byte order is numeric order.
 void

@@ -1,0 +1,35 @@
+/*  cp_index_key: the secret that keys a store's indexes.
+
+    Event ids and case pseudonyms are case data, so a store never uses them
+    as LMDB keys: it uses a keyed hash of them, SipHash-2-4 with a 128-bit
+    output (a PRF) under a random key kept in DIR/keys/index.key, mode 0600,
+    outside the store, so that the store alone reveals no id.  In memory the
+    key lives in sodium_malloc'd, read-only pages.                          */
+
+#ifndef CP_INDEX_KEY_H_INCLUDED
+#define CP_INDEX_KEY_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_INDEX_KEY_SIZE 32        //  stored; SipHash uses the first 16 bytes
+#define CP_INDEX_HASH_SIZE 16
+
+//  Writes a new random key to DIR/keys/index.key (0600; DIR/keys 0700).
+//  Returns 0, CP_EEXISTS when there is one, or CP_EIO.
+int
+    cp_index_key_create (const char *dir);
+
+//  Loads DIR/keys/index.key into guarded memory; NULL when it is missing,
+//  unreadable or of the wrong size.  Free with cp_index_key_destroy.
+uint8_t *
+    cp_index_key_load (const char *dir);
+
+void
+    cp_index_key_destroy (uint8_t **key_p);
+
+//  The index key of text: CP_INDEX_HASH_SIZE bytes into out.
+void
+    cp_index_key_hash (const uint8_t *key, const char *text, uint8_t *out);
+
+#endif
