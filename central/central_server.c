@@ -423,8 +423,6 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     cp_batch_header_t header;
     int rc = cp_wire_batch_header_decode (zframe_data (frames [0]), zframe_size (frames [0]),
                                           &header);
-    if (rc == CP_EGAP)
-        rc = CP_EMALFORMED;     //  first > last: a header that makes no sense
     if (rc == 0 && strcmp (header.municipality, cp_municipality_code (municipality)) != 0)
         rc = CP_EAUTH;          //  a batch for another municipality than the peer's
     if (rc == 0 && (zframe_size (frames [1]) > CP_CODEC_BATCH_MAX

@@ -17,6 +17,7 @@
 #include "central_store.h"
 #include "cp_case.h"
 #include "cp_codec.h"
+#include "cp_case_cache.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
 #include "cp_lmdb.h"
@@ -34,11 +35,6 @@
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
-
-typedef struct {
-    uint8_t key [S_CASE_KEY];
-    cp_case_t state;
-} s_cached_t;
 
 //  A municipality's cursor within the open write transaction.
 typedef struct {
@@ -65,7 +61,7 @@ struct _central_store_t {
     //  State of the open write transaction
     MDB_txn *txn;
     s_slot_t *slots;            //  per municipality
-    zhashx_t *cache;            //  case key → s_cached_t, cases touched
+    cp_case_cache_t *cache;     //  the cases the transaction touches
     cp_tally_t **tallies;       //  per municipality: its deltas in this group (lazy)
     cp_tally_t **county_tallies;    //  per county, filled at commit (lazy)
     cp_tally_t *national;       //  the group's national deltas, filled at commit
@@ -162,32 +158,6 @@ static void
 s_hash (central_store_t *self, const char *text, uint8_t *out)
 {
     cp_index_key_hash (self->index_key, text, out);
-}
-
-static size_t
-s_hash_key (const void *key)
-{
-    //  The key's hash part is already a keyed BLAKE2b: its bytes are uniform.
-    size_t value;
-    memcpy (&value, (const uint8_t *) key + 2, sizeof value);
-    return value ^ ((const uint8_t *) key) [1];
-}
-
-static int
-s_compare_key (const void *a, const void *b)
-{
-    return memcmp (a, b, S_CASE_KEY);
-}
-
-static void
-s_cached_destroy (void **item)
-{
-    s_cached_t *cached = *item;
-    if (cached) {
-        cp_case_reset (&cached->state);
-        free (cached);
-        *item = NULL;
-    }
 }
 
 //  mdb_put in the write transaction; remembers a full map so abort grows it.
@@ -349,12 +319,7 @@ central_store_open (const char *dir, int flags, int *error)
             rc = CP_ENOTCENTRAL;
         }
         else {
-            self->cache = zhashx_new ();
-            zhashx_set_key_hasher (self->cache, s_hash_key);
-            zhashx_set_key_comparator (self->cache, s_compare_key);
-            zhashx_set_key_duplicator (self->cache, NULL);
-            zhashx_set_key_destructor (self->cache, NULL);
-            zhashx_set_destructor (self->cache, s_cached_destroy);
+            self->cache = cp_case_cache_new (S_CASE_KEY, "central_store");
             self->tallies = calloc ((size_t) self->municipalities, sizeof (cp_tally_t *));
             self->county_tallies = calloc ((size_t) cp_county_count (), sizeof (cp_tally_t *));
             self->national = cp_tally_new ();
@@ -379,7 +344,7 @@ central_store_destroy (central_store_t **self_p)
     central_store_t *self = *self_p;
     if (self->txn)
         mdb_txn_abort (self->txn);
-    zhashx_destroy (&self->cache);
+    cp_case_cache_destroy (&self->cache);
     for (int index = 0; self->tallies && index < self->municipalities; index++)
         cp_tally_destroy (&self->tallies [index]);
     for (int index = 0; self->county_tallies && index < cp_county_count (); index++)
@@ -523,37 +488,14 @@ s_slot (central_store_t *self, int municipality, int *rc)
     return slot;
 }
 
-//  The cached history of a case, read from the store on first use.
-static s_cached_t *
+//  The history of a case of a municipality, from the transaction's cache.
+static cp_case_t *
 s_case (central_store_t *self, int municipality, const char *case_id, int *rc)
 {
     uint8_t key [S_CASE_KEY];
     s_put_u16 (key, municipality);
     s_hash (self, case_id, key + 2);
-    s_cached_t *cached = zhashx_lookup (self->cache, key);
-    if (cached)
-        return cached;
-    cached = calloc (1, sizeof (s_cached_t));
-    assert (cached);
-    memcpy (cached->key, key, S_CASE_KEY);
-    MDB_val k = {S_CASE_KEY, key}, v;
-    int mdb_rc = mdb_get (self->txn, self->cases, &k, &v);
-    if (mdb_rc == 0) {
-        if (cp_case_decode (&cached->state, v.mv_data, v.mv_size)) {
-            zsys_error ("central_store: a stored case record of %s is corrupt",
-                        cp_municipality_code (municipality));
-            *rc = CP_ESTORE;
-        }
-    }
-    else
-    if (mdb_rc != MDB_NOTFOUND)
-        *rc = cp_lmdb_fail ("central_store", "read case", mdb_rc);
-    if (*rc) {
-        s_cached_destroy ((void **) &cached);
-        return NULL;
-    }
-    zhashx_insert (self->cache, cached->key, cached);
-    return cached;
+    return cp_case_cache_get (self->cache, self->txn, self->cases, key, rc);
 }
 
 //  Adds every day of deltas into the stored rows of a scope.
@@ -678,16 +620,16 @@ s_apply_events (central_store_t *self, int municipality, uint64_t first, uint64_
             continue;           //  the overlap: applied by an earlier batch
         cp_event_t *event = &events [index];
         int rc = cp_event_resolve (event, self->catalogue, why, sizeof why);
-        s_cached_t *cached = NULL;
+        cp_case_t *state = NULL;
         if (rc == 0) {
             int store_rc = 0;
-            cached = s_case (self, municipality, event->case_id, &store_rc);
-            if (!cached)
+            state = s_case (self, municipality, event->case_id, &store_rc);
+            if (!state)
                 return store_rc;
-            rc = cp_case_check (&cached->state, event, self->catalogue, why, sizeof why);
+            rc = cp_case_check (state, event, self->catalogue, why, sizeof why);
         }
         if (rc == 0)
-            rc = cp_case_apply (&cached->state, event, self->catalogue, self->into);
+            rc = cp_case_apply (state, event, self->catalogue, self->into);
         if (rc) {
             int store_rc = s_quarantine (self, municipality, seq, rc);
             if (store_rc)
@@ -711,9 +653,7 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     cp_batch_header_t header;
     int rc = cp_wire_batch_header_decode (batch->header, batch->header_size, &header);
     if (rc)
-        //  The decoder says CP_EGAP for first > last: a header that makes no
-        //  sense, not a gap after our cursor.
-        return rc == CP_EGAP? CP_EMALFORMED: rc;
+        return rc;
     result->first = header.first;
     result->last = header.last;
     int municipality = cp_municipality_index (header.municipality);
@@ -763,30 +703,6 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     slot->dirty = true;
     result->seq = cursor->acked;
     return CENTRAL_STORE_APPLIED;
-}
-
-static int
-s_write_cases (central_store_t *self)
-{
-    uint8_t *buf = NULL;
-    size_t capacity = 0;
-    int rc = 0;
-    for (s_cached_t *cached = zhashx_first (self->cache); cached && !rc;
-         cached = zhashx_next (self->cache)) {
-        if (!cached->state.opened)
-            continue;       //  looked up for an event that was quarantined
-        size_t size = cp_case_encoded_size (&cached->state);
-        if (size > capacity) {
-            capacity = size * 2;
-            buf = realloc (buf, capacity);
-            assert (buf);
-        }
-        cp_case_encode (&cached->state, buf);
-        MDB_val value = {size, buf};
-        rc = s_put (self, self->cases, cached->key, S_CASE_KEY, &value, 0, "put case");
-    }
-    free (buf);
-    return rc;
 }
 
 //  Folds the pending liveness notes into the slots, then writes every
@@ -847,7 +763,7 @@ s_write_counters (central_store_t *self)
 static void
 s_forget (central_store_t *self)
 {
-    zhashx_purge (self->cache);
+    cp_case_cache_clear (self->cache);
     for (int index = 0; index < self->municipalities; index++)
         if (self->tallies [index])
             cp_tally_clear (self->tallies [index]);
@@ -862,7 +778,8 @@ int
 central_store_commit (central_store_t *self)
 {
     assert (self->txn);
-    int rc = s_write_cases (self);
+    int rc = cp_case_cache_write (self->cache, self->txn, self->cases);
+    self->grow |= rc == CP_EMAPFULL;
     if (rc == 0)
         rc = s_write_rows (self);
     if (rc == 0)

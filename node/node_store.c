@@ -7,6 +7,7 @@
 
 #include "node_store.h"
 #include "cp_case.h"
+#include "cp_case_cache.h"
 #include "cp_codec.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
@@ -19,11 +20,6 @@
 #define S_FORMAT "cpsync-node 1"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 
-typedef struct {
-    uint8_t key [S_HASH_SIZE];  //  hash of the case pseudonym
-    cp_case_t state;
-} s_cached_t;
-
 struct _node_store_t {
     MDB_env *env;
     MDB_dbi meta, catalogues, log, ids, cases, days;
@@ -35,7 +31,7 @@ struct _node_store_t {
     MDB_cursor *log_cursor;     //  kept at the log's end for appends
     MDB_cursor *ids_cursor;
     uint64_t head;              //  last sequence appended
-    zhashx_t *cache;            //  hash → s_cached_t, cases touched
+    cp_case_cache_t *cache;     //  the cases the transaction touches
     cp_tally_t *tally;          //  counter deltas of the transaction
     msgpack_sbuffer encoded;    //  scratch buffer for encoding an event
     bool grow;                  //  the map was full: grow it on abort
@@ -50,31 +46,6 @@ static void
 s_hash (node_store_t *self, const char *text, uint8_t *out)
 {
     cp_index_key_hash (self->index_key, text, out);
-}
-
-static size_t
-s_hash_key (const void *key)
-{
-    size_t value;
-    memcpy (&value, key, sizeof value);
-    return value;
-}
-
-static int
-s_compare_key (const void *a, const void *b)
-{
-    return memcmp (a, b, S_HASH_SIZE);
-}
-
-static void
-s_cached_destroy (void **item)
-{
-    s_cached_t *cached = *item;
-    if (cached) {
-        cp_case_reset (&cached->state);
-        free (cached);
-        *item = NULL;
-    }
 }
 
 static int
@@ -191,12 +162,7 @@ node_store_open (const char *dir, int *error)
         rc = CP_ENOTNODE;
     }
     if (rc == 0) {
-        self->cache = zhashx_new ();
-        zhashx_set_key_hasher (self->cache, s_hash_key);
-        zhashx_set_key_comparator (self->cache, s_compare_key);
-        zhashx_set_key_duplicator (self->cache, NULL);
-        zhashx_set_key_destructor (self->cache, NULL);
-        zhashx_set_destructor (self->cache, s_cached_destroy);
+        self->cache = cp_case_cache_new (S_HASH_SIZE, "node_store");
         self->tally = cp_tally_new ();
         msgpack_sbuffer_init (&self->encoded);
         assert (self->cache && self->tally);
@@ -216,7 +182,7 @@ node_store_destroy (node_store_t **self_p)
     node_store_t *self = *self_p;
     if (self->txn)
         mdb_txn_abort (self->txn);
-    zhashx_destroy (&self->cache);
+    cp_case_cache_destroy (&self->cache);
     cp_tally_destroy (&self->tally);
     msgpack_sbuffer_destroy (&self->encoded);
     cp_catalogue_destroy (&self->catalogue);
@@ -287,37 +253,6 @@ node_store_prepare (node_store_t *self, node_store_entry_t *entry)
     entry->encoded_size = 0;
 }
 
-//  The cached history of a case, read from the store on first use.
-static s_cached_t *
-s_case (node_store_t *self, const uint8_t *key, int *rc)
-{
-    s_cached_t *cached = zhashx_lookup (self->cache, key);
-    if (cached)
-        return cached;
-    cached = calloc (1, sizeof (s_cached_t));
-    assert (cached);
-    memcpy (cached->key, key, S_HASH_SIZE);
-    MDB_val k = {S_HASH_SIZE, cached->key}, v;
-    int mdb_rc = mdb_get (self->txn, self->cases, &k, &v);
-    if (mdb_rc == 0)
-        *rc = cp_case_decode (&cached->state, v.mv_data, v.mv_size);
-    else
-    if (mdb_rc != MDB_NOTFOUND)
-        *rc = cp_lmdb_fail ("node_store", "read case", mdb_rc);
-    if (*rc) {
-        //  A record that does not decode is damage to the store, not a bad
-        //  line: stop the import rather than reject events one by one.
-        if (*rc == CP_EMALFORMED) {
-            zsys_error ("node_store: a stored case record is corrupt");
-            *rc = CP_ESTORE;
-        }
-        s_cached_destroy ((void **) &cached);
-        return NULL;
-    }
-    zhashx_insert (self->cache, cached->key, cached);
-    return cached;
-}
-
 //  Checks an entry against its case and appends it to the log with the next
 //  sequence; the caller has claimed its id.  Returns NODE_STORE_APPENDED, a
 //  rule's code (nothing done) or a store error.
@@ -327,9 +262,10 @@ s_append_checked (node_store_t *self, const node_store_entry_t *entry, char *why
 {
     const cp_event_t *event = &entry->event;
     int rc = 0;
-    s_cached_t *cached = s_case (self, entry->case_key, &rc);
-    if (cached)
-        rc = cp_case_check (&cached->state, event, self->catalogue, why, why_size);
+    cp_case_t *state = cp_case_cache_get (self->cache, self->txn, self->cases,
+                                          entry->case_key, &rc);
+    if (state)
+        rc = cp_case_check (state, event, self->catalogue, why, why_size);
     if (rc)
         return rc;
     MDB_val log_value = {entry->encoded_size, (void *) entry->encoded};
@@ -347,7 +283,7 @@ s_append_checked (node_store_t *self, const node_store_entry_t *entry, char *why
         self->grow = rc == MDB_MAP_FULL;
         return cp_lmdb_fail ("node_store", "append log", rc);
     }
-    rc = cp_case_apply (&cached->state, event, self->catalogue, self->tally);
+    rc = cp_case_apply (state, event, self->catalogue, self->tally);
     assert (rc == 0);       //  cp_case_check has seen to it
     self->head++;
     return NODE_STORE_APPENDED;
@@ -489,33 +425,10 @@ s_write_rows (node_store_t *self)
     return 0;
 }
 
-static int
-s_write_cases (node_store_t *self)
-{
-    uint8_t *buf = NULL;
-    size_t capacity = 0;
-    int rc = 0;
-    for (s_cached_t *cached = zhashx_first (self->cache); cached && !rc;
-         cached = zhashx_next (self->cache)) {
-        if (!cached->state.opened)
-            continue;       //  looked up for an event that was rejected
-        size_t size = cp_case_encoded_size (&cached->state);
-        if (size > capacity) {
-            capacity = size * 2;
-            buf = realloc (buf, capacity);
-            assert (buf);
-        }
-        cp_case_encode (&cached->state, buf);
-        rc = s_put (self, self->cases, cached->key, S_HASH_SIZE, buf, size, 0, "put case");
-    }
-    free (buf);
-    return rc;
-}
-
 static void
 s_forget (node_store_t *self)
 {
-    zhashx_purge (self->cache);
+    cp_case_cache_clear (self->cache);
     cp_tally_clear (self->tally);
 }
 
@@ -525,7 +438,8 @@ node_store_commit (node_store_t *self)
     assert (self->txn);
     uint8_t head [8];
     cp_put_u64 (head, self->head);
-    int rc = s_write_cases (self);
+    int rc = cp_case_cache_write (self->cache, self->txn, self->cases);
+    self->grow |= rc == CP_EMAPFULL;
     if (rc == 0)
         rc = s_write_rows (self);
     if (rc == 0)

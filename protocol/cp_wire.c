@@ -9,6 +9,7 @@
 #include "cp_codec.h"
 #include "cp_error.h"
 
+#include <assert.h>
 #include <msgpack.h>
 #include <string.h>
 
@@ -90,6 +91,7 @@ cp_wire_welcome_encode (const cp_welcome_t *welcome, size_t *size)
 uint8_t *
 cp_wire_batch_header_encode (const cp_batch_header_t *header, size_t *size)
 {
+    assert (header->nonce_size <= CP_WIRE_NONCE_MAX);
     s_writer_t writer;
     msgpack_packer *packer = s_begin (&writer, 7);
     s_pack_str (packer, header->municipality);
@@ -258,10 +260,15 @@ cp_wire_batch_header_decode (const uint8_t *data, size_t size, cp_batch_header_t
     if (!rc) rc = s_take_u64 (&reader, &header->first);
     if (!rc) rc = s_take_u64 (&reader, &header->last);
     if (!rc) rc = s_take_u64 (&reader, &header->head);
-    if (!rc && (header->first == 0 || header->first > header->last)) rc = CP_EGAP;
+    //  A range that is no range is a malformed header, not a gap in the log.
+    if (!rc && (header->first == 0 || header->first > header->last)) rc = CP_EMALFORMED;
     if (!rc && header->last - header->first >= CP_CODEC_BATCH_EVENTS_MAX) rc = CP_ETOOBIG;
     if (!rc) rc = s_take_str (&reader, header->node_key, CP_WIRE_KEYID_MAX);
     if (!rc) rc = s_take_str (&reader, header->data_key, CP_WIRE_KEYID_MAX);
+    //  Key ids end up in logs and key tables: the id alphabet, nothing else.
+    if (!rc && (!cp_event_id_valid (header->node_key, strlen (header->node_key))
+            ||  !cp_event_id_valid (header->data_key, strlen (header->data_key))))
+        rc = CP_EBADID;
     if (!rc) {
         msgpack_object *nonce = &reader.items [reader.next++];
         if (nonce->type != MSGPACK_OBJECT_BIN)

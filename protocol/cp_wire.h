@@ -100,8 +100,10 @@ uint8_t *
     cp_wire_pong_encode (size_t *size);
 
 //  Decoders read exactly size bytes.  They return 0, or CP_EMALFORMED,
-//  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality),
-//  CP_EVERSION (HELLO of another version), CP_EGAP (first > last).
+//  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality or
+//  key id outside the id alphabet), CP_EVERSION (HELLO of another version).
+//  A batch header whose range is empty (first 0 or first > last) is
+//  CP_EMALFORMED.
 int
     cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello);
 int

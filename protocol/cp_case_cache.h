@@ -1,0 +1,46 @@
+/*  cp_case_cache: the cases a write transaction touches, kept in memory.
+
+    Both stores look a case up for every event they apply and write each
+    touched case back once, at commit.  The cache reads a case from the
+    store's cases database on first use (a fresh, never-opened case when
+    none is stored), hands out the same cp_case_t until it is cleared, and
+    writes every opened case back.  Keys are fixed-size byte strings (keyed
+    hashes, see cp_index_key) of up to CP_CASE_CACHE_KEY_MAX bytes.         */
+
+#ifndef CP_CASE_CACHE_H_INCLUDED
+#define CP_CASE_CACHE_H_INCLUDED
+
+#include "cp_case.h"
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_CASE_CACHE_KEY_MAX 32
+
+typedef struct _cp_case_cache_t cp_case_cache_t;
+
+//  A cache for keys of key_size bytes; module names the store in logs.
+cp_case_cache_t *
+    cp_case_cache_new (size_t key_size, const char *module);
+
+void
+    cp_case_cache_destroy (cp_case_cache_t **self_p);
+
+//  The case under key, read from dbi in txn on first use.  Returns NULL
+//  with *rc CP_ESTORE (logged) when LMDB fails or the stored record does
+//  not decode.  The pointer stays valid until the next get or clear (the
+//  table may move when it grows).
+cp_case_t *
+    cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
+                       int *rc);
+
+//  Writes every opened case to dbi.  Returns 0, CP_EMAPFULL or CP_ESTORE.
+int
+    cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi);
+
+//  Forgets every case (keeps the memory for reuse).
+void
+    cp_case_cache_clear (cp_case_cache_t *self);
+
+#endif
