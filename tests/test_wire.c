@@ -553,9 +553,15 @@ test_round_trip_extremes (void)
         value = s_batch ("durres", 1, 1000, 5000, "none", "none", s_nonce24, size);
         s_round_trip (CP_CMD_BATCH, &value);
     }
-    //  Key ids are not ids: any printable character
-    value = s_batch ("durres", 1, 1, 1, "ed25519:AbC/+=", "x25519 key #1", NULL, 0);
+    //  Key ids use the id alphabet [A-Za-z0-9_.:-]
+    value = s_batch ("durres", 1, 1, 1, "ed25519:AbC.0-_", "x25519:key-1", NULL, 0);
     s_round_trip (CP_CMD_BATCH, &value);
+    value = s_batch ("durres", 1, 1, 1, "ed25519:AbC/+=", "x25519 key #1", NULL, 0);
+    size_t size = 0;
+    uint8_t *data = s_encode (CP_CMD_BATCH, &value, &size);
+    s_value_t decoded;
+    CHECK_RC (s_decode (CP_CMD_BATCH, data, size, &decoded), CP_EBADID);
+    free (data);
 
     uint64_t seqs [] = {0, 1, 127, 128, UINT32_MAX, UINT64_MAX - 1, UINT64_MAX};
     for (size_t index = 0; index < sizeof seqs / sizeof seqs [0]; index++) {
