@@ -60,7 +60,7 @@ main (int argc, char **argv)
         managed = figures->managed;
     }
     qsort (times, runs, sizeof (double), s_compare);
-    printf ("view %s: min %.2f ms, median %.2f ms, max %.2f ms over %d runs (managed %lld)\n",
+    printf ("view %s: min %.3f ms, median %.3f ms, max %.3f ms over %d runs (managed %lld)\n",
             argv [2], times [0], times [runs / 2], times [runs - 1], runs, (long long) managed);
     free (times);
     free (view);
