@@ -23,6 +23,7 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <time.h>
@@ -402,6 +403,9 @@ main (int argc, char **argv)
         fprintf (stderr, "cpsync-central: libsodium failed to initialise\n");
         return S_EXIT_USAGE;
     }
+    //  A file-size limit must make a write fail (EFBIG, so the transaction
+    //  aborts cleanly and we say why), not kill us in the middle of it.
+    signal (SIGXFSZ, SIG_IGN);
     zsys_set_logident ("cpsync-central");
     zsys_set_logstream (stderr);
     s_options_t options;

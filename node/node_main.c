@@ -18,6 +18,7 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -272,6 +273,9 @@ main (int argc, char **argv)
         fprintf (stderr, "cpsync-node: libsodium failed to initialise\n");
         return S_EXIT_USAGE;
     }
+    //  A file-size limit must make a write fail (EFBIG, so the transaction
+    //  aborts cleanly and we say why), not kill us in the middle of it.
+    signal (SIGXFSZ, SIG_IGN);
     zsys_set_logident ("cpsync-node");
     zsys_set_logstream (stderr);
     s_options_t options;
