@@ -194,20 +194,11 @@ cp_tally_empty (const cp_tally_t *self)
 void
 cp_tally_clear (cp_tally_t *self)
 {
-    //  Slots are emptied but keep their arrays; a huge table is let go.
-    if (self->capacity > 4 * S_INITIAL * 16) {
-        for (size_t index = 0; index < self->capacity; index++)
-            free (self->table [index].deltas.cells);
-        free (self->table);
-        self->capacity = S_INITIAL;
-        self->table = s_table_new (self->capacity);
-        self->used = realloc (self->used, self->capacity * sizeof (int32_t));
+    //  Slots are emptied but keep their arrays for the next transaction.
+    for (size_t index = 0; index < self->capacity; index++) {
+        self->table [index].day = S_EMPTY;
+        self->table [index].deltas.count = 0;
     }
-    else
-        for (size_t index = 0; index < self->capacity; index++) {
-            self->table [index].day = S_EMPTY;
-            self->table [index].deltas.count = 0;
-        }
     self->used_count = 0;
     self->sorted = true;
 }
@@ -307,7 +298,8 @@ cp_tally_merge (const uint8_t *stored, size_t size, const cp_tally_deltas_t *del
         }
         else
         if (left < (size_t) stored_count && cell == delta_cell) {
-            value += deltas->cells [right++].value;
+            if (__builtin_add_overflow (value, deltas->cells [right++].value, &value))
+                return CP_EMALFORMED;
             left++;
             previous = cell;
         }
@@ -331,13 +323,16 @@ cp_tally_row_decode_add (const uint8_t *data, size_t size, cp_tally_row_t *row)
     long count = s_stored_count (data, size);
     if (count < 0)
         return CP_EMALFORMED;
+    long previous = -1;
     for (long index = 0; index < count; index++) {
         unsigned cell;
         int64_t value;
         s_get_cell (data + 2 + index * S_CELL_SIZE, &cell, &value);
-        if (cell >= CP_CELLS)
+        //  Cells are stored once each, in order; sums must not overflow.
+        if (cell >= CP_CELLS || (long) cell <= previous
+        ||  __builtin_add_overflow (row->cells [cell], value, &row->cells [cell]))
             return CP_EMALFORMED;
-        row->cells [cell] += value;
+        previous = cell;
     }
     return 0;
 }

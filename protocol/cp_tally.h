@@ -136,7 +136,8 @@ int
                     uint8_t *out, size_t *out_size);
 
 //  Adds the cells encoded in data (size bytes) into a dense row.  Returns 0
-//  or CP_EMALFORMED.
+//  or CP_EMALFORMED (cells out of order or repeated, a sum that overflows);
+//  after CP_EMALFORMED the row holds part of the cells: discard it.
 int
     cp_tally_row_decode_add (const uint8_t *data, size_t size, cp_tally_row_t *row);
 

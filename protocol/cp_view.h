@@ -64,7 +64,7 @@ void
     cp_view_figures (const cp_view_t *self, const cp_catalogue_t *catalogue, int version,
                      cp_figures_t *figures);
 
-//  Writes the JSON form of EVENTS.md (one line, then a newline).
+//  Writes the JSON form of EVENTS.md (indented, then a newline).
 int
     cp_view_print_json (const cp_view_t *self, const cp_figures_t *figures,
                         const cp_catalogue_t *catalogue, FILE *out);

@@ -1,0 +1,77 @@
+/*  cp_envelope: a batch sealed for the central and signed by its node.
+
+    The payload of a BATCH (the cp_codec batch) is encrypted with
+    XChaCha20-Poly1305 under a session key that the node and the central
+    each derive from an X25519 exchange between the node's key-exchange
+    key and the central's current data key (libsodium's crypto_kx: the node
+    is the client and encrypts with its tx key, the central decrypts with
+    its rx key).  The BATCH header (municipality, sequence range, key ids,
+    nonce) is the associated data, so it cannot be changed without the
+    open failing.  The node signs header and ciphertext with its Ed25519
+    key (Ed25519ph over a length-prefixed header and the ciphertext, so the
+    boundary between them is part of what is signed).
+
+    The central verifies the signature before it decrypts, and decrypts
+    before any msgpack is parsed.  Opening fails with CP_EAUTH whatever was
+    wrong (key, signature, header, nonce, ciphertext): the caller learns
+    nothing it could use to probe.  Secrets (session keys, signing keys)
+    are the caller's, in sodium_malloc'd memory; this module keeps none and
+    wipes what it derives.                                                  */
+
+#ifndef CP_ENVELOPE_H_INCLUDED
+#define CP_ENVELOPE_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_ENVELOPE_KEY_SIZE 32         //  a session key
+#define CP_ENVELOPE_KX_PUBLIC_SIZE 32   //  an X25519 public key
+#define CP_ENVELOPE_KX_SECRET_SIZE 32
+#define CP_ENVELOPE_SIGN_PUBLIC_SIZE 32 //  an Ed25519 public key
+#define CP_ENVELOPE_SIGN_SECRET_SIZE 64
+#define CP_ENVELOPE_NONCE_SIZE 24
+#define CP_ENVELOPE_SIGNATURE_SIZE 64
+#define CP_ENVELOPE_OVERHEAD 16         //  the Poly1305 tag
+
+//  The node's session key for sealing batches to the central: from the
+//  node's key-exchange key pair and the central's data public key.
+//  Returns 0, or CP_EAUTH when the central's key is unusable.
+int
+    cp_envelope_node_key (const uint8_t *node_kx_public, const uint8_t *node_kx_secret,
+                          const uint8_t *central_data_public, uint8_t *session_key)
+    __attribute__ ((warn_unused_result));
+
+//  The central's session key for opening a node's batches: from its data
+//  key pair and the node's key-exchange public key.  Returns 0 or CP_EAUTH.
+int
+    cp_envelope_central_key (const uint8_t *central_data_public,
+                             const uint8_t *central_data_secret,
+                             const uint8_t *node_kx_public, uint8_t *session_key)
+    __attribute__ ((warn_unused_result));
+
+//  Fills a fresh random nonce (the header carries it).
+void
+    cp_envelope_nonce (uint8_t *nonce);
+
+//  Seals payload under session_key with header as associated data, and
+//  signs header and ciphertext.  Writes payload_size + CP_ENVELOPE_OVERHEAD
+//  bytes to ciphertext and CP_ENVELOPE_SIGNATURE_SIZE bytes to signature.
+//  Returns 0, or CP_EAUTH when signing failed (a broken key).
+int
+    cp_envelope_seal (const uint8_t *header, size_t header_size, const uint8_t *nonce,
+                      const uint8_t *payload, size_t payload_size,
+                      const uint8_t *session_key, const uint8_t *sign_secret,
+                      uint8_t *ciphertext, uint8_t *signature);
+
+//  Verifies the signature with sign_public, then opens the ciphertext
+//  (ciphertext_size bytes, at least CP_ENVELOPE_OVERHEAD) into payload
+//  (ciphertext_size - CP_ENVELOPE_OVERHEAD bytes).  Returns 0, or CP_EAUTH
+//  (payload wiped), or CP_EMALFORMED for a ciphertext shorter than a tag.
+int
+    cp_envelope_open (const uint8_t *header, size_t header_size, const uint8_t *nonce,
+                      const uint8_t *ciphertext, size_t ciphertext_size,
+                      const uint8_t *signature, const uint8_t *sign_public,
+                      const uint8_t *session_key, uint8_t *payload)
+    __attribute__ ((warn_unused_result));
+
+#endif
