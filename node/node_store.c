@@ -84,6 +84,21 @@ s_store_path (const char *dir, const char *leaf, char *path, size_t size)
 //  =====================================================================
 //  Creating and opening
 
+//  Takes back a set-up that failed half way, so that init can be run again.
+static void
+s_undo_create (const char *dir)
+{
+    static const char *const leaves [] = {
+        "store/data.mdb", "store/lock.mdb", "store", "keys/index.key", "keys"
+    };
+    char path [4096];
+    for (size_t index = 0; index < sizeof leaves / sizeof leaves [0]; index++) {
+        s_store_path (dir, leaves [index], path, sizeof path);
+        if (remove (path) && errno != ENOENT)
+            zsys_warning ("node_store: could not remove %s after a failed set-up", path);
+    }
+}
+
 int
 node_store_create (const char *dir, const char *municipality, int catalogue)
 {
@@ -102,8 +117,10 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
     s_store_path (dir, "store", path, sizeof path);
     node_store_t scratch = {0};
     rc = cp_lmdb_open (&scratch.env, path, 8, CP_LMDB_CREATE);
-    if (rc)
+    if (rc) {
+        s_undo_create (dir);
         return rc;
+    }
     MDB_txn *txn;
     rc = cp_lmdb_begin (scratch.env, 0, &txn);
     if (rc == 0) {
@@ -125,6 +142,8 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
         rc = mdb_rc? cp_lmdb_fail ("node_store", "create", mdb_rc): 0;
     }
     mdb_env_close (scratch.env);
+    if (rc)
+        s_undo_create (dir);
     return rc;
 }
 
@@ -215,9 +234,10 @@ node_store_counts (node_store_t *self, uint64_t *head, uint64_t *acked, uint64_t
     *head = cp_lmdb_get_u64 (txn, self->meta, "head");
     *acked = cp_lmdb_get_u64 (txn, self->meta, "acked");
     MDB_stat stat;
-    *cases = mdb_stat (txn, self->cases, &stat) == 0? stat.ms_entries: 0;
+    rc = mdb_stat (txn, self->cases, &stat);
+    *cases = rc == 0? stat.ms_entries: 0;
     mdb_txn_abort (txn);
-    return 0;
+    return rc? cp_lmdb_fail ("node_store", "count cases", rc): 0;
 }
 
 //  =====================================================================
@@ -331,6 +351,8 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
                         const uint32_t *by_key, int *outcomes, char *whys, size_t why_size)
 {
     assert (self->txn);
+    if (count == 0)
+        return 0;
     s_by_key_t *sorted = malloc (count * sizeof (s_by_key_t));
     uint32_t *leader = malloc (count * sizeof (uint32_t));     //  first of its id
     uint64_t *claimed = calloc (count, sizeof (uint64_t));      //  leader's seq, or 0
@@ -508,7 +530,9 @@ node_store_view (node_store_t *self, cp_view_t *view)
     uint64_t head = cp_lmdb_get_u64 (txn, self->meta, "head");
     mdb_txn_abort (txn);
     view->municipalities_reporting = head > 0;
-    return rc == MDB_NOTFOUND? 0: rc;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    return rc == 0 || rc == CP_ESTORE? rc: cp_lmdb_fail ("node_store", "view", rc);
 }
 
 //  =====================================================================

@@ -14,6 +14,8 @@
 int
 cp_index_key_create (const char *dir)
 {
+    if (sodium_init () < 0)
+        return CP_EIO;
     char path [4096];
     snprintf (path, sizeof path, "%s/keys", dir);
     if (mkdir (path, 0700) && errno != EEXIST)
@@ -34,6 +36,8 @@ cp_index_key_create (const char *dir)
 uint8_t *
 cp_index_key_load (const char *dir)
 {
+    if (sodium_init () < 0)     //  sodium_malloc needs it; repeating it is free
+        return NULL;
     char path [4096];
     snprintf (path, sizeof path, "%s/keys/index.key", dir);
     int fd = open (path, O_RDONLY);

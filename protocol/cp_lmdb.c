@@ -149,7 +149,7 @@ cp_lmdb_grow (MDB_env *env)
     int rc = mdb_env_set_mapsize (env, size);
     if (rc)
         return cp_lmdb_fail ("cp_lmdb", "mdb_env_set_mapsize", rc);
-    zsys_info ("cp_lmdb: map grown to %zu MiB", size >> 20);
+    zsys_info ("cp_lmdb: map grown to %zu KiB", size >> 10);
     return 0;
 }
 
@@ -158,7 +158,10 @@ cp_lmdb_fail (const char *module, const char *what, int mdb_rc)
 {
     if (mdb_rc == MDB_MAP_FULL)
         return CP_EMAPFULL;
-    zsys_error ("%s: %s: %s", module, what, mdb_strerror (mdb_rc));
+    //  A full disk shows as a failed write (EIO, ENOSPC, EFBIG): say so.
+    bool space = mdb_rc == EIO || mdb_rc == ENOSPC || mdb_rc == EFBIG;
+    zsys_error ("%s: %s: %s%s", module, what, mdb_strerror (mdb_rc),
+                space? " (is the disk full?)": "");
     return CP_ESTORE;
 }
 
