@@ -8,8 +8,10 @@
     that the central has acknowledged its whole log; then stops them all.
     It drives the real commands (cpsync-node, cpsync-central, found beside
     its own binary), exactly as an operator would, so it includes no code of
-    either daemon.  Running it again over the same DATA is safe: imports skip
+    either daemon (only protocol/'s list of municipalities).  Running it again over the same DATA is safe: imports skip
     events already stored and the central applies each sequence once.       */
+
+#include "cp_municipality.h"
 
 #include <czmq.h>
 #include <dirent.h>
@@ -233,6 +235,15 @@ main (int argc, char **argv)
     size_t count = s_list_events (events, data, &nodes);
     if (count == 0)
         return s_usage ("--events holds no <municipality>.jsonl file");
+    //  The central knows only the municipalities of the list: a file for any
+    //  other code would wait for an acknowledgement that never comes.
+    for (size_t index = 0; index < count; index++)
+        if (cp_municipality_index (nodes [index].code) < 0) {
+            fprintf (stderr, "cpsync-fleet: %s: '%s' is not a municipality code "
+                             "(see municipalities.csv)\n", nodes [index].events, nodes [index].code);
+            free (nodes);
+            return 2;
+        }
     char path [PATH_MAX + 32], endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
     mkdir (data, 0700);

@@ -11,6 +11,7 @@
     data; 2 usage or environment errors (bad flags, not a node, store).     */
 
 #include "cp_error.h"
+#include "cp_municipality.h"
 #include "cp_view.h"
 #include "node_import.h"
 #include "node_store.h"
@@ -122,6 +123,10 @@ s_init (const s_options_t *options)
         return s_usage ("init needs --municipality CODE");
     if (!cp_event_id_valid (options->municipality, strlen (options->municipality)))
         return s_usage ("--municipality: not a municipality code");
+    if (cp_municipality_index (options->municipality) < 0)
+        fprintf (stderr, "cpsync-node: warning: '%s' is not one of the municipality codes of "
+                         "municipalities.csv; the central will refuse this node\n",
+                 options->municipality);
     int catalogue = options->catalogue? options->catalogue: 1;
     int rc = node_store_create (options->data, options->municipality, catalogue);
     if (rc) {
