@@ -390,9 +390,8 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
             outcomes [index] = NODE_STORE_DUPLICATE;
             continue;
         }
-        char *why = whys + (whys? index * why_size: 0);
-        int outcome = s_append_checked (self, entries [index], whys? why: NULL,
-                                        whys? why_size: 0);
+        char *why = whys? whys + index * why_size: NULL;
+        int outcome = s_append_checked (self, entries [index], why, whys? why_size: 0);
         if (outcome == CP_ESTORE || outcome == CP_EMAPFULL)
             rc = outcome;
         else
