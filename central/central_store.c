@@ -165,13 +165,9 @@ static int
 s_put (central_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
        MDB_val *value, unsigned flags, const char *what)
 {
-    MDB_val k = {key_size, (void *) key};
-    int rc = mdb_put (self->txn, dbi, &k, value, flags);
-    if (rc == 0)
-        return 0;
-    if (rc == MDB_MAP_FULL)
-        self->grow = true;
-    return cp_lmdb_fail ("central_store", what, rc);
+    int rc = cp_lmdb_put (self->txn, dbi, key, key_size, value, flags, "central_store", what);
+    self->grow |= rc == CP_EMAPFULL;
+    return rc;
 }
 
 static int

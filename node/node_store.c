@@ -52,13 +52,10 @@ static int
 s_put (node_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
        const void *data, size_t size, unsigned flags, const char *what)
 {
-    MDB_val k = {key_size, (void *) key}, v = {size, (void *) data};
-    int rc = mdb_put (self->txn, dbi, &k, &v, flags);
-    if (rc == 0)
-        return 0;
-    if (rc == MDB_MAP_FULL)
-        self->grow = true;
-    return cp_lmdb_fail ("node_store", what, rc);
+    MDB_val value = {size, (void *) data};
+    int rc = cp_lmdb_put (self->txn, dbi, key, key_size, &value, flags, "node_store", what);
+    self->grow |= rc == CP_EMAPFULL;
+    return rc;
 }
 
 static int

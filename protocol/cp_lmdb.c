@@ -48,6 +48,15 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t 
 }
 
 int
+cp_lmdb_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
+             MDB_val *value, unsigned flags, const char *module, const char *what)
+{
+    MDB_val k = {key_size, (void *) key};
+    int rc = mdb_put (txn, dbi, &k, value, flags);
+    return rc? cp_lmdb_fail (module, what, rc): 0;
+}
+
+int
 cp_lmdb_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
 {
     MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};

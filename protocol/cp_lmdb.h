@@ -50,6 +50,13 @@ int
 int
     cp_lmdb_fail (const char *module, const char *what, int mdb_rc);
 
+//  mdb_put with our codes: 0, CP_EMAPFULL (the caller grows and redoes),
+//  or CP_ESTORE logged as "module: what: mdb_strerror".  value is LMDB's,
+//  so MDB_RESERVE hands back the space to write in.
+int
+    cp_lmdb_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
+                 MDB_val *value, unsigned flags, const char *module, const char *what);
+
 //  Text values of a settings database ("meta"): put, and get into buf as a
 //  string.  They return LMDB's codes (MDB_NOTFOUND, MDB_BAD_VALSIZE when it
 //  does not fit).
