@@ -19,7 +19,9 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -257,6 +259,17 @@ s_run (const s_options_t *options)
     node_store_destroy (&store);
     if (!options->central && !enrolled)
         return s_usage ("run: this node has no central endpoint; give --central ENDPOINT");
+    //  One uplink per node: a second would ship the same log twice over.
+    char lock_path [4096];
+    snprintf (lock_path, sizeof lock_path, "%s/run.lock", options->data);
+    int lock = open (lock_path, O_RDWR | O_CREAT, 0600);
+    if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB)) {
+        fprintf (stderr, "cpsync-node: run: %s\n", lock < 0? strerror (errno)
+                 : "another 'cpsync-node run' is already running for this node");
+        if (lock >= 0)
+            close (lock);
+        return S_EXIT_USAGE;
+    }
 
     node_sync_config_t config = {options->data, options->central, options->verbose};
     zactor_t *sync = zactor_new (node_sync_actor, &config);
@@ -266,6 +279,7 @@ s_run (const s_options_t *options)
     int rc = which == sync && !zsys_interrupted? 1: 0;
     zpoller_destroy (&poller);
     zactor_destroy (&sync);
+    close (lock);
     return rc;
 }
 

@@ -545,14 +545,23 @@ node_store_setting (node_store_t *self, const char *name, char *buf, size_t size
     return rc? -1: 0;
 }
 
-//  Runs one small write transaction that puts key → value into meta.
+//  Runs one small write transaction that puts key → value into meta; with
+//  only_if_greater, a u64 value is written only when it is greater than the
+//  stored one (read and written in the same transaction, so two writers can
+//  never move it backwards).
 static int
-s_put_meta (node_store_t *self, const char *key, const void *value, size_t size)
+s_put_meta (node_store_t *self, const char *key, const void *value, size_t size,
+            bool only_if_greater)
 {
     for (;;) {
         int rc = node_store_begin (self);
         if (rc)
             return rc;
+        if (only_if_greater
+        &&  cp_get_u64 (value) <= cp_lmdb_get_u64 (self->txn, self->meta, key)) {
+            node_store_abort (self);
+            return 0;
+        }
         rc = s_put (self, self->meta, key, strlen (key), value, size, 0, key);
         if (rc == 0) {
             int mdb_rc = mdb_txn_commit (self->txn);
@@ -572,19 +581,15 @@ s_put_meta (node_store_t *self, const char *key, const void *value, size_t size)
 int
 node_store_set_setting (node_store_t *self, const char *name, const char *value)
 {
-    return s_put_meta (self, name, value, strlen (value));
+    return s_put_meta (self, name, value, strlen (value), false);
 }
 
 int
 node_store_set_acked (node_store_t *self, uint64_t seq)
 {
-    uint64_t head, acked, cases;
-    int rc = node_store_counts (self, &head, &acked, &cases);
-    if (rc || seq <= acked)
-        return rc;
     uint8_t value [8];
     cp_put_u64 (value, seq);
-    return s_put_meta (self, "acked", value, 8);
+    return s_put_meta (self, "acked", value, 8, true);
 }
 
 int
