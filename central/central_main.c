@@ -263,25 +263,45 @@ s_query (const s_options_t *options)
     return rc? S_EXIT_FAILED: 0;
 }
 
+//  Reads every municipality's cursor (and, with counters, up to 128 refusal
+//  counters) in one short read of the store.  Returns a malloc'd array of
+//  cp_municipality_count () cursors, or NULL with the exit code to use.
+static central_cursor_t *
+s_read_cursors (const s_options_t *options, const char *command,
+                central_counter_t *counters, size_t *counter_count, int *exit_code)
+{
+    central_store_t *store = s_open (options);
+    if (!store) {
+        *exit_code = S_EXIT_USAGE;
+        return NULL;
+    }
+    central_cursor_t *cursors = calloc ((size_t) cp_municipality_count (),
+                                        sizeof (central_cursor_t));
+    assert (cursors);
+    int rc = central_store_cursors (store, cursors);
+    if (rc == 0 && counters)
+        rc = central_store_counters (store, counters, 128, counter_count);
+    central_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: %s: %s\n", command, cp_strerror (rc));
+        free (cursors);
+        *exit_code = S_EXIT_FAILED;
+        return NULL;
+    }
+    return cursors;
+}
+
 static int
 s_nodes (const s_options_t *options)
 {
     const char *format = options->format? options->format: "table";
     if (strcmp (format, "json") && strcmp (format, "table"))
         return s_usage ("--format must be json or table");
-    central_store_t *store = s_open (options);
-    if (!store)
-        return S_EXIT_USAGE;
+    int exit_code;
+    central_cursor_t *cursors = s_read_cursors (options, "nodes", NULL, NULL, &exit_code);
+    if (!cursors)
+        return exit_code;
     int count = cp_municipality_count ();
-    central_cursor_t *cursors = calloc ((size_t) count, sizeof (central_cursor_t));
-    assert (cursors);
-    int rc = central_store_cursors (store, cursors);
-    central_store_destroy (&store);
-    if (rc) {
-        fprintf (stderr, "cpsync-central: nodes: %s\n", cp_strerror (rc));
-        free (cursors);
-        return S_EXIT_FAILED;
-    }
     int64_t now = zclock_time ();
     json_t *list = json_array ();
     if (strcmp (format, "table") == 0)
@@ -335,23 +355,14 @@ s_stats (const s_options_t *options)
     const char *format = options->format? options->format: "table";
     if (strcmp (format, "json") && strcmp (format, "table"))
         return s_usage ("--format must be json or table");
-    central_store_t *store = s_open (options);
-    if (!store)
-        return S_EXIT_USAGE;
-    int count = cp_municipality_count ();
-    central_cursor_t *cursors = calloc ((size_t) count, sizeof (central_cursor_t));
     central_counter_t counters [128];
     size_t counter_count = 0;
-    assert (cursors);
-    int rc = central_store_cursors (store, cursors);
-    if (rc == 0)
-        rc = central_store_counters (store, counters, 128, &counter_count);
-    central_store_destroy (&store);
-    if (rc) {
-        fprintf (stderr, "cpsync-central: stats: %s\n", cp_strerror (rc));
-        free (cursors);
-        return S_EXIT_FAILED;
-    }
+    int exit_code;
+    central_cursor_t *cursors = s_read_cursors (options, "stats", counters, &counter_count,
+                                                &exit_code);
+    if (!cursors)
+        return exit_code;
+    int count = cp_municipality_count ();
     central_cursor_t total = {0};
     int reporting = 0;
     for (int index = 0; index < count; index++) {
