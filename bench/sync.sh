@@ -45,9 +45,10 @@ zmq_events=$(( zmq_msgs * 1000 ))   # a full batch holds 1,000 events
 echo "(d) libzmq raw: $zmq_events events/s in 1,000-event messages; ratio (a)/(d) = $(awk -v a="$a_rate" -v d="$zmq_events" 'BEGIN { printf "%.2f", a / d }')"
 
 # (b) latency at a steady 10,000 events/s
-$bin/cpsync-central init --data "$work/b/central" --listen "tcp://127.0.0.1:$((port + 1))" >/dev/null
-$bin/cpsync-node init --data "$work/b/node" --municipality tirane \
-    --central "tcp://127.0.0.1:$((port + 1))" >/dev/null
+$bin/cpsync-admin init-central --central "$work/b/central" --listen "tcp://127.0.0.1:$((port + 1))" >/dev/null
+$bin/cpsync-node init --data "$work/b/node" --municipality tirane >/dev/null
+$bin/cpsync-admin enrol --central "$work/b/central" --municipality tirane --out "$work/b/tirane.bundle" >/dev/null
+$bin/cpsync-node enrol --data "$work/b/node" --bundle "$work/b/tirane.bundle" >/dev/null
 $bin/cpsync-central run --data "$work/b/central" 2>/dev/null & pids+=($!)
 $bin/cpsync-node run --data "$work/b/node" 2>/dev/null & pids+=($!)
 sleep 1

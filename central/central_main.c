@@ -15,6 +15,7 @@
     Exit codes: 0 done; 1 a command failed on its data; 2 usage or
     environment errors (bad flags, not a central, store, endpoint).        */
 
+#include "central_admin.h"
 #include "central_server.h"
 #include "central_store.h"
 #include "cp_error.h"
@@ -138,11 +139,14 @@ s_init (const s_options_t *options)
 {
     int catalogue = options->catalogue? options->catalogue: cp_catalogue_builtin_count;
     const char *listen = options->listen? options->listen: CENTRAL_STORE_LISTEN;
-    int rc = central_store_create (options->data, listen, catalogue);
+    //  The same set-up as cpsync-admin init-central, the root key kept in
+    //  DIR/keys/root.secret (the administrator may move it offline).
+    char why [512] = "";
+    int rc = central_admin_init (options->data, listen, catalogue, NULL, why, sizeof why);
     if (rc) {
         fprintf (stderr, "cpsync-central: init %s: %s\n", options->data,
                  rc == CP_EEXISTS? "already holds a central"
-                 : rc == CP_ECATALOGUE? "no such built-in catalogue": cp_strerror (rc));
+                 : rc == CP_ECATALOGUE? "no such built-in catalogue": why);
         return S_EXIT_USAGE;
     }
     printf ("central set up in %s (listen %s, catalogue %d, %d municipalities)\n",

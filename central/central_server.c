@@ -8,25 +8,34 @@
     Refusals of a BATCH wait in the queue too, so that a node sees its
     replies in the order it sent its batches.
 
-    A session is a routing id bound by HELLO to a municipality.  Which
-    municipality a peer is comes from one function, s_peer_municipality,
-    which today looks up the session and with CURVE will read the ZAP
-    User-Id of the frame, which the peer cannot choose.  Sessions are
-    bounded: a new HELLO of a municipality replaces its older session, and
-    when the table is full the least recently active session goes.
+    Which municipality a peer is comes from its CURVE key, never from what
+    it says: central_auth's ZAP handler names it when the connection is
+    made, and every message is checked again (s_peer), so a revoked key is
+    refused from its next message on.  A session is a routing id bound by
+    HELLO to that municipality (and to the data key the node seals to).
+    Sessions are bounded: a new HELLO of a municipality replaces its older
+    session, and when the table is full the least recently active goes.
+
+    Batches are verified and opened (central_auth_open_batch) as they are
+    read, before anything parses their msgpack; the store archives the
+    sealed envelope as received and applies the opened events.  WELCOME,
+    ACK and NACK are signed with the node's data key.
 
     Messages are read frame by frame: at most S_FRAMES_MAX frames are kept,
     the rest of an over-long message is read and dropped, so a peer cannot
     make the actor hold more than that per message.                          */
 
 #include "central_server.h"
+#include "central_auth.h"
 #include "central_store.h"
 #include "cp_codec.h"
+#include "cp_envelope.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
 #include "cp_wire.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <sys/file.h>
 
 #define S_FRAMES_MAX 5                      //  routing id, command, three body frames
@@ -38,10 +47,12 @@
 #define S_FLUSH_MSECS 1000                  //  notes and counters reach the store this often
 #define S_REDO_MAX 16                       //  grow-and-redo rounds of one group
 #define S_LOG_BURST 20                      //  refusal lines a second, then a summary
+#define S_REFRESH_MSECS 250                 //  how often the key table is looked at
 
 typedef struct {
     zframe_t *routing_id;       //  the peer's routing id (owned)
     int municipality;           //  index, bound by HELLO
+    char data_key [CP_WIRE_KEYID_MAX + 1];  //  the data key it seals to (HELLO)
     int64_t active;             //  zclock_mono () of its last message
 } s_session_t;
 
@@ -49,6 +60,9 @@ typedef struct {
 typedef struct {
     zframe_t *routing_id;       //  whom to answer (owned)
     zframe_t *frames [3];       //  header, payload, signature (owned; NULL if refused)
+    uint8_t *opened;            //  the opened payload (owned, wiped when freed)
+    size_t opened_size;
+    char data_key [CP_WIRE_KEYID_MAX + 1];  //  signs the reply
     int municipality;           //  the session's
     int refused;                //  a cp_error_t found before the group, or 0
     int status;                 //  what central_store_apply said
@@ -62,6 +76,12 @@ typedef struct {
     char *data;                 //  the data directory
     central_store_t *store;     //  NULL when it did not open
     int store_error;            //  why it did not
+    char store_why [512];
+    central_auth_t *auth;       //  keys and the ZAP handler; NULL when they did not load
+    char *endpoint;             //  what BIND asked for, to bind again on a new transport key
+    zsock_t *monitor;           //  the ROUTER's handshake failures
+    int monitors;               //  monitors made (each needs its own endpoint)
+    int64_t refresh_at;         //  zclock_mono () of the next key table check
     int lock_fd;                //  flock on DATA/central.lock, -1 if none
     bool terminated;
     bool verbose;
@@ -139,7 +159,7 @@ s_session (self_t *self, zframe_t *routing_id)
 //  Binds a routing id to a municipality, replacing the municipality's older
 //  sessions and, when the table is full, the least recently active one.
 static void
-s_session_bind (self_t *self, zframe_t *routing_id, int municipality)
+s_session_bind (self_t *self, zframe_t *routing_id, int municipality, const char *data_key)
 {
     zlist_t *stale = zlist_new ();        //  keys to delete, copied
     assert (stale);
@@ -166,22 +186,20 @@ s_session_bind (self_t *self, zframe_t *routing_id, int municipality)
     assert (session);
     session->routing_id = zframe_dup (routing_id);
     session->municipality = municipality;
+    snprintf (session->data_key, sizeof session->data_key, "%s", data_key);
     session->active = zclock_mono ();
     char *key = s_session_key (routing_id);
     zhashx_update (self->sessions, key, session);
     free (key);
 }
 
-//  The municipality a peer is, or -1 when it has not said HELLO.  The one
-//  place that decides it: with CURVE this reads the ZAP User-Id of frame
-//  (zframe_meta (frame, "User-Id")) and maps the node's key to its
-//  municipality, instead of trusting the session the peer opened.
+//  Who sent frame's message: its key, as the ZAP handler named it and as
+//  the key table stands now (central_auth_peer).  Returns 0 with
+//  *municipality, or the refusal's code.
 static int
-s_peer_municipality (self_t *self, zframe_t *routing_id, zframe_t *frame)
+s_peer (self_t *self, zframe_t *frame, int *municipality)
 {
-    (void) frame;
-    s_session_t *session = s_session (self, routing_id);
-    return session? session->municipality: -1;
+    return central_auth_peer (self->auth, frame, municipality);
 }
 
 //  =====================================================================
@@ -190,37 +208,55 @@ s_peer_municipality (self_t *self, zframe_t *routing_id, zframe_t *frame)
 //  Sends command and body (freed here) to a peer.  A peer that has gone
 //  (EHOSTUNREACH) or stopped reading (EAGAIN) loses the reply: it will
 //  resend, and the central must not wait for it.
+//  Sends command and body (freed here) to a peer; when municipality is not
+//  NULL the reply is signed for that municipality's node with data_key (or
+//  the current data key), and the key id and signature follow the body.
 static void
 s_send (self_t *self, zframe_t *routing_id, const char *command, uint8_t *body,
-        size_t size)
+        size_t size, const char *municipality, const char *data_key)
 {
     assert (body);
+    char key_id [CP_KEY_ID_MAX + 1] = "";
+    uint8_t signature [CP_SIGNATURE_SIZE];
+    bool signed_reply = municipality
+        && central_auth_sign_reply (self->auth, command, municipality, body, size, data_key,
+                                    key_id, signature) == 0;
+    if (municipality && !signed_reply)
+        zsys_error ("central_server: no data key to sign a %s with", command);
+    int more = ZMQ_SNDMORE | ZMQ_DONTWAIT;
     void *handle = zsock_resolve (self->router);
-    int rc = zmq_send (handle, zframe_data (routing_id), zframe_size (routing_id),
-                       ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    int rc = zmq_send (handle, zframe_data (routing_id), zframe_size (routing_id), more);
     if (rc >= 0)
-        rc = zmq_send (handle, command, strlen (command), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        rc = zmq_send (handle, command, strlen (command), more);
     if (rc >= 0)
-        rc = zmq_send (handle, body, size, ZMQ_DONTWAIT);
+        rc = zmq_send (handle, body, size, signed_reply? more: ZMQ_DONTWAIT);
+    if (rc >= 0 && signed_reply)
+        rc = zmq_send (handle, key_id, strlen (key_id), more);
+    if (rc >= 0 && signed_reply)
+        rc = zmq_send (handle, signature, sizeof signature, ZMQ_DONTWAIT);
     if (rc < 0 && self->verbose)
         zsys_debug ("central_server: %s not sent: %s", command, zmq_strerror (zmq_errno ()));
     free (body);
 }
 
+//  A NACK to a node of municipality (-1: unknown, sent unsigned).
 static void
-s_send_nack (self_t *self, zframe_t *routing_id, uint64_t expected, int reason)
+s_send_nack (self_t *self, zframe_t *routing_id, uint64_t expected, int reason,
+             int municipality, const char *data_key)
 {
     size_t size;
     uint8_t *body = cp_wire_nack_encode (expected, reason, &size);
-    s_send (self, routing_id, "NACK", body, size);
+    s_send (self, routing_id, "NACK", body, size,
+            municipality >= 0? cp_municipality_code (municipality): NULL, data_key);
 }
 
 static void
-s_send_ack (self_t *self, zframe_t *routing_id, uint64_t seq)
+s_send_ack (self_t *self, zframe_t *routing_id, uint64_t seq, int municipality,
+            const char *data_key)
 {
     size_t size;
     uint8_t *body = cp_wire_ack_encode (seq, &size);
-    s_send (self, routing_id, "ACK", body, size);
+    s_send (self, routing_id, "ACK", body, size, cp_municipality_code (municipality), data_key);
 }
 
 //  The sequence a municipality's node should send next, as committed.
@@ -239,6 +275,11 @@ s_expected (self_t *self, int municipality)
 static void
 s_item_free (s_item_t *item)
 {
+    if (item->opened) {
+        sodium_memzero (item->opened, item->opened_size);
+        free (item->opened);
+        item->opened = NULL;
+    }
     zframe_destroy (&item->routing_id);
     for (int index = 0; index < 3; index++)
         zframe_destroy (&item->frames [index]);
@@ -266,7 +307,8 @@ s_apply_group (self_t *self)
         central_batch_t batch = {
             zframe_data (item->frames [0]), zframe_size (item->frames [0]),
             zframe_data (item->frames [1]), zframe_size (item->frames [1]),
-            zframe_data (item->frames [2]), zframe_size (item->frames [2])
+            zframe_data (item->frames [2]), zframe_size (item->frames [2]),
+            item->opened, item->opened_size
         };
         item->status = central_store_apply (self->store, &batch, &item->result);
         if (item->status == CP_ESTORE || item->status == CP_EMAPFULL) {
@@ -293,19 +335,22 @@ s_answer (self_t *self, s_item_t *item)
                         item->result.first, item->result.last,
                         status == CENTRAL_STORE_APPLIED? "applied": "already applied",
                         item->result.applied, item->result.quarantined, item->result.seq);
-        s_send_ack (self, item->routing_id, item->result.seq);
+        s_send_ack (self, item->routing_id, item->result.seq, item->municipality,
+                    item->data_key);
         return;
     }
     central_store_count (self->store, status);
+    //  A refusal of the sender rather than the batch (no session) says 0.
     uint64_t expected = status == CP_EGAP? item->result.seq
-                                          : s_expected (self, item->municipality);
+                      : status == CP_EPROTOCOL? 0
+                      : s_expected (self, item->municipality);
     if (status == CP_EGAP)
         s_refusal (self, "%s batch %" PRIu64 "..%" PRIu64 " refused: %s, expected %" PRIu64,
                    code, item->result.first, item->result.last, cp_strerror (status),
                    expected);
     else
         s_refusal (self, "%s BATCH refused: %s", code, cp_strerror (status));
-    s_send_nack (self, item->routing_id, expected, status);
+    s_send_nack (self, item->routing_id, expected, status, item->municipality, item->data_key);
 }
 
 static void
@@ -333,59 +378,73 @@ s_commit_group (self_t *self)
     s_queue_clear (self);
 }
 
-//  Queues a BATCH (frames taken when not refused) or its refusal.
+//  Queues a BATCH (frames and opened taken when not refused) or its refusal.
 static void
-s_queue (self_t *self, zframe_t *routing_id, int municipality, zframe_t **frames,
-         int refused)
+s_queue (self_t *self, zframe_t *routing_id, int municipality, const char *data_key,
+         zframe_t **frames, uint8_t **opened, size_t opened_size, int refused)
 {
     s_item_t *item = &self->queue [self->queued++];
     memset (item, 0, sizeof *item);
     item->routing_id = zframe_dup (routing_id);
     item->municipality = municipality;
+    snprintf (item->data_key, sizeof item->data_key, "%s", data_key);
     item->refused = refused;
     item->result.municipality = municipality;
-    if (!refused)
+    if (!refused) {
         for (int index = 0; index < 3; index++) {
             self->queued_bytes += zframe_size (frames [index]);
             item->frames [index] = frames [index];
             frames [index] = NULL;
         }
+        item->opened = *opened;
+        item->opened_size = opened_size;
+        *opened = NULL;
+    }
 }
 
 //  =====================================================================
 //  Messages
 
-//  Refuses a message that is not about a batch: counted, logged, NACK 0.
+//  Refuses a message that is not about a batch: counted, logged, NACK 0
+//  (signed when the sender's municipality is known).
 static void
-s_refuse (self_t *self, zframe_t *routing_id, const char *what, int reason)
+s_refuse (self_t *self, zframe_t *routing_id, const char *what, int reason, int municipality)
 {
     central_store_count (self->store, reason);
-    s_refusal (self, "%s refused: %s", what, cp_strerror (reason));
-    s_send_nack (self, routing_id, 0, reason);
+    s_refusal (self, "%s%s%s refused: %s", what, municipality >= 0? " from ": "",
+               municipality >= 0? cp_municipality_code (municipality): "", cp_strerror (reason));
+    s_send_nack (self, routing_id, 0, reason, municipality, NULL);
 }
 
 static void
-s_on_hello (self_t *self, zframe_t *routing_id, zframe_t **frames, int count)
+s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
+            int count)
 {
-    cp_hello_t hello;
-    int rc = count == 1? cp_wire_hello_decode (zframe_data (frames [0]),
-                                               zframe_size (frames [0]), &hello)
-                       : CP_EMALFORMED;
+    int municipality;
+    int rc = s_peer (self, command, &municipality);
     if (rc) {
-        s_refuse (self, routing_id, "HELLO", rc);
+        s_refuse (self, routing_id, "HELLO", rc, -1);
         return;
     }
-    int municipality = cp_municipality_index (hello.municipality);
-    if (municipality < 0) {
+    cp_hello_t hello;
+    rc = count == 1? cp_wire_hello_decode (zframe_data (frames [0]), zframe_size (frames [0]),
+                                           &hello)
+                   : CP_EMALFORMED;
+    if (rc) {
+        s_refuse (self, routing_id, "HELLO", rc, municipality);
+        return;
+    }
+    if (!streq (hello.municipality, cp_municipality_code (municipality))) {
         //  The code is an id of the safe alphabet, so it may be logged.
-        central_store_count (self->store, CP_EUNKNOWNPEER);
-        s_refusal (self, "HELLO from unknown municipality '%s' refused", hello.municipality);
-        s_send_nack (self, routing_id, 0, CP_EUNKNOWNPEER);
+        central_store_count (self->store, CP_EIMPERSONATION);
+        s_refusal (self, "HELLO as '%s' from %s's key refused: %s", hello.municipality,
+                   cp_municipality_code (municipality), cp_strerror (CP_EIMPERSONATION));
+        s_send_nack (self, routing_id, 0, CP_EIMPERSONATION, municipality, hello.data_key);
         return;
     }
     //  Answer with the cursor as it will stand once the waiting group is in.
     s_commit_group (self);
-    s_session_bind (self, routing_id, municipality);
+    s_session_bind (self, routing_id, municipality, hello.data_key);
     central_store_seen (self->store, municipality, hello.head);
     cp_welcome_t welcome = {
         s_expected (self, municipality),
@@ -393,7 +452,7 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t **frames, int count)
         CENTRAL_SERVER_WINDOW
     };
     if (welcome.expected == 0) {
-        s_refuse (self, routing_id, "HELLO", CP_ESTORE);
+        s_refuse (self, routing_id, "HELLO", CP_ESTORE, municipality);
         return;
     }
     if (hello.acked >= welcome.expected)
@@ -404,56 +463,77 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t **frames, int count)
                hello.municipality, hello.head, welcome.expected);
     size_t size;
     uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
-    s_send (self, routing_id, "WELCOME", body, size);
+    s_send (self, routing_id, "WELCOME", body, size, hello.municipality, hello.data_key);
+}
+
+//  The session of a routing id if it belongs to municipality, else NULL.
+static s_session_t *
+s_session_of (self_t *self, zframe_t *routing_id, int municipality)
+{
+    s_session_t *session = s_session (self, routing_id);
+    return session && session->municipality == municipality? session: NULL;
 }
 
 static void
 s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
             int count)
 {
-    int municipality = s_peer_municipality (self, routing_id, command);
-    if (municipality < 0) {
-        s_refuse (self, routing_id, "BATCH without HELLO", CP_EPROTOCOL);
+    int municipality;
+    int rc = s_peer (self, command, &municipality);
+    s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
+    if (rc || !session) {
+        //  Queued like any refusal of a batch, so that replies keep their order.
+        s_queue (self, routing_id, rc? -1: municipality, "", frames, NULL, 0,
+                 rc? rc: CP_EPROTOCOL);
         return;
     }
     if (count != 3) {
-        s_queue (self, routing_id, municipality, frames, CP_EMALFORMED);
+        s_queue (self, routing_id, municipality, session->data_key, frames, NULL, 0,
+                 CP_EMALFORMED);
         return;
     }
     cp_batch_header_t header;
-    int rc = cp_wire_batch_header_decode (zframe_data (frames [0]), zframe_size (frames [0]),
-                                          &header);
-    if (rc == 0 && strcmp (header.municipality, cp_municipality_code (municipality)) != 0)
-        rc = CP_EAUTH;          //  a batch for another municipality than the peer's
-    if (rc == 0 && (zframe_size (frames [1]) > CP_CODEC_BATCH_MAX
+    rc = cp_wire_batch_header_decode (zframe_data (frames [0]), zframe_size (frames [0]),
+                                      &header);
+    if (rc == 0 && (zframe_size (frames [1]) > CP_CODEC_BATCH_MAX + CP_ENVELOPE_OVERHEAD
                 ||  zframe_size (frames [2]) > CP_WIRE_BODY_MAX))
         rc = CP_ETOOBIG;        //  a payload or a signature over its limit
+    //  Verify and open before anything parses the payload.
+    uint8_t *opened = NULL;
+    size_t opened_size = 0;
+    if (rc == 0)
+        rc = central_auth_open_batch (self->auth, municipality, &header,
+                                      zframe_data (frames [0]), zframe_size (frames [0]),
+                                      zframe_data (frames [1]), zframe_size (frames [1]),
+                                      zframe_data (frames [2]), zframe_size (frames [2]),
+                                      &opened, &opened_size);
     if (rc == 0)
         central_store_seen (self->store, municipality, header.head);
-    s_queue (self, routing_id, municipality, frames, rc);
+    s_queue (self, routing_id, municipality, rc == 0? header.data_key: session->data_key,
+             frames, &opened, opened_size, rc);
 }
 
 static void
 s_on_ping (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
            int count)
 {
-    int municipality = s_peer_municipality (self, routing_id, command);
-    if (municipality < 0) {
-        s_refuse (self, routing_id, "PING without HELLO", CP_EPROTOCOL);
-        return;
-    }
-    uint64_t head;
-    int rc = count == 1? cp_wire_ping_decode (zframe_data (frames [0]),
-                                              zframe_size (frames [0]), &head)
+    int municipality;
+    int rc = s_peer (self, command, &municipality);
+    if (rc == 0 && !s_session_of (self, routing_id, municipality))
+        rc = CP_EPROTOCOL;
+    uint64_t head = 0;
+    if (rc == 0)
+        rc = count == 1? cp_wire_ping_decode (zframe_data (frames [0]), zframe_size (frames [0]),
+                                              &head)
                        : CP_EMALFORMED;
     if (rc) {
-        s_refuse (self, routing_id, "PING", rc);
+        s_refuse (self, routing_id, "PING", rc, municipality);
         return;
     }
     central_store_seen (self->store, municipality, head);
     size_t size;
     uint8_t *body = cp_wire_pong_encode (&size);
-    s_send (self, routing_id, "PONG", body, size);
+    s_send (self, routing_id, "PONG", body, size, NULL, NULL);
 }
 
 //  Reads one message off the ROUTER and handles it.
@@ -483,10 +563,10 @@ s_on_message (self_t *self)
     int command = count >= 2? cp_wire_command (zframe_data (frames [1]),
                                                zframe_size (frames [1])): 0;
     if (excess)
-        s_refuse (self, routing_id, "a message of too many frames", CP_EMALFORMED);
+        s_refuse (self, routing_id, "a message of too many frames", CP_EMALFORMED, -1);
     else
     if (command == CP_CMD_HELLO)
-        s_on_hello (self, routing_id, frames + 2, count - 2);
+        s_on_hello (self, routing_id, frames [1], frames + 2, count - 2);
     else
     if (command == CP_CMD_BATCH) {
         if (self->queued == CENTRAL_SERVER_GROUP_BATCHES)
@@ -499,7 +579,7 @@ s_on_message (self_t *self)
     else
         s_refuse (self, routing_id, count < 2? "an empty message"
                                    : command? "a command the central does not take"
-                                   : "an unknown command", CP_EPROTOCOL);
+                                   : "an unknown command", CP_EPROTOCOL, -1);
     for (int index = 0; index < count; index++)
         zframe_destroy (&frames [index]);
 }
@@ -533,20 +613,53 @@ s_flush (self_t *self)
 //  =====================================================================
 //  The pipe
 
-static int
-s_bind (self_t *self, const char *wanted, char *message, size_t size)
+//  Watches the ROUTER's failed handshakes (a wrong server key, garbage
+//  instead of CURVE), which never reach the ZAP handler: counted, logged.
+static void
+s_monitor (self_t *self)
 {
-    if (!self->store) {
-        snprintf (message, size, "%s: %s", self->data, cp_strerror (self->store_error));
-        return -1;
+    if (self->monitor) {
+        zpoller_remove (self->poller, self->monitor);
+        zsock_destroy (&self->monitor);
     }
-    if (self->router) {
-        snprintf (message, size, "already bound");
-        return -1;
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://central-server-monitor-%d", self->monitors++);
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    if (zmq_socket_monitor (zsock_resolve (self->router), endpoint, events) == 0) {
+        self->monitor = zsock_new_pair (endpoint);
+        if (self->monitor)
+            zpoller_add (self->poller, self->monitor);
     }
-    const char *endpoint = wanted && *wanted? wanted: central_store_listen (self->store);
+}
+
+static void
+s_on_monitor (self_t *self)
+{
+    zmsg_t *event = zmsg_recv (self->monitor);
+    zframe_t *head = event? zmsg_first (event): NULL;
+    zframe_t *where = event? zmsg_next (event): NULL;
+    if (head && zframe_size (head) == 6) {
+        char *peer = where? zframe_strdup (where): NULL;
+        central_store_count (self->store, CP_EHANDSHAKE);
+        s_refusal (self, "a connection on %s failed its CURVE handshake (%s)",
+                   peer? peer: "?", cp_strerror (CP_EHANDSHAKE));
+        zstr_free (&peer);
+    }
+    zmsg_destroy (&event);
+}
+
+//  Makes and binds the ROUTER on self->endpoint with the current transport
+//  key.  Returns 0, or -1 with a message.
+static int
+s_listen (self_t *self, char *message, size_t size)
+{
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
+    if (central_auth_secure (self->auth, self->router)) {
+        snprintf (message, size, "no transport key to serve");
+        zsock_destroy (&self->router);
+        return -1;
+    }
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_maxmsgsize (self->router, S_FRAME_MAX);
@@ -557,18 +670,64 @@ s_bind (self_t *self, const char *wanted, char *message, size_t size)
     zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
     zsock_set_heartbeat_ttl (self->router, S_HEARTBEAT_TTL);
     zsock_set_linger (self->router, 1000);
-    if (zsock_bind (self->router, "%s", endpoint) == -1) {
-        snprintf (message, size, "cannot listen on %s: %s", endpoint,
+    if (zsock_bind (self->router, "%s", self->endpoint) == -1) {
+        snprintf (message, size, "cannot listen on %s: %s", self->endpoint,
                   zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->router);
         return -1;
     }
     zpoller_add (self->poller, self->router);
+    s_monitor (self);
     char *bound = zsock_last_endpoint (self->router);
-    snprintf (message, size, "%s", bound? bound: endpoint);
+    snprintf (message, size, "%s", bound? bound: self->endpoint);
     zstr_free (&bound);
+    return 0;
+}
+
+static int
+s_bind (self_t *self, const char *wanted, char *message, size_t size)
+{
+    if (!self->store || !self->auth) {
+        snprintf (message, size, "%s", self->store_why);
+        return -1;
+    }
+    if (self->router) {
+        snprintf (message, size, "already bound");
+        return -1;
+    }
+    free (self->endpoint);
+    self->endpoint = strdup (wanted && *wanted? wanted: central_store_listen (self->store));
+    assert (self->endpoint);
+    if (s_listen (self, message, size))
+        return -1;
+    //  A port the system chose ("*") must stay the same when we bind again.
+    free (self->endpoint);
+    self->endpoint = strdup (message);
+    assert (self->endpoint);
     zsys_info ("central_server: listening on %s", message);
     return 0;
+}
+
+//  Serves a new transport key: the ROUTER is made again on the same
+//  endpoint.  Connections drop; nodes reconnect with the new key and send
+//  again what was in flight (nothing is acknowledged before it is stored).
+static void
+s_rebind (self_t *self)
+{
+    s_commit_group (self);
+    zpoller_remove (self->poller, self->router);
+    zsock_destroy (&self->router);
+    zhashx_purge (self->sessions);
+    char message [512];
+    //  The old socket's port is released as it closes: try a few times.
+    for (int attempt = 0; attempt < 50; attempt++) {
+        if (s_listen (self, message, sizeof message) == 0) {
+            zsys_info ("central_server: listening on %s with a new transport key", message);
+            return;
+        }
+        zclock_sleep (100);
+    }
+    zsys_error ("central_server: %s", message);
 }
 
 static void
@@ -640,7 +799,19 @@ s_self_new (zsock_t *pipe, const char *data)
         self->store_error = CP_EBUSY;
     else
         self->store = central_store_open (data, 0, &self->store_error);
+    if (!self->store)
+        snprintf (self->store_why, sizeof self->store_why, "%s: %s", data,
+                  cp_strerror (self->store_error));
+    else {
+        //  No keys, no service: without the ZAP handler nothing is accepted.
+        char why [400] = "";
+        self->auth = central_auth_new (self->store, data, &self->store_error, why, sizeof why);
+        if (!self->auth)
+            snprintf (self->store_why, sizeof self->store_why, "%s: %s", data, why);
+    }
     self->poller = zpoller_new (pipe, NULL);
+    if (self->auth)
+        zpoller_add (self->poller, central_auth_zap (self->auth));
     //  Signals are main's: the actor ends on $TERM only, after its last commit.
     zpoller_set_nonstop (self->poller, true);
     self->sessions = zhashx_new ();
@@ -648,6 +819,7 @@ s_self_new (zsock_t *pipe, const char *data)
     self->sessions_max = 4 * (size_t) cp_municipality_count () + 64;
     self->queue = calloc (CENTRAL_SERVER_GROUP_BATCHES, sizeof (s_item_t));
     self->flush_at = zclock_mono () + S_FLUSH_MSECS;
+    self->refresh_at = zclock_mono () + S_REFRESH_MSECS;
     assert (self->data && self->poller && self->sessions && self->queue);
     return self;
 }
@@ -664,12 +836,35 @@ s_self_destroy (self_t **self_p)
     free (self->queue);
     zhashx_destroy (&self->sessions);
     zpoller_destroy (&self->poller);
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->router);
+    central_auth_destroy (&self->auth);
     if (self->lock_fd >= 0)
         close (self->lock_fd);
+    free (self->endpoint);
     free (self->data);
     free (self);
     *self_p = NULL;
+}
+
+//  Answers ZAP requests: a refusal is counted and logged like any other.
+static void
+s_on_zap (self_t *self)
+{
+    char why [512] = "";
+    int rc = central_auth_on_zap (self->auth, why, sizeof why);
+    if (rc) {
+        central_store_count (self->store, rc);
+        s_refusal (self, "%s", why);
+    }
+}
+
+static int
+s_timeout (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    int64_t next = self->flush_at < self->refresh_at? self->flush_at: self->refresh_at;
+    return next > now? (int) (next - now): 0;
 }
 
 void
@@ -678,18 +873,27 @@ central_server (zsock_t *pipe, void *args)
     self_t *self = s_self_new (pipe, (const char *) args);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
-        int64_t now = zclock_mono ();
-        int timeout = self->flush_at > now? (int) (self->flush_at - now): 0;
-        void *which = zpoller_wait (self->poller, timeout);
+        void *which = zpoller_wait (self->poller, s_timeout (self));
         if (which == self->pipe)
             s_on_pipe (self);
         else
         if (which && which == self->router)
             s_on_router (self);
+        else
+        if (which && self->auth && which == central_auth_zap (self->auth))
+            s_on_zap (self);
+        else
+        if (which && which == self->monitor)
+            s_on_monitor (self);
         if (self->store && zclock_mono () >= self->flush_at) {
             if (central_store_pending (self->store))
                 s_flush (self);
             self->flush_at = zclock_mono () + S_FLUSH_MSECS;
+        }
+        if (self->auth && zclock_mono () >= self->refresh_at) {
+            if (central_auth_refresh (self->auth) && self->router)
+                s_rebind (self);
+            self->refresh_at = zclock_mono () + S_REFRESH_MSECS;
         }
     }
     s_self_destroy (&self);

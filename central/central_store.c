@@ -20,12 +20,16 @@
 #include "cp_case_cache.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
+#include "cp_keyfile.h"
 #include "cp_lmdb.h"
 #include "cp_municipality.h"
+#include "cp_seal.h"
 #include "cp_wire.h"
+#include "central_keys.h"
 
 #include <czmq.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #define S_MAX_DBS 16
@@ -52,11 +56,12 @@ typedef struct {
 
 struct _central_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, cursors, cases, days, archive, counters, quarantine;
+    MDB_dbi meta, catalogues, cursors, cases, days, archive, counters, quarantine, keys;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
     uint8_t *index_key;         //  cp_index_key: guarded, read-only; NULL when readonly
+    cp_seal_t *seal;            //  seals cases values (DIR/keys/storage.key); NULL when readonly
     int municipalities;         //  cp_municipality_count ()
     //  State of the open write transaction
     MDB_txn *txn;
@@ -181,7 +186,8 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
     ||  (rc = mdb_dbi_open (txn, "archive", flags, &self->archive))
     ||  (rc = mdb_dbi_open (txn, "counters", flags, &self->counters))
-    ||  (rc = mdb_dbi_open (txn, "quarantine", flags, &self->quarantine)))
+    ||  (rc = mdb_dbi_open (txn, "quarantine", flags, &self->quarantine))
+    ||  (rc = mdb_dbi_open (txn, "keys", flags, &self->keys)))
         return rc;
     return 0;
 }
@@ -214,6 +220,17 @@ central_store_create (const char *dir, const char *listen, int catalogue)
     if (access (path, F_OK) == 0)
         return CP_EEXISTS;
     int rc = cp_index_key_create (dir);
+    if (rc)
+        return rc;
+    //  The storage key seals case histories at rest (cp_seal).  Not "data
+    //  key": that names the key nodes seal their batches to.
+    snprintf (path, sizeof path, "%s/keys/storage.key", dir);
+    uint8_t *key = cp_keyfile_alloc (CP_SEAL_KEY_SIZE);
+    if (!key)
+        return CP_EIO;
+    randombytes_buf (key, CP_SEAL_KEY_SIZE);
+    rc = cp_keyfile_write (path, key, CP_SEAL_KEY_SIZE, false);
+    cp_keyfile_free (&key);
     if (rc)
         return rc;
 
@@ -272,6 +289,30 @@ s_list_matches (MDB_txn *txn, MDB_dbi meta)
     return matches;
 }
 
+//  Loads DIR/keys/storage.key into the store's sealer.  Returns 0,
+//  CP_EINSECURE, CP_ENOTCENTRAL (missing or of another size) or CP_EIO.
+static int
+s_seal_load (central_store_t *self, const char *dir)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/keys/storage.key", dir);
+    uint8_t *key = NULL;
+    int rc = cp_keyfile_read (path, CP_SEAL_KEY_SIZE, &key);
+    if (rc) {
+        int why = errno;
+        zsys_error ("central_store: cannot load %s: %s%s%s", path, cp_strerror (rc),
+                    rc == CP_EIO? ": ": "", rc == CP_EIO? strerror (why): "");
+        return rc == CP_EINSECURE? CP_EINSECURE: CP_ENOTCENTRAL;
+    }
+    self->seal = cp_seal_new (key);
+    cp_keyfile_free (&key);
+    if (!self->seal) {
+        zsys_error ("central_store: no guarded memory for the storage key");
+        return CP_EIO;
+    }
+    return 0;
+}
+
 central_store_t *
 central_store_open (const char *dir, int flags, int *error)
 {
@@ -314,8 +355,9 @@ central_store_open (const char *dir, int flags, int *error)
             zsys_error ("central_store: cannot read %s/keys/index.key", dir);
             rc = CP_ENOTCENTRAL;
         }
-        else {
-            self->cache = cp_case_cache_new (S_CASE_KEY, "central_store");
+        else
+        if ((rc = s_seal_load (self, dir)) == 0) {
+            self->cache = cp_case_cache_new (S_CASE_KEY, self->seal, "central_store");
             self->tallies = calloc ((size_t) self->municipalities, sizeof (cp_tally_t *));
             self->county_tallies = calloc ((size_t) cp_county_count (), sizeof (cp_tally_t *));
             self->national = cp_tally_new ();
@@ -352,6 +394,7 @@ central_store_destroy (central_store_t **self_p)
     free (self->notes);
     cp_catalogue_destroy (&self->catalogue);
     cp_index_key_destroy (&self->index_key);
+    cp_seal_destroy (&self->seal);
     if (self->env)
         mdb_env_close (self->env);
     free (self);
@@ -466,7 +509,10 @@ central_store_begin (central_store_t *self)
 {
     assert (!self->readonly);
     assert (!self->txn);
-    return cp_lmdb_begin (self->env, 0, &self->txn);
+    int rc = cp_lmdb_begin (self->env, 0, &self->txn);
+    if (rc == 0)
+        cp_seal_renew (self->seal);     //  one random draw serves the group's nonces
+    return rc;
 }
 
 //  The municipality's cursor slot in the open transaction.
@@ -675,7 +721,9 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     uint64_t first;
     cp_event_t *events;
     size_t count;
-    rc = cp_codec_batch_decode (batch->payload, batch->payload_size, &first, &events, &count);
+    const uint8_t *plain = batch->opened? batch->opened: batch->payload;
+    size_t plain_size = batch->opened? batch->opened_size: batch->payload_size;
+    rc = cp_codec_batch_decode (plain, plain_size, &first, &events, &count);
     if (rc)
         return rc;
     if (first != header.first || count != header.last - header.first + 1) {
@@ -916,5 +964,111 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
     if (rc != CP_ESTORE)
         rc = cp_lmdb_fail ("central_store", "view", rc);
     mdb_txn_abort (txn);
+    return rc;
+}
+
+//  =====================================================================
+//  The key table (central_keys.h): written by cpsync-admin, read by the
+//  server when the key serial in meta has moved.
+
+int
+central_store_key_serial (central_store_t *self, uint64_t *serial)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    *serial = cp_lmdb_get_u64 (txn, self->meta, "key_serial");
+    mdb_txn_abort (txn);
+    return 0;
+}
+
+int
+central_store_keys_read (central_store_t *self, central_keys_t **keys_p)
+{
+    MDB_txn *txn;
+    MDB_cursor *cursor = NULL;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint64_t serial = cp_lmdb_get_u64 (txn, self->meta, "key_serial");
+    size_t count = 0, size = 16;
+    central_key_t *keys = malloc (size * sizeof (central_key_t));
+    assert (keys);
+    int mdb_rc = mdb_cursor_open (txn, self->keys, &cursor);
+    MDB_val k, v;
+    for (int op = MDB_FIRST; mdb_rc == 0; op = MDB_NEXT) {
+        mdb_rc = mdb_cursor_get (cursor, &k, &v, op);
+        if (mdb_rc)
+            break;
+        char id [CP_KEY_ID_MAX + 1];
+        if (k.mv_size == 0 || k.mv_size > CP_KEY_ID_MAX) {
+            rc = CP_ESTORE;
+            break;
+        }
+        memcpy (id, k.mv_data, k.mv_size);
+        id [k.mv_size] = 0;
+        if (count == size) {
+            size *= 2;
+            keys = realloc (keys, size * sizeof (central_key_t));
+            assert (keys);
+        }
+        if (central_keys_decode (id, v.mv_data, v.mv_size, &keys [count]) == 0)
+            count++;
+        else
+            zsys_error ("central_store: the record of key %s is corrupt; it is ignored", id);
+    }
+    if (mdb_rc && mdb_rc != MDB_NOTFOUND)
+        rc = cp_lmdb_fail ("central_store", "read keys", mdb_rc);
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    if (rc == 0) {
+        *keys_p = central_keys_new (keys, count, serial);
+        rc = *keys_p? 0: CP_ESTORE;
+    }
+    free (keys);
+    return rc;
+}
+
+int
+central_store_keys_put (central_store_t *self, const central_key_t *keys, size_t count,
+                        uint64_t *serial)
+{
+    assert (!self->readonly && !self->txn);
+    int rc = 0;
+    for (int round = 0; round < 2; round++) {
+        rc = cp_lmdb_begin (self->env, 0, &self->txn);
+        if (rc)
+            return rc;
+        uint64_t value = cp_lmdb_get_u64 (self->txn, self->meta, "key_serial");
+        for (size_t index = 0; rc == 0 && index < count; index++) {
+            uint8_t record [CENTRAL_KEYS_RECORD_SIZE];
+            central_key_t key = keys [index];
+            if (key.sequence == 0)
+                key.sequence = (uint32_t) (value + 1);     //  a new key: this change's serial
+            central_keys_encode (&key, record);
+            MDB_val v = {sizeof record, record};
+            rc = s_put (self, self->keys, keys [index].id, strlen (keys [index].id), &v, 0,
+                        "put key");
+        }
+        if (rc == 0) {
+            uint8_t buf [8];
+            cp_put_u64 (buf, value + 1);
+            MDB_val v = {sizeof buf, buf};
+            rc = s_put (self, self->meta, "key_serial", strlen ("key_serial"), &v, 0,
+                        "put key serial");
+        }
+        if (rc == 0) {
+            int mdb_rc = mdb_txn_commit (self->txn);
+            self->txn = NULL;
+            rc = mdb_rc? cp_lmdb_fail ("central_store", "commit keys", mdb_rc): 0;
+            if (rc == 0)
+                *serial = value + 1;
+            return rc;
+        }
+        central_store_abort (self);
+        if (rc != CP_EMAPFULL)
+            break;
+    }
     return rc;
 }

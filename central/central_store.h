@@ -6,13 +6,18 @@
                             BLAKE2b hash (libsodium crypto_generichash) that
                             indexes case pseudonyms, so no key in the store
                             reveals a case.
+        DIR/keys/storage.key  32 random bytes, mode 0600: the key that seals
+                            (cp_seal) every value of cases, with 'C' and the
+                            record's key as associated data, so the store
+                            holds no case history in the clear.  (Not "data
+                            key": that is the key nodes seal batches to.)
     Databases of the environment (integers big-endian, so that LMDB's byte
     order is numeric order; m is a municipality index of cp_municipality):
-        meta        "format" ("cpsync-central 1"), "listen", "catalogue",
+        meta        "format" ("cpsync-central 2"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t
-        cases       u16 m, hash(case) → a case's history (cp_case)
+        cases       u16 m, hash(case) → a case's history (cp_case), sealed
         days        u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
                     a view of any scope reads its own rows and nothing else;
@@ -23,6 +28,8 @@
         quarantine  u16 m, u64 seq → i32 cp_error_t: events the central's own
                     rule check refused; the cursor moves past them, no view
                     counts them
+        keys        key id → a central_keys record (every public key the
+                    central knows); meta "key_serial" is raised at each change
 
     Applying follows DESIGN.md's principle 2: a batch's events, its case
     records, its counter rows and the municipality's cursor change in the
@@ -44,6 +51,7 @@
 #ifndef CENTRAL_STORE_H_INCLUDED
 #define CENTRAL_STORE_H_INCLUDED
 
+#include "central_keys.h"
 #include "cp_catalogue.h"
 #include "cp_view.h"
 
@@ -53,7 +61,7 @@
 
 typedef struct _central_store_t central_store_t;
 
-#define CENTRAL_STORE_FORMAT "cpsync-central 1"
+#define CENTRAL_STORE_FORMAT "cpsync-central 2"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  Flags of central_store_open.
@@ -74,8 +82,11 @@ typedef struct {
     uint64_t quarantined;       //  events set aside by the rule check
 } central_cursor_t;
 
-//  A BATCH as it came off the wire: the three frames after the command.
-//  The store borrows the bytes for the duration of the call.
+//  A BATCH as it came off the wire: the three frames after the command
+//  (archived as they are: the payload sealed), and the payload as
+//  central_auth opened it (the cp_codec batch that is applied; when NULL,
+//  payload itself is applied, as in tests of the store alone).  The store
+//  borrows the bytes for the duration of the call.
 typedef struct {
     const uint8_t *header;
     size_t header_size;
@@ -83,6 +94,8 @@ typedef struct {
     size_t payload_size;
     const uint8_t *signature;
     size_t signature_size;
+    const uint8_t *opened;
+    size_t opened_size;
 } central_batch_t;
 
 //  What central_store_apply did with a batch.
@@ -103,15 +116,17 @@ typedef struct {
 
 //  Sets up a new central in dir (created if missing; must not hold one):
 //  the store with catalogues 1..catalogue of the built-in texts, the listen
-//  endpoint, and a fresh index key.  Returns 0, CP_EEXISTS, CP_ECATALOGUE,
-//  CP_EIO or CP_ESTORE.
+//  endpoint, and fresh index and storage keys.  Returns 0, CP_EEXISTS,
+//  CP_ECATALOGUE, CP_EIO or CP_ESTORE.
 int
     central_store_create (const char *dir, const char *listen, int catalogue);
 
 //  Opens the central in dir (flags 0 to write, CENTRAL_STORE_READONLY to
 //  read).  Returns NULL with *error: CP_ENOTCENTRAL when dir holds no central
-//  or one set up under another municipality list, CP_ECATALOGUE, CP_EIO or
-//  CP_ESTORE.
+//  or one set up under another municipality list (or of another format, or
+//  without its keys), CP_EINSECURE when the storage key file may be read
+//  by others, CP_ECATALOGUE, CP_EIO or CP_ESTORE.  Only a store opened to
+//  write loads the storage key: readers never read the cases.
 central_store_t *
     central_store_open (const char *dir, int flags, int *error);
 
@@ -207,5 +222,24 @@ int
 //  or CP_ESTORE.
 int
     central_store_view (central_store_t *self, const char *scope, cp_view_t *view);
+
+//  The key serial: raised by every change of the key table.  A cheap read,
+//  so that the server can poll it.  Returns 0 or CP_ESTORE.
+int
+    central_store_key_serial (central_store_t *self, uint64_t *serial);
+
+//  Reads the whole key table (a new central_keys_t, the caller's) with the
+//  serial it was read at.  Corrupt records are logged and left out.
+//  Returns 0 or CP_ESTORE.
+int
+    central_store_keys_read (central_store_t *self, central_keys_t **keys);
+
+//  Writes count key records (new or changed) and raises the key serial, in
+//  a durable transaction of its own (no write transaction may be open; the
+//  store must be open to write).  *serial gets the new serial.  Returns 0,
+//  CP_ESTORE, or CP_EMAPFULL after a second full map.
+int
+    central_store_keys_put (central_store_t *self, const central_key_t *keys,
+                            size_t count, uint64_t *serial);
 
 #endif

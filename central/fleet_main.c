@@ -3,11 +3,14 @@
         cpsync-fleet --events DIR --data DIR [--port N] [--timeout SECONDS]
 
     For every DIR/<code>.jsonl it sets up a node under DATA/nodes/<code>
-    (once), imports the file, then runs one central (DATA/central, on
-    loopback) and every node as separate processes until each node reports
-    that the central has acknowledged its whole log; then stops them all.
-    It drives the real commands (cpsync-node, cpsync-central, found beside
-    its own binary), exactly as an operator would, so it includes no code of
+    and enrols it (once), imports the file, then runs one central
+    (DATA/central, on loopback) and every node as separate processes until
+    each node reports that the central has acknowledged its whole log; then
+    stops them all.  Enrolment is an administrator's: `cpsync-admin enrol`
+    writes the node's bundle (0600, under DATA/bundles while it is in
+    transit), `cpsync-node enrol` installs it, and the bundle is deleted.
+    It drives the real commands (cpsync-node, cpsync-central, cpsync-admin,
+    found beside its own binary), exactly as an operator would, so it includes no code of
     either daemon (only protocol/'s list of municipalities).  Running it again over the same DATA is safe: imports skip
     events already stored and the central applies each sequence once.       */
 
@@ -85,6 +88,31 @@ s_command (char *out, size_t size, const char *program, ...)
     if (pid < 0 || waitpid (pid, &status, 0) < 0)
         return -1;
     return WIFEXITED (status)? WEXITSTATUS (status): -1;
+}
+
+//  Enrols a node that holds no bundle yet, through the administrator's
+//  path.  A node the central enrolled but that never installed its bundle
+//  (a fleet killed in between) gets new keys instead.  Returns 0 or -1.
+static int
+s_enrol (s_node_t *node, const char *central, const char *data, const char *endpoint)
+{
+    char path [PATH_MAX + 32], bundle [PATH_MAX + 96];
+    snprintf (path, sizeof path, "%s/keys/node.bundle", node->data);
+    if (access (path, F_OK) == 0)
+        return 0;
+    snprintf (path, sizeof path, "%s/bundles", data);
+    mkdir (path, 0700);
+    snprintf (bundle, sizeof bundle, "%s/%s.bundle", path, node->code);
+    int rc = s_command (NULL, 0, "cpsync-admin", "enrol", "--central", central, "--municipality",
+                        node->code, "--out", bundle, "--endpoint", endpoint, NULL);
+    if (rc == 1)
+        rc = s_command (NULL, 0, "cpsync-admin", "rotate-node", "--central", central, node->code,
+                        "--out", bundle, "--grace", "0", NULL);
+    if (rc == 0)
+        rc = s_command (NULL, 0, "cpsync-node", "enrol", "--data", node->data, "--bundle",
+                        bundle, NULL);
+    unlink (bundle);
+    return rc == 0? 0: -1;
 }
 
 //  Starts a long-running cpsync command with its log going to log; returns
@@ -255,7 +283,7 @@ main (int argc, char **argv)
     snprintf (central, sizeof central, "%s/central", data);
     snprintf (path, sizeof path, "%s/store/data.mdb", central);
     if (access (path, F_OK) != 0
-    &&  s_command (NULL, 0, "cpsync-central", "init", "--data", central,
+    &&  s_command (NULL, 0, "cpsync-admin", "init-central", "--central", central,
                    "--listen", endpoint, NULL) != 0) {
         fprintf (stderr, "cpsync-fleet: could not set up the central in %s\n", central);
         return 1;
@@ -268,6 +296,10 @@ main (int argc, char **argv)
         &&  s_command (NULL, 0, "cpsync-node", "init", "--data", node->data, "--municipality",
                        node->code, "--central", endpoint, NULL) != 0) {
             fprintf (stderr, "cpsync-fleet: could not set up the node of %s\n", node->code);
+            return 1;
+        }
+        if (s_enrol (node, central, data, endpoint)) {
+            fprintf (stderr, "cpsync-fleet: could not enrol the node of %s\n", node->code);
             return 1;
         }
         int rc = s_command (NULL, 0, "cpsync-node", "import", "--data", node->data,

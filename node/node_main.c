@@ -6,14 +6,18 @@
                            [--format json|table|csv] [--lang sq|en]
         cpsync-node status --data DIR [--format json|table]
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
+        cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
 
-    Exit codes: 0 done; 1 import rejected lines or a command failed on its
-    data; 2 usage or environment errors (bad flags, not a node, store).     */
+    Exit codes: 0 done; 1 import rejected lines, a command failed on its
+    data, or enrol refused the file; 2 usage or environment errors (bad
+    flags, not a node, store, unreadable files).                          */
 
+#include "cp_enrolment.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
 #include "cp_view.h"
 #include "node_import.h"
+#include "node_keys.h"
 #include "node_store.h"
 #include "node_sync.h"
 
@@ -35,6 +39,8 @@ typedef struct {
     const char *format;
     const char *lang;
     const char *central;        //  endpoint of the central
+    const char *bundle;         //  enrol: the bundle or announcement file
+    bool keep_endpoint;         //  enrol: leave the "central" setting alone
     bool verbose;
     int catalogue;              //  0 = the default
     int argc;                   //  operands left after the options
@@ -53,7 +59,10 @@ s_usage (const char *message)
         "                          [--format json|table|csv] [--lang sq|en]\n"
         "       cpsync-node status --data DIR [--format json|table]\n"
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
-        "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n");
+        "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
+        "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n"
+        "enrol installs a bundle or an announcement from cpsync-admin; a bundle also\n"
+        "sets the central endpoint it names, unless --keep-endpoint is given.\n");
     return S_EXIT_USAGE;
 }
 
@@ -68,6 +77,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"lang", required_argument, NULL, 'l'},
         {"catalogue", required_argument, NULL, 'c'},
         {"central", required_argument, NULL, 'e'},
+        {"bundle", required_argument, NULL, 'b'},
+        {"keep-endpoint", no_argument, NULL, 'k'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
@@ -86,6 +97,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'f': options->format = optarg; break;
             case 'l': options->lang = optarg; break;
             case 'e': options->central = optarg; break;
+            case 'b': options->bundle = optarg; break;
+            case 'k': options->keep_endpoint = true; break;
             case 'v': options->verbose = true; break;
             case 'c':
                 options->catalogue = atoi (optarg);
@@ -228,21 +241,39 @@ s_status (const s_options_t *options)
         return S_EXIT_USAGE;
     uint64_t head, acked, cases;
     int rc = node_store_counts (store, &head, &acked, &cases);
+    //  The keys in force, by id: what an administrator asks about first.
+    int keys_rc = 0;
+    node_keys_t *keys = node_keys_load (options->data, &keys_rc);
+    const cp_enrolment_t *enrolment = keys? node_keys_enrolment (keys): NULL;
+    char enrolled [64];
+    snprintf (enrolled, sizeof enrolled, "%s", keys? "yes"
+              : keys_rc == CP_ENOTENROLLED? "no": cp_strerror (keys_rc));
+    const char *node_key = enrolment? enrolment->node_key.id: "";
+    const char *data_key = enrolment && enrolment->central_data_count
+                         ? enrolment->central_data [0].id: "";
+    unsigned long long serial = enrolment? (unsigned long long) enrolment->serial: 0;
     if (rc == 0 && strcmp (options->format, "json") == 0)
         printf ("{\"municipality\": \"%s\", \"head\": %llu, \"acked\": %llu, "
-                "\"backlog\": %llu, \"cases\": %llu, \"catalogue\": %d}\n",
+                "\"backlog\": %llu, \"cases\": %llu, \"catalogue\": %d, "
+                "\"enrolled\": %s, \"node_key\": \"%s\", \"central_data_key\": \"%s\", "
+                "\"key_serial\": %llu}\n",
                 node_store_municipality (store), (unsigned long long) head,
                 (unsigned long long) acked, (unsigned long long) (head - acked),
-                (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)));
+                (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)),
+                keys? "true": "false", node_key, data_key, serial);
     else
     if (rc == 0)
         printf ("municipality  %s\nhead          %llu\nacked         %llu\n"
-                "backlog       %llu\ncases         %llu\ncatalogue     %d\n",
+                "backlog       %llu\ncases         %llu\ncatalogue     %d\n"
+                "enrolled      %s\nnode key      %s\ncentral key   %s (data)\n"
+                "key serial    %llu\n",
                 node_store_municipality (store), (unsigned long long) head,
                 (unsigned long long) acked, (unsigned long long) (head - acked),
-                (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)));
+                (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)),
+                enrolled, *node_key? node_key: "-", *data_key? data_key: "-", serial);
     else
         fprintf (stderr, "cpsync-node: status: %s\n", cp_strerror (rc));
+    node_keys_destroy (&keys);
     node_store_destroy (&store);
     return rc? S_EXIT_USAGE: 0;
 }
@@ -281,6 +312,110 @@ s_run (const s_options_t *options)
     zactor_destroy (&sync);
     close (lock);
     return rc;
+}
+
+//  Reads an enrolment file (at most CP_ENROLMENT_FILE_MAX bytes; a pipe will
+//  do) into guarded memory, since a bundle holds the node's secret keys.
+//  Returns the text (sodium_free it) or NULL, having said why.
+static char *
+s_read_enrolment (const char *path, size_t *size)
+{
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    char *text = fd < 0? NULL: sodium_malloc (CP_ENROLMENT_FILE_MAX + 1);
+    size_t done = 0;
+    ssize_t got = 0;
+    //  One byte more than the limit is asked for, to tell a file that is over it.
+    while (text && done <= CP_ENROLMENT_FILE_MAX) {
+        got = read (fd, text + done, CP_ENROLMENT_FILE_MAX + 1 - done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        done += (size_t) got;
+    }
+    const char *problem = fd < 0 || !text || got < 0? strerror (errno)
+                        : done > CP_ENROLMENT_FILE_MAX? "over the size of an enrolment file"
+                        : NULL;
+    if (fd >= 0)
+        close (fd);
+    if (problem) {
+        fprintf (stderr, "cpsync-node: enrol: %s: %s\n", path, problem);
+        sodium_free (text);
+        return NULL;
+    }
+    *size = done;
+    return text;
+}
+
+//  Lists the ids of the central's keys of the enrolment into buf.
+static void
+s_central_ids (const cp_enrolment_t *enrolment, char *buf, size_t size)
+{
+    size_t used = (size_t) snprintf (buf, size, "central transport");
+    for (size_t index = 0; index < enrolment->central_transport_count && used < size; index++)
+        used += (size_t) snprintf (buf + used, size - used, " %s",
+                                   enrolment->central_transport [index].id);
+    if (used < size)
+        used += (size_t) snprintf (buf + used, size - used, ", data");
+    for (size_t index = 0; index < enrolment->central_data_count && used < size; index++)
+        used += (size_t) snprintf (buf + used, size - used, " %s",
+                                   enrolment->central_data [index].id);
+}
+
+//  Installs a bundle or an announcement of the central's keys, and points
+//  the node at the central a bundle names.  Prints ids, never a secret.
+static int
+s_enrol (const s_options_t *options)
+{
+    if (!options->bundle || options->argc != 0)
+        return s_usage ("enrol needs --bundle FILE (and no other operand)");
+    cp_enrolment_guard_json ();     //  jansson's copies of the secrets are wiped too
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    size_t size = 0;
+    char *text = s_read_enrolment (options->bundle, &size);
+    if (!text) {
+        node_store_destroy (&store);
+        return S_EXIT_USAGE;
+    }
+    char why [512] = "";
+    int rc = node_keys_install (options->data, node_store_municipality (store), text, size,
+                                why, sizeof why);
+    //  Read again for what to print and set: installed means it verifies.
+    cp_enrolment_t enrolment;
+    bool has_secrets = false;
+    if (rc == 0)
+        rc = cp_enrolment_decode (text, size, NULL, &enrolment, NULL, &has_secrets,
+                                  why, sizeof why);
+    sodium_free (text);
+    if (rc) {
+        fprintf (stderr, "cpsync-node: enrol %s: %s%s%s\n", options->bundle, cp_strerror (rc),
+                 why [0]? ": ": "", why);
+        node_store_destroy (&store);
+        return rc == CP_EIO? S_EXIT_USAGE: 1;
+    }
+    char central_ids [CP_ENROLMENT_KEYS_MAX * 2 * (CP_KEY_ID_MAX + 1) + 64];
+    s_central_ids (&enrolment, central_ids, sizeof central_ids);
+    if (!enrolment.municipality [0]) {
+        printf ("installed the central's keys, serial %llu (%s)\n",
+                (unsigned long long) enrolment.serial, central_ids);
+        node_store_destroy (&store);
+        return 0;
+    }
+    if (!options->keep_endpoint
+    &&  (rc = node_store_set_setting (store, "central", enrolment.endpoint)) != 0) {
+        fprintf (stderr, "cpsync-node: enrol: the keys are installed, but the central endpoint "
+                         "was not stored: %s\n", cp_strerror (rc));
+        node_store_destroy (&store);
+        return S_EXIT_USAGE;
+    }
+    node_store_destroy (&store);
+    printf ("installed the bundle of %s, serial %llu (node %s %s; %s); central %s%s\n",
+            enrolment.municipality, (unsigned long long) enrolment.serial,
+            enrolment.node_transport.id, enrolment.node_key.id, central_ids, enrolment.endpoint,
+            options->keep_endpoint? " (not set: --keep-endpoint)": "");
+    return 0;
 }
 
 //  LMDB trusts its pages: a damaged one can point past the end of the
@@ -327,5 +462,7 @@ main (int argc, char **argv)
         return s_status (&options);
     if (strcmp (command, "run") == 0)
         return s_run (&options);
+    if (strcmp (command, "enrol") == 0)
+        return s_enrol (&options);
     return s_usage ("unknown command");
 }

@@ -5,12 +5,19 @@
         DIR/keys/index.key  32 random bytes, mode 0600: the key of the keyed
                             hash that indexes event ids and case pseudonyms,
                             so no index key in the store reveals one.
+        DIR/keys/data.key   32 random bytes, mode 0600: the data key that
+                            seals (cp_seal) every value of log and cases,
+                            with the database's letter ('L', 'C') and the
+                            record's key as associated data, so the store
+                            holds no case data in the clear.
     Databases of the environment:
-        meta        "format", "municipality", "catalogue", "head", "acked"
+        meta        "format" ("cpsync-node 2"), "municipality", "catalogue",
+                    "head", "acked"
         catalogues  u32 version → the catalogue's JSON text
-        log         u64 sequence → an encoded event (cp_codec), the uplink log
+        log         u64 sequence → an encoded event (cp_codec), sealed: the
+                    uplink log
         ids         hash(event id) → u64 sequence
-        cases       hash(case) → a case's history (cp_case)
+        cases       hash(case) → a case's history (cp_case), sealed
         days        u32 month (from 2000-01) → a tally row (cp_tally)
 
     Appending runs in large write transactions: begin, append many events,
@@ -39,13 +46,16 @@ typedef struct _node_store_t node_store_t;
 #define NODE_STORE_APPENDED 0
 #define NODE_STORE_DUPLICATE 1
 
-//  Sets up a new node in dir (created if missing; must not hold a node).
-//  Returns 0, CP_EEXISTS, CP_EIO or CP_ESTORE.
+//  Sets up a new node in dir (created if missing; must not hold a node),
+//  with fresh index and data keys.  Returns 0, CP_EEXISTS, CP_EIO or
+//  CP_ESTORE.
 int
     node_store_create (const char *dir, const char *municipality, int catalogue);
 
 //  Opens the node in dir.  Returns NULL with *error CP_ENOTNODE when dir does
-//  not hold a node, CP_EIO or CP_ESTORE otherwise.
+//  not hold a node (or one of another format, or without its keys),
+//  CP_EINSECURE when a key file may be read by others, CP_EIO or CP_ESTORE
+//  otherwise.
 node_store_t *
     node_store_open (const char *dir, int *error);
 
@@ -99,8 +109,11 @@ int
 //  turn (outcomes [i] gets its result; whys, when not NULL, holds count
 //  messages of why_size bytes), but looks the ids up and inserts them in
 //  key order (by_key from node_store_order_by_key, or NULL to sort here), so the id index is swept once per call instead of searched
-//  at random per event: the import's fast path.  Returns 0, or CP_ESTORE /
-//  CP_EMAPFULL (the transaction is dead: call node_store_abort).
+//  at random per event: the import's fast path.  For a large call a helper
+//  thread seals the log values while the rules are checked (it reads the
+//  entries' encoded bytes, and is joined before the call returns).
+//  Returns 0, or CP_ESTORE / CP_EMAPFULL (the transaction is dead: call
+//  node_store_abort).
 int
     node_store_append_many (node_store_t *self, node_store_entry_t *const *entries,
                             size_t count, const uint32_t *by_key, int *outcomes,
@@ -143,7 +156,9 @@ int
 //  starting at sequence first, of at most max_events events and about
 //  max_bytes bytes (always at least one event).  Returns 0 with a malloc'd
 //  payload (caller frees), its size and the last sequence in it; 0 with
-//  *payload NULL when the log has nothing from first on; or a store error.
+//  *payload NULL when the log has nothing from first on; or a store error
+//  (CP_ESTORE also when an entry does not open: logged).  The payload is
+//  case data in the clear: the caller seals it for the wire.
 int
     node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
                            size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last);

@@ -1,11 +1,28 @@
 /*  node_sync: HELLO, batches under a credit window, acknowledgements,
-    session loss and backoff.  See node_sync.h.                              */
+    session loss and backoff, and the keys of all of it.  See node_sync.h.
+
+    Keys come from node_keys (the enrolled bundle and the newest
+    announcement).  The DEALER is a CURVE client with the node's transport
+    key, pinned to one of the central's transport keys: the newest whose
+    time has come first; when a handshake fails (the central serves another
+    key: it rotated, or this node's clock is off) the next pinned key is
+    tried.  Each batch is sealed to the newest central data key the node
+    knows and signed with the node key (cp_envelope).  WELCOME, ACK and
+    NACK must carry a valid signature of a pinned central data key, or they
+    are ignored: the cursor only moves on a real acknowledgement.  A change
+    of the key files (cpsync-node enrol) is picked up within a second:
+    new keys, new connection, new session.                                  */
 
 #include "node_sync.h"
+#include "node_keys.h"
 #include "node_store.h"
 #include "cp_codec.h"
+#include "cp_envelope.h"
 #include "cp_error.h"
+#include "cp_keyfile.h"
 #include "cp_wire.h"
+
+#include <sodium.h>
 
 #define S_BATCH_EVENTS 1000             //  events in one batch at most
 #define S_BATCH_BYTES (256 * 1024)      //  and about this many bytes
@@ -17,12 +34,27 @@
 #define S_CONNECT_POLL_MS 50            //  while not connected, how often to try
 #define S_HELLO_MAX_MS 30000            //  longest pause
 #define S_ACKED_SAVE_MS 200             //  the cursor is saved at most this often
+#define S_KEYS_POLL_MS 1000             //  how often the key files are looked at
 
 typedef struct {
     zsock_t *pipe;              //  to the caller
     zsock_t *dealer;            //  to the central
+    zsock_t *monitor;           //  the DEALER's handshake events
+    int monitors;               //  monitors made (each needs its own endpoint)
     zpoller_t *poller;
     node_store_t *store;
+    char endpoint [256];
+    const char *data;           //  the node's data directory (the config's)
+    //  Keys
+    node_keys_t *keys;
+    size_t transport_order [CP_ENROLMENT_KEYS_MAX];     //  central transport keys to try
+    size_t transport_count;
+    size_t transport_next;      //  index into transport_order of the key in use
+    const cp_party_key_t *data_key;     //  the central data key batches are sealed to
+    uint8_t *session_key;       //  the envelope key for it (guarded)
+    int64_t keys_at;
+    int64_t reconnect_at;       //  when to make the socket again (0: not planned)
+    int64_t reconnect_pause;    //  grows while handshakes keep failing
     bool verbose;
     bool terminated;
     char municipality [CP_ID_MAX + 1];
@@ -47,33 +79,28 @@ typedef struct {
 //  =====================================================================
 //  Sending
 
-//  Sends command + body (+ payload and signature for BATCH) without
-//  blocking.  Returns 0, or -1 when the central is not reachable now.
+//  Sends command + body (freed here), and for BATCH the sealed payload and
+//  its signature, without blocking.  Returns 0, or -1 when the central is
+//  not reachable now.
 static int
 s_send (s_sync_t *self, int command, uint8_t *body, size_t body_size,
-        uint8_t *payload, size_t payload_size)
+        const uint8_t *sealed, size_t sealed_size, const uint8_t *signature)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, cp_wire_command_name (command));
-    zmsg_addmem (msg, body, body_size);
-    if (command == CP_CMD_BATCH) {
-        zmsg_addmem (msg, payload, payload_size);
-        zmsg_addmem (msg, NULL, 0);         //  signature: the issue "Security"
+    const char *name = cp_wire_command_name (command);
+    const void *parts [4] = {name, body, sealed, signature};
+    size_t sizes [4] = {strlen (name), body_size, sealed_size, CP_ENVELOPE_SIGNATURE_SIZE};
+    size_t count = command == CP_CMD_BATCH? 4: 2;
+    //  zmsg_send would block while the central is away; send frame by frame.
+    //  A multipart message is queued whole or not at all once the first
+    //  frame went.
+    void *handle = zsock_resolve (self->dealer);
+    int rc = 0;
+    for (size_t index = 0; index < count && rc == 0; index++) {
+        int flags = ZMQ_DONTWAIT | (index + 1 < count? ZMQ_SNDMORE: 0);
+        if (zmq_send (handle, parts [index], sizes [index], flags) < 0)
+            rc = -1;
     }
     free (body);
-    //  zmsg_send would block while the central is away; send frame by frame.
-    void *handle = zsock_resolve (self->dealer);
-    size_t frames = zmsg_size (msg);
-    int rc = 0;
-    for (size_t index = 0; index < frames && rc == 0; index++) {
-        zframe_t *frame = zmsg_pop (msg);
-        int flags = ZMQ_DONTWAIT | (index + 1 < frames? ZMQ_SNDMORE: 0);
-        if (zmq_send (handle, zframe_data (frame), zframe_size (frame), flags) < 0)
-            rc = -1;
-        zframe_destroy (&frame);
-    }
-    zmsg_destroy (&msg);
-    //  A multipart message is queued whole or not at all once the first frame went.
     return rc;
 }
 
@@ -83,11 +110,12 @@ s_hello (s_sync_t *self)
     cp_hello_t hello = {.version = CP_WIRE_VERSION, .head = self->head,
                         .acked = self->acked, .downlink = 0};
     strcpy (hello.municipality, self->municipality);
+    strcpy (hello.data_key, self->data_key->id);
     size_t size;
     uint8_t *body = cp_wire_hello_encode (&hello, &size);
     self->welcomed = false;
     self->in_flight_count = 0;
-    if (s_send (self, CP_CMD_HELLO, body, size, NULL, 0)) {
+    if (s_send (self, CP_CMD_HELLO, body, size, NULL, 0, NULL)) {
         //  Not connected (yet): try again soon; the pause is for HELLOs
         //  the central received and did not answer.
         self->hello_at = zclock_mono () + S_CONNECT_POLL_MS;
@@ -117,14 +145,30 @@ s_ship (s_sync_t *self)
                             (unsigned long long) self->next, cp_strerror (rc));
             return;
         }
-        cp_batch_header_t header = {.first = self->next, .last = last, .head = self->head};
+        cp_batch_header_t header = {.first = self->next, .last = last, .head = self->head,
+                                    .nonce_size = CP_ENVELOPE_NONCE_SIZE};
         strcpy (header.municipality, self->municipality);
-        strcpy (header.node_key, "none");
-        strcpy (header.data_key, "none");
+        strcpy (header.node_key, node_keys_enrolment (self->keys)->node_key.id);
+        strcpy (header.data_key, self->data_key->id);
+        cp_envelope_nonce (header.nonce);
         size_t header_size;
         uint8_t *body = cp_wire_batch_header_encode (&header, &header_size);
-        rc = s_send (self, CP_CMD_BATCH, body, header_size, payload, size);
+        uint8_t *sealed = malloc (size + CP_ENVELOPE_OVERHEAD);
+        uint8_t signature [CP_ENVELOPE_SIGNATURE_SIZE];
+        assert (body && sealed);
+        rc = cp_envelope_seal (body, header_size, header.nonce, payload, size, self->session_key,
+                               node_keys_secrets (self->keys) + CP_SECRETS_SIGN, sealed,
+                               signature);
+        sodium_memzero (payload, size);
         free (payload);
+        if (rc == 0)
+            rc = s_send (self, CP_CMD_BATCH, body, header_size, sealed,
+                         size + CP_ENVELOPE_OVERHEAD, signature);
+        else {
+            zsys_error ("node_sync: cannot seal a batch: %s", cp_strerror (rc));
+            free (body);
+        }
+        free (sealed);
         if (rc) {
             //  Not reachable: the silence timer will start a new session.
             return;
@@ -172,6 +216,7 @@ s_on_welcome (s_sync_t *self, zframe_t *body)
     }
     self->welcomed = true;
     self->hello_pause = S_HELLO_MIN_MS;
+    self->reconnect_pause = S_HELLO_MIN_MS;
     self->window = welcome.window < S_WINDOW_MAX? welcome.window: S_WINDOW_MAX;
     self->next = welcome.expected;
     self->in_flight_count = 0;
@@ -228,6 +273,25 @@ s_on_nack (s_sync_t *self, zframe_t *body)
     self->hello_at = zclock_mono () + self->hello_pause;
 }
 
+//  True when a reply (command, body) carries the signature of a central
+//  data key this node has pinned: key id and signature frames follow body.
+static bool
+s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *key_id,
+                zframe_t *signature)
+{
+    const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    for (size_t index = 0; key_id && signature && index < enrolment->central_data_count;
+         index++) {
+        const cp_party_key_t *key = &enrolment->central_data [index];
+        if (zframe_size (key_id) == strlen (key->id)
+        &&  memcmp (zframe_data (key_id), key->id, strlen (key->id)) == 0)
+            return cp_envelope_verify_reply (command, self->municipality, zframe_data (body),
+                                             zframe_size (body), zframe_data (signature),
+                                             zframe_size (signature), key->sign_public) == 0;
+    }
+    return false;
+}
+
 static void
 s_on_central (s_sync_t *self)
 {
@@ -237,9 +301,20 @@ s_on_central (s_sync_t *self)
     self->heard_at = zclock_mono ();
     zframe_t *command = zmsg_first (msg);
     zframe_t *body = zmsg_next (msg);
+    zframe_t *key_id = zmsg_next (msg);
+    zframe_t *signature = zmsg_next (msg);
     int which = command? cp_wire_command (zframe_data (command), zframe_size (command)): 0;
-    if (!body || zmsg_size (msg) != 2)
+    size_t expected = which == CP_CMD_PONG? 2: 4;
+    if (!body || zmsg_size (msg) != expected)
         which = 0;
+    if (which && which != CP_CMD_PONG
+    &&  !s_reply_signed (self, cp_wire_command_name (which), body, key_id, signature)) {
+        //  Not from the central (or not for us): it must not move the cursor.
+        zsys_warning ("node_sync: a %s without a valid signature of the central was ignored",
+                      cp_wire_command_name (which));
+        zmsg_destroy (&msg);
+        return;
+    }
     switch (which) {
         case CP_CMD_WELCOME: s_on_welcome (self, body); break;
         case CP_CMD_ACK:     s_on_ack (self, body); break;
@@ -278,19 +353,101 @@ s_on_timers (s_sync_t *self)
     if (self->welcomed && now >= self->ping_at) {
         size_t size;
         uint8_t *body = cp_wire_ping_encode (self->head, &size);
-        s_send (self, CP_CMD_PING, body, size, NULL, 0);
+        s_send (self, CP_CMD_PING, body, size, NULL, 0, NULL);
         self->ping_at = now + S_PING_MS;
     }
     s_ship (self);
     s_save_acked (self, false);
 }
 
-static zsock_t *
-s_connect (const char *endpoint)
+//  =====================================================================
+//  Keys and the connection
+
+//  Orders the central's transport keys to try: those whose time has come,
+//  newest first, then those announced for later, soonest first.
+static void
+s_order_transport (s_sync_t *self)
 {
+    const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    int64_t now = (int64_t) time (NULL);
+    size_t count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t start = count;
+        for (size_t index = 0; index < enrolment->central_transport_count; index++) {
+            const cp_transport_key_t *key = &enrolment->central_transport [index];
+            if ((key->valid_from <= now) != (pass == 0))
+                continue;
+            size_t at = count++;
+            //  Insertion: pass 0 by valid_from descending, pass 1 ascending.
+            while (at > start) {
+                const cp_transport_key_t *other =
+                    &enrolment->central_transport [self->transport_order [at - 1]];
+                bool before = pass == 0? key->valid_from > other->valid_from
+                                       : key->valid_from < other->valid_from;
+                if (!before)
+                    break;
+                self->transport_order [at] = self->transport_order [at - 1];
+                at--;
+            }
+            self->transport_order [at] = index;
+        }
+    }
+    self->transport_count = count;
+    self->transport_next = 0;
+}
+
+//  Chooses the central data key to seal to (the newest not expired) and
+//  derives the envelope key for it.  Returns 0 or CP_ENOTENROLLED.
+static int
+s_choose_data_key (s_sync_t *self)
+{
+    const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    int64_t now = (int64_t) time (NULL);
+    self->data_key = NULL;
+    for (size_t index = 0; index < enrolment->central_data_count && !self->data_key; index++)
+        if (!enrolment->central_data [index].expires
+        ||  enrolment->central_data [index].expires > now)
+            self->data_key = &enrolment->central_data [index];
+    if (!self->data_key)
+        return CP_ENOTENROLLED;
+    if (!self->session_key)
+        self->session_key = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
+    assert (self->session_key);
+    const uint8_t *secrets = node_keys_secrets (self->keys);
+    return cp_envelope_node_key (enrolment->node_key.kx_public, secrets + CP_SECRETS_KX,
+                                 self->data_key->kx_public, self->session_key);
+}
+
+static void
+s_disconnect (s_sync_t *self)
+{
+    if (self->monitor) {
+        zpoller_remove (self->poller, self->monitor);
+        zsock_destroy (&self->monitor);
+    }
+    if (self->dealer) {
+        zpoller_remove (self->poller, self->dealer);
+        zsock_destroy (&self->dealer);
+    }
+}
+
+//  Connects a CURVE DEALER to the central with the transport key in use,
+//  and watches its handshakes.  Returns 0 or -1.
+static int
+s_connect (s_sync_t *self)
+{
+    s_disconnect (self);
+    self->reconnect_at = 0;
+    const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    const uint8_t *secrets = node_keys_secrets (self->keys);
+    const cp_transport_key_t *server =
+        &enrolment->central_transport [self->transport_order [self->transport_next]];
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     if (!dealer)
-        return NULL;
+        return -1;
+    zsock_set_curve_serverkey_bin (dealer, server->public_key);
+    zsock_set_curve_publickey_bin (dealer, enrolment->node_transport.public_key);
+    zsock_set_curve_secretkey_bin (dealer, secrets + CP_SECRETS_TRANSPORT);
     zsock_set_immediate (dealer, 1);        //  queue nothing for a central not there
     zsock_set_linger (dealer, 0);
     zsock_set_sndhwm (dealer, 2 * S_WINDOW_MAX + 16);
@@ -298,48 +455,167 @@ s_connect (const char *endpoint)
     zsock_set_reconnect_ivl_max (dealer, 10000);
     zsock_set_heartbeat_ivl (dealer, 2000);
     zsock_set_heartbeat_timeout (dealer, 6000);
-    if (zsock_connect (dealer, "%s", endpoint)) {
+    char monitor [64];
+    snprintf (monitor, sizeof monitor, "inproc://node-sync-monitor-%d", self->monitors++);
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor (zsock_resolve (dealer), monitor, events) == 0)
+        self->monitor = zsock_new_pair (monitor);
+    if (zsock_connect (dealer, "%s", self->endpoint)) {
         zsock_destroy (&dealer);
-        return NULL;
+        zsock_destroy (&self->monitor);
+        return -1;
     }
-    return dealer;
+    self->dealer = dealer;
+    zpoller_add (self->poller, self->dealer);
+    if (self->monitor)
+        zpoller_add (self->poller, self->monitor);
+    self->welcomed = false;
+    self->in_flight_count = 0;
+    self->hello_at = zclock_mono ();
+    zsys_info ("node_sync: connecting to %s with central key %s", self->endpoint, server->id);
+    return 0;
+}
+
+//  A handshake failed: the central refused our key (revoked, expired, or
+//  not yet in its table), or serves another transport key than the one we
+//  tried.  libzmq does not retry a refused handshake by itself, so the
+//  socket is made again: at once with the next pinned central key when
+//  there is one, else after a pause that grows up to S_HELLO_MAX_MS.
+static void
+s_on_monitor (s_sync_t *self)
+{
+    zmsg_t *event = zmsg_recv (self->monitor);
+    zframe_t *head = event? zmsg_first (event): NULL;
+    if (head && zframe_size (head) == 6 && !self->reconnect_at) {
+        uint16_t code = (uint16_t) (zframe_data (head) [0] | zframe_data (head) [1] << 8);
+        const char *id = node_keys_enrolment (self->keys)->central_transport
+                         [self->transport_order [self->transport_next]].id;
+        zsys_warning ("node_sync: the central refused the handshake with its key %s (%s)",
+                      id, code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                          ? "this node's key is not accepted: revoked, expired or not yet known"
+                          : "it serves another key, or is not the central");
+        bool next_key = self->transport_count > 1
+                     && self->transport_next + 1 < self->transport_count;
+        if (self->transport_count > 1)
+            self->transport_next = (self->transport_next + 1) % self->transport_count;
+        self->reconnect_at = zclock_mono () + (next_key? 0: self->reconnect_pause);
+        if (!next_key)
+            self->reconnect_pause = self->reconnect_pause * 2 > S_HELLO_MAX_MS
+                                  ? S_HELLO_MAX_MS: self->reconnect_pause * 2;
+    }
+    zmsg_destroy (&event);
+}
+
+//  Makes the socket again when a refused handshake planned it.
+static void
+s_reconnect (s_sync_t *self)
+{
+    if (!self->reconnect_at || zclock_mono () < self->reconnect_at)
+        return;
+    self->reconnect_at = 0;
+    if (s_connect (self))
+        zsys_error ("node_sync: cannot connect to '%s'", self->endpoint);
+}
+
+//  Loads the keys (again).  Returns 0, or the reason they cannot be used.
+static int
+s_load_keys (s_sync_t *self)
+{
+    int error = 0;
+    node_keys_t *keys = node_keys_load (self->data, &error);
+    if (!keys)
+        return error;
+    const cp_enrolment_t *enrolment = node_keys_enrolment (keys);
+    if (!streq (enrolment->municipality, self->municipality)) {
+        node_keys_destroy (&keys);
+        return CP_EUSAGE;
+    }
+    node_keys_destroy (&self->keys);
+    self->keys = keys;
+    s_order_transport (self);
+    int rc = s_choose_data_key (self);
+    if (rc == 0 && self->transport_count == 0)
+        rc = CP_ENOTENROLLED;
+    self->keys_at = zclock_mono () + S_KEYS_POLL_MS;
+    return rc;
+}
+
+//  Picks up a change of the key files: new keys, a new connection.
+static void
+s_check_keys (s_sync_t *self)
+{
+    self->keys_at = zclock_mono () + S_KEYS_POLL_MS;
+    if (!node_keys_changed (self->keys))
+        return;
+    node_keys_t *previous = self->keys;
+    self->keys = NULL;
+    int rc = s_load_keys (self);
+    if (rc) {
+        //  Keep going with the keys that worked.
+        zsys_error ("node_sync: the new keys do not load (%s); keeping the old ones",
+                    cp_strerror (rc));
+        node_keys_destroy (&self->keys);
+        self->keys = previous;
+        s_order_transport (self);
+        s_choose_data_key (self);
+        return;
+    }
+    node_keys_destroy (&previous);
+    zsys_info ("node_sync: keys changed (serial %llu): node key %s, central data key %s",
+               (unsigned long long) node_keys_enrolment (self->keys)->serial,
+               node_keys_enrolment (self->keys)->node_key.id, self->data_key->id);
+    if (s_connect (self))
+        zsys_error ("node_sync: cannot connect to '%s'", self->endpoint);
 }
 
 void
 node_sync_actor (zsock_t *pipe, void *args)
 {
     node_sync_config_t *config = args;
-    s_sync_t self = {.pipe = pipe, .verbose = config->verbose,
-                     .hello_pause = S_HELLO_MIN_MS, .window = 1};
+    s_sync_t self = {.pipe = pipe, .verbose = config->verbose, .data = config->data,
+                     .hello_pause = S_HELLO_MIN_MS, .reconnect_pause = S_HELLO_MIN_MS,
+                     .window = 1};
     int error = 0;
-    char endpoint [256] = "";
     self.store = node_store_open (config->data, &error);
     if (self.store && config->central)
-        snprintf (endpoint, sizeof endpoint, "%s", config->central);
+        snprintf (self.endpoint, sizeof self.endpoint, "%s", config->central);
     else
-    if (self.store && node_store_setting (self.store, "central", endpoint, sizeof endpoint))
+    if (self.store
+    &&  node_store_setting (self.store, "central", self.endpoint, sizeof self.endpoint)) {
         zsys_error ("node_sync: no central endpoint: give --central or enrol the node");
-    if (self.store && *endpoint)
-        self.dealer = s_connect (endpoint);
-    if (!self.store || !self.dealer) {
+        error = CP_ENOTENROLLED;
+    }
+    if (self.store) {
+        snprintf (self.municipality, sizeof self.municipality, "%s",
+                  node_store_municipality (self.store));
+        self.poller = zpoller_new (pipe, NULL);
+        zpoller_set_nonstop (self.poller, true);    //  only $TERM stops us, not a signal
+    }
+    if (self.store && !error && (error = s_load_keys (&self)))
+        zsys_error ("node_sync: %s: the keys: %s%s", config->data, cp_strerror (error),
+                    error == CP_ENOTENROLLED
+                    ? " (enrol the node: cpsync-node enrol --data DIR --bundle FILE)": "");
+    if (self.store && !error && s_connect (&self)) {
+        zsys_error ("node_sync: cannot connect to '%s'", self.endpoint);
+        error = CP_EUSAGE;
+    }
+    if (!self.store || error) {
         if (!self.store)
             zsys_error ("node_sync: %s: %s", config->data, cp_strerror (error));
-        else
-        if (*endpoint)
-            zsys_error ("node_sync: cannot connect to '%s'", endpoint);
+        s_disconnect (&self);
+        zpoller_destroy (&self.poller);
+        node_keys_destroy (&self.keys);
+        cp_keyfile_free (&self.session_key);
         node_store_destroy (&self.store);
         zsock_signal (pipe, 1);
         return;
     }
-    snprintf (self.municipality, sizeof self.municipality, "%s",
-              node_store_municipality (self.store));
     uint64_t cases;
     node_store_counts (self.store, &self.head, &self.acked, &cases);
     self.acked_saved = self.acked;
-    self.poller = zpoller_new (pipe, self.dealer, NULL);
-    zpoller_set_nonstop (self.poller, true);    //  only $TERM stops us, not a signal
     zsys_info ("node_sync: %s shipping to %s (head %llu, acked %llu)", self.municipality,
-               endpoint, (unsigned long long) self.head, (unsigned long long) self.acked);
+               self.endpoint, (unsigned long long) self.head, (unsigned long long) self.acked);
     zsock_signal (pipe, 0);
 
     while (!self.terminated) {
@@ -353,20 +629,28 @@ node_sync_actor (zsock_t *pipe, void *args)
             zmsg_destroy (&msg);
         }
         else
-        if (which == self.dealer) {
+        if (which && which == self.dealer) {
             //  Drain what is there before the timers, so acks keep up.
             for (int count = 0; count < 256 && (zsock_events (self.dealer) & ZMQ_POLLIN); count++)
                 s_on_central (&self);
         }
         else
+        if (which && which == self.monitor)
+            s_on_monitor (&self);
+        else
         if (zpoller_terminated (self.poller))
             self.terminated = true;
+        if (zclock_mono () >= self.keys_at)
+            s_check_keys (&self);
+        s_reconnect (&self);
         s_on_timers (&self);
     }
     s_save_acked (&self, true);
     zsys_info ("node_sync: stopped (head %llu, acked %llu)", (unsigned long long) self.head,
                (unsigned long long) self.acked);
+    s_disconnect (&self);
     zpoller_destroy (&self.poller);
-    zsock_destroy (&self.dealer);
+    node_keys_destroy (&self.keys);
+    cp_keyfile_free (&self.session_key);
     node_store_destroy (&self.store);
 }

@@ -2,7 +2,14 @@
 
     The keys are already uniform (keyed hashes), so their first bytes are
     the hash; the table doubles when half full, and clearing keeps its
-    size, since the next transaction touches about as many cases.           */
+    size, since the next transaction touches about as many cases.
+
+    Stored values are sealed: a read opens the value into a scratch buffer
+    and decodes it from there; a write encodes every case the transaction
+    opened into one scratch buffer, seals them in a cp_seal batch (a helper
+    thread seals ahead while this one puts: the import writes tens of
+    thousands of cases per commit) and puts the sealed bytes.  The scratch
+    buffer is wiped after each use: it holds case histories in the clear. */
 
 #include "cp_case_cache.h"
 #include "cp_error.h"
@@ -10,6 +17,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,16 +33,25 @@ struct _cp_case_cache_t {
     size_t count;
     size_t key_size;
     const char *module;         //  for log lines
-    uint8_t *buffer;            //  for encoding cases at write
-    size_t buffer_size;
+    cp_seal_t *seal;            //  seals and opens the values (borrowed)
+    uint8_t *buffer;            //  cases in the clear: encoded at write,
+    size_t buffer_size;         //  opened at read; wiped after each use
+    cp_seal_job_t *jobs;        //  the cases of a write, sealed together
+    size_t jobs_size;           //  bytes
+    uint8_t *sealed;            //  their sealed bytes
+    size_t sealed_size;
 };
+
+//  The associated data of a case record: 'C', then its key.
+#define S_AD_MAX (1 + CP_CASE_CACHE_KEY_MAX)
 
 #define S_INITIAL 1024
 
 cp_case_cache_t *
-cp_case_cache_new (size_t key_size, const char *module)
+cp_case_cache_new (size_t key_size, cp_seal_t *seal, const char *module)
 {
     assert (key_size >= 8 && key_size <= CP_CASE_CACHE_KEY_MAX);
+    assert (seal);
     cp_case_cache_t *self = calloc (1, sizeof (cp_case_cache_t));
     assert (self);
     self->capacity = S_INITIAL;
@@ -42,6 +59,7 @@ cp_case_cache_new (size_t key_size, const char *module)
     assert (self->slots);
     self->key_size = key_size;
     self->module = module;
+    self->seal = seal;
     return self;
 }
 
@@ -53,7 +71,9 @@ cp_case_cache_destroy (cp_case_cache_t **self_p)
     cp_case_cache_t *self = *self_p;
     cp_case_cache_clear (self);
     free (self->slots);
-    free (self->buffer);
+    free (self->buffer);        //  wiped after its last use
+    free (self->jobs);
+    free (self->sealed);
     free (self);
     *self_p = NULL;
 }
@@ -84,6 +104,56 @@ s_grow (cp_case_cache_t *self)
     self->capacity = capacity;
 }
 
+//  Makes the scratch buffer at least size bytes.
+static void
+s_reserve (cp_case_cache_t *self, size_t size)
+{
+    if (size > self->buffer_size) {
+        //  It holds nothing between uses (wiped), so realloc leaves no copy.
+        self->buffer_size = size * 2;
+        self->buffer = realloc (self->buffer, self->buffer_size);
+        assert (self->buffer);
+    }
+}
+
+static void
+s_ad (const cp_case_cache_t *self, const uint8_t *key, uint8_t *ad)
+{
+    ad [0] = 'C';
+    memcpy (ad + 1, key, self->key_size);
+}
+
+//  Opens and decodes a stored record into state.  Returns 0 or CP_ESTORE
+//  (logged without the record: it is case data).
+static int
+s_decode (cp_case_cache_t *self, const uint8_t *key, const MDB_val *value, cp_case_t *state)
+{
+    if (value->mv_size < CP_SEAL_OVERHEAD) {
+        zsys_error ("%s: a stored case record is corrupt (too short to be sealed)",
+                    self->module);
+        return CP_ESTORE;
+    }
+    size_t size = value->mv_size - CP_SEAL_OVERHEAD;
+    s_reserve (self, size);
+    uint8_t ad [S_AD_MAX];
+    s_ad (self, key, ad);
+    int rc = cp_seal_open (self->seal, ad, 1 + self->key_size, value->mv_data, value->mv_size,
+                           self->buffer);
+    if (rc) {
+        zsys_error ("%s: a stored case record does not open (%s): the store was sealed "
+                    "under another key, or it is damaged", self->module, cp_strerror (rc));
+        return CP_ESTORE;
+    }
+    rc = cp_case_decode (state, self->buffer, size);
+    sodium_memzero (self->buffer, size);
+    if (rc) {
+        //  Damage to the store, not a bad event: the caller stops.
+        zsys_error ("%s: a stored case record is corrupt", self->module);
+        return CP_ESTORE;
+    }
+    return 0;
+}
+
 cp_case_t *
 cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
                    int *rc)
@@ -93,18 +163,14 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
         return &slot->state;
     MDB_val k = {self->key_size, (void *) key}, v;
     int mdb_rc = mdb_get (txn, dbi, &k, &v);
-    cp_case_t state;
-    memset (&state, 0, sizeof state);
-    if (mdb_rc == 0 && cp_case_decode (&state, v.mv_data, v.mv_size)) {
-        //  Damage to the store, not a bad event: the caller stops.
-        zsys_error ("%s: a stored case record is corrupt", self->module);
-        *rc = CP_ESTORE;
-        return NULL;
-    }
     if (mdb_rc && mdb_rc != MDB_NOTFOUND) {
         *rc = cp_lmdb_fail (self->module, "read case", mdb_rc);
         return NULL;
     }
+    cp_case_t state;
+    memset (&state, 0, sizeof state);
+    if (mdb_rc == 0 && (*rc = s_decode (self, key, &v, &state)))
+        return NULL;            //  cp_case_decode has reset it
     if ((self->count + 1) * 2 > self->capacity) {
         s_grow (self);
         slot = s_find (self->slots, self->capacity, self->key_size, key);
@@ -116,26 +182,71 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
     return &slot->state;
 }
 
+//  Makes a scratch array at least size bytes; *max is its size.  For the
+//  sealed bytes and the jobs, which hold nothing in the clear.
+static void *
+s_grow_scratch (void *data, size_t *max, size_t size)
+{
+    if (size > *max) {
+        *max = size + size / 4;
+        free (data);
+        data = malloc (*max);
+        assert (data);
+    }
+    return data;
+}
+
 int
 cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
 {
+    //  Every opened case, encoded into one buffer, then sealed together.
+    size_t count = 0, plain_size = 0;
+    for (size_t index = 0; index < self->capacity; index++) {
+        s_slot_t *slot = &self->slots [index];
+        if (slot->used && slot->state.opened) {
+            count++;
+            plain_size += cp_case_encoded_size (&slot->state);
+        }       //  else looked up for an event that was refused
+    }
+    if (count == 0)
+        return 0;
+    s_reserve (self, plain_size);
+    self->jobs = s_grow_scratch (self->jobs, &self->jobs_size, count * sizeof (cp_seal_job_t));
+    self->sealed = s_grow_scratch (self->sealed, &self->sealed_size,
+                                   plain_size + count * CP_SEAL_OVERHEAD);
+    uint8_t *plain = self->buffer, *sealed = self->sealed;
+    cp_seal_job_t *job = self->jobs;
     for (size_t index = 0; index < self->capacity; index++) {
         s_slot_t *slot = &self->slots [index];
         if (!slot->used || !slot->state.opened)
-            continue;       //  looked up for an event that was refused
-        size_t size = cp_case_encoded_size (&slot->state);
-        if (size > self->buffer_size) {
-            self->buffer_size = size * 2;
-            self->buffer = realloc (self->buffer, self->buffer_size);
-            assert (self->buffer);
-        }
-        cp_case_encode (&slot->state, self->buffer);
-        MDB_val k = {self->key_size, slot->key}, v = {size, self->buffer};
-        int mdb_rc = mdb_put (txn, dbi, &k, &v, 0);
-        if (mdb_rc)
-            return cp_lmdb_fail (self->module, "put case", mdb_rc);
+            continue;
+        s_ad (self, slot->key, job->ad);
+        job->ad_size = 1 + self->key_size;
+        job->plain = plain;
+        job->plain_size = cp_case_encoded_size (&slot->state);
+        job->sealed = sealed;
+        cp_case_encode (&slot->state, plain);
+        plain += job->plain_size;
+        sealed += job->plain_size + CP_SEAL_OVERHEAD;
+        job++;
     }
-    return 0;
+    //  Put as they come back sealed: the helper seals ahead while this
+    //  thread writes.  Each job's key is in its associated data.
+    cp_seal_batch_t *batch = cp_seal_batch_new (self->seal, self->jobs, count);
+    size_t first, end;
+    int rc = 0;
+    while (rc == 0 && cp_seal_batch_next (batch, &first, &end))
+        for (size_t index = first; index < end && rc == 0; index++) {
+            job = &self->jobs [index];
+            MDB_val k = {self->key_size, job->ad + 1};
+            MDB_val v = {job->plain_size + CP_SEAL_OVERHEAD, job->sealed};
+            int mdb_rc = mdb_put (txn, dbi, &k, &v, 0);
+            if (mdb_rc)
+                rc = cp_lmdb_fail (self->module, "put case", mdb_rc);
+        }
+    cp_seal_batch_destroy (&batch);
+    sodium_memzero (self->buffer, plain_size);
+    return rc;
 }
 
 void

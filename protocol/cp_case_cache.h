@@ -5,12 +5,18 @@
     store's cases database on first use (a fresh, never-opened case when
     none is stored), hands out the same cp_case_t until it is cleared, and
     writes every opened case back.  Keys are fixed-size byte strings (keyed
-    hashes, see cp_index_key) of up to CP_CASE_CACHE_KEY_MAX bytes.         */
+    hashes, see cp_index_key) of up to CP_CASE_CACHE_KEY_MAX bytes.
+
+    A case's history is case data, so the stored values are sealed
+    (cp_seal) under the store's data key, with the byte 'C' and the record's
+    key as associated data: a value copied under another case's key does
+    not open.                                                               */
 
 #ifndef CP_CASE_CACHE_H_INCLUDED
 #define CP_CASE_CACHE_H_INCLUDED
 
 #include "cp_case.h"
+#include "cp_seal.h"
 
 #include <lmdb.h>
 #include <stddef.h>
@@ -20,22 +26,26 @@
 
 typedef struct _cp_case_cache_t cp_case_cache_t;
 
-//  A cache for keys of key_size bytes; module names the store in logs.
+//  A cache for keys of key_size bytes that seals and opens the stored
+//  values with seal (borrowed: it must outlive the cache; the store renews
+//  it at each write transaction); module names the store in logs.
 cp_case_cache_t *
-    cp_case_cache_new (size_t key_size, const char *module);
+    cp_case_cache_new (size_t key_size, cp_seal_t *seal, const char *module);
 
 void
     cp_case_cache_destroy (cp_case_cache_t **self_p);
 
 //  The case under key, read from dbi in txn on first use.  Returns NULL
 //  with *rc CP_ESTORE (logged) when LMDB fails or the stored record does
-//  not decode.  The pointer stays valid until the next get or clear (the
-//  table may move when it grows).
+//  not open (another key, or damage) or does not decode.  The pointer
+//  stays valid until the next get or clear (the table may move when it
+//  grows).
 cp_case_t *
     cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
                        int *rc);
 
-//  Writes every opened case to dbi.  Returns 0, CP_EMAPFULL or CP_ESTORE.
+//  Writes every opened case to dbi, sealed (on two threads when there are
+//  many: cp_seal_batch_t).  Returns 0, CP_EMAPFULL or CP_ESTORE.
 int
     cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi);
 

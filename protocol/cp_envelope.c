@@ -6,6 +6,7 @@
 #include "cp_error.h"
 
 #include <sodium.h>
+#include <string.h>
 
 int
 cp_envelope_node_key (const uint8_t *node_kx_public, const uint8_t *node_kx_secret,
@@ -89,4 +90,51 @@ cp_envelope_open (const uint8_t *header, size_t header_size, const uint8_t *nonc
         return CP_EAUTH;
     }
     return 0;
+}
+
+//  Feeds one part of a reply: its length (u32, big-endian), then its bytes.
+static void
+s_reply_part (crypto_sign_state *state, const uint8_t *part, size_t size)
+{
+    uint8_t length [4] = {(uint8_t) (size >> 24), (uint8_t) (size >> 16),
+                          (uint8_t) (size >> 8), (uint8_t) size};
+    crypto_sign_update (state, length, sizeof length);
+    crypto_sign_update (state, part, size);
+}
+
+static void
+s_reply_parts (crypto_sign_state *state, const char *command, const char *municipality,
+               const uint8_t *body, size_t body_size)
+{
+    crypto_sign_init (state);
+    s_reply_part (state, (const uint8_t *) command, strlen (command));
+    s_reply_part (state, (const uint8_t *) municipality, strlen (municipality));
+    s_reply_part (state, body, body_size);
+}
+
+int
+cp_envelope_sign_reply (const char *command, const char *municipality,
+                        const uint8_t *body, size_t body_size,
+                        const uint8_t *sign_secret, uint8_t *signature)
+{
+    crypto_sign_state state;
+    s_reply_parts (&state, command, municipality, body, body_size);
+    int rc = crypto_sign_final_create (&state, signature, NULL, sign_secret);
+    sodium_memzero (&state, sizeof state);
+    return rc == 0? 0: CP_EAUTH;
+}
+
+int
+cp_envelope_verify_reply (const char *command, const char *municipality,
+                          const uint8_t *body, size_t body_size,
+                          const uint8_t *signature, size_t signature_size,
+                          const uint8_t *sign_public)
+{
+    if (signature_size != CP_ENVELOPE_SIGNATURE_SIZE)
+        return CP_EAUTH;
+    crypto_sign_state state;
+    s_reply_parts (&state, command, municipality, body, body_size);
+    int rc = crypto_sign_final_verify (&state, signature, sign_public);
+    sodium_memzero (&state, sizeof state);
+    return rc == 0? 0: CP_EAUTH;
 }

@@ -74,4 +74,23 @@ int
                       const uint8_t *session_key, uint8_t *payload)
     __attribute__ ((warn_unused_result));
 
+//  Signs a reply of the central (WELCOME, ACK, NACK) to one municipality's
+//  node: what is signed is the command name, the municipality and the body,
+//  each preceded by its length (u32, big-endian), so a reply cannot be
+//  passed off as another command or sent to another node.  sign_secret is
+//  the Ed25519 secret of a central data key.  Returns 0 or CP_EAUTH.
+int
+    cp_envelope_sign_reply (const char *command, const char *municipality,
+                            const uint8_t *body, size_t body_size,
+                            const uint8_t *sign_secret, uint8_t *signature);
+
+//  Verifies a reply's signature (signature_size must be
+//  CP_ENVELOPE_SIGNATURE_SIZE).  Returns 0, or CP_EAUTH.
+int
+    cp_envelope_verify_reply (const char *command, const char *municipality,
+                              const uint8_t *body, size_t body_size,
+                              const uint8_t *signature, size_t signature_size,
+                              const uint8_t *sign_public)
+    __attribute__ ((warn_unused_result));
+
 #endif

@@ -45,6 +45,13 @@ cp_strerror (int code)
         case CP_EUNKNOWNPEER:   return "unknown peer";
         case CP_EPROTOCOL:      return "protocol violation";
         case CP_EVERSION:       return "unsupported protocol version";
+        case CP_EUNKNOWNKEY:    return "key not enrolled";
+        case CP_EEXPIRED:       return "key expired";
+        case CP_EIMPERSONATION: return "peer speaks as another municipality than its key's";
+        case CP_EHANDSHAKE:     return "transport handshake failed";
+        case CP_EINSECURE:      return "secret key file readable or writable by others";
+        case CP_ENOTENROLLED:   return "not enrolled (no keys)";
+        case CP_EROLLBACK:      return "key announcement older than the one held";
     }
     return "unknown error";
 }

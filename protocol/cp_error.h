@@ -52,6 +52,14 @@ typedef enum {
     CP_EUNKNOWNPEER = -30836,   //  a municipality the central does not know
     CP_EPROTOCOL = -30835,      //  a command out of place or an unknown command
     CP_EVERSION = -30834,       //  a protocol version we do not speak
+    //  Keys
+    CP_EUNKNOWNKEY = -30820,    //  a key that was never enrolled
+    CP_EEXPIRED = -30819,       //  a key past the end of its grace period
+    CP_EIMPERSONATION = -30818, //  a peer speaking as another municipality than its key's
+    CP_EHANDSHAKE = -30817,     //  a CURVE handshake that failed (wrong server key, garbage)
+    CP_EINSECURE = -30816,      //  a secret key file others may read or write
+    CP_ENOTENROLLED = -30815,   //  a node without keys, or a central without its own
+    CP_EROLLBACK = -30814,      //  a key announcement older than the one held
 } cp_error_t;
 
 //  Returns a fixed English message for a cp_error_t (or "unknown error").

@@ -15,15 +15,23 @@
 #define CP_INDEX_KEY_SIZE 32        //  stored; SipHash uses the first 16 bytes
 #define CP_INDEX_HASH_SIZE 16
 
-//  Writes a new random key to DIR/keys/index.key (0600; DIR/keys 0700).
-//  Returns 0, CP_EEXISTS when there is one, or CP_EIO.
+//  Writes a new random key to DIR/keys/index.key (0600, atomically; DIR/keys
+//  made 0700 when missing).  Returns 0, CP_EEXISTS when there is one, or
+//  CP_EIO.
 int
     cp_index_key_create (const char *dir);
 
-//  Loads DIR/keys/index.key into guarded memory; NULL when it is missing,
-//  unreadable or of the wrong size.  Free with cp_index_key_destroy.
+//  Loads DIR/keys/index.key into guarded, read-only memory; NULL when it is
+//  missing, unreadable, readable or writable by others than its owner, or
+//  of the wrong size.  Free with cp_index_key_destroy.
 uint8_t *
     cp_index_key_load (const char *dir);
+
+//  cp_index_key_load with the reason of a NULL in *error (when not NULL):
+//  CP_EIO (missing or unreadable; errno says why), CP_EINSECURE or
+//  CP_EMALFORMED, as cp_keyfile_read says.
+uint8_t *
+    cp_index_key_read (const char *dir, int *error);
 
 void
     cp_index_key_destroy (uint8_t **key_p);

@@ -68,12 +68,13 @@ uint8_t *
 cp_wire_hello_encode (const cp_hello_t *hello, size_t *size)
 {
     s_writer_t writer;
-    msgpack_packer *packer = s_begin (&writer, 5);
+    msgpack_packer *packer = s_begin (&writer, 6);
     msgpack_pack_uint32 (packer, hello->version);
     s_pack_str (packer, hello->municipality);
     msgpack_pack_uint64 (packer, hello->head);
     msgpack_pack_uint64 (packer, hello->acked);
     msgpack_pack_uint64 (packer, hello->downlink);
+    s_pack_str (packer, hello->data_key);
     return s_end (&writer, size);
 }
 
@@ -223,7 +224,7 @@ cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello)
 {
     s_reader_t reader;
     memset (hello, 0, sizeof *hello);
-    int rc = s_open (&reader, data, size, 5);
+    int rc = s_open (&reader, data, size, 6);
     if (!rc) rc = s_take_u32 (&reader, &hello->version);
     if (!rc && hello->version != CP_WIRE_VERSION) rc = CP_EVERSION;
     if (!rc) rc = s_take_str (&reader, hello->municipality, CP_ID_MAX);
@@ -232,6 +233,9 @@ cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello)
     if (!rc) rc = s_take_u64 (&reader, &hello->head);
     if (!rc) rc = s_take_u64 (&reader, &hello->acked);
     if (!rc) rc = s_take_u64 (&reader, &hello->downlink);
+    if (!rc) rc = s_take_str (&reader, hello->data_key, CP_WIRE_KEYID_MAX);
+    if (!rc && !cp_event_id_valid (hello->data_key, strlen (hello->data_key)))
+        rc = CP_EBADID;
     return s_close (&reader, rc);
 }
 

@@ -6,7 +6,8 @@
     encodes and decodes bodies, each an array of fixed shape, checked with
     cp_codec_prescan's limits before msgpack-c unpacks it.
 
-        HELLO    node → central  [version, municipality, head, acked, downlink]
+        HELLO    node → central  [version, municipality, head, acked, downlink,
+                                  data_key]
         WELCOME  central → node  [expected, catalogue, window]
         BATCH    node → central  [municipality, first, last, head, node_key,
                                   data_key, nonce] + payload + signature
@@ -15,11 +16,15 @@
         PING     node → central  [head]
         PONG     central → node  []
 
-    The BATCH header carries the envelope: the node's signing key id, the
-    central's data key id and the nonce; it is the associated data of the
-    sealed payload, and the signature covers header and payload.  Until
-    the issue "Security", node_key and data_key are "none", the nonce is
-    empty and the payload is the plain cp_codec batch.                       */
+    The BATCH header carries the envelope (cp_envelope): the node's key id,
+    the central's data key id and the nonce; it is the associated data of
+    the sealed payload, and the signature covers header and payload.
+
+    WELCOME, ACK and NACK change what a node believes the central holds,
+    so the central signs them (cp_envelope_sign_reply) with the data key
+    the node named (HELLO's data_key, the BATCH header's): after the body
+    come two frames, that key's id and the signature.  PING and PONG change
+    nothing and are not signed.                                              */
 
 #ifndef CP_WIRE_H_INCLUDED
 #define CP_WIRE_H_INCLUDED
@@ -29,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_WIRE_VERSION 1
+#define CP_WIRE_VERSION 2              //  2: HELLO names a data key; replies are signed
 #define CP_WIRE_BODY_MAX 1024           //  bytes in any body but a batch payload
 #define CP_WIRE_KEYID_MAX 64            //  characters in a key id
 #define CP_WIRE_NONCE_MAX 24            //  bytes in a nonce (XChaCha20)
@@ -51,6 +56,7 @@ typedef struct {
     uint64_t head;              //  the node's last committed sequence
     uint64_t acked;             //  the last the node knows acknowledged
     uint64_t downlink;          //  the node's downlink cursor
+    char data_key [CP_WIRE_KEYID_MAX + 1];  //  the central data key the node seals to
 } cp_hello_t;
 
 typedef struct {

@@ -1,8 +1,38 @@
 # Security building blocks (the issue "Security"): the sealed and signed
-# batch envelope.  Included from tests/CMakeLists.txt.
+# batch envelope, secret key files, values sealed at rest.  Included from
+# tests/CMakeLists.txt.
 add_executable (test_envelope ${CMAKE_CURRENT_LIST_DIR}/test_envelope.c)
 target_include_directories (test_envelope PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries (test_envelope PRIVATE cpsync_protocol)
 set_target_properties (test_envelope PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test (NAME envelope COMMAND test_envelope)
 set_tests_properties (envelope PROPERTIES TIMEOUT 120 LABELS security)
+
+foreach (module keyfile seal)
+    add_executable (test_${module} ${CMAKE_CURRENT_LIST_DIR}/test_${module}.c)
+    target_include_directories (test_${module} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+    target_link_libraries (test_${module} PRIVATE cpsync_protocol)
+    set_target_properties (test_${module} PROPERTIES
+        RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    add_test (NAME ${module} COMMAND test_${module})
+    set_tests_properties (${module} PROPERTIES TIMEOUT 120 LABELS security
+        ENVIRONMENT CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
+endforeach ()
+
+# Enrolment files and the node's key files: cp_enrolment and node_keys.
+add_executable (test_enrolment ${CMAKE_CURRENT_LIST_DIR}/test_enrolment.c)
+target_include_directories (test_enrolment PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_enrolment PRIVATE cpsync_node)
+set_target_properties (test_enrolment PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME enrolment COMMAND test_enrolment)
+set_tests_properties (enrolment PROPERTIES TIMEOUT 120 LABELS security
+    ENVIRONMENT CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
+
+# Security end to end, with real processes: confidentiality on the wire and
+# at rest, secret key file modes, revocation of a connected node, unknown
+# keys, rotation of every kind of key while batches are in flight.
+# Arguments like sync's: binaries, source tree, a directory for its work.
+add_test (NAME security
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_security.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (security PROPERTIES TIMEOUT 600 LABELS security)

@@ -8,7 +8,10 @@
     and removes it.  Figures are read back through central_store_view and
     cp_view_figures, the path the query command takes.
 
-    The last test measures apply throughput: 61 municipalities × one batch
+    Case data at rest: every value of the cases database is sealed under
+    the storage key (the database read directly), a key file others may
+    read, another central's key, a missing key and the old format are
+    refused.  The last test measures apply throughput: 61 municipalities × one batch
     each per group, durable commits, then a national view.  It runs a small
     size by default; CPSYNC_BENCH_ROUNDS=N sets the number of groups (each
     61 × 1000 events).                                                      */
@@ -16,17 +19,21 @@
 #define _XOPEN_SOURCE 700      //  nftw, to remove the temporary directories
 
 #include "central_store.h"
+#include "cp_case.h"
 #include "cp_codec.h"
 #include "cp_date.h"
 #include "cp_error.h"
 #include "cp_event.h"
+#include "cp_keyfile.h"
 #include "cp_municipality.h"
+#include "cp_seal.h"
 #include "cp_view.h"
 #include "cp_wire.h"
 #include "testing.h"
 
 #include <czmq.h>
 #include <ftw.h>
+#include <lmdb.h>
 #include <sodium.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -157,7 +164,7 @@ s_batch (const char *municipality, uint64_t first, const cp_event_t *events, siz
         exit (1);
     }
     batch.frames = (central_batch_t) {batch.header, header_size, batch.payload, payload_size,
-                                      (const uint8_t *) "", 0};
+                                      (const uint8_t *) "", 0, NULL, 0};
     return batch;
 }
 
@@ -909,6 +916,229 @@ test_throughput (void)
     s_close_store (&store);
 }
 
+//  =====================================================================
+//  Case data at rest
+
+//  True when value holds text anywhere.
+static bool
+s_holds (const MDB_val *value, const char *text)
+{
+    size_t len = strlen (text);
+    const uint8_t *bytes = value->mv_data;
+    for (size_t at = 0; at + len <= value->mv_size; at++)
+        if (memcmp (bytes + at, text, len) == 0)
+            return true;
+    return false;
+}
+
+//  Opens the central's environment directly (flags MDB_RDONLY or 0).
+static MDB_env *
+s_env_open (unsigned flags)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/store", s_dir);
+    MDB_env *env = NULL;
+    if (mdb_env_create (&env))
+        return NULL;
+    mdb_env_set_maxdbs (env, 32);
+    if (mdb_env_open (env, path, flags | MDB_NOTLS, 0600)) {
+        mdb_env_close (env);
+        return NULL;
+    }
+    return env;
+}
+
+static const char *const s_rest_cases [] = {"kase-PSEUDO-Arta-0001", "kase-PSEUDO-Besnik-0002"};
+
+//  Applies two batches to berat (the second adds to the cases of the
+//  first, so their records are opened and sealed again) and one to fier.
+static void
+s_rest_apply (central_store_t *store)
+{
+    cp_event_t first [] = {
+        s_opened ("evid-AR-001", s_rest_cases [0], "2022-03-01", 12, "F"),
+        s_opened ("evid-AR-002", s_rest_cases [1], "2022-03-02", 4, "M"),
+        s_event (CP_EVENT_HOME_VISIT, "evid-AR-003", s_rest_cases [0], "2022-03-05", NULL),
+    };
+    cp_event_t second [] = {
+        s_event (CP_EVENT_RISK_ASSESSED, "evid-AR-004", s_rest_cases [0], "2022-04-01", "high"),
+        s_event (CP_EVENT_HOME_VISIT, "evid-AR-005", s_rest_cases [1], "2022-04-02", NULL),
+    };
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, first, 3, NULL), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 4, second, 2, NULL), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (s_apply_one (store, "fier", 1, first, 3, NULL), CENTRAL_STORE_APPLIED);
+}
+
+static void
+test_at_rest (void)
+{
+    central_store_t *store = s_new_store ();
+    s_rest_apply (store);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 4);
+    CHECK_EQ_INT (figures.home_visits, 3);
+    central_store_destroy (&store);
+
+    //  The storage key: 32 bytes, 0600, not the index key.
+    char path [512];
+    snprintf (path, sizeof path, "%s/keys/storage.key", s_dir);
+    struct stat info;
+    CHECK_EQ_INT (stat (path, &info), 0);
+    CHECK_EQ_INT (info.st_size, CP_SEAL_KEY_SIZE);
+    CHECK_EQ_INT (info.st_mode & 07777, 0600);
+    uint8_t *key = NULL, *index_key = NULL;
+    CHECK_EQ_INT (cp_keyfile_read (path, CP_SEAL_KEY_SIZE, &key), 0);
+    snprintf (path, sizeof path, "%s/keys/index.key", s_dir);
+    CHECK_EQ_INT (cp_keyfile_read (path, 32, &index_key), 0);
+    CHECK (key && index_key && memcmp (key, index_key, 32) != 0);
+    cp_keyfile_free (&index_key);
+    cp_seal_t *seal = key? cp_seal_new (key): NULL;
+    cp_keyfile_free (&key);
+    CHECK (seal);
+
+    //  Every value of cases is sealed: version 1, nothing of a case in the
+    //  clear, and it opens under the storage key with 'C' and its key as
+    //  associated data into a case record.
+    MDB_env *env = s_env_open (MDB_RDONLY);
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_cursor *cursor = NULL;
+    CHECK (env && mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) == 0);
+    CHECK (txn && mdb_dbi_open (txn, "cases", 0, &dbi) == 0
+           && mdb_cursor_open (txn, dbi, &cursor) == 0);
+    size_t entries = 0, leaks = 0, opened = 0;
+    MDB_val k, v;
+    while (cursor && seal && mdb_cursor_get (cursor, &k, &v, entries? MDB_NEXT: MDB_FIRST) == 0) {
+        entries++;
+        leaks += s_holds (&v, s_rest_cases [0]) + s_holds (&v, s_rest_cases [1])
+               + s_holds (&v, "PSEUDO") + s_holds (&v, "evid-AR") + s_holds (&k, "PSEUDO");
+        CHECK (v.mv_size > CP_SEAL_OVERHEAD && ((const uint8_t *) v.mv_data) [0] == 1);
+        uint8_t ad [64], plain [1024];
+        CHECK (k.mv_size < sizeof ad && v.mv_size - CP_SEAL_OVERHEAD <= sizeof plain);
+        ad [0] = 'C';
+        memcpy (ad + 1, k.mv_data, k.mv_size);
+        size_t size = v.mv_size - CP_SEAL_OVERHEAD;
+        if (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain) == 0) {
+            cp_case_t record;
+            memset (&record, 0, sizeof record);
+            CHECK_EQ_INT (cp_case_decode (&record, plain, size), 0);
+            CHECK (record.opened);
+            opened += record.opened;
+            cp_case_reset (&record);
+        }
+        ad [0] = 'L';
+        CHECK_EQ_INT (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain),
+                      CP_EAUTH);
+    }
+    CHECK_EQ_INT (entries, 4);
+    CHECK_EQ_INT (opened, 4);
+    CHECK_EQ_INT (leaks, 0);
+    if (txn)
+        mdb_txn_abort (txn);
+    if (env)
+        mdb_env_close (env);
+    cp_seal_destroy (&seal);
+    s_remove_dir ();
+}
+
+//  Opens s_dir (flags) and expects error, or a store when error is 0.
+static void
+s_open_expect (int flags, int expected)
+{
+    int error = 0;
+    central_store_t *store = central_store_open (s_dir, flags, &error);
+    if (expected? store != NULL || error != expected: store == NULL)
+        fprintf (stderr, "  open gave %s, expected %s\n", store? "a store": cp_strerror (error),
+                 expected? cp_strerror (expected): "a store");
+    CHECK (expected? store == NULL && error == expected: store != NULL);
+    central_store_destroy (&store);
+}
+
+static void
+test_at_rest_refused (void)
+{
+    central_store_t *store = s_new_store ();
+    s_rest_apply (store);
+    central_store_destroy (&store);
+    char path [512], other [sizeof s_dir];
+    snprintf (path, sizeof path, "%s/keys/storage.key", s_dir);
+
+    //  A storage key others may read: writers refuse it, readers (which
+    //  never read the cases) do not need it.
+    CHECK_EQ_INT (chmod (path, 0644), 0);
+    s_open_expect (0, CP_EINSECURE);
+    CHECK_EQ_INT (chmod (path, 0640), 0);
+    s_open_expect (0, CP_EINSECURE);
+    s_open_expect (CENTRAL_STORE_READONLY, 0);
+    CHECK_EQ_INT (chmod (path, 0600), 0);
+    s_open_expect (0, 0);
+
+    //  Another central's storage key: the store opens, but a case it holds
+    //  does not, and applying to it is a store error.
+    snprintf (other, sizeof other, "%s", s_dir);
+    const char *dir = s_fresh_dir ();
+    CHECK_EQ_INT (central_store_create (dir, "tcp://127.0.0.1:7400", 2), 0);
+    char theirs [512];
+    snprintf (theirs, sizeof theirs, "%s/keys/storage.key", dir);
+    uint8_t *own = NULL, *their = NULL;
+    CHECK_EQ_INT (cp_keyfile_read (path, CP_SEAL_KEY_SIZE, &own), 0);
+    CHECK_EQ_INT (cp_keyfile_read (theirs, CP_SEAL_KEY_SIZE, &their), 0);
+    s_remove_dir ();
+    snprintf (s_dir, sizeof s_dir, "%s", other);
+    if (own && their) {
+        CHECK_EQ_INT (cp_keyfile_write (path, their, CP_SEAL_KEY_SIZE, true), 0);
+        int error = 0;
+        store = central_store_open (s_dir, 0, &error);
+        CHECK (store);
+        if (store) {
+            cp_event_t visit [] = {
+                s_event (CP_EVENT_HOME_VISIT, "evid-AR-006", s_rest_cases [0], "2022-05-01",
+                         NULL)
+            };
+            s_batch_t batch = s_batch ("berat", 6, visit, 1);
+            central_result_t result;
+            CHECK_EQ_INT (central_store_begin (store), 0);
+            CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CP_ESTORE);
+            central_store_abort (store);
+            s_batch_free (&batch);
+            central_cursor_t cursor;
+            CHECK_EQ_INT (central_store_cursor (store, cp_municipality_index ("berat"), &cursor),
+                          0);
+            CHECK_EQ_INT (cursor.acked, 5);
+            central_store_destroy (&store);
+        }
+        CHECK_EQ_INT (cp_keyfile_write (path, own, CP_SEAL_KEY_SIZE, true), 0);
+    }
+    cp_keyfile_free (&own);
+    cp_keyfile_free (&their);
+    s_open_expect (0, 0);
+
+    //  A storage key of another size, or none: not a central (to write).
+    uint8_t short_key [16] = {0};
+    CHECK_EQ_INT (cp_keyfile_write (path, short_key, sizeof short_key, true), 0);
+    s_open_expect (0, CP_ENOTCENTRAL);
+    CHECK_EQ_INT (unlink (path), 0);
+    s_open_expect (0, CP_ENOTCENTRAL);
+    s_open_expect (CENTRAL_STORE_READONLY, 0);
+
+    //  A store of format 1 held its cases in the clear: refused.
+    MDB_env *env = s_env_open (0);
+    MDB_txn *txn = NULL;
+    MDB_dbi meta;
+    CHECK (env && mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    if (txn) {
+        CHECK_EQ_INT (mdb_dbi_open (txn, "meta", 0, &meta), 0);
+        MDB_val k = {6, "format"}, v = {16, "cpsync-central 1"};
+        CHECK_EQ_INT (mdb_put (txn, meta, &k, &v, 0), 0);
+        CHECK_EQ_INT (mdb_txn_commit (txn), 0);
+    }
+    if (env)
+        mdb_env_close (env);
+    s_open_expect (CENTRAL_STORE_READONLY, CP_ENOTCENTRAL);
+    s_remove_dir ();
+}
+
 static void
 s_setup (void)
 {
@@ -930,6 +1160,8 @@ TESTING_MAIN (
     TEST (test_abort),
     TEST (test_write_failure),
     TEST (test_map_full),
+    TEST (test_at_rest),
+    TEST (test_at_rest_refused),
     TEST (test_throughput)
 )
 #undef main

@@ -13,7 +13,12 @@
     Then abort, a map too small for one transaction (CP_EMAPFULL, grown,
     redone), reading the log in batches, the acknowledged cursor, and the
     confidentiality of the indexes: the LMDB environment is opened directly
-    and no key of any database holds an event id or a case pseudonym.      */
+    and no key of any database holds an event id or a case pseudonym.
+    Last, case data at rest: after imports with known ids, pseudonyms and
+    records, no byte of the node's directory (but its keys) holds any of
+    them; values moved to another record, another node's data key, a key
+    file others may read, a missing key and a store of the old, unsealed
+    format are each refused cleanly.                                        */
 
 #define _GNU_SOURCE                     //  memmem, open_memstream, mkdtemp, nftw
 
@@ -23,12 +28,15 @@
 #include "cp_error.h"
 #include "cp_event.h"
 #include "cp_index_key.h"
+#include "cp_keyfile.h"
+#include "cp_seal.h"
 #include "cp_view.h"
 #include "node_import.h"
 #include "node_store.h"
 #include "testing.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <lmdb.h>
 #include <sodium.h>
@@ -359,6 +367,17 @@ test_index_key_file (void)
     CHECK_EQ_INT (info.st_mode & 07777, 0600);
     CHECK_EQ_INT (info.st_size, CP_INDEX_KEY_SIZE);
     CHECK_EQ_INT (info.st_size, 32);
+    //  The data key beside it: 32 bytes, 0600, another key.
+    snprintf (file, sizeof file, "%s/keys/data.key", path);
+    CHECK_EQ_INT (stat (file, &info), 0);
+    CHECK (S_ISREG (info.st_mode));
+    CHECK_EQ_INT (info.st_mode & 07777, 0600);
+    CHECK_EQ_INT (info.st_size, CP_SEAL_KEY_SIZE);
+    uint8_t *data_key = NULL, *index_key = cp_index_key_load (path);
+    CHECK_EQ_INT (cp_keyfile_read (file, CP_SEAL_KEY_SIZE, &data_key), 0);
+    CHECK (data_key && index_key && memcmp (data_key, index_key, 32) != 0);
+    cp_keyfile_free (&data_key);
+    cp_index_key_destroy (&index_key);
     snprintf (file, sizeof file, "%s/keys", path);
     CHECK_EQ_INT (stat (file, &info), 0);
     CHECK (S_ISDIR (info.st_mode));
@@ -993,11 +1012,11 @@ test_map_full (void)
     s_redo (roomy, entries, low);
     char *small_view = s_view_json (store, "2022"), *roomy_view = s_view_json (roomy, "2022");
     CHECK (small_view && roomy_view && strcmp (small_view, roomy_view) == 0);
-    //  Later appends to the grown node go on from the head.
+    //  Later appends to the grown node go on from the head.  The map was
+    //  grown just enough for the redo (sealed values fill it to the brim),
+    //  so this one may find it full and grow again too.
     node_store_entry_t *next = VISIT (store, "after-growth", "case-0", "2022-07-01");
-    int outcome;
-    s_append_committed (store, &next, 1, &outcome);
-    CHECK_EQ_INT (outcome, NODE_STORE_APPENDED);
+    s_redo (store, &next, 1);
     CHECK_EQ_INT (s_head (store), low + 1);
     free (next);
     free (small_view);
@@ -1219,9 +1238,8 @@ test_index_confidential (void)
             entries++;
             leaks += s_count_needle (&k, "SECRET") + s_count_needle (&k, "id-")
                    + s_count_needle (&k, "case-");
-            //  Only the log may hold the events' text (until it is encrypted).
-            if (!dbs [db] || strcmp (dbs [db], "log") != 0)
-                value_leaks += s_count_needle (&v, "SECRET");
+            //  No value holds one either: log and cases are sealed.
+            value_leaks += s_count_needle (&v, "SECRET");
             if (indexed && k.mv_size != NODE_STORE_HASH_SIZE)
                 odd_keys++;
         }
@@ -1263,6 +1281,583 @@ test_index_confidential (void)
     s_dir_remove (dir);
 }
 
+//  =====================================================================
+//  Case data at rest: sealed values, refused tampering
+
+//  A byte string that must not be found at rest.
+typedef struct {
+    uint8_t *bytes;
+    size_t size;
+    char label [64];
+} s_needle_t;
+
+typedef struct {
+    s_needle_t *items;
+    size_t count;
+} s_needles_t;
+
+static void
+s_needle_add (s_needles_t *needles, const void *bytes, size_t size, const char *label)
+{
+    needles->items = realloc (needles->items, (needles->count + 1) * sizeof (s_needle_t));
+    assert (needles->items);
+    s_needle_t *needle = &needles->items [needles->count++];
+    needle->bytes = malloc (size);
+    assert (needle->bytes);
+    memcpy (needle->bytes, bytes, size);
+    needle->size = size;
+    snprintf (needle->label, sizeof needle->label, "%s", label);
+}
+
+static void
+s_needles_free (s_needles_t *needles)
+{
+    for (size_t index = 0; index < needles->count; index++)
+        free (needles->items [index].bytes);
+    free (needles->items);
+    needles->items = NULL;
+    needles->count = 0;
+}
+
+//  Counts the needles found in the regular files under dir, skipping the
+//  directory named skip (a leaf name, or NULL); with report, prints the
+//  first few.
+static size_t
+s_scan_tree (const char *dir, const char *skip, const s_needles_t *needles, bool report,
+             size_t *files)
+{
+    DIR *handle = opendir (dir);
+    CHECK (handle);
+    if (!handle)
+        return 0;
+    size_t found = 0;
+    struct dirent *entry;
+    while ((entry = readdir (handle))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0
+        ||  (skip && strcmp (entry->d_name, skip) == 0))
+            continue;
+        char path [1024];
+        snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+        struct stat info;
+        if (lstat (path, &info))
+            continue;
+        if (S_ISDIR (info.st_mode)) {
+            found += s_scan_tree (path, NULL, needles, report, files);
+            continue;
+        }
+        if (!S_ISREG (info.st_mode))
+            continue;
+        FILE *file = fopen (path, "rb");
+        CHECK (file);
+        if (!file)
+            continue;
+        uint8_t *bytes = malloc ((size_t) info.st_size + 1);
+        assert (bytes);
+        size_t size = fread (bytes, 1, (size_t) info.st_size, file);
+        fclose (file);
+        (*files)++;
+        for (size_t at = 0; at < needles->count; at++) {
+            const s_needle_t *needle = &needles->items [at];
+            if (size >= needle->size && memmem (bytes, size, needle->bytes, needle->size)) {
+                if (report && found < 8)
+                    fprintf (stderr, "    %s holds %s\n", path, needle->label);
+                found++;
+            }
+        }
+        free (bytes);
+    }
+    closedir (handle);
+    return found;
+}
+
+//  Opens a node's LMDB environment directly (flags: MDB_RDONLY or 0).
+static MDB_env *
+s_env_open (const char *node, unsigned flags)
+{
+    char path [700];
+    snprintf (path, sizeof path, "%s/store", node);
+    MDB_env *env = NULL;
+    if (mdb_env_create (&env))
+        return NULL;
+    mdb_env_set_maxdbs (env, 8);
+    if (mdb_env_open (env, path, flags | MDB_NOTLS, 0600)) {
+        mdb_env_close (env);
+        return NULL;
+    }
+    return env;
+}
+
+//  Puts value under key in database db of a closed node; when old_size is
+//  not NULL, returns the value it replaced (malloc'd, *old_size bytes), so
+//  that the test can put it back.
+static uint8_t *
+s_raw_put (const char *node, const char *db, const void *key, size_t key_size,
+           const void *value, size_t value_size, size_t *old_size)
+{
+    MDB_env *env = s_env_open (node, 0);
+    CHECK (env);
+    if (!env)
+        return NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    uint8_t *old = NULL;
+    CHECK_EQ_INT (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    CHECK_EQ_INT (mdb_dbi_open (txn, db, 0, &dbi), 0);
+    MDB_val k = {key_size, (void *) key}, v;
+    if (mdb_get (txn, dbi, &k, &v) == 0 && old_size) {
+        old = malloc (v.mv_size);
+        assert (old);
+        memcpy (old, v.mv_data, v.mv_size);
+        *old_size = v.mv_size;
+    }
+    v = (MDB_val) {value_size, (void *) value};
+    CHECK_EQ_INT (mdb_put (txn, dbi, &k, &v, 0), 0);
+    CHECK_EQ_INT (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+    return old;
+}
+
+//  The raw value under key in database db of a closed node (malloc'd).
+static uint8_t *
+s_raw_get (const char *node, const char *db, const void *key, size_t key_size, size_t *size)
+{
+    MDB_env *env = s_env_open (node, MDB_RDONLY);
+    CHECK (env);
+    if (!env)
+        return NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    uint8_t *value = NULL;
+    CHECK_EQ_INT (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn), 0);
+    CHECK_EQ_INT (mdb_dbi_open (txn, db, 0, &dbi), 0);
+    MDB_val k = {key_size, (void *) key}, v;
+    int rc = mdb_get (txn, dbi, &k, &v);
+    CHECK_EQ_INT (rc, 0);
+    if (rc == 0) {
+        value = malloc (v.mv_size);
+        assert (value);
+        memcpy (value, v.mv_data, v.mv_size);
+        *size = v.mv_size;
+    }
+    mdb_txn_abort (txn);
+    mdb_env_close (env);
+    return value;
+}
+
+//  The lines of the at-rest test: three cases, each opened, assessed,
+//  visited and given a problem and a measure; the second import adds to
+//  them (so their stored records are opened and sealed again) and closes
+//  one.  Ids, pseudonyms and dates are distinctive.
+static int
+s_rest_lines (FILE *out, int part)
+{
+    static const char *const names [] = {"kase-PSEUDO-Arben-4711", "kase-PSEUDO-Blerta-4712",
+                                         "kase-PSEUDO-Dritan-4713"};
+    int lines = 0;
+    for (int name = 0; name < 3; name++) {
+        char id [64];
+        int base = 100 * (name + 1) + 50 * part;
+        #define S_ID(n) (snprintf (id, sizeof id, "evid-UNIQUE-%04d", base + (n)), id)
+        if (part == 0) {
+            fprintf (out, "{\"id\":\"%s\",\"type\":\"case_opened\",\"case\":\"%s\","
+                     "\"date\":\"2021-0%d-1%d\",\"age\":%d,\"sex\":\"%s\","
+                     "\"ethnicity\":\"egyptian\",\"referral\":\"police\"}\n", S_ID (0),
+                     names [name], name + 2, name + 3, 9 + name, name % 2? "M": "F");
+            fprintf (out, "{\"id\":\"%s\",\"type\":\"risk_assessed\",\"case\":\"%s\","
+                     "\"date\":\"2021-0%d-2%d\",\"level\":\"emergency\"}\n", S_ID (1),
+                     names [name], name + 2, name + 1);
+            fprintf (out, "{\"id\":\"%s\",\"type\":\"problem_set\",\"case\":\"%s\","
+                     "\"date\":\"2021-0%d-2%d\",\"problem\":\"trafficking\"}\n", S_ID (2),
+                     names [name], name + 2, name + 2);
+            lines += 3;
+        }
+        else {
+            fprintf (out, "{\"id\":\"%s\",\"type\":\"home_visit\",\"case\":\"%s\","
+                     "\"date\":\"2022-0%d-0%d\"}\n", S_ID (0), names [name], name + 4,
+                     name + 5);
+            fprintf (out, "{\"id\":\"%s\",\"type\":\"measure_taken\",\"case\":\"%s\","
+                     "\"date\":\"2022-0%d-1%d\",\"measure\":\"alternative_care\"}\n", S_ID (1),
+                     names [name], name + 4, name + 1);
+            lines += 2;
+            if (name == 1) {
+                fprintf (out, "{\"id\":\"%s\",\"type\":\"case_closed\",\"case\":\"%s\","
+                         "\"date\":\"2022-09-2%d\",\"reason\":\"adult\"}\n", S_ID (2),
+                         names [name], name);
+                lines++;
+            }
+        }
+        #undef S_ID
+    }
+    return lines;
+}
+
+//  Imports a file of s_rest_lines into store; returns the number of lines.
+static int
+s_rest_import (node_store_t *store, const char *dir, int part)
+{
+    char file [700];
+    snprintf (file, sizeof file, "%s/rest-%d.jsonl", dir, part);
+    FILE *out = fopen (file, "w");
+    CHECK (out);
+    if (!out)
+        return 0;
+    int lines = s_rest_lines (out, part);
+    fclose (out);
+    FILE *errors = tmpfile ();
+    node_import_stats_t stats;
+    CHECK_EQ_INT (node_import_file (store, file, errors? errors: stderr, false, &stats), 0);
+    CHECK_EQ_INT (stats.imported, lines);
+    CHECK_EQ_INT (stats.rejected, 0);
+    if (errors)
+        fclose (errors);
+    return lines;
+}
+
+//  What must not be at rest: for every line of both parts, its id, its
+//  case pseudonym, its event as the log encodes it, and its codes as
+//  msgpack strings (the catalogues hold the codes, but as JSON text); for
+//  every case, its record as cp_case encodes it after both parts.
+static void
+s_rest_needles (node_store_t *store, const char *dir, s_needles_t *needles)
+{
+    const cp_catalogue_t *catalogue = node_store_catalogue (store);
+    cp_case_t cases [3];
+    memset (cases, 0, sizeof cases);
+    char *names [3] = {NULL, NULL, NULL};
+    for (int part = 0; part < 2; part++) {
+        char file [700], line [1024];
+        snprintf (file, sizeof file, "%s/rest-%d.jsonl", dir, part);
+        FILE *in = fopen (file, "r");
+        CHECK (in);
+        while (in && fgets (line, sizeof line, in)) {
+            line [strcspn (line, "\n")] = 0;
+            cp_event_t event;
+            char why [256];
+            int rc = cp_event_from_json (line, strlen (line), catalogue,
+                                         cp_date_from_civil (2099, 12, 31), &event, why,
+                                         sizeof why);
+            CHECK_EQ_INT (rc, 0);
+            if (rc)
+                continue;
+            s_needle_add (needles, event.id, strlen (event.id), event.id);
+            s_needle_add (needles, event.case_id, strlen (event.case_id), event.case_id);
+            msgpack_sbuffer packed;
+            msgpack_sbuffer_init (&packed);
+            CHECK_EQ_INT (cp_codec_event_pack (&event, &packed), 0);
+            char label [64];
+            snprintf (label, sizeof label, "the encoded event %s", event.id);
+            s_needle_add (needles, packed.data, packed.size, label);
+            msgpack_sbuffer_destroy (&packed);
+            const cp_event_kind_t *kind = cp_event_kind (event.type);
+            for (int slot = 0; kind && slot < kind->code_count; slot++) {
+                uint8_t code [CP_CODE_MAX + 2];
+                size_t len = strlen (event.codes [slot]);
+                if (len < 4)
+                    continue;       //  too short to tell from chance
+                code [0] = (uint8_t) (0xa0 | len);  //  a msgpack fixstr
+                memcpy (code + 1, event.codes [slot], len);
+                snprintf (label, sizeof label, "the packed code %s", event.codes [slot]);
+                s_needle_add (needles, code, len + 1, label);
+            }
+            int index = -1;
+            for (int at = 0; at < 3 && index < 0; at++)
+                if (!names [at] || strcmp (names [at], event.case_id) == 0)
+                    index = at;
+            CHECK (index >= 0);
+            if (index < 0)
+                continue;
+            if (!names [index])
+                names [index] = strdup (event.case_id);
+            CHECK_EQ_INT (cp_case_check (&cases [index], &event, catalogue, why, sizeof why), 0);
+            CHECK_EQ_INT (cp_case_apply (&cases [index], &event, catalogue, NULL), 0);
+        }
+        if (in)
+            fclose (in);
+    }
+    for (int index = 0; index < 3; index++) {
+        size_t size = cp_case_encoded_size (&cases [index]);
+        uint8_t *record = malloc (size);
+        assert (record);
+        cp_case_encode (&cases [index], record);
+        char label [64];
+        snprintf (label, sizeof label, "the case record of %s", names [index]);
+        s_needle_add (needles, record, size, label);
+        free (record);
+        free (names [index]);
+        cp_case_reset (&cases [index]);
+    }
+}
+
+static void
+test_at_rest_sealed (void)
+{
+    char dir [512], path [600];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "node", path, sizeof path);
+    int lines = s_rest_import (store, dir, 0);
+    node_store_destroy (&store);
+    int error = 0;
+    store = node_store_open (path, &error);
+    CHECK (store);
+    if (!store) {
+        s_dir_remove (dir);
+        return;
+    }
+    lines += s_rest_import (store, dir, 1);
+    CHECK_EQ_INT (s_head (store), lines);
+    CHECK_EQ_INT (s_cases (store), 3);
+
+    s_needles_t needles = {NULL, 0};
+    s_rest_needles (store, dir, &needles);
+    CHECK (needles.count > 4 * (size_t) lines);
+    //  The scan finds what is there: the import files hold the lines.
+    size_t files = 0;
+    CHECK (s_scan_tree (dir, "node", &needles, false, &files) >= (size_t) lines * 3);
+    CHECK_EQ_INT (files, 2);
+    //  The log reads back whole through the store.
+    size_t logged = 0;
+    cp_event_t *log = s_log_events (store, &logged);
+    CHECK_EQ_INT (logged, lines);
+    CHECK (log && strcmp (log [0].id, "evid-UNIQUE-0100") == 0);
+    CHECK (log && logged == (size_t) lines
+           && strcmp (log [lines - 1].case_id, "kase-PSEUDO-Dritan-4713") == 0);
+    free (log);
+    node_store_destroy (&store);
+
+    //  Nothing of it in any byte of the node's directory but its keys: the
+    //  data file (free pages too) and the lock file.
+    files = 0;
+    size_t found = s_scan_tree (path, "keys", &needles, true, &files);
+    CHECK_EQ_INT (found, 0);
+    CHECK (files >= 2);
+    char data [700];
+    snprintf (data, sizeof data, "%s/store/data.mdb", path);
+    struct stat info;
+    CHECK (stat (data, &info) == 0 && info.st_size > 0);
+
+    //  Each value is version 1, a nonce, the sealed record: it opens with the
+    //  data key and 'L' / 'C' with its LMDB key as associated data, and
+    //  under no other key.
+    char key_path [700];
+    snprintf (key_path, sizeof key_path, "%s/keys/data.key", path);
+    uint8_t *data_key = NULL, *index_key = cp_index_key_load (path);
+    CHECK_EQ_INT (cp_keyfile_read (key_path, CP_SEAL_KEY_SIZE, &data_key), 0);
+    cp_seal_t *seal = data_key? cp_seal_new (data_key): NULL;
+    CHECK (seal && index_key);
+    MDB_env *env = s_env_open (path, MDB_RDONLY);
+    MDB_txn *txn = NULL;
+    CHECK (env && mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) == 0);
+    for (int db = 0; seal && txn && db < 2; db++) {
+        MDB_dbi dbi;
+        CHECK_EQ_INT (mdb_dbi_open (txn, db? "cases": "log", 0, &dbi), 0);
+        MDB_cursor *cursor;
+        CHECK_EQ_INT (mdb_cursor_open (txn, dbi, &cursor), 0);
+        MDB_val k, v;
+        size_t entries = 0, opened = 0;
+        while (mdb_cursor_get (cursor, &k, &v, entries? MDB_NEXT: MDB_FIRST) == 0) {
+            entries++;
+            uint8_t ad [1 + NODE_STORE_HASH_SIZE], plain [4096];
+            ad [0] = db? 'C': 'L';
+            CHECK (k.mv_size <= NODE_STORE_HASH_SIZE && v.mv_size >= CP_SEAL_OVERHEAD
+                   && v.mv_size - CP_SEAL_OVERHEAD <= sizeof plain);
+            memcpy (ad + 1, k.mv_data, k.mv_size);
+            CHECK_EQ_INT (((const uint8_t *) v.mv_data) [0], 1);
+            if (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain) == 0)
+                opened++;
+            ad [0] = db? 'L': 'C';
+            CHECK_EQ_INT (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain),
+                          CP_EAUTH);
+        }
+        CHECK_EQ_INT (entries, db? 3: (size_t) lines);
+        CHECK_EQ_INT (opened, entries);
+        mdb_cursor_close (cursor);
+    }
+    if (txn)
+        mdb_txn_abort (txn);
+    if (env)
+        mdb_env_close (env);
+    cp_seal_destroy (&seal);
+    cp_keyfile_free (&data_key);
+    cp_index_key_destroy (&index_key);
+    s_needles_free (&needles);
+    s_dir_remove (dir);
+}
+
+//  Opens path and expects error (or success when error is 0).
+static void
+s_open_expect (const char *path, int expected, int line)
+{
+    int error = 0;
+    node_store_t *store = node_store_open (path, &error);
+    if (expected == 0 && !store)
+        fprintf (stderr, "  line %d: open failed: %s\n", line, cp_strerror (error));
+    if (expected && (store || error != expected))
+        fprintf (stderr, "  line %d: open gave %s, expected %s\n", line,
+                 store? "a store": cp_strerror (error), cp_strerror (expected));
+    CHECK (expected? store == NULL && error == expected: store != NULL);
+    node_store_destroy (&store);
+}
+
+//  Begins, appends one entry, and returns what append_many returned
+//  (committing when it was 0, else aborting).
+static int
+s_append_one (node_store_t *store, node_store_entry_t *entry, int *outcome)
+{
+    int rc = node_store_begin (store);
+    CHECK_EQ_INT (rc, 0);
+    if (rc)
+        return rc;
+    rc = node_store_append_many (store, &entry, 1, NULL, outcome, NULL, 0);
+    if (rc == 0)
+        rc = node_store_commit (store);
+    else
+        node_store_abort (store);
+    return rc;
+}
+
+static void
+test_at_rest_refused (void)
+{
+    char dir [512], path [600], other [600], file [700];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "node", path, sizeof path);
+    node_store_entry_t *entries [] = {
+        OPENED (store, "r1", "case-one", "2022-01-10"),
+        OPENED (store, "r2", "case-two", "2022-01-11"),
+        VISIT (store, "r3", "case-one", "2022-01-12"),
+    };
+    int outcomes [3];
+    s_append_committed (store, entries, 3, outcomes);
+    uint8_t *index_key = cp_index_key_load (path);
+    CHECK (index_key);
+    uint8_t one [NODE_STORE_HASH_SIZE], two [NODE_STORE_HASH_SIZE];
+    if (index_key) {
+        cp_index_key_hash (index_key, "case-one", one);
+        cp_index_key_hash (index_key, "case-two", two);
+    }
+    cp_index_key_destroy (&index_key);
+    node_store_destroy (&store);
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    uint64_t last = 0;
+
+    //  A log entry copied under another sequence does not open there.
+    uint8_t seq1 [8] = {0, 0, 0, 0, 0, 0, 0, 1}, seq2 [8] = {0, 0, 0, 0, 0, 0, 0, 2};
+    size_t first_size = 0, saved_size = 0;
+    uint8_t *first = s_raw_get (path, "log", seq1, 8, &first_size);
+    uint8_t *saved = first? s_raw_put (path, "log", seq2, 8, first, first_size, &saved_size)
+                          : NULL;
+    CHECK (saved);
+    int error = 0;
+    store = node_store_open (path, &error);
+    CHECK (store);
+    if (store) {
+        CHECK_EQ_INT (node_store_read_batch (store, 1, 10, 1 << 20, &payload, &size, &last),
+                      CP_ESTORE);
+        CHECK (payload == NULL);
+        //  Before it, the log still reads.
+        CHECK_EQ_INT (node_store_read_batch (store, 1, 1, 1 << 20, &payload, &size, &last), 0);
+        CHECK (payload && last == 1);
+        free (payload);
+        node_store_destroy (&store);
+    }
+    free (s_raw_put (path, "log", seq2, 8, saved, saved_size, NULL));
+    free (first);
+    free (saved);
+    store = node_store_open (path, &error);
+    CHECK (store);
+    if (store) {
+        CHECK_EQ_INT (node_store_read_batch (store, 1, 10, 1 << 20, &payload, &size, &last), 0);
+        CHECK (payload && last == 3);
+        free (payload);
+        node_store_destroy (&store);
+    }
+
+    //  A case record copied under another case does not open there: an
+    //  append to that case is a store error, one to the first case is not.
+    first = s_raw_get (path, "cases", one, sizeof one, &first_size);
+    saved = first? s_raw_put (path, "cases", two, sizeof two, first, first_size, &saved_size)
+                 : NULL;
+    CHECK (saved);
+    store = node_store_open (path, &error);
+    CHECK (store);
+    if (store) {
+        node_store_entry_t *visit = VISIT (store, "r4", "case-two", "2022-01-13");
+        int outcome = 0;
+        CHECK_EQ_INT (s_append_one (store, visit, &outcome), CP_ESTORE);
+        free (visit);
+        CHECK_EQ_INT (s_head (store), 3);
+        visit = VISIT (store, "r5", "case-one", "2022-01-13");
+        CHECK_EQ_INT (s_append_one (store, visit, &outcome), 0);
+        CHECK_EQ_INT (outcome, NODE_STORE_APPENDED);
+        free (visit);
+        node_store_destroy (&store);
+    }
+    free (s_raw_put (path, "cases", two, sizeof two, saved, saved_size, NULL));
+    free (first);
+    free (saved);
+
+    //  Another node's data key: the node opens, but nothing it holds does.
+    node_store_t *stranger = s_node_new (dir, "stranger", other, sizeof other);
+    node_store_destroy (&stranger);
+    char mine [700], theirs [700];
+    snprintf (mine, sizeof mine, "%s/keys/data.key", path);
+    snprintf (theirs, sizeof theirs, "%s/keys/data.key", other);
+    uint8_t *own_key = NULL, *their_key = NULL;
+    CHECK_EQ_INT (cp_keyfile_read (mine, CP_SEAL_KEY_SIZE, &own_key), 0);
+    CHECK_EQ_INT (cp_keyfile_read (theirs, CP_SEAL_KEY_SIZE, &their_key), 0);
+    CHECK (own_key && their_key && memcmp (own_key, their_key, CP_SEAL_KEY_SIZE) != 0);
+    if (own_key && their_key) {
+        CHECK_EQ_INT (cp_keyfile_write (mine, their_key, CP_SEAL_KEY_SIZE, true), 0);
+        store = node_store_open (path, &error);
+        CHECK (store);
+        if (store) {
+            CHECK_EQ_INT (node_store_read_batch (store, 1, 10, 1 << 20, &payload, &size,
+                                                 &last), CP_ESTORE);
+            node_store_entry_t *visit = VISIT (store, "r6", "case-one", "2022-01-14");
+            int outcome = 0;
+            CHECK_EQ_INT (s_append_one (store, visit, &outcome), CP_ESTORE);
+            free (visit);
+            node_store_destroy (&store);
+        }
+        CHECK_EQ_INT (cp_keyfile_write (mine, own_key, CP_SEAL_KEY_SIZE, true), 0);
+    }
+    cp_keyfile_free (&own_key);
+    cp_keyfile_free (&their_key);
+    s_open_expect (path, 0, __LINE__);
+
+    //  Key files others may read: refused, and the node opens again after.
+    snprintf (file, sizeof file, "%s/keys/data.key", path);
+    CHECK_EQ_INT (chmod (file, 0644), 0);
+    s_open_expect (path, CP_EINSECURE, __LINE__);
+    CHECK_EQ_INT (chmod (file, 0640), 0);
+    s_open_expect (path, CP_EINSECURE, __LINE__);
+    CHECK_EQ_INT (chmod (file, 0600), 0);
+    s_open_expect (path, 0, __LINE__);
+    snprintf (file, sizeof file, "%s/keys/index.key", path);
+    CHECK_EQ_INT (chmod (file, 0604), 0);
+    s_open_expect (path, CP_EINSECURE, __LINE__);
+    CHECK_EQ_INT (chmod (file, 0600), 0);
+    s_open_expect (path, 0, __LINE__);
+    //  A data key of another size, or none: not a node.
+    snprintf (file, sizeof file, "%s/keys/data.key", path);
+    uint8_t short_key [16] = {0};
+    CHECK_EQ_INT (cp_keyfile_write (file, short_key, sizeof short_key, true), 0);
+    s_open_expect (path, CP_ENOTNODE, __LINE__);
+    CHECK_EQ_INT (unlink (file), 0);
+    s_open_expect (path, CP_ENOTNODE, __LINE__);
+
+    //  A store of the old format, whose values are in the clear: refused.
+    snprintf (other, sizeof other, "%s/old", dir);
+    store = s_node_new (dir, "old", other, sizeof other);
+    node_store_destroy (&store);
+    const char *old_format = "cpsync-node 1";
+    free (s_raw_put (other, "meta", "format", 6, old_format, strlen (old_format), NULL));
+    s_open_expect (other, CP_ENOTNODE, __LINE__);
+    s_entries_free (entries, 3);
+    s_dir_remove (dir);
+}
+
 TESTING_MAIN (
     TEST (test_create_open),
     TEST (test_not_a_node),
@@ -1276,5 +1871,7 @@ TESTING_MAIN (
     TEST (test_map_full),
     TEST (test_read_batch),
     TEST (test_set_acked),
-    TEST (test_index_confidential)
+    TEST (test_index_confidential),
+    TEST (test_at_rest_sealed),
+    TEST (test_at_rest_refused)
 )

@@ -204,6 +204,7 @@ s_hello (uint32_t version, const char *municipality, uint64_t head, uint64_t ack
     value.hello.head = head;
     value.hello.acked = acked;
     value.hello.downlink = downlink;
+    snprintf (value.hello.data_key, sizeof value.hello.data_key, "d-1");
     return value;
 }
 
@@ -265,15 +266,16 @@ static const uint8_t s_nonce24 [CP_WIRE_NONCE_MAX] = {
 //  --------------------------------------------------------------------------
 //  Known answers: the bodies as a peer must see them
 
-//  HELLO {1, "tirane", 300, 200, 0}: 300 = 0x012c needs a uint 16, 200 = 0xc8
-//  is over 127 so needs a uint 8, 0 is a positive fixint.
+//  HELLO {2, "tirane", 300, 200, 0, "d-1"}: 300 = 0x012c needs a uint 16,
+//  200 = 0xc8 is over 127 so needs a uint 8, 0 is a positive fixint.
 static const char s_kat_hello [] =
-    "95"                        //  fixarray, 5 elements
-    "01"                        //  positive fixint 1: version
+    "96"                        //  fixarray, 6 elements
+    "02"                        //  positive fixint 2: version
     "a6 74 69 72 61 6e 65"      //  fixstr 6: "tirane"
     "cd 01 2c"                  //  uint 16: head 300
     "cc c8"                     //  uint 8: acked 200
-    "00";                       //  positive fixint 0: downlink
+    "00"                        //  positive fixint 0: downlink
+    "a3 64 2d 31";              //  fixstr 3: "d-1", the data key                       //  positive fixint 0: downlink
 
 //  WELCOME {201, 2, 16}: 201 = 0xc9 is over 127.
 static const char s_kat_welcome [] =
@@ -389,11 +391,12 @@ test_command_unknown (void)
 static void
 test_known_hello (void)
 {
-    s_value_t value = s_hello (1, "tirane", 300, 200, 0);
+    s_value_t value = s_hello (CP_WIRE_VERSION, "tirane", 300, 200, 0);
     s_known_answer (CP_CMD_HELLO, &value, s_kat_hello);
     s_value_t decoded;
     CHECK_RC (s_decode_hex (CP_CMD_HELLO, s_kat_hello, &decoded), 0);
-    CHECK_EQ_INT (decoded.hello.version, 1);
+    CHECK_EQ_INT (decoded.hello.version, 2);
+    CHECK (strcmp (decoded.hello.data_key, "d-1") == 0);
     CHECK (strcmp (decoded.hello.municipality, "tirane") == 0);
     CHECK_EQ_INT (decoded.hello.head, 300);
     CHECK_EQ_INT (decoded.hello.acked, 200);
@@ -528,11 +531,11 @@ test_round_trip_extremes (void)
 {
     CHECK_EQ_INT (strlen (s_id64), CP_ID_MAX);
     CHECK_EQ_INT (strlen (s_id64), CP_WIRE_KEYID_MAX);
-    s_value_t value = s_hello (1, s_id64, UINT64_MAX, UINT64_MAX, UINT64_MAX);
+    s_value_t value = s_hello (CP_WIRE_VERSION, s_id64, UINT64_MAX, UINT64_MAX, UINT64_MAX);
     s_round_trip (CP_CMD_HELLO, &value);
-    value = s_hello (1, "a", 0, 0, 0);
+    value = s_hello (CP_WIRE_VERSION, "a", 0, 0, 0);
     s_round_trip (CP_CMD_HELLO, &value);
-    value = s_hello (1, "A-z.0:_", 1, UINT32_MAX, (uint64_t) UINT32_MAX + 1);
+    value = s_hello (CP_WIRE_VERSION, "A-z.0:_", 1, UINT32_MAX, (uint64_t) UINT32_MAX + 1);
     s_round_trip (CP_CMD_HELLO, &value);
 
     value = s_welcome (UINT64_MAX, UINT32_MAX, UINT32_MAX);
@@ -598,7 +601,7 @@ s_damage_bodies (s_body_t *bodies, int *commands, size_t max)
     uint8_t ff [CP_WIRE_NONCE_MAX];
     memset (ff, 0xff, sizeof ff);
     s_value_t values [] = {
-        s_hello (1, s_id64, UINT64_MAX, UINT64_MAX, UINT64_MAX),
+        s_hello (CP_WIRE_VERSION, s_id64, UINT64_MAX, UINT64_MAX, UINT64_MAX),
         s_welcome (UINT64_MAX, UINT32_MAX, UINT32_MAX),
         s_batch (s_id64, UINT64_MAX - 4095, UINT64_MAX, UINT64_MAX, s_id64, s_id64,
                  ff, sizeof ff),
@@ -784,11 +787,11 @@ s_expect (int command, const char *hex, int want, int line)
 static void
 test_hostile_shape (void)
 {
-    //  HELLO of 4 and of 6 elements, and its fields as a map
-    EXPECT (CP_CMD_HELLO, "94 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "82 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "85 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 00 01 02 03 04",
+    //  HELLO of 5 and of 7 elements, and its fields as a map
+    EXPECT (CP_CMD_HELLO, "95 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "97 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "82 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "85 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 00 01 02 03 04",
             CP_ETYPE);
     //  Not a container at all
     EXPECT (CP_CMD_HELLO, "01", CP_ETYPE);
@@ -822,55 +825,55 @@ static void
 test_hostile_hello (void)
 {
     //  Versions: 2 and 0 are other versions; over 32 bits is too big
-    EXPECT (CP_CMD_HELLO, "95 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_EVERSION);
-    EXPECT (CP_CMD_HELLO, "95 00 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_EVERSION);
-    EXPECT (CP_CMD_HELLO, "95 ce ff ff ff ff a6 74 69 72 61 6e 65 cd 01 2c cc c8 00",
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "96 00 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "96 ce ff ff ff ff a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64",
             CP_EVERSION);
-    EXPECT (CP_CMD_HELLO, "95 cf 00 00 00 01 00 00 00 01 a6 74 69 72 61 6e 65 cd 01 2c "
-            "cc c8 00", CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "96 cf 00 00 00 01 00 00 00 02 a6 74 69 72 61 6e 65 cd 01 2c "
+            "cc c8 00 a1 64", CP_ETOOBIG);
     //  The version is checked before the municipality
-    EXPECT (CP_CMD_HELLO, "95 02 a0 cd 01 2c cc c8 00", CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "96 03 a0 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
 
     //  Municipality: a space, DEL, UTF-8 are outside the alphabet; a control
     //  character is malformed text; empty and 65 characters are out of length
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 20 6e 65 cd 01 2c cc c8 00", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 7f 6e 65 cd 01 2c cc c8 00", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "95 01 a7 74 69 72 c3 a9 6e 65 cd 01 2c cc c8 00", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 2f 6e 65 cd 01 2c cc c8 00", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 09 6e 65 cd 01 2c cc c8 00", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 00 6e 65 cd 01 2c cc c8 00", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "95 01 a0 cd 01 2c cc c8 00", CP_ETOOBIG);
-    EXPECT (CP_CMD_HELLO, "95 01 d9 00 cd 01 2c cc c8 00", CP_ETOOBIG);     //  str 8, empty
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 20 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 7f 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 02 a7 74 69 72 c3 a9 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 2f 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 09 6e 65 cd 01 2c cc c8 00 a1 64", CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 00 6e 65 cd 01 2c cc c8 00 a1 64", CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "96 02 a0 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "96 02 d9 00 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);     //  str 8, empty
     s_value_t value;
     for (size_t len = 63; len <= 66; len++) {
-        s_body_t body = s_body ("95 01 d9");
+        s_body_t body = s_body ("96 02 d9");
         body.data [body.size++] = (uint8_t) len;
         s_put_fill (&body, 'm', len);
-        s_put_hex (&body, "cd 01 2c cc c8 00");
+        s_put_hex (&body, "cd 01 2c cc c8 00 a1 64");
         CHECK_RC (s_decode (CP_CMD_HELLO, body.data, body.size, &value),
                   len <= CP_ID_MAX? 0: CP_ETOOBIG);
     }
     //  A bin, an integer, nil for the municipality
-    EXPECT (CP_CMD_HELLO, "95 01 c4 06 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 01 01 cd 01 2c cc c8 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 01 c0 cd 01 2c cc c8 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 c4 06 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 01 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 c0 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
 
     //  Negative integers where unsigned ones are expected, in each position
-    EXPECT (CP_CMD_HELLO, "95 ff a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 ff cc c8 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c d0 80 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 ff a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 ff cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c d0 80 00 a1 64", CP_ETYPE);
     EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 "
             "d3 80 00 00 00 00 00 00 00", CP_ETYPE);
     //  A string, nil, true, a float, an ext where an integer is expected
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 a3 33 30 30 cc c8 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 c0 cc c8 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c c3 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 a3 33 30 30 cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 c0 cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c c3 00 a1 64", CP_ETYPE);
     EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 "
             "cb 40 59 00 00 00 00 00 00", CP_ETYPE);            //  float 64: 100.0
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 d4 01 00", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "95 a1 31 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 d4 01 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 a1 31 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
     //  An array where an integer is expected (depth 2 is read, the type is wrong)
-    EXPECT (CP_CMD_HELLO, "95 91 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 91 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
 }
 
 static void
@@ -1039,8 +1042,8 @@ test_huge_counts (void)
 static void
 test_nesting (void)
 {
-    EXPECT (CP_CMD_HELLO, "95 91 91 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00", CP_ETOOBIG);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 91 81 01 01 cc c8 00", CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "96 91 91 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 91 81 01 01 cc c8 00 a1 64", CP_ETOOBIG);
     EXPECT (CP_CMD_ACK, "91 91 91 00", CP_ETOOBIG);
     EXPECT (CP_CMD_ACK, "91 91 90", CP_ETOOBIG);
     EXPECT (CP_CMD_PONG, "91 91 90", CP_ETOOBIG);
@@ -1063,7 +1066,7 @@ test_reserved_byte (void)
 {
     EXPECT (CP_CMD_PONG, "c1", CP_EMALFORMED);
     EXPECT (CP_CMD_ACK, "91 c1", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 c1", CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 c1 a1 64", CP_EMALFORMED);
 }
 
 //  msgpack-c reads an integer of any width, so a body with a wider form than
@@ -1081,8 +1084,8 @@ test_noncanonical (void)
     CHECK_RC (s_decode_hex (CP_CMD_ACK, "91 d0 2c", &value), 0);
     CHECK_EQ_INT (value.seq, 44);
     CHECK_RC (s_decode_hex (CP_CMD_PONG, "dc 00 00", &value), 0);
-    CHECK_RC (s_decode_hex (CP_CMD_HELLO, "dd 00 00 00 05 01 d9 06 74 69 72 61 6e 65 "
-                            "cd 01 2c cc c8 00", &value), 0);
+    CHECK_RC (s_decode_hex (CP_CMD_HELLO, "dd 00 00 00 06 02 d9 06 74 69 72 61 6e 65 "
+                            "cd 01 2c cc c8 00 a1 64", &value), 0);
     CHECK (strcmp (value.hello.municipality, "tirane") == 0);
 }
 

@@ -1,0 +1,331 @@
+/*  cpsync-admin: the keys of a deployment, held by its administrator.
+
+        cpsync-admin init-central   --central DIR [--listen ENDPOINT] [--catalogue N]
+                                    [--root-secret PATH]
+        cpsync-admin enrol          --central DIR --municipality CODE --out FILE
+                                    [--endpoint ENDPOINT] [--root-secret PATH]
+        cpsync-admin rotate-node    --central DIR CODE --out FILE [--grace D]
+                                    [--root-secret PATH]
+        cpsync-admin rotate-central --central DIR --transport|--data --out FILE
+                                    [--grace D] [--root-secret PATH]
+        cpsync-admin revoke         --central DIR CODE|KEY-ID
+        cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]
+        cpsync-admin keys           --central DIR [--format table|json]
+
+    DIR is the central's data directory.  A bundle (enrol, rotate-node)
+    holds the node's secret keys and is written 0600: carry it to the node
+    and give it to `cpsync-node enrol --data NODEDIR --bundle FILE`, which
+    also takes the announcements of rotate-central and announce.  Durations
+    (--grace) are N days or Nd, Nh, Nm, Ns; the default is 30 days.  The
+    root secret stays where --root-secret says (DIR/keys/root.secret by
+    default); move it offline and pass the path when it is needed.
+
+    Exit codes: 0 done; 1 refused (the message says why); 2 usage or
+    environment errors.                                                     */
+
+#include "central_admin.h"
+#include "central_keys.h"
+#include "central_store.h"
+#include "cp_enrolment.h"
+#include "cp_catalogue.h"
+#include "cp_error.h"
+#include "cp_keyfile.h"
+#include "cp_municipality.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <time.h>
+
+#define S_EXIT_FAILED 1
+#define S_EXIT_USAGE 2
+
+typedef struct {
+    const char *command;
+    const char *central;
+    const char *listen;
+    const char *root_secret;
+    const char *municipality;
+    const char *endpoint;
+    const char *out;
+    const char *format;
+    const char *target;             //  the positional argument: CODE or KEY-ID
+    int catalogue;
+    int64_t grace;
+    bool transport, data;
+} s_options_t;
+
+static int
+s_usage (const char *message)
+{
+    if (message)
+        fprintf (stderr, "cpsync-admin: %s\n", message);
+    fprintf (stderr,
+        "usage: cpsync-admin init-central   --central DIR [--listen ENDPOINT] [--catalogue N]\n"
+        "                                   [--root-secret PATH]\n"
+        "       cpsync-admin enrol          --central DIR --municipality CODE --out FILE\n"
+        "                                   [--endpoint ENDPOINT] [--root-secret PATH]\n"
+        "       cpsync-admin rotate-node    --central DIR CODE --out FILE [--grace D]\n"
+        "                                   [--root-secret PATH]\n"
+        "       cpsync-admin rotate-central --central DIR --transport|--data --out FILE\n"
+        "                                   [--grace D] [--root-secret PATH]\n"
+        "       cpsync-admin revoke         --central DIR CODE|KEY-ID\n"
+        "       cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]\n"
+        "       cpsync-admin keys           --central DIR [--format table|json]\n"
+        "durations: N days, or Nd, Nh, Nm, Ns (default 30d)\n");
+    return S_EXIT_USAGE;
+}
+
+static int
+s_parse (int argc, char **argv, s_options_t *options)
+{
+    static const struct option longs [] = {
+        {"central", required_argument, NULL, 'C'},
+        {"listen", required_argument, NULL, 'L'},
+        {"catalogue", required_argument, NULL, 'c'},
+        {"root-secret", required_argument, NULL, 'R'},
+        {"municipality", required_argument, NULL, 'm'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"out", required_argument, NULL, 'o'},
+        {"grace", required_argument, NULL, 'g'},
+        {"format", required_argument, NULL, 'f'},
+        {"transport", no_argument, NULL, 't'},
+        {"data", no_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0}
+    };
+    memset (options, 0, sizeof *options);
+    options->command = argv [1];
+    options->grace = CENTRAL_ADMIN_GRACE_DEFAULT;
+    options->format = "table";
+    optind = 2;
+    int option;
+    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
+        switch (option) {
+            case 'C': options->central = optarg; break;
+            case 'L': options->listen = optarg; break;
+            case 'R': options->root_secret = optarg; break;
+            case 'm': options->municipality = optarg; break;
+            case 'e': options->endpoint = optarg; break;
+            case 'o': options->out = optarg; break;
+            case 'f': options->format = optarg; break;
+            case 't': options->transport = true; break;
+            case 'd': options->data = true; break;
+            case 'c':
+                options->catalogue = atoi (optarg);
+                if (options->catalogue < 1)
+                    return CP_EUSAGE;
+                break;
+            case 'g':
+                options->grace = central_admin_duration (optarg);
+                if (options->grace < 0)
+                    return CP_EUSAGE;
+                break;
+            default:  return CP_EUSAGE;
+        }
+    }
+    if (optind < argc)
+        options->target = argv [optind++];
+    if (optind != argc || !options->central)
+        return CP_EUSAGE;
+    return 0;
+}
+
+//  Writes a signed file (0600: a bundle holds secrets), then wipes and
+//  frees the text.
+static int
+s_write_out (const char *path, char **text_p, const char *what)
+{
+    char *text = *text_p;
+    size_t size = strlen (text);
+    int rc = cp_keyfile_write (path, (const uint8_t *) text, size, true);
+    sodium_memzero (text, size);
+    free (text);
+    *text_p = NULL;
+    if (rc) {
+        fprintf (stderr, "cpsync-admin: cannot write %s: %s\n", path, strerror (errno));
+        return S_EXIT_USAGE;
+    }
+    printf ("%s written to %s\n", what, path);
+    return 0;
+}
+
+//  Exit code of a refused operation, after saying why.
+static int
+s_refused (const char *command, int rc, const char *why)
+{
+    fprintf (stderr, "cpsync-admin: %s: %s\n", command, *why? why: cp_strerror (rc));
+    return rc == CP_EIO || rc == CP_ESTORE || rc == CP_EUSAGE || rc == CP_ENOTCENTRAL
+        || rc == CP_EINSECURE? S_EXIT_USAGE: S_EXIT_FAILED;
+}
+
+//  =====================================================================
+//  Commands
+
+static int
+s_init_central (const s_options_t *options)
+{
+    int catalogue = options->catalogue? options->catalogue: cp_catalogue_builtin_count;
+    const char *listen = options->listen? options->listen: CENTRAL_STORE_LISTEN;
+    char why [512] = "";
+    int rc = central_admin_init (options->central, listen, catalogue, options->root_secret,
+                                 why, sizeof why);
+    if (rc)
+        return s_refused ("init-central", rc, why);
+    printf ("central set up in %s (listen %s, catalogue %d); root key %s\n",
+            options->central, listen, catalogue,
+            options->root_secret? options->root_secret: "in DIR/keys/root.secret");
+    return 0;
+}
+
+static int
+s_enrol (const s_options_t *options, bool rotate)
+{
+    const char *code = options->municipality? options->municipality: options->target;
+    if (!code || !options->out)
+        return s_usage (rotate? "rotate-node needs CODE and --out FILE"
+                              : "enrol needs --municipality CODE and --out FILE");
+    char why [512] = "", *bundle = NULL;
+    int rc = central_admin_enrol (options->central, options->root_secret, code,
+                                  options->endpoint, rotate, options->grace, &bundle,
+                                  why, sizeof why);
+    if (rc)
+        return s_refused (rotate? "rotate-node": "enrol", rc, why);
+    return s_write_out (options->out, &bundle, rotate? "new bundle": "bundle");
+}
+
+static int
+s_rotate_central (const s_options_t *options)
+{
+    if (options->transport == options->data || !options->out)
+        return s_usage ("rotate-central needs one of --transport and --data, and --out FILE");
+    char why [512] = "", *announcement = NULL;
+    int rc = central_admin_rotate_central (options->central, options->root_secret,
+                                           options->transport, options->grace,
+                                           &announcement, why, sizeof why);
+    if (rc)
+        return s_refused ("rotate-central", rc, why);
+    return s_write_out (options->out, &announcement, "announcement");
+}
+
+static int
+s_revoke (const s_options_t *options)
+{
+    if (!options->target)
+        return s_usage ("revoke needs a municipality code or a key id");
+    char why [512] = "";
+    int rc = central_admin_revoke (options->central, options->target, why, sizeof why);
+    if (rc)
+        return s_refused ("revoke", rc, why);
+    printf ("%s: %s\n", options->target, why);
+    return 0;
+}
+
+static int
+s_announce (const s_options_t *options)
+{
+    if (!options->out)
+        return s_usage ("announce needs --out FILE");
+    char why [512] = "", *announcement = NULL;
+    int rc = central_admin_announcement (options->central, options->root_secret,
+                                         &announcement, why, sizeof why);
+    if (rc)
+        return s_refused ("announce", rc, why);
+    return s_write_out (options->out, &announcement, "announcement");
+}
+
+static void
+s_iso_time (int64_t seconds, char *buf, size_t size)
+{
+    if (seconds == 0) {
+        snprintf (buf, size, "-");
+        return;
+    }
+    time_t when = (time_t) seconds;
+    struct tm utc;
+    gmtime_r (&when, &utc);
+    strftime (buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}
+
+static int
+s_keys (const s_options_t *options)
+{
+    bool json = streq (options->format, "json");
+    if (!json && !streq (options->format, "table"))
+        return s_usage ("--format is table or json");
+    int error = 0;
+    central_store_t *store = central_store_open (options->central, CENTRAL_STORE_READONLY,
+                                                 &error);
+    if (!store) {
+        fprintf (stderr, "cpsync-admin: %s: %s\n", options->central, cp_strerror (error));
+        return S_EXIT_USAGE;
+    }
+    central_keys_t *keys = NULL;
+    int rc = central_store_keys_read (store, &keys);
+    central_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-admin: keys: %s\n", cp_strerror (rc));
+        return S_EXIT_USAGE;
+    }
+    int64_t now = (int64_t) time (NULL);
+    json_t *list = json_array ();
+    if (!json)
+        printf ("%-20s %-15s %-10s %-9s %-21s %-21s %s\n", "id", "kind", "owner", "state",
+                "created", "expires", "valid from");
+    for (size_t index = 0; index < central_keys_count (keys); index++) {
+        const central_key_t *key = central_keys_at (keys, index);
+        const char *owner = key->owner == CENTRAL_KEYS_CENTRAL? "central"
+                          : cp_municipality_code (key->owner);
+        const char *state = central_keys_state_name (central_keys_state (keys, key, now));
+        char created [32], expires [32], valid_from [32];
+        s_iso_time (key->created, created, sizeof created);
+        s_iso_time (key->expires, expires, sizeof expires);
+        s_iso_time (key->valid_from, valid_from, sizeof valid_from);
+        if (json)
+            json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                "id", key->id, "kind", central_keys_kind_name (key->kind), "owner", owner,
+                "state", state, "created", created, "expires", expires,
+                "valid_from", valid_from));
+        else
+            printf ("%-20s %-15s %-10s %-9s %-21s %-21s %s\n", key->id,
+                    central_keys_kind_name (key->kind), owner, state, created, expires,
+                    valid_from);
+    }
+    if (json) {
+        json_t *root = json_pack ("{s:I, s:o}", "serial", (json_int_t) central_keys_serial (keys),
+                                  "keys", list);
+        json_dumpf (root, stdout, JSON_INDENT (2));
+        printf ("\n");
+        json_decref (root);
+    }
+    else
+        json_decref (list);
+    central_keys_destroy (&keys);
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    zsys_init ();
+    zsys_set_logident ("cpsync-admin");
+    if (sodium_init () < 0) {
+        fprintf (stderr, "cpsync-admin: libsodium does not initialise\n");
+        return S_EXIT_USAGE;
+    }
+    cp_enrolment_guard_json ();     //  bundles pass through jansson: wipe its memory
+    if (argc < 2)
+        return s_usage (NULL);
+    s_options_t options;
+    if (s_parse (argc, argv, &options))
+        return s_usage ("bad or missing arguments");
+    const char *command = options.command;
+    if (streq (command, "init-central"))   return s_init_central (&options);
+    if (streq (command, "enrol"))          return s_enrol (&options, false);
+    if (streq (command, "rotate-node"))    return s_enrol (&options, true);
+    if (streq (command, "rotate-central")) return s_rotate_central (&options);
+    if (streq (command, "revoke"))         return s_revoke (&options);
+    if (streq (command, "announce"))       return s_announce (&options);
+    if (streq (command, "keys"))           return s_keys (&options);
+    return s_usage ("unknown command");
+}

@@ -1,0 +1,76 @@
+/*  central_admin: the key ceremonies of cpsync-admin, on a central's data
+    directory.
+
+    Every operation generates keys with libsodium, writes the central's
+    secrets to DIR/keys (cp_keyfile, 0600) and the public halves to the
+    store's key table (central_store_keys_put, which raises the key serial:
+    a running central reloads its table within a poll interval), and, where
+    a node must learn of it, returns a file signed by the root key
+    (cp_enrolment): a bundle for one node or an announcement for all.
+
+    The root secret is read from root_secret (a path; NULL means
+    DIR/keys/root.secret) only for as long as a signature takes, so an
+    administrator can keep it on removable media.
+
+    Secrets are generated in guarded memory and wiped on every path.  The
+    returned bundle text holds a node's secrets: the caller writes it to a
+    0600 file, wipes it (sodium_memzero) and frees it.                     */
+
+#ifndef CENTRAL_ADMIN_H_INCLUDED
+#define CENTRAL_ADMIN_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CENTRAL_ADMIN_GRACE_DEFAULT (30 * 86400)    //  seconds an old key stays valid
+
+//  Sets up a central in dir: the store (central_store_create), the root
+//  signing key (secret to root_secret, or DIR/keys/root.secret), the
+//  transport key and the data key.  Returns 0, CP_EEXISTS, CP_ECATALOGUE,
+//  CP_EUSAGE, CP_EIO or CP_ESTORE, with why.
+int
+    central_admin_init (const char *dir, const char *listen, int catalogue,
+                        const char *root_secret, char *why, size_t why_size);
+
+//  Enrols municipality (rotate false: it must have no valid node keys, else
+//  CP_EEXISTS) or rotates its node keys (rotate true: the old ones stay
+//  valid for grace seconds, then expire).  *bundle gets the node's bundle
+//  (the caller's).  endpoint may be NULL: the central's listen endpoint.
+//  Returns 0, CP_EUNKNOWNPEER (no such municipality), CP_EEXISTS,
+//  CP_ENOTENROLLED (a rotation of a municipality never enrolled), or a
+//  store, file or key error, with why.
+int
+    central_admin_enrol (const char *dir, const char *root_secret, const char *municipality,
+                         const char *endpoint, bool rotate, int64_t grace, char **bundle,
+                         char *why, size_t why_size);
+
+//  Rotates the central's transport key (transport true) or data key.  A
+//  new data key is current at once and the old one keeps opening batches
+//  for grace seconds; a new transport key is announced now and served from
+//  now + grace on, when the old one expires (grace 0: at once, for a key
+//  that leaked).  *announcement gets the signed announcement (the
+//  caller's).  Returns 0 or an error, with why.
+int
+    central_admin_rotate_central (const char *dir, const char *root_secret, bool transport,
+                                  int64_t grace, char **announcement, char *why,
+                                  size_t why_size);
+
+//  Revokes what names: a municipality code (every key of its node) or a
+//  key id.  Takes effect in a running central within a poll interval.
+//  Returns 0, CP_EUNKNOWNKEY (nothing of that name) or a store error.
+int
+    central_admin_revoke (const char *dir, const char *what, char *why, size_t why_size);
+
+//  The current announcement of the central's keys (*announcement, the
+//  caller's), for nodes that missed one.
+int
+    central_admin_announcement (const char *dir, const char *root_secret, char **announcement,
+                                char *why, size_t why_size);
+
+//  Parses a duration: N (days), Nd, Nh, Nm or Ns.  Returns -1 when it is
+//  not one.
+int64_t
+    central_admin_duration (const char *text);
+
+#endif

@@ -1,0 +1,104 @@
+/*  central_auth: who a peer is, and what it may say.  Part of the server
+    actor (it shares the actor's thread and store; nothing here is
+    thread-safe).
+
+    Transport.  Every connection is CURVE.  This module binds the ZAP
+    handler (inproc://zeromq.zap.01, RFC 27) before the ROUTER is bound and
+    sets ZMQ_ZAP_ENFORCE_DOMAIN on it, so that with no handler libzmq
+    accepts no connection at all (fail closed).  A ZAP request carries the
+    client's CURVE public key: a node transport key of the key table that is
+    usable now is answered 200 with the municipality as User-Id and the key
+    id as the "Key-Id" property; anything else 400, counted by reason.
+
+    Messages.  libzmq attaches those properties to every message of the
+    connection; central_auth_peer reads them from each message and checks
+    the key again, so a key revoked or expired while its connection is
+    open is refused from the next message on.  A message without them did
+    not come through our ZAP handler and is refused (CP_EAUTH).
+
+    Batches.  central_auth_open_batch checks that the header's node key
+    belongs to the sending municipality, verifies the node's signature over
+    header and ciphertext, and decrypts with the session key from the
+    central data key the header names (any data key still in its grace
+    period), before a byte of msgpack is parsed.  Replies are signed with
+    the data key the node named, so that the node can check them with a key
+    it has pinned.
+
+    The key table is reloaded when the store's key serial moves
+    (central_auth_refresh, called a few times a second); so are the secrets
+    of keys that became live, and a new transport key, when its time
+    comes, is reported so that the server rebinds.  Secrets live in
+    guarded memory (cp_keyfile) and are wiped when a key leaves service.  */
+
+#ifndef CENTRAL_AUTH_H_INCLUDED
+#define CENTRAL_AUTH_H_INCLUDED
+
+#include "central_store.h"
+#include "cp_wire.h"
+
+#include <czmq.h>
+
+typedef struct _central_auth_t central_auth_t;
+
+//  Loads the key table and the central's secrets from dir/keys, and binds
+//  the ZAP handler.  Returns NULL with *error and why: CP_ENOTENROLLED (no
+//  transport or data key), CP_EINSECURE (a secret file others may read),
+//  CP_EIO, CP_ESTORE, CP_EBUSY (another ZAP handler in this process).
+central_auth_t *
+    central_auth_new (central_store_t *store, const char *dir, int *error, char *why,
+                      size_t why_size);
+
+void
+    central_auth_destroy (central_auth_t **self_p);
+
+//  The ZAP socket, for the server's poller.
+zsock_t *
+    central_auth_zap (central_auth_t *self);
+
+//  Answers one ZAP request.  Returns 0 (accepted) or the refusal's code
+//  (CP_EUNKNOWNKEY, CP_EREVOKED, CP_EEXPIRED, CP_EMALFORMED for a request
+//  that is not one), with why for the log (no secrets).
+int
+    central_auth_on_zap (central_auth_t *self, char *why, size_t why_size);
+
+//  Reloads the key table when its serial moved.  Returns true when the
+//  transport key to serve is not the one served (rebind the ROUTER).
+bool
+    central_auth_refresh (central_auth_t *self);
+
+//  Makes router a CURVE server with the current transport key, ZAP
+//  enforced.  Call before binding.  Returns 0 or CP_ENOTENROLLED.
+int
+    central_auth_secure (central_auth_t *self, zsock_t *router);
+
+//  The sender of a message, from the properties of frame (any frame of the
+//  message but the routing id).  Returns 0 with *municipality, or CP_EAUTH
+//  (no ZAP identity), CP_EUNKNOWNKEY, CP_EREVOKED, CP_EEXPIRED.
+int
+    central_auth_peer (central_auth_t *self, zframe_t *frame, int *municipality);
+
+//  Checks and opens a BATCH of municipality: header (decoded, and its
+//  encoding header_bytes), the sealed payload and the signature.  Returns
+//  0 with *plain (malloc'd: the caller wipes it with sodium_memzero and
+//  frees it) and *plain_size; or CP_EIMPERSONATION (the header or its node
+//  key is another municipality's), CP_EUNKNOWNKEY, CP_EREVOKED,
+//  CP_EEXPIRED (the node key or the data key), CP_EMALFORMED, or CP_EAUTH
+//  (signature or ciphertext).
+int
+    central_auth_open_batch (central_auth_t *self, int municipality,
+                             const cp_batch_header_t *header, const uint8_t *header_bytes,
+                             size_t header_size, const uint8_t *sealed, size_t sealed_size,
+                             const uint8_t *signature, size_t signature_size,
+                             uint8_t **plain, size_t *plain_size)
+    __attribute__ ((warn_unused_result));
+
+//  Signs a reply to municipality's node with the data key named data_key
+//  when it is live, else the current one; key_id gets the signer's id
+//  (CP_KEY_ID_MAX + 1 bytes), signature CP_SIGNATURE_SIZE bytes.
+//  Returns 0, or CP_ENOTENROLLED when no data key is live.
+int
+    central_auth_sign_reply (central_auth_t *self, const char *command,
+                             const char *municipality, const uint8_t *body, size_t body_size,
+                             const char *data_key, char *key_id, uint8_t *signature);
+
+#endif
