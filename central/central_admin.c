@@ -61,6 +61,20 @@ s_record (central_key_t *key, int kind, int owner, char prefix, const uint8_t *p
     cp_enrolment_key_id (prefix, public_key, key->id);
 }
 
+//  Writes a new key's secret to DIR/keys/KIND-ID.secret and wipes it.
+static int
+s_keep_secret (const char *dir, const char *kind, const char *id, uint8_t **secret_p,
+               size_t size, char *why, size_t why_size)
+{
+    char path [4096];
+    s_secret_path (dir, kind, id, path, sizeof path);
+    int rc = cp_keyfile_write (path, *secret_p, size, false);
+    cp_keyfile_free (secret_p);
+    if (rc)
+        return cp_error_why (rc, why, why_size, "cannot write %s: %s", path, strerror (errno));
+    return 0;
+}
+
 //  Makes a transport key pair: the record, and its secret written to
 //  DIR/keys/transport-ID.secret.
 static int
@@ -73,13 +87,8 @@ s_new_transport (const char *dir, int64_t valid_from, central_key_t *key, char *
         return cp_error_why (CP_EIO, why, why_size, "out of guarded memory");
     crypto_box_keypair (public_key, secret);
     s_record (key, CENTRAL_KEY_TRANSPORT, CENTRAL_KEYS_CENTRAL, 'c', public_key, NULL, valid_from);
-    char path [4096];
-    s_secret_path (dir, "transport", key->id, path, sizeof path);
-    int rc = cp_keyfile_write (path, secret, crypto_box_SECRETKEYBYTES, false);
-    cp_keyfile_free (&secret);
-    if (rc)
-        return cp_error_why (rc, why, why_size, "cannot write %s: %s", path, strerror (errno));
-    return 0;
+    return s_keep_secret (dir, "transport", key->id, &secret, crypto_box_SECRETKEYBYTES,
+                          why, why_size);
 }
 
 //  Makes a data key (signing and key exchange): the record, and its
@@ -94,13 +103,7 @@ s_new_data (const char *dir, central_key_t *key, char *why, size_t why_size)
     crypto_sign_keypair (sign_public, secret);
     crypto_kx_keypair (kx_public, secret + crypto_sign_SECRETKEYBYTES);
     s_record (key, CENTRAL_KEY_DATA, CENTRAL_KEYS_CENTRAL, 'd', sign_public, kx_public, s_now ());
-    char path [4096];
-    s_secret_path (dir, "data", key->id, path, sizeof path);
-    int rc = cp_keyfile_write (path, secret, S_DATA_SECRET_SIZE, false);
-    cp_keyfile_free (&secret);
-    if (rc)
-        return cp_error_why (rc, why, why_size, "cannot write %s: %s", path, strerror (errno));
-    return 0;
+    return s_keep_secret (dir, "data", key->id, &secret, S_DATA_SECRET_SIZE, why, why_size);
 }
 
 //  Signs the enrolment with the root secret and returns the file text.

@@ -1,22 +1,30 @@
 /*  node_store: the node's LMDB environment, appends, views.
 
     The write path is the import's hot loop, so per event it does one look-up
-    in ids, one in the case cache (LMDB only on a cache miss) and two puts
-    (log with MDB_APPEND, ids); the case and counter changes stay in memory
-    until commit.
+    in ids, one in the case cache (LMDB only on a cache miss), one put in ids
+    and a copy into the open log block; the case and counter changes stay in
+    memory until commit.
 
     Case data is sealed at rest (cp_seal, under DIR/keys/data.key): every
     value of log and cases, with the database's letter ('L', 'C') and the
     record's key as associated data; the sealer's nonce prefixes are
-    renewed at each write transaction.  Sealing costs about as much as the
-    rest of an event's append, so append_many does not seal in line: as
-    events pass the rules, their log values go to a cp_seal batch, whose
-    helper thread seals them while this thread checks the next events, and
-    they are appended to the log once the last has passed (before the ids,
-    as ever, so the log's pages still come first in the file).  The buffers
-    are kept from call to call: no allocation per event.  Anything that
-    does not open is damage (or another node's key): a store error, logged
-    without the bytes.                                                      */
+    renewed at each write transaction.  Sealing each event on its own costs
+    about as much as the rest of its append (and 41 bytes), so the log is
+    kept in blocks: the events one append_many call appends go, in order,
+    into blocks of about 16 KiB (a whole number of LMDB pages once sealed),
+    each sealed once and appended under the sequence of its first event:
+
+        u8 version (1), u16 count, then count times: u16 size, the event
+        as cp_codec packs it                        (big-endian, sealed)
+
+    A block never straddles two calls, so an abort or a crash never leaves
+    half of one, and the blocks chain: each key is the previous key plus
+    its count.  Blocks are sealed in line as they fill, before the ids are
+    inserted, so the log's pages still come first in the file.  Reading
+    finds the block that holds a sequence (the last key at or before it),
+    opens it, and goes on through the blocks that follow.  Anything that
+    does not open or does not parse is damage (or another node's key): a
+    store error, logged without the bytes.                                  */
 
 #include "node_store.h"
 #include "cp_case.h"
@@ -35,11 +43,17 @@
 #include <sys/stat.h>
 
 //  2: log and cases values are sealed; a store of format 1 holds them in
-//  the clear and is refused rather than misread.
-#define S_FORMAT "cpsync-node 2"
+//  the clear.  3: the log is sealed in blocks of events; format 2 sealed
+//  each event.  Another format is refused rather than misread.
+#define S_FORMAT "cpsync-node 3"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence
-#define S_READY_STEP 64             //  log values handed to the sealing helper at a time
+#define S_LOG_VERSION 1             //  a log block's first byte
+#define S_LOG_HEADER 3              //  version, u16 count
+#define S_LOG_SIZE 2                //  u16 before each event
+#define S_LOG_BLOCK_TARGET 16384    //  bytes a sealed block fills, about
+#define S_LOG_SEALED_MAX (1 << 20)  //  a stored block larger than this is damage
+#define S_LMDB_PAGE_HEADER 16       //  LMDB's PAGEHDRSZ, before a large value's bytes
 
 struct _node_store_t {
     MDB_env *env;
@@ -56,16 +70,13 @@ struct _node_store_t {
     cp_case_cache_t *cache;     //  the cases the transaction touches
     cp_tally_t *tally;          //  counter deltas of the transaction
     bool grow;                  //  the map was full: grow it on abort
-    //  Scratch of node_store_append_many, kept for the next call
-    msgpack_sbuffer encoded;    //  events it packed itself, in the clear until sealed
-    cp_seal_job_t *jobs;        //  the log values it appends, sealed together
-    size_t *packed_at;          //  per job: where in encoded, when packed here
-    size_t job_count;
-    size_t jobs_max;
-    bool streaming;             //  the jobs so far may go to the helper as they come
-    uint8_t *sealed;            //  the sealed log values
-    size_t sealed_used;
-    size_t sealed_max;
+    //  The open log block of node_store_append_many, kept for the next call
+    uint8_t *block;             //  its plaintext, header first (wiped once sealed)
+    size_t block_max;           //  bytes it may hold: sealed, it fills whole pages
+    size_t block_used;          //  bytes it holds, header included
+    size_t block_count;         //  events it holds
+    uint64_t block_first;       //  sequence of its first event
+    msgpack_sbuffer encoded;    //  an event packed here (wiped after use)
 };
 
 //  =====================================================================
@@ -249,7 +260,8 @@ node_store_open (const char *dir, int *error)
             rc = CP_ENOTNODE;
         else
         if (strcmp (format, S_FORMAT) != 0) {
-            //  Format 1 kept case data in the clear: it is not read as sealed.
+            //  Format 1 kept case data in the clear, format 2 sealed each
+            //  event of the log: neither is read as format 3.
             zsys_error ("node_store: %s holds a store of format \"%s\"; this node reads "
                         "\"%s\" (set the node up again and re-import)", dir, format, S_FORMAT);
             rc = CP_ENOTNODE;
@@ -273,7 +285,16 @@ node_store_open (const char *dir, int *error)
         self->cache = cp_case_cache_new (S_HASH_SIZE, self->seal, "node_store");
         self->tally = cp_tally_new ();
         msgpack_sbuffer_init (&self->encoded);
-        assert (self->cache && self->tally);
+        //  A sealed block fills about S_LOG_BLOCK_TARGET bytes of whole
+        //  pages (LMDB stores it on pages of its own), and one event of
+        //  the largest size always fits.
+        MDB_stat stat;
+        mdb_env_stat (self->env, &stat);
+        size_t pages = stat.ms_psize >= S_LOG_BLOCK_TARGET? 1: S_LOG_BLOCK_TARGET / stat.ms_psize;
+        self->block_max = pages * stat.ms_psize - S_LMDB_PAGE_HEADER - CP_SEAL_OVERHEAD;
+        assert (self->block_max >= S_LOG_HEADER + S_LOG_SIZE + CP_CODEC_EVENT_MAX);
+        self->block = malloc (self->block_max);
+        assert (self->cache && self->tally && self->block);
     }
     if (rc) {
         *error = rc;
@@ -293,9 +314,7 @@ node_store_destroy (node_store_t **self_p)
     cp_case_cache_destroy (&self->cache);
     cp_tally_destroy (&self->tally);
     msgpack_sbuffer_destroy (&self->encoded);     //  wiped after each use
-    free (self->jobs);
-    free (self->packed_at);
-    free (self->sealed);
+    free (self->block);                             //  wiped after each use
     cp_catalogue_destroy (&self->catalogue);
     cp_index_key_destroy (&self->index_key);
     cp_seal_destroy (&self->seal);
@@ -389,86 +408,68 @@ s_append_checked (node_store_t *self, const node_store_entry_t *entry, char *why
     return NODE_STORE_APPENDED;
 }
 
-//  Makes room for the log values of count entries: jobs, and sealed bytes
-//  enough that the buffer never moves while a helper seals into it.
-static void
-s_jobs_reserve (node_store_t *self, node_store_entry_t *const *entries, size_t count)
+//  Seals the open block and appends it to the log under the sequence of
+//  its first event, then empties it (its plaintext wiped).  Returns 0 or a
+//  store error.
+static int
+s_block_flush (node_store_t *self)
 {
-    if (count > self->jobs_max) {
-        self->jobs_max = count;
-        free (self->jobs);
-        free (self->packed_at);
-        self->jobs = malloc (self->jobs_max * sizeof (cp_seal_job_t));
-        self->packed_at = malloc (self->jobs_max * sizeof (size_t));
-        assert (self->jobs && self->packed_at);
+    if (self->block_count == 0)
+        return 0;
+    self->block [0] = S_LOG_VERSION;
+    self->block [1] = (uint8_t) (self->block_count >> 8);
+    self->block [2] = (uint8_t) self->block_count;
+    //  The associated data is 'L' and the LMDB key, which it ends with.
+    uint8_t ad [S_LOG_AD_SIZE] = {'L'};
+    cp_put_u64 (ad + 1, self->block_first);
+    MDB_val key = {8, ad + 1}, value = {self->block_used + CP_SEAL_OVERHEAD, NULL};
+    //  Sealed straight into the space LMDB reserves for the value.
+    int rc = mdb_cursor_put (self->log_cursor, &key, &value, MDB_APPEND | MDB_RESERVE);
+    if (rc == 0)
+        cp_seal_seal (self->seal, ad, sizeof ad, self->block, self->block_used, value.mv_data);
+    sodium_memzero (self->block, self->block_used);
+    self->block_used = S_LOG_HEADER;
+    self->block_count = 0;
+    if (rc) {
+        self->grow = rc == MDB_MAP_FULL;
+        return cp_lmdb_fail ("node_store", "append log", rc);
     }
-    size_t bound = 0;
-    for (size_t index = 0; index < count; index++)
-        bound += (entries [index]->encoded? entries [index]->encoded_size: CP_CODEC_EVENT_MAX)
-               + CP_SEAL_OVERHEAD;
-    if (bound > self->sealed_max) {
-        self->sealed_max = bound + bound / 4;
-        free (self->sealed);            //  sealed bytes only: nothing to wipe
-        self->sealed = malloc (self->sealed_max);
-        assert (self->sealed);
-    }
-    self->job_count = 0;
-    self->sealed_used = 0;
-    self->streaming = true;
-    msgpack_sbuffer_clear (&self->encoded);
+    return 0;
 }
 
-//  Makes the log value of an appended entry (its sequence is the head) the
-//  next job.  The value is the caller's encoding, or one packed here; while
-//  every value so far is the caller's, the jobs may go to the helper as
-//  they come (a packed one may still move as the buffer grows).
-static void
-s_log_job (node_store_t *self, const node_store_entry_t *entry)
+//  Adds an appended entry's event (its sequence is the head) to the open
+//  block, sealing the block first when the event does not fit.  Returns 0
+//  or a store error.
+static int
+s_block_add (node_store_t *self, const node_store_entry_t *entry)
 {
-    size_t index = self->job_count++;
-    cp_seal_job_t *job = &self->jobs [index];
-    job->plain = entry->encoded;
-    job->plain_size = entry->encoded_size;
-    if (!entry->encoded) {
-        self->packed_at [index] = self->encoded.size;
+    const uint8_t *encoded = entry->encoded;
+    size_t size = entry->encoded_size;
+    if (!encoded) {
+        msgpack_sbuffer_clear (&self->encoded);
         int rc = cp_codec_event_pack (&entry->event, &self->encoded);
         assert (rc == 0);
-        job->plain_size = self->encoded.size - self->packed_at [index];
-        assert (job->plain_size <= CP_CODEC_EVENT_MAX);     //  s_jobs_reserve's bound
-        self->streaming = false;
+        encoded = (const uint8_t *) self->encoded.data;
+        size = self->encoded.size;
     }
-    //  The associated data is 'L' and the LMDB key, which it ends with.
-    job->ad [0] = 'L';
-    cp_put_u64 (job->ad + 1, self->head);
-    job->ad_size = S_LOG_AD_SIZE;
-    job->sealed = self->sealed + self->sealed_used;
-    self->sealed_used += job->plain_size + CP_SEAL_OVERHEAD;
-}
-
-//  Hands the last jobs to the batch, then appends the sealed log values to
-//  the log as the batch hands them back, in sequence order.  Returns 0 or
-//  a store error.
-static int
-s_log_put (node_store_t *self, cp_seal_batch_t *batch)
-{
-    for (size_t index = 0; index < self->job_count; index++)
-        if (!self->jobs [index].plain)
-            self->jobs [index].plain = (const uint8_t *) self->encoded.data
-                                     + self->packed_at [index];
-    cp_seal_batch_ready (batch, self->job_count, true);
-    size_t first, end;
-    while (cp_seal_batch_next (batch, &first, &end))
-        for (size_t index = first; index < end; index++) {
-            cp_seal_job_t *job = &self->jobs [index];
-            MDB_val key = {8, job->ad + 1};
-            MDB_val value = {job->plain_size + CP_SEAL_OVERHEAD, job->sealed};
-            int rc = mdb_cursor_put (self->log_cursor, &key, &value, MDB_APPEND);
-            if (rc) {
-                self->grow = rc == MDB_MAP_FULL;
-                return cp_lmdb_fail ("node_store", "append log", rc);
-            }
-        }
-    return 0;
+    //  cp_codec keeps an event far below a block, and below a u16 size.
+    assert (size <= CP_CODEC_EVENT_MAX);
+    int rc = 0;
+    if (self->block_used + S_LOG_SIZE + size > self->block_max)
+        rc = s_block_flush (self);
+    if (rc == 0) {
+        if (self->block_count == 0)
+            self->block_first = self->head;
+        uint8_t *at = self->block + self->block_used;
+        at [0] = (uint8_t) (size >> 8);
+        at [1] = (uint8_t) size;
+        memcpy (at + S_LOG_SIZE, encoded, size);
+        self->block_used += S_LOG_SIZE + size;
+        self->block_count++;
+    }
+    if (!entry->encoded)
+        sodium_memzero (self->encoded.data, self->encoded.size);
+    return rc;
 }
 
 int
@@ -520,7 +521,8 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
     uint64_t *claimed = calloc (count, sizeof (uint64_t));      //  leader's seq, or 0
     bool *stored = calloc (count, sizeof (bool));               //  leader's id is stored
     assert (sorted && leader && claimed && stored);
-    s_jobs_reserve (self, entries, count);
+    self->block_used = S_LOG_HEADER;
+    self->block_count = 0;
     if (by_key)
         for (size_t at = 0; at < count; at++)
             sorted [at] = (s_by_key_t) {entries [by_key [at]]->id_key, by_key [at]};
@@ -547,9 +549,8 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
     }
     //  2. The events in file order: the first of an id that passes the
     //     rules is appended, any other line with that id is a duplicate.
-    //     A helper seals their log values meanwhile, as they come, and
-    //     they are appended to the log after the last.
-    cp_seal_batch_t *batch = cp_seal_batch_stream (self->seal, self->jobs, count);
+    //     Appended events fill log blocks, sealed and put as they fill;
+    //     the last block is sealed once the last event has passed.
     for (size_t index = 0; index < count && rc == 0; index++) {
         uint32_t first = leader [index];
         if (stored [first] || claimed [first]) {
@@ -563,17 +564,15 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
         else
         if (outcome == NODE_STORE_APPENDED) {
             claimed [first] = self->head;
-            s_log_job (self, entries [index]);
-            if (self->streaming && self->job_count % S_READY_STEP == 0)
-                cp_seal_batch_ready (batch, self->job_count, false);
+            rc = s_block_add (self, entries [index]);
         }
         outcomes [index] = outcome;
     }
     if (rc == 0)
-        rc = s_log_put (self, batch);
-    cp_seal_batch_destroy (&batch);
-    if (self->encoded.size)             //  events packed here, in the clear
-        sodium_memzero (self->encoded.data, self->encoded.size);
+        rc = s_block_flush (self);
+    sodium_memzero (self->block, self->block_used);     //  a block left open by an error
+    self->block_used = S_LOG_HEADER;
+    self->block_count = 0;
     //  3. The new ids, inserted in key order: each page of the index is
     //     visited once per chunk instead of once per event.
     for (size_t at = 0; at < count && rc == 0; at++) {
@@ -770,20 +769,81 @@ node_store_set_acked (node_store_t *self, uint64_t seq)
     return s_put_meta (self, "acked", value, 8, true);
 }
 
-//  Opens the log entry of sequence seq (sealed, sealed_size bytes) into
-//  plain.  Returns 0 or CP_ESTORE (logged, plain wiped).
-static int
-s_open_log (node_store_t *self, uint64_t seq, const MDB_val *sealed, uint8_t *plain)
+//  Opens the log block stored under sequence key (sealed) into a new
+//  buffer (caller wipes and frees, *plain_size bytes) and checks its
+//  layout: *count events, whose sizes add up to the plaintext.  Returns
+//  the buffer, or NULL with CP_ESTORE (logged) in *rc.
+static uint8_t *
+s_block_open (node_store_t *self, uint64_t key, const MDB_val *sealed, size_t *plain_size,
+              size_t *count, int *rc)
 {
-    uint8_t ad [S_LOG_AD_SIZE] = {'L'};
-    cp_put_u64 (ad + 1, seq);
-    int rc = cp_seal_open (self->seal, ad, sizeof ad, sealed->mv_data, sealed->mv_size, plain);
-    if (rc) {
-        zsys_error ("node_store: log entry %" PRIu64 " does not open (%s): the store was "
-                    "sealed under another data key, or it is damaged", seq, cp_strerror (rc));
-        return CP_ESTORE;
+    *rc = CP_ESTORE;
+    if (sealed->mv_size < CP_SEAL_OVERHEAD + S_LOG_HEADER
+    ||  sealed->mv_size > S_LOG_SEALED_MAX) {
+        zsys_error ("node_store: log block %" PRIu64 " is corrupt (%zu bytes)", key,
+                    sealed->mv_size);
+        return NULL;
     }
-    return 0;
+    size_t size = sealed->mv_size - CP_SEAL_OVERHEAD;
+    uint8_t *plain = malloc (size);
+    assert (plain);
+    uint8_t ad [S_LOG_AD_SIZE] = {'L'};
+    cp_put_u64 (ad + 1, key);
+    int open_rc = cp_seal_open (self->seal, ad, sizeof ad, sealed->mv_data, sealed->mv_size,
+                                plain);
+    if (open_rc) {
+        zsys_error ("node_store: log block %" PRIu64 " does not open (%s): the store was "
+                    "sealed under another data key, or it is damaged", key,
+                    cp_strerror (open_rc));
+        free (plain);           //  wiped by cp_seal_open
+        return NULL;
+    }
+    //  Authentic, but still checked: a size past the end would read past it.
+    size_t events = (size_t) plain [1] << 8 | plain [2], at = S_LOG_HEADER, index = 0;
+    for (; index < events && size - at >= S_LOG_SIZE; index++) {
+        size_t length = (size_t) plain [at] << 8 | plain [at + 1];
+        if (length > size - at - S_LOG_SIZE)
+            break;
+        at += S_LOG_SIZE + length;
+    }
+    if (plain [0] != S_LOG_VERSION || events == 0 || index < events || at != size) {
+        zsys_error ("node_store: log block %" PRIu64 " is corrupt (version %u, %zu events)",
+                    key, plain [0], events);
+        sodium_memzero (plain, size);
+        free (plain);
+        return NULL;
+    }
+    *plain_size = size;
+    *count = events;
+    *rc = 0;
+    return plain;
+}
+
+//  Adds size bytes of plaintext to a growing buffer, which moves without
+//  leaving a copy behind.
+typedef struct {
+    uint8_t *data;
+    size_t size, max;
+} s_body_t;
+
+static void
+s_body_add (s_body_t *body, const uint8_t *data, size_t size)
+{
+    if (body->size + size > body->max) {
+        size_t max = (body->size + size) * 2;
+        uint8_t *grown = malloc (max);
+        assert (grown);
+        if (body->size)
+            memcpy (grown, body->data, body->size);
+        if (body->data) {
+            sodium_memzero (body->data, body->size);
+            free (body->data);
+        }
+        body->data = grown;
+        body->max = max;
+    }
+    memcpy (body->data + body->size, data, size);
+    body->size += size;
 }
 
 int
@@ -801,28 +861,73 @@ node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
         mdb_txn_abort (txn);
         return cp_lmdb_fail ("node_store", "read log", rc);
     }
-    //  First pass counts what fits (by the events' own sizes, as before they
-    //  were sealed); the entries stay valid while txn lives.
+    //  The block that may hold first: the last whose key is not past it.
+    //  When a block starts past first, first must be in the one before:
+    //  if it is not, the log has a gap there.
     uint8_t key [8];
     cp_put_u64 (key, first);
     MDB_val k = {8, key}, v;
-    size_t count = 0, bytes = 0;
-    int op = MDB_SET_KEY;
-    MDB_val *values = malloc (max_events * sizeof (MDB_val));
-    assert (values);
-    while (count < max_events && (count == 0 || bytes + 64 < max_bytes)
-       &&  (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        if (k.mv_size != 8 || cp_get_u64 (k.mv_data) != first + count)
-            break;          //  the log has no gaps; stop rather than ship one
-        if (v.mv_size < CP_SEAL_OVERHEAD) {
-            zsys_error ("node_store: log entry %" PRIu64 " is corrupt (too short to be sealed)",
-                        first + count);
+    bool gap = false;
+    rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && k.mv_size == 8 && cp_get_u64 (k.mv_data) > first) {
+        gap = first > 0;                //  0 is no sequence: nothing holds it
+        rc = mdb_cursor_get (cursor, &k, &v, MDB_PREV);
+    }
+    else
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get (cursor, &k, &v, MDB_LAST);
+
+    //  Then the events from first on, block after block while they chain,
+    //  counted by their own sizes (as before they were sealed).
+    s_body_t body = {NULL, 0, 0};
+    size_t count = 0;
+    uint64_t next = first;              //  the sequence wanted next
+    bool starting = true;
+    while (rc == 0 && count < max_events && (count == 0 || body.size + 64 < max_bytes)) {
+        if (k.mv_size != 8) {
+            zsys_error ("node_store: the log holds a key of %zu bytes", k.mv_size);
             rc = CP_ESTORE;
             break;
         }
-        values [count++] = v;
-        bytes += v.mv_size - CP_SEAL_OVERHEAD;
+        uint64_t block = cp_get_u64 (k.mv_data);
+        if (!starting && block != next) {
+            //  The log has no gaps: ship what comes before one, not the gap.
+            zsys_error ("node_store: the log jumps from %" PRIu64 " to block %" PRIu64,
+                        next - 1, block);
+            break;
+        }
+        size_t plain_size = 0, events = 0;
+        uint8_t *plain = s_block_open (self, block, &v, &plain_size, &events, &rc);
+        if (!plain)
+            break;
+        if (starting && first >= block + events) {
+            //  No block holds first: it is past the end, or in a gap.
+            sodium_memzero (plain, plain_size);
+            free (plain);
+            rc = MDB_NOTFOUND;
+            break;
+        }
+        starting = false;
+        size_t at = S_LOG_HEADER;
+        for (uint64_t seq = block; seq < block + events; seq++) {
+            size_t length = (size_t) plain [at] << 8 | plain [at + 1];
+            at += S_LOG_SIZE;
+            if (seq == next) {
+                if (count == max_events || (count && body.size + 64 >= max_bytes))
+                    break;
+                s_body_add (&body, plain + at, length);
+                count++;
+                next++;
+            }
+            at += length;
+        }
+        sodium_memzero (plain, plain_size);
+        free (plain);
+        rc = mdb_cursor_get (cursor, &k, &v, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND && starting && gap) {
+        zsys_error ("node_store: the log has a gap at %" PRIu64, first);
+        rc = CP_ESTORE;
     }
     if (rc == MDB_NOTFOUND)
         rc = 0;
@@ -830,7 +935,7 @@ node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
     if (rc && rc != CP_ESTORE)      //  CP_ESTORE: logged above
         rc = cp_lmdb_fail ("node_store", "read log", rc);
     if (rc == 0 && count) {
-        //  The batch is a header around the events, each opened in place.
+        //  The batch is a header around the events.
         msgpack_sbuffer header;
         msgpack_packer packer;
         msgpack_sbuffer_init (&header);
@@ -838,26 +943,19 @@ node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
         msgpack_pack_array (&packer, 2);
         msgpack_pack_uint64 (&packer, first);
         msgpack_pack_array (&packer, count);
-        uint8_t *buffer = malloc (header.size + bytes);
+        uint8_t *buffer = malloc (header.size + body.size);
         assert (buffer);
         memcpy (buffer, header.data, header.size);
-        size_t at = header.size;
-        for (size_t index = 0; rc == 0 && index < count; index++) {
-            rc = s_open_log (self, first + index, &values [index], buffer + at);
-            at += values [index].mv_size - CP_SEAL_OVERHEAD;
-        }
+        memcpy (buffer + header.size, body.data, body.size);
+        *payload = buffer;
+        *size = header.size + body.size;
+        *last = first + count - 1;
         msgpack_sbuffer_destroy (&header);
-        if (rc == 0) {
-            *payload = buffer;
-            *size = at;
-            *last = first + count - 1;
-        }
-        else {
-            sodium_memzero (buffer, at);
-            free (buffer);
-        }
     }
-    free (values);
+    if (body.data) {
+        sodium_memzero (body.data, body.size);
+        free (body.data);
+    }
     mdb_cursor_close (cursor);
     mdb_txn_abort (txn);
     return rc;

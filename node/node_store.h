@@ -11,11 +11,13 @@
                             record's key as associated data, so the store
                             holds no case data in the clear.
     Databases of the environment:
-        meta        "format" ("cpsync-node 2"), "municipality", "catalogue",
+        meta        "format" ("cpsync-node 3"), "municipality", "catalogue",
                     "head", "acked"
         catalogues  u32 version → the catalogue's JSON text
-        log         u64 sequence → an encoded event (cp_codec), sealed: the
-                    uplink log
+        log         u64 sequence → a block of consecutive events from that
+                    sequence on (encoded by cp_codec, about 16 KiB of
+                    them, never more than one append_many call's), sealed:
+                    the uplink log (node_store.c has the block's layout)
         ids         hash(event id) → u64 sequence
         cases       hash(case) → a case's history (cp_case), sealed
         days        u32 month (from 2000-01) → a tally row (cp_tally)
@@ -108,12 +110,12 @@ int
 //  Appends count entries with the effect of node_store_append on each in
 //  turn (outcomes [i] gets its result; whys, when not NULL, holds count
 //  messages of why_size bytes), but looks the ids up and inserts them in
-//  key order (by_key from node_store_order_by_key, or NULL to sort here), so the id index is swept once per call instead of searched
-//  at random per event: the import's fast path.  For a large call a helper
-//  thread seals the log values while the rules are checked (it reads the
-//  entries' encoded bytes, and is joined before the call returns).
-//  Returns 0, or CP_ESTORE / CP_EMAPFULL (the transaction is dead: call
-//  node_store_abort).
+//  key order (by_key from node_store_order_by_key, or NULL to sort here),
+//  so the id index is swept once per call instead of searched at random
+//  per event: the import's fast path.  The events it appends are stored in
+//  log blocks of their own, so a call is one block or more (append one by
+//  one only when that is what is wanted).  Returns 0, or CP_ESTORE /
+//  CP_EMAPFULL (the transaction is dead: call node_store_abort).
 int
     node_store_append_many (node_store_t *self, node_store_entry_t *const *entries,
                             size_t count, const uint32_t *by_key, int *outcomes,
@@ -157,8 +159,10 @@ int
 //  max_bytes bytes (always at least one event).  Returns 0 with a malloc'd
 //  payload (caller frees), its size and the last sequence in it; 0 with
 //  *payload NULL when the log has nothing from first on; or a store error
-//  (CP_ESTORE also when an entry does not open: logged).  The payload is
-//  case data in the clear: the caller seals it for the wire.
+//  (CP_ESTORE also when a block the batch needs does not open or parse, or
+//  the log has a gap at first: logged; a batch stops before a gap further
+//  on).  The payload is case data in the clear: the caller seals it for
+//  the wire.
 int
     node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
                            size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last);

@@ -35,6 +35,17 @@
 #define S_HELLO_MAX_MS 30000            //  longest pause
 #define S_ACKED_SAVE_MS 200             //  the cursor is saved at most this often
 #define S_KEYS_POLL_MS 1000             //  how often the key files are looked at
+#define S_READY_MAX 16                  //  batches sealed ahead of the window
+
+//  A batch read, sealed and signed, waiting for room in the window.
+typedef struct {
+    uint64_t first, last;
+    uint8_t *header;            //  the encoded BATCH header
+    size_t header_size;
+    uint8_t *sealed;
+    size_t sealed_size;
+    uint8_t signature [CP_ENVELOPE_SIGNATURE_SIZE];
+} s_ready_t;
 
 typedef struct {
     zsock_t *pipe;              //  to the caller
@@ -67,6 +78,10 @@ typedef struct {
     uint64_t next;              //  next sequence to ship
     uint64_t in_flight [S_WINDOW_MAX];  //  last sequence of each batch in flight
     size_t in_flight_count;
+    //  Sealing is the node's share of the work per batch: batches are made
+    //  ready while the central commits, so the window refills at once.
+    s_ready_t ready [S_READY_MAX];      //  in sequence order; ready [0] goes next
+    size_t ready_count;
     //  Timers (zclock_mono milliseconds)
     int64_t heard_at;           //  last message from the central
     int64_t hello_at;           //  when to say HELLO next (when not welcomed)
@@ -129,56 +144,112 @@ s_hello (s_sync_t *self)
                                                              : self->hello_pause * 2;
 }
 
-//  Ships batches while the window has room and the log has events.
+static void
+s_ready_drop (s_ready_t *ready)
+{
+    free (ready->header);
+    free (ready->sealed);
+    memset (ready, 0, sizeof *ready);
+}
+
+//  Reads, seals and signs the batch that starts at first into ready.
+//  Returns 0, 1 when the log has nothing from first on, or an error.
+static int
+s_seal_batch (s_sync_t *self, uint64_t first, s_ready_t *ready)
+{
+    uint8_t *payload;
+    size_t size;
+    uint64_t last;
+    int rc = node_store_read_batch (self->store, first, S_BATCH_EVENTS, S_BATCH_BYTES,
+                                    &payload, &size, &last);
+    if (rc || !payload)
+        return rc? rc: 1;
+    cp_batch_header_t header = {.first = first, .last = last, .head = self->head,
+                                .nonce_size = CP_ENVELOPE_NONCE_SIZE};
+    strcpy (header.municipality, self->municipality);
+    strcpy (header.node_key, node_keys_enrolment (self->keys)->node_key.id);
+    strcpy (header.data_key, self->data_key->id);
+    cp_envelope_nonce (header.nonce);
+    ready->first = first;
+    ready->last = last;
+    ready->header = cp_wire_batch_header_encode (&header, &ready->header_size);
+    ready->sealed_size = size + CP_ENVELOPE_OVERHEAD;
+    ready->sealed = malloc (ready->sealed_size);
+    assert (ready->header && ready->sealed);
+    rc = cp_envelope_seal (ready->header, ready->header_size, header.nonce, payload, size,
+                           self->session_key, node_keys_secrets (self->keys) + CP_SECRETS_SIGN,
+                           ready->sealed, ready->signature);
+    sodium_memzero (payload, size);
+    free (payload);
+    if (rc)
+        s_ready_drop (ready);
+    return rc;
+}
+
+static void
+s_ready_clear (s_sync_t *self)
+{
+    for (size_t index = 0; index < self->ready_count; index++)
+        s_ready_drop (&self->ready [index]);
+    self->ready_count = 0;
+}
+
+//  Keeps up to S_READY_MAX batches sealed from the next sequence to ship
+//  on; drops them when the session moved next elsewhere (WELCOME, NACK).
+static void
+s_prepare (s_sync_t *self)
+{
+    if (self->ready_count && self->ready [0].first != self->next)
+        s_ready_clear (self);
+    while (self->welcomed && self->ready_count < S_READY_MAX) {
+        uint64_t first = self->ready_count? self->ready [self->ready_count - 1].last + 1
+                                          : self->next;
+        if (first > self->head)
+            return;
+        int rc = s_seal_batch (self, first, &self->ready [self->ready_count]);
+        if (rc) {
+            if (rc != 1)
+                zsys_error ("node_sync: batch from %llu not made: %s",
+                            (unsigned long long) first, cp_strerror (rc));
+            return;
+        }
+        self->ready_count++;
+    }
+}
+
+//  Takes the first ready batch off the queue.
+static void
+s_ready_pop (s_sync_t *self)
+{
+    self->ready [0].header = NULL;      //  s_send freed it
+    s_ready_drop (&self->ready [0]);
+    memmove (&self->ready [0], &self->ready [1], --self->ready_count * sizeof (s_ready_t));
+}
+
+//  Ships ready batches while the window has room, then seals more.
 static void
 s_ship (s_sync_t *self)
 {
-    while (self->welcomed && self->in_flight_count < self->window && self->next <= self->head) {
-        uint8_t *payload;
-        size_t size;
-        uint64_t last;
-        int rc = node_store_read_batch (self->store, self->next, S_BATCH_EVENTS, S_BATCH_BYTES,
-                                        &payload, &size, &last);
-        if (rc || !payload) {
-            if (rc)
-                zsys_error ("node_sync: reading the log at %llu: %s",
-                            (unsigned long long) self->next, cp_strerror (rc));
-            return;
-        }
-        cp_batch_header_t header = {.first = self->next, .last = last, .head = self->head,
-                                    .nonce_size = CP_ENVELOPE_NONCE_SIZE};
-        strcpy (header.municipality, self->municipality);
-        strcpy (header.node_key, node_keys_enrolment (self->keys)->node_key.id);
-        strcpy (header.data_key, self->data_key->id);
-        cp_envelope_nonce (header.nonce);
-        size_t header_size;
-        uint8_t *body = cp_wire_batch_header_encode (&header, &header_size);
-        uint8_t *sealed = malloc (size + CP_ENVELOPE_OVERHEAD);
-        uint8_t signature [CP_ENVELOPE_SIGNATURE_SIZE];
-        assert (body && sealed);
-        rc = cp_envelope_seal (body, header_size, header.nonce, payload, size, self->session_key,
-                               node_keys_secrets (self->keys) + CP_SECRETS_SIGN, sealed,
-                               signature);
-        sodium_memzero (payload, size);
-        free (payload);
-        if (rc == 0)
-            rc = s_send (self, CP_CMD_BATCH, body, header_size, sealed,
-                         size + CP_ENVELOPE_OVERHEAD, signature);
-        else {
-            zsys_error ("node_sync: cannot seal a batch: %s", cp_strerror (rc));
-            free (body);
-        }
-        free (sealed);
-        if (rc) {
+    s_prepare (self);
+    while (self->welcomed && self->in_flight_count < self->window && self->ready_count) {
+        s_ready_t *ready = &self->ready [0];
+        //  s_send frees the header; the rest is ours.
+        if (s_send (self, CP_CMD_BATCH, ready->header, ready->header_size, ready->sealed,
+                    ready->sealed_size, ready->signature)) {
             //  Not reachable: the silence timer will start a new session.
+            s_ready_pop (self);
             return;
         }
         if (self->verbose)
-            zsys_debug ("node_sync: BATCH %llu-%llu", (unsigned long long) self->next,
-                        (unsigned long long) last);
-        self->in_flight [self->in_flight_count++] = last;
-        self->next = last + 1;
+            zsys_debug ("node_sync: BATCH %llu-%llu", (unsigned long long) ready->first,
+                        (unsigned long long) ready->last);
+        self->in_flight [self->in_flight_count++] = ready->last;
+        self->next = ready->last + 1;
+        s_ready_pop (self);
+        if (!self->ready_count)
+            s_prepare (self);
     }
+    s_prepare (self);
 }
 
 //  =====================================================================
@@ -437,6 +508,7 @@ static int
 s_connect (s_sync_t *self)
 {
     s_disconnect (self);
+    s_ready_clear (self);           //  sealed with keys that may have changed
     self->reconnect_at = 0;
     const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
     const uint8_t *secrets = node_keys_secrets (self->keys);
@@ -649,6 +721,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     zsys_info ("node_sync: stopped (head %llu, acked %llu)", (unsigned long long) self.head,
                (unsigned long long) self.acked);
     s_disconnect (&self);
+    s_ready_clear (&self);
     zpoller_destroy (&self.poller);
     node_keys_destroy (&self.keys);
     cp_keyfile_free (&self.session_key);

@@ -14,10 +14,9 @@
     The key and the subkey live in sodium_malloc'd pages, read-only except
     while renew writes the subkey.
 
-    A batch cuts its jobs into blocks.  The caller says how many jobs are
-    ready (release); a block may be claimed once all its jobs are ready
-    (acquire), through an atomic index, by the helper actor (which seals
-    with the twin, a second sealer of the same key with its own prefix and
+    A batch cuts its jobs, all filled in before it starts, into blocks,
+    claimed through an atomic index by the helper actor (which seals with
+    the twin, a second sealer of the same key with its own prefix and
     counter) and by the caller's thread when it needs a block nobody has
     claimed.  Whoever seals a block marks it done (release), and the
     caller hands blocks back in order once they are done (acquire).
@@ -35,7 +34,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define S_VERSION 1
 #define S_PREFIX_SIZE 16
@@ -167,9 +165,7 @@ cp_seal_seal (cp_seal_t *self, const uint8_t *ad, size_t ad_size,
 
 struct _cp_seal_batch_t {
     cp_seal_job_t *jobs;        //  the caller's
-    size_t max;                 //  jobs there may be
-    atomic_size_t ready;        //  jobs ready to seal (release by the caller)
-    atomic_bool last;           //  ready will not grow any more
+    size_t count;               //  jobs
     atomic_size_t claimed;      //  blocks claimed so far: the next to claim
     atomic_bool stop;           //  destroy wants the helper gone
     atomic_uchar *done;         //  per block: sealed (release by its sealer)
@@ -178,16 +174,12 @@ struct _cp_seal_batch_t {
     zactor_t *helper;           //  NULL for a small batch
 };
 
-//  Claims the next block that may be sealed now: a full block of ready
-//  jobs, or the last, short one once the jobs are all ready.  Returns the
-//  block, or SIZE_MAX when there is none to claim yet (or ever).
+//  Claims the next block nobody has claimed.  Returns the block, or
+//  SIZE_MAX when every block is claimed.
 static size_t
 s_claim (cp_seal_batch_t *self)
 {
-    //  last first: once it is set, the ready count read after it is final.
-    bool last = atomic_load (&self->last);
-    size_t ready = atomic_load_explicit (&self->ready, memory_order_acquire);
-    size_t blocks = last? (ready + S_MANY_BLOCK - 1) / S_MANY_BLOCK: ready / S_MANY_BLOCK;
+    size_t blocks = (self->count + S_MANY_BLOCK - 1) / S_MANY_BLOCK;
     size_t block = atomic_load (&self->claimed);
     while (block < blocks)
         if (atomic_compare_exchange_weak (&self->claimed, &block, block + 1))
@@ -199,9 +191,8 @@ s_claim (cp_seal_batch_t *self)
 static void
 s_seal_block (cp_seal_batch_t *self, size_t block, cp_seal_t *seal)
 {
-    size_t count = atomic_load_explicit (&self->ready, memory_order_acquire);
     size_t first = block * S_MANY_BLOCK;
-    size_t end = count - first < S_MANY_BLOCK? count: first + S_MANY_BLOCK;
+    size_t end = self->count - first < S_MANY_BLOCK? self->count: first + S_MANY_BLOCK;
     for (size_t index = first; index < end; index++) {
         cp_seal_job_t *job = &self->jobs [index];
         cp_seal_seal (seal, job->ad, job->ad_size, job->plain, job->plain_size, job->sealed);
@@ -209,74 +200,46 @@ s_seal_block (cp_seal_batch_t *self, size_t block, cp_seal_t *seal)
     atomic_store_explicit (&self->done [block], 1, memory_order_release);
 }
 
-//  Seals blocks as they become ready, with the twin, until every block is
-//  claimed or destroy says stop.  Waiting for the caller to fill in more
-//  jobs, it sleeps rather than spins: the caller and the import's parser
-//  want the cores more, and 50 us is less than a block takes to fill.
+//  Seals blocks with the twin until every block is claimed or destroy
+//  says stop.
 static void
 s_helper_actor (zsock_t *pipe, void *args)
 {
     cp_seal_batch_t *self = args;
     zsock_signal (pipe, 0);
     while (!atomic_load (&self->stop)) {
-        bool last = atomic_load (&self->last);
         size_t block = s_claim (self);
-        if (block != SIZE_MAX)
-            s_seal_block (self, block, self->seal->twin);
-        else
-        if (last)
+        if (block == SIZE_MAX)
             break;                      //  all claimed
-        else
-            nanosleep (&(struct timespec) {0, 50000}, NULL);
+        s_seal_block (self, block, self->seal->twin);
     }
     char *command = zstr_recv (pipe);   //  $TERM, from zactor_destroy
     zstr_free (&command);
 }
 
 cp_seal_batch_t *
-cp_seal_batch_stream (cp_seal_t *self, cp_seal_job_t *jobs, size_t max)
+cp_seal_batch_new (cp_seal_t *self, cp_seal_job_t *jobs, size_t count)
 {
     assert (self->twin);
     cp_seal_batch_t *batch = calloc (1, sizeof (cp_seal_batch_t));
     assert (batch);
     batch->jobs = jobs;
-    batch->max = max;
-    batch->done = calloc (max / S_MANY_BLOCK + 1, sizeof (atomic_uchar));
+    batch->count = count;
+    batch->done = calloc (count / S_MANY_BLOCK + 1, sizeof (atomic_uchar));
     assert (batch->done);
-    atomic_init (&batch->ready, 0);
-    atomic_init (&batch->last, false);
     atomic_init (&batch->claimed, 0);
     atomic_init (&batch->stop, false);
     batch->seal = self;
     //  A helper that does not start (no thread) only costs speed.
-    if (max >= S_MANY_MIN)
+    if (count >= S_MANY_MIN)
         batch->helper = zactor_new (s_helper_actor, batch);
-    return batch;
-}
-
-void
-cp_seal_batch_ready (cp_seal_batch_t *self, size_t count, bool last)
-{
-    assert (count <= self->max && !atomic_load (&self->last));
-    atomic_store_explicit (&self->ready, count, memory_order_release);
-    if (last)
-        atomic_store (&self->last, true);
-}
-
-cp_seal_batch_t *
-cp_seal_batch_new (cp_seal_t *self, cp_seal_job_t *jobs, size_t count)
-{
-    cp_seal_batch_t *batch = cp_seal_batch_stream (self, jobs, count);
-    cp_seal_batch_ready (batch, count, true);
     return batch;
 }
 
 bool
 cp_seal_batch_next (cp_seal_batch_t *self, size_t *first, size_t *end)
 {
-    assert (atomic_load (&self->last));
-    size_t count = atomic_load (&self->ready);
-    if (self->handed * S_MANY_BLOCK >= count)
+    if (self->handed * S_MANY_BLOCK >= self->count)
         return false;
     size_t block = self->handed;
     while (!atomic_load_explicit (&self->done [block], memory_order_acquire)) {
@@ -290,7 +253,7 @@ cp_seal_batch_next (cp_seal_batch_t *self, size_t *first, size_t *end)
     }
     self->handed++;
     *first = block * S_MANY_BLOCK;
-    *end = count - *first < S_MANY_BLOCK? count: *first + S_MANY_BLOCK;
+    *end = self->count - *first < S_MANY_BLOCK? self->count: *first + S_MANY_BLOCK;
     return true;
 }
 

@@ -1,6 +1,6 @@
 /*  cp_seal: case data sealed at rest.
 
-    A store seals every value that holds case data (a node's log entries
+    A store seals every value that holds case data (a node's log blocks
     and case histories, the central's case histories) with
     XChaCha20-Poly1305 under the store's data key, a random 32-byte key in
     a cp_keyfile (mode 0600) beside the store, never in it: a node's
@@ -15,11 +15,10 @@
     one call to the random source serves a whole write transaction and no
     two values ever share a nonce.
 
-    Sealing costs a few hundred nanoseconds a value, which on an import's
-    hot path is a large share of the time per event, so a batch
+    Sealing costs a few hundred nanoseconds a value, which adds up when a
+    commit writes tens of thousands of case records, so a batch
     (cp_seal_batch_t) seals many values on a helper thread while the
-    caller goes on: it fills in more values, or writes other records, then
-    takes the sealed values in order and puts them (LMDB's write
+    caller takes the sealed values in order and puts them (LMDB's write
     transaction belongs to one thread; sealing does not need it).  The
     helper seals with the sealer's twin: the same key, its own nonce prefix
     (drawn and renewed with the first's), so the two never share a nonce
@@ -77,30 +76,19 @@ typedef struct {
 
 typedef struct _cp_seal_batch_t cp_seal_batch_t;
 
-//  Starts a batch of up to max jobs, each sealed as cp_seal_seal would,
-//  that become ready as the caller fills them in (cp_seal_batch_ready).
-//  When max is large enough to pay for a thread, a helper seals ready jobs
-//  from the first on, with the twin, while the caller goes on.  A job
-//  and the bytes it points to are shared with the helper from the moment
-//  it is ready: the caller must not touch them until cp_seal_batch_next
-//  hands them back or the batch is destroyed.  No sealing with self
-//  meanwhile but through the batch.
-cp_seal_batch_t *
-    cp_seal_batch_stream (cp_seal_t *self, cp_seal_job_t *jobs, size_t max);
-
-//  Jobs [0] to [count - 1] are ready (count never goes down, never past
-//  max); last says there will be no more.
-void
-    cp_seal_batch_ready (cp_seal_batch_t *self, size_t count, bool last);
-
-//  A batch of count jobs that are all ready.
+//  A batch of count jobs, each sealed as cp_seal_seal would.  When count
+//  is large enough to pay for a thread, a helper seals them from the first
+//  on, with the twin, while the caller goes on.  The jobs and the bytes
+//  they point to are shared with the helper: the caller must not touch
+//  them until cp_seal_batch_next hands them back or the batch is
+//  destroyed.  No sealing with self meanwhile but through the batch.
 cp_seal_batch_t *
     cp_seal_batch_new (cp_seal_t *self, cp_seal_job_t *jobs, size_t count);
 
 //  The next run of jobs, in order, sealed: jobs [*first] to jobs [*end - 1].
-//  Call it only once the last jobs are ready.  The caller's thread seals
-//  what the helper has not taken, and waits for what the helper is
-//  sealing.  Returns false when every job has been handed back.
+//  The caller's thread seals what the helper has not taken, and waits for
+//  what the helper is sealing.  Returns false when every job has been
+//  handed back.
 bool
     cp_seal_batch_next (cp_seal_batch_t *self, size_t *first, size_t *end);
 

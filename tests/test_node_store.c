@@ -29,6 +29,7 @@
 #include "cp_event.h"
 #include "cp_index_key.h"
 #include "cp_keyfile.h"
+#include "cp_lmdb.h"
 #include "cp_seal.h"
 #include "cp_view.h"
 #include "node_import.h"
@@ -38,6 +39,7 @@
 #include <assert.h>
 #include <dirent.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <lmdb.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -1637,7 +1639,8 @@ test_at_rest_sealed (void)
 
     //  Each value is version 1, a nonce, the sealed record: it opens with the
     //  data key and 'L' / 'C' with its LMDB key as associated data, and
-    //  under no other key.
+    //  under no other key.  The log holds a block per import (a call of
+    //  append_many each): version 1, its count, then the events it holds.
     char key_path [700];
     snprintf (key_path, sizeof key_path, "%s/keys/data.key", path);
     uint8_t *data_key = NULL, *index_key = cp_index_key_load (path);
@@ -1653,23 +1656,32 @@ test_at_rest_sealed (void)
         MDB_cursor *cursor;
         CHECK_EQ_INT (mdb_cursor_open (txn, dbi, &cursor), 0);
         MDB_val k, v;
-        size_t entries = 0, opened = 0;
+        size_t entries = 0, opened = 0, events = 0;
         while (mdb_cursor_get (cursor, &k, &v, entries? MDB_NEXT: MDB_FIRST) == 0) {
             entries++;
-            uint8_t ad [1 + NODE_STORE_HASH_SIZE], plain [4096];
+            uint8_t ad [1 + NODE_STORE_HASH_SIZE];
+            static uint8_t plain [1 << 16];
             ad [0] = db? 'C': 'L';
             CHECK (k.mv_size <= NODE_STORE_HASH_SIZE && v.mv_size >= CP_SEAL_OVERHEAD
                    && v.mv_size - CP_SEAL_OVERHEAD <= sizeof plain);
             memcpy (ad + 1, k.mv_data, k.mv_size);
             CHECK_EQ_INT (((const uint8_t *) v.mv_data) [0], 1);
-            if (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain) == 0)
+            if (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain) == 0) {
                 opened++;
+                if (db == 0) {
+                    CHECK_EQ_INT (plain [0], 1);
+                    CHECK_EQ_INT (cp_get_u64 (k.mv_data), events + 1);
+                    events += (size_t) plain [1] << 8 | plain [2];
+                }
+            }
             ad [0] = db? 'L': 'C';
             CHECK_EQ_INT (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain),
                           CP_EAUTH);
         }
-        CHECK_EQ_INT (entries, db? 3: (size_t) lines);
+        CHECK_EQ_INT (entries, db? 3: 2);
         CHECK_EQ_INT (opened, entries);
+        if (db == 0)
+            CHECK_EQ_INT (events, lines);
         mdb_cursor_close (cursor);
     }
     if (txn)
@@ -1726,8 +1738,10 @@ test_at_rest_refused (void)
         OPENED (store, "r2", "case-two", "2022-01-11"),
         VISIT (store, "r3", "case-one", "2022-01-12"),
     };
+    //  One call each: three log blocks, of one event each.
     int outcomes [3];
-    s_append_committed (store, entries, 3, outcomes);
+    for (int index = 0; index < 3; index++)
+        s_append_committed (store, entries + index, 1, outcomes + index);
     uint8_t *index_key = cp_index_key_load (path);
     CHECK (index_key);
     uint8_t one [NODE_STORE_HASH_SIZE], two [NODE_STORE_HASH_SIZE];
@@ -1741,7 +1755,7 @@ test_at_rest_refused (void)
     size_t size = 0;
     uint64_t last = 0;
 
-    //  A log entry copied under another sequence does not open there.
+    //  A log block copied under another sequence does not open there.
     uint8_t seq1 [8] = {0, 0, 0, 0, 0, 0, 0, 1}, seq2 [8] = {0, 0, 0, 0, 0, 0, 0, 2};
     size_t first_size = 0, saved_size = 0;
     uint8_t *first = s_raw_get (path, "log", seq1, 8, &first_size);
@@ -1854,7 +1868,213 @@ test_at_rest_refused (void)
     const char *old_format = "cpsync-node 1";
     free (s_raw_put (other, "meta", "format", 6, old_format, strlen (old_format), NULL));
     s_open_expect (other, CP_ENOTNODE, __LINE__);
+    //  Nor one whose log is sealed event by event.
+    old_format = "cpsync-node 2";
+    free (s_raw_put (other, "meta", "format", 6, old_format, strlen (old_format), NULL));
+    s_open_expect (other, CP_ENOTNODE, __LINE__);
     s_entries_free (entries, 3);
+    s_dir_remove (dir);
+}
+
+//  =====================================================================
+//  The log in blocks
+
+//  The log blocks of a closed node, opened with its data key: keys [] and
+//  counts [] of up to max of them; returns how many there are.
+static size_t
+s_log_blocks (const char *node, uint64_t *keys, size_t *counts, size_t max)
+{
+    char key_path [700];
+    snprintf (key_path, sizeof key_path, "%s/keys/data.key", node);
+    uint8_t *data_key = NULL;
+    CHECK_EQ_INT (cp_keyfile_read (key_path, CP_SEAL_KEY_SIZE, &data_key), 0);
+    cp_seal_t *seal = data_key? cp_seal_new (data_key): NULL;
+    cp_keyfile_free (&data_key);
+    MDB_env *env = s_env_open (node, MDB_RDONLY);
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    size_t blocks = 0;
+    CHECK (seal && env && mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) == 0
+           && mdb_dbi_open (txn, "log", 0, &dbi) == 0);
+    MDB_cursor *cursor = NULL;
+    if (seal && txn && mdb_cursor_open (txn, dbi, &cursor) == 0) {
+        MDB_val k, v;
+        while (mdb_cursor_get (cursor, &k, &v, blocks? MDB_NEXT: MDB_FIRST) == 0) {
+            static uint8_t plain [1 << 16];
+            uint8_t ad [9] = {'L'};
+            CHECK (k.mv_size == 8 && v.mv_size <= sizeof plain
+                   && v.mv_size <= 16384 - 16);     //  four pages of 4 KiB at most
+            memcpy (ad + 1, k.mv_data, 8);
+            CHECK_EQ_INT (cp_seal_open (seal, ad, sizeof ad, v.mv_data, v.mv_size, plain), 0);
+            //  version, count, then each event after its u16 size
+            size_t count = (size_t) plain [1] << 8 | plain [2], at = 3;
+            CHECK_EQ_INT (plain [0], 1);
+            for (size_t index = 0; index < count; index++)
+                at += 2 + ((size_t) plain [at] << 8 | plain [at + 1]);
+            CHECK_EQ_INT (at, v.mv_size - CP_SEAL_OVERHEAD);
+            if (blocks < max) {
+                keys [blocks] = cp_get_u64 (k.mv_data);
+                counts [blocks] = count;
+            }
+            blocks++;
+        }
+        mdb_cursor_close (cursor);
+    }
+    if (txn)
+        mdb_txn_abort (txn);
+    if (env)
+        mdb_env_close (env);
+    cp_seal_destroy (&seal);
+    return blocks;
+}
+
+//  Reads a batch and checks it holds events first .. expected_last of
+//  entries (0: nothing); returns read_batch's code.
+static int
+s_read_expect (node_store_t *store, node_store_entry_t **entries, uint64_t first,
+               size_t max_events, uint64_t expected_last, int line)
+{
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    uint64_t last = 0, seq = 0;
+    int rc = node_store_read_batch (store, first, max_events, 1 << 20, &payload, &size, &last);
+    if (rc || !payload) {
+        if (rc == 0 && expected_last) {
+            fprintf (stderr, "  line %d: nothing from %" PRIu64 "\n", line, first);
+            CHECK (false);
+        }
+        CHECK (payload == NULL);
+        return rc;
+    }
+    cp_event_t *events = NULL;
+    size_t count = 0;
+    CHECK_EQ_INT (cp_codec_batch_decode (payload, size, &seq, &events, &count), 0);
+    if (seq != first || last != expected_last || count != last - first + 1)
+        fprintf (stderr, "  line %d: from %" PRIu64 " got %" PRIu64 "..%" PRIu64
+                 " (%zu events), expected ..%" PRIu64 "\n", line, first, seq, last, count,
+                 expected_last);
+    CHECK (seq == first && last == expected_last && count == last - first + 1);
+    for (size_t index = 0; events && index < count && seq == first; index++)
+        CHECK (strcmp (events [index].id, entries [first - 1 + index]->event.id) == 0);
+    free (events);
+    free (payload);
+    return rc;
+}
+
+//  The log in blocks: a call of append_many is one block or more, never
+//  less; the blocks chain; a batch may start in the middle of a block and
+//  span several; a damaged block is a store error and ships nothing.
+static void
+test_read_blocks (void)
+{
+    char dir [512], path [600];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "node", path, sizeof path);
+    enum { S_EVENTS = 1300 };
+    static const size_t calls [] = {1, 40, 3, 1250, 6};
+    node_store_entry_t *entries [S_EVENTS];
+    for (int index = 0; index < S_EVENTS; index++) {
+        char id [64], name [32];
+        snprintf (id, sizeof id, "block-event-with-a-longer-id-%06d", index);
+        snprintf (name, sizeof name, "bk-%d", index / 4);
+        entries [index] = index % 4 == 0? OPENED (store, id, name, "2022-02-01")
+                                        : VISIT (store, id, name, "2022-02-02");
+    }
+    static int outcomes [S_EVENTS];
+    size_t at = 0;
+    for (size_t call = 0; call < sizeof calls / sizeof calls [0]; call++) {
+        s_append_committed (store, entries + at, calls [call], outcomes + at);
+        at += calls [call];
+    }
+    CHECK_EQ_INT (at, S_EVENTS);
+    CHECK_EQ_INT (s_head (store), S_EVENTS);
+    node_store_destroy (&store);
+
+    //  The blocks: from 1, chained, each call's first event starts one,
+    //  and the large call fills several.
+    uint64_t keys [64];
+    size_t counts [64];
+    size_t blocks = s_log_blocks (path, keys, counts, 64);
+    CHECK (blocks >= 7 && blocks <= 64);
+    uint64_t next = 1;
+    for (size_t block = 0; block < blocks && block < 64; block++) {
+        CHECK_EQ_INT (keys [block], next);
+        next += counts [block];
+    }
+    CHECK_EQ_INT (next, S_EVENTS + 1);
+    for (size_t call = 0, start = 1; call < sizeof calls / sizeof calls [0]; call++) {
+        bool found = false;
+        for (size_t block = 0; block < blocks && block < 64; block++)
+            found |= keys [block] == start;
+        CHECK (found);
+        start += calls [call];
+    }
+    int error = 0;
+    store = node_store_open (path, &error);
+    CHECK (store);
+    if (!store || blocks < 7 || blocks > 64) {
+        s_entries_free (entries, S_EVENTS);
+        s_dir_remove (dir);
+        return;
+    }
+    //  From every sequence, a few events and many: starting in the middle
+    //  of a block, and spanning blocks.
+    for (uint64_t first = 1; first <= S_EVENTS + 2; first++) {
+        static const size_t maxes [] = {1, 5, 130};
+        for (size_t which = 0; which < 3; which++) {
+            size_t most = maxes [which];
+            uint64_t last = first + most - 1 < S_EVENTS? first + most - 1: S_EVENTS;
+            CHECK_EQ_INT (s_read_expect (store, entries, first, most,
+                                         first <= S_EVENTS? last: 0, __LINE__), 0);
+        }
+    }
+    CHECK_EQ_INT (s_read_expect (store, entries, 2, 2000, S_EVENTS, __LINE__), 0);
+    node_store_destroy (&store);
+
+    //  A byte flipped in a block of the large call (not its first): a batch
+    //  that needs it is a store error with nothing shipped; the rest reads.
+    size_t damaged = 0;
+    for (size_t block = 1; block < blocks; block++)
+        if (keys [block] > 45 && keys [block - 1] > 45 && !damaged)
+            damaged = block;
+    CHECK (damaged > 0 && damaged + 1 < blocks);
+    uint8_t key [8];
+    cp_put_u64 (key, keys [damaged]);
+    size_t value_size = 0, old_size = 0;
+    uint8_t *value = s_raw_get (path, "log", key, 8, &value_size);
+    CHECK (value && value_size > 100);
+    if (value) {
+        value [value_size / 2] ^= 0x10;
+        uint8_t *old = s_raw_put (path, "log", key, 8, value, value_size, &old_size);
+        store = node_store_open (path, &error);
+        CHECK (store);
+        uint64_t start = keys [damaged], end = start + counts [damaged];   //  the damaged ones
+        if (store) {
+            uint8_t *payload = (uint8_t *) "x";
+            size_t size = 0;
+            uint64_t last = 0;
+            CHECK_EQ_INT (node_store_read_batch (store, start - 3, 10, 1 << 20, &payload,
+                                                 &size, &last), CP_ESTORE);
+            CHECK (payload == NULL);
+            CHECK_EQ_INT (s_read_expect (store, entries, start + 2, 3, 0, __LINE__),
+                          CP_ESTORE);
+            CHECK_EQ_INT (s_read_expect (store, entries, 1, 2000, 0, __LINE__), CP_ESTORE);
+            //  Before it and after it, the log reads.
+            CHECK_EQ_INT (s_read_expect (store, entries, start - 3, 3, start - 1, __LINE__), 0);
+            CHECK_EQ_INT (s_read_expect (store, entries, end, 5, end + 4, __LINE__), 0);
+            node_store_destroy (&store);
+        }
+        free (s_raw_put (path, "log", key, 8, old, old_size, NULL));
+        free (old);
+        free (value);
+        store = node_store_open (path, &error);
+        CHECK (store);
+        if (store) {
+            CHECK_EQ_INT (s_read_expect (store, entries, 1, 2000, S_EVENTS, __LINE__), 0);
+            node_store_destroy (&store);
+        }
+    }
+    s_entries_free (entries, S_EVENTS);
     s_dir_remove (dir);
 }
 
@@ -1870,6 +2090,7 @@ TESTING_MAIN (
     TEST (test_abort),
     TEST (test_map_full),
     TEST (test_read_batch),
+    TEST (test_read_blocks),
     TEST (test_set_acked),
     TEST (test_index_confidential),
     TEST (test_at_rest_sealed),
