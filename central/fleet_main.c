@@ -96,7 +96,7 @@ s_command (char *out, size_t size, const char *program, ...)
 static int
 s_enrol (s_node_t *node, const char *central, const char *data, const char *endpoint)
 {
-    char path [PATH_MAX + 32], bundle [PATH_MAX + 96];
+    char path [PATH_MAX + 32], bundle [PATH_MAX + 128];
     snprintf (path, sizeof path, "%s/keys/node.bundle", node->data);
     if (access (path, F_OK) == 0)
         return 0;

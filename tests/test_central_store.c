@@ -1034,6 +1034,8 @@ test_at_rest (void)
     CHECK_EQ_INT (entries, 4);
     CHECK_EQ_INT (opened, 4);
     CHECK_EQ_INT (leaks, 0);
+    if (cursor)
+        mdb_cursor_close (cursor);      //  a read-only transaction's cursor is ours to free
     if (txn)
         mdb_txn_abort (txn);
     if (env)

@@ -1546,7 +1546,7 @@ s_rest_needles (node_store_t *store, const char *dir, s_needles_t *needles)
             msgpack_sbuffer packed;
             msgpack_sbuffer_init (&packed);
             CHECK_EQ_INT (cp_codec_event_pack (&event, &packed), 0);
-            char label [64];
+            char label [32 + CP_ID_MAX];
             snprintf (label, sizeof label, "the encoded event %s", event.id);
             s_needle_add (needles, packed.data, packed.size, label);
             msgpack_sbuffer_destroy (&packed);
