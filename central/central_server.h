@@ -15,8 +15,11 @@
     CP_EVERSION, ...) or it sent something that is not a message.
 
     Batches are applied in groups: the actor takes every message that is
-    ready (up to 64 batches, 64 MiB or 20 ms of reading), applies the
-    batches in one write transaction, commits durably, and only then sends
+    ready (up to 512 batches, 64 MiB or 20 ms of reading; once a group
+    holds a few batches it waits for more within those 20 ms, since every
+    commit rewrites the case pages it touches and large groups share that
+    cost), applies the batches in one write transaction, commits durably,
+    and only then sends
     their ACKs and NACKs, in the order the batches arrived.  A group that
     finds the map full is redone on a grown map; a group the store cannot
     commit (a full disk, say) is dropped with a log line and a CP_ESTORE
@@ -52,7 +55,7 @@
 #include <czmq.h>
 
 #define CENTRAL_SERVER_WINDOW 16             //  batches a node may have in flight
-#define CENTRAL_SERVER_GROUP_BATCHES 256     //  batches in one commit at most
+#define CENTRAL_SERVER_GROUP_BATCHES 512     //  batches in one commit at most
 #define CENTRAL_SERVER_GROUP_MSECS 20       //  time spent gathering a group at most
 
 //  The actor.  args is the central's data directory (a const char *, read
