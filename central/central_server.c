@@ -91,6 +91,8 @@ typedef struct {
     s_item_t *queue;            //  the group, in arrival order
     size_t queued;
     size_t queued_bytes;
+    bool *in_group;             //  per municipality: has a batch in the group
+    size_t group_peers;         //  municipalities with a batch in the group
     int64_t flush_at;           //  zclock_mono () of the next notes flush
     int64_t log_second;         //  the second the log budget is for
     int log_lines;              //  refusal lines logged in it
@@ -293,6 +295,8 @@ s_queue_clear (self_t *self)
         s_item_free (&self->queue [index]);
     self->queued = 0;
     self->queued_bytes = 0;
+    memset (self->in_group, 0, (size_t) cp_municipality_count () * sizeof (bool));
+    self->group_peers = 0;
 }
 
 //  Applies every queued batch in one transaction.  Returns 0 or the store's
@@ -391,6 +395,10 @@ s_queue (self_t *self, zframe_t *routing_id, int municipality, const char *data_
     snprintf (item->data_key, sizeof item->data_key, "%s", data_key);
     item->refused = refused;
     item->result.municipality = municipality;
+    if (municipality >= 0 && !self->in_group [municipality]) {
+        self->in_group [municipality] = true;
+        self->group_peers++;
+    }
     if (!refused) {
         for (int index = 0; index < 3; index++) {
             self->queued_bytes += zframe_size (frames [index]);
@@ -586,16 +594,17 @@ s_on_message (self_t *self)
 }
 
 //  True when another message is ready.  Under load (the group already
-//  holds S_BUSY_BATCHES batches) it waits for one until the deadline: every
-//  commit rewrites the pages of the cases it touches, so fewer, larger
-//  groups cost far less per batch; a lone node's batch is not kept waiting.
+//  holds S_BUSY_BATCHES batches of several nodes) it waits for one until
+//  the deadline: every commit rewrites the pages of the cases it touches,
+//  so fewer, larger groups cost far less per batch.  A lone node is never
+//  kept waiting: its window is all there is to come.
 static bool
 s_more (self_t *self, int64_t deadline)
 {
     if (zsock_events (self->router) & ZMQ_POLLIN)
         return true;
     int64_t left = deadline - zclock_mono ();
-    if (self->queued < S_BUSY_BATCHES || left <= 0)
+    if (self->queued < S_BUSY_BATCHES || self->group_peers < 2 || left <= 0)
         return false;
     zmq_pollitem_t item = {zsock_resolve (self->router), 0, ZMQ_POLLIN, 0};
     return zmq_poll (&item, 1, (long) left) > 0 && (item.revents & ZMQ_POLLIN);
@@ -834,9 +843,10 @@ s_self_new (zsock_t *pipe, const char *data)
     zhashx_set_destructor (self->sessions, s_session_destroy);
     self->sessions_max = 4 * (size_t) cp_municipality_count () + 64;
     self->queue = calloc (CENTRAL_SERVER_GROUP_BATCHES, sizeof (s_item_t));
+    self->in_group = calloc ((size_t) cp_municipality_count (), sizeof (bool));
     self->flush_at = zclock_mono () + S_FLUSH_MSECS;
     self->refresh_at = zclock_mono () + S_REFRESH_MSECS;
-    assert (self->data && self->poller && self->sessions && self->queue);
+    assert (self->data && self->poller && self->sessions && self->queue && self->in_group);
     return self;
 }
 
@@ -850,6 +860,7 @@ s_self_destroy (self_t **self_p)
     }
     s_queue_clear (self);
     free (self->queue);
+    free (self->in_group);
     zhashx_destroy (&self->sessions);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->monitor);
