@@ -189,16 +189,13 @@ central_admin_init (const char *dir, const char *listen, int catalogue,
 
 //  The node keys of a municipality that are valid now (index into keys).
 static size_t
-s_node_keys (central_keys_t *keys, int municipality, bool revoked_too,
-             const central_key_t **out, size_t max)
+s_node_keys (central_keys_t *keys, int municipality, const central_key_t **out, size_t max)
 {
     size_t count = 0;
     int64_t now = s_now ();
     for (size_t index = 0; index < central_keys_count (keys) && count < max; index++) {
         const central_key_t *key = central_keys_at (keys, index);
-        if (key->owner != municipality || key->owner == CENTRAL_KEYS_CENTRAL)
-            continue;
-        if (revoked_too || central_keys_usable (keys, key, now) == 0)
+        if (key->owner == municipality && central_keys_usable (keys, key, now) == 0)
             out [count++] = key;
     }
     return count;
@@ -224,7 +221,7 @@ central_admin_enrol (const char *dir, const char *root_secret, const char *munic
     cp_enrolment_t enrolment = {0};
     rc = s_central_half (store, &enrolment, &keys, why, why_size);
     const central_key_t *old [64];
-    size_t old_count = rc? 0: s_node_keys (keys, index, false, old, 64);
+    size_t old_count = rc? 0: s_node_keys (keys, index, old, 64);
     if (rc == 0 && !rotate && old_count)
         rc = cp_error_why (CP_EEXISTS, why, why_size, "%s is enrolled already: rotate-node "
                            "replaces its keys, revoke shuts it out", municipality);

@@ -15,6 +15,7 @@
 #define S_ZAP_ENFORCE_DOMAIN 93         //  ZMQ_ZAP_ENFORCE_DOMAIN (a draft name in 4.3's zmq.h)
 #define S_DATA_KEYS_MAX 16
 #define S_DATA_SECRET_SIZE (crypto_sign_SECRETKEYBYTES + crypto_kx_SECRETKEYBYTES)
+#define S_DATA_KEYS_SECONDS 60          //  expiries are checked per batch; this only frees
 
 typedef struct {
     central_key_t key;          //  its record
@@ -30,6 +31,9 @@ struct _central_auth_t {
     size_t data_count;
     central_key_t transport;    //  the transport key served (id "" if none)
     uint8_t *transport_secret;  //  its secret (guarded)
+    int64_t data_keys_at;       //  when the data secrets are looked at next
+    uint8_t *session;           //  a batch's envelope key while it is opened (guarded,
+                                //  made once: sodium_malloc per batch is four syscalls)
 };
 
 static int64_t
@@ -100,7 +104,8 @@ central_auth_new (central_store_t *store, const char *dir, int *error, char *why
     assert (self);
     self->store = store;
     self->dir = strdup (dir);
-    assert (self->dir);
+    self->session = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
+    assert (self->dir && self->session);
     int rc = sodium_init () < 0? CP_EIO: 0;
     if (rc == 0 && (rc = central_store_keys_read (store, &self->keys)))
         cp_error_why (rc, why, why_size, "cannot read the key table");
@@ -145,6 +150,7 @@ central_auth_destroy (central_auth_t **self_p)
     for (size_t index = 0; index < self->data_count; index++)
         cp_keyfile_free (&self->data [index].secret);
     cp_keyfile_free (&self->transport_secret);
+    cp_keyfile_free (&self->session);
     central_keys_destroy (&self->keys);
     free (self->dir);
     free (self);
@@ -246,20 +252,27 @@ bool
 central_auth_refresh (central_auth_t *self)
 {
     uint64_t serial;
+    bool changed = false;
     if (central_store_key_serial (self->store, &serial) == 0
     &&  serial != central_keys_serial (self->keys)) {
         central_keys_t *keys = NULL;
         if (central_store_keys_read (self->store, &keys) == 0) {
             central_keys_destroy (&self->keys);
             self->keys = keys;
+            changed = true;
             zsys_info ("central_auth: key table reloaded (serial %llu, %zu keys)",
                        (unsigned long long) serial, central_keys_count (keys));
         }
     }
-    //  Data keys come and go with time as well as with the table.
-    char why [512] = "";
-    if (s_load_data_keys (self, why, sizeof why))
-        zsys_error ("central_auth: %s", why);
+    //  The data secrets follow the table, and now and then time (a key that
+    //  expired is refused per batch already; this frees its secret).  A
+    //  secret that does not load is said once per change, not per poll.
+    if (changed || s_now () >= self->data_keys_at) {
+        char why [512] = "";
+        if (s_load_data_keys (self, why, sizeof why) && changed)
+            zsys_error ("central_auth: %s", why);
+        self->data_keys_at = s_now () + S_DATA_KEYS_SECONDS;
+    }
     const central_key_t *transport = central_keys_current (self->keys, CENTRAL_KEY_TRANSPORT,
                                                            s_now ());
     return transport && !streq (transport->id, self->transport.id);
@@ -347,6 +360,8 @@ central_auth_open_batch (central_auth_t *self, int municipality,
     if (rc)
         return rc;
     const s_data_key_t *data = s_data_key (self, header->data_key);
+    if (data && (rc = central_keys_usable (self->keys, &data->key, now)))
+        return rc;
     if (!data) {
         const central_key_t *known = central_keys_find (self->keys, header->data_key);
         if (!known || known->kind != CENTRAL_KEY_DATA)
@@ -358,8 +373,7 @@ central_auth_open_batch (central_auth_t *self, int municipality,
         return CP_EMALFORMED;
     if (signature_size != CP_ENVELOPE_SIGNATURE_SIZE)
         return CP_EAUTH;
-    uint8_t *session = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
-    assert (session);
+    uint8_t *session = self->session;
     rc = cp_envelope_central_key (data->key.kx_public, data->secret + crypto_sign_SECRETKEYBYTES,
                                   node->kx_public, session);
     uint8_t *opened = malloc (sealed_size - CP_ENVELOPE_OVERHEAD + 1);
@@ -367,7 +381,7 @@ central_auth_open_batch (central_auth_t *self, int municipality,
     if (rc == 0)
         rc = cp_envelope_open (header_bytes, header_size, header->nonce, sealed, sealed_size,
                                signature, node->public_key, session, opened);
-    cp_keyfile_free (&session);
+    sodium_memzero (session, CP_ENVELOPE_KEY_SIZE);
     if (rc) {
         free (opened);
         return rc;
