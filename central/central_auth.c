@@ -16,11 +16,18 @@
 #define S_DATA_KEYS_MAX 16
 #define S_DATA_SECRET_SIZE (crypto_sign_SECRETKEYBYTES + crypto_kx_SECRETKEYBYTES)
 #define S_DATA_KEYS_SECONDS 60          //  expiries are checked per batch; this only frees
+#define S_SESSIONS_MAX 4096             //  session keys kept (a power of two; half used at most)
 
 typedef struct {
     central_key_t key;          //  its record
     uint8_t *secret;            //  sign secret then kx secret (guarded)
 } s_data_key_t;
+
+//  Which session key a slot of the session table holds.
+typedef struct {
+    char node_key [CP_KEY_ID_MAX + 1];      //  "" for a free slot
+    char data_key [CP_KEY_ID_MAX + 1];
+} s_session_id_t;
 
 struct _central_auth_t {
     central_store_t *store;     //  borrowed: the server's
@@ -32,8 +39,11 @@ struct _central_auth_t {
     central_key_t transport;    //  the transport key served (id "" if none)
     uint8_t *transport_secret;  //  its secret (guarded)
     int64_t data_keys_at;       //  when the data secrets are looked at next
-    uint8_t *session;           //  a batch's envelope key while it is opened (guarded,
-                                //  made once: sodium_malloc per batch is four syscalls)
+    //  The envelope key of a node key and a data key is the same for every
+    //  batch (static X25519), so each is computed once, not per batch.
+    s_session_id_t *session_ids;        //  S_SESSIONS_MAX slots, open addressing
+    uint8_t *sessions;                  //  their keys (guarded)
+    size_t session_count;
 };
 
 static int64_t
@@ -104,8 +114,9 @@ central_auth_new (central_store_t *store, const char *dir, int *error, char *why
     assert (self);
     self->store = store;
     self->dir = strdup (dir);
-    self->session = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
-    assert (self->dir && self->session);
+    self->session_ids = calloc (S_SESSIONS_MAX, sizeof (s_session_id_t));
+    self->sessions = cp_keyfile_alloc (S_SESSIONS_MAX * CP_ENVELOPE_KEY_SIZE);
+    assert (self->dir && self->session_ids && self->sessions);
     int rc = sodium_init () < 0? CP_EIO: 0;
     if (rc == 0 && (rc = central_store_keys_read (store, &self->keys)))
         cp_error_why (rc, why, why_size, "cannot read the key table");
@@ -150,7 +161,8 @@ central_auth_destroy (central_auth_t **self_p)
     for (size_t index = 0; index < self->data_count; index++)
         cp_keyfile_free (&self->data [index].secret);
     cp_keyfile_free (&self->transport_secret);
-    cp_keyfile_free (&self->session);
+    cp_keyfile_free (&self->sessions);
+    free (self->session_ids);
     central_keys_destroy (&self->keys);
     free (self->dir);
     free (self);
@@ -248,6 +260,15 @@ central_auth_on_zap (central_auth_t *self, char *why, size_t why_size)
 //  =====================================================================
 //  Keys in service
 
+//  Forgets every session key (the keys they came from may have changed).
+static void
+s_sessions_clear (central_auth_t *self)
+{
+    sodium_memzero (self->sessions, S_SESSIONS_MAX * CP_ENVELOPE_KEY_SIZE);
+    memset (self->session_ids, 0, S_SESSIONS_MAX * sizeof (s_session_id_t));
+    self->session_count = 0;
+}
+
 bool
 central_auth_refresh (central_auth_t *self)
 {
@@ -268,6 +289,7 @@ central_auth_refresh (central_auth_t *self)
     //  expired is refused per batch already; this frees its secret).  A
     //  secret that does not load is said once per change, not per poll.
     if (changed || s_now () >= self->data_keys_at) {
+        s_sessions_clear (self);
         char why [512] = "";
         if (s_load_data_keys (self, why, sizeof why) && changed)
             zsys_error ("central_auth: %s", why);
@@ -339,15 +361,46 @@ s_data_key (central_auth_t *self, const char *id)
     return NULL;
 }
 
-int
-central_auth_open_batch (central_auth_t *self, int municipality,
-                         const cp_batch_header_t *header, const uint8_t *header_bytes,
-                         size_t header_size, const uint8_t *sealed, size_t sealed_size,
-                         const uint8_t *signature, size_t signature_size,
-                         uint8_t **plain, size_t *plain_size)
+//  The envelope key of node and data, from the table or computed into it.
+//  Returns 0 or CP_EAUTH (a key exchange libsodium refuses).
+static int
+s_session_key (central_auth_t *self, const central_key_t *node, const s_data_key_t *data,
+               uint8_t *session_key)
 {
-    *plain = NULL;
-    *plain_size = 0;
+    uint64_t hash = 14695981039346656037u;          //  FNV-1a of the two ids
+    for (const char *at = node->id; *at; at++)
+        hash = (hash ^ (uint8_t) *at) * 1099511628211u;
+    for (const char *at = data->key.id; *at; at++)
+        hash = (hash ^ (uint8_t) *at) * 1099511628211u;
+    size_t index = (size_t) hash & (S_SESSIONS_MAX - 1);
+    s_session_id_t *slot;
+    while (*(slot = &self->session_ids [index])->node_key
+       &&  (!streq (slot->node_key, node->id) || !streq (slot->data_key, data->key.id)))
+        index = (index + 1) & (S_SESSIONS_MAX - 1);
+    uint8_t *key = self->sessions + index * CP_ENVELOPE_KEY_SIZE;
+    if (!*slot->node_key) {
+        if (self->session_count * 2 >= S_SESSIONS_MAX) {
+            s_sessions_clear (self);
+            return s_session_key (self, node, data, session_key);
+        }
+        int rc = cp_envelope_central_key (data->key.kx_public,
+                                          data->secret + crypto_sign_SECRETKEYBYTES,
+                                          node->kx_public, key);
+        if (rc)
+            return rc;
+        snprintf (slot->node_key, sizeof slot->node_key, "%s", node->id);
+        snprintf (slot->data_key, sizeof slot->data_key, "%s", data->key.id);
+        self->session_count++;
+    }
+    memcpy (session_key, key, CP_ENVELOPE_KEY_SIZE);
+    return 0;
+}
+
+int
+central_auth_batch_keys (central_auth_t *self, int municipality, const cp_batch_header_t *header,
+                         size_t sealed_size, size_t signature_size, uint8_t *sign_public,
+                         uint8_t *session_key)
+{
     if (!streq (header->municipality, cp_municipality_code (municipality)))
         return CP_EIMPERSONATION;
     const central_key_t *node = central_keys_find (self->keys, header->node_key);
@@ -373,22 +426,8 @@ central_auth_open_batch (central_auth_t *self, int municipality,
         return CP_EMALFORMED;
     if (signature_size != CP_ENVELOPE_SIGNATURE_SIZE)
         return CP_EAUTH;
-    uint8_t *session = self->session;
-    rc = cp_envelope_central_key (data->key.kx_public, data->secret + crypto_sign_SECRETKEYBYTES,
-                                  node->kx_public, session);
-    uint8_t *opened = malloc (sealed_size - CP_ENVELOPE_OVERHEAD + 1);
-    assert (opened);
-    if (rc == 0)
-        rc = cp_envelope_open (header_bytes, header_size, header->nonce, sealed, sealed_size,
-                               signature, node->public_key, session, opened);
-    sodium_memzero (session, CP_ENVELOPE_KEY_SIZE);
-    if (rc) {
-        free (opened);
-        return rc;
-    }
-    *plain = opened;
-    *plain_size = sealed_size - CP_ENVELOPE_OVERHEAD;
-    return 0;
+    memcpy (sign_public, node->public_key, CP_ENVELOPE_SIGN_PUBLIC_SIZE);
+    return s_session_key (self, node, data, session_key);
 }
 
 int

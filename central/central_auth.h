@@ -16,11 +16,12 @@
     open is refused from the next message on.  A message without them did
     not come through our ZAP handler and is refused (CP_EAUTH).
 
-    Batches.  central_auth_open_batch checks that the header's node key
-    belongs to the sending municipality, verifies the node's signature over
-    header and ciphertext, and decrypts with the session key from the
-    central data key the header names (any data key still in its grace
-    period), before a byte of msgpack is parsed.  Replies are signed with
+    Batches.  central_auth_batch_keys checks that the header's node key
+    belongs to the sending municipality and gives the node's signing key
+    and the session key from the central data key the header names (any
+    data key still in its grace period; computed once per pair of keys),
+    with which the server verifies the node's signature over header and
+    ciphertext and decrypts, before a byte of msgpack is parsed.  Replies are signed with
     the data key the node named, so that the node can check them with a key
     it has pinned.
 
@@ -77,19 +78,21 @@ int
 int
     central_auth_peer (central_auth_t *self, zframe_t *frame, int *municipality);
 
-//  Checks and opens a BATCH of municipality: header (decoded, and its
-//  encoding header_bytes), the sealed payload and the signature.  Returns
-//  0 with *plain (malloc'd: the caller wipes it with sodium_memzero and
-//  frees it) and *plain_size; or CP_EIMPERSONATION (the header or its node
-//  key is another municipality's), CP_EUNKNOWNKEY, CP_EREVOKED,
-//  CP_EEXPIRED (the node key or the data key), CP_EMALFORMED, or CP_EAUTH
-//  (signature or ciphertext).
+//  What opening a BATCH of municipality takes, checked: the header's node
+//  key must be municipality's and usable, its data key live, the sizes of
+//  the sealed payload and the signature right.  Returns 0 with the node's
+//  signing key in sign_public (CP_ENVELOPE_SIGN_PUBLIC_SIZE bytes) and the
+//  envelope key in session_key (CP_ENVELOPE_KEY_SIZE bytes: guarded memory
+//  of the caller's, who wipes it); or CP_EIMPERSONATION (the header or its
+//  node key is another municipality's), CP_EUNKNOWNKEY, CP_EREVOKED,
+//  CP_EEXPIRED (the node key or the data key), CP_EMALFORMED, CP_EAUTH (a
+//  signature of the wrong size).  cp_envelope_open then verifies and opens,
+//  on any thread: it needs nothing of central_auth.
 int
-    central_auth_open_batch (central_auth_t *self, int municipality,
-                             const cp_batch_header_t *header, const uint8_t *header_bytes,
-                             size_t header_size, const uint8_t *sealed, size_t sealed_size,
-                             const uint8_t *signature, size_t signature_size,
-                             uint8_t **plain, size_t *plain_size)
+    central_auth_batch_keys (central_auth_t *self, int municipality,
+                             const cp_batch_header_t *header, size_t sealed_size,
+                             size_t signature_size, uint8_t *sign_public,
+                             uint8_t *session_key)
     __attribute__ ((warn_unused_result));
 
 //  Signs a reply to municipality's node with the data key named data_key

@@ -16,10 +16,14 @@
     Sessions are bounded: a new HELLO of a municipality replaces its older
     session, and when the table is full the least recently active goes.
 
-    Batches are verified and opened (central_auth_open_batch) as they are
-    read, before anything parses their msgpack; the store archives the
-    sealed envelope as received and applies the opened events.  WELCOME,
-    ACK and NACK are signed with the node's data key.
+    A batch's keys are checked as it is read (central_auth_batch_keys);
+    it is verified and opened (cp_envelope_open) when its group commits, on
+    two threads: a helper opens the group's batches in order while this
+    thread applies those already open (cp_parallel), so the signature
+    checks and decryption mostly cost no time on the thread that commits.
+    Nothing parses a batch's msgpack before it is open.  The store archives
+    the sealed envelope as received and applies the opened events.
+    WELCOME, ACK and NACK are signed with the node's data key.
 
     Messages are read frame by frame: at most S_FRAMES_MAX frames are kept,
     the rest of an over-long message is read and dropped, so a peer cannot
@@ -31,7 +35,9 @@
 #include "cp_codec.h"
 #include "cp_envelope.h"
 #include "cp_error.h"
+#include "cp_keyfile.h"
 #include "cp_municipality.h"
+#include "cp_parallel.h"
 #include "cp_wire.h"
 
 #include <inttypes.h>
@@ -61,12 +67,18 @@ typedef struct {
 typedef struct {
     zframe_t *routing_id;       //  whom to answer (owned)
     zframe_t *frames [3];       //  header, payload, signature (owned; NULL if refused)
+    bool sealed;                //  to be verified and opened at commit
+    uint8_t sign_public [CP_ENVELOPE_SIGN_PUBLIC_SIZE];    //  the node key's
+    uint8_t *session_key;       //  the envelope key (a slot of session_keys)
+    uint8_t nonce [CP_ENVELOPE_NONCE_SIZE];     //  from the header
+    uint64_t head;              //  the node's head, from the header
     uint8_t *opened;            //  the opened payload (owned, wiped when freed)
     size_t opened_size;
     char data_key [CP_WIRE_KEYID_MAX + 1];  //  signs the reply
     int municipality;           //  the session's
     int refused;                //  a cp_error_t found before the group, or 0
     int status;                 //  what central_store_apply said
+    bool superseded;            //  an ACK the next answer to the peer covers
     central_result_t result;
 } s_item_t;
 
@@ -89,9 +101,11 @@ typedef struct {
     zhashx_t *sessions;         //  hex routing id → s_session_t
     size_t sessions_max;
     s_item_t *queue;            //  the group, in arrival order
+    uint8_t *session_keys;      //  one envelope key per queue slot (guarded)
     size_t queued;
     size_t queued_bytes;
     bool *in_group;             //  per municipality: has a batch in the group
+    s_item_t **later;           //  per municipality: scratch of s_mark_superseded
     size_t group_peers;         //  municipalities with a batch in the group
     int64_t flush_at;           //  zclock_mono () of the next notes flush
     int64_t log_second;         //  the second the log budget is for
@@ -293,22 +307,61 @@ s_queue_clear (self_t *self)
 {
     for (size_t index = 0; index < self->queued; index++)
         s_item_free (&self->queue [index]);
+    sodium_memzero (self->session_keys, self->queued * CP_ENVELOPE_KEY_SIZE);
     self->queued = 0;
     self->queued_bytes = 0;
     memset (self->in_group, 0, (size_t) cp_municipality_count () * sizeof (bool));
     self->group_peers = 0;
 }
 
-//  Applies every queued batch in one transaction.  Returns 0 or the store's
-//  error; after CP_EMAPFULL the map has grown and the group can be redone.
+//  Verifies and opens queued batches first to end - 1 (cp_parallel_fn: on
+//  the helper or this thread; each touches only its own items).
+static void
+s_open_items (void *args, size_t first, size_t end, bool helper)
+{
+    (void) helper;
+    self_t *self = args;
+    for (size_t index = first; index < end; index++) {
+        s_item_t *item = &self->queue [index];
+        if (!item->sealed)
+            continue;
+        size_t sealed_size = zframe_size (item->frames [1]);
+        uint8_t *opened = malloc (sealed_size - CP_ENVELOPE_OVERHEAD + 1);
+        assert (opened);
+        int rc = cp_envelope_open (zframe_data (item->frames [0]), zframe_size (item->frames [0]),
+                                   item->nonce, zframe_data (item->frames [1]), sealed_size,
+                                   zframe_data (item->frames [2]), item->sign_public,
+                                   item->session_key, opened);
+        sodium_memzero (item->session_key, CP_ENVELOPE_KEY_SIZE);
+        if (rc) {
+            free (opened);
+            item->refused = rc;
+        }
+        else {
+            item->opened = opened;
+            item->opened_size = sealed_size - CP_ENVELOPE_OVERHEAD;
+        }
+        item->sealed = false;
+    }
+}
+
+//  Applies every queued batch in one transaction, taking each from opening
+//  (NULL when every batch is open already) once it is open.  Returns 0 or
+//  the store's error; after CP_EMAPFULL the map has grown and the group can
+//  be redone.
 static int
-s_apply_group (self_t *self)
+s_apply_group (self_t *self, cp_parallel_t *opening)
 {
     int rc = central_store_begin (self->store);
+    size_t open_end = opening? 0: self->queued;
     for (size_t index = 0; rc == 0 && index < self->queued; index++) {
         s_item_t *item = &self->queue [index];
+        size_t open_first;
+        while (index >= open_end && cp_parallel_next (opening, &open_first, &open_end))
+            ;                   //  the batches before it, in order
         if (item->refused)
             continue;
+        central_store_seen (self->store, item->municipality, item->head);
         central_batch_t batch = {
             zframe_data (item->frames [0]), zframe_size (item->frames [0]),
             zframe_data (item->frames [1]), zframe_size (item->frames [1]),
@@ -326,6 +379,32 @@ s_apply_group (self_t *self)
     return rc;
 }
 
+static bool
+s_is_ack (const s_item_t *item)
+{
+    return !item->refused && (item->status == CENTRAL_STORE_APPLIED
+                           || item->status == CENTRAL_STORE_DUPLICATE);
+}
+
+//  Marks each ACK whose next answer to the same peer is an ACK too: a node
+//  drops every batch up to the sequence acknowledged, so of a run of ACKs
+//  to one peer only the last is sent (one signature made and checked
+//  instead of up to a window's).
+static void
+s_mark_superseded (self_t *self)
+{
+    memset (self->later, 0, (size_t) cp_municipality_count () * sizeof (s_item_t *));
+    for (size_t index = self->queued; index-- > 0;) {
+        s_item_t *item = &self->queue [index];
+        if (item->municipality < 0)
+            continue;
+        s_item_t *next = self->later [item->municipality];
+        item->superseded = s_is_ack (item) && next && s_is_ack (next)
+                        && zframe_eq (next->routing_id, item->routing_id);
+        self->later [item->municipality] = item;
+    }
+}
+
 //  Answers one queued entry after the commit.
 static void
 s_answer (self_t *self, s_item_t *item)
@@ -340,8 +419,9 @@ s_answer (self_t *self, s_item_t *item)
                         item->result.first, item->result.last,
                         status == CENTRAL_STORE_APPLIED? "applied": "already applied",
                         item->result.applied, item->result.quarantined, item->result.seq);
-        s_send_ack (self, item->routing_id, item->result.seq, item->municipality,
-                    item->data_key);
+        if (!item->superseded)
+            s_send_ack (self, item->routing_id, item->result.seq, item->municipality,
+                        item->data_key);
         return;
     }
     central_store_count (self->store, status);
@@ -364,9 +444,14 @@ s_commit_group (self_t *self)
     if (self->queued == 0)
         return;
     int64_t started = zclock_mono ();
-    int rc = s_apply_group (self);
+    cp_parallel_t *opening = cp_parallel_new (self->queued, 1, true, s_open_items, self);
+    int rc = s_apply_group (self, opening);
+    size_t first, end;
+    while (cp_parallel_next (opening, &first, &end))
+        ;                       //  every batch open (or refused) before a redo or the answers
+    cp_parallel_destroy (&opening);
     for (int round = 0; rc == CP_EMAPFULL && round < S_REDO_MAX; round++)
-        rc = s_apply_group (self);
+        rc = s_apply_group (self, NULL);
     if (rc) {
         //  Nothing of the group is stored: say nothing, the nodes resend.
         zsys_error ("central_server: a group of %zu batches was not stored: %s",
@@ -378,18 +463,24 @@ s_commit_group (self_t *self)
     if (self->verbose)
         zsys_debug ("central_server: group of %zu batches committed in %" PRId64 " ms",
                     self->queued, zclock_mono () - started);
+    if (getenv ("CP_TRACE"))
+        fprintf (stderr, "TRACE commit %" PRId64 " %" PRId64 " %zu\n", started % 100000, zclock_mono () % 100000, self->queued);
+    s_mark_superseded (self);
     for (size_t index = 0; index < self->queued; index++)
         s_answer (self, &self->queue [index]);
     s_queue_clear (self);
 }
 
-//  Queues a BATCH (frames and opened taken when not refused) or its refusal.
-static void
+//  Queues a BATCH (frames taken when not refused) or its refusal; returns
+//  the entry.
+static s_item_t *
 s_queue (self_t *self, zframe_t *routing_id, int municipality, const char *data_key,
-         zframe_t **frames, uint8_t **opened, size_t opened_size, int refused)
+         zframe_t **frames, int refused)
 {
-    s_item_t *item = &self->queue [self->queued++];
+    s_item_t *item = &self->queue [self->queued];
     memset (item, 0, sizeof *item);
+    item->session_key = self->session_keys + self->queued * CP_ENVELOPE_KEY_SIZE;
+    self->queued++;
     item->routing_id = zframe_dup (routing_id);
     item->municipality = municipality;
     snprintf (item->data_key, sizeof item->data_key, "%s", data_key);
@@ -405,10 +496,8 @@ s_queue (self_t *self, zframe_t *routing_id, int municipality, const char *data_
             item->frames [index] = frames [index];
             frames [index] = NULL;
         }
-        item->opened = *opened;
-        item->opened_size = opened_size;
-        *opened = NULL;
     }
+    return item;
 }
 
 //  =====================================================================
@@ -492,13 +581,11 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
     if (rc || !session) {
         //  Queued like any refusal of a batch, so that replies keep their order.
-        s_queue (self, routing_id, rc? -1: municipality, "", frames, NULL, 0,
-                 rc? rc: CP_EPROTOCOL);
+        s_queue (self, routing_id, rc? -1: municipality, "", frames, rc? rc: CP_EPROTOCOL);
         return;
     }
     if (count != 3) {
-        s_queue (self, routing_id, municipality, session->data_key, frames, NULL, 0,
-                 CP_EMALFORMED);
+        s_queue (self, routing_id, municipality, session->data_key, frames, CP_EMALFORMED);
         return;
     }
     cp_batch_header_t header;
@@ -507,19 +594,24 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     if (rc == 0 && (zframe_size (frames [1]) > CP_CODEC_BATCH_MAX + CP_ENVELOPE_OVERHEAD
                 ||  zframe_size (frames [2]) > CP_WIRE_BODY_MAX))
         rc = CP_ETOOBIG;        //  a payload or a signature over its limit
-    //  Verify and open before anything parses the payload.
-    uint8_t *opened = NULL;
-    size_t opened_size = 0;
+    //  The keys now (the table may change before the commit), the
+    //  verification and opening at commit, before anything parses the payload.
+    s_item_t *item = s_queue (self, routing_id, municipality,
+                              rc == 0? header.data_key: session->data_key, frames, rc);
     if (rc == 0)
-        rc = central_auth_open_batch (self->auth, municipality, &header,
-                                      zframe_data (frames [0]), zframe_size (frames [0]),
-                                      zframe_data (frames [1]), zframe_size (frames [1]),
-                                      zframe_data (frames [2]), zframe_size (frames [2]),
-                                      &opened, &opened_size);
-    if (rc == 0)
-        central_store_seen (self->store, municipality, header.head);
-    s_queue (self, routing_id, municipality, rc == 0? header.data_key: session->data_key,
-             frames, &opened, opened_size, rc);
+        rc = central_auth_batch_keys (self->auth, municipality, &header,
+                                      zframe_size (item->frames [1]),
+                                      zframe_size (item->frames [2]), item->sign_public,
+                                      item->session_key);
+    if (rc == 0) {
+        item->sealed = true;
+        memcpy (item->nonce, header.nonce, CP_ENVELOPE_NONCE_SIZE);
+        item->head = header.head;
+    }
+    else {
+        item->refused = rc;     //  answered under the key the session named
+        snprintf (item->data_key, sizeof item->data_key, "%s", session->data_key);
+    }
 }
 
 static void
@@ -843,10 +935,13 @@ s_self_new (zsock_t *pipe, const char *data)
     zhashx_set_destructor (self->sessions, s_session_destroy);
     self->sessions_max = 4 * (size_t) cp_municipality_count () + 64;
     self->queue = calloc (CENTRAL_SERVER_GROUP_BATCHES, sizeof (s_item_t));
+    self->session_keys = cp_keyfile_alloc (CENTRAL_SERVER_GROUP_BATCHES * CP_ENVELOPE_KEY_SIZE);
     self->in_group = calloc ((size_t) cp_municipality_count (), sizeof (bool));
+    self->later = calloc ((size_t) cp_municipality_count (), sizeof (s_item_t *));
     self->flush_at = zclock_mono () + S_FLUSH_MSECS;
     self->refresh_at = zclock_mono () + S_REFRESH_MSECS;
-    assert (self->data && self->poller && self->sessions && self->queue && self->in_group);
+    assert (self->data && self->poller && self->sessions && self->queue && self->session_keys
+            && self->in_group && self->later);
     return self;
 }
 
@@ -860,7 +955,9 @@ s_self_destroy (self_t **self_p)
     }
     s_queue_clear (self);
     free (self->queue);
+    cp_keyfile_free (&self->session_keys);
     free (self->in_group);
+    free (self->later);
     zhashx_destroy (&self->sessions);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->monitor);

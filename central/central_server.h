@@ -7,7 +7,9 @@
                    bound to the municipality for the rest of the session
         BATCH    → ACK [cursor] once the batch is durably applied (or was
                    already), NACK [cursor + 1, CP_EGAP] after a gap,
-                   NACK [expected, reason] when it is refused
+                   NACK [expected, reason] when it is refused.  ACKs are
+                   cumulative: of several batches of one peer in a group
+                   whose answers are all ACKs, only the last is answered
         PING     → PONG, and the node's head and last-seen time are noted
 
     A NACK whose sequence is 0 is not about a batch: the peer has no session
@@ -19,8 +21,8 @@
     holds a few batches it waits for more within those 20 ms, since every
     commit rewrites the case pages it touches and large groups share that
     cost), applies the batches in one write transaction, commits durably,
-    and only then sends
-    their ACKs and NACKs, in the order the batches arrived.  A group that
+    and only then sends their ACKs and NACKs, in the order the batches
+    arrived.  A group that
     finds the map full is redone on a grown map; a group the store cannot
     commit (a full disk, say) is dropped with a log line and a CP_ESTORE
     count, nothing is acknowledged, and the nodes send it again.

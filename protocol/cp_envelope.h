@@ -8,8 +8,10 @@
     its rx key).  The BATCH header (municipality, sequence range, key ids,
     nonce) is the associated data, so it cannot be changed without the
     open failing.  The node signs header and ciphertext with its Ed25519
-    key (Ed25519ph over a length-prefixed header and the ciphertext, so the
-    boundary between them is part of what is signed).
+    key: the signed message is the BLAKE2b-512 digest, personalised
+    "cpsync batch v1", of the header and the ciphertext, each preceded by
+    its length (u32, big-endian), so the boundary between them is part of
+    what is signed (cp_envelope_batch_digest).
 
     The central verifies the signature before it decrypts, and decrypts
     before any msgpack is parsed.  Opening fails with CP_EAUTH whatever was
@@ -31,6 +33,7 @@
 #define CP_ENVELOPE_SIGN_SECRET_SIZE 64
 #define CP_ENVELOPE_NONCE_SIZE 24
 #define CP_ENVELOPE_SIGNATURE_SIZE 64
+#define CP_ENVELOPE_DIGEST_SIZE 64      //  what is signed: a BLAKE2b-512 digest
 #define CP_ENVELOPE_OVERHEAD 16         //  the Poly1305 tag
 
 //  The node's session key for sealing batches to the central: from the
@@ -74,9 +77,23 @@ int
                       const uint8_t *session_key, uint8_t *payload)
     __attribute__ ((warn_unused_result));
 
+//  The digest a batch's signature signs (CP_ENVELOPE_DIGEST_SIZE bytes):
+//  BLAKE2b-512 personalised "cpsync batch v1" of the header and the
+//  ciphertext, each preceded by its length (u32, big-endian).
+void
+    cp_envelope_batch_digest (const uint8_t *header, size_t header_size,
+                              const uint8_t *ciphertext, size_t ciphertext_size,
+                              uint8_t *digest);
+
+//  The digest a reply's signature signs: BLAKE2b-512 personalised "cpsync
+//  reply v1" of the command name, the municipality and the body, each
+//  preceded by its length (u32, big-endian).
+void
+    cp_envelope_reply_digest (const char *command, const char *municipality,
+                              const uint8_t *body, size_t body_size, uint8_t *digest);
+
 //  Signs a reply of the central (WELCOME, ACK, NACK) to one municipality's
-//  node: what is signed is the command name, the municipality and the body,
-//  each preceded by its length (u32, big-endian), so a reply cannot be
+//  node (Ed25519 over cp_envelope_reply_digest), so a reply cannot be
 //  passed off as another command or sent to another node.  sign_secret is
 //  the Ed25519 secret of a central data key.  Returns 0 or CP_EAUTH.
 int

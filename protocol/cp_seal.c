@@ -14,23 +14,17 @@
     The key and the subkey live in sodium_malloc'd pages, read-only except
     while renew writes the subkey.
 
-    A batch cuts its jobs, all filled in before it starts, into blocks,
-    claimed through an atomic index by the helper actor (which seals with
-    the twin, a second sealer of the same key with its own prefix and
-    counter) and by the caller's thread when it needs a block nobody has
-    claimed.  Whoever seals a block marks it done (release), and the
-    caller hands blocks back in order once they are done (acquire).
-    Nothing else is shared, and zactor_destroy joins the helper before the
-    batch is freed.                                                        */
+    A batch cuts its jobs, all filled in before it starts, into blocks of
+    a cp_parallel_t loop: its helper seals with the twin, a second sealer
+    of the same key with its own prefix and counter, the caller's thread
+    with the sealer itself.                                                        */
 
 #include "cp_seal.h"
 #include "cp_error.h"
+#include "cp_parallel.h"
 
 #include <assert.h>
-#include <czmq.h>
-#include <sched.h>
 #include <sodium.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,57 +158,22 @@ cp_seal_seal (cp_seal_t *self, const uint8_t *ad, size_t ad_size,
 //  Many values on two threads
 
 struct _cp_seal_batch_t {
+    cp_parallel_t *loop;        //  the blocks of jobs, on two threads
     cp_seal_job_t *jobs;        //  the caller's
-    size_t count;               //  jobs
-    atomic_size_t claimed;      //  blocks claimed so far: the next to claim
-    atomic_bool stop;           //  destroy wants the helper gone
-    atomic_uchar *done;         //  per block: sealed (release by its sealer)
-    size_t handed;              //  blocks handed back by next
     cp_seal_t *seal;            //  the caller's sealer
-    zactor_t *helper;           //  NULL for a small batch
 };
 
-//  Claims the next block nobody has claimed.  Returns the block, or
-//  SIZE_MAX when every block is claimed.
-static size_t
-s_claim (cp_seal_batch_t *self)
-{
-    size_t blocks = (self->count + S_MANY_BLOCK - 1) / S_MANY_BLOCK;
-    size_t block = atomic_load (&self->claimed);
-    while (block < blocks)
-        if (atomic_compare_exchange_weak (&self->claimed, &block, block + 1))
-            return block;
-    return SIZE_MAX;
-}
-
-//  Seals one block with seal and marks it done.
+//  Seals jobs first to end - 1: the helper with the twin, the caller with
+//  the sealer itself, so that the two never share a nonce.
 static void
-s_seal_block (cp_seal_batch_t *self, size_t block, cp_seal_t *seal)
+s_seal_jobs (void *args, size_t first, size_t end, bool helper)
 {
-    size_t first = block * S_MANY_BLOCK;
-    size_t end = self->count - first < S_MANY_BLOCK? self->count: first + S_MANY_BLOCK;
+    cp_seal_batch_t *self = args;
+    cp_seal_t *seal = helper? self->seal->twin: self->seal;
     for (size_t index = first; index < end; index++) {
         cp_seal_job_t *job = &self->jobs [index];
         cp_seal_seal (seal, job->ad, job->ad_size, job->plain, job->plain_size, job->sealed);
     }
-    atomic_store_explicit (&self->done [block], 1, memory_order_release);
-}
-
-//  Seals blocks with the twin until every block is claimed or destroy
-//  says stop.
-static void
-s_helper_actor (zsock_t *pipe, void *args)
-{
-    cp_seal_batch_t *self = args;
-    zsock_signal (pipe, 0);
-    while (!atomic_load (&self->stop)) {
-        size_t block = s_claim (self);
-        if (block == SIZE_MAX)
-            break;                      //  all claimed
-        s_seal_block (self, block, self->seal->twin);
-    }
-    char *command = zstr_recv (pipe);   //  $TERM, from zactor_destroy
-    zstr_free (&command);
 }
 
 cp_seal_batch_t *
@@ -224,37 +183,15 @@ cp_seal_batch_new (cp_seal_t *self, cp_seal_job_t *jobs, size_t count)
     cp_seal_batch_t *batch = calloc (1, sizeof (cp_seal_batch_t));
     assert (batch);
     batch->jobs = jobs;
-    batch->count = count;
-    batch->done = calloc (count / S_MANY_BLOCK + 1, sizeof (atomic_uchar));
-    assert (batch->done);
-    atomic_init (&batch->claimed, 0);
-    atomic_init (&batch->stop, false);
     batch->seal = self;
-    //  A helper that does not start (no thread) only costs speed.
-    if (count >= S_MANY_MIN)
-        batch->helper = zactor_new (s_helper_actor, batch);
+    batch->loop = cp_parallel_new (count, S_MANY_BLOCK, count >= S_MANY_MIN, s_seal_jobs, batch);
     return batch;
 }
 
 bool
 cp_seal_batch_next (cp_seal_batch_t *self, size_t *first, size_t *end)
 {
-    if (self->handed * S_MANY_BLOCK >= self->count)
-        return false;
-    size_t block = self->handed;
-    while (!atomic_load_explicit (&self->done [block], memory_order_acquire)) {
-        //  Not sealed yet: claim and seal the next unclaimed block (this one,
-        //  unless the helper just took it), or let the helper finish it.
-        size_t claim = s_claim (self);
-        if (claim != SIZE_MAX)
-            s_seal_block (self, claim, self->seal);
-        else
-            sched_yield ();
-    }
-    self->handed++;
-    *first = block * S_MANY_BLOCK;
-    *end = self->count - *first < S_MANY_BLOCK? self->count: *first + S_MANY_BLOCK;
-    return true;
+    return cp_parallel_next (self->loop, first, end);
 }
 
 void
@@ -262,11 +199,8 @@ cp_seal_batch_destroy (cp_seal_batch_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    cp_seal_batch_t *self = *self_p;
-    atomic_store (&self->stop, true);
-    zactor_destroy (&self->helper);     //  waits for the block it is sealing
-    free (self->done);
-    free (self);
+    cp_parallel_destroy (&(*self_p)->loop);     //  joins the helper
+    free (*self_p);
     *self_p = NULL;
 }
 

@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_WIRE_VERSION 2              //  2: HELLO names a data key; replies are signed
+#define CP_WIRE_VERSION 3              //  2: HELLO names a data key, replies are signed;
+                                        //  3: signatures over BLAKE2b digests
 #define CP_WIRE_BODY_MAX 1024           //  bytes in any body but a batch payload
 #define CP_WIRE_KEYID_MAX 64            //  characters in a key id
 #define CP_WIRE_NONCE_MAX 24            //  bytes in a nonce (XChaCha20)

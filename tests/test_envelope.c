@@ -4,7 +4,7 @@
     key, ciphertext and signature), frozen from the first run so that any
     change to how the primitives are put together is caught; a cross-check
     that the central's key opens what the node's key sealed, through
-    libsodium directly; and the hostile cases: every flipped bit of header,
+    libsodium directly (batches and replies); and the hostile cases: every flipped bit of header,
     nonce, ciphertext and signature, every truncation, another node's
     signature, another node's session key, a wrong central key — each must
     fail with CP_EAUTH, wiping the output.                                  */
@@ -92,8 +92,8 @@ test_known_answer (void)
     s_hex ("7ed4577b5fa26bec9f66b7ebc325ee6c19a25ac9b453e6df51dea37eb7f815ec", want_key, 32);
     s_hex ("cfebe17e8c98cf1909fad88c5a2c6196efb0b7cc5cd7ad51396af856c3e8aeaaaf34",
            want_sealed, S_SEALED_SIZE);
-    s_hex ("b0caacc572a43e010cf5b0cebcfa0954fe91b194348835fd85fba34606b539c8"
-           "06e845b98c470eeb5d40b324184b42b941710ecc414d06fa4c0ea6b35e206209",
+    s_hex ("c0b7c4a4f29cd78f84428a11f9ab2047706fdc3f6e24d7130272c1ed76dbec7c"
+           "9caef578c1f111f0035d9c36919e397d65dd667359348f82711fe35248632e02",
            want_signature, 64);
     CHECK_EQ_INT (cp_envelope_node_key (keys.node_kx_public, keys.node_kx_secret,
                                         keys.central_public, key), 0);
@@ -125,6 +125,23 @@ test_cross_check (void)
     CHECK (memcmp (plain, s_payload, S_PAYLOAD_SIZE) == 0);
     CHECK_EQ_INT (s_open (&keys, s_header, S_HEADER_SIZE, keys.nonce, sealed, S_SEALED_SIZE,
                           signature), 0);
+    //  The signature is libsodium's Ed25519 over the BLAKE2b-512 digest,
+    //  personalised, of the length-prefixed header and ciphertext.
+    uint8_t message [4 + S_HEADER_SIZE + 4 + S_SEALED_SIZE], digest [64];
+    uint8_t personal [crypto_generichash_blake2b_PERSONALBYTES] = "cpsync batch v1";
+    message [0] = message [1] = message [2] = 0;
+    message [3] = (uint8_t) S_HEADER_SIZE;
+    memcpy (message + 4, s_header, S_HEADER_SIZE);
+    uint8_t *at = message + 4 + S_HEADER_SIZE;
+    at [0] = at [1] = at [2] = 0;
+    at [3] = (uint8_t) S_SEALED_SIZE;
+    memcpy (at + 4, sealed, S_SEALED_SIZE);
+    CHECK_EQ_INT (crypto_generichash_blake2b_salt_personal (digest, 64, message, sizeof message,
+                                                            NULL, 0, NULL, personal), 0);
+    CHECK_EQ_INT (crypto_sign_verify_detached (signature, digest, 64, keys.sign_public), 0);
+    uint8_t own [CP_ENVELOPE_DIGEST_SIZE];
+    cp_envelope_batch_digest (s_header, S_HEADER_SIZE, sealed, S_SEALED_SIZE, own);
+    CHECK (memcmp (own, digest, 64) == 0);
 }
 
 //  One flipped bit anywhere: header, nonce, ciphertext, signature.
@@ -276,6 +293,50 @@ test_sizes_and_nonces (void)
     CHECK (memcmp (first, second, sizeof first) != 0);
 }
 
+//  Replies: signed over the personalised digest of command, municipality
+//  and body; any change to one of them, or a signature made for a batch,
+//  fails.
+static void
+test_reply (void)
+{
+    s_keys_t keys;
+    s_keys (&keys, 0);
+    const uint8_t body [] = {0x91, 0xcd, 0x01, 0x2c};
+    uint8_t signature [64];
+    CHECK_EQ_INT (cp_envelope_sign_reply ("ACK", "tirane", body, sizeof body, keys.sign_secret,
+                                          signature), 0);
+    CHECK_EQ_INT (cp_envelope_verify_reply ("ACK", "tirane", body, sizeof body, signature, 64,
+                                            keys.sign_public), 0);
+    //  libsodium alone: Ed25519 over BLAKE2b-512 personalised "cpsync reply v1".
+    uint8_t message [4 + 3 + 4 + 6 + 4 + sizeof body], digest [64];
+    uint8_t personal [crypto_generichash_blake2b_PERSONALBYTES] = "cpsync reply v1";
+    memcpy (message, "\0\0\0\3ACK\0\0\0\6tirane\0\0\0\4", 4 + 3 + 4 + 6 + 4);
+    memcpy (message + 4 + 3 + 4 + 6 + 4, body, sizeof body);
+    CHECK_EQ_INT (crypto_generichash_blake2b_salt_personal (digest, 64, message, sizeof message,
+                                                            NULL, 0, NULL, personal), 0);
+    CHECK_EQ_INT (crypto_sign_verify_detached (signature, digest, 64, keys.sign_public), 0);
+
+    CHECK_EQ_INT (cp_envelope_verify_reply ("NACK", "tirane", body, sizeof body, signature, 64,
+                                        keys.sign_public), CP_EAUTH);
+    CHECK_EQ_INT (cp_envelope_verify_reply ("ACK", "durres", body, sizeof body, signature, 64,
+                                        keys.sign_public), CP_EAUTH);
+    CHECK_EQ_INT (cp_envelope_verify_reply ("ACK", "tirane", body, sizeof body - 1, signature, 64,
+                                        keys.sign_public), CP_EAUTH);
+    CHECK_EQ_INT (cp_envelope_verify_reply ("ACK", "tirane", body, sizeof body, signature, 63,
+                                        keys.sign_public), CP_EAUTH);
+    for (size_t bit = 0; bit < 8 * sizeof signature; bit++) {
+        signature [bit / 8] ^= (uint8_t) (1 << bit % 8);
+        CHECK_EQ_INT (cp_envelope_verify_reply ("ACK", "tirane", body, sizeof body, signature, 64,
+                                            keys.sign_public), CP_EAUTH);
+        signature [bit / 8] ^= (uint8_t) (1 << bit % 8);
+    }
+    //  The batch digest of the same parts is another message.
+    uint8_t batch_digest [CP_ENVELOPE_DIGEST_SIZE], reply_digest [CP_ENVELOPE_DIGEST_SIZE];
+    cp_envelope_batch_digest ((const uint8_t *) "ACK", 3, body, sizeof body, batch_digest);
+    cp_envelope_reply_digest ("ACK", "", body, sizeof body, reply_digest);
+    CHECK (memcmp (batch_digest, reply_digest, sizeof batch_digest) != 0);
+}
+
 static void
 test_setup (void)
 {
@@ -290,5 +351,6 @@ TESTING_MAIN (
     TEST (test_truncation),
     TEST (test_wrong_keys),
     TEST (test_output_wiped),
-    TEST (test_sizes_and_nonces)
+    TEST (test_sizes_and_nonces),
+    TEST (test_reply)
 )

@@ -266,11 +266,11 @@ static const uint8_t s_nonce24 [CP_WIRE_NONCE_MAX] = {
 //  --------------------------------------------------------------------------
 //  Known answers: the bodies as a peer must see them
 
-//  HELLO {2, "tirane", 300, 200, 0, "d-1"}: 300 = 0x012c needs a uint 16,
+//  HELLO {3, "tirane", 300, 200, 0, "d-1"}: 300 = 0x012c needs a uint 16,
 //  200 = 0xc8 is over 127 so needs a uint 8, 0 is a positive fixint.
 static const char s_kat_hello [] =
     "96"                        //  fixarray, 6 elements
-    "02"                        //  positive fixint 2: version
+    "03"                        //  positive fixint 3: version
     "a6 74 69 72 61 6e 65"      //  fixstr 6: "tirane"
     "cd 01 2c"                  //  uint 16: head 300
     "cc c8"                     //  uint 8: acked 200
@@ -395,7 +395,7 @@ test_known_hello (void)
     s_known_answer (CP_CMD_HELLO, &value, s_kat_hello);
     s_value_t decoded;
     CHECK_RC (s_decode_hex (CP_CMD_HELLO, s_kat_hello, &decoded), 0);
-    CHECK_EQ_INT (decoded.hello.version, 2);
+    CHECK_EQ_INT (decoded.hello.version, 3);
     CHECK (strcmp (decoded.hello.data_key, "d-1") == 0);
     CHECK (strcmp (decoded.hello.municipality, "tirane") == 0);
     CHECK_EQ_INT (decoded.hello.head, 300);
@@ -824,29 +824,29 @@ test_hostile_shape (void)
 static void
 test_hostile_hello (void)
 {
-    //  Versions: 2 and 0 are other versions; over 32 bits is too big
-    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
+    //  Versions: 2 (before BLAKE2b digests) and 0 are other versions; over 32 bits is too big
+    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "96 00 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "96 ce ff ff ff ff a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64",
             CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "96 cf 00 00 00 01 00 00 00 02 a6 74 69 72 61 6e 65 cd 01 2c "
             "cc c8 00 a1 64", CP_ETOOBIG);
     //  The version is checked before the municipality
-    EXPECT (CP_CMD_HELLO, "96 03 a0 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "96 02 a0 cd 01 2c cc c8 00 a1 64", CP_EVERSION);
 
     //  Municipality: a space, DEL, UTF-8 are outside the alphabet; a control
     //  character is malformed text; empty and 65 characters are out of length
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 20 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 7f 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "96 02 a7 74 69 72 c3 a9 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 2f 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 09 6e 65 cd 01 2c cc c8 00 a1 64", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 00 6e 65 cd 01 2c cc c8 00 a1 64", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "96 02 a0 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);
-    EXPECT (CP_CMD_HELLO, "96 02 d9 00 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);     //  str 8, empty
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 20 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 7f 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 03 a7 74 69 72 c3 a9 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 2f 6e 65 cd 01 2c cc c8 00 a1 64", CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 09 6e 65 cd 01 2c cc c8 00 a1 64", CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 00 6e 65 cd 01 2c cc c8 00 a1 64", CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "96 03 a0 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "96 03 d9 00 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);     //  str 8, empty
     s_value_t value;
     for (size_t len = 63; len <= 66; len++) {
-        s_body_t body = s_body ("96 02 d9");
+        s_body_t body = s_body ("96 03 d9");
         body.data [body.size++] = (uint8_t) len;
         s_put_fill (&body, 'm', len);
         s_put_hex (&body, "cd 01 2c cc c8 00 a1 64");
@@ -854,23 +854,23 @@ test_hostile_hello (void)
                   len <= CP_ID_MAX? 0: CP_ETOOBIG);
     }
     //  A bin, an integer, nil for the municipality
-    EXPECT (CP_CMD_HELLO, "96 02 c4 06 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 02 01 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 02 c0 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 c4 06 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 01 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 c0 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
 
     //  Negative integers where unsigned ones are expected, in each position
     EXPECT (CP_CMD_HELLO, "96 ff a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 ff cc c8 00 a1 64", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c d0 80 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 ff cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 cd 01 2c d0 80 00 a1 64", CP_ETYPE);
     EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 "
             "d3 80 00 00 00 00 00 00 00", CP_ETYPE);
     //  A string, nil, true, a float, an ext where an integer is expected
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 a3 33 30 30 cc c8 00 a1 64", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 c0 cc c8 00 a1 64", CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c c3 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 a3 33 30 30 cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 c0 cc c8 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 cd 01 2c c3 00 a1 64", CP_ETYPE);
     EXPECT (CP_CMD_HELLO, "95 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 "
             "cb 40 59 00 00 00 00 00 00", CP_ETYPE);            //  float 64: 100.0
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 d4 01 00 a1 64", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 cd 01 2c cc c8 d4 01 00 a1 64", CP_ETYPE);
     EXPECT (CP_CMD_HELLO, "96 a1 31 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
     //  An array where an integer is expected (depth 2 is read, the type is wrong)
     EXPECT (CP_CMD_HELLO, "96 91 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETYPE);
@@ -1043,7 +1043,7 @@ static void
 test_nesting (void)
 {
     EXPECT (CP_CMD_HELLO, "96 91 91 01 a6 74 69 72 61 6e 65 cd 01 2c cc c8 00 a1 64", CP_ETOOBIG);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 91 81 01 01 cc c8 00 a1 64", CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 91 81 01 01 cc c8 00 a1 64", CP_ETOOBIG);
     EXPECT (CP_CMD_ACK, "91 91 91 00", CP_ETOOBIG);
     EXPECT (CP_CMD_ACK, "91 91 90", CP_ETOOBIG);
     EXPECT (CP_CMD_PONG, "91 91 90", CP_ETOOBIG);
@@ -1066,7 +1066,7 @@ test_reserved_byte (void)
 {
     EXPECT (CP_CMD_PONG, "c1", CP_EMALFORMED);
     EXPECT (CP_CMD_ACK, "91 c1", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "96 02 a6 74 69 72 61 6e 65 cd 01 2c cc c8 c1 a1 64", CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "96 03 a6 74 69 72 61 6e 65 cd 01 2c cc c8 c1 a1 64", CP_EMALFORMED);
 }
 
 //  msgpack-c reads an integer of any width, so a body with a wider form than
@@ -1084,7 +1084,7 @@ test_noncanonical (void)
     CHECK_RC (s_decode_hex (CP_CMD_ACK, "91 d0 2c", &value), 0);
     CHECK_EQ_INT (value.seq, 44);
     CHECK_RC (s_decode_hex (CP_CMD_PONG, "dc 00 00", &value), 0);
-    CHECK_RC (s_decode_hex (CP_CMD_HELLO, "dd 00 00 00 06 02 d9 06 74 69 72 61 6e 65 "
+    CHECK_RC (s_decode_hex (CP_CMD_HELLO, "dd 00 00 00 06 03 d9 06 74 69 72 61 6e 65 "
                             "cd 01 2c cc c8 00 a1 64", &value), 0);
     CHECK (strcmp (value.hello.municipality, "tirane") == 0);
 }
