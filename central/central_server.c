@@ -463,8 +463,6 @@ s_commit_group (self_t *self)
     if (self->verbose)
         zsys_debug ("central_server: group of %zu batches committed in %" PRId64 " ms",
                     self->queued, zclock_mono () - started);
-    if (getenv ("CP_TRACE"))
-        fprintf (stderr, "TRACE commit %" PRId64 " %" PRId64 " %zu\n", started % 100000, zclock_mono () % 100000, self->queued);
     s_mark_superseded (self);
     for (size_t index = 0; index < self->queued; index++)
         s_answer (self, &self->queue [index]);
