@@ -39,6 +39,7 @@
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
+#define S_CASES_KEPT (256 * 1024)       //  cases kept in memory between groups (~80 MB)
 
 //  A municipality's cursor within the open write transaction.
 typedef struct {
@@ -803,11 +804,15 @@ s_write_counters (central_store_t *self)
     return 0;
 }
 
-//  Forgets the transaction's state (not the pending notes and counts).
+//  Forgets the transaction's state (not the pending notes and counts); the
+//  cases it wrote are kept when it committed.
 static void
-s_forget (central_store_t *self)
+s_forget (central_store_t *self, bool committed)
 {
-    cp_case_cache_clear (self->cache);
+    if (committed)
+        cp_case_cache_committed (self->cache, S_CASES_KEPT);
+    else
+        cp_case_cache_clear (self->cache);
     for (int index = 0; index < self->municipalities; index++)
         if (self->tallies [index])
             cp_tally_clear (self->tallies [index]);
@@ -836,7 +841,7 @@ central_store_commit (central_store_t *self)
     }
     int mdb_rc = mdb_txn_commit (self->txn);
     self->txn = NULL;
-    s_forget (self);
+    s_forget (self, mdb_rc == 0);
     if (mdb_rc == MDB_MAP_FULL) {
         cp_lmdb_grow (self->env);
         return CP_EMAPFULL;
@@ -856,7 +861,7 @@ central_store_abort (central_store_t *self)
     if (self->txn)
         mdb_txn_abort (self->txn);
     self->txn = NULL;
-    s_forget (self);
+    s_forget (self, false);
     if (self->grow) {
         self->grow = false;
         cp_lmdb_grow (self->env);

@@ -2,7 +2,10 @@
 
     The keys are already uniform (keyed hashes), so their first bytes are
     the hash; the table doubles when half full, and clearing keeps its
-    size, since the next transaction touches about as many cases.
+    size, since the next transaction touches about as many cases.  A slot
+    is "touched" when looked up in the current transaction: those are the
+    cases a write puts back; the others are kept from earlier, committed
+    transactions (cp_case_cache_committed).
 
     Stored values are sealed: a read opens the value into a scratch buffer
     and decodes it from there; a write encodes every case the transaction
@@ -23,6 +26,7 @@
 
 typedef struct {
     bool used;
+    bool touched;               //  looked up in the current transaction
     uint8_t key [CP_CASE_CACHE_KEY_MAX];
     cp_case_t state;
 } s_slot_t;
@@ -31,6 +35,7 @@ struct _cp_case_cache_t {
     s_slot_t *slots;
     size_t capacity;            //  a power of two
     size_t count;
+    size_t touched;             //  slots touched in the current transaction
     size_t key_size;
     const char *module;         //  for log lines
     cp_seal_t *seal;            //  seals and opens the values (borrowed)
@@ -159,8 +164,13 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
                    int *rc)
 {
     s_slot_t *slot = s_find (self->slots, self->capacity, self->key_size, key);
-    if (slot->used)
+    if (slot->used) {
+        if (!slot->touched) {
+            slot->touched = true;
+            self->touched++;
+        }
         return &slot->state;
+    }
     MDB_val k = {self->key_size, (void *) key}, v;
     int mdb_rc = mdb_get (txn, dbi, &k, &v);
     if (mdb_rc && mdb_rc != MDB_NOTFOUND) {
@@ -176,9 +186,11 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
         slot = s_find (self->slots, self->capacity, self->key_size, key);
     }
     slot->used = true;
+    slot->touched = true;
     memcpy (slot->key, key, self->key_size);
     slot->state = state;
     self->count++;
+    self->touched++;
     return &slot->state;
 }
 
@@ -203,7 +215,7 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
     size_t count = 0, plain_size = 0;
     for (size_t index = 0; index < self->capacity; index++) {
         s_slot_t *slot = &self->slots [index];
-        if (slot->used && slot->state.opened) {
+        if (slot->touched && slot->state.opened) {
             count++;
             plain_size += cp_case_encoded_size (&slot->state);
         }       //  else looked up for an event that was refused
@@ -218,7 +230,7 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
     cp_seal_job_t *job = self->jobs;
     for (size_t index = 0; index < self->capacity; index++) {
         s_slot_t *slot = &self->slots [index];
-        if (!slot->used || !slot->state.opened)
+        if (!slot->touched || !slot->state.opened)
             continue;
         s_ad (self, slot->key, job->ad);
         job->ad_size = 1 + self->key_size;
@@ -256,6 +268,22 @@ cp_case_cache_clear (cp_case_cache_t *self)
         if (self->slots [index].used) {
             cp_case_reset (&self->slots [index].state);
             self->slots [index].used = false;
+            self->slots [index].touched = false;
             self->count--;
+        }
+    self->touched = 0;
+}
+
+void
+cp_case_cache_committed (cp_case_cache_t *self, size_t keep_max)
+{
+    if (self->count > keep_max) {
+        cp_case_cache_clear (self);
+        return;
+    }
+    for (size_t index = 0; index < self->capacity && self->touched; index++)
+        if (self->slots [index].touched) {
+            self->slots [index].touched = false;
+            self->touched--;
         }
 }

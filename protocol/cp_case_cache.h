@@ -4,7 +4,11 @@
     touched case back once, at commit.  The cache reads a case from the
     store's cases database on first use (a fresh, never-opened case when
     none is stored), hands out the same cp_case_t until it is cleared, and
-    writes every opened case back.  Keys are fixed-size byte strings (keyed
+    writes every opened case the transaction touched back.  After a commit
+    the cases may be kept for the next transactions (the central's groups
+    touch the same cases again and again), which saves reading, opening
+    and decoding them again; after an abort they must be cleared, since
+    they may hold changes the store never got.  Keys are fixed-size byte strings (keyed
     hashes, see cp_index_key) of up to CP_CASE_CACHE_KEY_MAX bytes.
 
     A case's history is case data, so the stored values are sealed
@@ -44,13 +48,22 @@ cp_case_t *
     cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
                        int *rc);
 
-//  Writes every opened case to dbi, sealed (on two threads when there are
-//  many: cp_seal_batch_t).  Returns 0, CP_EMAPFULL or CP_ESTORE.
+//  Writes every opened case the transaction touched to dbi, sealed (on two
+//  threads when there are many: cp_seal_batch_t).  Returns 0, CP_EMAPFULL
+//  or CP_ESTORE.
 int
     cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi);
 
-//  Forgets every case (keeps the memory for reuse).
+//  Forgets every case (keeps the memory for reuse).  Call after an abort,
+//  or after a commit to keep nothing.
 void
     cp_case_cache_clear (cp_case_cache_t *self);
+
+//  After a commit that wrote the cache (cp_case_cache_write): keeps the
+//  cases, now as stored, for the next transactions of the same store
+//  (nothing else may write its cases database meanwhile), unless more than
+//  keep_max are held, then forgets them all.
+void
+    cp_case_cache_committed (cp_case_cache_t *self, size_t keep_max);
 
 #endif

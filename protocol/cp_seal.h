@@ -102,7 +102,8 @@ void
     cp_seal_many (cp_seal_t *self, cp_seal_job_t *jobs, size_t count);
 
 //  Opens sealed (sealed_size bytes) into plain (sealed_size -
-//  CP_SEAL_OVERHEAD bytes).  Returns 0, CP_EMALFORMED (shorter than the
+//  CP_SEAL_OVERHEAD bytes).  Not thread-safe: it caches subkeys in the
+//  sealer, so open on one thread (the store's).  Returns 0, CP_EMALFORMED (shorter than the
 //  overhead, or an unknown version) or CP_EAUTH (wrong key, record or
 //  bytes; plain is wiped).
 int

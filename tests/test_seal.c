@@ -400,6 +400,48 @@ s_jobs_prefixes (const s_jobs_t *jobs, size_t *repeats)
 //  Batches: runs come back in order, whole and sealed, whoever sealed
 //  them; a helper seals with the twin (its own prefix); stopping early is
 //  safe; no nonce repeats across threads and renewals.
+//  Values of many transactions (more prefixes than the sealer keeps
+//  subkeys for), opened in a scrambled order, twice: each opens to its own
+//  bytes; one with a changed prefix byte does not, even when the prefix
+//  it now claims is one the sealer has a subkey for.
+static void
+test_many_prefixes (void)
+{
+    s_init ();
+    uint8_t key [CP_SEAL_KEY_SIZE];
+    randombytes_buf (key, sizeof key);
+    cp_seal_t *seal = cp_seal_new (key);
+    CHECK (seal);
+    if (!seal)
+        return;
+    enum { VALUES = 40, SIZE = 70 };
+    uint8_t plain [VALUES][SIZE], sealed [VALUES][SIZE + CP_SEAL_OVERHEAD], opened [SIZE];
+    uint8_t ad [3] = {'C', 0, 0};
+    for (int index = 0; index < VALUES; index++) {
+        randombytes_buf (plain [index], SIZE);
+        ad [1] = (uint8_t) index;
+        cp_seal_seal (seal, ad, sizeof ad, plain [index], SIZE, sealed [index]);
+        cp_seal_renew (seal);       //  each value its own prefix
+    }
+    for (int round = 0; round < 2; round++)
+        for (int step = 0; step < VALUES; step++) {
+            int index = (step * 7 + round) % VALUES;      //  7 is prime to 40
+            ad [1] = (uint8_t) index;
+            CHECK_EQ_INT (cp_seal_open (seal, ad, sizeof ad, sealed [index], sizeof sealed [index],
+                                        opened), 0);
+            CHECK (memcmp (opened, plain [index], SIZE) == 0);
+        }
+    //  Value 0 claiming the prefix of value 39 (whose subkey was just used).
+    uint8_t forged [SIZE + CP_SEAL_OVERHEAD];
+    memcpy (forged, sealed [0], sizeof forged);
+    memcpy (forged + 1, sealed [VALUES - 1] + 1, 16);
+    ad [1] = 0;
+    CHECK_EQ_INT (cp_seal_open (seal, ad, sizeof ad, forged, sizeof forged, opened), CP_EAUTH);
+    forged [1] ^= 1;
+    CHECK_EQ_INT (cp_seal_open (seal, ad, sizeof ad, forged, sizeof forged, opened), CP_EAUTH);
+    cp_seal_destroy (&seal);
+}
+
 static void
 test_batch (void)
 {
@@ -479,5 +521,6 @@ TESTING_MAIN (
     TEST (test_round_trip),
     TEST (test_hostile),
     TEST (test_nonces_unique),
+    TEST (test_many_prefixes),
     TEST (test_batch)
 )
