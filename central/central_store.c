@@ -510,6 +510,7 @@ central_store_begin (central_store_t *self)
 {
     assert (!self->readonly);
     assert (!self->txn);
+    cp_lmdb_grow_ahead (self->env);     //  a full map would cost redoing the group
     int rc = cp_lmdb_begin (self->env, 0, &self->txn);
     if (rc == 0)
         cp_seal_renew (self->seal);     //  one random draw serves the group's nonces

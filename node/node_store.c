@@ -359,6 +359,7 @@ int
 node_store_begin (node_store_t *self)
 {
     assert (!self->txn);
+    cp_lmdb_grow_ahead (self->env);     //  a full map would cost redoing the transaction
     int rc = cp_lmdb_begin (self->env, 0, &self->txn);
     if (rc)
         return rc;

@@ -35,7 +35,9 @@ struct _cp_case_cache_t {
     s_slot_t *slots;
     size_t capacity;            //  a power of two
     size_t count;
-    size_t touched;             //  slots touched in the current transaction
+    size_t *touched;            //  the slots touched in the current transaction
+    size_t touched_count;       //  (so that a write does not scan the table)
+    size_t touched_max;
     size_t key_size;
     const char *module;         //  for log lines
     cp_seal_t *seal;            //  seals and opens the values (borrowed)
@@ -76,6 +78,7 @@ cp_case_cache_destroy (cp_case_cache_t **self_p)
     cp_case_cache_t *self = *self_p;
     cp_case_cache_clear (self);
     free (self->slots);
+    free (self->touched);
     free (self->buffer);        //  wiped after its last use
     free (self->jobs);
     free (self->sealed);
@@ -100,13 +103,32 @@ s_grow (cp_case_cache_t *self)
     size_t capacity = self->capacity * 2;
     s_slot_t *slots = calloc (capacity, sizeof (s_slot_t));
     assert (slots);
+    self->touched_count = 0;
     for (size_t index = 0; index < self->capacity; index++)
-        if (self->slots [index].used)
-            *s_find (slots, capacity, self->key_size, self->slots [index].key)
-                = self->slots [index];
+        if (self->slots [index].used) {
+            s_slot_t *slot = s_find (slots, capacity, self->key_size, self->slots [index].key);
+            *slot = self->slots [index];
+            if (slot->touched)
+                self->touched [self->touched_count++] = (size_t) (slot - slots);
+        }
     free (self->slots);
     self->slots = slots;
     self->capacity = capacity;
+}
+
+//  Marks slot touched in this transaction.
+static void
+s_touch (cp_case_cache_t *self, s_slot_t *slot)
+{
+    if (slot->touched)
+        return;
+    if (self->touched_count == self->touched_max) {
+        self->touched_max = self->touched_max? self->touched_max * 2: S_INITIAL;
+        self->touched = realloc (self->touched, self->touched_max * sizeof (size_t));
+        assert (self->touched);
+    }
+    slot->touched = true;
+    self->touched [self->touched_count++] = (size_t) (slot - self->slots);
 }
 
 //  Makes the scratch buffer at least size bytes.
@@ -165,10 +187,7 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
 {
     s_slot_t *slot = s_find (self->slots, self->capacity, self->key_size, key);
     if (slot->used) {
-        if (!slot->touched) {
-            slot->touched = true;
-            self->touched++;
-        }
+        s_touch (self, slot);
         return &slot->state;
     }
     MDB_val k = {self->key_size, (void *) key}, v;
@@ -186,11 +205,10 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
         slot = s_find (self->slots, self->capacity, self->key_size, key);
     }
     slot->used = true;
-    slot->touched = true;
     memcpy (slot->key, key, self->key_size);
     slot->state = state;
     self->count++;
-    self->touched++;
+    s_touch (self, slot);
     return &slot->state;
 }
 
@@ -213,9 +231,9 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
 {
     //  Every opened case, encoded into one buffer, then sealed together.
     size_t count = 0, plain_size = 0;
-    for (size_t index = 0; index < self->capacity; index++) {
-        s_slot_t *slot = &self->slots [index];
-        if (slot->touched && slot->state.opened) {
+    for (size_t touched = 0; touched < self->touched_count; touched++) {
+        s_slot_t *slot = &self->slots [self->touched [touched]];
+        if (slot->state.opened) {
             count++;
             plain_size += cp_case_encoded_size (&slot->state);
         }       //  else looked up for an event that was refused
@@ -228,9 +246,9 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
                                    plain_size + count * CP_SEAL_OVERHEAD);
     uint8_t *plain = self->buffer, *sealed = self->sealed;
     cp_seal_job_t *job = self->jobs;
-    for (size_t index = 0; index < self->capacity; index++) {
-        s_slot_t *slot = &self->slots [index];
-        if (!slot->touched || !slot->state.opened)
+    for (size_t touched = 0; touched < self->touched_count; touched++) {
+        s_slot_t *slot = &self->slots [self->touched [touched]];
+        if (!slot->state.opened)
             continue;
         s_ad (self, slot->key, job->ad);
         job->ad_size = 1 + self->key_size;
@@ -271,7 +289,7 @@ cp_case_cache_clear (cp_case_cache_t *self)
             self->slots [index].touched = false;
             self->count--;
         }
-    self->touched = 0;
+    self->touched_count = 0;
 }
 
 void
@@ -281,9 +299,7 @@ cp_case_cache_committed (cp_case_cache_t *self, size_t keep_max)
         cp_case_cache_clear (self);
         return;
     }
-    for (size_t index = 0; index < self->capacity && self->touched; index++)
-        if (self->slots [index].touched) {
-            self->slots [index].touched = false;
-            self->touched--;
-        }
+    for (size_t touched = 0; touched < self->touched_count; touched++)
+        self->slots [self->touched [touched]].touched = false;
+    self->touched_count = 0;
 }

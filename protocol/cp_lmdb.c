@@ -163,6 +163,26 @@ cp_lmdb_grow (MDB_env *env)
 }
 
 int
+cp_lmdb_grow_ahead (MDB_env *env)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info (env, &info) || mdb_env_stat (env, &stat))
+        return CP_ESTORE;
+    size_t used = ((size_t) info.me_last_pgno + 1) * stat.ms_psize;
+    size_t size = info.me_mapsize;
+    while (used > size / 2)
+        size *= 2;
+    if (size == info.me_mapsize)
+        return 0;
+    int rc = mdb_env_set_mapsize (env, size);
+    if (rc)
+        return cp_lmdb_fail ("cp_lmdb", "mdb_env_set_mapsize", rc);
+    zsys_info ("cp_lmdb: map grown to %zu KiB ahead of a write", size >> 10);
+    return 0;
+}
+
+int
 cp_lmdb_fail (const char *module, const char *what, int mdb_rc)
 {
     if (mdb_rc == MDB_MAP_FULL)

@@ -5,7 +5,9 @@
     grown), and turns LMDB's codes into ours with cp_lmdb_fail, which logs
     the operation with mdb_strerror.  A write that finds the map full makes
     the store abort, call cp_lmdb_grow and redo its transaction: MDB_MAP_FULL
-    is a reason to grow, never to fail.                                      */
+    is a reason to grow, never to fail; and before a write the stores grow
+    the map while it is more than half full (cp_lmdb_grow_ahead), so that
+    redoing is rare.                                      */
 
 #ifndef CP_LMDB_H_INCLUDED
 #define CP_LMDB_H_INCLUDED
@@ -17,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_LMDB_MAP_INITIAL (64u << 20)     //  64 MiB; CPSYNC_MAPSIZE overrides
+//  The map is address space, not disk (the file grows as pages are written),
+//  so it starts large: every doubling after a full map redoes a transaction.
+#define CP_LMDB_MAP_INITIAL ((size_t) 1 << 30)     //  1 GiB; CPSYNC_MAPSIZE overrides
 
 //  How cp_lmdb_open opens an environment.
 typedef enum {
@@ -44,6 +48,14 @@ int
 //  Doubles the map size.  No transaction of this process may be open.
 int
     cp_lmdb_grow (MDB_env *env);
+
+//  Doubles the map size until the pages in use fill at most half of it, so
+//  that a write transaction seldom meets MDB_MAP_FULL (which costs redoing
+//  the whole transaction: a group of batches, an import).  Call before a
+//  write transaction, with no transaction of this process open.  Returns
+//  0, or CP_ESTORE when LMDB refuses (logged; the write may still fit).
+int
+    cp_lmdb_grow_ahead (MDB_env *env);
 
 //  Logs "module: what: mdb_strerror" and returns CP_EMAPFULL for a full map
 //  (the caller grows and redoes), else CP_ESTORE.
