@@ -777,6 +777,41 @@ test_write_failure (void)
     s_close_store (&store);
 }
 
+//  Cases are kept in memory from one committed group to the next, but not
+//  what an aborted group did to them: a close applied and then aborted is
+//  applied again, once, when the group is redone.
+static void
+test_kept_cases_after_abort (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t opened = s_opened ("e1", "c1", "2022-01-10", 9, "F");
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, &opened, 1, &result), CENTRAL_STORE_APPLIED);
+    cp_event_t closed = s_event (CP_EVENT_CASE_CLOSED, "e2", "c1", "2022-03-01", "risk_reduced");
+    s_batch_t batch = s_batch ("berat", 2, &closed, 1);
+    for (int round = 0; round < 2; round++) {
+        CHECK_EQ_INT (central_store_begin (store), 0);
+        CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result),
+                      CENTRAL_STORE_APPLIED);
+        CHECK_EQ_INT (result.applied, 1);
+        CHECK_EQ_INT (result.quarantined, 0);       //  not "already closed"
+        if (round == 0)
+            central_store_abort (store);
+        else
+            CHECK_EQ_INT (central_store_commit (store), 0);
+    }
+    s_batch_free (&batch);
+    cp_figures_t figures;
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    CHECK_EQ_INT (figures.closed, 1);
+    //  And the case as kept is the case as stored: closing it again is refused.
+    cp_event_t again = s_event (CP_EVENT_CASE_CLOSED, "e3", "c1", "2022-04-01", "risk_reduced");
+    CHECK_EQ_INT (s_apply_one (store, "berat", 3, &again, 1, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.quarantined, 1);
+    s_close_store (&store);
+}
+
 //  A map too small for the group: apply or commit says CP_EMAPFULL, the
 //  map grows, and the redone group counts every event exactly once.
 static void
@@ -1161,6 +1196,7 @@ TESTING_MAIN (
     TEST (test_quarantine),
     TEST (test_abort),
     TEST (test_write_failure),
+    TEST (test_kept_cases_after_abort),
     TEST (test_map_full),
     TEST (test_at_rest),
     TEST (test_at_rest_refused),
