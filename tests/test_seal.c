@@ -36,6 +36,18 @@ s_init (void)
     }
 }
 
+//  A sealer of a random key (written to key); NULL (and a failed check)
+//  when it cannot be made.
+static cp_seal_t *
+s_random_seal (uint8_t *key)
+{
+    s_init ();
+    randombytes_buf (key, CP_SEAL_KEY_SIZE);
+    cp_seal_t *seal = cp_seal_new (key);
+    CHECK (seal);
+    return seal;
+}
+
 //  The draft's vector (A.3.1).
 static const char s_kat_plain [] = "Ladies and Gentlemen of the class of '99: If I could offer "
                                    "you only one tip for the future, sunscreen would be it.";
@@ -128,11 +140,8 @@ test_known_answer (void)
 static void
 test_round_trip (void)
 {
-    s_init ();
     uint8_t key [CP_SEAL_KEY_SIZE];
-    randombytes_buf (key, sizeof key);
-    cp_seal_t *seal = cp_seal_new (key);
-    CHECK (seal);
+    cp_seal_t *seal = s_random_seal (key);
     if (!seal)
         return;
     static const size_t sizes [] = {0, 1, 15, 16, 17, 63, 64, 65, 200, 1000, 65536};
@@ -204,14 +213,11 @@ s_open (cp_seal_t *seal, const uint8_t *ad, size_t ad_size, const uint8_t *seale
 static void
 test_hostile (void)
 {
-    s_init ();
     uint8_t key [CP_SEAL_KEY_SIZE], plain [S_PLAIN_SIZE], sealed [S_SEALED_SIZE + 1];
-    randombytes_buf (key, sizeof key);
-    randombytes_buf (plain, sizeof plain);
-    cp_seal_t *seal = cp_seal_new (key);
-    CHECK (seal);
+    cp_seal_t *seal = s_random_seal (key);
     if (!seal)
         return;
+    randombytes_buf (plain, sizeof plain);
     uint8_t ad [9] = {'L', 0, 0, 0, 0, 0, 0, 0, 42};
     cp_seal_seal (seal, ad, sizeof ad, plain, sizeof plain, sealed);
     CHECK_EQ_INT (s_open (seal, ad, sizeof ad, sealed, S_SEALED_SIZE), 0);
@@ -407,11 +413,8 @@ s_jobs_prefixes (const s_jobs_t *jobs, size_t *repeats)
 static void
 test_many_prefixes (void)
 {
-    s_init ();
     uint8_t key [CP_SEAL_KEY_SIZE];
-    randombytes_buf (key, sizeof key);
-    cp_seal_t *seal = cp_seal_new (key);
-    CHECK (seal);
+    cp_seal_t *seal = s_random_seal (key);
     if (!seal)
         return;
     enum { VALUES = 40, SIZE = 70 };
@@ -445,11 +448,8 @@ test_many_prefixes (void)
 static void
 test_batch (void)
 {
-    s_init ();
     uint8_t key [CP_SEAL_KEY_SIZE];
-    randombytes_buf (key, sizeof key);
-    cp_seal_t *seal = cp_seal_new (key);
-    CHECK (seal);
+    cp_seal_t *seal = s_random_seal (key);
     if (!seal)
         return;
     //  Empty.
