@@ -31,6 +31,7 @@
 #include "cp_error.h"
 #include "cp_keyfile.h"
 #include "cp_municipality.h"
+#include "cp_process.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -308,11 +309,8 @@ int
 main (int argc, char **argv)
 {
     zsys_init ();
-    zsys_set_logident ("cpsync-admin");
-    if (sodium_init () < 0) {
-        fprintf (stderr, "cpsync-admin: libsodium does not initialise\n");
+    if (cp_process_start ("cpsync-admin"))
         return S_EXIT_USAGE;
-    }
     cp_enrolment_guard_json ();     //  bundles pass through jansson: wipe its memory
     if (argc < 2)
         return s_usage (NULL);

@@ -15,6 +15,7 @@
 #include "cp_enrolment.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
+#include "cp_process.h"
 #include "cp_view.h"
 #include "node_import.h"
 #include "node_keys.h"
@@ -24,7 +25,6 @@
 #include <czmq.h>
 #include <getopt.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -418,36 +418,13 @@ s_enrol (const s_options_t *options)
     return 0;
 }
 
-//  LMDB trusts its pages: a damaged one can point past the end of the
-//  mapped file, and reading there raises SIGBUS.  Say what happened and
-//  stop, instead of dumping core.
-static void
-s_on_damaged_store (int signal_number)
-{
-    (void) signal_number;
-    static const char message [] =
-        "cpsync-node: the store is damaged (a page points outside its file); "
-        "restore the data directory from a backup\n";
-    ssize_t ignored = write (STDERR_FILENO, message, sizeof message - 1);
-    (void) ignored;
-    _exit (2);
-}
-
 int
 main (int argc, char **argv)
 {
     if (argc < 2 || strcmp (argv [1], "--help") == 0)
         return s_usage (NULL);
-    if (sodium_init () < 0) {
-        fprintf (stderr, "cpsync-node: libsodium failed to initialise\n");
+    if (cp_process_start ("cpsync-node"))
         return S_EXIT_USAGE;
-    }
-    //  A file-size limit must make a write fail (EFBIG, so the transaction
-    //  aborts cleanly and we say why), not kill us in the middle of it.
-    signal (SIGXFSZ, SIG_IGN);
-    signal (SIGBUS, s_on_damaged_store);
-    zsys_set_logident ("cpsync-node");
-    zsys_set_logstream (stderr);
     s_options_t options;
     if (s_parse (argc, argv, &options))
         return s_usage ("missing or invalid options (--data DIR is always needed)");
