@@ -61,7 +61,7 @@ struct _cp_case_cache_t {
 //  writing.  Fresh pages that are read first (every lookup reads a slot)
 //  map the kernel's shared zero page, and the first write to each then
 //  costs a TLB shootdown on every core the process has threads on: at the
-//  central, with its helper and I/O threads, that was a fifth of its time
+//  central, with its helper and I/O threads, that was a sixth of its time
 //  while the table grew.  Where the kernel cannot populate (before Linux
 //  5.14), the table works the same, only slower to fill.
 static s_slot_t *
