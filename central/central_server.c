@@ -538,8 +538,12 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
         s_send_nack (self, routing_id, 0, CP_EIMPERSONATION, municipality, hello.data_key);
         return;
     }
-    //  Answer with the cursor as it will stand once the waiting group is in.
-    s_commit_group (self);
+    //  Answer with the cursor as it will stand once the waiting group is
+    //  in: only a group holding batches of this municipality can move it.
+    //  (Committing for every HELLO cut the group into pieces of one or two
+    //  batches, each paying for a commit, while a fleet connects.)
+    if (self->in_group [municipality])
+        s_commit_group (self);
     s_session_bind (self, routing_id, municipality, hello.data_key);
     central_store_seen (self->store, municipality, hello.head);
     cp_welcome_t welcome = {

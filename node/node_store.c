@@ -40,6 +40,7 @@
 #include <inttypes.h>
 #include <msgpack.h>
 #include <sodium.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 //  2: log and cases values are sealed; a store of format 1 holds them in
@@ -334,6 +335,22 @@ const cp_catalogue_t *
 node_store_catalogue (node_store_t *self)
 {
     return self->catalogue;
+}
+
+int
+node_store_watch (node_store_t *self)
+{
+    const char *dir;
+    char file [4096];
+    if (mdb_env_get_path (self->env, &dir)
+    ||  snprintf (file, sizeof file, "%s/data.mdb", dir) >= (int) sizeof file)
+        return -1;
+    int fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 && inotify_add_watch (fd, file, IN_MODIFY) < 0) {
+        close (fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 int

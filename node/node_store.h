@@ -72,6 +72,13 @@ const char *
 const cp_catalogue_t *
     node_store_catalogue (node_store_t *self);
 
+//  An inotify descriptor (non-blocking, the caller's to close) that turns
+//  readable when any process writes the store's data file, as every commit
+//  does: a daemon learns of an import at once instead of polling for it.
+//  Returns -1 where inotify cannot watch the file (the caller polls).
+int
+    node_store_watch (node_store_t *self);
+
 //  Reads head (last committed sequence), acked (last acknowledged by the
 //  central) and the number of cases.
 int

@@ -27,7 +27,8 @@
 #define S_BATCH_EVENTS 1000             //  events in one batch at most
 #define S_BATCH_BYTES (256 * 1024)      //  and about this many bytes
 #define S_WINDOW_MAX 64                 //  batches in flight, whatever the central offers
-#define S_HEAD_POLL_MS 20               //  how often new commits are looked for (a read txn: cheap)
+#define S_HEAD_POLL_MS 20               //  how often new commits are looked for, unwatched
+#define S_HEAD_CHECK_MS 500             //  and watched (the watch says when they come)
 #define S_PING_MS 2000                  //  idle keep-alive, carries the head
 #define S_SILENCE_MS 8000               //  no word from the central: session lost
 #define S_HELLO_MIN_MS 1000             //  first pause before HELLO again
@@ -52,8 +53,8 @@ typedef struct {
     zsock_t *dealer;            //  to the central
     zsock_t *monitor;           //  the DEALER's handshake events
     int monitors;               //  monitors made (each needs its own endpoint)
-    zpoller_t *poller;
     node_store_t *store;
+    int watch;                  //  node_store_watch, or -1 (then the head is polled)
     char endpoint [256];
     const char *data;           //  the node's data directory (the config's)
     //  Keys
@@ -401,6 +402,78 @@ s_on_central (s_sync_t *self)
 //  =====================================================================
 //  The actor
 
+//  Imports commit in another process.  The store's watch wakes the actor
+//  when its file is written, so the head is read at once; it is still read
+//  every S_HEAD_CHECK_MS in case a write went unseen, and every
+//  S_HEAD_POLL_MS where there is no watch.  An idle node thus sleeps
+//  until a timer is due instead of waking fifty times a second.
+static void
+s_on_watch (s_sync_t *self)
+{
+    char events [4096];
+    while (read (self->watch, events, sizeof events) > 0)
+        ;                       //  what was written does not matter, only that
+    self->head_at = zclock_mono ();
+}
+
+//  Milliseconds until the earliest timer falls due (at least 1), so that
+//  the loop sleeps until then instead of waking on a fixed tick.
+static long
+s_wait_ms (const s_sync_t *self)
+{
+    int64_t due = self->head_at < self->keys_at? self->head_at: self->keys_at;
+    if (self->reconnect_at && self->reconnect_at < due)
+        due = self->reconnect_at;
+    if (!self->welcomed && self->hello_at < due)
+        due = self->hello_at;
+    if (self->welcomed) {
+        int64_t silence = self->heard_at + S_SILENCE_MS + 1;
+        if (self->ping_at < due)
+            due = self->ping_at;
+        if (silence < due)
+            due = silence;
+    }
+    if (self->acked != self->acked_saved && self->save_at < due)
+        due = self->save_at;
+    int64_t wait = due - zclock_mono ();
+    return wait < 1? 1: (long) wait;
+}
+
+//  What woke the actor
+typedef enum { S_WOKE_TIMER, S_WOKE_PIPE, S_WOKE_CENTRAL, S_WOKE_MONITOR, S_WOKE_WATCH,
+               S_WOKE_TERM } s_woke_t;
+
+//  Waits until the pipe, the DEALER, its monitor or the store's watch is
+//  readable, or the next timer is due.  zmq_poll rather than zpoller: the
+//  watch is a file descriptor.  A signal only ends the wait, $TERM ends us.
+static s_woke_t
+s_wait (s_sync_t *self)
+{
+    zmq_pollitem_t items [4];
+    s_woke_t wakes [4];
+    int count = 0;
+    items [count] = (zmq_pollitem_t) {zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0};
+    wakes [count++] = S_WOKE_PIPE;
+    if (self->dealer) {
+        items [count] = (zmq_pollitem_t) {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0};
+        wakes [count++] = S_WOKE_CENTRAL;
+    }
+    if (self->monitor) {
+        items [count] = (zmq_pollitem_t) {zsock_resolve (self->monitor), 0, ZMQ_POLLIN, 0};
+        wakes [count++] = S_WOKE_MONITOR;
+    }
+    if (self->watch >= 0) {
+        items [count] = (zmq_pollitem_t) {NULL, self->watch, ZMQ_POLLIN, 0};
+        wakes [count++] = S_WOKE_WATCH;
+    }
+    if (zmq_poll (items, count, s_wait_ms (self)) < 0)
+        return zmq_errno () == ETERM? S_WOKE_TERM: S_WOKE_TIMER;
+    for (int index = 0; index < count; index++)
+        if (items [index].revents & ZMQ_POLLIN)
+            return wakes [index];
+    return S_WOKE_TIMER;
+}
+
 static void
 s_on_timers (s_sync_t *self)
 {
@@ -409,7 +482,7 @@ s_on_timers (s_sync_t *self)
         uint64_t head, acked, cases;
         if (node_store_counts (self->store, &head, &acked, &cases) == 0)
             self->head = head;
-        self->head_at = now + S_HEAD_POLL_MS;
+        self->head_at = now + (self->watch >= 0? S_HEAD_CHECK_MS: S_HEAD_POLL_MS);
     }
     if (!self->welcomed && now >= self->hello_at)
         s_hello (self);
@@ -492,14 +565,8 @@ s_choose_data_key (s_sync_t *self)
 static void
 s_disconnect (s_sync_t *self)
 {
-    if (self->monitor) {
-        zpoller_remove (self->poller, self->monitor);
-        zsock_destroy (&self->monitor);
-    }
-    if (self->dealer) {
-        zpoller_remove (self->poller, self->dealer);
-        zsock_destroy (&self->dealer);
-    }
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->dealer);
 }
 
 //  Connects a CURVE DEALER to the central with the transport key in use,
@@ -530,7 +597,7 @@ s_connect (s_sync_t *self)
     char monitor [64];
     snprintf (monitor, sizeof monitor, "inproc://node-sync-monitor-%d", self->monitors++);
     int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
     if (zmq_socket_monitor (zsock_resolve (dealer), monitor, events) == 0)
         self->monitor = zsock_new_pair (monitor);
     if (zsock_connect (dealer, "%s", self->endpoint)) {
@@ -539,9 +606,6 @@ s_connect (s_sync_t *self)
         return -1;
     }
     self->dealer = dealer;
-    zpoller_add (self->poller, self->dealer);
-    if (self->monitor)
-        zpoller_add (self->poller, self->monitor);
     self->welcomed = false;
     self->in_flight_count = 0;
     self->hello_at = zclock_mono ();
@@ -549,7 +613,9 @@ s_connect (s_sync_t *self)
     return 0;
 }
 
-//  A handshake failed: the central refused our key (revoked, expired, or
+//  A handshake succeeded: HELLO goes at once (the first try, made before
+//  the connection was up, would otherwise wait for its retry).  A handshake
+//  failed: the central refused our key (revoked, expired, or
 //  not yet in its table), or serves another transport key than the one we
 //  tried.  libzmq does not retry a refused handshake by itself, so the
 //  socket is made again: at once with the next pinned central key when
@@ -559,8 +625,14 @@ s_on_monitor (s_sync_t *self)
 {
     zmsg_t *event = zmsg_recv (self->monitor);
     zframe_t *head = event? zmsg_first (event): NULL;
-    if (head && zframe_size (head) == 6 && !self->reconnect_at) {
-        uint16_t code = (uint16_t) (zframe_data (head) [0] | zframe_data (head) [1] << 8);
+    uint16_t code = head && zframe_size (head) == 6
+                  ? (uint16_t) (zframe_data (head) [0] | zframe_data (head) [1] << 8): 0;
+    if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        if (!self->welcomed)
+            self->hello_at = zclock_mono ();    //  say HELLO now, not at the next retry
+    }
+    else
+    if (code && !self->reconnect_at) {
         const char *id = node_keys_enrolment (self->keys)->central_transport
                          [self->transport_order [self->transport_next]].id;
         zsys_warning ("node_sync: the central refused the handshake with its key %s (%s)",
@@ -647,7 +719,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     node_sync_config_t *config = args;
     s_sync_t self = {.pipe = pipe, .verbose = config->verbose, .data = config->data,
                      .hello_pause = S_HELLO_MIN_MS, .reconnect_pause = S_HELLO_MIN_MS,
-                     .window = 1};
+                     .watch = -1, .window = 1};
     int error = 0;
     self.store = node_store_open (config->data, &error);
     if (self.store && config->central)
@@ -661,8 +733,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     if (self.store) {
         snprintf (self.municipality, sizeof self.municipality, "%s",
                   node_store_municipality (self.store));
-        self.poller = zpoller_new (pipe, NULL);
-        zpoller_set_nonstop (self.poller, true);    //  only $TERM stops us, not a signal
+        self.watch = node_store_watch (self.store);
     }
     if (self.store && !error && (error = s_load_keys (&self)))
         zsys_error ("node_sync: %s: the keys: %s%s", config->data, cp_strerror (error),
@@ -676,7 +747,8 @@ node_sync_actor (zsock_t *pipe, void *args)
         if (!self.store)
             zsys_error ("node_sync: %s: %s", config->data, cp_strerror (error));
         s_disconnect (&self);
-        zpoller_destroy (&self.poller);
+        if (self.watch >= 0)
+            close (self.watch);
         node_keys_destroy (&self.keys);
         cp_keyfile_free (&self.session_key);
         node_store_destroy (&self.store);
@@ -691,8 +763,8 @@ node_sync_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
 
     while (!self.terminated) {
-        void *which = zpoller_wait (self.poller, S_HEAD_POLL_MS);
-        if (which == pipe) {
+        s_woke_t woke = s_wait (&self);
+        if (woke == S_WOKE_PIPE) {
             zmsg_t *msg = zmsg_recv (pipe);
             char *command = msg? zmsg_popstr (msg): NULL;
             if (!command || streq (command, "$TERM"))
@@ -701,16 +773,19 @@ node_sync_actor (zsock_t *pipe, void *args)
             zmsg_destroy (&msg);
         }
         else
-        if (which && which == self.dealer) {
+        if (woke == S_WOKE_CENTRAL) {
             //  Drain what is there before the timers, so acks keep up.
             for (int count = 0; count < 256 && (zsock_events (self.dealer) & ZMQ_POLLIN); count++)
                 s_on_central (&self);
         }
         else
-        if (which && which == self.monitor)
+        if (woke == S_WOKE_MONITOR)
             s_on_monitor (&self);
         else
-        if (zpoller_terminated (self.poller))
+        if (woke == S_WOKE_WATCH)
+            s_on_watch (&self);
+        else
+        if (woke == S_WOKE_TERM)
             self.terminated = true;
         if (zclock_mono () >= self.keys_at)
             s_check_keys (&self);
@@ -722,7 +797,8 @@ node_sync_actor (zsock_t *pipe, void *args)
                (unsigned long long) self.acked);
     s_disconnect (&self);
     s_ready_clear (&self);
-    zpoller_destroy (&self.poller);
+    if (self.watch >= 0)
+        close (self.watch);
     node_keys_destroy (&self.keys);
     cp_keyfile_free (&self.session_key);
     node_store_destroy (&self.store);

@@ -44,7 +44,9 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 //  =====================================================================
@@ -2078,6 +2080,68 @@ test_read_blocks (void)
     s_dir_remove (dir);
 }
 
+//  True when fd turns readable within msecs; drains what it holds.
+static bool
+s_watch_fired (int fd, int msecs)
+{
+    struct pollfd item = {fd, POLLIN, 0};
+    bool fired = poll (&item, 1, msecs) == 1 && (item.revents & POLLIN);
+    char events [4096];
+    while (read (fd, events, sizeof events) > 0)
+        ;
+    return fired;
+}
+
+//  The daemon's watch: a commit by another process (an import) makes it
+//  readable; reading the store does not.
+static void
+test_watch (void)
+{
+    char dir [512], path [600];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "node", path, sizeof path);
+    int watch = node_store_watch (store);
+    CHECK (watch >= 0);
+    node_store_destroy (&store);        //  the watch outlives the handle
+    if (watch < 0) {
+        s_dir_remove (dir);
+        return;
+    }
+    CHECK (!s_watch_fired (watch, 0));
+    int error = 0;
+    store = node_store_open (path, &error);
+    CHECK (store);
+    CHECK_EQ_INT (s_head (store), 0);
+    node_store_destroy (&store);
+    CHECK (!s_watch_fired (watch, 100));
+
+    pid_t child = fork ();
+    if (child == 0) {
+        //  The importer: its own process, its own handle.
+        node_store_t *importer = node_store_open (path, &error);
+        if (!importer)
+            _exit (2);
+        node_store_entry_t *entry = OPENED (importer, "w1", "case-w", "2022-03-01");
+        int outcome = -1;
+        int rc = s_append_one (importer, entry, &outcome);
+        free (entry);
+        node_store_destroy (&importer);
+        _exit (rc || outcome? 1: 0);
+    }
+    int status = -1;
+    CHECK (child > 0 && waitpid (child, &status, 0) == child);
+    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    CHECK (s_watch_fired (watch, 2000));
+    store = node_store_open (path, &error);
+    CHECK (store);
+    if (store) {
+        CHECK_EQ_INT (s_head (store), 1);
+        node_store_destroy (&store);
+    }
+    close (watch);
+    s_dir_remove (dir);
+}
+
 TESTING_MAIN (
     TEST (test_create_open),
     TEST (test_not_a_node),
@@ -2092,6 +2156,7 @@ TESTING_MAIN (
     TEST (test_read_batch),
     TEST (test_read_blocks),
     TEST (test_set_acked),
+    TEST (test_watch),
     TEST (test_index_confidential),
     TEST (test_at_rest_sealed),
     TEST (test_at_rest_refused)
