@@ -55,6 +55,7 @@
 #define S_LOG_BURST 20                      //  refusal lines a second, then a summary
 #define S_REFRESH_MSECS 250                 //  how often the key table is looked at
 #define S_BUSY_BATCHES 8                    //  a group this big waits for more (s_more)
+#define S_OPEN_AHEAD 64                     //  batches opened and decoded ahead of applying
 
 typedef struct {
     zframe_t *routing_id;       //  the peer's routing id (owned)
@@ -74,6 +75,8 @@ typedef struct {
     uint64_t head;              //  the node's head, from the header
     uint8_t *opened;            //  the opened payload (owned, wiped when freed)
     size_t opened_size;
+    central_decoded_t decoded;  //  its events, when decoded_set (owned)
+    bool decoded_set;
     char data_key [CP_WIRE_KEYID_MAX + 1];  //  signs the reply
     int municipality;           //  the session's
     int refused;                //  a cp_error_t found before the group, or 0
@@ -292,6 +295,10 @@ s_expected (self_t *self, int municipality)
 static void
 s_item_free (s_item_t *item)
 {
+    if (item->decoded_set) {
+        central_decoded_free (&item->decoded);
+        item->decoded_set = false;
+    }
     if (item->opened) {
         sodium_memzero (item->opened, item->opened_size);
         free (item->opened);
@@ -314,8 +321,9 @@ s_queue_clear (self_t *self)
     self->group_peers = 0;
 }
 
-//  Verifies and opens queued batches first to end - 1 (cp_parallel_fn: on
-//  the helper or this thread; each touches only its own items).
+//  Verifies, opens and decodes queued batches first to end - 1
+//  (cp_parallel_fn: on the helper or this thread; each touches only its own
+//  items, and the catalogue only reads).
 static void
 s_open_items (void *args, size_t first, size_t end, bool helper)
 {
@@ -340,6 +348,9 @@ s_open_items (void *args, size_t first, size_t end, bool helper)
         else {
             item->opened = opened;
             item->opened_size = sealed_size - CP_ENVELOPE_OVERHEAD;
+            central_store_decode (item->opened, item->opened_size,
+                                  central_store_catalogue (self->store), &item->decoded);
+            item->decoded_set = true;
         }
         item->sealed = false;
     }
@@ -366,9 +377,15 @@ s_apply_group (self_t *self, cp_parallel_t *opening)
             zframe_data (item->frames [0]), zframe_size (item->frames [0]),
             zframe_data (item->frames [1]), zframe_size (item->frames [1]),
             zframe_data (item->frames [2]), zframe_size (item->frames [2]),
-            item->opened, item->opened_size
+            item->opened, item->opened_size, item->decoded_set? &item->decoded: NULL
         };
         item->status = central_store_apply (self->store, &batch, &item->result);
+        if (item->decoded_set) {
+            //  Done with (a redo decodes again): the group's decoded events
+            //  would otherwise all be held at once.
+            central_decoded_free (&item->decoded);
+            item->decoded_set = false;
+        }
         if (item->status == CP_ESTORE || item->status == CP_EMAPFULL) {
             rc = item->status;
             central_store_abort (self->store);
@@ -444,7 +461,8 @@ s_commit_group (self_t *self)
     if (self->queued == 0)
         return;
     int64_t started = zclock_mono ();
-    cp_parallel_t *opening = cp_parallel_new (self->queued, 1, true, s_open_items, self);
+    cp_parallel_t *opening = cp_parallel_new (self->queued, 1, S_OPEN_AHEAD, true, s_open_items,
+                                              self);
     int rc = s_apply_group (self, opening);
     size_t first, end;
     while (cp_parallel_next (opening, &first, &end))

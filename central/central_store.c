@@ -651,19 +651,44 @@ s_quarantine (central_store_t *self, int municipality, uint64_t seq, int code)
     return s_put (self, self->quarantine, key, sizeof key, &v, 0, "put quarantine");
 }
 
-//  Applies the events past the cursor, in sequence order; refused events go
-//  to the quarantine.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
+void
+central_store_decode (const uint8_t *payload, size_t size, const cp_catalogue_t *catalogue,
+                      central_decoded_t *decoded)
+{
+    memset (decoded, 0, sizeof *decoded);
+    decoded->rc = cp_codec_batch_decode (payload, size, &decoded->first, &decoded->events,
+                                         &decoded->count);
+    if (decoded->rc || decoded->count == 0)
+        return;
+    decoded->resolved = malloc (decoded->count * sizeof (int));
+    assert (decoded->resolved);
+    for (size_t index = 0; index < decoded->count; index++)
+        decoded->resolved [index] = cp_event_resolve (&decoded->events [index], catalogue,
+                                                      NULL, 0);
+}
+
+void
+central_decoded_free (central_decoded_t *decoded)
+{
+    free (decoded->events);
+    free (decoded->resolved);
+    memset (decoded, 0, sizeof *decoded);
+}
+
+//  Applies the events past the cursor, in sequence order, with what
+//  resolving each against the catalogue said; refused events go to the
+//  quarantine.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
 static int
-s_apply_events (central_store_t *self, int municipality, uint64_t first, uint64_t cursor,
-                cp_event_t *events, size_t count, central_result_t *result)
+s_apply_events (central_store_t *self, int municipality, uint64_t cursor,
+                const central_decoded_t *decoded, central_result_t *result)
 {
     char why [256];
-    for (size_t index = 0; index < count; index++) {
-        uint64_t seq = first + index;
+    for (size_t index = 0; index < decoded->count; index++) {
+        uint64_t seq = decoded->first + index;
         if (seq <= cursor)
             continue;           //  the overlap: applied by an earlier batch
-        cp_event_t *event = &events [index];
-        int rc = cp_event_resolve (event, self->catalogue, why, sizeof why);
+        cp_event_t *event = &decoded->events [index];
+        int rc = decoded->resolved [index];
         cp_case_t *state = NULL;
         if (rc == 0) {
             int store_rc = 0;
@@ -720,22 +745,25 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
         return CP_EGAP;
     }
 
-    uint64_t first;
-    cp_event_t *events;
-    size_t count;
-    const uint8_t *plain = batch->opened? batch->opened: batch->payload;
-    size_t plain_size = batch->opened? batch->opened_size: batch->payload_size;
-    rc = cp_codec_batch_decode (plain, plain_size, &first, &events, &count);
-    if (rc)
-        return rc;
-    if (first != header.first || count != header.last - header.first + 1) {
-        free (events);
-        return CP_EMALFORMED;
+    central_decoded_t own;
+    const central_decoded_t *decoded = batch->decoded;
+    if (!decoded) {
+        const uint8_t *plain = batch->opened? batch->opened: batch->payload;
+        size_t plain_size = batch->opened? batch->opened_size: batch->payload_size;
+        central_store_decode (plain, plain_size, self->catalogue, &own);
+        decoded = &own;
     }
-    //  The counters are written at commit, summed over the group.
-    self->into = s_tally (self->tallies, municipality);
-    rc = s_apply_events (self, municipality, first, cursor->acked, events, count, result);
-    free (events);
+    rc = decoded->rc;
+    if (rc == 0 && (decoded->first != header.first
+                ||  decoded->count != header.last - header.first + 1))
+        rc = CP_EMALFORMED;
+    if (rc == 0) {
+        //  The counters are written at commit, summed over the group.
+        self->into = s_tally (self->tallies, municipality);
+        rc = s_apply_events (self, municipality, cursor->acked, decoded, result);
+    }
+    if (decoded == &own)
+        central_decoded_free (&own);
     if (rc == 0)
         rc = s_archive (self, municipality, header.first, batch);
     if (rc)

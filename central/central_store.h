@@ -53,6 +53,7 @@
 
 #include "central_keys.h"
 #include "cp_catalogue.h"
+#include "cp_event.h"
 #include "cp_view.h"
 
 #include <stdbool.h>
@@ -87,6 +88,16 @@ typedef struct {
 //  central_auth opened it (the cp_codec batch that is applied; when NULL,
 //  payload itself is applied, as in tests of the store alone).  The store
 //  borrows the bytes for the duration of the call.
+//  A batch's payload decoded and its events checked against the catalogue:
+//  the work of applying that needs no state of the store.
+typedef struct {
+    int rc;                     //  0, or why the payload did not decode
+    uint64_t first;             //  sequence of events [0]
+    cp_event_t *events;         //  count events (owned)
+    size_t count;
+    int *resolved;              //  per event: cp_event_resolve's answer (owned)
+} central_decoded_t;
+
 typedef struct {
     const uint8_t *header;
     size_t header_size;
@@ -96,7 +107,20 @@ typedef struct {
     size_t signature_size;
     const uint8_t *opened;
     size_t opened_size;
+    //  Optional: the opened payload already decoded (central_store_decode,
+    //  e.g. on another thread); NULL to have apply decode it.
+    const central_decoded_t *decoded;
 } central_batch_t;
+
+//  Decodes an opened payload into decoded and resolves its events against
+//  catalogue.  Touches no store: any thread may call it while another
+//  applies.  Free with central_decoded_free.
+void
+    central_store_decode (const uint8_t *payload, size_t size, const cp_catalogue_t *catalogue,
+                          central_decoded_t *decoded);
+
+void
+    central_decoded_free (central_decoded_t *decoded);
 
 //  What central_store_apply did with a batch.
 typedef struct {

@@ -2,8 +2,9 @@
     actor from the first on and by the caller's thread when the block it
     needs next is not done.  Whoever does a block marks it done (release);
     the caller hands blocks back in order once they are done (acquire).
-    Nothing else is shared, and zactor_destroy joins the helper before the
-    loop is freed.                                                         */
+    Nothing else is shared but the count handed back, which a bounded
+    helper reads to stay within its lead; zactor_destroy joins the helper
+    before the loop is freed.                                              */
 
 #include "cp_parallel.h"
 
@@ -13,17 +14,21 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
+
+#define S_NAP_NSECS 300000      //  a helper at its lead waits this long, then looks again
 
 struct _cp_parallel_t {
     size_t count;               //  items
     size_t block;               //  items a block
     size_t blocks;
+    size_t ahead;               //  blocks the helper may claim past those handed back (0: any)
     cp_parallel_fn *work;
     void *args;                 //  passed to work
     atomic_size_t claimed;      //  blocks claimed so far: the next to claim
     atomic_bool stop;           //  destroy wants the helper gone
     atomic_uchar *done;         //  per block: done (release by whoever did it)
-    size_t handed;              //  blocks handed back by next
+    atomic_size_t handed;       //  blocks handed back by next
     zactor_t *helper;           //  NULL when the caller does it all
 };
 
@@ -61,6 +66,13 @@ s_helper_actor (zsock_t *pipe, void *args)
     cp_parallel_t *self = args;
     zsock_signal (pipe, 0);
     while (!atomic_load (&self->stop)) {
+        if (self->ahead
+        &&  atomic_load (&self->claimed) >= atomic_load (&self->handed) + self->ahead) {
+            //  At its lead: what it did waits for the caller, who is slower.
+            struct timespec nap = {0, S_NAP_NSECS};
+            nanosleep (&nap, NULL);
+            continue;
+        }
         size_t block = s_claim (self);
         if (block == SIZE_MAX)
             break;                      //  all claimed
@@ -71,7 +83,8 @@ s_helper_actor (zsock_t *pipe, void *args)
 }
 
 cp_parallel_t *
-cp_parallel_new (size_t count, size_t block, bool helper, cp_parallel_fn *work, void *args)
+cp_parallel_new (size_t count, size_t block, size_t ahead, bool helper, cp_parallel_fn *work,
+                 void *args)
 {
     assert (block > 0 && work);
     cp_parallel_t *self = calloc (1, sizeof (cp_parallel_t));
@@ -79,11 +92,13 @@ cp_parallel_new (size_t count, size_t block, bool helper, cp_parallel_fn *work, 
     self->count = count;
     self->block = block;
     self->blocks = (count + block - 1) / block;
+    self->ahead = ahead;
     self->work = work;
     self->args = args;
     self->done = calloc (self->blocks + 1, sizeof (atomic_uchar));
     assert (self->done);
     atomic_init (&self->claimed, 0);
+    atomic_init (&self->handed, 0);
     atomic_init (&self->stop, false);
     //  A helper that does not start (no thread) only costs speed.
     if (helper && self->blocks > 1)
@@ -94,9 +109,9 @@ cp_parallel_new (size_t count, size_t block, bool helper, cp_parallel_fn *work, 
 bool
 cp_parallel_next (cp_parallel_t *self, size_t *first, size_t *end)
 {
-    if (self->handed >= self->blocks)
+    size_t block = atomic_load (&self->handed);
+    if (block >= self->blocks)
         return false;
-    size_t block = self->handed;
     while (!atomic_load_explicit (&self->done [block], memory_order_acquire)) {
         //  Not done yet: do the next unclaimed block (this one, unless the
         //  helper just took it), or let the helper finish it.
@@ -106,7 +121,7 @@ cp_parallel_next (cp_parallel_t *self, size_t *first, size_t *end)
         else
             sched_yield ();
     }
-    self->handed++;
+    atomic_store (&self->handed, block + 1);
     *first = block * self->block;
     *end = s_end (self, *first);
     return true;

@@ -27,13 +27,15 @@ typedef struct _cp_parallel_t cp_parallel_t;
 typedef void (cp_parallel_fn) (void *args, size_t first, size_t end, bool helper);
 
 //  A loop over count items in blocks of block, running work (args passed
-//  through).  With helper false, or when the thread does not start, the
-//  caller's thread does every block in cp_parallel_next.  Whatever work
+//  through).  With ahead > 0 the helper claims no block more than ahead
+//  blocks past those handed back (what a block makes is then held for at
+//  most that many).  With helper false, or when the thread does not start,
+//  the caller's thread does every block in cp_parallel_next.  Whatever work
 //  touches is shared with the helper: the caller must not touch an item
 //  until cp_parallel_next hands its block back or the loop is destroyed.
 cp_parallel_t *
-    cp_parallel_new (size_t count, size_t block, bool helper, cp_parallel_fn *work,
-                     void *args);
+    cp_parallel_new (size_t count, size_t block, size_t ahead, bool helper,
+                     cp_parallel_fn *work, void *args);
 
 //  The next block, in order, done: items *first to *end - 1.  Does the
 //  next unclaimed block itself while the one it needs is being done by the

@@ -198,7 +198,8 @@ cp_seal_batch_new (cp_seal_t *self, cp_seal_job_t *jobs, size_t count)
     assert (batch);
     batch->jobs = jobs;
     batch->seal = self;
-    batch->loop = cp_parallel_new (count, S_MANY_BLOCK, count >= S_MANY_MIN, s_seal_jobs, batch);
+    batch->loop = cp_parallel_new (count, S_MANY_BLOCK, 0, count >= S_MANY_MIN, s_seal_jobs,
+                                  batch);
     return batch;
 }
 

@@ -164,7 +164,7 @@ s_batch (const char *municipality, uint64_t first, const cp_event_t *events, siz
         exit (1);
     }
     batch.frames = (central_batch_t) {batch.header, header_size, batch.payload, payload_size,
-                                      (const uint8_t *) "", 0, NULL, 0};
+                                      (const uint8_t *) "", 0, NULL, 0, NULL};
     return batch;
 }
 

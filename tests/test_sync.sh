@@ -76,6 +76,13 @@ wait_acked () {   # SECONDS
     return 1
 }
 
+#   import_into CODE FILE: imports while the node runs; a failed import is
+#   a failure of its own (the views would differ later without saying why).
+import_into () {
+    "$bin/cpsync-node" import --data "$work/data/nodes/$1" "$2" > /dev/null 2> "$work/import.err" \
+        || fail "import into $1 (while it runs): $(head -c 300 "$work/import.err")"
+}
+
 start_central () {
     "$bin/cpsync-central" run --data "$work/data/central" --listen "$endpoint" 2>> "$work/central.log" &
     central_pid=$!; pids+=("$central_pid")
@@ -104,7 +111,7 @@ declare -A node_pid
 for node in "$work"/data/nodes/*; do start_node "$(basename "$node")"; done
 for file in "$work"/part2/*.jsonl; do
     code=$(basename "$file" .jsonl)
-    "$bin/cpsync-node" import --data "$work/data/nodes/$code" "$file" > /dev/null 2>&1
+    import_into "$code" "$file"
 done
 sleep 3
 acked_all && fail "nodes acknowledged with no central" || ok "nothing acknowledged while the central is down"
@@ -119,7 +126,7 @@ compare "after the outage" "$work/upto2"
 #  3. SIGKILL of the central and of nodes while they ship
 for file in "$work"/part3/*.jsonl; do
     code=$(basename "$file" .jsonl)
-    "$bin/cpsync-node" import --data "$work/data/nodes/$code" "$file" > /dev/null 2>&1
+    import_into "$code" "$file"
 done
 codes=($(ls "$work/data/nodes"))
 for round in 1 2 3 4 5 6; do
