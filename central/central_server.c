@@ -17,11 +17,12 @@
     session, and when the table is full the least recently active goes.
 
     A batch's keys are checked as it is read (central_auth_batch_keys);
-    it is verified and opened (cp_envelope_open) when its group commits, on
-    two threads: a helper opens the group's batches in order while this
-    thread applies those already open (cp_parallel), so the signature
-    checks and decryption mostly cost no time on the thread that commits.
-    Nothing parses a batch's msgpack before it is open.  The store archives
+    it is verified, opened (cp_envelope_open) and decoded
+    (central_store_decode) when its group commits, on two threads: a helper
+    does the group's batches in order, at most S_OPEN_AHEAD ahead, while
+    this thread applies those already done (cp_parallel), so signature
+    checks, decryption and parsing mostly cost no time on the thread that
+    commits.  Nothing parses a batch's msgpack before it is open.  The store archives
     the sealed envelope as received and applies the opened events.
     WELCOME, ACK and NACK are signed with the node's data key.
 

@@ -11,7 +11,11 @@
     NACK must carry a valid signature of a pinned central data key, or they
     are ignored: the cursor only moves on a real acknowledgement.  A change
     of the key files (cpsync-node enrol) is picked up within a second:
-    new keys, new connection, new session.                                  */
+    new keys, new connection, new session.
+
+    The actor sleeps until a socket, the store's watch (an import committed)
+    or its earliest timer wakes it: an idle node costs next to nothing for
+    the months it runs unattended.                                          */
 
 #include "node_sync.h"
 #include "node_keys.h"
