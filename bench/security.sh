@@ -42,14 +42,24 @@ done
 #   its seconds to 0.1 s, a tenth of the difference measured here, so the
 #   sync phase is timed from the moment its two lines appear (the fleet's
 #   stdout line-buffered): from "set up and imported" to "acknowledged".
+#   A fleet that fails leaves its daemons' logs in a directory kept after
+#   this script's scratch is gone.
 run () {
-    local port=$(( 30000 + RANDOM % 20000 ))
+    local port=$(( 20000 + RANDOM % 12000 )) status=0   # below the ephemeral range
     rm -rf "$work/data"
     stdbuf -oL "$1/cpsync-fleet" --events "$work/country" --data "$work/data" --port "$port" \
         --timeout 900 | while IFS= read -r line; do echo "$(date +%s.%N) $line"; done \
-        | awk '/set up and imported/ { start = $1 }
-               / events of .* acknowledged in / { events = $3; stop = $1 }
-               END { if (start && stop > start) printf "%d\n", events / (stop - start) }'
+        > "$work/fleet.out" || status=$?
+    if [ "$status" != 0 ]; then
+        local kept
+        kept=$(mktemp -d /tmp/cpsync-security-failed.XXXXXX)
+        cp -r "$work/data/logs" "$work/fleet.out" "$kept/" 2>/dev/null || true
+        echo "bench/security.sh: the fleet of $1 failed; its logs are kept in $kept" >&2
+        return 1
+    fi
+    awk '/set up and imported/ { start = $1 }
+         / events of .* acknowledged in / { events = $3; stop = $1 }
+         END { if (start && stop > start) printf "%d\n", events / (stop - start) }' "$work/fleet.out"
 }
 
 secured=() plain=() ratios=()

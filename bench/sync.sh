@@ -20,7 +20,7 @@ bin=build/bin
 work=$(mktemp -d /tmp/cpsync-sync.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
-port=$(( 30000 + RANDOM % 20000 ))
+port=$(( 20000 + RANDOM % 12000 ))   # below the ephemeral ports (32768 up)
 
 # (a) 61 nodes with a backlog each
 mkdir -p "$work/country"

@@ -58,7 +58,19 @@ codes=(tirane durres shkoder vlore)
 declare -A node_pid
 started=$SECONDS
 
-free_port () { python3 -c 'import socket; s = socket.socket (); s.bind (("127.0.0.1", 0)); print (s.getsockname () [1])'; }
+#   free_port: a port free now, below the ephemeral ones (32768 up), which a
+#   node reconnecting while the central is down could otherwise take as its
+#   own and connect to itself.
+free_port () {
+    python3 -c '
+import random, socket
+while True:
+    port = random.randrange (20000, 32768)
+    try:
+        socket.socket ().bind (("127.0.0.1", port)); print (port); break
+    except OSError:
+        pass'
+}
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 
