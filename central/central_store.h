@@ -83,11 +83,6 @@ typedef struct {
     uint64_t quarantined;       //  events set aside by the rule check
 } central_cursor_t;
 
-//  A BATCH as it came off the wire: the three frames after the command
-//  (archived as they are: the payload sealed), and the payload as
-//  central_auth opened it (the cp_codec batch that is applied; when NULL,
-//  payload itself is applied, as in tests of the store alone).  The store
-//  borrows the bytes for the duration of the call.
 //  A batch's payload decoded and its events checked against the catalogue:
 //  the work of applying that needs no state of the store.
 typedef struct {
@@ -98,6 +93,11 @@ typedef struct {
     int *resolved;              //  per event: cp_event_resolve's answer (owned)
 } central_decoded_t;
 
+//  A BATCH as it came off the wire: the three frames after the command
+//  (archived as they are: the payload sealed), and the payload as
+//  central_auth opened it (the cp_codec batch that is applied; when NULL,
+//  payload itself is applied, as in tests of the store alone).  The store
+//  borrows the bytes for the duration of the call.
 typedef struct {
     const uint8_t *header;
     size_t header_size;
