@@ -565,10 +565,11 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
         s_commit_group (self);
     s_session_bind (self, routing_id, municipality, hello.data_key);
     central_store_seen (self->store, municipality, hello.head);
+    bool few = zhashx_size (self->sessions) <= CENTRAL_SERVER_FEW + 1;    //  with its own
     cp_welcome_t welcome = {
         s_expected (self, municipality),
         (uint32_t) cp_catalogue_version (central_store_catalogue (self->store)),
-        CENTRAL_SERVER_WINDOW
+        few? CENTRAL_SERVER_WINDOW_FEW: CENTRAL_SERVER_WINDOW
     };
     if (welcome.expected == 0) {
         s_refuse (self, routing_id, "HELLO", CP_ESTORE, municipality);
@@ -801,9 +802,10 @@ s_listen (self_t *self, char *message, size_t size)
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndtimeo (self->router, 0);
     zsock_set_maxmsgsize (self->router, S_FRAME_MAX);
-    //  A peer keeps a window of batches in flight; what it queues beyond a
-    //  few windows waits in its own buffers (TCP pushes back), not in ours.
-    zsock_set_rcvhwm (self->router, 4 * CENTRAL_SERVER_WINDOW);
+    //  A peer keeps a window of batches in flight; what it queues beyond
+    //  twice the widest window waits in its own buffers (TCP pushes back),
+    //  not in ours.
+    zsock_set_rcvhwm (self->router, 2 * CENTRAL_SERVER_WINDOW_FEW);
     zsock_set_heartbeat_ivl (self->router, S_HEARTBEAT_IVL);
     zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
     zsock_set_heartbeat_ttl (self->router, S_HEARTBEAT_TTL);

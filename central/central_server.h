@@ -56,7 +56,15 @@
 
 #include <czmq.h>
 
-#define CENTRAL_SERVER_WINDOW 16             //  batches a node may have in flight
+//  Batches a node may have in flight, offered in WELCOME.  A node in
+//  session with at most CENTRAL_SERVER_FEW others gets the wider window: a
+//  node catching up alone then fills groups four times larger, and every
+//  commit rewrites the pages of the cases it touches, so it catches up in
+//  far fewer commits.  With many nodes the groups fill anyway, and the
+//  narrow window bounds what the central holds for them.
+#define CENTRAL_SERVER_WINDOW 16
+#define CENTRAL_SERVER_WINDOW_FEW 64
+#define CENTRAL_SERVER_FEW 4
 #define CENTRAL_SERVER_GROUP_BATCHES 512     //  batches in one commit at most
 #define CENTRAL_SERVER_GROUP_MSECS 20       //  time spent gathering a group at most
 

@@ -433,6 +433,7 @@ typedef struct {
     char seal_to [CP_KEY_ID_MAX + 1];   //  the data key it seals to and names in HELLO
     uint8_t server_key [CP_KEY_SIZE];   //  the central transport key it connects with
     zsock_t *dealer;                    //  NULL until s_connect
+    uint32_t window;                    //  what the last WELCOME offered
 } s_node_t;
 
 static void
@@ -745,8 +746,10 @@ s_expect_welcome (s_node_t *node, int line)
     s_reply_t reply = s_recv (node, S_TIMEOUT);
     s_verdict (reply.command == CP_CMD_WELCOME && reply.verified
                && reply.welcome.catalogue == S_CATALOGUE
-               && reply.welcome.window == CENTRAL_SERVER_WINDOW,
+               && (reply.welcome.window == CENTRAL_SERVER_WINDOW
+               ||  reply.welcome.window == CENTRAL_SERVER_WINDOW_FEW),
                &reply, "a signed WELCOME", line);
+    node->window = reply.welcome.window;
     return reply.seq;
 }
 
@@ -972,9 +975,11 @@ test_hello_welcome (void)
     s_connect (node);
     s_hello (node, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    CHECK_EQ_INT (node->window, CENTRAL_SERVER_WINDOW_FEW);     //  alone: the wide one
     //  HELLO again on the same connection is fine.
     s_hello (node, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    CHECK_EQ_INT (node->window, CENTRAL_SERVER_WINDOW_FEW);
     //  Signed with the data key the node named, the one it pins.
     s_hello (node, 0);
     s_reply_t reply = s_recv (node, S_TIMEOUT);
@@ -1016,28 +1021,29 @@ test_batches (void)
     s_send_batch (node, 6, 2, "b");
     EXPECT_NACK (node, 4, CP_EGAP);
     //  A window of batches sent at once: answered in order, cumulatively.
-    for (int index = 0; index < CENTRAL_SERVER_WINDOW; index++) {
+    uint64_t window = node->window;
+    for (uint64_t index = 0; index < window; index++) {
         char tag [8];
-        snprintf (tag, sizeof tag, "w%d", index);
-        s_send_batch (node, 4 + 5 * (uint64_t) index, 5, tag);
+        snprintf (tag, sizeof tag, "w%d", (int) index);
+        s_send_batch (node, 4 + 5 * index, 5, tag);
     }
-    EXPECT_ACKED (node, 3 + 5 * (uint64_t) CENTRAL_SERVER_WINDOW);
+    EXPECT_ACKED (node, 3 + 5 * window);
     //  A reconnected node is told where to go on.
     s_connect (node);
     s_hello (node, 99);
-    CHECK_EQ_INT (EXPECT_WELCOME (node), 4 + 5 * CENTRAL_SERVER_WINDOW);
+    CHECK_EQ_INT (EXPECT_WELCOME (node), 4 + 5 * window);
     s_node_destroy (&node);
     zactor_destroy (&server);
 
     s_figures_t figures = s_figures (NULL, "county:diber");
-    CHECK_EQ_INT (figures.opened, 3 + 5 * CENTRAL_SERVER_WINDOW);
-    CHECK_EQ_INT (figures.opened_scope, 3 + 5 * CENTRAL_SERVER_WINDOW);
+    CHECK_EQ_INT (figures.opened, 3 + 5 * window);
+    CHECK_EQ_INT (figures.opened_scope, 3 + 5 * window);
     CHECK_EQ_INT (s_count (&figures, CP_EGAP), 1);
     central_cursor_t cursor = s_cursor (&figures, "diber");
-    CHECK_EQ_INT (cursor.acked, 3 + 5 * CENTRAL_SERVER_WINDOW);
-    CHECK_EQ_INT (cursor.events, 3 + 5 * CENTRAL_SERVER_WINDOW);
+    CHECK_EQ_INT (cursor.acked, 3 + 5 * window);
+    CHECK_EQ_INT (cursor.events, 3 + 5 * window);
     CHECK_EQ_INT (cursor.duplicates, 1);
-    CHECK_EQ_INT (cursor.batches, 1 + CENTRAL_SERVER_WINDOW);
+    CHECK_EQ_INT (cursor.batches, 1 + window);
     CHECK_EQ_INT (cursor.head, 99);
     s_batch_free (&first);
     s_remove_central ();
@@ -1177,8 +1183,13 @@ test_many_nodes (void)
         s_connect (nodes [index]);
         s_hello (nodes [index], 0);
     }
-    for (int index = 0; index < NODES; index++)
+    //  The first few in session get the wide window, the others the narrow.
+    int wide = 0;
+    for (int index = 0; index < NODES; index++) {
         CHECK_EQ_INT (EXPECT_WELCOME (nodes [index]), 1);
+        wide += nodes [index]->window == CENTRAL_SERVER_WINDOW_FEW;
+    }
+    CHECK_EQ_INT (wide, CENTRAL_SERVER_FEW + 1);
     for (int round = 0; round < BATCHES; round++)
         for (int index = 0; index < NODES; index++) {
             char tag [16];
