@@ -472,13 +472,16 @@ s_commit_group (self_t *self)
     for (int round = 0; rc == CP_EMAPFULL && round < S_REDO_MAX; round++)
         rc = s_apply_group (self, NULL);
     if (rc) {
-        //  Nothing of the group is stored: say nothing, the nodes resend.
+        //  Nothing of the group is stored.  Each batch is refused, so that
+        //  its node starts over (after a pause that grows while it is
+        //  refused) instead of waiting for an answer that will not come.
         zsys_error ("central_server: a group of %zu batches was not stored: %s",
                     self->queued, cp_strerror (rc));
-        central_store_count (self->store, CP_ESTORE);
-        s_queue_clear (self);
-        return;
+        for (size_t index = 0; index < self->queued; index++)
+            if (!self->queue [index].refused)
+                self->queue [index].refused = CP_ESTORE;
     }
+    else
     if (self->verbose)
         zsys_debug ("central_server: group of %zu batches committed in %" PRId64 " ms",
                     self->queued, zclock_mono () - started);

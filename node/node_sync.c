@@ -35,6 +35,7 @@
 #define S_HEAD_CHECK_MS 500             //  and watched (the watch says when they come)
 #define S_PING_MS 2000                  //  idle keep-alive, carries the head
 #define S_SILENCE_MS 8000               //  no word from the central: session lost
+#define S_STALLED_MS 20000              //  batches in flight, none acknowledged: start over
 #define S_HELLO_MIN_MS 1000             //  first pause before HELLO again
 #define S_CONNECT_POLL_MS 50            //  while not connected, how often to try
 #define S_HELLO_MAX_MS 30000            //  longest pause
@@ -89,12 +90,21 @@ typedef struct {
     size_t ready_count;
     //  Timers (zclock_mono milliseconds)
     int64_t heard_at;           //  last message from the central
+    int64_t moved_at;           //  last sign the batches in flight move (see s_stalled)
     int64_t hello_at;           //  when to say HELLO next (when not welcomed)
     int64_t hello_pause;        //  current backoff
+    int64_t refused_pause;      //  pause after a refusal; grows until an ACK moves the cursor
     int64_t ping_at;
     int64_t head_at;
     int64_t save_at;
 } s_sync_t;
+
+//  The next pause of a backoff: twice this one, up to S_HELLO_MAX_MS.
+static int64_t
+s_backoff (int64_t pause)
+{
+    return pause * 2 > S_HELLO_MAX_MS? S_HELLO_MAX_MS: pause * 2;
+}
 
 //  =====================================================================
 //  Sending
@@ -145,8 +155,7 @@ s_hello (s_sync_t *self)
         zsys_debug ("node_sync: HELLO head=%llu acked=%llu",
                     (unsigned long long) self->head, (unsigned long long) self->acked);
     self->hello_at = zclock_mono () + self->hello_pause;
-    self->hello_pause = self->hello_pause * 2 > S_HELLO_MAX_MS? S_HELLO_MAX_MS
-                                                             : self->hello_pause * 2;
+    self->hello_pause = s_backoff (self->hello_pause);
 }
 
 static void
@@ -248,6 +257,8 @@ s_ship (s_sync_t *self)
         if (self->verbose)
             zsys_debug ("node_sync: BATCH %llu-%llu", (unsigned long long) ready->first,
                         (unsigned long long) ready->last);
+        if (!self->in_flight_count)
+            self->moved_at = zclock_mono ();
         self->in_flight [self->in_flight_count++] = ready->last;
         self->next = ready->last + 1;
         s_ready_pop (self);
@@ -311,13 +322,17 @@ s_on_ack (s_sync_t *self, zframe_t *body)
         zsys_warning ("node_sync: bad ACK: %s", rc? cp_strerror (rc): "beyond the head");
         return;
     }
-    if (seq > self->acked)
+    if (seq > self->acked) {
         self->acked = seq;
+        self->refused_pause = S_HELLO_MIN_MS;
+    }
     //  Batches are acknowledged in order: drop those now covered.
     size_t keep = 0;
     for (size_t index = 0; index < self->in_flight_count; index++)
         if (self->in_flight [index] > seq)
             self->in_flight [keep++] = self->in_flight [index];
+    if (keep < self->in_flight_count)
+        self->moved_at = zclock_mono ();
     self->in_flight_count = keep;
     s_save_acked (self, false);
 }
@@ -340,13 +355,16 @@ s_on_nack (s_sync_t *self, zframe_t *body)
             self->acked = nack.seq - 1;
         return;
     }
-    //  Anything else (the central restarted and lost our session, or will
-    //  not take us): start a new session after the current pause, which
-    //  grows with every HELLO that does not lead to a WELCOME.
-    zsys_warning ("node_sync: central refused: %s; saying HELLO again", cp_strerror (nack.reason));
+    //  Anything else (the central restarted and lost our session, will not
+    //  take us, or could not store what we sent): start a new session
+    //  after a pause, which grows while refusals come and no ACK moves
+    //  the cursor, so that a central that cannot store is not flooded.
+    zsys_warning ("node_sync: central refused: %s; saying HELLO again in %lld ms",
+                  cp_strerror (nack.reason), (long long) self->refused_pause);
     self->welcomed = false;
     self->in_flight_count = 0;
-    self->hello_at = zclock_mono () + self->hello_pause;
+    self->hello_at = zclock_mono () + self->refused_pause;
+    self->refused_pause = s_backoff (self->refused_pause);
 }
 
 //  True when a reply (command, body) carries the signature of a central
@@ -420,6 +438,17 @@ s_on_watch (s_sync_t *self)
     self->head_at = zclock_mono ();
 }
 
+//  True when batches are in flight and none has been acknowledged for
+//  S_STALLED_MS.  The central answers PINGs, so silence alone would not
+//  show a session whose batches or acknowledgements were lost (a group
+//  the central could not store, replies dropped): without this a node
+//  would wait for them for ever, its window full.
+static bool
+s_stalled (const s_sync_t *self, int64_t now)
+{
+    return self->welcomed && self->in_flight_count && now - self->moved_at > S_STALLED_MS;
+}
+
 //  Milliseconds until the earliest timer falls due (at least 1), so that
 //  the loop sleeps until then instead of waking on a fixed tick.
 static long
@@ -436,6 +465,8 @@ s_wait_ms (const s_sync_t *self)
             due = self->ping_at;
         if (silence < due)
             due = silence;
+        if (self->in_flight_count && self->moved_at + S_STALLED_MS + 1 < due)
+            due = self->moved_at + S_STALLED_MS + 1;
     }
     if (self->acked != self->acked_saved && self->save_at < due)
         due = self->save_at;
@@ -494,6 +525,13 @@ s_on_timers (s_sync_t *self)
     if (self->welcomed && now - self->heard_at > S_SILENCE_MS) {
         zsys_warning ("node_sync: no word from the central for %d s; starting over",
                       S_SILENCE_MS / 1000);
+        self->hello_pause = S_HELLO_MIN_MS;
+        s_hello (self);
+    }
+    else
+    if (s_stalled (self, now)) {
+        zsys_warning ("node_sync: %zu batches in flight and none acknowledged for %d s;"
+                      " starting over", self->in_flight_count, S_STALLED_MS / 1000);
         self->hello_pause = S_HELLO_MIN_MS;
         s_hello (self);
     }
@@ -649,8 +687,7 @@ s_on_monitor (s_sync_t *self)
             self->transport_next = (self->transport_next + 1) % self->transport_count;
         self->reconnect_at = zclock_mono () + (next_key? 0: self->reconnect_pause);
         if (!next_key)
-            self->reconnect_pause = self->reconnect_pause * 2 > S_HELLO_MAX_MS
-                                  ? S_HELLO_MAX_MS: self->reconnect_pause * 2;
+            self->reconnect_pause = s_backoff (self->reconnect_pause);
     }
     zmsg_destroy (&event);
 }
@@ -723,6 +760,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     node_sync_config_t *config = args;
     s_sync_t self = {.pipe = pipe, .verbose = config->verbose, .data = config->data,
                      .hello_pause = S_HELLO_MIN_MS, .reconnect_pause = S_HELLO_MIN_MS,
+                     .refused_pause = S_HELLO_MIN_MS,
                      .watch = -1, .window = 1};
     int error = 0;
     self.store = node_store_open (config->data, &error);

@@ -18,3 +18,14 @@ add_test (NAME node_faults
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_node_faults.sh
             $<TARGET_FILE:cpsync-node> $<TARGET_FILE:gen_events> ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (node_faults PROPERTIES TIMEOUT 300 LABELS foundation)
+
+# The sync actor against a central played by the test (a window never
+# acknowledged while PINGs are answered).
+add_executable (test_node_sync ${CMAKE_CURRENT_LIST_DIR}/test_node_sync.c)
+target_include_directories (test_node_sync PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_node_sync PRIVATE cpsync_node cpsync_central)
+set_target_properties (test_node_sync PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME node_sync COMMAND test_node_sync)
+set_tests_properties (node_sync PROPERTIES
+    TIMEOUT 120 LABELS sync ENVIRONMENT CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})

@@ -46,6 +46,8 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <sodium.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1049,6 +1051,57 @@ test_batches (void)
     s_remove_central ();
 }
 
+//  A group the central cannot store (a full disk, here a file size limit on
+//  this process, where the server runs): each of its batches is refused
+//  with CP_ESTORE in a signed NACK naming the cursor, so that the node
+//  starts over instead of waiting for an answer that would never come; the
+//  central serves on, and the batch sent again once there is room is
+//  applied once.
+static void
+test_store_failure (void)
+{
+    s_setup_central ();
+    s_node_t *node = s_node_new ("diber");
+    zactor_t *server = s_start_ok ();
+    s_connect (node);
+    s_hello (node, 0);
+    CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    s_send_batch (node, 1, 3, "a");
+    EXPECT_ACK (node, 3);
+
+    char path [4200];
+    snprintf (path, sizeof path, "%s/store/data.mdb", s_dir);
+    struct stat info;
+    CHECK_EQ_INT (stat (path, &info), 0);
+    struct rlimit saved, limited;
+    getrlimit (RLIMIT_FSIZE, &saved);
+    limited = saved;
+    limited.rlim_cur = (rlim_t) info.st_size;
+    signal (SIGXFSZ, SIG_IGN);
+    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &limited), 0);
+    s_batch_t batch = s_seal (node, 4, 900, "full");    //  new pages: the file must grow
+    s_send_sealed (node, &batch);
+    EXPECT_NACK (node, 4, CP_ESTORE);
+    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &saved), 0);
+    signal (SIGXFSZ, SIG_DFL);
+    s_ping (node, 903);
+    s_reply_t pong = s_recv (node, S_TIMEOUT);
+    CHECK_EQ_INT (pong.command, CP_CMD_PONG);
+    s_send_sealed (node, &batch);
+    EXPECT_ACK (node, 903);
+    s_batch_free (&batch);
+    s_node_destroy (&node);
+    zactor_destroy (&server);
+
+    s_figures_t figures = s_figures (NULL, "county:diber");
+    CHECK_EQ_INT (figures.opened, 903);
+    CHECK (s_count (&figures, CP_ESTORE) >= 1);
+    central_cursor_t cursor = s_cursor (&figures, "diber");
+    CHECK_EQ_INT (cursor.acked, 903);
+    CHECK_EQ_INT (cursor.events, 903);
+    s_remove_central ();
+}
+
 //  Hostile frames on an authenticated connection: each refused with its
 //  code (signed when the central knows the sender's municipality), and
 //  the actor serves on.
@@ -2010,6 +2063,7 @@ TESTING_MAIN (
     TEST (test_fail_closed),
     TEST (test_hello_welcome),
     TEST (test_batches),
+    TEST (test_store_failure),
     TEST (test_garbage),
     TEST (test_many_nodes),
     TEST (test_restart),

@@ -219,12 +219,14 @@ keys_private () {
 # ---------------------------------------------------------------------------
 #  The relay: forwards the nodes' connections to the central and appends
 #  every byte, both ways, to the capture; with a rate (bytes a second, all
-#  connections together) it also slows the traffic down, so that batches
-#  are still in flight while keys are rotated.  It writes its port once
-#  bound.
+#  connections together) it also slows the traffic down.  While the file
+#  PORT_FILE.hold exists it forwards nothing, so that batches are surely
+#  still in flight while keys are rotated, however fast or slow the
+#  machine.  It writes its port once bound.
 cat > "$work/relay.py" <<'PY'
 import os, socket, sys, threading, time
 port_file, target, capture, rate = sys.argv [1], int (sys.argv [2]), sys.argv [3], float (sys.argv [4])
+hold = port_file + ".hold"
 lock = threading.Lock ()
 out = open (capture, "ab", buffering = 0)
 next_free = [time.monotonic ()]
@@ -245,6 +247,8 @@ def pump (source, sink):
             data = source.recv (16384)
             if not data:
                 break
+            while os.path.exists (hold):
+                time.sleep (0.02)
             throttle (len (data))
             with lock:
                 out.write (data)
@@ -282,12 +286,13 @@ while True:
     client, _ = server.accept ()
     threading.Thread (target = serve, args = (client,), daemon = True).start ()
 PY
-#  start_relay NAME CAPTURE RATE: sets relay_pid and relay (its endpoint).
+#  start_relay NAME CAPTURE RATE: sets relay_pid, relay (its endpoint) and
+#  relay_hold (the file that holds it).
 start_relay () {
     python3 "$work/relay.py" "$work/$1.port" "$port" "$2" "$3" &
     relay_pid=$!; pids+=("$relay_pid")
     for i in $(seq 50); do [ -s "$work/$1.port" ] && break; sleep 0.1; done
-    relay=tcp://127.0.0.1:$(cat "$work/$1.port")
+    relay=tcp://127.0.0.1:$(cat "$work/$1.port") relay_hold=$work/$1.port.hold
 }
 start_relay relay "$work/capture.bin" 0
 
@@ -427,7 +432,9 @@ stop_node berat; stop_node fier
 # ---------------------------------------------------------------------------
 #  5. Rotation of every kind of key while a backlog is shipped
 #  Through a relay slowed down to 2 MB/s, so that the backlog takes some
-#  seconds to cross and every rotation happens with batches in flight.
+#  seconds to cross.  Each rotation is made with the relay held: what the
+#  nodes have sent is surely still in flight, on a fast machine or a slow
+#  one, and crosses only after the nodes have the new keys.
 stop_central
 for code in tirane durres shkoder; do stop_node "$code"; done
 live=(tirane durres shkoder elbasan)
@@ -452,31 +459,53 @@ announce () {
             "$bin/cpsync-node" enrol --data "$nodes/$code" --bundle "$file" --keep-endpoint
     done
 }
-backlogs="at the start $(backlog "${live[@]}")"
-step "cpsync-admin rotate-central --data" \
-    "$bin/cpsync-admin" rotate-central --central "$central" --data --out "$work/data.ann"
-announce "$work/data.ann" "${live[@]}"
-sleep 0.5
-in_flight=$(backlog "${live[@]}"); backlogs+=", after the data key $in_flight"
-for code in tirane durres; do
-    step "cpsync-admin rotate-node $code" \
-        "$bin/cpsync-admin" rotate-node --central "$central" "$code" --out "$work/$code.rotated"
-    announce "$work/$code.rotated" "$code"
-done
-sleep 0.5
-now=$(backlog "${live[@]}"); backlogs+=", after the node keys $now"
-[ "$now" -lt "$in_flight" ] && in_flight=$now
-step "cpsync-admin rotate-central --transport --grace 0" "$bin/cpsync-admin" rotate-central \
-    --central "$central" --transport --grace 0 --out "$work/transport.ann"
-announce "$work/transport.ann" "${live[@]}"
-now=$(backlog "${live[@]}"); backlogs+=", after the transport key $now"
-[ "$now" -lt "$in_flight" ] && in_flight=$now
+#  held WHAT COMMAND...: runs the command with the relay held, then gives
+#  the nodes a second to take up what it made before traffic flows again;
+#  adds the backlog at the time to $backlogs and keeps the least in
+#  $in_flight.
+backlogs="" in_flight=
+held () {
+    local what=$1; shift
+    touch "$relay_hold"
+    local now; now=$(backlog "${live[@]}")
+    backlogs+="${backlogs:+, }$what $now"
+    [ -z "$in_flight" ] || [ "$now" -lt "$in_flight" ] && in_flight=$now
+    "$@"
+    sleep 1.2                   #  the nodes look at their key files every second
+    rm -f "$relay_hold"
+    sleep 0.5
+}
+rotate_data () {
+    step "cpsync-admin rotate-central --data" \
+        "$bin/cpsync-admin" rotate-central --central "$central" --data --out "$work/data.ann"
+    announce "$work/data.ann" "${live[@]}"
+}
+rotate_nodes () {
+    local code
+    for code in tirane durres; do
+        step "cpsync-admin rotate-node $code" \
+            "$bin/cpsync-admin" rotate-node --central "$central" "$code" --out "$work/$code.rotated"
+        announce "$work/$code.rotated" "$code"
+    done
+}
+rotate_transport () {
+    step "cpsync-admin rotate-central --transport --grace 0" "$bin/cpsync-admin" rotate-central \
+        --central "$central" --transport --grace 0 --out "$work/transport.ann"
+    announce "$work/transport.ann" "${live[@]}"
+}
+held "at the data key" rotate_data
+held "at the node keys" rotate_nodes
+held "at the transport key" rotate_transport
 check "the keys were rotated while batches were in flight (backlog $backlogs)" [ "$in_flight" -gt 0 ]
 for code in "${live[@]}"; do events p5 "$code" 1000; import p5 "$code"; done
 if wait_acked 120 "${live[@]}"; then
     ok "every node shipped its backlog across the rotations ($(( SECONDS - started )) s so far)"
 else
-    for code in "${live[@]}"; do echo "    $code: head $(status "$code" head) acked $(status "$code" acked)"; done
+    for code in "${live[@]}"; do
+        echo "    $code: head $(status "$code" head) acked $(status "$code" acked)"
+        acked_all "$code" || tail -n 12 "$nodes/$code/node.log" | sed 's/^/      /'
+    done
+    echo "    the central's last lines:"; tail -n 12 "$central/central.log" | sed 's/^/      /'
     fail "nodes did not catch up after the rotations"
 fi
 check "the central is still running" kill -0 "$central_pid"

@@ -1,0 +1,304 @@
+/*  test_node_sync: the node's sync actor (node_sync) against a central
+    played by the test: a ROUTER with the central's transport key, its ZAP
+    handler and its signatures (central_auth), which answers as the test
+    decides.  It makes what a real central does only by accident: a
+    session in which PINGs are answered and batches are not (a reply lost,
+    a group never answered).  The node must not wait for its window for
+    ever: once S_STALLED_MS pass with batches in flight and none
+    acknowledged, it says HELLO again and ships from where the central
+    says, and an ACK then moves its cursor.
+
+    The keys are made and the node enrolled through the same functions as
+    cpsync-admin and cpsync-node enrol; the events are imported from a
+    file as cpsync-node import does.                                        */
+
+#define _XOPEN_SOURCE 700      //  nftw, mkdtemp
+
+#include "central_admin.h"
+#include "central_auth.h"
+#include "central_store.h"
+#include "cp_error.h"
+#include "cp_municipality.h"
+#include "cp_wire.h"
+#include "node_import.h"
+#include "node_keys.h"
+#include "node_store.h"
+#include "node_sync.h"
+
+#include <czmq.h>
+#include <ftw.h>
+#include <sodium.h>
+
+#include "testing.h"
+
+#define S_EVENTS 3000           //  three batches of the node's
+#define S_WINDOW 2              //  what the played central offers
+#define S_STALLED_MS 20000      //  node_sync's patience with a full window
+#define S_CATALOGUE 1
+
+static char s_dir [4096];
+
+static int
+s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void) info, (void) flag, (void) ftw;
+    return remove (path);
+}
+
+//  The played central: its store and keys, and the ROUTER it serves on.
+typedef struct {
+    central_store_t *store;
+    central_auth_t *auth;
+    zsock_t *router;
+    char endpoint [256];
+} s_central_t;
+
+//  Makes the central and the node (enrolled, S_EVENTS events imported).
+//  Returns 0, or -1 having said why.
+static int
+s_setup (char *central_dir, char *node_dir, size_t size)
+{
+    const char *base = getenv ("CPSYNC_TEST_TMP");
+    snprintf (s_dir, sizeof s_dir, "%s/test_node_sync.XXXXXX", base && *base? base: "/tmp");
+    if (!mkdtemp (s_dir))
+        return -1;
+    snprintf (central_dir, size, "%s/central", s_dir);
+    snprintf (node_dir, size, "%s/node", s_dir);
+    char why [512] = "", *bundle = NULL;
+    int rc = central_admin_init (central_dir, "tcp://127.0.0.1:*", S_CATALOGUE, NULL, why,
+                                 sizeof why);
+    if (rc == 0)
+        rc = central_admin_enrol (central_dir, NULL, "diber", NULL, false, 0, &bundle, why,
+                                  sizeof why);
+    if (rc == 0)
+        rc = node_store_create (node_dir, "diber", S_CATALOGUE);
+    if (rc == 0)
+        rc = node_keys_install (node_dir, "diber", bundle, strlen (bundle), why, sizeof why);
+    free (bundle);
+    char events [4200];
+    snprintf (events, sizeof events, "%s/events.jsonl", s_dir);
+    FILE *file = rc == 0? fopen (events, "w"): NULL;
+    for (int index = 0; file && index < S_EVENTS; index++)
+        fprintf (file, "{\"id\":\"e-%d\",\"case\":\"c-%d\",\"date\":\"2022-03-%02d\","
+                 "\"type\":\"case_opened\",\"age\":9,\"sex\":\"F\",\"ethnicity\":\"roma\","
+                 "\"referral\":\"school\"}\n", index, index, 1 + index % 28);
+    if (file)
+        fclose (file);
+    node_store_t *store = rc == 0? node_store_open (node_dir, &rc): NULL;
+    node_import_stats_t stats;
+    if (store)
+        rc = node_import_file (store, events, stderr, false, &stats);
+    node_store_destroy (&store);
+    if (rc)
+        fprintf (stderr, "  set-up failed: %s %s\n", cp_strerror (rc), why);
+    return rc? -1: 0;
+}
+
+static int
+s_central_start (s_central_t *central, const char *dir)
+{
+    int rc = 0;
+    char why [512] = "";
+    central->store = central_store_open (dir, 0, &rc);
+    central->auth = central->store? central_auth_new (central->store, dir, &rc, why, sizeof why)
+                                  : NULL;
+    if (!central->auth) {
+        fprintf (stderr, "  the played central does not start: %s %s\n", cp_strerror (rc), why);
+        return -1;
+    }
+    central->router = zsock_new (ZMQ_ROUTER);
+    assert (central->router);
+    if (central_auth_secure (central->auth, central->router)
+    ||  zsock_bind (central->router, "tcp://127.0.0.1:*") < 0)
+        return -1;
+    char *bound = zsock_last_endpoint (central->router);
+    snprintf (central->endpoint, sizeof central->endpoint, "%s", bound);
+    zstr_free (&bound);
+    return 0;
+}
+
+static void
+s_central_stop (s_central_t *central)
+{
+    zsock_destroy (&central->router);
+    central_auth_destroy (&central->auth);
+    central_store_destroy (&central->store);
+}
+
+//  Sends command and body (freed) to routing_id, signed for diber's node
+//  unless it is a PONG.
+static void
+s_reply (s_central_t *central, zframe_t *routing_id, const char *command, uint8_t *body,
+         size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zframe_t *to = zframe_dup (routing_id);
+    zmsg_append (msg, &to);
+    zmsg_addstr (msg, command);
+    zmsg_addmem (msg, body, size);
+    if (strcmp (command, "PONG") != 0) {
+        char key_id [CP_KEY_ID_MAX + 1];
+        uint8_t signature [CP_SIGNATURE_SIZE];
+        int rc = central_auth_sign_reply (central->auth, command, "diber", body, size, NULL,
+                                          key_id, signature);
+        assert (rc == 0);
+        zmsg_addstr (msg, key_id);
+        zmsg_addmem (msg, signature, sizeof signature);
+    }
+    free (body);
+    zmsg_send (&msg, central->router);
+}
+
+//  What the node said, as the played central saw it.
+typedef struct {
+    int command;                //  a cp_command_t; 0 when nothing came in time
+    uint64_t first;             //  BATCH: its first sequence
+    zframe_t *routing_id;
+} s_heard_t;
+
+//  Waits up to msecs for a message from the node, answering ZAP requests
+//  meanwhile.
+static s_heard_t
+s_hear (s_central_t *central, int msecs)
+{
+    s_heard_t heard = {0, 0, NULL};
+    int64_t until = zclock_mono () + msecs;
+    zpoller_t *poller = zpoller_new (central->router, central_auth_zap (central->auth), NULL);
+    while (!heard.command && zclock_mono () < until) {
+        void *which = zpoller_wait (poller, (int) (until - zclock_mono ()));
+        if (which == central_auth_zap (central->auth)) {
+            char why [256];
+            central_auth_on_zap (central->auth, why, sizeof why);
+            continue;
+        }
+        if (which != central->router)
+            continue;
+        zmsg_t *msg = zmsg_recv (central->router);
+        zframe_t *routing_id = zmsg_pop (msg);
+        zframe_t *command = zmsg_first (msg);
+        zframe_t *body = zmsg_next (msg);
+        heard.command = command? cp_wire_command (zframe_data (command), zframe_size (command))
+                               : 0;
+        if (heard.command == CP_CMD_BATCH && body) {
+            cp_batch_header_t header;
+            if (cp_wire_batch_header_decode (zframe_data (body), zframe_size (body), &header) == 0)
+                heard.first = header.first;
+        }
+        heard.routing_id = routing_id;
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    return heard;
+}
+
+//  Waits for a command other than PING (answered with PONG meanwhile).
+static s_heard_t
+s_hear_past_pings (s_central_t *central, int msecs)
+{
+    int64_t until = zclock_mono () + msecs;
+    while (zclock_mono () < until) {
+        s_heard_t heard = s_hear (central, (int) (until - zclock_mono ()));
+        if (heard.command != CP_CMD_PING)
+            return heard;
+        size_t size;
+        uint8_t *body = cp_wire_pong_encode (&size);
+        s_reply (central, heard.routing_id, "PONG", body, size);
+        zframe_destroy (&heard.routing_id);
+    }
+    return (s_heard_t) {0, 0, NULL};
+}
+
+static void
+s_welcome (s_central_t *central, zframe_t *routing_id, uint64_t expected)
+{
+    cp_welcome_t welcome = {expected, S_CATALOGUE, S_WINDOW};
+    size_t size;
+    uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
+    s_reply (central, routing_id, "WELCOME", body, size);
+}
+
+static uint64_t
+s_acked (const char *node_dir)
+{
+    int rc;
+    node_store_t *store = node_store_open (node_dir, &rc);
+    uint64_t head = 0, acked = 0, cases = 0;
+    if (store)
+        node_store_counts (store, &head, &acked, &cases);
+    node_store_destroy (&store);
+    return acked;
+}
+
+//  A window sent and never acknowledged while PINGs are answered: the node
+//  starts over after S_STALLED_MS, not before, and ships again from the
+//  sequence the new WELCOME names; an ACK then moves its cursor.
+static void
+test_stalled_window (void)
+{
+    char central_dir [4200], node_dir [4200];
+    if (s_setup (central_dir, node_dir, sizeof central_dir)) {
+        testing_failures_++;
+        return;
+    }
+    s_central_t central;
+    memset (&central, 0, sizeof central);
+    if (s_central_start (&central, central_dir)) {
+        testing_failures_++;
+        s_central_stop (&central);
+        return;
+    }
+    node_sync_config_t config = {node_dir, central.endpoint, false};
+    zactor_t *sync = zactor_new (node_sync_actor, &config);
+    assert (sync);
+
+    s_heard_t hello = s_hear (&central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    s_welcome (&central, hello.routing_id, 1);
+    zframe_destroy (&hello.routing_id);
+    //  The window: two batches, from 1 on; then nothing but PINGs.
+    for (int index = 0; index < S_WINDOW; index++) {
+        s_heard_t batch = s_hear_past_pings (&central, 5000);
+        CHECK_EQ_INT (batch.command, CP_CMD_BATCH);
+        CHECK_EQ_INT (batch.first, 1 + 1000 * (uint64_t) index);
+        zframe_destroy (&batch.routing_id);
+    }
+    int64_t sent = zclock_mono ();
+    s_heard_t again = s_hear_past_pings (&central, S_STALLED_MS + 10000);
+    int64_t waited = zclock_mono () - sent;
+    CHECK_EQ_INT (again.command, CP_CMD_HELLO);
+    CHECK (waited >= S_STALLED_MS - 100);
+    CHECK (waited < S_STALLED_MS + 5000);
+    printf ("  the node said HELLO again %.1f s after its window went unanswered\n",
+            (double) waited / 1000);
+    //  The central has the first batch: the node goes on from 1001.
+    s_welcome (&central, again.routing_id, 1001);
+    s_heard_t batch = s_hear_past_pings (&central, 5000);
+    CHECK_EQ_INT (batch.command, CP_CMD_BATCH);
+    CHECK_EQ_INT (batch.first, 1001);
+    size_t size;
+    uint8_t *body = cp_wire_ack_encode (2000, &size);
+    s_reply (&central, batch.routing_id, "ACK", body, size);
+    zframe_destroy (&again.routing_id);
+    zframe_destroy (&batch.routing_id);
+    zclock_sleep (500);         //  the cursor is saved at most every 200 ms
+    zactor_destroy (&sync);
+    CHECK_EQ_INT (s_acked (node_dir), 2000);
+    s_central_stop (&central);
+    nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#define main s_main
+TESTING_MAIN (
+    TEST (test_stalled_window)
+)
+#undef main
+
+int
+main (int argc, char **argv)
+{
+    if (sodium_init () < 0)
+        return 1;
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    return s_main (argc, argv);
+}
