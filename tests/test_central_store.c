@@ -734,8 +734,6 @@ test_write_failure (void)
     central_store_t *store = s_new_store ();
     char path [512];
     snprintf (path, sizeof path, "%s/store/data.mdb", s_dir);
-    struct stat info;
-    CHECK_EQ_INT (stat (path, &info), 0);
     cp_event_t *events = calloc (1000, sizeof (cp_event_t));
     assert (events);
     int next_case = 0;
@@ -743,19 +741,14 @@ test_write_failure (void)
     s_batch_t batch = s_batch ("fier", 1, events, count);
     free (events);
 
-    struct rlimit saved, limited;
-    getrlimit (RLIMIT_FSIZE, &saved);
-    limited = saved;
-    limited.rlim_cur = (rlim_t) info.st_size;
-    signal (SIGXFSZ, SIG_IGN);
-    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &limited), 0);
+    struct rlimit saved;
+    CHECK_EQ_INT (testing_disk_full (path, &saved), 0);
     central_result_t result;
     CHECK_EQ_INT (central_store_begin (store), 0);
     CHECK_EQ_INT (central_store_apply (store, &batch.frames, &result), CENTRAL_STORE_APPLIED);
     central_store_count (store, CP_EGAP);
     CHECK_EQ_INT (central_store_commit (store), CP_ESTORE);
-    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &saved), 0);
-    signal (SIGXFSZ, SIG_DFL);
+    CHECK_EQ_INT (testing_disk_room (&saved), 0);
     CHECK (central_store_pending (store));      //  the count waits for a commit
 
     int municipality = cp_municipality_index ("fier");

@@ -46,8 +46,6 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <sodium.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -968,15 +966,25 @@ s_send_batch (s_node_t *node, uint64_t first, size_t count, const char *tag)
 //  =====================================================================
 //  Protocol tests
 
+//  Sets up a central and serves it, with the node of municipality
+//  connected and welcomed (expected 1) in *node.  Returns the server.
+static zactor_t *
+s_serve_welcomed (const char *municipality, s_node_t **node)
+{
+    s_setup_central ();
+    *node = s_node_new (municipality);
+    zactor_t *server = s_start_ok ();
+    s_connect (*node);
+    s_hello (*node, 0);
+    CHECK_EQ_INT (EXPECT_WELCOME (*node), 1);
+    return server;
+}
+
 static void
 test_hello_welcome (void)
 {
-    s_setup_central ();
-    s_node_t *node = s_node_new ("berat");
-    zactor_t *server = s_start_ok ();
-    s_connect (node);
-    s_hello (node, 0);
-    CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    s_node_t *node;
+    zactor_t *server = s_serve_welcomed ("berat", &node);
     CHECK_EQ_INT (node->window, CENTRAL_SERVER_WINDOW_FEW);     //  alone: the wide one
     //  HELLO again on the same connection is fine.
     s_hello (node, 0);
@@ -1007,12 +1015,8 @@ test_hello_welcome (void)
 static void
 test_batches (void)
 {
-    s_setup_central ();
-    s_node_t *node = s_node_new ("diber");
-    zactor_t *server = s_start_ok ();
-    s_connect (node);
-    s_hello (node, 0);
-    CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    s_node_t *node;
+    zactor_t *server = s_serve_welcomed ("diber", &node);
     s_batch_t first = s_seal (node, 1, 3, "a");
     s_send_sealed (node, &first);
     EXPECT_ACK (node, 3);
@@ -1060,30 +1064,19 @@ test_batches (void)
 static void
 test_store_failure (void)
 {
-    s_setup_central ();
-    s_node_t *node = s_node_new ("diber");
-    zactor_t *server = s_start_ok ();
-    s_connect (node);
-    s_hello (node, 0);
-    CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    s_node_t *node;
+    zactor_t *server = s_serve_welcomed ("diber", &node);
     s_send_batch (node, 1, 3, "a");
     EXPECT_ACK (node, 3);
 
     char path [4200];
     snprintf (path, sizeof path, "%s/store/data.mdb", s_dir);
-    struct stat info;
-    CHECK_EQ_INT (stat (path, &info), 0);
-    struct rlimit saved, limited;
-    getrlimit (RLIMIT_FSIZE, &saved);
-    limited = saved;
-    limited.rlim_cur = (rlim_t) info.st_size;
-    signal (SIGXFSZ, SIG_IGN);
-    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &limited), 0);
+    struct rlimit saved;
+    CHECK_EQ_INT (testing_disk_full (path, &saved), 0);
     s_batch_t batch = s_seal (node, 4, 900, "full");    //  new pages: the file must grow
     s_send_sealed (node, &batch);
     EXPECT_NACK (node, 4, CP_ESTORE);
-    CHECK_EQ_INT (setrlimit (RLIMIT_FSIZE, &saved), 0);
-    signal (SIGXFSZ, SIG_DFL);
+    CHECK_EQ_INT (testing_disk_room (&saved), 0);
     s_ping (node, 903);
     s_reply_t pong = s_recv (node, S_TIMEOUT);
     CHECK_EQ_INT (pong.command, CP_CMD_PONG);
@@ -1361,12 +1354,8 @@ test_fail_closed (void)
 static void
 test_unknown_key (void)
 {
-    s_setup_central ();
-    s_node_t *honest = s_node_new ("berat");
-    zactor_t *server = s_start_ok ();
-    s_connect (honest);
-    s_hello (honest, 0);
-    CHECK_EQ_INT (EXPECT_WELCOME (honest), 1);
+    s_node_t *honest;
+    zactor_t *server = s_serve_welcomed ("berat", &honest);
 
     uint8_t public_key [32], secret_key [32];
     crypto_box_keypair (public_key, secret_key);

@@ -8,9 +8,12 @@
 #ifndef TESTING_H_INCLUDED
 #define TESTING_H_INCLUDED
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 typedef struct {
     const char *name;
@@ -63,5 +66,30 @@ int main (int argc, char **argv) { \
 }
 
 #define TEST(name) {#name, name}
+
+//  A full disk, as far as the file at path goes: files this process writes
+//  may grow no larger than path is now, and a write past that fails
+//  instead of raising SIGXFSZ.  Keeps the limit to restore in *saved.
+//  Returns 0 or -1.
+static inline int
+testing_disk_full (const char *path, struct rlimit *saved)
+{
+    struct stat info;
+    if (stat (path, &info) || getrlimit (RLIMIT_FSIZE, saved))
+        return -1;
+    struct rlimit limited = *saved;
+    limited.rlim_cur = (rlim_t) info.st_size;
+    signal (SIGXFSZ, SIG_IGN);
+    return setrlimit (RLIMIT_FSIZE, &limited);
+}
+
+//  Lifts testing_disk_full's limit.  Returns 0 or -1.
+static inline int
+testing_disk_room (const struct rlimit *saved)
+{
+    int rc = setrlimit (RLIMIT_FSIZE, saved);
+    signal (SIGXFSZ, SIG_DFL);
+    return rc;
+}
 
 #endif
