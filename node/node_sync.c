@@ -174,7 +174,11 @@ s_seal_batch (s_sync_t *self, uint64_t first, s_ready_t *ready)
     uint8_t *payload;
     size_t size;
     uint64_t last;
-    int rc = node_store_read_batch (self->store, first, S_BATCH_EVENTS, S_BATCH_BYTES,
+    //  Not past the head as last read: an import may have committed since,
+    //  and an ACK beyond the head the node knows would be taken for a bogus one.
+    size_t most = self->head - first + 1 < S_BATCH_EVENTS? (size_t) (self->head - first + 1)
+                                                         : S_BATCH_EVENTS;
+    int rc = node_store_read_batch (self->store, first, most, S_BATCH_BYTES,
                                     &payload, &size, &last);
     if (rc || !payload)
         return rc? rc: 1;
