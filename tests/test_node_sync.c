@@ -255,13 +255,27 @@ test_stalled_window (void)
     CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
     s_welcome (&central, hello.routing_id, 1);
     zframe_destroy (&hello.routing_id);
-    //  The window: two batches, from 1 on; then nothing but PINGs.
-    for (int index = 0; index < S_WINDOW; index++) {
-        s_heard_t batch = s_hear_past_pings (&central, 5000);
-        CHECK_EQ_INT (batch.command, CP_CMD_BATCH);
-        CHECK_EQ_INT (batch.first, 1 + 1000 * (uint64_t) index);
-        zframe_destroy (&batch.routing_id);
+    //  The window: two batches, from 1 on; then nothing but PINGs.  (A node
+    //  may say HELLO twice as it connects, once on a timer and once when
+    //  the handshake is done: each HELLO gets its WELCOME, and the window
+    //  starts again.)
+    int batches = 0;
+    for (int round = 0; batches < S_WINDOW && round < 10; round++) {
+        s_heard_t heard = s_hear_past_pings (&central, 5000);
+        if (heard.command == CP_CMD_HELLO) {
+            s_welcome (&central, heard.routing_id, 1);
+            batches = 0;
+        }
+        else {
+            CHECK_EQ_INT (heard.command, CP_CMD_BATCH);
+            CHECK_EQ_INT (heard.first, 1 + 1000 * (uint64_t) batches);
+            batches++;
+        }
+        zframe_destroy (&heard.routing_id);
+        if (!heard.command)
+            break;
     }
+    CHECK_EQ_INT (batches, S_WINDOW);
     int64_t sent = zclock_mono ();
     s_heard_t again = s_hear_past_pings (&central, S_STALLED_MS + 10000);
     int64_t waited = zclock_mono () - sent;
