@@ -77,6 +77,7 @@ typedef struct {
     char municipality [CP_ID_MAX + 1];
     //  Session
     bool welcomed;              //  WELCOME received for the current HELLO
+    bool hello_sent;            //  a HELLO went out on the current socket
     uint32_t window;            //  batches the central lets us have in flight
     uint64_t head;              //  last committed sequence, as last read
     uint64_t acked;             //  last acknowledged sequence
@@ -151,6 +152,7 @@ s_hello (s_sync_t *self)
         self->hello_at = zclock_mono () + S_CONNECT_POLL_MS;
         return;
     }
+    self->hello_sent = true;
     if (self->verbose)
         zsys_debug ("node_sync: HELLO head=%llu acked=%llu",
                     (unsigned long long) self->head, (unsigned long long) self->acked);
@@ -653,6 +655,7 @@ s_connect (s_sync_t *self)
     }
     self->dealer = dealer;
     self->welcomed = false;
+    self->hello_sent = false;
     self->in_flight_count = 0;
     self->hello_at = zclock_mono ();
     zsys_info ("node_sync: connecting to %s with central key %s", self->endpoint, server->id);
@@ -674,8 +677,11 @@ s_on_monitor (s_sync_t *self)
     uint16_t code = head && zframe_size (head) == 6
                   ? (uint16_t) (zframe_data (head) [0] | zframe_data (head) [1] << 8): 0;
     if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-        if (!self->welcomed)
-            self->hello_at = zclock_mono ();    //  say HELLO now, not at the next retry
+        //  Say HELLO now, not at the next retry, unless the retry has just
+        //  said it: two HELLOs would get two WELCOMEs, and the second
+        //  would have the first window sent again.
+        if (!self->welcomed && !self->hello_sent)
+            self->hello_at = zclock_mono ();
     }
     else
     if (code && !self->reconnect_at) {
