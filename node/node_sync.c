@@ -405,6 +405,17 @@ s_on_central (s_sync_t *self)
     zframe_t *signature = zmsg_next (msg);
     int which = command? cp_wire_command (zframe_data (command), zframe_size (command)): 0;
     size_t expected = which == CP_CMD_PONG? 2: 4;
+    if (which == CP_CMD_NACK && body && zmsg_size (msg) == 2) {
+        //  What the central says to a key it does not take (it signs only
+        //  for nodes it knows): ignored, its reason shown as a hint only.
+        cp_reply_t nack = {0, 0};
+        bool read = cp_wire_nack_decode (zframe_data (body), zframe_size (body), &nack) == 0;
+        zsys_warning ("node_sync: an unsigned NACK (%s, unverified) was ignored: the central"
+                      " does not accept this node's key (revoked, expired or unknown)?",
+                      read? cp_strerror (nack.reason): "unreadable");
+        zmsg_destroy (&msg);
+        return;
+    }
     if (!body || zmsg_size (msg) != expected)
         which = 0;
     if (which && which != CP_CMD_PONG

@@ -404,6 +404,8 @@ check "the revoked node's new events are not acknowledged (acked $vlore_acked < 
     [ "$vlore_acked" -lt "$vlore_head" ]
 check "the central counts refusals of the revoked key (key revoked > $revoked_before)" \
     wait_refusals 5 -30837 "$revoked_before"
+check "the revoked node's log says its key is refused" \
+    grep -q "unsigned NACK (key revoked, unverified)" "$nodes/vlore/node.log"
 check "the central is still running" kill -0 "$central_pid"
 compare "after the revocation" 2022 vlore durres
 stop_node vlore
