@@ -13,6 +13,12 @@
     of the key files (cpsync-node enrol) is picked up within a second:
     new keys, new connection, new session.
 
+    No wait is for ever: the node starts a new session when the central
+    is silent (S_SILENCE_MS), when it refuses (after a pause that grows
+    while refusals come and no ACK does), and when batches in flight go
+    unacknowledged for S_STALLED_MS though PINGs are answered; it makes a
+    new connection when HELLOs have gone unanswered for half a minute.
+
     The actor sleeps until a socket, the store's watch (an import committed)
     or its earliest timer wakes it: an idle node costs next to nothing for
     the months it runs unattended.                                          */
@@ -117,6 +123,10 @@ static int
 s_send (s_sync_t *self, int command, uint8_t *body, size_t body_size,
         const uint8_t *sealed, size_t sealed_size, const uint8_t *signature)
 {
+    if (!self->dealer) {
+        free (body);
+        return -1;              //  no socket until the planned reconnect
+    }
     const char *name = cp_wire_command_name (command);
     const void *parts [4] = {name, body, sealed, signature};
     size_t sizes [4] = {strlen (name), body_size, sealed_size, CP_ENVELOPE_SIGNATURE_SIZE};
@@ -466,6 +476,16 @@ s_stalled (const s_sync_t *self, int64_t now)
     return self->welcomed && self->in_flight_count && now - self->moved_at > S_STALLED_MS;
 }
 
+//  True when HELLOs have gone out on this socket, each pause twice the one
+//  before, for half a minute, and no WELCOME came: whatever holds the
+//  connection up (a relay, a session the central mixed up) is given up
+//  for a new one rather than asked again.
+static bool
+s_unheard (const s_sync_t *self)
+{
+    return self->hello_sent && self->hello_pause >= S_HELLO_MAX_MS;
+}
+
 //  Milliseconds until the earliest timer falls due (at least 1), so that
 //  the loop sleeps until then instead of waking on a fixed tick.
 static long
@@ -526,6 +546,8 @@ s_wait (s_sync_t *self)
     return S_WOKE_TIMER;
 }
 
+static int s_connect (s_sync_t *self);        //  with the keys, below
+
 static void
 s_on_timers (s_sync_t *self)
 {
@@ -536,6 +558,13 @@ s_on_timers (s_sync_t *self)
             self->head = head;
         self->head_at = now + (self->watch >= 0? S_HEAD_CHECK_MS: S_HEAD_POLL_MS);
     }
+    if (!self->welcomed && now >= self->hello_at && s_unheard (self)) {
+        zsys_warning ("node_sync: HELLO after HELLO and no WELCOME; making the connection again");
+        self->hello_pause = S_HELLO_MIN_MS;
+        if (s_connect (self))
+            zsys_error ("node_sync: cannot connect to '%s'", self->endpoint);
+    }
+    else
     if (!self->welcomed && now >= self->hello_at)
         s_hello (self);
     else
@@ -629,7 +658,7 @@ s_disconnect (s_sync_t *self)
 }
 
 //  Connects a CURVE DEALER to the central with the transport key in use,
-//  and watches its handshakes.  Returns 0 or -1.
+//  and watches its handshakes.  Returns 0, or -1 with a new try planned.
 static int
 s_connect (s_sync_t *self)
 {
@@ -641,8 +670,10 @@ s_connect (s_sync_t *self)
     const cp_transport_key_t *server =
         &enrolment->central_transport [self->transport_order [self->transport_next]];
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    if (!dealer)
+    if (!dealer) {
+        self->reconnect_at = zclock_mono () + self->reconnect_pause;
         return -1;
+    }
     zsock_set_curve_serverkey_bin (dealer, server->public_key);
     zsock_set_curve_publickey_bin (dealer, enrolment->node_transport.public_key);
     zsock_set_curve_secretkey_bin (dealer, secrets + CP_SECRETS_TRANSPORT);
@@ -662,6 +693,7 @@ s_connect (s_sync_t *self)
     if (zsock_connect (dealer, "%s", self->endpoint)) {
         zsock_destroy (&dealer);
         zsock_destroy (&self->monitor);
+        self->reconnect_at = zclock_mono () + self->reconnect_pause;
         return -1;
     }
     self->dealer = dealer;

@@ -19,8 +19,8 @@ add_test (NAME node_faults
             $<TARGET_FILE:cpsync-node> $<TARGET_FILE:gen_events> ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (node_faults PROPERTIES TIMEOUT 300 LABELS foundation)
 
-# The sync actor against a central played by the test (a window never
-# acknowledged while PINGs are answered).
+# The sync actor against a central played by the test: a window never
+# acknowledged while PINGs are answered, HELLOs never answered.
 add_executable (test_node_sync ${CMAKE_CURRENT_LIST_DIR}/test_node_sync.c)
 target_include_directories (test_node_sync PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries (test_node_sync PRIVATE cpsync_node cpsync_central)

@@ -3,10 +3,12 @@
     handler and its signatures (central_auth), which answers as the test
     decides.  It makes what a real central does only by accident: a
     session in which PINGs are answered and batches are not (a reply lost,
-    a group never answered).  The node must not wait for its window for
-    ever: once S_STALLED_MS pass with batches in flight and none
-    acknowledged, it says HELLO again and ships from where the central
-    says, and an ACK then moves its cursor.
+    a group never answered), and a connection on which HELLOs go and
+    nothing comes back.  The node must not wait for ever: once
+    S_STALLED_MS pass with batches in flight and none acknowledged, it
+    says HELLO again and ships from where the central says, and an ACK
+    then moves its cursor; after half a minute of unanswered HELLOs it
+    makes a new connection.
 
     The keys are made and the node enrolled through the same functions as
     cpsync-admin and cpsync-node enrol; the events are imported from a
@@ -229,55 +231,84 @@ s_acked (const char *node_dir)
     return acked;
 }
 
-//  A window sent and never acknowledged while PINGs are answered: the node
-//  starts over after S_STALLED_MS, not before, and ships again from the
-//  sequence the new WELCOME names; an ACK then moves its cursor.
-static void
-test_stalled_window (void)
-{
-    char central_dir [4200], node_dir [4200];
-    if (s_setup (central_dir, node_dir, sizeof central_dir)) {
-        testing_failures_++;
-        return;
-    }
+//  The node, running, and the central it talks to.
+typedef struct {
+    char central_dir [4200];
+    char node_dir [4200];
     s_central_t central;
-    memset (&central, 0, sizeof central);
-    if (s_central_start (&central, central_dir)) {
-        testing_failures_++;
-        s_central_stop (&central);
-        return;
-    }
-    node_sync_config_t config = {node_dir, central.endpoint, false};
-    zactor_t *sync = zactor_new (node_sync_actor, &config);
-    assert (sync);
+    node_sync_config_t config;  //  must outlive the actor
+    zactor_t *sync;
+} s_world_t;
 
-    s_heard_t hello = s_hear (&central, 5000);
-    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
-    s_welcome (&central, hello.routing_id, 1);
-    zframe_destroy (&hello.routing_id);
-    //  The window: two batches, from 1 on; then nothing but PINGs.  (A node
-    //  may say HELLO twice as it connects, once on a timer and once when
-    //  the handshake is done: each HELLO gets its WELCOME, and the window
-    //  starts again.)
+//  Sets both up and starts the played central and the node's actor.
+//  Returns 0, or -1 (counted as a failure) with what was started stopped.
+static int
+s_world_start (s_world_t *world)
+{
+    memset (world, 0, sizeof *world);
+    if (s_setup (world->central_dir, world->node_dir, sizeof world->central_dir)
+    ||  s_central_start (&world->central, world->central_dir)) {
+        testing_failures_++;
+        s_central_stop (&world->central);
+        return -1;
+    }
+    world->config = (node_sync_config_t) {world->node_dir, world->central.endpoint, false};
+    world->sync = zactor_new (node_sync_actor, &world->config);
+    assert (world->sync);
+    return 0;
+}
+
+static void
+s_world_stop (s_world_t *world)
+{
+    zactor_destroy (&world->sync);
+    s_central_stop (&world->central);
+    nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+//  Waits for the node's window, from first on, welcoming any HELLO that
+//  comes first.  (A HELLO gets its WELCOME, and the window starts again.)
+//  Returns the batches heard in a row: S_WINDOW when all is well.
+static int
+s_hear_window (s_central_t *central, uint64_t first)
+{
     int batches = 0;
     for (int round = 0; batches < S_WINDOW && round < 10; round++) {
-        s_heard_t heard = s_hear_past_pings (&central, 5000);
+        s_heard_t heard = s_hear_past_pings (central, 5000);
         if (heard.command == CP_CMD_HELLO) {
-            s_welcome (&central, heard.routing_id, 1);
+            s_welcome (central, heard.routing_id, first);
             batches = 0;
         }
         else {
             CHECK_EQ_INT (heard.command, CP_CMD_BATCH);
-            CHECK_EQ_INT (heard.first, 1 + 1000 * (uint64_t) batches);
+            CHECK_EQ_INT (heard.first, first + 1000 * (uint64_t) batches);
             batches++;
         }
         zframe_destroy (&heard.routing_id);
         if (!heard.command)
             break;
     }
-    CHECK_EQ_INT (batches, S_WINDOW);
+    return batches;
+}
+
+//  A window sent and never acknowledged while PINGs are answered: the node
+//  starts over after S_STALLED_MS, not before, and ships again from the
+//  sequence the new WELCOME names; an ACK then moves its cursor.
+static void
+test_stalled_window (void)
+{
+    s_world_t world;
+    if (s_world_start (&world))
+        return;
+    s_central_t *central = &world.central;
+    s_heard_t hello = s_hear (central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    s_welcome (central, hello.routing_id, 1);
+    zframe_destroy (&hello.routing_id);
+    //  The window: two batches, from 1 on; then nothing but PINGs.
+    CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
     int64_t sent = zclock_mono ();
-    s_heard_t again = s_hear_past_pings (&central, S_STALLED_MS + 10000);
+    s_heard_t again = s_hear_past_pings (central, S_STALLED_MS + 10000);
     int64_t waited = zclock_mono () - sent;
     CHECK_EQ_INT (again.command, CP_CMD_HELLO);
     CHECK (waited >= S_STALLED_MS - 100);
@@ -285,25 +316,67 @@ test_stalled_window (void)
     printf ("  the node said HELLO again %.1f s after its window went unanswered\n",
             (double) waited / 1000);
     //  The central has the first batch: the node goes on from 1001.
-    s_welcome (&central, again.routing_id, 1001);
-    s_heard_t batch = s_hear_past_pings (&central, 5000);
+    s_welcome (central, again.routing_id, 1001);
+    s_heard_t batch = s_hear_past_pings (central, 5000);
     CHECK_EQ_INT (batch.command, CP_CMD_BATCH);
     CHECK_EQ_INT (batch.first, 1001);
     size_t size;
     uint8_t *body = cp_wire_ack_encode (2000, &size);
-    s_reply (&central, batch.routing_id, "ACK", body, size);
+    s_reply (central, batch.routing_id, "ACK", body, size);
     zframe_destroy (&again.routing_id);
     zframe_destroy (&batch.routing_id);
     zclock_sleep (500);         //  the cursor is saved at most every 200 ms
-    zactor_destroy (&sync);
-    CHECK_EQ_INT (s_acked (node_dir), 2000);
-    s_central_stop (&central);
-    nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    zactor_destroy (&world.sync);
+    CHECK_EQ_INT (s_acked (world.node_dir), 2000);
+    s_world_stop (&world);
+}
+
+//  HELLOs heard and never answered (a connection that carries the node's
+//  messages and none back): after HELLOs for about half a minute, each
+//  pause twice the one before, the node makes a new connection (a new
+//  routing id here) instead of asking on the old one for ever, and ships
+//  once welcomed there.
+static void
+test_unanswered_hello (void)
+{
+    s_world_t world;
+    if (s_world_start (&world))
+        return;
+    s_central_t *central = &world.central;
+    s_heard_t first = s_hear (central, 5000);
+    CHECK_EQ_INT (first.command, CP_CMD_HELLO);
+    int64_t started = zclock_mono ();
+    int hellos = 1;
+    s_heard_t heard = {0, 0, NULL};
+    while (true) {
+        heard = s_hear (central, 40000);
+        if (heard.command != CP_CMD_HELLO || !first.routing_id
+        ||  !zframe_eq (heard.routing_id, first.routing_id))
+            break;
+        hellos++;
+        zframe_destroy (&heard.routing_id);
+    }
+    int64_t waited = zclock_mono () - started;
+    printf ("  %d HELLOs on the first connection, a new one after %.1f s\n", hellos,
+            (double) waited / 1000);
+    CHECK_EQ_INT (heard.command, CP_CMD_HELLO);
+    CHECK (heard.routing_id && first.routing_id
+           && !zframe_eq (heard.routing_id, first.routing_id));
+    CHECK_EQ_INT (hellos, 5);
+    CHECK (waited > 25000 && waited < 40000);
+    if (heard.command == CP_CMD_HELLO) {
+        s_welcome (central, heard.routing_id, 1);
+        CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
+    }
+    zframe_destroy (&first.routing_id);
+    zframe_destroy (&heard.routing_id);
+    s_world_stop (&world);
 }
 
 #define main s_main
 TESTING_MAIN (
-    TEST (test_stalled_window)
+    TEST (test_stalled_window),
+    TEST (test_unanswered_hello)
 )
 #undef main
 
