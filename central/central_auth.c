@@ -447,3 +447,49 @@ central_auth_sign_reply (central_auth_t *self, const char *command, const char *
     return cp_envelope_sign_reply (command, municipality, body, body_size, signer->secret,
                                    signature);
 }
+
+int
+central_auth_seal_recovered (central_auth_t *self, int municipality, cp_recovered_t *recovered,
+                             const uint8_t *events, size_t size, uint8_t *sealed,
+                             uint8_t *signature, uint8_t **header, size_t *header_size)
+{
+    *header = NULL;
+    const central_key_t *node = central_keys_find (self->keys, recovered->node_key);
+    if (!node || node->kind != CENTRAL_KEY_NODE)
+        return CP_EUNKNOWNKEY;
+    if (node->owner != municipality)
+        return CP_EIMPERSONATION;
+    int64_t now = s_now ();
+    int rc = central_keys_usable (self->keys, node, now);
+    if (rc)
+        return rc;
+    //  Only the municipality's newest key: one being rotated out, or a
+    //  copy of one, gets nothing.
+    if (central_keys_state (self->keys, node, now) != CENTRAL_KEY_CURRENT)
+        return CP_EEXPIRED;
+    const s_data_key_t *data = s_data_key (self, recovered->data_key);
+    if (!data || (rc = central_keys_usable (self->keys, &data->key, now)))
+        return data? rc: CP_EUNKNOWNKEY;
+    uint8_t *key = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
+    assert (key);
+    rc = cp_envelope_central_recovery_key (data->key.kx_public,
+                                           data->secret + crypto_sign_SECRETKEYBYTES,
+                                           node->kx_public, key);
+    if (rc == 0) {
+        snprintf (recovered->municipality, sizeof recovered->municipality, "%s",
+                  cp_municipality_code (municipality));
+        recovered->nonce_size = CP_ENVELOPE_NONCE_SIZE;
+        cp_envelope_nonce (recovered->nonce);
+        *header = cp_wire_recovered_encode (recovered, header_size);
+        assert (*header);
+        rc = cp_envelope_seal_for (CP_ENVELOPE_RECOVERED, *header, *header_size,
+                                   recovered->nonce, events, size, key, data->secret,
+                                   sealed, signature);
+    }
+    cp_keyfile_free (&key);
+    if (rc) {
+        free (*header);
+        *header = NULL;
+    }
+    return rc;
+}

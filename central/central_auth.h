@@ -104,4 +104,19 @@ int
                              const char *municipality, const uint8_t *body, size_t body_size,
                              const char *data_key, char *key_id, uint8_t *signature);
 
+//  Seals one archived batch's events (a cp_codec batch of size bytes) for
+//  a recovery by municipality's node: to the node key recovered->node_key
+//  names, which must be the municipality's current node key, and signed
+//  with the live central data key recovered->data_key names.  Fills the
+//  rest of recovered (municipality, a fresh nonce), encodes it into
+//  *header (malloc'd, the caller's), writes size + CP_ENVELOPE_OVERHEAD
+//  bytes to sealed and CP_ENVELOPE_SIGNATURE_SIZE to signature.  Returns
+//  0, CP_EUNKNOWNKEY, CP_EIMPERSONATION (another municipality's key),
+//  CP_EREVOKED, CP_EEXPIRED (also for a key that is not the current one).
+int
+    central_auth_seal_recovered (central_auth_t *self, int municipality,
+                                 cp_recovered_t *recovered, const uint8_t *events, size_t size,
+                                 uint8_t *sealed, uint8_t *signature, uint8_t **header,
+                                 size_t *header_size);
+
 #endif

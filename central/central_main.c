@@ -7,10 +7,15 @@
                              [--catalogue N] [--format json|table|csv] [--lang sq|en]
         cpsync-central nodes --data DIR [--format json|table]
         cpsync-central stats --data DIR [--format json|table]
+        cpsync-central refused --data DIR [--scope municipality:CODE]
+                               [--format json|table]
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
-    commits what it holds before it ends, and run exits 0.  query, nodes and
-    stats open the store read-only, so they work while run runs.
+    commits what it holds before it ends, and run exits 0.  query, nodes,
+    stats and refused open the store read-only, so they work while run
+    runs.  refused lists the events not counted (a rule's quarantine, or a
+    conflict: an event id taken before with other content), without case
+    values.
 
     Exit codes: 0 done; 1 a command failed on its data; 2 usage or
     environment errors (bad flags, not a central, store, endpoint).        */
@@ -18,8 +23,10 @@
 #include "central_admin.h"
 #include "central_server.h"
 #include "central_store.h"
+#include "cp_date.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
+#include "cp_wire.h"
 #include "cp_process.h"
 #include "cp_view.h"
 
@@ -59,7 +66,9 @@ s_usage (const char *message)
         "                            [--catalogue N] [--format json|table|csv] [--lang sq|en]\n"
         "                            [--compare REPORT.json]  (with --format table)\n"
         "       cpsync-central nodes --data DIR [--format json|table]\n"
-        "       cpsync-central stats --data DIR [--format json|table]\n");
+        "       cpsync-central stats --data DIR [--format json|table]\n"
+        "       cpsync-central refused --data DIR [--scope municipality:CODE]\n"
+        "                              [--format json|table]\n");
     return S_EXIT_USAGE;
 }
 
@@ -119,16 +128,6 @@ s_open (const s_options_t *options)
                                           "(run 'cpsync-central init' first)"
                                         : cp_strerror (error));
     return store;
-}
-
-//  "2024-03-01T12:00:00Z" of a time in ms since the epoch, into buf (21+ bytes).
-static void
-s_iso_time (int64_t msecs, char *buf, size_t size)
-{
-    time_t seconds = (time_t) (msecs / 1000);
-    struct tm utc;
-    gmtime_r (&seconds, &utc);
-    strftime (buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }
 
 //  =====================================================================
@@ -309,22 +308,30 @@ s_nodes (const s_options_t *options)
     int64_t now = zclock_time ();
     json_t *list = json_array ();
     if (strcmp (format, "table") == 0)
-        printf ("%-14s %-12s %-20s %10s %10s %8s %10s\n", "municipality", "county",
-                "last seen (UTC)", "acked", "head", "backlog", "lag (s)");
+        printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s  %s\n", "municipality",
+                "county", "last seen (UTC)", "log", "acked", "head", "backlog", "lag (s)",
+                "again", "conflicts", "new log or restore seen (UTC)");
     for (int index = 0; index < count; index++) {
         const central_cursor_t *cursor = &cursors [index];
         uint64_t backlog = cursor->head > cursor->acked? cursor->head - cursor->acked: 0;
-        char seen [32] = "never", lag [24] = "-";
+        char seen [32] = "never", lag [24] = "-", changed [32] = "-";
+        char log [CP_WIRE_LOG_NAME] = "-";
         int64_t lag_seconds = cursor->last_seen? (now - cursor->last_seen) / 1000: 0;
         if (cursor->last_seen) {
-            s_iso_time (cursor->last_seen, seen, sizeof seen);
+            cp_date_format_instant (cursor->last_seen, seen, sizeof seen);
             snprintf (lag, sizeof lag, "%lld", (long long) lag_seconds);
+            cp_wire_log_name (cursor->log, log);
         }
+        if (cursor->log_changed)
+            cp_date_format_instant (cursor->log_changed, changed, sizeof changed);
         const char *county = cp_county_code (cp_municipality_county (index));
         if (strcmp (format, "table") == 0) {
-            printf ("%-14s %-12s %-20s %10llu %10llu %8llu %10s\n", cp_municipality_code (index),
-                    county, seen, (unsigned long long) cursor->acked,
-                    (unsigned long long) cursor->head, (unsigned long long) backlog, lag);
+            printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu  %s\n",
+                    cp_municipality_code (index), county, seen, log,
+                    (unsigned long long) cursor->acked, (unsigned long long) cursor->head,
+                    (unsigned long long) backlog, lag,
+                    (unsigned long long) cursor->duplicate_events,
+                    (unsigned long long) cursor->conflicts, changed);
             continue;
         }
         json_t *node = json_object ();
@@ -332,6 +339,7 @@ s_nodes (const s_options_t *options)
         json_object_set_new (node, "name", json_string (cp_municipality_name (index)));
         json_object_set_new (node, "county", json_string (county));
         json_object_set_new (node, "last_seen", cursor->last_seen? json_string (seen): json_null ());
+        json_object_set_new (node, "log", cursor->last_seen? json_string (log): json_null ());
         json_object_set_new (node, "acked", json_integer ((json_int_t) cursor->acked));
         json_object_set_new (node, "head", json_integer ((json_int_t) cursor->head));
         json_object_set_new (node, "backlog", json_integer ((json_int_t) backlog));
@@ -340,8 +348,14 @@ s_nodes (const s_options_t *options)
         json_object_set_new (node, "batches", json_integer ((json_int_t) cursor->batches));
         json_object_set_new (node, "events", json_integer ((json_int_t) cursor->events));
         json_object_set_new (node, "duplicates", json_integer ((json_int_t) cursor->duplicates));
+        json_object_set_new (node, "duplicate_events",
+                             json_integer ((json_int_t) cursor->duplicate_events));
+        json_object_set_new (node, "conflicts", json_integer ((json_int_t) cursor->conflicts));
         json_object_set_new (node, "quarantined",
                              json_integer ((json_int_t) cursor->quarantined));
+        json_object_set_new (node, "archived", json_integer ((json_int_t) cursor->archived));
+        json_object_set_new (node, "log_changed",
+                             cursor->log_changed? json_string (changed): json_null ());
         json_array_append_new (list, node);
     }
     if (strcmp (format, "json") == 0) {
@@ -350,6 +364,67 @@ s_nodes (const s_options_t *options)
     }
     json_decref (list);
     free (cursors);
+    return 0;
+}
+
+//  Lists the events not counted: municipality, log, sequence, why, when.
+static int
+s_refused (const s_options_t *options)
+{
+    const char *format = options->format? options->format: "table";
+    if (strcmp (format, "json") && strcmp (format, "table"))
+        return s_usage ("--format must be json or table");
+    int municipality = -1;
+    if (options->scope) {
+        cp_scope_t scope;
+        if (cp_scope_parse (options->scope, &scope) || scope.kind != CP_SCOPE_MUNICIPALITY)
+            return s_usage ("refused: --scope must be municipality:CODE");
+        municipality = scope.index;
+    }
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    size_t max = 100000, count = 0;
+    central_refused_t *refused = calloc (max, sizeof (central_refused_t));
+    assert (refused);
+    int rc = central_store_refused_list (store, municipality, refused, max, &count);
+    central_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: refused: %s\n", cp_strerror (rc));
+        free (refused);
+        return S_EXIT_FAILED;
+    }
+    json_t *list = json_array ();
+    if (strcmp (format, "table") == 0)
+        printf ("%-14s %-16s %10s %-20s  %s\n", "municipality", "log", "sequence",
+                "when (UTC)", "why");
+    for (size_t index = 0; index < count; index++) {
+        const central_refused_t *entry = &refused [index];
+        char log [CP_WIRE_LOG_NAME], when [32];
+        cp_wire_log_name (entry->log, log);
+        cp_date_format_instant (entry->when, when, sizeof when);
+        const char *code = cp_municipality_code (entry->municipality);
+        if (strcmp (format, "table") == 0) {
+            printf ("%-14s %-16s %10llu %-20s  %s\n", code? code: "?", log,
+                    (unsigned long long) entry->seq, when, cp_strerror (entry->code));
+            continue;
+        }
+        json_t *item = json_object ();
+        json_object_set_new (item, "municipality", json_string (code? code: "?"));
+        json_object_set_new (item, "log", json_string (log));
+        json_object_set_new (item, "seq", json_integer ((json_int_t) entry->seq));
+        json_object_set_new (item, "when", json_string (when));
+        json_object_set_new (item, "code", json_integer (entry->code));
+        json_object_set_new (item, "conflict", json_boolean (entry->code == CP_ECONFLICT));
+        json_object_set_new (item, "reason", json_string (cp_strerror (entry->code)));
+        json_array_append_new (list, item);
+    }
+    if (strcmp (format, "json") == 0) {
+        json_dumpf (list, stdout, JSON_INDENT (2));
+        fputc ('\n', stdout);
+    }
+    json_decref (list);
+    free (refused);
     return 0;
 }
 
@@ -429,6 +504,8 @@ main (int argc, char **argv)
         return s_query (&options);
     if (strcmp (command, "nodes") == 0)
         return s_nodes (&options);
+    if (strcmp (command, "refused") == 0)
+        return s_refused (&options);
     if (strcmp (command, "stats") == 0)
         return s_stats (&options);
     return s_usage ("unknown command");

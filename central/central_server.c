@@ -62,6 +62,7 @@ typedef struct {
     zframe_t *routing_id;       //  the peer's routing id (owned)
     int municipality;           //  index, bound by HELLO
     char data_key [CP_WIRE_KEYID_MAX + 1];  //  the data key it seals to (HELLO)
+    uint8_t log [CP_WIRE_LOG_SIZE];         //  the log it ships (HELLO)
     int64_t active;             //  zclock_mono () of its last message
 } s_session_t;
 
@@ -79,6 +80,8 @@ typedef struct {
     central_decoded_t decoded;  //  its events, when decoded_set (owned)
     bool decoded_set;
     char data_key [CP_WIRE_KEYID_MAX + 1];  //  signs the reply
+    uint8_t log [CP_WIRE_LOG_SIZE];         //  the log the batch is of (the session's
+                                            //  when its header did not decode)
     int municipality;           //  the session's
     int refused;                //  a cp_error_t found before the group, or 0
     int status;                 //  what central_store_apply said
@@ -180,7 +183,8 @@ s_session (self_t *self, zframe_t *routing_id)
 //  Binds a routing id to a municipality, replacing the municipality's older
 //  sessions and, when the table is full, the least recently active one.
 static void
-s_session_bind (self_t *self, zframe_t *routing_id, int municipality, const char *data_key)
+s_session_bind (self_t *self, zframe_t *routing_id, int municipality, const char *data_key,
+                const uint8_t *log)
 {
     zlist_t *stale = zlist_new ();        //  keys to delete, copied
     assert (stale);
@@ -208,6 +212,7 @@ s_session_bind (self_t *self, zframe_t *routing_id, int municipality, const char
     session->routing_id = zframe_dup (routing_id);
     session->municipality = municipality;
     snprintf (session->data_key, sizeof session->data_key, "%s", data_key);
+    memcpy (session->log, log, CP_WIRE_LOG_SIZE);
     session->active = zclock_mono ();
     char *key = s_session_key (routing_id);
     zhashx_update (self->sessions, key, session);
@@ -280,14 +285,17 @@ s_send_ack (self_t *self, zframe_t *routing_id, uint64_t seq, int municipality,
     s_send (self, routing_id, "ACK", body, size, cp_municipality_code (municipality), data_key);
 }
 
-//  The sequence a municipality's node should send next, as committed.
+//  The sequence a municipality's node should send next on a log, as
+//  committed (0 when the store cannot say).
 static uint64_t
-s_expected (self_t *self, int municipality)
+s_expected (self_t *self, int municipality, const uint8_t *log)
 {
-    central_cursor_t cursor;
-    if (municipality < 0 || central_store_cursor (self->store, municipality, &cursor))
+    uint64_t acked;
+    uint8_t chain [CP_WIRE_CHAIN_SIZE];
+    if (municipality < 0 || central_store_log_cursor (self->store, municipality, log, &acked,
+                                                      chain))
         return 0;
-    return cursor.acked + 1;
+    return acked + 1;
 }
 
 //  =====================================================================
@@ -337,11 +345,12 @@ s_open_items (void *args, size_t first, size_t end, bool helper)
         size_t sealed_size = zframe_size (item->frames [1]);
         uint8_t *opened = malloc (sealed_size - CP_ENVELOPE_OVERHEAD + 1);
         assert (opened);
+        //  The session key stays until the group is answered: the store
+        //  records it for the archive (s_queue_clear wipes it).
         int rc = cp_envelope_open (zframe_data (item->frames [0]), zframe_size (item->frames [0]),
                                    item->nonce, zframe_data (item->frames [1]), sealed_size,
                                    zframe_data (item->frames [2]), item->sign_public,
                                    item->session_key, opened);
-        sodium_memzero (item->session_key, CP_ENVELOPE_KEY_SIZE);
         if (rc) {
             free (opened);
             item->refused = rc;
@@ -349,8 +358,8 @@ s_open_items (void *args, size_t first, size_t end, bool helper)
         else {
             item->opened = opened;
             item->opened_size = sealed_size - CP_ENVELOPE_OVERHEAD;
-            central_store_decode (item->opened, item->opened_size,
-                                  central_store_catalogue (self->store), &item->decoded);
+            central_store_decode (self->store, item->opened, item->opened_size,
+                                  &item->decoded);
             item->decoded_set = true;
         }
         item->sealed = false;
@@ -378,7 +387,8 @@ s_apply_group (self_t *self, cp_parallel_t *opening)
             zframe_data (item->frames [0]), zframe_size (item->frames [0]),
             zframe_data (item->frames [1]), zframe_size (item->frames [1]),
             zframe_data (item->frames [2]), zframe_size (item->frames [2]),
-            item->opened, item->opened_size, item->decoded_set? &item->decoded: NULL
+            item->opened, item->opened_size, item->decoded_set? &item->decoded: NULL,
+            item->session_key
         };
         item->status = central_store_apply (self->store, &batch, &item->result);
         if (item->decoded_set) {
@@ -433,21 +443,23 @@ s_answer (self_t *self, s_item_t *item)
     if (status == CENTRAL_STORE_APPLIED || status == CENTRAL_STORE_DUPLICATE) {
         if (self->verbose)
             zsys_debug ("central_server: %s batch %" PRIu64 "..%" PRIu64 " %s, "
-                        "%zu applied, %zu quarantined, ACK %" PRIu64, code,
-                        item->result.first, item->result.last,
+                        "%zu applied, %zu quarantined, %zu taken before, %zu conflicts, "
+                        "ACK %" PRIu64, code, item->result.first, item->result.last,
                         status == CENTRAL_STORE_APPLIED? "applied": "already applied",
-                        item->result.applied, item->result.quarantined, item->result.seq);
+                        item->result.applied, item->result.quarantined,
+                        item->result.duplicates, item->result.conflicts, item->result.seq);
         if (!item->superseded)
             s_send_ack (self, item->routing_id, item->result.seq, item->municipality,
                         item->data_key);
         return;
     }
     central_store_count (self->store, status);
-    //  A refusal of the sender rather than the batch (no session) says 0.
-    uint64_t expected = status == CP_EGAP? item->result.seq
+    //  A refusal of the sender rather than the batch (no session) says 0;
+    //  one of a batch names the sequence its log expects.
+    uint64_t expected = status == CP_EGAP || status == CP_EDIVERGED? item->result.seq
                       : status == CP_EPROTOCOL? 0
-                      : s_expected (self, item->municipality);
-    if (status == CP_EGAP)
+                      : s_expected (self, item->municipality, item->log);
+    if (status == CP_EGAP || status == CP_EDIVERGED)
         s_refusal (self, "%s batch %" PRIu64 "..%" PRIu64 " refused: %s, expected %" PRIu64,
                    code, item->result.first, item->result.last, cp_strerror (status),
                    expected);
@@ -534,6 +546,41 @@ s_refuse (self_t *self, zframe_t *routing_id, const char *what, int reason, int 
     s_send_nack (self, routing_id, 0, reason, municipality, NULL);
 }
 
+//  Notes a HELLO in the store and says, in one line, what it shows about
+//  the node's log against what the central holds (acked of it; known,
+//  the municipality's record): a new log where another one shipped, a
+//  copy of a log that went back (restored), or a central that holds less
+//  of the log than the node was told (the central was restored).
+static void
+s_hello_noted (self_t *self, const cp_hello_t *hello, int municipality, uint64_t acked,
+               const central_cursor_t *known)
+{
+    static const uint8_t none [CP_WIRE_LOG_SIZE] = {0};
+    bool other = known->batches > 0 && memcmp (known->log, none, sizeof none) != 0
+              && memcmp (known->log, hello->log, CP_WIRE_LOG_SIZE) != 0;
+    bool restored = hello->head < acked;
+    char name [CP_WIRE_LOG_NAME], was [CP_WIRE_LOG_NAME];
+    cp_wire_log_name (hello->log, name);
+    cp_wire_log_name (known->log, was);
+    if (other && acked == 0)
+        zsys_warning ("central_server: %s comes with a new log %s (it shipped log %s before): "
+                      "a store set up again, recovered or restored; its events are taken "
+                      "once each by id", hello->municipality, name, was);
+    else
+    if (restored)
+        zsys_warning ("central_server: %s log %s is back at head %" PRIu64 ", below the %"
+                      PRIu64 " the central holds: a restored copy; the node will ship it "
+                      "as a new log", hello->municipality, name, hello->head, acked);
+    else
+    if (hello->acked > acked)
+        zsys_warning ("central_server: %s believes %" PRIu64 " of log %s acknowledged, the "
+                      "central holds %" PRIu64 " (restored from a backup?): it ships again "
+                      "from %" PRIu64, hello->municipality, hello->acked, name, acked,
+                      acked + 1);
+    central_store_hello (self->store, municipality, hello->log, hello->head,
+                         (other && acked == 0) || restored);
+}
+
 static void
 s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
             int count)
@@ -566,24 +613,25 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     //  batches, each paying for a commit, while a fleet connects.)
     if (self->in_group [municipality])
         s_commit_group (self);
-    s_session_bind (self, routing_id, municipality, hello.data_key);
-    central_store_seen (self->store, municipality, hello.head);
-    bool few = zhashx_size (self->sessions) <= CENTRAL_SERVER_FEW + 1;    //  with its own
     cp_welcome_t welcome = {
-        s_expected (self, municipality),
-        (uint32_t) cp_catalogue_version (central_store_catalogue (self->store)),
-        few? CENTRAL_SERVER_WINDOW_FEW: CENTRAL_SERVER_WINDOW
+        .catalogue = (uint32_t) cp_catalogue_version (central_store_catalogue (self->store)),
+        .window = zhashx_size (self->sessions) < CENTRAL_SERVER_FEW + 1
+                ? CENTRAL_SERVER_WINDOW_FEW: CENTRAL_SERVER_WINDOW
     };
-    if (welcome.expected == 0) {
+    uint64_t acked;
+    central_cursor_t known;
+    if (central_store_log_cursor (self->store, municipality, hello.log, &acked, welcome.chain)
+    ||  central_store_cursor (self->store, municipality, &known)) {
         s_refuse (self, routing_id, "HELLO", CP_ESTORE, municipality);
         return;
     }
-    if (hello.acked >= welcome.expected)
-        zsys_warning ("central_server: %s believes %" PRIu64 " acknowledged, the central "
-                      "has %" PRIu64 ": it must send again from %" PRIu64,
-                      hello.municipality, hello.acked, welcome.expected - 1, welcome.expected);
-    zsys_info ("central_server: %s connected (head %" PRIu64 ", expected %" PRIu64 ")",
-               hello.municipality, hello.head, welcome.expected);
+    welcome.expected = acked + 1;
+    s_session_bind (self, routing_id, municipality, hello.data_key, hello.log);
+    s_hello_noted (self, &hello, municipality, acked, &known);
+    char name [CP_WIRE_LOG_NAME];
+    cp_wire_log_name (hello.log, name);
+    zsys_info ("central_server: %s connected (log %s, head %" PRIu64 ", expected %" PRIu64 ")",
+               hello.municipality, name, hello.head, welcome.expected);
     size_t size;
     uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
     s_send (self, routing_id, "WELCOME", body, size, hello.municipality, hello.data_key);
@@ -610,7 +658,9 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
         return;
     }
     if (count != 3) {
-        s_queue (self, routing_id, municipality, session->data_key, frames, CP_EMALFORMED);
+        s_item_t *item = s_queue (self, routing_id, municipality, session->data_key, frames,
+                                  CP_EMALFORMED);
+        memcpy (item->log, session->log, CP_WIRE_LOG_SIZE);
         return;
     }
     cp_batch_header_t header;
@@ -623,6 +673,7 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     //  verification and opening at commit, before anything parses the payload.
     s_item_t *item = s_queue (self, routing_id, municipality,
                               rc == 0? header.data_key: session->data_key, frames, rc);
+    memcpy (item->log, rc == 0? header.log: session->log, CP_WIRE_LOG_SIZE);
     if (rc == 0)
         rc = central_auth_batch_keys (self->auth, municipality, &header,
                                       zframe_size (item->frames [1]),
@@ -660,6 +711,85 @@ s_on_ping (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fra
     size_t size;
     uint8_t *body = cp_wire_pong_encode (&size);
     s_send (self, routing_id, "PONG", body, size, NULL, NULL);
+}
+
+//  Sends a RECOVERED: the command, its header, the sealed events and the
+//  signature.  Like every reply, it is lost rather than waited for when
+//  the peer does not read (the node asks again).
+static void
+s_send_recovered (self_t *self, zframe_t *routing_id, const uint8_t *header,
+                  size_t header_size, const uint8_t *sealed, size_t sealed_size,
+                  const uint8_t *signature)
+{
+    void *handle = zsock_resolve (self->router);
+    const void *parts [5] = {zframe_data (routing_id), "RECOVERED", header, sealed, signature};
+    size_t sizes [5] = {zframe_size (routing_id), 9, header_size, sealed_size,
+                        CP_ENVELOPE_SIGNATURE_SIZE};
+    for (int part = 0; part < 5; part++)
+        if (zmq_send (handle, parts [part], sizes [part],
+                      ZMQ_DONTWAIT | (part < 4? ZMQ_SNDMORE: 0)) < 0) {
+            if (self->verbose)
+                zsys_debug ("central_server: RECOVERED not sent: %s",
+                            zmq_strerror (zmq_errno ()));
+            return;
+        }
+}
+
+//  RECOVER: up to count batches of the municipality's archive from a
+//  position on, each opened and sealed again to the node key the request
+//  names (its current one), then one with no events when the archive has
+//  no more.  Only the municipality's own archive, only to its own key.
+static void
+s_on_recover (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
+              int count)
+{
+    int municipality;
+    int rc = s_peer (self, command, &municipality);
+    if (rc == 0 && !s_session_of (self, routing_id, municipality))
+        rc = CP_EPROTOCOL;
+    cp_recover_t recover;
+    if (rc == 0)
+        rc = count == 1? cp_wire_recover_decode (zframe_data (frames [0]),
+                                                 zframe_size (frames [0]), &recover)
+                       : CP_EMALFORMED;
+    if (rc == 0 && self->in_group [municipality])
+        s_commit_group (self);      //  what it holds is archived once committed
+    uint64_t from = rc == 0? recover.from: 0;
+    for (uint32_t sent = 0; rc == 0 && sent < recover.count; sent++) {
+        uint8_t *events = NULL, *header = NULL, signature [CP_ENVELOPE_SIGNATURE_SIZE];
+        size_t size = 0, header_size = 0;
+        uint64_t position, end;
+        rc = central_store_archive_read (self->store, municipality, from, &position, &end,
+                                         &events, &size);
+        if (rc)
+            break;
+        cp_recovered_t recovered = {.position = position, .next = events? position + 1: end,
+                                    .end = end};
+        snprintf (recovered.node_key, sizeof recovered.node_key, "%s", recover.node_key);
+        snprintf (recovered.data_key, sizeof recovered.data_key, "%s", recover.data_key);
+        uint8_t *sealed = malloc (size + CP_ENVELOPE_OVERHEAD);
+        assert (sealed);
+        rc = central_auth_seal_recovered (self->auth, municipality, &recovered,
+                                          events? events: sealed, size, sealed, signature,
+                                          &header, &header_size);
+        if (events) {
+            sodium_memzero (events, size);
+            free (events);
+        }
+        if (rc == 0)
+            s_send_recovered (self, routing_id, header, header_size, sealed,
+                              size + CP_ENVELOPE_OVERHEAD, signature);
+        free (header);
+        free (sealed);
+        if (rc || recovered.next == end)
+            break;
+        from = recovered.next;
+    }
+    if (rc)
+        s_refuse (self, routing_id, "RECOVER", rc, municipality);
+    else
+        zsys_info ("central_server: %s recovering: archive from %" PRIu64 " sent",
+                   cp_municipality_code (municipality), recover.from);
 }
 
 //  Reads one message off the ROUTER and handles it.
@@ -702,6 +832,9 @@ s_on_message (self_t *self)
     else
     if (command == CP_CMD_PING)
         s_on_ping (self, routing_id, frames [1], frames + 2, count - 2);
+    else
+    if (command == CP_CMD_RECOVER)
+        s_on_recover (self, routing_id, frames [1], frames + 2, count - 2);
     else
         s_refuse (self, routing_id, count < 2? "an empty message"
                                    : command? "a command the central does not take"

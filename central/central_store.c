@@ -18,6 +18,7 @@
 #include "cp_case.h"
 #include "cp_codec.h"
 #include "cp_case_cache.h"
+#include "cp_envelope.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
 #include "cp_keyfile.h"
@@ -35,7 +36,13 @@
 #define S_MAX_DBS 16
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_CASE_KEY (2 + S_HASH_SIZE)    //  u16 municipality, hash of case
-#define S_CURSOR_SIZE 56                //  seven u64
+#define S_CURSOR_SIZE (11 * 8 + 16)     //  eleven u64, a log identity
+#define S_LOG_SIZE CENTRAL_STORE_LOG_SIZE
+#define S_CHAIN_SIZE CENTRAL_STORE_CHAIN_SIZE
+#define S_LOG_KEY (2 + S_LOG_SIZE + 8)  //  u16 m, log, u64 sequence: logs, quarantine
+#define S_ID_KEY CENTRAL_STORE_ID_KEY
+#define S_ID_VALUE 9                    //  u64 digest, u8 outcome
+#define S_QUARANTINE_VALUE 12           //  i32 code, u64 ms
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
@@ -48,20 +55,29 @@ typedef struct {
     central_cursor_t value;
 } s_slot_t;
 
+//  What ids says an event id's first coming did.
+#define S_TAKEN_APPLIED 1
+#define S_TAKEN_QUARANTINED 2
+
 //  A liveness note waiting for the next commit or flush.
 typedef struct {
     bool pending;
     uint64_t head;
     int64_t when;               //  ms since the epoch
+    bool hello;                 //  a HELLO named log
+    bool changed;               //  ... and it was another log, or a restored copy
+    uint8_t log [S_LOG_SIZE];
 } s_note_t;
 
 struct _central_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, cursors, cases, days, archive, counters, quarantine, keys;
+    MDB_dbi meta, catalogues, cursors, logs, ids, cases, days, archive, envelopes, counters,
+            quarantine, keys;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
     uint8_t *index_key;         //  cp_index_key: guarded, read-only; NULL when readonly
+                                //  (its second half keys the SipHash-64 of ids)
     cp_seal_t *seal;            //  seals cases values (DIR/keys/storage.key); NULL when readonly
     int municipalities;         //  cp_municipality_count ()
     //  State of the open write transaction
@@ -72,6 +88,7 @@ struct _central_store_t {
     cp_tally_t **county_tallies;    //  per county, filled at commit (lazy)
     cp_tally_t *national;       //  the group's national deltas, filled at commit
     cp_tally_t *into;           //  where the batch being applied adds its deltas
+    MDB_cursor *ids_cursor;     //  into ids, for the transaction
     bool grow;                  //  the map was full: grow it on abort
     //  Waiting for the next commit or flush
     s_note_t *notes;            //  per municipality
@@ -102,12 +119,21 @@ s_put_u16 (uint8_t *at, int value)
     at [1] = (uint8_t) value;
 }
 
-//  Key of (municipality, u64): archive and quarantine.
+//  Key of (municipality, u64): the archive.
 static void
 s_seq_key (uint8_t *key, int municipality, uint64_t seq)
 {
     s_put_u16 (key, municipality);
     cp_put_u64 (key + 2, seq);
+}
+
+//  Key of (municipality, log, u64 sequence): logs and quarantine.
+static void
+s_log_key (uint8_t *key, int municipality, const uint8_t *log, uint64_t seq)
+{
+    s_put_u16 (key, municipality);
+    memcpy (key + 2, log, S_LOG_SIZE);
+    cp_put_u64 (key + 2 + S_LOG_SIZE, seq);
 }
 
 static void
@@ -120,6 +146,11 @@ s_cursor_encode (const central_cursor_t *cursor, uint8_t *buf)
     cp_put_u64 (buf + 32, cursor->events);
     cp_put_u64 (buf + 40, cursor->duplicates);
     cp_put_u64 (buf + 48, cursor->quarantined);
+    cp_put_u64 (buf + 56, cursor->duplicate_events);
+    cp_put_u64 (buf + 64, cursor->conflicts);
+    cp_put_u64 (buf + 72, cursor->archived);
+    cp_put_u64 (buf + 80, (uint64_t) cursor->log_changed);
+    memcpy (buf + 88, cursor->log, S_LOG_SIZE);
 }
 
 static int
@@ -137,6 +168,11 @@ s_cursor_decode (const MDB_val *value, central_cursor_t *cursor)
     cursor->events = cp_get_u64 (buf + 32);
     cursor->duplicates = cp_get_u64 (buf + 40);
     cursor->quarantined = cp_get_u64 (buf + 48);
+    cursor->duplicate_events = cp_get_u64 (buf + 56);
+    cursor->conflicts = cp_get_u64 (buf + 64);
+    cursor->archived = cp_get_u64 (buf + 72);
+    cursor->log_changed = (int64_t) cp_get_u64 (buf + 80);
+    memcpy (cursor->log, buf + 88, S_LOG_SIZE);
     return 0;
 }
 
@@ -183,9 +219,12 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     if ((rc = mdb_dbi_open (txn, "meta", flags, &self->meta))
     ||  (rc = mdb_dbi_open (txn, "catalogues", flags | MDB_INTEGERKEY, &self->catalogues))
     ||  (rc = mdb_dbi_open (txn, "cursors", flags, &self->cursors))
+    ||  (rc = mdb_dbi_open (txn, "logs", flags, &self->logs))
+    ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
     ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
     ||  (rc = mdb_dbi_open (txn, "archive", flags, &self->archive))
+    ||  (rc = mdb_dbi_open (txn, "envelopes", flags, &self->envelopes))
     ||  (rc = mdb_dbi_open (txn, "counters", flags, &self->counters))
     ||  (rc = mdb_dbi_open (txn, "quarantine", flags, &self->quarantine))
     ||  (rc = mdb_dbi_open (txn, "keys", flags, &self->keys)))
@@ -485,21 +524,117 @@ central_store_counters (central_store_t *self, central_counter_t *counters, size
 }
 
 int
-central_store_quarantined (central_store_t *self, int municipality, uint64_t seq, int *code)
+central_store_quarantined (central_store_t *self, int municipality, const uint8_t *log,
+                           uint64_t seq, int *code)
 {
     *code = 0;
     MDB_txn *txn;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    uint8_t key [10];
-    s_seq_key (key, municipality, seq);
+    uint8_t key [S_LOG_KEY];
+    s_log_key (key, municipality, log, seq);
     MDB_val k = {sizeof key, key}, v;
     rc = mdb_get (txn, self->quarantine, &k, &v);
-    if (rc == 0 && v.mv_size == 4)
+    if (rc == 0 && v.mv_size == S_QUARANTINE_VALUE)
         *code = (int32_t) cp_get_u32 (v.mv_data);
     mdb_txn_abort (txn);
     return rc == 0 || rc == MDB_NOTFOUND? 0: cp_lmdb_fail ("central_store", "quarantine", rc);
+}
+
+int
+central_store_refused_list (central_store_t *self, int municipality,
+                            central_refused_t *refused, size_t max, size_t *count)
+{
+    *count = 0;
+    MDB_txn *txn;
+    MDB_cursor *cursor;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open (txn, self->quarantine, &cursor))) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("central_store", "quarantine", rc);
+    }
+    uint8_t start [2];
+    s_put_u16 (start, municipality < 0? 0: municipality);
+    MDB_val k = {sizeof start, start}, v;
+    int op = MDB_SET_RANGE;
+    while (*count < max && (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != S_LOG_KEY || v.mv_size != S_QUARANTINE_VALUE) {
+            zsys_error ("central_store: a quarantine record is corrupt");
+            rc = CP_ESTORE;
+            break;
+        }
+        const uint8_t *key = k.mv_data;
+        int owner = key [0] << 8 | key [1];
+        if (municipality >= 0 && owner != municipality)
+            break;
+        central_refused_t *entry = &refused [(*count)++];
+        entry->municipality = owner;
+        memcpy (entry->log, key + 2, S_LOG_SIZE);
+        entry->seq = cp_get_u64 (key + 2 + S_LOG_SIZE);
+        entry->code = (int32_t) cp_get_u32 (v.mv_data);
+        entry->when = (int64_t) cp_get_u64 ((const uint8_t *) v.mv_data + 4);
+    }
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return 0;
+    return rc == CP_ESTORE? rc: cp_lmdb_fail ("central_store", "quarantine", rc);
+}
+
+//  A log's cursor in txn: its greatest record in logs.
+static int
+s_log_cursor (central_store_t *self, MDB_txn *txn, int municipality, const uint8_t *log,
+              uint64_t *acked, uint8_t *chain)
+{
+    *acked = 0;
+    memset (chain, 0, S_CHAIN_SIZE);
+    uint8_t key [S_LOG_KEY];
+    s_log_key (key, municipality, log, UINT64_MAX);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, self->logs, &cursor);
+    if (rc)
+        return cp_lmdb_fail ("central_store", "read log", rc);
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get (cursor, &k, &v, rc == 0? MDB_PREV: MDB_LAST);
+    if (rc == 0 && k.mv_size == S_LOG_KEY && memcmp (k.mv_data, key, 2 + S_LOG_SIZE) == 0) {
+        if (v.mv_size != S_CHAIN_SIZE)
+            rc = CP_ESTORE;
+        else {
+            *acked = cp_get_u64 ((const uint8_t *) k.mv_data + 2 + S_LOG_SIZE);
+            memcpy (chain, v.mv_data, S_CHAIN_SIZE);
+        }
+    }
+    else
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        rc = 0;                 //  a log never seen
+    mdb_cursor_close (cursor);
+    if (rc == CP_ESTORE)
+        zsys_error ("central_store: a log record is corrupt");
+    else
+    if (rc)
+        rc = cp_lmdb_fail ("central_store", "read log", rc);
+    return rc;
+}
+
+int
+central_store_log_cursor (central_store_t *self, int municipality, const uint8_t *log,
+                          uint64_t *acked, uint8_t *chain)
+{
+    if (self->txn)
+        return s_log_cursor (self, self->txn, municipality, log, acked, chain);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    rc = s_log_cursor (self, txn, municipality, log, acked, chain);
+    mdb_txn_abort (txn);
+    return rc;
 }
 
 //  =====================================================================
@@ -512,9 +647,16 @@ central_store_begin (central_store_t *self)
     assert (!self->txn);
     cp_lmdb_grow_ahead (self->env);     //  a full map would cost redoing the group
     int rc = cp_lmdb_begin (self->env, 0, &self->txn);
-    if (rc == 0)
-        cp_seal_renew (self->seal);     //  one random draw serves the group's nonces
-    return rc;
+    if (rc)
+        return rc;
+    cp_seal_renew (self->seal);         //  one random draw serves the group's nonces
+    int mdb_rc = mdb_cursor_open (self->txn, self->ids, &self->ids_cursor);
+    if (mdb_rc) {
+        mdb_txn_abort (self->txn);
+        self->txn = NULL;
+        return cp_lmdb_fail ("central_store", "open ids", mdb_rc);
+    }
+    return 0;
 }
 
 //  The municipality's cursor slot in the open transaction.
@@ -614,13 +756,40 @@ s_write_rows (central_store_t *self)
     return rc;
 }
 
-//  Stores the three frames, each after its u32 size, in one archive put.
+//  Records the envelope key of a batch's pair of keys (node key, data key),
+//  sealed under the storage key, unless it is there: the archive can then
+//  be opened after the data key's secret is gone.
 static int
-s_archive (central_store_t *self, int municipality, uint64_t first,
+s_envelope_key (central_store_t *self, const cp_batch_header_t *header, const uint8_t *key)
+{
+    uint8_t name [2 * CP_WIRE_KEYID_MAX + 2];
+    size_t node_size = strlen (header->node_key), data_size = strlen (header->data_key);
+    memcpy (name, header->node_key, node_size);
+    name [node_size] = 0;
+    memcpy (name + node_size + 1, header->data_key, data_size);
+    MDB_val k = {node_size + 1 + data_size, name}, v;
+    int rc = mdb_get (self->txn, self->envelopes, &k, &v);
+    if (rc == 0)
+        return 0;
+    if (rc != MDB_NOTFOUND)
+        return cp_lmdb_fail ("central_store", "read envelope key", rc);
+    uint8_t ad [1 + sizeof name] = {'E'};
+    memcpy (ad + 1, name, k.mv_size);
+    MDB_val value = {CP_ENVELOPE_KEY_SIZE + CP_SEAL_OVERHEAD, NULL};
+    rc = s_put (self, self->envelopes, name, k.mv_size, &value, MDB_RESERVE, "put envelope key");
+    if (rc == 0)
+        cp_seal_seal (self->seal, ad, 1 + k.mv_size, key, CP_ENVELOPE_KEY_SIZE, value.mv_data);
+    return rc;
+}
+
+//  Stores the three frames, each after its u32 size, in one archive put,
+//  at the municipality's next archive position.
+static int
+s_archive (central_store_t *self, int municipality, central_cursor_t *cursor,
            const central_batch_t *batch)
 {
     uint8_t key [10];
-    s_seq_key (key, municipality, first);
+    s_seq_key (key, municipality, cursor->archived + 1);
     size_t size = 12 + batch->header_size + batch->payload_size + batch->signature_size;
     MDB_val value = {size, NULL};
     int rc = s_put (self, self->archive, key, sizeof key, &value, MDB_RESERVE, "put archive");
@@ -635,24 +804,56 @@ s_archive (central_store_t *self, int municipality, uint64_t first,
             memcpy (at + 4, parts [part], sizes [part]);
         at += 4 + sizes [part];
     }
+    cursor->archived++;
     return 0;
 }
 
+//  Sets an event of a log aside, uncounted, with why (a cp_error_t).
 static int
-s_quarantine (central_store_t *self, int municipality, uint64_t seq, int code)
+s_quarantine (central_store_t *self, int municipality, const uint8_t *log, uint64_t seq,
+              int code)
 {
-    uint8_t key [10], value [4];
-    s_seq_key (key, municipality, seq);
+    uint8_t key [S_LOG_KEY], value [S_QUARANTINE_VALUE];
+    s_log_key (key, municipality, log, seq);
     cp_put_u32 (value, (uint32_t) code);
-    MDB_val v = {4, value};
+    cp_put_u64 (value + 4, (uint64_t) zclock_time ());
+    MDB_val v = {sizeof value, value};
     //  Logged without the event: its fields are case data.
-    zsys_warning ("central_store: %s event %" PRIu64 " quarantined: %s",
-                  cp_municipality_code (municipality), seq, cp_strerror (code));
+    zsys_warning ("central_store: %s event %" PRIu64 " %s: %s",
+                  cp_municipality_code (municipality), seq,
+                  code == CP_ECONFLICT? "refused": "quarantined", cp_strerror (code));
     return s_put (self, self->quarantine, key, sizeof key, &v, 0, "put quarantine");
 }
 
+//  SipHash-2-4 (64 bits) of a tag byte and some bytes, under the second
+//  half of the index key (the first half keys the case pseudonyms).
+static uint64_t
+s_siphash64 (const uint8_t *index_key, char tag, const void *data, size_t size)
+{
+    uint8_t input [1 + CP_CODEC_EVENT_MAX], out [crypto_shorthash_BYTES];
+    assert (size <= CP_CODEC_EVENT_MAX);
+    input [0] = (uint8_t) tag;
+    memcpy (input + 1, data, size);
+    crypto_shorthash (out, input, 1 + size, index_key + crypto_shorthash_KEYBYTES);
+    sodium_memzero (input, 1 + size);
+    return cp_get_u64 (out);
+}
+
+//  The key of an event id in ids, after the municipality: the hash of its
+//  stem (the id without its last two characters) then of the id.  Ids
+//  numbered together ("e-1200", "e-1201", ...) share a stem, so the
+//  central's index takes them on the same pages instead of a page each.
+static void
+s_id_key (const uint8_t *index_key, const char *id, uint8_t *key)
+{
+    size_t size = strlen (id);
+    size_t stem = size > 2? size - 2: 0;
+    cp_put_u64 (key, s_siphash64 (index_key, 'S', id, stem));
+    cp_put_u64 (key + 8, s_siphash64 (index_key, 'I', id, size));
+}
+
 void
-central_store_decode (const uint8_t *payload, size_t size, const cp_catalogue_t *catalogue,
+central_store_decode (central_store_t *self, const uint8_t *payload, size_t size,
                       central_decoded_t *decoded)
 {
     memset (decoded, 0, sizeof *decoded);
@@ -661,34 +862,76 @@ central_store_decode (const uint8_t *payload, size_t size, const cp_catalogue_t 
     if (decoded->rc || decoded->count == 0)
         return;
     decoded->resolved = malloc (decoded->count * sizeof (int));
-    assert (decoded->resolved);
-    for (size_t index = 0; index < decoded->count; index++)
-        decoded->resolved [index] = cp_event_resolve (&decoded->events [index], catalogue,
-                                                      NULL, 0);
+    decoded->ids = malloc (decoded->count * sizeof *decoded->ids);
+    decoded->digests = malloc (decoded->count * sizeof (uint64_t));
+    assert (decoded->resolved && decoded->ids && decoded->digests);
+    msgpack_sbuffer packed;
+    msgpack_sbuffer_init (&packed);
+    for (size_t index = 0; index < decoded->count; index++) {
+        cp_event_t *event = &decoded->events [index];
+        decoded->resolved [index] = cp_event_resolve (event, self->catalogue, NULL, 0);
+        //  Identity and content come from the event as the node packed it:
+        //  cp_codec's form is canonical, so the same event digests alike.
+        s_id_key (self->index_key, event->id, decoded->ids [index]);
+        msgpack_sbuffer_clear (&packed);
+        if (cp_codec_event_pack (event, &packed) == 0 && packed.size <= CP_CODEC_EVENT_MAX)
+            decoded->digests [index] = s_siphash64 (self->index_key, 'E', packed.data,
+                                                    packed.size);
+        else
+            decoded->digests [index] = 0;
+        sodium_memzero (packed.data, packed.size);
+    }
+    msgpack_sbuffer_destroy (&packed);
 }
 
 void
 central_decoded_free (central_decoded_t *decoded)
 {
+    if (decoded->events)
+        sodium_memzero (decoded->events, decoded->count * sizeof (cp_event_t));
     free (decoded->events);
     free (decoded->resolved);
+    free (decoded->ids);
+    free (decoded->digests);
     memset (decoded, 0, sizeof *decoded);
 }
 
-//  Applies the events past the cursor, in sequence order, with what
-//  resolving each against the catalogue said; refused events go to the
-//  quarantine.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
+//  Takes the events of a batch in sequence order, each once by its id:
+//  an id seen before is a duplicate (same content) or a conflict (other
+//  content); a new one is checked against its case's rules and applied or
+//  quarantined, and recorded in ids either way.  Returns 0, or CP_ESTORE /
+//  CP_EMAPFULL.
 static int
-s_apply_events (central_store_t *self, int municipality, uint64_t cursor,
+s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
                 const central_decoded_t *decoded, central_result_t *result)
 {
     char why [256];
     for (size_t index = 0; index < decoded->count; index++) {
         uint64_t seq = decoded->first + index;
-        if (seq <= cursor)
-            continue;           //  the overlap: applied by an earlier batch
         cp_event_t *event = &decoded->events [index];
-        int rc = decoded->resolved [index];
+        uint8_t key [S_ID_KEY], taken [S_ID_VALUE];
+        s_put_u16 (key, municipality);
+        memcpy (key + 2, decoded->ids [index], S_ID_KEY - 2);
+        MDB_val k = {S_ID_KEY, key}, v;
+        int rc = mdb_cursor_get (self->ids_cursor, &k, &v, MDB_SET);
+        if (rc == 0) {
+            if (v.mv_size != S_ID_VALUE) {
+                zsys_error ("central_store: an id record is corrupt");
+                return CP_ESTORE;
+            }
+            if (cp_get_u64 (v.mv_data) == decoded->digests [index])
+                result->duplicates++;
+            else {
+                if ((rc = s_quarantine (self, municipality, log, seq, CP_ECONFLICT)))
+                    return rc;
+                central_store_count (self, CP_ECONFLICT);
+                result->conflicts++;
+            }
+            continue;
+        }
+        if (rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("central_store", "read ids", rc);
+        rc = decoded->resolved [index];
         cp_case_t *state = NULL;
         if (rc == 0) {
             int store_rc = 0;
@@ -700,15 +943,50 @@ s_apply_events (central_store_t *self, int municipality, uint64_t cursor,
         if (rc == 0)
             rc = cp_case_apply (state, event, self->catalogue, self->into);
         if (rc) {
-            int store_rc = s_quarantine (self, municipality, seq, rc);
+            int store_rc = s_quarantine (self, municipality, log, seq, rc);
             if (store_rc)
                 return store_rc;
             result->quarantined++;
         }
         else
             result->applied++;
+        cp_put_u64 (taken, decoded->digests [index]);
+        taken [8] = rc? S_TAKEN_QUARANTINED: S_TAKEN_APPLIED;
+        MDB_val value = {S_ID_VALUE, taken};
+        rc = mdb_cursor_put (self->ids_cursor, &k, &value, MDB_NOOVERWRITE);
+        if (rc) {
+            self->grow |= rc == MDB_MAP_FULL;
+            return cp_lmdb_fail ("central_store", "put id", rc);
+        }
     }
     return 0;
+}
+
+//  How a batch stands against its log's cursor (acked, chain): 0 to
+//  apply, CENTRAL_STORE_DUPLICATE, CP_EGAP or CP_EDIVERGED.
+static int
+s_against_log (central_store_t *self, int municipality, const cp_batch_header_t *header,
+               uint64_t acked, const uint8_t *chain, int *rc)
+{
+    *rc = 0;
+    if (header->last <= acked) {
+        //  Sent again, or another copy's: the log's chain at its end tells.
+        uint8_t key [S_LOG_KEY];
+        s_log_key (key, municipality, header->log, header->last);
+        MDB_val k = {sizeof key, key}, v;
+        int mdb_rc = mdb_get (self->txn, self->logs, &k, &v);
+        if (mdb_rc == MDB_NOTFOUND)
+            return CP_EGAP;     //  it ends where no batch ended: ship from the cursor
+        if (mdb_rc) {
+            *rc = cp_lmdb_fail ("central_store", "read log", mdb_rc);
+            return 0;
+        }
+        return v.mv_size == S_CHAIN_SIZE && memcmp (v.mv_data, header->chain, S_CHAIN_SIZE) == 0
+             ? CENTRAL_STORE_DUPLICATE: CP_EDIVERGED;
+    }
+    if (header->first != acked + 1)
+        return CP_EGAP;
+    return memcmp (header->prev, chain, S_CHAIN_SIZE) == 0? 0: CP_EDIVERGED;
 }
 
 int
@@ -734,15 +1012,22 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     if (!slot)
         return rc;
     central_cursor_t *cursor = &slot->value;
-    if (header.last <= cursor->acked) {
-        result->seq = cursor->acked;
+    uint64_t acked;
+    uint8_t chain [S_CHAIN_SIZE];
+    if ((rc = s_log_cursor (self, self->txn, municipality, header.log, &acked, chain)))
+        return rc;
+    int standing = s_against_log (self, municipality, &header, acked, chain, &rc);
+    if (rc)
+        return rc;
+    if (standing == CENTRAL_STORE_DUPLICATE) {
+        result->seq = header.last;
         cursor->duplicates++;
         slot->dirty = true;
         return CENTRAL_STORE_DUPLICATE;
     }
-    if (header.first > cursor->acked + 1) {
-        result->seq = cursor->acked + 1;
-        return CP_EGAP;
+    if (standing) {
+        result->seq = acked + 1;
+        return standing;
     }
 
     central_decoded_t own;
@@ -750,7 +1035,7 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     if (!decoded) {
         const uint8_t *plain = batch->opened? batch->opened: batch->payload;
         size_t plain_size = batch->opened? batch->opened_size: batch->payload_size;
-        central_store_decode (plain, plain_size, self->catalogue, &own);
+        central_store_decode (self, plain, plain_size, &own);
         decoded = &own;
     }
     rc = decoded->rc;
@@ -760,22 +1045,34 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     if (rc == 0) {
         //  The counters are written at commit, summed over the group.
         self->into = s_tally (self->tallies, municipality);
-        rc = s_apply_events (self, municipality, cursor->acked, decoded, result);
+        rc = s_apply_events (self, municipality, header.log, decoded, result);
     }
     if (decoded == &own)
         central_decoded_free (&own);
-    if (rc == 0)
-        rc = s_archive (self, municipality, header.first, batch);
+    //  A batch of nothing but events taken before adds nothing to keep.
+    if (rc == 0 && result->duplicates < header.last - header.first + 1)
+        rc = s_archive (self, municipality, cursor, batch);
+    if (rc == 0 && batch->envelope_key && result->duplicates < header.last - header.first + 1)
+        rc = s_envelope_key (self, &header, batch->envelope_key);
+    if (rc == 0) {
+        uint8_t key [S_LOG_KEY];
+        s_log_key (key, municipality, header.log, header.last);
+        MDB_val value = {S_CHAIN_SIZE, header.chain};
+        rc = s_put (self, self->logs, key, sizeof key, &value, 0, "put log");
+    }
     if (rc)
         return rc;
     cursor->acked = header.last;
+    memcpy (cursor->log, header.log, S_LOG_SIZE);
     cursor->head = header.head > header.last? header.head: header.last;
     cursor->last_seen = zclock_time ();
     cursor->batches++;
     cursor->events += result->applied;
     cursor->quarantined += result->quarantined;
+    cursor->duplicate_events += result->duplicates;
+    cursor->conflicts += result->conflicts;
     slot->dirty = true;
-    result->seq = cursor->acked;
+    result->seq = header.last;
     return CENTRAL_STORE_APPLIED;
 }
 
@@ -793,6 +1090,15 @@ s_write_cursors (central_store_t *self)
         if (slot && note->when >= slot->value.last_seen) {
             slot->value.last_seen = note->when;
             slot->value.head = note->head;
+            slot->dirty = true;
+        }
+        if (slot && note->hello) {
+            //  The log a HELLO named is the municipality's from now on.
+            uint8_t chain [S_CHAIN_SIZE];
+            memcpy (slot->value.log, note->log, S_LOG_SIZE);
+            rc = s_log_cursor (self, self->txn, index, note->log, &slot->value.acked, chain);
+            if (note->changed)
+                slot->value.log_changed = note->when;
             slot->dirty = true;
         }
     }
@@ -850,6 +1156,7 @@ s_forget (central_store_t *self, bool committed)
             cp_tally_clear (self->county_tallies [index]);
     cp_tally_clear (self->national);
     memset (self->slots, 0, (size_t) self->municipalities * sizeof (s_slot_t));
+    self->ids_cursor = NULL;    //  closed with its transaction
 }
 
 int
@@ -913,6 +1220,17 @@ central_store_seen (central_store_t *self, int municipality, uint64_t head)
 }
 
 void
+central_store_hello (central_store_t *self, int municipality, const uint8_t *log,
+                     uint64_t head, bool changed)
+{
+    central_store_seen (self, municipality, head);
+    s_note_t *note = &self->notes [municipality];
+    note->hello = true;
+    note->changed |= changed;
+    memcpy (note->log, log, S_LOG_SIZE);
+}
+
+void
 central_store_count (central_store_t *self, int code)
 {
     assert (code >= S_CODE_LOW && code < S_CODE_LOW + S_CODES);
@@ -935,6 +1253,145 @@ central_store_flush (central_store_t *self)
     int rc = central_store_begin (self);
     if (rc == 0)
         rc = central_store_commit (self);
+    return rc;
+}
+
+//  =====================================================================
+//  Reading the archive back (a node's recovery)
+
+//  The envelope key recorded for a header's pair of keys, unsealed into
+//  key (guarded memory of the caller's).  Returns 0, or CP_EAUTH (logged)
+//  when it is missing or does not open.
+static int
+s_envelope_key_read (central_store_t *self, MDB_txn *txn, const cp_batch_header_t *header,
+                     uint8_t *key)
+{
+    uint8_t name [2 * CP_WIRE_KEYID_MAX + 2], ad [1 + sizeof name] = {'E'};
+    size_t node_size = strlen (header->node_key), data_size = strlen (header->data_key);
+    memcpy (name, header->node_key, node_size);
+    name [node_size] = 0;
+    memcpy (name + node_size + 1, header->data_key, data_size);
+    MDB_val k = {node_size + 1 + data_size, name}, v;
+    memcpy (ad + 1, name, k.mv_size);
+    int rc = mdb_get (txn, self->envelopes, &k, &v);
+    if (rc == 0 && v.mv_size == CP_ENVELOPE_KEY_SIZE + CP_SEAL_OVERHEAD
+    &&  cp_seal_open (self->seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, key) == 0)
+        return 0;
+    zsys_error ("central_store: no envelope key for the archived batches of node key %s "
+                "and data key %s", header->node_key, header->data_key);
+    return CP_EAUTH;
+}
+
+//  The Ed25519 public key of a node key, from the key table in txn.
+static int
+s_node_sign_public (central_store_t *self, MDB_txn *txn, const char *id, uint8_t *sign_public)
+{
+    MDB_val k = {strlen (id), (void *) id}, v;
+    central_key_t key;
+    if (mdb_get (txn, self->keys, &k, &v) == 0
+    &&  central_keys_decode (id, v.mv_data, v.mv_size, &key) == 0
+    &&  key.kind == CENTRAL_KEY_NODE) {
+        memcpy (sign_public, key.public_key, CP_ENVELOPE_SIGN_PUBLIC_SIZE);
+        return 0;
+    }
+    zsys_error ("central_store: the archive names node key %s, which the key table lacks", id);
+    return CP_EAUTH;
+}
+
+//  Splits an archive record into its three frames (header, payload,
+//  signature).  Returns 0 or CP_ESTORE.
+static int
+s_archive_frames (const MDB_val *value, const uint8_t **parts, size_t *sizes)
+{
+    const uint8_t *at = value->mv_data, *end = at + value->mv_size;
+    for (int part = 0; part < 3; part++) {
+        if (end - at < 4)
+            return CP_ESTORE;
+        sizes [part] = cp_get_u32 (at);
+        if ((size_t) (end - at - 4) < sizes [part])
+            return CP_ESTORE;
+        parts [part] = at + 4;
+        at += 4 + sizes [part];
+    }
+    return at == end? 0: CP_ESTORE;
+}
+
+int
+central_store_archive_read (central_store_t *self, int municipality, uint64_t from,
+                            uint64_t *position, uint64_t *end, uint8_t **events, size_t *size)
+{
+    assert (!self->readonly);
+    *events = NULL;
+    *size = 0;
+    *position = *end = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    central_cursor_t cursor;
+    if ((rc = s_cursor_read (self, txn, municipality, &cursor))) {
+        mdb_txn_abort (txn);
+        return rc;
+    }
+    *end = cursor.archived + 1;         //  the position after the last
+    uint8_t key [10];
+    s_seq_key (key, municipality, from? from: 1);
+    MDB_cursor *reader;
+    if ((rc = mdb_cursor_open (txn, self->archive, &reader))) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("central_store", "read archive", rc);
+    }
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_cursor_get (reader, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && (k.mv_size != sizeof key || memcmp (k.mv_data, key, 2) != 0))
+        rc = MDB_NOTFOUND;      //  past this municipality's archive
+    const uint8_t *parts [3];
+    size_t sizes [3];
+    cp_batch_header_t header;
+    if (rc == 0) {
+        *position = cp_get_u64 ((const uint8_t *) k.mv_data + 2);
+        if (s_archive_frames (&v, parts, sizes)
+        ||  cp_wire_batch_header_decode (parts [0], sizes [0], &header)
+        ||  header.nonce_size != CP_ENVELOPE_NONCE_SIZE
+        ||  sizes [1] < CP_ENVELOPE_OVERHEAD) {
+            zsys_error ("central_store: %s archive record %" PRIu64 " is corrupt",
+                        cp_municipality_code (municipality), *position);
+            rc = CP_ESTORE;
+        }
+    }
+    if (rc == 0) {
+        uint8_t sign_public [CP_ENVELOPE_SIGN_PUBLIC_SIZE];
+        uint8_t *envelope_key = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
+        assert (envelope_key);
+        uint8_t *opened = malloc (sizes [1] - CP_ENVELOPE_OVERHEAD + 1);
+        assert (opened);
+        rc = s_node_sign_public (self, txn, header.node_key, sign_public);
+        if (rc == 0)
+            rc = s_envelope_key_read (self, txn, &header, envelope_key);
+        if (rc == 0)
+            rc = cp_envelope_open (parts [0], sizes [0], header.nonce, parts [1], sizes [1],
+                                   parts [2], sign_public, envelope_key, opened);
+        cp_keyfile_free (&envelope_key);
+        if (rc) {
+            zsys_error ("central_store: %s archive record %" PRIu64 " does not open: %s",
+                        cp_municipality_code (municipality), *position, cp_strerror (rc));
+            free (opened);
+        }
+        else {
+            *events = opened;
+            *size = sizes [1] - CP_ENVELOPE_OVERHEAD;
+        }
+    }
+    else
+    if (rc == MDB_NOTFOUND) {
+        *position = *end;
+        rc = 0;
+    }
+    else
+    if (rc != CP_ESTORE)
+        rc = cp_lmdb_fail ("central_store", "read archive", rc);
+    mdb_cursor_close (reader);
+    mdb_txn_abort (txn);
     return rc;
 }
 
@@ -990,7 +1447,7 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
                 continue;
             central_cursor_t value;
             rc = s_cursor_read (self, txn, index, &value);
-            if (rc == 0 && value.acked > 0)
+            if (rc == 0 && value.batches > 0)
                 view->municipalities_reporting++;
         }
     }

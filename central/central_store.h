@@ -12,29 +12,53 @@
                             holds no case history in the clear.  (Not "data
                             key": that is the key nodes seal batches to.)
     Databases of the environment (integers big-endian, so that LMDB's byte
-    order is numeric order; m is a municipality index of cp_municipality):
-        meta        "format" ("cpsync-central 2"), "listen", "catalogue",
+    order is numeric order; m is a municipality index of cp_municipality;
+    log a node's log identity, 16 bytes, cp_wire.h):
+        meta        "format" ("cpsync-central 3"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t
+        logs        u16 m, log, u64 last → the log's chain at last: one
+                    record per batch applied, so the greatest key of a log
+                    is its cursor, and a batch sent again can be told from
+                    one of another copy of the log
+        ids         u16 m, u64 SipHash(stem of the event id), u64 SipHash(id)
+                    → u64 SipHash(the event as cp_codec packs it), u8
+                    outcome: every event the central has taken, whatever
+                    log or sequence it came under (the stem, the id without
+                    its last two characters, keeps ids that are numbered
+                    together on the same pages)
         cases       u16 m, hash(case) → a case's history (cp_case), sealed
         days        u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
                     a view of any scope reads its own rows and nothing else;
                     scope = kind << 16 | index, kind a cp_scope_kind_t
-        archive     u16 m, u64 first → the BATCH header, payload and
-                    signature frames as received (one put per batch)
-        counters    i32 cp_error_t → u64: batches and frames refused, by reason
-        quarantine  u16 m, u64 seq → i32 cp_error_t: events the central's own
-                    rule check refused; the cursor moves past them, no view
-                    counts them
+        archive     u16 m, u64 position (1, 2, ...) → the BATCH header,
+                    payload and signature frames as received, of every batch
+                    that brought an event the central had not taken
+        envelopes   node key id, 0, data key id → the envelope key of that
+                    pair (cp_envelope), sealed: the archive stays readable
+                    when the data key's secret is gone
+        counters    i32 cp_error_t → u64: batches, frames and events refused,
+                    by reason
+        quarantine  u16 m, log, u64 seq → i32 cp_error_t, u64 ms: events not
+                    counted: those the central's own rule check refused
+                    (the cursor moves past them) and conflicts (an id taken
+                    before with other content, CP_ECONFLICT)
         keys        key id → a central_keys record (every public key the
                     central knows); meta "key_serial" is raised at each change
 
     Applying follows DESIGN.md's principle 2: a batch's events, its case
-    records, its counter rows and the municipality's cursor change in the
-    same write transaction, so a batch has its whole effect exactly once
-    whatever crashes when.  The server groups the batches it has ready into
+    records, its counter rows and the log's cursor change in the same write
+    transaction, so a batch has its whole effect exactly once whatever
+    crashes when.  The cursor is per log, and it is an optimisation: what
+    makes an event count once is its id, looked up in ids, so a log shipped
+    again (restored, set up again, recovered) counts nothing twice.  A
+    batch must start right after its log's cursor and name the chain the
+    central holds there; a batch that does not is refused with the
+    sequence expected (CP_EGAP) or as another copy of the log
+    (CP_EDIVERGED), so a node whose store went back in time cannot have
+    its new events taken for ones the central already holds.  The server groups the batches it has ready into
     one transaction (begin, apply, apply, ..., commit) so that one fsync
     serves many; it must not acknowledge any of them before commit returns.
     When the map is full, apply or commit returns CP_EMAPFULL: the caller
@@ -62,7 +86,7 @@
 
 typedef struct _central_store_t central_store_t;
 
-#define CENTRAL_STORE_FORMAT "cpsync-central 2"
+#define CENTRAL_STORE_FORMAT "cpsync-central 3"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  Flags of central_store_open.
@@ -72,25 +96,39 @@ typedef struct _central_store_t central_store_t;
 #define CENTRAL_STORE_APPLIED 0         //  applied (on an overlap, the new events)
 #define CENTRAL_STORE_DUPLICATE 1       //  at or below the cursor: acknowledge again
 
+#define CENTRAL_STORE_LOG_SIZE 16       //  CP_WIRE_LOG_SIZE
+#define CENTRAL_STORE_CHAIN_SIZE 16     //  CP_WIRE_CHAIN_SIZE
+
 //  What the central knows of one municipality's uplink.
 typedef struct {
-    uint64_t acked;             //  the cursor: last sequence applied
+    uint64_t acked;             //  the cursor of its log: last sequence applied
     uint64_t head;              //  the node's head, as it last reported it
     int64_t last_seen;          //  ms since the epoch of its last message; 0 = never
     uint64_t batches;           //  batches applied (wholly or partly)
     uint64_t events;            //  events applied and counted
     uint64_t duplicates;        //  batches acknowledged again, not applied
     uint64_t quarantined;       //  events set aside by the rule check
+    uint64_t duplicate_events;  //  events already taken (by id): not counted again
+    uint64_t conflicts;         //  events refused: their id was taken with other content
+    uint64_t archived;          //  batches in its archive (the last position)
+    int64_t log_changed;        //  ms: when its node last came with another log or
+                                //  a restored copy of one; 0 = never
+    uint8_t log [CENTRAL_STORE_LOG_SIZE];   //  the log it last spoke for (zeros: none)
 } central_cursor_t;
 
-//  A batch's payload decoded and its events checked against the catalogue:
-//  the work of applying that needs no state of the store.
+#define CENTRAL_STORE_ID_KEY 18         //  u16 m, the stem's and the id's SipHash
+
+//  A batch's payload decoded and its events checked against the catalogue,
+//  with their identities: the work of applying that needs no state of the
+//  store.
 typedef struct {
     int rc;                     //  0, or why the payload did not decode
     uint64_t first;             //  sequence of events [0]
     cp_event_t *events;         //  count events (owned)
     size_t count;
     int *resolved;              //  per event: cp_event_resolve's answer (owned)
+    uint8_t (*ids) [CENTRAL_STORE_ID_KEY - 2];  //  per event: its key in ids (owned)
+    uint64_t *digests;          //  per event: SipHash of its packed form (owned)
 } central_decoded_t;
 
 //  A BATCH as it came off the wire: the three frames after the command
@@ -110,13 +148,17 @@ typedef struct {
     //  Optional: the opened payload already decoded (central_store_decode,
     //  e.g. on another thread); NULL to have apply decode it.
     const central_decoded_t *decoded;
+    //  Optional: the envelope key the payload was opened with, recorded
+    //  (sealed) for the archive; NULL in tests of the store alone.
+    const uint8_t *envelope_key;
 } central_batch_t;
 
-//  Decodes an opened payload into decoded and resolves its events against
-//  catalogue.  Touches no store: any thread may call it while another
-//  applies.  Free with central_decoded_free.
+//  Decodes an opened payload into decoded, resolves its events against the
+//  store's catalogue and computes their identities.  Reads only what does
+//  not change while the store is open: any thread may call it while
+//  another applies.  Free with central_decoded_free.
 void
-    central_store_decode (const uint8_t *payload, size_t size, const cp_catalogue_t *catalogue,
+    central_store_decode (central_store_t *self, const uint8_t *payload, size_t size,
                           central_decoded_t *decoded);
 
 void
@@ -126,10 +168,12 @@ void
 typedef struct {
     int municipality;           //  index, or -1 when the header names none we know
     uint64_t first, last;       //  from the header (0 when it did not decode)
-    uint64_t seq;               //  ACK: the cursor after the batch;
-                                //  NACK CP_EGAP: the sequence expected next
+    uint64_t seq;               //  ACK: the batch's last sequence;
+                                //  NACK CP_EGAP, CP_EDIVERGED: the one expected
     size_t applied;             //  events applied by this call
     size_t quarantined;         //  events set aside by this call
+    size_t duplicates;          //  events already taken, by id
+    size_t conflicts;           //  events whose id was taken with other content
 } central_result_t;
 
 //  One refusal counter.
@@ -183,22 +227,54 @@ int
     central_store_counters (central_store_t *self, central_counter_t *counters, size_t max,
                             size_t *count);
 
-//  Reads the quarantine code of one event, or 0 when it is not there.
+//  Reads the quarantine code of one event of a log, or 0 when it is not
+//  there.
 int
-    central_store_quarantined (central_store_t *self, int municipality, uint64_t seq,
-                               int *code);
+    central_store_quarantined (central_store_t *self, int municipality, const uint8_t *log,
+                               uint64_t seq, int *code);
+
+//  One event not counted (central_store_refused_list).
+typedef struct {
+    int municipality;
+    uint8_t log [CENTRAL_STORE_LOG_SIZE];
+    uint64_t seq;
+    int code;                   //  CP_ECONFLICT or a rule's cp_error_t
+    int64_t when;               //  ms since the epoch
+} central_refused_t;
+
+//  Lists up to max events not counted, of one municipality (or all: -1),
+//  committed state.  Returns 0 with *count, or CP_ESTORE.
+int
+    central_store_refused_list (central_store_t *self, int municipality,
+                                central_refused_t *refused, size_t max, size_t *count);
+
+//  Reads a log's cursor: the last sequence applied of it and the chain
+//  there (CENTRAL_STORE_CHAIN_SIZE bytes; zeros and 0 for a log never
+//  seen), within the open write transaction if there is one.  Returns 0
+//  or CP_ESTORE.
+int
+    central_store_log_cursor (central_store_t *self, int municipality, const uint8_t *log,
+                              uint64_t *acked, uint8_t *chain);
 
 //  Begins the write transaction of a group of batches.  Returns 0 or CP_ESTORE.
 int
     central_store_begin (central_store_t *self);
 
-//  Applies one BATCH within the open transaction:
-//    last <= cursor                → CENTRAL_STORE_DUPLICATE, result->seq = cursor
-//    first <= cursor + 1 <= last   → CENTRAL_STORE_APPLIED, only events past the
-//                                    cursor; result->seq = last
-//    first > cursor + 1            → CP_EGAP, result->seq = cursor + 1
-//  An event that fails cp_event_resolve or cp_case_check is quarantined: the
-//  cursor moves past it, no row counts it.  Other refusals change nothing and
+//  Applies one BATCH within the open transaction, against the cursor of
+//  its log:
+//    last <= cursor, and the chain the log had at last is the batch's
+//                                  → CENTRAL_STORE_DUPLICATE, result->seq = last
+//    first = cursor + 1, prev = the chain at the cursor
+//                                  → CENTRAL_STORE_APPLIED, result->seq = last
+//    last <= cursor with another chain there, or first = cursor + 1 with
+//    another prev                  → CP_EDIVERGED, result->seq = cursor + 1
+//    otherwise                     → CP_EGAP, result->seq = cursor + 1
+//  An applied batch's events are taken one by one by id: an id taken
+//  before with the same content is a duplicate (not counted again), with
+//  other content a conflict (quarantined as CP_ECONFLICT, counted in the
+//  refusal counters); an event that fails cp_event_resolve or
+//  cp_case_check is quarantined; the cursor moves past both, no row counts
+//  them.  Other refusals change nothing and
 //  leave the transaction usable: CP_EUNKNOWNPEER (no such municipality),
 //  CP_EMALFORMED, CP_ETOOBIG, CP_ETYPE, CP_EBADID (the header or the payload
 //  does not decode, or they disagree).  CP_ESTORE and CP_EMAPFULL mean the
@@ -223,6 +299,27 @@ void
 //  Kept in memory until the next commit or flush.
 void
     central_store_seen (central_store_t *self, int municipality, uint64_t head);
+
+//  Notes that a municipality's node said HELLO for log (reporting head):
+//  it becomes the municipality's log; when changed is true (another log
+//  than the one before, or a restored copy of it) log_changed is now.
+//  Kept in memory until the next commit or flush.
+void
+    central_store_hello (central_store_t *self, int municipality, const uint8_t *log,
+                         uint64_t head, bool changed);
+
+//  Reads the archived batch of a municipality at position from or the
+//  first after it, and opens it: *events gets the cp_codec batch it
+//  carried (malloc'd, the caller wipes and frees) and *size its size,
+//  *position where it was and *end the position after the archive's last
+//  batch (positions start at 1).  Returns 0 (*events NULL and *position
+//  *end when there is nothing from from on), CP_EAUTH when a
+//  stored batch does not open (logged), or CP_ESTORE.  The store must be
+//  open to write (it holds the storage key).
+int
+    central_store_archive_read (central_store_t *self, int municipality, uint64_t from,
+                                uint64_t *position, uint64_t *end, uint8_t **events,
+                                size_t *size);
 
 //  Adds one to the refusal counter of code (a cp_error_t); kept in memory
 //  until the next commit or flush.

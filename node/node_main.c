@@ -7,16 +7,19 @@
         cpsync-node status --data DIR [--format json|table]
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
         cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
+        cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]
 
     Exit codes: 0 done; 1 import rejected lines, a command failed on its
     data, or enrol refused the file; 2 usage or environment errors (bad
     flags, not a node, store, unreadable files).                          */
 
+#include "cp_date.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
 #include "cp_process.h"
 #include "cp_view.h"
+#include "cp_wire.h"
 #include "node_import.h"
 #include "node_keys.h"
 #include "node_store.h"
@@ -43,6 +46,7 @@ typedef struct {
     bool keep_endpoint;         //  enrol: leave the "central" setting alone
     bool verbose;
     int catalogue;              //  0 = the default
+    int timeout;                //  recover: seconds to wait at most
     int argc;                   //  operands left after the options
     char **argv;
 } s_options_t;
@@ -60,7 +64,10 @@ s_usage (const char *message)
         "       cpsync-node status --data DIR [--format json|table]\n"
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
         "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
+        "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
         "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n"
+        "recover rebuilds a node set up anew (init, enrol) from its municipality's\n"
+        "archive at the central, for a node that lost its disk (default timeout 600 s).\n"
         "enrol installs a bundle or an announcement from cpsync-admin; a bundle also\n"
         "sets the central endpoint it names, unless --keep-endpoint is given.\n");
     return S_EXIT_USAGE;
@@ -80,6 +87,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"bundle", required_argument, NULL, 'b'},
         {"keep-endpoint", no_argument, NULL, 'k'},
         {"verbose", no_argument, NULL, 'v'},
+        {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -87,6 +95,7 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->command = argv [1];
     options->format = "json";
     options->lang = "sq";
+    options->timeout = 600;
     optind = 2;
     int option;
     while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
@@ -100,6 +109,14 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'b': options->bundle = optarg; break;
             case 'k': options->keep_endpoint = true; break;
             case 'v': options->verbose = true; break;
+            case 't': {
+                char *end;
+                long seconds = strtol (optarg, &end, 10);
+                if (*end || seconds < 1 || seconds > 86400)
+                    return CP_EUSAGE;
+                options->timeout = (int) seconds;
+                break;
+            }
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -239,8 +256,21 @@ s_status (const s_options_t *options)
     node_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
-    uint64_t head, acked, cases;
-    int rc = node_store_counts (store, &head, &acked, &cases);
+    node_store_log_t info;
+    int rc = node_store_log_info (store, &info);
+    uint64_t head = info.head, acked = info.acked, cases = info.cases;
+    //  The log, and when it was last found restored or the central behind.
+    char log [CP_WIRE_LOG_NAME], previous [CP_WIRE_LOG_NAME], started [32] = "-",
+         restored [32] = "never", behind [32] = "never";
+    cp_wire_log_name (info.log, log);
+    cp_wire_log_name (info.previous_log, previous);
+    bool has_previous = info.restore_detected != 0;
+    if (info.log_started)
+        cp_date_format_instant (info.log_started, started, sizeof started);
+    if (info.restore_detected)
+        cp_date_format_instant (info.restore_detected, restored, sizeof restored);
+    if (info.central_behind)
+        cp_date_format_instant (info.central_behind, behind, sizeof behind);
     //  The keys in force, by id: what an administrator asks about first.
     int keys_rc = 0;
     node_keys_t *keys = node_keys_load (options->data, &keys_rc);
@@ -252,30 +282,123 @@ s_status (const s_options_t *options)
     const char *data_key = enrolment && enrolment->central_data_count
                          ? enrolment->central_data [0].id: "";
     unsigned long long serial = enrolment? (unsigned long long) enrolment->serial: 0;
-    if (rc == 0 && strcmp (options->format, "json") == 0)
+    if (rc == 0 && strcmp (options->format, "json") == 0) {
         printf ("{\"municipality\": \"%s\", \"head\": %llu, \"acked\": %llu, "
                 "\"backlog\": %llu, \"cases\": %llu, \"catalogue\": %d, "
                 "\"enrolled\": %s, \"node_key\": \"%s\", \"central_data_key\": \"%s\", "
-                "\"key_serial\": %llu}\n",
+                "\"key_serial\": %llu, \"log\": \"%s\", \"log_started\": \"%s\", ",
                 node_store_municipality (store), (unsigned long long) head,
                 (unsigned long long) acked, (unsigned long long) (head - acked),
                 (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)),
-                keys? "true": "false", node_key, data_key, serial);
+                keys? "true": "false", node_key, data_key, serial, log, started);
+        printf (has_previous? "\"previous_log\": \"%s\", ": "\"previous_log\": null, ",
+                previous);
+        printf (info.restore_detected? "\"restore_detected\": \"%s\", "
+                                     : "\"restore_detected\": null, ", restored);
+        printf (info.central_behind? "\"central_restore_detected\": \"%s\", "
+                                   : "\"central_restore_detected\": null, ", behind);
+        printf ("\"central_restore_dropped\": %llu, \"recovered_to\": %llu}\n",
+                (unsigned long long) info.central_behind_by,
+                (unsigned long long) info.recovered);
+    }
     else
     if (rc == 0)
         printf ("municipality  %s\nhead          %llu\nacked         %llu\n"
                 "backlog       %llu\ncases         %llu\ncatalogue     %d\n"
                 "enrolled      %s\nnode key      %s\ncentral key   %s (data)\n"
-                "key serial    %llu\n",
+                "key serial    %llu\nlog           %s (since %s)\n"
+                "restore seen  %s%s%s%s\ncentral behind %s\n",
                 node_store_municipality (store), (unsigned long long) head,
                 (unsigned long long) acked, (unsigned long long) (head - acked),
                 (unsigned long long) cases, cp_catalogue_version (node_store_catalogue (store)),
-                enrolled, *node_key? node_key: "-", *data_key? data_key: "-", serial);
+                enrolled, *node_key? node_key: "-", *data_key? data_key: "-", serial,
+                log, started, restored, has_previous? " (the log was ": "",
+                has_previous? previous: "", has_previous? ")": "", behind);
     else
         fprintf (stderr, "cpsync-node: status: %s\n", cp_strerror (rc));
     node_keys_destroy (&keys);
     node_store_destroy (&store);
     return rc? S_EXIT_USAGE: 0;
+}
+
+//  Takes DATA/run.lock for a command that talks to the central (run,
+//  recover): one at a time per node.  Returns the descriptor, or -1 with a
+//  message.
+static int
+s_lock_run (const s_options_t *options, const char *command)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/run.lock", options->data);
+    int lock = open (path, O_RDWR | O_CREAT, 0600);
+    if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB)) {
+        fprintf (stderr, "cpsync-node: %s: %s\n", command, lock < 0? strerror (errno)
+                 : "'cpsync-node run' or 'recover' is already running for this node");
+        if (lock >= 0)
+            close (lock);
+        return -1;
+    }
+    return lock;
+}
+
+//  Rebuilds a node set up anew from its municipality's archive at the
+//  central: runs the session actor in recovery mode until it says DONE,
+//  or until --timeout seconds pass (a central that does not answer, or
+//  refuses this node's keys at the handshake).
+static int
+s_recover (const s_options_t *options)
+{
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    char endpoint [256];
+    bool enrolled = node_store_setting (store, "central", endpoint, sizeof endpoint) == 0;
+    node_store_log_t info;
+    int rc = node_store_log_info (store, &info);
+    node_store_destroy (&store);
+    if (!options->central && !enrolled)
+        return s_usage ("recover: this node has no central endpoint; enrol it first");
+    if (rc == 0 && info.head > 0 && info.recovered == 0) {
+        fprintf (stderr, "cpsync-node: recover: %s holds events of its own; a recovery "
+                 "rebuilds a node set up anew (init, enrol, then recover)\n", options->data);
+        return 1;
+    }
+    int lock = s_lock_run (options, "recover");
+    if (lock < 0)
+        return S_EXIT_USAGE;
+    node_sync_config_t config = {options->data, options->central, options->verbose, true};
+    zactor_t *sync = zactor_new (node_sync_actor, &config);
+    zsock_set_rcvtimeo (sync, 250);
+    int64_t deadline = zclock_mono () + (int64_t) options->timeout * 1000;
+    int exit_code = 1;
+    rc = CP_EIO;
+    bool done = false;
+    while (!done && !zsys_interrupted && zclock_mono () < deadline) {
+        char *status = NULL;
+        if (zsock_recv (sync, "si", &status, &rc) == 0) {
+            done = status && streq (status, "DONE");
+            if (!done)
+                rc = CP_EIO;
+            zstr_free (&status);
+            if (!done)
+                break;          //  the actor ended without a recovery
+        }
+    }
+    zactor_destroy (&sync);
+    close (lock);
+    if (done && rc == 0) {
+        store = s_open (options);
+        if (store && node_store_log_info (store, &info) == 0)
+            printf ("cpsync-node: recovered %llu events from the central\n",
+                    (unsigned long long) info.head);
+        node_store_destroy (&store);
+        exit_code = 0;
+    }
+    else
+        fprintf (stderr, "cpsync-node: recover: %s\n", done? cp_strerror (rc)
+                 : zsys_interrupted? "interrupted"
+                 : "no recovery within the time allowed (is the central reachable, and this "
+                   "node's key current?); run it again to resume");
+    return exit_code;
 }
 
 //  Runs the uplink until SIGINT or SIGTERM.
@@ -291,18 +414,11 @@ s_run (const s_options_t *options)
     if (!options->central && !enrolled)
         return s_usage ("run: this node has no central endpoint; give --central ENDPOINT");
     //  One uplink per node: a second would ship the same log twice over.
-    char lock_path [4096];
-    snprintf (lock_path, sizeof lock_path, "%s/run.lock", options->data);
-    int lock = open (lock_path, O_RDWR | O_CREAT, 0600);
-    if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB)) {
-        fprintf (stderr, "cpsync-node: run: %s\n", lock < 0? strerror (errno)
-                 : "another 'cpsync-node run' is already running for this node");
-        if (lock >= 0)
-            close (lock);
+    int lock = s_lock_run (options, "run");
+    if (lock < 0)
         return S_EXIT_USAGE;
-    }
 
-    node_sync_config_t config = {options->data, options->central, options->verbose};
+    node_sync_config_t config = {options->data, options->central, options->verbose, false};
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zpoller_t *poller = zpoller_new (sync, NULL);
     //  The actor writes nothing to its pipe; a message there means it ended.
@@ -441,5 +557,7 @@ main (int argc, char **argv)
         return s_run (&options);
     if (strcmp (command, "enrol") == 0)
         return s_enrol (&options);
+    if (strcmp (command, "recover") == 0)
+        return s_recover (&options);
     return s_usage ("unknown command");
 }

@@ -45,9 +45,11 @@
 
 //  2: log and cases values are sealed; a store of format 1 holds them in
 //  the clear.  3: the log is sealed in blocks of events; format 2 sealed
-//  each event.  Another format is refused rather than misread.
-#define S_FORMAT "cpsync-node 3"
+//  each event.  4: the log has an identity and a chain.  Another format is
+//  refused rather than misread.
+#define S_FORMAT "cpsync-node 4"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
+#define S_MAX_DBS 8
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence
 #define S_LOG_VERSION 1             //  a log block's first byte
 #define S_LOG_HEADER 3              //  version, u16 count
@@ -55,10 +57,12 @@
 #define S_LOG_BLOCK_TARGET 16384    //  bytes a sealed block fills, about
 #define S_LOG_SEALED_MAX (1 << 20)  //  a stored block larger than this is damage
 #define S_LMDB_PAGE_HEADER 16       //  LMDB's PAGEHDRSZ, before a large value's bytes
+#define S_LOG_SIZE_ID NODE_STORE_LOG_SIZE
+#define S_CHAIN_SIZE NODE_STORE_CHAIN_SIZE
 
 struct _node_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, log, ids, cases, days;
+    MDB_dbi meta, catalogues, log, ids, cases, days, chains;
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
     uint8_t *index_key;         //  cp_index_key: guarded, read-only
@@ -68,6 +72,7 @@ struct _node_store_t {
     MDB_cursor *log_cursor;     //  kept at the log's end for appends
     MDB_cursor *ids_cursor;
     uint64_t head;              //  last sequence appended
+    uint8_t chain [S_CHAIN_SIZE];   //  the log's chain at head
     cp_case_cache_t *cache;     //  the cases the transaction touches
     cp_tally_t *tally;          //  counter deltas of the transaction
     bool grow;                  //  the map was full: grow it on abort
@@ -91,6 +96,28 @@ s_hash (node_store_t *self, const char *text, uint8_t *out)
     cp_index_key_hash (self->index_key, text, out);
 }
 
+//  The chain's running digest: started from the chain before a block, fed
+//  the block's records, read at any record.
+static const uint8_t s_chain_personal [crypto_generichash_blake2b_PERSONALBYTES] =
+    "cpsync chain v1";
+
+static void
+s_chain_start (node_store_t *self, crypto_generichash_blake2b_state *state,
+               const uint8_t *before)
+{
+    crypto_generichash_blake2b_init_salt_personal (state, self->index_key, CP_INDEX_KEY_SIZE,
+                                                   S_CHAIN_SIZE, NULL, s_chain_personal);
+    crypto_generichash_blake2b_update (state, before, S_CHAIN_SIZE);
+}
+
+//  The chain after what state has been fed, leaving state as it was.
+static void
+s_chain_read (const crypto_generichash_blake2b_state *state, uint8_t *chain)
+{
+    crypto_generichash_blake2b_state copy = *state;
+    crypto_generichash_blake2b_final (&copy, chain, S_CHAIN_SIZE);
+}
+
 static int
 s_put (node_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
        const void *data, size_t size, unsigned flags, const char *what)
@@ -110,9 +137,30 @@ s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "log", flags, &self->log))
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
-    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days)))
+    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
+    ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains)))
         return rc;
     return 0;
+}
+
+//  A u64 meta value, big-endian like every other.
+static int
+s_put_u64 (node_store_t *self, const char *key, uint64_t value)
+{
+    uint8_t buf [8];
+    cp_put_u64 (buf, value);
+    return s_put (self, self->meta, key, strlen (key), buf, 8, 0, key);
+}
+
+//  A binary meta value of exactly size bytes into out; zeros when absent.
+static void
+s_get_bin (MDB_txn *txn, MDB_dbi meta, const char *key, uint8_t *out, size_t size)
+{
+    MDB_val k = {strlen (key), (void *) key}, v;
+    if (mdb_get (txn, meta, &k, &v) == 0 && v.mv_size == size)
+        memcpy (out, v.mv_data, size);
+    else
+        memset (out, 0, size);
 }
 
 static void
@@ -206,7 +254,7 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
 
     s_store_path (dir, "store", path, sizeof path);
     node_store_t scratch = {0};
-    rc = cp_lmdb_open (&scratch.env, path, 8, CP_LMDB_CREATE);
+    rc = cp_lmdb_open (&scratch.env, path, S_MAX_DBS, CP_LMDB_CREATE);
     if (rc) {
         s_undo_create (dir);
         return rc;
@@ -220,6 +268,14 @@ node_store_create (const char *dir, const char *municipality, int catalogue)
         if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "format", S_FORMAT);
         if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "municipality", municipality);
         if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "catalogue", version);
+        //  The log's identity: a store set up again is a new log.
+        uint8_t log [S_LOG_SIZE_ID], started [8];
+        randombytes_buf (log, sizeof log);
+        cp_put_u64 (started, (uint64_t) zclock_time ());
+        MDB_val log_key = {3, "log"}, log_value = {sizeof log, log};
+        MDB_val started_key = {11, "log_started"}, started_value = {8, started};
+        if (!mdb_rc) mdb_rc = mdb_put (txn, scratch.meta, &log_key, &log_value, 0);
+        if (!mdb_rc) mdb_rc = mdb_put (txn, scratch.meta, &started_key, &started_value, 0);
         for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
             const char *text = cp_catalogue_builtin [number];
             MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
@@ -244,7 +300,7 @@ node_store_open (const char *dir, int *error)
     s_store_path (dir, "store", path, sizeof path);
     node_store_t *self = calloc (1, sizeof (node_store_t));
     assert (self);
-    int rc = cp_lmdb_open (&self->env, path, 8, CP_LMDB_WRITE);
+    int rc = cp_lmdb_open (&self->env, path, S_MAX_DBS, CP_LMDB_WRITE);
     if (rc) {
         *error = rc == CP_EIO? CP_ENOTNODE: rc;
         free (self);
@@ -264,7 +320,8 @@ node_store_open (const char *dir, int *error)
             //  Format 1 kept case data in the clear, format 2 sealed each
             //  event of the log: neither is read as format 3.
             zsys_error ("node_store: %s holds a store of format \"%s\"; this node reads "
-                        "\"%s\" (set the node up again and re-import)", dir, format, S_FORMAT);
+                        "\"%s\" (set the node up again and re-import: the central counts "
+                        "each event once whatever log it comes in)", dir, format, S_FORMAT);
             rc = CP_ENOTNODE;
         }
         else
@@ -383,6 +440,7 @@ node_store_begin (node_store_t *self)
     //  One draw of the random source serves the whole transaction's nonces.
     cp_seal_renew (self->seal);
     self->head = cp_lmdb_get_u64 (self->txn, self->meta, "head");
+    s_get_bin (self->txn, self->meta, "chain", self->chain, S_CHAIN_SIZE);
     //  Cursors that live for the transaction (LMDB closes them at its end):
     //  an append through a cursor already at the end skips the descent.
     int mdb_rc = mdb_cursor_open (self->txn, self->log, &self->log_cursor);
@@ -445,6 +503,17 @@ s_block_flush (node_store_t *self)
     int rc = mdb_cursor_put (self->log_cursor, &key, &value, MDB_APPEND | MDB_RESERVE);
     if (rc == 0)
         cp_seal_seal (self->seal, ad, sizeof ad, self->block, self->block_used, value.mv_data);
+    if (rc == 0) {
+        //  The chain before the block is kept with it; the one after it
+        //  is the log's chain at its new head.
+        MDB_val before = {S_CHAIN_SIZE, self->chain};
+        rc = mdb_put (self->txn, self->chains, &key, &before, MDB_APPEND);
+        crypto_generichash_blake2b_state state;
+        s_chain_start (self, &state, self->chain);
+        crypto_generichash_blake2b_update (&state, self->block + S_LOG_HEADER,
+                                           self->block_used - S_LOG_HEADER);
+        crypto_generichash_blake2b_final (&state, self->chain, S_CHAIN_SIZE);
+    }
     sodium_memzero (self->block, self->block_used);
     self->block_used = S_LOG_HEADER;
     self->block_count = 0;
@@ -657,6 +726,8 @@ node_store_commit (node_store_t *self)
         rc = s_write_rows (self);
     if (rc == 0)
         rc = s_put (self, self->meta, "head", 4, head, 8, 0, "put head");
+    if (rc == 0)
+        rc = s_put (self, self->meta, "chain", 5, self->chain, S_CHAIN_SIZE, 0, "put chain");
     if (rc) {
         node_store_abort (self);
         return rc;
@@ -740,37 +811,35 @@ node_store_setting (node_store_t *self, const char *name, char *buf, size_t size
     return rc? -1: 0;
 }
 
-//  Runs one small write transaction that puts key → value into meta; with
-//  only_if_greater, a u64 value is written only when it is greater than the
-//  stored one (read and written in the same transaction, so two writers can
+//  One meta value to put, and whether only a greater u64 may replace the
+//  stored one (read and written in one transaction, so two writers can
 //  never move it backwards).
+typedef struct {
+    const char *key;
+    const void *value;
+    size_t size;
+    bool only_if_greater;
+} s_meta_put_t;
+
+static int s_edit_meta (node_store_t *self, int (*edit) (node_store_t *, void *), void *args);
+
+static int
+s_meta_put (node_store_t *self, void *args)
+{
+    const s_meta_put_t *put = args;
+    if (put->only_if_greater
+    &&  cp_get_u64 (put->value) <= cp_lmdb_get_u64 (self->txn, self->meta, put->key))
+        return 1;
+    return s_put (self, self->meta, put->key, strlen (put->key), put->value, put->size, 0,
+                  put->key);
+}
+
 static int
 s_put_meta (node_store_t *self, const char *key, const void *value, size_t size,
             bool only_if_greater)
 {
-    for (;;) {
-        int rc = node_store_begin (self);
-        if (rc)
-            return rc;
-        if (only_if_greater
-        &&  cp_get_u64 (value) <= cp_lmdb_get_u64 (self->txn, self->meta, key)) {
-            node_store_abort (self);
-            return 0;
-        }
-        rc = s_put (self, self->meta, key, strlen (key), value, size, 0, key);
-        if (rc == 0) {
-            int mdb_rc = mdb_txn_commit (self->txn);
-            self->txn = NULL;
-            if (mdb_rc == MDB_MAP_FULL) {
-                cp_lmdb_grow (self->env);
-                continue;
-            }
-            return mdb_rc? cp_lmdb_fail ("node_store", "commit", mdb_rc): 0;
-        }
-        node_store_abort (self);
-        if (rc != CP_EMAPFULL)
-            return rc;
-    }
+    s_meta_put_t put = {key, value, size, only_if_greater};
+    return s_edit_meta (self, s_meta_put, &put);
 }
 
 int
@@ -785,6 +854,133 @@ node_store_set_acked (node_store_t *self, uint64_t seq)
     uint8_t value [8];
     cp_put_u64 (value, seq);
     return s_put_meta (self, "acked", value, 8, true);
+}
+
+//  Runs edit in a small write transaction of its own (redone on a grown
+//  map); edit returns 0 to commit, 1 to leave the store as it is, or an
+//  error (the transaction is aborted).
+static int
+s_edit_meta (node_store_t *self, int (*edit) (node_store_t *self, void *args), void *args)
+{
+    for (;;) {
+        int rc = node_store_begin (self);
+        if (rc)
+            return rc;
+        rc = edit (self, args);
+        if (rc == 0) {
+            int mdb_rc = mdb_txn_commit (self->txn);
+            self->txn = NULL;
+            if (mdb_rc == MDB_MAP_FULL) {
+                cp_lmdb_grow (self->env);
+                continue;
+            }
+            return mdb_rc? cp_lmdb_fail ("node_store", "commit", mdb_rc): 0;
+        }
+        node_store_abort (self);
+        if (rc != CP_EMAPFULL)
+            return rc == 1? 0: rc;
+    }
+}
+
+static int
+s_renew_log (node_store_t *self, void *args)
+{
+    (void) args;
+    uint8_t previous [S_LOG_SIZE_ID], log [S_LOG_SIZE_ID];
+    s_get_bin (self->txn, self->meta, "log", previous, sizeof previous);
+    randombytes_buf (log, sizeof log);
+    uint64_t now = (uint64_t) zclock_time ();
+    int rc = s_put (self, self->meta, "log", 3, log, sizeof log, 0, "put log");
+    if (rc == 0)
+        rc = s_put (self, self->meta, "previous_log", 12, previous, sizeof previous, 0,
+                    "put previous log");
+    if (rc == 0) rc = s_put_u64 (self, "log_started", now);
+    if (rc == 0) rc = s_put_u64 (self, "restore_detected", now);
+    if (rc == 0) rc = s_put_u64 (self, "acked", 0);
+    return rc;
+}
+
+int
+node_store_renew_log (node_store_t *self)
+{
+    return s_edit_meta (self, s_renew_log, NULL);
+}
+
+static int
+s_rewind_acked (node_store_t *self, void *args)
+{
+    uint64_t seq = *(const uint64_t *) args;
+    uint64_t acked = cp_lmdb_get_u64 (self->txn, self->meta, "acked");
+    if (seq >= acked)
+        return 1;
+    int rc = s_put_u64 (self, "acked", seq);
+    if (rc == 0) rc = s_put_u64 (self, "central_behind", (uint64_t) zclock_time ());
+    if (rc == 0) rc = s_put_u64 (self, "central_behind_by", acked - seq);
+    return rc;
+}
+
+int
+node_store_rewind_acked (node_store_t *self, uint64_t seq)
+{
+    return s_edit_meta (self, s_rewind_acked, &seq);
+}
+
+int
+node_store_log_info (node_store_t *self, node_store_log_t *info)
+{
+    memset (info, 0, sizeof *info);
+    int rc = node_store_counts (self, &info->head, &info->acked, &info->cases);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    if ((rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn)))
+        return rc;
+    s_get_bin (txn, self->meta, "log", info->log, sizeof info->log);
+    s_get_bin (txn, self->meta, "previous_log", info->previous_log, sizeof info->previous_log);
+    info->log_started = (int64_t) cp_lmdb_get_u64 (txn, self->meta, "log_started");
+    info->restore_detected = (int64_t) cp_lmdb_get_u64 (txn, self->meta, "restore_detected");
+    info->central_behind = (int64_t) cp_lmdb_get_u64 (txn, self->meta, "central_behind");
+    info->central_behind_by = cp_lmdb_get_u64 (txn, self->meta, "central_behind_by");
+    info->recovered = cp_lmdb_get_u64 (txn, self->meta, "recovered");
+    mdb_txn_abort (txn);
+    return 0;
+}
+
+int
+node_store_chain_at (node_store_t *self, uint64_t seq, uint8_t *chain)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint64_t head = cp_lmdb_get_u64 (txn, self->meta, "head");
+    s_get_bin (txn, self->meta, "chain", chain, S_CHAIN_SIZE);
+    mdb_txn_abort (txn);
+    if (seq > head)
+        return 1;
+    if (seq == 0)
+        memset (chain, 0, S_CHAIN_SIZE);
+    if (seq == 0 || seq == head)
+        return 0;
+    //  Inside the log: the chain before the next event.
+    uint8_t *payload, after [S_CHAIN_SIZE];
+    size_t size;
+    uint64_t last;
+    rc = node_store_read_chained (self, seq + 1, 1, 1, &payload, &size, &last, chain, after);
+    if (rc == 0 && !payload)
+        rc = CP_ESTORE;         //  a head that the log does not reach
+    if (payload) {
+        sodium_memzero (payload, size);
+        free (payload);
+    }
+    return rc;
+}
+
+int
+node_store_recovered (node_store_t *self, uint64_t position)
+{
+    assert (self->txn);
+    return s_put_u64 (self, "recovered", position);
 }
 
 //  Opens the log block stored under sequence key (sealed) into a new
@@ -864,9 +1060,37 @@ s_body_add (s_body_t *body, const uint8_t *data, size_t size)
     body->size += size;
 }
 
+//  The chain before the block stored under sequence block, into before.
+//  Returns 0, or CP_ESTORE (logged) when it is missing or corrupt.
+static int
+s_chain_before (node_store_t *self, MDB_txn *txn, uint64_t block, uint8_t *before)
+{
+    uint8_t key [8];
+    cp_put_u64 (key, block);
+    MDB_val k = {8, key}, v;
+    int rc = mdb_get (txn, self->chains, &k, &v);
+    if (rc == 0 && v.mv_size == S_CHAIN_SIZE) {
+        memcpy (before, v.mv_data, S_CHAIN_SIZE);
+        return 0;
+    }
+    zsys_error ("node_store: the chain before log block %" PRIu64 " is %s", block,
+                rc == 0? "corrupt": "missing");
+    return CP_ESTORE;
+}
+
 int
 node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
                        size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last)
+{
+    uint8_t prev [S_CHAIN_SIZE], chain [S_CHAIN_SIZE];
+    return node_store_read_chained (self, first, max_events, max_bytes, payload, size, last,
+                                    prev, chain);
+}
+
+int
+node_store_read_chained (node_store_t *self, uint64_t first, size_t max_events,
+                         size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last,
+                         uint8_t *prev, uint8_t *chain)
 {
     *payload = NULL;
     *size = 0;
@@ -897,10 +1121,14 @@ node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
 
     //  Then the events from first on, block after block while they chain,
     //  counted by their own sizes (as before they were sealed).
+    //  The chain is folded over every record from the first block's start,
+    //  and read at first - 1 and at the last event shipped.
     s_body_t body = {NULL, 0, 0};
     size_t count = 0;
     uint64_t next = first;              //  the sequence wanted next
     bool starting = true;
+    crypto_generichash_blake2b_state state;
+    uint8_t before [S_CHAIN_SIZE];
     while (rc == 0 && count < max_events && (count == 0 || body.size + 64 < max_bytes)) {
         if (k.mv_size != 8) {
             zsys_error ("node_store: the log holds a key of %zu bytes", k.mv_size);
@@ -925,20 +1153,36 @@ node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
             rc = MDB_NOTFOUND;
             break;
         }
+        if (starting && (rc = s_chain_before (self, txn, block, before))) {
+            sodium_memzero (plain, plain_size);
+            free (plain);
+            break;
+        }
+        if (starting && first == block)
+            memcpy (prev, before, S_CHAIN_SIZE);
+        s_chain_start (self, &state, before);
         starting = false;
-        size_t at = S_LOG_HEADER;
+        size_t at = S_LOG_HEADER, taken = count;
         for (uint64_t seq = block; seq < block + events; seq++) {
-            size_t length = (size_t) plain [at] << 8 | plain [at + 1];
-            at += S_LOG_SIZE;
+            size_t record = S_LOG_SIZE + ((size_t) plain [at] << 8 | plain [at + 1]);
             if (seq == next) {
                 if (count == max_events || (count && body.size + 64 >= max_bytes))
                     break;
-                s_body_add (&body, plain + at, length);
+                s_body_add (&body, plain + at + S_LOG_SIZE, record - S_LOG_SIZE);
                 count++;
                 next++;
             }
-            at += length;
+            crypto_generichash_blake2b_update (&state, plain + at, record);
+            if (seq + 1 == first)
+                s_chain_read (&state, prev);
+            at += record;
         }
+        //  The state was fed up to the last event taken; a block taken to
+        //  its end starts the next one with that chain.
+        if (count > taken)
+            s_chain_read (&state, chain);
+        if (next == block + events)
+            memcpy (before, chain, S_CHAIN_SIZE);
         sodium_memzero (plain, plain_size);
         free (plain);
         rc = mdb_cursor_get (cursor, &k, &v, MDB_NEXT);

@@ -11,8 +11,11 @@
                             record's key as associated data, so the store
                             holds no case data in the clear.
     Databases of the environment:
-        meta        "format" ("cpsync-node 3"), "municipality", "catalogue",
-                    "head", "acked"
+        meta        "format" ("cpsync-node 4"), "municipality", "catalogue",
+                    "head", "acked", "log" (the log's identity), "log_started",
+                    "chain" (at the head), "previous_log", "restore_detected",
+                    "central_behind", "central_behind_by", "recovered" (the
+                    archive position a recovery has reached)
         catalogues  u32 version → the catalogue's JSON text
         log         u64 sequence → a block of consecutive events from that
                     sequence on (encoded by cp_codec, about 16 KiB of
@@ -21,6 +24,7 @@
         ids         hash(event id) → u64 sequence
         cases       hash(case) → a case's history (cp_case), sealed
         days        u32 month (from 2000-01) → a tally row (cp_tally)
+        chains      u64 sequence of a log block → the log's chain before it
 
     Appending runs in large write transactions: begin, append many events,
     commit.  Cases and counter rows touched in a transaction are kept in
@@ -47,6 +51,24 @@ typedef struct _node_store_t node_store_t;
 //  Result of node_store_append besides errors.
 #define NODE_STORE_APPENDED 0
 #define NODE_STORE_DUPLICATE 1
+
+#define NODE_STORE_LOG_SIZE 16      //  bytes of a log identity (CP_WIRE_LOG_SIZE)
+#define NODE_STORE_CHAIN_SIZE 16    //  bytes of a chain (CP_WIRE_CHAIN_SIZE)
+
+//  What a node knows of its uplink log (times in ms since the epoch, 0 =
+//  never).
+typedef struct {
+    uint64_t head;              //  last committed sequence
+    uint64_t acked;             //  last acknowledged by the central, on this log
+    uint64_t cases;
+    uint8_t log [NODE_STORE_LOG_SIZE];          //  the log's identity
+    uint8_t previous_log [NODE_STORE_LOG_SIZE]; //  the one it replaced (zeros: none)
+    int64_t log_started;        //  when this identity was made
+    int64_t restore_detected;   //  when the node found its log was not the central's
+    int64_t central_behind;     //  when the central turned out to hold less than acked
+    uint64_t central_behind_by; //  by how many events, then
+    uint64_t recovered;         //  archive position a recovery reached (0: none)
+} node_store_log_t;
 
 //  Sets up a new node in dir (created if missing; must not hold a node),
 //  with fresh index and data keys.  Returns 0, CP_EEXISTS, CP_EIO or
@@ -161,6 +183,34 @@ int
 int
     node_store_set_acked (node_store_t *self, uint64_t seq);
 
+//  Reads what the node knows of its log (node_store_log_t).
+int
+    node_store_log_info (node_store_t *self, node_store_log_t *info);
+
+//  Gives the log a new identity, because the central holds another log
+//  under the present one (this store was restored from a copy, or the
+//  copy runs elsewhere): acked drops to 0, the old identity is kept as
+//  previous_log, and restore_detected is now.  The central will be sent
+//  the whole log again, and counts each event once by its id.
+int
+    node_store_renew_log (node_store_t *self);
+
+//  Lowers acked to seq (when the central holds less of this log than it
+//  had acknowledged: it was restored from a backup) and notes when and by
+//  how much; a seq at or above acked changes nothing.
+int
+    node_store_rewind_acked (node_store_t *self, uint64_t seq);
+
+//  The log's chain at seq (NODE_STORE_CHAIN_SIZE bytes).  Returns 0, 1
+//  when seq is past the head, or a store error.
+int
+    node_store_chain_at (node_store_t *self, uint64_t seq, uint8_t *chain);
+
+//  Within an open write transaction: notes the archive position a
+//  recovery from the central has reached, committed with its events.
+int
+    node_store_recovered (node_store_t *self, uint64_t position);
+
 //  Builds the payload of a batch (cp_codec's batch form) from the log,
 //  starting at sequence first, of at most max_events events and about
 //  max_bytes bytes (always at least one event).  Returns 0 with a malloc'd
@@ -173,5 +223,13 @@ int
 int
     node_store_read_batch (node_store_t *self, uint64_t first, size_t max_events,
                            size_t max_bytes, uint8_t **payload, size_t *size, uint64_t *last);
+
+//  node_store_read_batch that also gives the log's chain at first - 1
+//  (prev) and at the batch's last event (chain), NODE_STORE_CHAIN_SIZE
+//  bytes each, when it returns a payload.
+int
+    node_store_read_chained (node_store_t *self, uint64_t first, size_t max_events,
+                             size_t max_bytes, uint8_t **payload, size_t *size,
+                             uint64_t *last, uint8_t *prev, uint8_t *chain);
 
 #endif

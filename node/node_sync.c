@@ -48,6 +48,8 @@
 #define S_ACKED_SAVE_MS 200             //  the cursor is saved at most this often
 #define S_KEYS_POLL_MS 1000             //  how often the key files are looked at
 #define S_READY_MAX 16                  //  batches sealed ahead of the window
+#define S_RECOVER_ASK 16                //  archived batches asked for at a time
+#define S_RECOVER_WAIT_MS 10000         //  no RECOVERED for this long: ask again
 
 //  A batch read, sealed and signed, waiting for room in the window.
 typedef struct {
@@ -80,7 +82,15 @@ typedef struct {
     int64_t reconnect_pause;    //  grows while handshakes keep failing
     bool verbose;
     bool terminated;
+    //  Recovery (node_sync_config_t.recover): the municipality's archive is
+    //  asked for instead of shipping, and appended to the log.
+    bool recovering;
+    uint64_t recover_next;      //  the archive position to ask for next
+    uint32_t recover_left;      //  RECOVERED still due for the last RECOVER
+    int64_t recover_asked_at;
+    uint64_t recover_events;    //  events appended by this recovery
     char municipality [CP_ID_MAX + 1];
+    uint8_t log [CP_WIRE_LOG_SIZE];     //  the identity of the log shipped
     //  Session
     bool welcomed;              //  WELCOME received for the current HELLO
     bool hello_sent;            //  a HELLO went out on the current socket
@@ -151,6 +161,7 @@ s_hello (s_sync_t *self)
     cp_hello_t hello = {.version = CP_WIRE_VERSION, .head = self->head,
                         .acked = self->acked, .downlink = 0};
     strcpy (hello.municipality, self->municipality);
+    memcpy (hello.log, self->log, CP_WIRE_LOG_SIZE);
     strcpy (hello.data_key, self->data_key->id);
     size_t size;
     uint8_t *body = cp_wire_hello_encode (&hello, &size);
@@ -190,12 +201,14 @@ s_seal_batch (s_sync_t *self, uint64_t first, s_ready_t *ready)
     //  and an ACK beyond the head the node knows would be taken for a bogus one.
     size_t most = self->head - first + 1 < S_BATCH_EVENTS? (size_t) (self->head - first + 1)
                                                          : S_BATCH_EVENTS;
-    int rc = node_store_read_batch (self->store, first, most, S_BATCH_BYTES,
-                                    &payload, &size, &last);
+    cp_batch_header_t header = {.first = first, .head = self->head,
+                                .nonce_size = CP_ENVELOPE_NONCE_SIZE};
+    int rc = node_store_read_chained (self->store, first, most, S_BATCH_BYTES, &payload, &size,
+                                      &last, header.prev, header.chain);
     if (rc || !payload)
         return rc? rc: 1;
-    cp_batch_header_t header = {.first = first, .last = last, .head = self->head,
-                                .nonce_size = CP_ENVELOPE_NONCE_SIZE};
+    header.last = last;
+    memcpy (header.log, self->log, CP_WIRE_LOG_SIZE);
     strcpy (header.municipality, self->municipality);
     strcpy (header.node_key, node_keys_enrolment (self->keys)->node_key.id);
     strcpy (header.data_key, self->data_key->id);
@@ -260,6 +273,8 @@ s_ready_pop (s_sync_t *self)
 static void
 s_ship (s_sync_t *self)
 {
+    if (self->recovering)
+        return;                 //  the log is being rebuilt, not shipped
     s_prepare (self);
     while (self->welcomed && self->in_flight_count < self->window && self->ready_count) {
         s_ready_t *ready = &self->ready [0];
@@ -300,6 +315,45 @@ s_save_acked (s_sync_t *self, bool now)
     self->save_at = zclock_mono () + S_ACKED_SAVE_MS;
 }
 
+static void s_recover_ask (s_sync_t *self);          //  under Recovery, below
+static void s_recover_done (s_sync_t *self, int rc);
+
+//  Reads the log's identity (again: it changes when the log is renewed).
+static void
+s_load_log (s_sync_t *self)
+{
+    node_store_log_t info;
+    if (node_store_log_info (self->store, &info) == 0) {
+        memcpy (self->log, info.log, CP_WIRE_LOG_SIZE);
+        self->head = info.head;
+        self->acked = self->acked_saved = info.acked;
+    }
+}
+
+//  The central holds another log under this one's identity: this store
+//  is a restored copy (or a copy that runs elsewhere).  The log gets a new
+//  identity and is shipped whole; the central counts each event once by
+//  its id, so nothing is counted twice and whatever the central lacks
+//  arrives.
+static void
+s_renew_log (s_sync_t *self, const char *why)
+{
+    char old [CP_WIRE_LOG_NAME], renewed [CP_WIRE_LOG_NAME];
+    cp_wire_log_name (self->log, old);
+    int rc = node_store_renew_log (self->store);
+    if (rc) {
+        zsys_error ("node_sync: the log must be renewed (%s) but the store says: %s", why,
+                    cp_strerror (rc));
+        return;
+    }
+    s_load_log (self);
+    s_ready_clear (self);       //  sealed under the old identity
+    cp_wire_log_name (self->log, renewed);
+    zsys_warning ("node_sync: %s: this store is a restored copy of log %s; it is shipped "
+                  "again as log %s, and the central counts each event once", why, old,
+                  renewed);
+}
+
 static void
 s_on_welcome (s_sync_t *self, zframe_t *body)
 {
@@ -309,13 +363,36 @@ s_on_welcome (s_sync_t *self, zframe_t *body)
         zsys_warning ("node_sync: bad WELCOME: %s", cp_strerror (rc));
         return;
     }
-    if (welcome.expected - 1 > self->head) {
-        //  The central holds events this node does not: a restored or
-        //  replaced store.  Shipping would overwrite nothing, so refuse loudly.
-        zsys_error ("node_sync: the central expects sequence %llu but this node's head is %llu;"
-                    " the store was replaced or restored from an old copy",
-                    (unsigned long long) welcome.expected, (unsigned long long) self->head);
+    //  The central's copy of this log must be this store's up to where the
+    //  central stands, or what this store appended since would be taken
+    //  for what the central holds.
+    uint8_t chain [CP_WIRE_CHAIN_SIZE];
+    rc = node_store_chain_at (self->store, welcome.expected - 1, chain);
+    if (rc == 1 || (rc == 0 && memcmp (chain, welcome.chain, CP_WIRE_CHAIN_SIZE) != 0)) {
+        char why [128];
+        snprintf (why, sizeof why, rc == 1? "the central holds %llu events of this log, the "
+                  "store %llu": "the central's events of this log differ from the store's "
+                  "before %llu (head %llu)", (unsigned long long) welcome.expected - 1,
+                  (unsigned long long) self->head);
+        s_renew_log (self, why);
+        self->hello_at = zclock_mono ();
         return;
+    }
+    if (rc) {
+        zsys_error ("node_sync: reading the log's chain: %s", cp_strerror (rc));
+        return;
+    }
+    if (welcome.expected - 1 < self->acked) {
+        //  The central holds less than it acknowledged: it was restored
+        //  from an older backup.  What it lacks is shipped again, and
+        //  until it is back this node does not count it as acknowledged.
+        zsys_warning ("node_sync: the central holds %llu events of this log but had "
+                      "acknowledged %llu (restored from a backup?); shipping them again",
+                      (unsigned long long) welcome.expected - 1,
+                      (unsigned long long) self->acked);
+        if ((rc = node_store_rewind_acked (self->store, welcome.expected - 1)))
+            zsys_error ("node_sync: saving the acknowledged cursor: %s", cp_strerror (rc));
+        self->acked = self->acked_saved = welcome.expected - 1;
     }
     self->welcomed = true;
     self->hello_pause = S_HELLO_MIN_MS;
@@ -327,6 +404,8 @@ s_on_welcome (s_sync_t *self, zframe_t *body)
         self->acked = welcome.expected - 1;
     zsys_info ("node_sync: connected; central expects %llu, head %llu",
                (unsigned long long) welcome.expected, (unsigned long long) self->head);
+    if (self->recovering)
+        s_recover_ask (self);
 }
 
 static void
@@ -362,13 +441,25 @@ s_on_nack (s_sync_t *self, zframe_t *body)
         zsys_warning ("node_sync: bad NACK: %s", cp_strerror (rc));
         return;
     }
-    if (nack.reason == CP_EGAP && nack.seq >= 1 && nack.seq - 1 <= self->head) {
-        zsys_info ("node_sync: central expects %llu; shipping from there",
-                   (unsigned long long) nack.seq);
-        self->next = nack.seq;
+    if (nack.reason == CP_EGAP || nack.reason == CP_EDIVERGED) {
+        //  Not where the central's copy of the log stands: ask it where
+        //  (its WELCOME names the chain there), at once.
+        if (!self->welcomed)
+            return;             //  a HELLO is on its way already
+        zsys_info ("node_sync: central refused a batch (%s), expecting %llu; asking again",
+                   cp_strerror (nack.reason), (unsigned long long) nack.seq);
+        if (nack.reason == CP_EDIVERGED)
+            s_renew_log (self, "the central holds other events under this log");
+        self->welcomed = false;
         self->in_flight_count = 0;
-        if (nack.seq - 1 > self->acked)
-            self->acked = nack.seq - 1;
+        self->hello_at = zclock_mono ();
+        return;
+    }
+    if (self->recovering && (nack.reason == CP_EEXPIRED || nack.reason == CP_EREVOKED
+                         ||  nack.reason == CP_EUNKNOWNKEY || nack.reason == CP_EIMPERSONATION)) {
+        zsys_error ("node_sync: the central refuses to recover this node: %s",
+                    cp_strerror (nack.reason));
+        s_recover_done (self, nack.reason);
         return;
     }
     //  Anything else (the central restarted and lost our session, will not
@@ -402,6 +493,150 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
     return false;
 }
 
+//  =====================================================================
+//  Recovery: a node that lost its store is set up again and asks the
+//  central for its municipality's archive, batch by batch, appending each
+//  batch's events to its log in one transaction with the archive position
+//  reached, so that a recovery cut short resumes where it stopped.  The
+//  events go through the same rules as an import, in the order the central
+//  took them, so the node ends with the central's figures.
+
+//  Tells the caller that the recovery ended: "DONE" and 0, or an error.
+static void
+s_recover_done (s_sync_t *self, int rc)
+{
+    self->recovering = false;
+    zsock_send (self->pipe, "si", "DONE", rc);
+}
+
+static void
+s_recover_ask (s_sync_t *self)
+{
+    cp_recover_t recover = {.from = self->recover_next, .count = S_RECOVER_ASK};
+    strcpy (recover.node_key, node_keys_enrolment (self->keys)->node_key.id);
+    strcpy (recover.data_key, self->data_key->id);
+    size_t size;
+    uint8_t *body = cp_wire_recover_encode (&recover, &size);
+    if (s_send (self, CP_CMD_RECOVER, body, size, NULL, 0, NULL) == 0)
+        self->recover_left = S_RECOVER_ASK;
+    self->recover_asked_at = zclock_mono ();
+}
+
+//  Appends the events of one archived batch (a cp_codec batch) and notes
+//  next as the position reached, in one transaction.  Events the node's
+//  rules or its id index refuse are left out, as the central left them.
+static int
+s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t next)
+{
+    uint64_t first;
+    cp_event_t *events = NULL;
+    size_t count = 0;
+    int rc = size? cp_codec_batch_decode (payload, size, &first, &events, &count): 0;
+    if (rc)
+        return rc;
+    node_store_entry_t *entries = calloc (count? count: 1, sizeof (node_store_entry_t));
+    node_store_entry_t **pointers = calloc (count? count: 1, sizeof (node_store_entry_t *));
+    int *outcomes = calloc (count? count: 1, sizeof (int));
+    assert (entries && pointers && outcomes);
+    size_t kept = 0;
+    const cp_catalogue_t *catalogue = node_store_catalogue (self->store);
+    for (size_t index = 0; index < count; index++) {
+        if (cp_event_resolve (&events [index], catalogue, NULL, 0))
+            continue;
+        entries [kept].event = events [index];
+        node_store_prepare (self->store, &entries [kept]);
+        pointers [kept] = &entries [kept];
+        kept++;
+    }
+    for (int round = 0; round < 8; round++) {
+        rc = node_store_begin (self->store);
+        if (rc == 0)
+            rc = node_store_append_many (self->store, pointers, kept, NULL, outcomes, NULL, 0);
+        if (rc == 0)
+            rc = node_store_recovered (self->store, next);
+        if (rc == 0)
+            rc = node_store_commit (self->store);
+        else
+            node_store_abort (self->store);
+        if (rc != CP_EMAPFULL)
+            break;
+    }
+    for (size_t index = 0; rc == 0 && index < kept; index++)
+        self->recover_events += outcomes [index] == NODE_STORE_APPENDED;
+    sodium_memzero (entries, (count? count: 1) * sizeof (node_store_entry_t));
+    if (events)
+        sodium_memzero (events, count * sizeof (cp_event_t));
+    free (entries);
+    free (pointers);
+    free (outcomes);
+    free (events);
+    return rc;
+}
+
+//  One archived batch from the central, sealed to this node's key and
+//  signed with a central data key it has pinned.
+static void
+s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe_t *signature)
+{
+    cp_recovered_t header;
+    int rc = cp_wire_recovered_decode (zframe_data (header_frame), zframe_size (header_frame),
+                                       &header);
+    const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    const cp_party_key_t *data = NULL;
+    for (size_t index = 0; rc == 0 && index < enrolment->central_data_count; index++)
+        if (streq (enrolment->central_data [index].id, header.data_key))
+            data = &enrolment->central_data [index];
+    if (rc == 0 && (!streq (header.municipality, self->municipality)
+                ||  !streq (header.node_key, enrolment->node_key.id) || !data
+                ||  header.nonce_size != CP_ENVELOPE_NONCE_SIZE
+                ||  zframe_size (sealed) < CP_ENVELOPE_OVERHEAD
+                ||  zframe_size (signature) != CP_ENVELOPE_SIGNATURE_SIZE))
+        rc = CP_EAUTH;
+    uint8_t *key = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
+    size_t size = rc? 0: zframe_size (sealed) - CP_ENVELOPE_OVERHEAD;
+    uint8_t *payload = malloc (size + 1);
+    assert (key && payload);
+    if (rc == 0)
+        rc = cp_envelope_node_recovery_key (enrolment->node_key.kx_public,
+                                            node_keys_secrets (self->keys) + CP_SECRETS_KX,
+                                            data->kx_public, key);
+    if (rc == 0)
+        rc = cp_envelope_open_for (CP_ENVELOPE_RECOVERED, zframe_data (header_frame),
+                                   zframe_size (header_frame), header.nonce,
+                                   zframe_data (sealed), zframe_size (sealed),
+                                   zframe_data (signature), data->sign_public, key, payload);
+    cp_keyfile_free (&key);
+    if (rc)
+        zsys_warning ("node_sync: a RECOVERED that is not the central's for this node was "
+                      "ignored (%s)", cp_strerror (rc));
+    else
+    if (!self->recovering || header.position != self->recover_next)
+        ;                       //  an answer to an earlier request: asked again since
+    else
+    if ((rc = s_recover_append (self, payload, size, header.next)))
+        zsys_error ("node_sync: recovered events not stored: %s", cp_strerror (rc));
+    else {
+        self->recover_next = header.next;
+        if (self->recover_left)
+            self->recover_left--;
+        if (self->verbose)
+            zsys_debug ("node_sync: recovered archive position %llu of %llu",
+                        (unsigned long long) header.position,
+                        (unsigned long long) header.end - 1);
+        if (header.next == header.end) {
+            zsys_info ("node_sync: recovery done: %llu events from %llu archived batches",
+                       (unsigned long long) self->recover_events,
+                       (unsigned long long) header.end - 1);
+            s_recover_done (self, 0);
+        }
+        else
+        if (self->recover_left == 0)
+            s_recover_ask (self);
+    }
+    sodium_memzero (payload, size);
+    free (payload);
+}
+
 static void
 s_on_central (s_sync_t *self)
 {
@@ -423,6 +658,11 @@ s_on_central (s_sync_t *self)
         zsys_warning ("node_sync: an unsigned NACK (%s, unverified) was ignored: the central"
                       " does not accept this node's key (revoked, expired or unknown)?",
                       read? cp_strerror (nack.reason): "unreadable");
+        zmsg_destroy (&msg);
+        return;
+    }
+    if (which == CP_CMD_RECOVERED && zmsg_size (msg) == 4) {
+        s_on_recovered (self, body, key_id, signature);     //  header, events, signature
         zmsg_destroy (&msg);
         return;
     }
@@ -504,6 +744,8 @@ s_wait_ms (const s_sync_t *self)
             due = silence;
         if (self->in_flight_count && self->moved_at + S_STALLED_MS + 1 < due)
             due = self->moved_at + S_STALLED_MS + 1;
+        if (self->recovering && self->recover_asked_at + S_RECOVER_WAIT_MS + 1 < due)
+            due = self->recover_asked_at + S_RECOVER_WAIT_MS + 1;
     }
     if (self->acked != self->acked_saved && self->save_at < due)
         due = self->save_at;
@@ -580,6 +822,12 @@ s_on_timers (s_sync_t *self)
                       " starting over", self->in_flight_count, S_STALLED_MS / 1000);
         self->hello_pause = S_HELLO_MIN_MS;
         s_hello (self);
+    }
+    else
+    if (self->recovering && self->welcomed && now - self->recover_asked_at > S_RECOVER_WAIT_MS) {
+        zsys_warning ("node_sync: no recovered batch for %d s; asking again from %llu",
+                      S_RECOVER_WAIT_MS / 1000, (unsigned long long) self->recover_next);
+        s_recover_ask (self);
     }
     else
     if (self->welcomed && now >= self->ping_at) {
@@ -850,9 +1098,27 @@ node_sync_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, 1);
         return;
     }
-    uint64_t cases;
-    node_store_counts (self.store, &self.head, &self.acked, &cases);
-    self.acked_saved = self.acked;
+    s_load_log (&self);
+    if (config->recover) {
+        node_store_log_t info;
+        node_store_log_info (self.store, &info);
+        if (info.head > 0 && info.recovered == 0) {
+            zsys_error ("node_sync: %s holds events of its own: a recovery rebuilds a node "
+                        "set up anew (cpsync-node init, enrol, then recover)", config->data);
+            s_disconnect (&self);
+            if (self.watch >= 0)
+                close (self.watch);
+            node_keys_destroy (&self.keys);
+            cp_keyfile_free (&self.session_key);
+            node_store_destroy (&self.store);
+            zsock_signal (pipe, 1);
+            return;
+        }
+        self.recovering = true;
+        self.recover_next = info.recovered? info.recovered: 1;
+        zsys_info ("node_sync: %s recovering its archive from the central, from position "
+                   "%llu", self.municipality, (unsigned long long) self.recover_next);
+    }
     zsys_info ("node_sync: %s shipping to %s (head %llu, acked %llu)", self.municipality,
                self.endpoint, (unsigned long long) self.head, (unsigned long long) self.acked);
     zsock_signal (pipe, 0);

@@ -15,7 +15,13 @@
         ...
         zactor_destroy (&sync);     //  sends $TERM, saves the cursor
 
-    The actor signals 0 once running, or -1 when the store would not open. */
+    With config.recover, the actor ships nothing: it asks the central for
+    the municipality's archive (a node that lost its disk, set up again and
+    enrolled) and appends it to its log, then says "DONE" and 0 (or a
+    cp_error_t) on its pipe and waits for $TERM.
+
+    The actor signals 0 once running, or -1 when the store would not open
+    (or, for a recovery, holds events of its own).                        */
 
 #ifndef NODE_SYNC_H_INCLUDED
 #define NODE_SYNC_H_INCLUDED
@@ -27,6 +33,7 @@ typedef struct {
     const char *data;           //  the node's data directory
     const char *central;        //  endpoint, or NULL for the enrolled one
     bool verbose;
+    bool recover;               //  rebuild the store from the central's archive
 } node_sync_config_t;
 
 //  The actor; args is a node_sync_config_t that must outlive zactor_new.

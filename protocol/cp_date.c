@@ -121,3 +121,12 @@ cp_period_parse (const char *text, cp_period_t *period)
     memcpy (period->name, text, len + 1);
     return 0;
 }
+
+void
+cp_date_format_instant (int64_t msecs, char *buf, size_t size)
+{
+    time_t seconds = (time_t) (msecs / 1000);
+    struct tm utc;
+    gmtime_r (&seconds, &utc);
+    strftime (buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}

@@ -35,6 +35,11 @@ void
 int
     cp_date_parse (const char *text, size_t len, int32_t *days);
 
+//  Writes an instant (ms since the epoch) as "YYYY-MM-DDTHH:MM:SSZ" (UTC)
+//  into buf (at least 21 bytes).
+void
+    cp_date_format_instant (int64_t msecs, char *buf, size_t size);
+
 //  Writes "YYYY-MM-DD" and a NUL into buf (at least 11 bytes).
 void
     cp_date_format (int32_t days, char *buf);

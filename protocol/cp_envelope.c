@@ -38,6 +38,29 @@ cp_envelope_central_key (const uint8_t *central_data_public, const uint8_t *cent
     return rc == 0? 0: CP_EAUTH;
 }
 
+int
+cp_envelope_node_recovery_key (const uint8_t *node_kx_public, const uint8_t *node_kx_secret,
+                               const uint8_t *central_data_public, uint8_t *session_key)
+{
+    uint8_t tx [crypto_kx_SESSIONKEYBYTES];
+    int rc = crypto_kx_client_session_keys (session_key, tx, node_kx_public, node_kx_secret,
+                                            central_data_public);
+    sodium_memzero (tx, sizeof tx);
+    return rc == 0? 0: CP_EAUTH;
+}
+
+int
+cp_envelope_central_recovery_key (const uint8_t *central_data_public,
+                                  const uint8_t *central_data_secret,
+                                  const uint8_t *node_kx_public, uint8_t *session_key)
+{
+    uint8_t rx [crypto_kx_SESSIONKEYBYTES];
+    int rc = crypto_kx_server_session_keys (rx, session_key, central_data_public,
+                                            central_data_secret, node_kx_public);
+    sodium_memzero (rx, sizeof rx);
+    return rc == 0? 0: CP_EAUTH;
+}
+
 void
 cp_envelope_nonce (uint8_t *nonce)
 {
@@ -49,6 +72,8 @@ static const uint8_t s_batch_personal [crypto_generichash_blake2b_PERSONALBYTES]
     "cpsync batch v1";
 static const uint8_t s_reply_personal [crypto_generichash_blake2b_PERSONALBYTES] =
     "cpsync reply v1";
+static const uint8_t s_recovered_personal [crypto_generichash_blake2b_PERSONALBYTES] =
+    "cpsync recov v1";
 
 static void
 s_digest_init (crypto_generichash_blake2b_state *state, const uint8_t *personal)
@@ -68,15 +93,25 @@ s_digest_part (crypto_generichash_blake2b_state *state, const uint8_t *part, siz
     crypto_generichash_blake2b_update (state, part, size);
 }
 
+//  The digest of header and ciphertext for one purpose.
+static void
+s_sealed_digest (cp_envelope_purpose_t purpose, const uint8_t *header, size_t header_size,
+                 const uint8_t *ciphertext, size_t ciphertext_size, uint8_t *digest)
+{
+    crypto_generichash_blake2b_state state;
+    s_digest_init (&state, purpose == CP_ENVELOPE_RECOVERED? s_recovered_personal
+                                                           : s_batch_personal);
+    s_digest_part (&state, header, header_size);
+    s_digest_part (&state, ciphertext, ciphertext_size);
+    crypto_generichash_blake2b_final (&state, digest, CP_ENVELOPE_DIGEST_SIZE);
+}
+
 void
 cp_envelope_batch_digest (const uint8_t *header, size_t header_size,
                           const uint8_t *ciphertext, size_t ciphertext_size, uint8_t *digest)
 {
-    crypto_generichash_blake2b_state state;
-    s_digest_init (&state, s_batch_personal);
-    s_digest_part (&state, header, header_size);
-    s_digest_part (&state, ciphertext, ciphertext_size);
-    crypto_generichash_blake2b_final (&state, digest, CP_ENVELOPE_DIGEST_SIZE);
+    s_sealed_digest (CP_ENVELOPE_BATCH, header, header_size, ciphertext, ciphertext_size,
+                     digest);
 }
 
 void
@@ -106,17 +141,27 @@ s_verify (const uint8_t *digest, const uint8_t *signature, const uint8_t *sign_p
 }
 
 int
-cp_envelope_seal (const uint8_t *header, size_t header_size, const uint8_t *nonce,
-                  const uint8_t *payload, size_t payload_size,
-                  const uint8_t *session_key, const uint8_t *sign_secret,
-                  uint8_t *ciphertext, uint8_t *signature)
+cp_envelope_seal_for (cp_envelope_purpose_t purpose, const uint8_t *header,
+                      size_t header_size, const uint8_t *nonce, const uint8_t *payload,
+                      size_t payload_size, const uint8_t *session_key,
+                      const uint8_t *sign_secret, uint8_t *ciphertext, uint8_t *signature)
 {
     unsigned long long sealed_size;
     crypto_aead_xchacha20poly1305_ietf_encrypt (ciphertext, &sealed_size, payload, payload_size,
                                                 header, header_size, NULL, nonce, session_key);
     uint8_t digest [CP_ENVELOPE_DIGEST_SIZE];
-    cp_envelope_batch_digest (header, header_size, ciphertext, (size_t) sealed_size, digest);
+    s_sealed_digest (purpose, header, header_size, ciphertext, (size_t) sealed_size, digest);
     return s_sign (digest, sign_secret, signature);
+}
+
+int
+cp_envelope_seal (const uint8_t *header, size_t header_size, const uint8_t *nonce,
+                  const uint8_t *payload, size_t payload_size,
+                  const uint8_t *session_key, const uint8_t *sign_secret,
+                  uint8_t *ciphertext, uint8_t *signature)
+{
+    return cp_envelope_seal_for (CP_ENVELOPE_BATCH, header, header_size, nonce, payload,
+                                 payload_size, session_key, sign_secret, ciphertext, signature);
 }
 
 int
@@ -125,11 +170,22 @@ cp_envelope_open (const uint8_t *header, size_t header_size, const uint8_t *nonc
                   const uint8_t *signature, const uint8_t *sign_public,
                   const uint8_t *session_key, uint8_t *payload)
 {
+    return cp_envelope_open_for (CP_ENVELOPE_BATCH, header, header_size, nonce, ciphertext,
+                                 ciphertext_size, signature, sign_public, session_key, payload);
+}
+
+int
+cp_envelope_open_for (cp_envelope_purpose_t purpose, const uint8_t *header,
+                      size_t header_size, const uint8_t *nonce, const uint8_t *ciphertext,
+                      size_t ciphertext_size, const uint8_t *signature,
+                      const uint8_t *sign_public, const uint8_t *session_key,
+                      uint8_t *payload)
+{
     if (ciphertext_size < CP_ENVELOPE_OVERHEAD)
         return CP_EMALFORMED;
-    //  Who sent it first: nothing is decrypted for an unsigned batch.
+    //  Who sent it first: nothing is decrypted for an unsigned envelope.
     uint8_t digest [CP_ENVELOPE_DIGEST_SIZE];
-    cp_envelope_batch_digest (header, header_size, ciphertext, ciphertext_size, digest);
+    s_sealed_digest (purpose, header, header_size, ciphertext, ciphertext_size, digest);
     if (s_verify (digest, signature, sign_public))
         return CP_EAUTH;
     unsigned long long opened_size;

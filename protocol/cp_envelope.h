@@ -18,7 +18,13 @@
     wrong (key, signature, header, nonce, ciphertext): the caller learns
     nothing it could use to probe.  Secrets (session keys, signing keys)
     are the caller's, in sodium_malloc'd memory; this module keeps none and
-    wipes what it derives.                                                  */
+    wipes what it derives.
+
+    The other direction, a recovery (cp_wire's RECOVERED): the central seals
+    a municipality's archived events to a node under the other key of the
+    same crypto_kx exchange (the central's tx, the node's rx) and signs
+    them with its data key; the signed digest is personalised "cpsync recov
+    v1", so neither kind of envelope can pass for the other.               */
 
 #ifndef CP_ENVELOPE_H_INCLUDED
 #define CP_ENVELOPE_H_INCLUDED
@@ -36,6 +42,12 @@
 #define CP_ENVELOPE_DIGEST_SIZE 64      //  what is signed: a BLAKE2b-512 digest
 #define CP_ENVELOPE_OVERHEAD 16         //  the Poly1305 tag
 
+//  What an envelope is: its signed digest is personalised for it.
+typedef enum {
+    CP_ENVELOPE_BATCH,          //  a node's batch to the central
+    CP_ENVELOPE_RECOVERED       //  archived events from the central to a node
+} cp_envelope_purpose_t;
+
 //  The node's session key for sealing batches to the central: from the
 //  node's key-exchange key pair and the central's data public key.
 //  Returns 0, or CP_EAUTH when the central's key is unusable.
@@ -50,6 +62,20 @@ int
     cp_envelope_central_key (const uint8_t *central_data_public,
                              const uint8_t *central_data_secret,
                              const uint8_t *node_kx_public, uint8_t *session_key)
+    __attribute__ ((warn_unused_result));
+
+//  The keys of a recovery: the node's for opening what the central seals
+//  to it, the central's for sealing (the other half of the same exchange).
+//  Returns 0 or CP_EAUTH.
+int
+    cp_envelope_node_recovery_key (const uint8_t *node_kx_public,
+                                   const uint8_t *node_kx_secret,
+                                   const uint8_t *central_data_public, uint8_t *session_key)
+    __attribute__ ((warn_unused_result));
+int
+    cp_envelope_central_recovery_key (const uint8_t *central_data_public,
+                                      const uint8_t *central_data_secret,
+                                      const uint8_t *node_kx_public, uint8_t *session_key)
     __attribute__ ((warn_unused_result));
 
 //  Fills a fresh random nonce (the header carries it).
@@ -75,6 +101,21 @@ int
                       const uint8_t *ciphertext, size_t ciphertext_size,
                       const uint8_t *signature, const uint8_t *sign_public,
                       const uint8_t *session_key, uint8_t *payload)
+    __attribute__ ((warn_unused_result));
+
+//  cp_envelope_seal and cp_envelope_open for an envelope of either purpose
+//  (those two are CP_ENVELOPE_BATCH).
+int
+    cp_envelope_seal_for (cp_envelope_purpose_t purpose, const uint8_t *header,
+                          size_t header_size, const uint8_t *nonce, const uint8_t *payload,
+                          size_t payload_size, const uint8_t *session_key,
+                          const uint8_t *sign_secret, uint8_t *ciphertext, uint8_t *signature);
+int
+    cp_envelope_open_for (cp_envelope_purpose_t purpose, const uint8_t *header,
+                          size_t header_size, const uint8_t *nonce, const uint8_t *ciphertext,
+                          size_t ciphertext_size, const uint8_t *signature,
+                          const uint8_t *sign_public, const uint8_t *session_key,
+                          uint8_t *payload)
     __attribute__ ((warn_unused_result));
 
 //  The digest a batch's signature signs (CP_ENVELOPE_DIGEST_SIZE bytes):

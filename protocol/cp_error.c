@@ -45,6 +45,8 @@ cp_strerror (int code)
         case CP_EUNKNOWNPEER:   return "unknown peer";
         case CP_EPROTOCOL:      return "protocol violation";
         case CP_EVERSION:       return "unsupported protocol version";
+        case CP_EDIVERGED:      return "log diverged from the one the central holds";
+        case CP_ECONFLICT:      return "event id already applied with other content";
         case CP_EUNKNOWNKEY:    return "key not enrolled";
         case CP_EEXPIRED:       return "key expired";
         case CP_EIMPERSONATION: return "peer speaks as another municipality than its key's";

@@ -52,6 +52,8 @@ typedef enum {
     CP_EUNKNOWNPEER = -30836,   //  a municipality the central does not know
     CP_EPROTOCOL = -30835,      //  a command out of place or an unknown command
     CP_EVERSION = -30834,       //  a protocol version we do not speak
+    CP_EDIVERGED = -30833,      //  a log that is not the one the central holds under its name
+    CP_ECONFLICT = -30832,      //  an event id already applied with other content
     //  Keys
     CP_EUNKNOWNKEY = -30820,    //  a key that was never enrolled
     CP_EEXPIRED = -30819,       //  a key past the end of its grace period

@@ -11,10 +11,11 @@
 
 #include <assert.h>
 #include <msgpack.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *s_names [CP_CMD_MAX + 1] = {
-    NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG"
+    NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER", "RECOVERED"
 };
 
 int
@@ -24,6 +25,13 @@ cp_wire_command (const void *frame, size_t size)
         if (strlen (s_names [command]) == size && memcmp (s_names [command], frame, size) == 0)
             return command;
     return 0;
+}
+
+void
+cp_wire_log_name (const uint8_t *log, char *name)
+{
+    for (int index = 0; index < (CP_WIRE_LOG_NAME - 1) / 2; index++)
+        snprintf (name + 2 * index, 3, "%02x", log [index]);
 }
 
 const char *
@@ -64,13 +72,21 @@ s_pack_str (msgpack_packer *packer, const char *text)
     msgpack_pack_str_body (packer, text, len);
 }
 
+static void
+s_pack_bin (msgpack_packer *packer, const uint8_t *data, size_t size)
+{
+    msgpack_pack_bin (packer, size);
+    msgpack_pack_bin_body (packer, data, size);
+}
+
 uint8_t *
 cp_wire_hello_encode (const cp_hello_t *hello, size_t *size)
 {
     s_writer_t writer;
-    msgpack_packer *packer = s_begin (&writer, 6);
+    msgpack_packer *packer = s_begin (&writer, 7);
     msgpack_pack_uint32 (packer, hello->version);
     s_pack_str (packer, hello->municipality);
+    s_pack_bin (packer, hello->log, CP_WIRE_LOG_SIZE);
     msgpack_pack_uint64 (packer, hello->head);
     msgpack_pack_uint64 (packer, hello->acked);
     msgpack_pack_uint64 (packer, hello->downlink);
@@ -82,8 +98,9 @@ uint8_t *
 cp_wire_welcome_encode (const cp_welcome_t *welcome, size_t *size)
 {
     s_writer_t writer;
-    msgpack_packer *packer = s_begin (&writer, 3);
+    msgpack_packer *packer = s_begin (&writer, 4);
     msgpack_pack_uint64 (packer, welcome->expected);
+    s_pack_bin (packer, welcome->chain, CP_WIRE_CHAIN_SIZE);
     msgpack_pack_uint32 (packer, welcome->catalogue);
     msgpack_pack_uint32 (packer, welcome->window);
     return s_end (&writer, size);
@@ -94,15 +111,17 @@ cp_wire_batch_header_encode (const cp_batch_header_t *header, size_t *size)
 {
     assert (header->nonce_size <= CP_WIRE_NONCE_MAX);
     s_writer_t writer;
-    msgpack_packer *packer = s_begin (&writer, 7);
+    msgpack_packer *packer = s_begin (&writer, 10);
     s_pack_str (packer, header->municipality);
+    s_pack_bin (packer, header->log, CP_WIRE_LOG_SIZE);
     msgpack_pack_uint64 (packer, header->first);
     msgpack_pack_uint64 (packer, header->last);
     msgpack_pack_uint64 (packer, header->head);
+    s_pack_bin (packer, header->prev, CP_WIRE_CHAIN_SIZE);
+    s_pack_bin (packer, header->chain, CP_WIRE_CHAIN_SIZE);
     s_pack_str (packer, header->node_key);
     s_pack_str (packer, header->data_key);
-    msgpack_pack_bin (packer, header->nonce_size);
-    msgpack_pack_bin_body (packer, header->nonce, header->nonce_size);
+    s_pack_bin (packer, header->nonce, header->nonce_size);
     return s_end (&writer, size);
 }
 
@@ -137,6 +156,34 @@ cp_wire_pong_encode (size_t *size)
 {
     s_writer_t writer;
     s_begin (&writer, 0);
+    return s_end (&writer, size);
+}
+
+uint8_t *
+cp_wire_recover_encode (const cp_recover_t *recover, size_t *size)
+{
+    s_writer_t writer;
+    msgpack_packer *packer = s_begin (&writer, 4);
+    msgpack_pack_uint64 (packer, recover->from);
+    msgpack_pack_uint32 (packer, recover->count);
+    s_pack_str (packer, recover->node_key);
+    s_pack_str (packer, recover->data_key);
+    return s_end (&writer, size);
+}
+
+uint8_t *
+cp_wire_recovered_encode (const cp_recovered_t *recovered, size_t *size)
+{
+    assert (recovered->nonce_size <= CP_WIRE_NONCE_MAX);
+    s_writer_t writer;
+    msgpack_packer *packer = s_begin (&writer, 7);
+    s_pack_str (packer, recovered->municipality);
+    msgpack_pack_uint64 (packer, recovered->position);
+    msgpack_pack_uint64 (packer, recovered->next);
+    msgpack_pack_uint64 (packer, recovered->end);
+    s_pack_str (packer, recovered->node_key);
+    s_pack_str (packer, recovered->data_key);
+    s_pack_bin (packer, recovered->nonce, recovered->nonce_size);
     return s_end (&writer, size);
 }
 
@@ -219,23 +266,57 @@ s_take_str (s_reader_t *reader, char *buf, size_t max)
     return 0;
 }
 
+//  A bin of exactly size bytes into buf (a log identity, a chain).
+static int
+s_take_bin (s_reader_t *reader, uint8_t *buf, size_t size)
+{
+    msgpack_object *item = &reader->items [reader->next++];
+    if (item->type != MSGPACK_OBJECT_BIN)
+        return CP_ETYPE;
+    if (item->via.bin.size != size)
+        return CP_EMALFORMED;
+    memcpy (buf, item->via.bin.ptr, size);
+    return 0;
+}
+
+//  A bin of at most CP_WIRE_NONCE_MAX bytes: a nonce.
+static int
+s_take_nonce (s_reader_t *reader, uint8_t *nonce, uint8_t *nonce_size)
+{
+    msgpack_object *item = &reader->items [reader->next++];
+    if (item->type != MSGPACK_OBJECT_BIN)
+        return CP_ETYPE;
+    if (item->via.bin.size > CP_WIRE_NONCE_MAX)
+        return CP_ETOOBIG;
+    *nonce_size = (uint8_t) item->via.bin.size;
+    memcpy (nonce, item->via.bin.ptr, *nonce_size);
+    return 0;
+}
+
+//  A string of the id alphabet: a municipality code or a key id.
+static int
+s_take_id (s_reader_t *reader, char *buf, size_t max)
+{
+    int rc = s_take_str (reader, buf, max);
+    if (rc == 0 && !cp_event_id_valid (buf, strlen (buf)))
+        rc = CP_EBADID;
+    return rc;
+}
+
 int
 cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello)
 {
     s_reader_t reader;
     memset (hello, 0, sizeof *hello);
-    int rc = s_open (&reader, data, size, 6);
+    int rc = s_open (&reader, data, size, 7);
     if (!rc) rc = s_take_u32 (&reader, &hello->version);
     if (!rc && hello->version != CP_WIRE_VERSION) rc = CP_EVERSION;
-    if (!rc) rc = s_take_str (&reader, hello->municipality, CP_ID_MAX);
-    if (!rc && !cp_event_id_valid (hello->municipality, strlen (hello->municipality)))
-        rc = CP_EBADID;
+    if (!rc) rc = s_take_id (&reader, hello->municipality, CP_ID_MAX);
+    if (!rc) rc = s_take_bin (&reader, hello->log, CP_WIRE_LOG_SIZE);
     if (!rc) rc = s_take_u64 (&reader, &hello->head);
     if (!rc) rc = s_take_u64 (&reader, &hello->acked);
     if (!rc) rc = s_take_u64 (&reader, &hello->downlink);
-    if (!rc) rc = s_take_str (&reader, hello->data_key, CP_WIRE_KEYID_MAX);
-    if (!rc && !cp_event_id_valid (hello->data_key, strlen (hello->data_key)))
-        rc = CP_EBADID;
+    if (!rc) rc = s_take_id (&reader, hello->data_key, CP_WIRE_KEYID_MAX);
     return s_close (&reader, rc);
 }
 
@@ -244,8 +325,9 @@ cp_wire_welcome_decode (const uint8_t *data, size_t size, cp_welcome_t *welcome)
 {
     s_reader_t reader;
     memset (welcome, 0, sizeof *welcome);
-    int rc = s_open (&reader, data, size, 3);
+    int rc = s_open (&reader, data, size, 4);
     if (!rc) rc = s_take_u64 (&reader, &welcome->expected);
+    if (!rc) rc = s_take_bin (&reader, welcome->chain, CP_WIRE_CHAIN_SIZE);
     if (!rc) rc = s_take_u32 (&reader, &welcome->catalogue);
     if (!rc) rc = s_take_u32 (&reader, &welcome->window);
     if (!rc && (welcome->expected == 0 || welcome->window == 0)) rc = CP_ETYPE;
@@ -257,34 +339,21 @@ cp_wire_batch_header_decode (const uint8_t *data, size_t size, cp_batch_header_t
 {
     s_reader_t reader;
     memset (header, 0, sizeof *header);
-    int rc = s_open (&reader, data, size, 7);
-    if (!rc) rc = s_take_str (&reader, header->municipality, CP_ID_MAX);
-    if (!rc && !cp_event_id_valid (header->municipality, strlen (header->municipality)))
-        rc = CP_EBADID;
+    int rc = s_open (&reader, data, size, 10);
+    if (!rc) rc = s_take_id (&reader, header->municipality, CP_ID_MAX);
+    if (!rc) rc = s_take_bin (&reader, header->log, CP_WIRE_LOG_SIZE);
     if (!rc) rc = s_take_u64 (&reader, &header->first);
     if (!rc) rc = s_take_u64 (&reader, &header->last);
     if (!rc) rc = s_take_u64 (&reader, &header->head);
     //  A range that is no range is a malformed header, not a gap in the log.
     if (!rc && (header->first == 0 || header->first > header->last)) rc = CP_EMALFORMED;
     if (!rc && header->last - header->first >= CP_CODEC_BATCH_EVENTS_MAX) rc = CP_ETOOBIG;
-    if (!rc) rc = s_take_str (&reader, header->node_key, CP_WIRE_KEYID_MAX);
-    if (!rc) rc = s_take_str (&reader, header->data_key, CP_WIRE_KEYID_MAX);
+    if (!rc) rc = s_take_bin (&reader, header->prev, CP_WIRE_CHAIN_SIZE);
+    if (!rc) rc = s_take_bin (&reader, header->chain, CP_WIRE_CHAIN_SIZE);
     //  Key ids end up in logs and key tables: the id alphabet, nothing else.
-    if (!rc && (!cp_event_id_valid (header->node_key, strlen (header->node_key))
-            ||  !cp_event_id_valid (header->data_key, strlen (header->data_key))))
-        rc = CP_EBADID;
-    if (!rc) {
-        msgpack_object *nonce = &reader.items [reader.next++];
-        if (nonce->type != MSGPACK_OBJECT_BIN)
-            rc = CP_ETYPE;
-        else
-        if (nonce->via.bin.size > CP_WIRE_NONCE_MAX)
-            rc = CP_ETOOBIG;
-        else {
-            header->nonce_size = (uint8_t) nonce->via.bin.size;
-            memcpy (header->nonce, nonce->via.bin.ptr, header->nonce_size);
-        }
-    }
+    if (!rc) rc = s_take_id (&reader, header->node_key, CP_WIRE_KEYID_MAX);
+    if (!rc) rc = s_take_id (&reader, header->data_key, CP_WIRE_KEYID_MAX);
+    if (!rc) rc = s_take_nonce (&reader, header->nonce, &header->nonce_size);
     return s_close (&reader, rc);
 }
 
@@ -331,4 +400,38 @@ cp_wire_pong_decode (const uint8_t *data, size_t size)
 {
     s_reader_t reader;
     return s_close (&reader, s_open (&reader, data, size, 0));
+}
+
+int
+cp_wire_recover_decode (const uint8_t *data, size_t size, cp_recover_t *recover)
+{
+    s_reader_t reader;
+    memset (recover, 0, sizeof *recover);
+    int rc = s_open (&reader, data, size, 4);
+    if (!rc) rc = s_take_u64 (&reader, &recover->from);
+    if (!rc) rc = s_take_u32 (&reader, &recover->count);
+    if (!rc && (recover->count == 0 || recover->count > CP_WIRE_RECOVER_MAX)) rc = CP_ETOOBIG;
+    if (!rc) rc = s_take_id (&reader, recover->node_key, CP_WIRE_KEYID_MAX);
+    if (!rc) rc = s_take_id (&reader, recover->data_key, CP_WIRE_KEYID_MAX);
+    return s_close (&reader, rc);
+}
+
+int
+cp_wire_recovered_decode (const uint8_t *data, size_t size, cp_recovered_t *recovered)
+{
+    s_reader_t reader;
+    memset (recovered, 0, sizeof *recovered);
+    int rc = s_open (&reader, data, size, 7);
+    if (!rc) rc = s_take_id (&reader, recovered->municipality, CP_ID_MAX);
+    if (!rc) rc = s_take_u64 (&reader, &recovered->position);
+    if (!rc) rc = s_take_u64 (&reader, &recovered->next);
+    if (!rc) rc = s_take_u64 (&reader, &recovered->end);
+    //  Positions that do not follow would make a recovery skip or loop.
+    if (!rc && (recovered->position > recovered->next || recovered->next > recovered->end
+            || (recovered->next == recovered->position && recovered->position != recovered->end)))
+        rc = CP_EMALFORMED;
+    if (!rc) rc = s_take_id (&reader, recovered->node_key, CP_WIRE_KEYID_MAX);
+    if (!rc) rc = s_take_id (&reader, recovered->data_key, CP_WIRE_KEYID_MAX);
+    if (!rc) rc = s_take_nonce (&reader, recovered->nonce, &recovered->nonce_size);
+    return s_close (&reader, rc);
 }

@@ -1,20 +1,36 @@
 /*  cp_wire: the messages between a node and the central.
 
     A message is ZeroMQ multipart: a command frame (its name in ASCII), then
-    a msgpack body, then for BATCH the payload and signature frames.  ZeroMQ
-    does the framing and the heartbeats of the transport; this module only
-    encodes and decodes bodies, each an array of fixed shape, checked with
-    cp_codec_prescan's limits before msgpack-c unpacks it.
+    a msgpack body, then for BATCH and RECOVERED the payload and signature
+    frames.  ZeroMQ does the framing; this module only encodes and decodes
+    bodies, each an array of fixed shape, checked with cp_codec_prescan's
+    limits before msgpack-c unpacks it.
 
-        HELLO    node → central  [version, municipality, head, acked, downlink,
-                                  data_key]
-        WELCOME  central → node  [expected, catalogue, window]
-        BATCH    node → central  [municipality, first, last, head, node_key,
-                                  data_key, nonce] + payload + signature
-        ACK      central → node  [acked]
-        NACK     central → node  [expected, reason]
-        PING     node → central  [head]
-        PONG     central → node  []
+        HELLO     node → central  [version, municipality, log, head, acked,
+                                   downlink, data_key]
+        WELCOME   central → node  [expected, chain, catalogue, window]
+        BATCH     node → central  [municipality, log, first, last, head, prev,
+                                   chain, node_key, data_key, nonce]
+                                  + payload + signature
+        ACK       central → node  [acked]
+        NACK      central → node  [expected, reason]
+        PING      node → central  [head]
+        PONG      central → node  []
+        RECOVER   node → central  [from, count, node_key, data_key]
+        RECOVERED central → node  [municipality, position, next, end,
+                                   node_key, data_key, nonce]
+                                  + payload + signature
+
+    Logs.  A node's uplink log has an identity (log: 16 random bytes, made
+    when the store is set up and made anew when the node finds that its log
+    is not the one the central holds under that identity) and a chain: the
+    chain at sequence s is a keyed digest that the node folds over every
+    event up to s (node_store.c has its definition), so two copies of one
+    log that took different events after a point have different chains
+    from there on.  WELCOME names the chain the central holds at expected -
+    1; a BATCH names the chain before its first event (prev) and after its
+    last (chain).  The central only stores and compares chains, it never
+    computes one.
 
     The BATCH header carries the envelope (cp_envelope): the node's key id,
     the central's data key id and the nonce; it is the associated data of
@@ -24,7 +40,15 @@
     so the central signs them (cp_envelope_sign_reply) with the data key
     the node named (HELLO's data_key, the BATCH header's): after the body
     come two frames, that key's id and the signature.  PING and PONG change
-    nothing and are not signed.                                              */
+    nothing and are not signed.
+
+    RECOVER asks for a municipality's archive from position from on, at
+    most count batches; each RECOVERED carries one archived batch's events
+    (a cp_codec batch) sealed to the node key named and signed with the
+    central data key named (cp_envelope, the RECOVERED purpose), with next,
+    the position after it, and end, the archive's end when it was read: a
+    RECOVERED whose position is end carries no events (an empty payload,
+    sealed) and says that the node has all.                                 */
 
 #ifndef CP_WIRE_H_INCLUDED
 #define CP_WIRE_H_INCLUDED
@@ -34,11 +58,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_WIRE_VERSION 3              //  2: HELLO names a data key, replies are signed;
-                                        //  3: signatures over BLAKE2b digests
+#define CP_WIRE_VERSION 4              //  2: HELLO names a data key, replies are signed;
+                                        //  3: signatures over BLAKE2b digests;
+                                        //  4: log identities and chains, RECOVER
 #define CP_WIRE_BODY_MAX 1024           //  bytes in any body but a batch payload
 #define CP_WIRE_KEYID_MAX 64            //  characters in a key id
 #define CP_WIRE_NONCE_MAX 24            //  bytes in a nonce (XChaCha20)
+#define CP_WIRE_LOG_SIZE 16             //  bytes in a log identity
+#define CP_WIRE_CHAIN_SIZE 16           //  bytes in a log chain
+#define CP_WIRE_RECOVER_MAX 64          //  batches one RECOVER may ask for
 
 typedef enum {
     CP_CMD_HELLO = 1,
@@ -48,12 +76,15 @@ typedef enum {
     CP_CMD_NACK,
     CP_CMD_PING,
     CP_CMD_PONG,
-    CP_CMD_MAX = CP_CMD_PONG
+    CP_CMD_RECOVER,
+    CP_CMD_RECOVERED,
+    CP_CMD_MAX = CP_CMD_RECOVERED
 } cp_command_t;
 
 typedef struct {
     uint32_t version;
     char municipality [CP_ID_MAX + 1];
+    uint8_t log [CP_WIRE_LOG_SIZE];     //  the identity of the node's uplink log
     uint64_t head;              //  the node's last committed sequence
     uint64_t acked;             //  the last the node knows acknowledged
     uint64_t downlink;          //  the node's downlink cursor
@@ -62,15 +93,19 @@ typedef struct {
 
 typedef struct {
     uint64_t expected;          //  the sequence the central applies next
+    uint8_t chain [CP_WIRE_CHAIN_SIZE];     //  the log's chain at expected - 1
     uint32_t catalogue;         //  the central's newest catalogue version
     uint32_t window;            //  batches the node may have in flight
 } cp_welcome_t;
 
 typedef struct {
     char municipality [CP_ID_MAX + 1];
+    uint8_t log [CP_WIRE_LOG_SIZE];     //  the log the events are of
     uint64_t first;             //  sequence of the first event
     uint64_t last;              //  sequence of the last event
     uint64_t head;              //  the node's head when it sent the batch
+    uint8_t prev [CP_WIRE_CHAIN_SIZE];  //  the log's chain at first - 1
+    uint8_t chain [CP_WIRE_CHAIN_SIZE]; //  the log's chain at last
     char node_key [CP_WIRE_KEYID_MAX + 1];
     char data_key [CP_WIRE_KEYID_MAX + 1];
     uint8_t nonce [CP_WIRE_NONCE_MAX];
@@ -82,9 +117,33 @@ typedef struct {
     int32_t reason;             //  NACK: a cp_error_t
 } cp_reply_t;
 
+typedef struct {
+    uint64_t from;              //  the archive position to start at
+    uint32_t count;             //  batches wanted, 1..CP_WIRE_RECOVER_MAX
+    char node_key [CP_WIRE_KEYID_MAX + 1];  //  the node key to seal them to
+    char data_key [CP_WIRE_KEYID_MAX + 1];  //  the central data key to sign with
+} cp_recover_t;
+
+typedef struct {
+    char municipality [CP_ID_MAX + 1];
+    uint64_t position;          //  the archive position of this batch
+    uint64_t next;              //  the position after it
+    uint64_t end;               //  the archive's end when it was read
+    char node_key [CP_WIRE_KEYID_MAX + 1];
+    char data_key [CP_WIRE_KEYID_MAX + 1];
+    uint8_t nonce [CP_WIRE_NONCE_MAX];
+    uint8_t nonce_size;
+} cp_recovered_t;
+
 //  The command a frame names, or 0.
 int
     cp_wire_command (const void *frame, size_t size);
+
+//  A log identity as people see it in logs and tables: its first eight
+//  bytes in hex, into name (CP_WIRE_LOG_NAME bytes).
+#define CP_WIRE_LOG_NAME 17
+void
+    cp_wire_log_name (const uint8_t *log, char *name);
 
 //  The name of a command ("HELLO"...), or NULL.
 const char *
@@ -105,12 +164,20 @@ uint8_t *
     cp_wire_ping_encode (uint64_t head, size_t *size);
 uint8_t *
     cp_wire_pong_encode (size_t *size);
+uint8_t *
+    cp_wire_recover_encode (const cp_recover_t *recover, size_t *size);
+uint8_t *
+    cp_wire_recovered_encode (const cp_recovered_t *recovered, size_t *size);
 
 //  Decoders read exactly size bytes.  They return 0, or CP_EMALFORMED,
 //  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality or
 //  key id outside the id alphabet), CP_EVERSION (HELLO of another version).
 //  A batch header whose range is empty (first 0 or first > last) is
-//  CP_EMALFORMED.
+//  CP_EMALFORMED; so is a log identity or chain of another size than
+//  CP_WIRE_LOG_SIZE / CP_WIRE_CHAIN_SIZE, a RECOVER for no batch or more
+//  than CP_WIRE_RECOVER_MAX (CP_ETOOBIG), and a RECOVERED whose positions
+//  do not follow (position <= next <= end, next > position unless
+//  position is end).
 int
     cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello);
 int
@@ -125,5 +192,9 @@ int
     cp_wire_ping_decode (const uint8_t *data, size_t size, uint64_t *head);
 int
     cp_wire_pong_decode (const uint8_t *data, size_t size);
+int
+    cp_wire_recover_decode (const uint8_t *data, size_t size, cp_recover_t *recover);
+int
+    cp_wire_recovered_decode (const uint8_t *data, size_t size, cp_recovered_t *recovered);
 
 #endif

@@ -25,6 +25,7 @@
 #include "cp_error.h"
 #include "cp_event.h"
 #include "cp_keyfile.h"
+#include "cp_lmdb.h"
 #include "cp_municipality.h"
 #include "cp_seal.h"
 #include "cp_view.h"
@@ -145,17 +146,41 @@ typedef struct {
     uint8_t *payload;
 } s_batch_t;
 
+//  Two logs a node could ship under one municipality.  The central only
+//  stores and compares chains, so a test's chain need only be the same
+//  for the same log and sequence and differ otherwise: the log's first
+//  byte and a lineage byte, then the sequence.
+static const uint8_t s_log_a [CP_WIRE_LOG_SIZE] = {0xaa, 1, 2, 3};
+static const uint8_t s_log_b [CP_WIRE_LOG_SIZE] = {0xbb, 4, 5, 6};
+
+static void
+s_chain_of (const uint8_t *log, int lineage, uint64_t seq, uint8_t *chain)
+{
+    memset (chain, 0, CP_WIRE_CHAIN_SIZE);
+    if (seq == 0)
+        return;                 //  every log's chain at 0 is zeros
+    chain [0] = log [0];
+    chain [1] = (uint8_t) lineage;
+    cp_put_u64 (chain + 8, seq);
+}
+
+//  A batch of a log, of one lineage (another lineage is a copy of the log
+//  that took other events).
 static s_batch_t
-s_batch (const char *municipality, uint64_t first, const cp_event_t *events, size_t count)
+s_batch_of (const char *municipality, const uint8_t *log, int lineage, uint64_t first,
+            const cp_event_t *events, size_t count)
 {
     s_batch_t batch = {0};
     size_t payload_size = 0, header_size = 0;
     batch.payload = cp_codec_batch_encode (first, events, count, &payload_size);
     cp_batch_header_t header = {0};
     snprintf (header.municipality, sizeof header.municipality, "%s", municipality);
+    memcpy (header.log, log, CP_WIRE_LOG_SIZE);
     header.first = first;
     header.last = first + count - 1;
     header.head = header.last;
+    s_chain_of (log, lineage, first - 1, header.prev);
+    s_chain_of (log, lineage, header.last, header.chain);
     snprintf (header.node_key, sizeof header.node_key, "none");
     snprintf (header.data_key, sizeof header.data_key, "none");
     batch.header = cp_wire_batch_header_encode (&header, &header_size);
@@ -164,8 +189,14 @@ s_batch (const char *municipality, uint64_t first, const cp_event_t *events, siz
         exit (1);
     }
     batch.frames = (central_batch_t) {batch.header, header_size, batch.payload, payload_size,
-                                      (const uint8_t *) "", 0, NULL, 0, NULL};
+                                      (const uint8_t *) "", 0, NULL, 0, NULL, NULL};
     return batch;
+}
+
+static s_batch_t
+s_batch (const char *municipality, uint64_t first, const cp_event_t *events, size_t count)
+{
+    return s_batch_of (municipality, s_log_a, 0, first, events, count);
 }
 
 static void
@@ -176,12 +207,14 @@ s_batch_free (s_batch_t *batch)
     memset (batch, 0, sizeof *batch);
 }
 
-//  Applies one batch in a transaction of its own; returns apply's code.
+//  Applies one batch of a log in a transaction of its own; returns apply's
+//  code.
 static int
-s_apply_one (central_store_t *store, const char *municipality, uint64_t first,
-             const cp_event_t *events, size_t count, central_result_t *result)
+s_apply_of (central_store_t *store, const char *municipality, const uint8_t *log,
+            int lineage, uint64_t first, const cp_event_t *events, size_t count,
+            central_result_t *result)
 {
-    s_batch_t batch = s_batch (municipality, first, events, count);
+    s_batch_t batch = s_batch_of (municipality, log, lineage, first, events, count);
     int rc = central_store_begin (store);
     CHECK_EQ_INT (rc, 0);
     central_result_t ignored;
@@ -189,6 +222,13 @@ s_apply_one (central_store_t *store, const char *municipality, uint64_t first,
     CHECK_EQ_INT (central_store_commit (store), 0);
     s_batch_free (&batch);
     return status;
+}
+
+static int
+s_apply_one (central_store_t *store, const char *municipality, uint64_t first,
+             const cp_event_t *events, size_t count, central_result_t *result)
+{
+    return s_apply_of (store, municipality, s_log_a, 0, first, events, count, result);
 }
 
 //  The figures of a scope and period under catalogue 2.
@@ -338,6 +378,10 @@ test_exactly_once (void)
     s_close_store (&store);
 }
 
+//  A batch that does not start right after its log's cursor is refused
+//  with the sequence expected; one sent again (the same range and chain)
+//  is acknowledged up to its own end; one of another copy of the log is
+//  refused as diverged.
 static void
 test_overlap (void)
 {
@@ -350,17 +394,178 @@ test_overlap (void)
     };
     central_result_t result;
     CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 2, &result), CENTRAL_STORE_APPLIED);
-    //  1..4 after a cursor of 2: only 3 and 4 are new.
-    CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 4, &result), CENTRAL_STORE_APPLIED);
+    //  1..4 after a cursor of 2: refused, 3 expected.
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 4, &result), CP_EGAP);
+    CHECK_EQ_INT (result.seq, 3);
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 3, events + 2, 2, &result),
+                  CENTRAL_STORE_APPLIED);
     CHECK_EQ_INT (result.applied, 2);
     CHECK_EQ_INT (result.seq, 4);
-    //  2..4 now: all below the cursor.
+    //  1..2 again, as it was: acknowledged up to 2, its own end.
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 2, &result), CENTRAL_STORE_DUPLICATE);
+    CHECK_EQ_INT (result.seq, 2);
+    //  2..4 ends where a batch ended but did not start where one did: the
+    //  chain at 4 is the log's, so it is the same log sent again.
     CHECK_EQ_INT (s_apply_one (store, "dimal", 2, events + 1, 3, &result),
                   CENTRAL_STORE_DUPLICATE);
+    //  1..3 ends where no batch ended: it cannot be told, ship from 5.
+    CHECK_EQ_INT (s_apply_one (store, "dimal", 1, events, 3, &result), CP_EGAP);
+    CHECK_EQ_INT (result.seq, 5);
+    //  Another copy of the log (other chains): 3..4 and 5.. are refused.
+    CHECK_EQ_INT (s_apply_of (store, "dimal", s_log_a, 1, 3, events + 2, 2, &result),
+                  CP_EDIVERGED);
+    CHECK_EQ_INT (result.seq, 5);
+    CHECK_EQ_INT (s_apply_of (store, "dimal", s_log_a, 1, 5, events, 1, &result),
+                  CP_EDIVERGED);
+    CHECK_EQ_INT (result.seq, 5);
     cp_figures_t figures;
     s_figures (store, "municipality:dimal", "2022", &figures, NULL);
     CHECK_EQ_INT (figures.opened, 2);
     CHECK_EQ_INT (figures.home_visits, 2);
+    s_close_store (&store);
+}
+
+//  Events count once by their ids, whatever log and sequence bring them:
+//  a log shipped again under a new identity (a store restored or set up
+//  again) adds nothing, and new events in it are counted.
+static void
+test_identity (void)
+{
+    central_store_t *store = s_new_store ();
+    int municipality = cp_municipality_index ("fier");
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c1", "2022-02-10", NULL),
+        s_opened ("e3", "c2", "2022-02-12", 3, "M"),
+        s_event (CP_EVENT_HOME_VISIT, "e4", "c2", "2022-03-01", NULL),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_of (store, "fier", s_log_a, 0, 1, events, 3, &result),
+                  CENTRAL_STORE_APPLIED);
+    //  Log b: the same three events under other sequences, then a new one.
+    cp_event_t again [] = {events [2], events [0], events [1], events [3]};
+    CHECK_EQ_INT (s_apply_of (store, "fier", s_log_b, 0, 1, again, 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 0);
+    CHECK_EQ_INT (result.duplicates, 2);
+    CHECK_EQ_INT (s_apply_of (store, "fier", s_log_b, 0, 3, again + 2, 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 1);
+    CHECK_EQ_INT (result.duplicates, 1);
+    //  Within one batch too: an id twice counts once.
+    cp_event_t twice [] = {s_opened ("e5", "c3", "2022-04-01", 7, "F"),
+                           s_opened ("e5", "c3", "2022-04-01", 7, "F")};
+    CHECK_EQ_INT (s_apply_of (store, "fier", s_log_b, 0, 5, twice, 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 1);
+    CHECK_EQ_INT (result.duplicates, 1);
+    //  The same id in another municipality is another event.
+    CHECK_EQ_INT (s_apply_of (store, "patos", s_log_b, 0, 1, events, 1, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 1);
+
+    cp_figures_t figures;
+    s_figures (store, "municipality:fier", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 3);
+    CHECK_EQ_INT (figures.home_visits, 2);
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK_EQ_INT (cursor.events, 5);
+    CHECK_EQ_INT (cursor.duplicate_events, 4);
+    CHECK_EQ_INT (cursor.acked, 6);             //  log b's, the last shipped
+    CHECK (memcmp (cursor.log, s_log_b, CP_WIRE_LOG_SIZE) == 0);
+    //  Each log keeps its own cursor and chain.
+    uint64_t acked;
+    uint8_t chain [CP_WIRE_CHAIN_SIZE], expected [CP_WIRE_CHAIN_SIZE];
+    CHECK_EQ_INT (central_store_log_cursor (store, municipality, s_log_a, &acked, chain), 0);
+    CHECK_EQ_INT (acked, 3);
+    s_chain_of (s_log_a, 0, 3, expected);
+    CHECK (memcmp (chain, expected, sizeof chain) == 0);
+    CHECK_EQ_INT (central_store_log_cursor (store, municipality, s_log_b, &acked, chain), 0);
+    CHECK_EQ_INT (acked, 6);
+    static const uint8_t unseen [CP_WIRE_LOG_SIZE] = {0xcc};
+    CHECK_EQ_INT (central_store_log_cursor (store, municipality, unseen, &acked, chain), 0);
+    CHECK_EQ_INT (acked, 0);
+    static const uint8_t zeros [CP_WIRE_CHAIN_SIZE] = {0};
+    CHECK (memcmp (chain, zeros, sizeof chain) == 0);
+    //  A batch of nothing but events taken before is not archived again.
+    CHECK_EQ_INT (cursor.archived, 3);
+    s_close_store (&store);
+}
+
+//  An id taken before with other content is a conflict: refused with its
+//  own code and counter, set aside with its log and sequence, not counted.
+static void
+test_conflict (void)
+{
+    central_store_t *store = s_new_store ();
+    int municipality = cp_municipality_index ("lushnje");
+    cp_event_t events [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c1", "2022-02-10", NULL),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_of (store, "lushnje", s_log_a, 0, 1, events, 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    cp_event_t changed [] = {
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c1", "2022-02-11", NULL),     //  another date
+        s_event (CP_EVENT_HOME_VISIT, "e3", "c1", "2022-02-12", NULL),
+    };
+    CHECK_EQ_INT (s_apply_of (store, "lushnje", s_log_b, 0, 1, changed, 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.conflicts, 1);
+    CHECK_EQ_INT (result.applied, 1);
+    int code = 0;
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, s_log_b, 1, &code), 0);
+    CHECK_EQ_INT (code, CP_ECONFLICT);
+    CHECK_EQ_INT (central_store_flush (store), 0);
+    central_counter_t counters [16];
+    size_t count = 0;
+    CHECK_EQ_INT (central_store_counters (store, counters, 16, &count), 0);
+    CHECK_EQ_INT (count, 1);
+    CHECK_EQ_INT (counters [0].code, CP_ECONFLICT);
+    CHECK_EQ_INT (counters [0].count, 1);
+    central_refused_t refused [4];
+    CHECK_EQ_INT (central_store_refused_list (store, municipality, refused, 4, &count), 0);
+    CHECK_EQ_INT (count, 1);
+    CHECK_EQ_INT (refused [0].seq, 1);
+    CHECK_EQ_INT (refused [0].code, CP_ECONFLICT);
+    CHECK (memcmp (refused [0].log, s_log_b, CP_WIRE_LOG_SIZE) == 0);
+    CHECK_EQ_INT (central_store_refused_list (store, cp_municipality_index ("fier"), refused,
+                                              4, &count), 0);
+    CHECK_EQ_INT (count, 0);
+    cp_figures_t figures;
+    s_figures (store, "municipality:lushnje", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.home_visits, 2);      //  e2 as first taken, and e3
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK_EQ_INT (cursor.conflicts, 1);
+    s_close_store (&store);
+}
+
+//  A HELLO makes its log the municipality's, and says when it was
+//  another log or a restored copy.
+static void
+test_hello_note (void)
+{
+    central_store_t *store = s_new_store ();
+    int municipality = cp_municipality_index ("roskovec");
+    cp_event_t events [] = {s_opened ("e1", "c1", "2022-02-01", 10, "F")};
+    CHECK_EQ_INT (s_apply_of (store, "roskovec", s_log_a, 0, 1, events, 1, NULL),
+                  CENTRAL_STORE_APPLIED);
+    central_store_hello (store, municipality, s_log_b, 0, true);
+    CHECK_EQ_INT (central_store_flush (store), 0);
+    central_cursor_t cursor;
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK (memcmp (cursor.log, s_log_b, CP_WIRE_LOG_SIZE) == 0);
+    CHECK_EQ_INT (cursor.acked, 0);
+    CHECK (cursor.log_changed > 0);
+    int64_t changed = cursor.log_changed;
+    central_store_hello (store, municipality, s_log_a, 1, false);
+    CHECK_EQ_INT (central_store_flush (store), 0);
+    CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
+    CHECK_EQ_INT (cursor.acked, 1);
+    CHECK_EQ_INT (cursor.log_changed, changed);
     s_close_store (&store);
 }
 
@@ -659,11 +864,11 @@ test_quarantine (void)
     CHECK_EQ_INT (result.quarantined, 2);
     CHECK_EQ_INT (result.seq, 4);
     int municipality = cp_municipality_index ("shijak"), code = 0;
-    CHECK_EQ_INT (central_store_quarantined (store, municipality, 2, &code), 0);
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, s_log_a, 2, &code), 0);
     CHECK_EQ_INT (code, CP_EUNKNOWNCASE);
-    CHECK_EQ_INT (central_store_quarantined (store, municipality, 3, &code), 0);
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, s_log_a, 3, &code), 0);
     CHECK_EQ_INT (code, CP_EBADCODE);
-    CHECK_EQ_INT (central_store_quarantined (store, municipality, 4, &code), 0);
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, s_log_a, 4, &code), 0);
     CHECK_EQ_INT (code, 0);
     cp_figures_t figures;
     s_figures (store, "national", "2022", &figures, NULL);
@@ -1182,6 +1387,9 @@ TESTING_MAIN (
     TEST (test_create_open),
     TEST (test_exactly_once),
     TEST (test_overlap),
+    TEST (test_identity),
+    TEST (test_conflict),
+    TEST (test_hello_note),
     TEST (test_gap),
     TEST (test_late_event),
     TEST (test_scopes),
