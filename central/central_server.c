@@ -80,8 +80,8 @@ typedef struct {
     central_decoded_t decoded;  //  its events, when decoded_set (owned)
     bool decoded_set;
     char data_key [CP_WIRE_KEYID_MAX + 1];  //  signs the reply
-    uint8_t log [CP_WIRE_LOG_SIZE];         //  the log the batch is of (the session's
-                                            //  when its header did not decode)
+    uint8_t log [CP_WIRE_LOG_SIZE];         //  the session's log: what a refusal's
+                                            //  sequence is about
     int municipality;           //  the session's
     int refused;                //  a cp_error_t found before the group, or 0
     int status;                 //  what central_store_apply said
@@ -673,7 +673,7 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     //  verification and opening at commit, before anything parses the payload.
     s_item_t *item = s_queue (self, routing_id, municipality,
                               rc == 0? header.data_key: session->data_key, frames, rc);
-    memcpy (item->log, rc == 0? header.log: session->log, CP_WIRE_LOG_SIZE);
+    memcpy (item->log, session->log, CP_WIRE_LOG_SIZE);     //  the header's is unproven yet
     if (rc == 0)
         rc = central_auth_batch_keys (self->auth, municipality, &header,
                                       zframe_size (item->frames [1]),

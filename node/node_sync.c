@@ -371,8 +371,8 @@ s_on_welcome (s_sync_t *self, zframe_t *body)
     if (rc == 1 || (rc == 0 && memcmp (chain, welcome.chain, CP_WIRE_CHAIN_SIZE) != 0)) {
         char why [128];
         snprintf (why, sizeof why, rc == 1? "the central holds %llu events of this log, the "
-                  "store %llu": "the central's events of this log differ from the store's "
-                  "before %llu (head %llu)", (unsigned long long) welcome.expected - 1,
+                  "store %llu": "the central's copy of this log differs from the store's "
+                  "up to %llu (head %llu)", (unsigned long long) welcome.expected - 1,
                   (unsigned long long) self->head);
         s_renew_log (self, why);
         self->hello_at = zclock_mono ();

@@ -1753,7 +1753,9 @@ s_probe_until_nack (s_node_t *node, const char *data_key, s_reply_t *reply)
 {
     int64_t started = zclock_mono ();
     while (zclock_mono () - started < 3000) {
-        s_batch_t batch = s_seal_as (node, node->municipality, data_key, 1, 1, "p");
+        //  The node's first batch again (1..3): acknowledged as sent
+        //  again while the key is good.
+        s_batch_t batch = s_seal_as (node, node->municipality, data_key, 1, 3, "p");
         s_send_sealed (node, &batch);
         s_batch_free (&batch);
         *reply = s_recv (node, S_TIMEOUT);

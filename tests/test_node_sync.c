@@ -47,12 +47,19 @@ s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW 
     return remove (path);
 }
 
-//  The played central: its store and keys, and the ROUTER it serves on.
+#define S_CHAINS_MAX 64          //  batch ends the played central remembers
+
+//  The played central: its store and keys, the ROUTER it serves on, and
+//  the log's chain at the end of each batch it heard, so that its WELCOME
+//  names the chain the node's log has there, as a real central's does.
 typedef struct {
     central_store_t *store;
     central_auth_t *auth;
     zsock_t *router;
     char endpoint [256];
+    uint64_t ends [S_CHAINS_MAX];
+    uint8_t chains [S_CHAINS_MAX][CP_WIRE_CHAIN_SIZE];
+    size_t chain_count;
 } s_central_t;
 
 //  Makes the central and the node (enrolled, S_EVENTS events imported).
@@ -156,6 +163,8 @@ typedef struct {
     int command;                //  a cp_command_t; 0 when nothing came in time
     uint64_t first;             //  BATCH: its first sequence
     zframe_t *routing_id;
+    uint8_t log [CP_WIRE_LOG_SIZE];     //  HELLO, BATCH: the log named
+    uint64_t acked;             //  HELLO: what the node holds acknowledged
 } s_heard_t;
 
 //  Waits up to msecs for a message from the node, answering ZAP requests
@@ -163,7 +172,7 @@ typedef struct {
 static s_heard_t
 s_hear (s_central_t *central, int msecs)
 {
-    s_heard_t heard = {0, 0, NULL};
+    s_heard_t heard = {0, 0, NULL, {0}, 0};
     int64_t until = zclock_mono () + msecs;
     zpoller_t *poller = zpoller_new (central->router, central_auth_zap (central->auth), NULL);
     while (!heard.command && zclock_mono () < until) {
@@ -183,8 +192,21 @@ s_hear (s_central_t *central, int msecs)
                                : 0;
         if (heard.command == CP_CMD_BATCH && body) {
             cp_batch_header_t header;
-            if (cp_wire_batch_header_decode (zframe_data (body), zframe_size (body), &header) == 0)
+            if (cp_wire_batch_header_decode (zframe_data (body), zframe_size (body), &header) == 0) {
                 heard.first = header.first;
+                memcpy (heard.log, header.log, CP_WIRE_LOG_SIZE);
+                if (central->chain_count < S_CHAINS_MAX) {
+                    central->ends [central->chain_count] = header.last;
+                    memcpy (central->chains [central->chain_count++], header.chain,
+                            CP_WIRE_CHAIN_SIZE);
+                }
+            }
+        }
+        cp_hello_t hello;
+        if (heard.command == CP_CMD_HELLO && body
+        &&  cp_wire_hello_decode (zframe_data (body), zframe_size (body), &hello) == 0) {
+            memcpy (heard.log, hello.log, CP_WIRE_LOG_SIZE);
+            heard.acked = hello.acked;
         }
         heard.routing_id = routing_id;
         zmsg_destroy (&msg);
@@ -207,13 +229,16 @@ s_hear_past_pings (s_central_t *central, int msecs)
         s_reply (central, heard.routing_id, "PONG", body, size);
         zframe_destroy (&heard.routing_id);
     }
-    return (s_heard_t) {0, 0, NULL};
+    return (s_heard_t) {0, 0, NULL, {0}, 0};
 }
 
 static void
 s_welcome (s_central_t *central, zframe_t *routing_id, uint64_t expected)
 {
-    cp_welcome_t welcome = {expected, S_CATALOGUE, S_WINDOW};
+    cp_welcome_t welcome = {.expected = expected, .catalogue = S_CATALOGUE, .window = S_WINDOW};
+    for (size_t index = 0; index < central->chain_count; index++)
+        if (central->ends [index] == expected - 1)
+            memcpy (welcome.chain, central->chains [index], CP_WIRE_CHAIN_SIZE);
     size_t size;
     uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
     s_reply (central, routing_id, "WELCOME", body, size);
@@ -252,7 +277,8 @@ s_world_start (s_world_t *world)
         s_central_stop (&world->central);
         return -1;
     }
-    world->config = (node_sync_config_t) {world->node_dir, world->central.endpoint, false};
+    world->config = (node_sync_config_t) {world->node_dir, world->central.endpoint, false,
+                                          false};
     world->sync = zactor_new (node_sync_actor, &world->config);
     assert (world->sync);
     return 0;
@@ -347,7 +373,7 @@ test_unanswered_hello (void)
     CHECK_EQ_INT (first.command, CP_CMD_HELLO);
     int64_t started = zclock_mono ();
     int hellos = 1;
-    s_heard_t heard = {0, 0, NULL};
+    s_heard_t heard = {0, 0, NULL, {0}, 0};
     while (true) {
         heard = s_hear (central, 40000);
         if (heard.command != CP_CMD_HELLO || !first.routing_id
@@ -373,8 +399,127 @@ test_unanswered_hello (void)
     s_world_stop (&world);
 }
 
+//  The node's log, as its store has it.
+static node_store_log_t
+s_log_info (const char *node_dir)
+{
+    node_store_log_t info;
+    memset (&info, 0, sizeof info);
+    int rc;
+    node_store_t *store = node_store_open (node_dir, &rc);
+    if (store)
+        node_store_log_info (store, &info);
+    node_store_destroy (&store);
+    return info;
+}
+
+//  Ships a first window, acknowledged up to 2000, then refuses a batch so
+//  that the node says HELLO again; returns that HELLO.
+static s_heard_t
+s_ship_then_hello (s_central_t *central, uint8_t *log)
+{
+    s_heard_t hello = s_hear (central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    memcpy (log, hello.log, CP_WIRE_LOG_SIZE);
+    s_welcome (central, hello.routing_id, 1);
+    CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
+    size_t size;
+    uint8_t *body = cp_wire_ack_encode (2000, &size);
+    s_reply (central, hello.routing_id, "ACK", body, size);
+    zclock_sleep (300);
+    body = cp_wire_nack_encode (2001, CP_EGAP, &size);
+    s_reply (central, hello.routing_id, "NACK", body, size);
+    zframe_destroy (&hello.routing_id);
+    //  The batches the ACK made room for come first.
+    s_heard_t heard = s_hear_past_pings (central, 5000);
+    while (heard.command == CP_CMD_BATCH) {
+        zframe_destroy (&heard.routing_id);
+        heard = s_hear_past_pings (central, 5000);
+    }
+    return heard;
+}
+
+//  A central that holds this log only up to 1000 (it was restored from a
+//  backup): the node's acknowledged cursor drops to 1000, it says so in
+//  its store, and it ships again from 1001 under the same log.
+static void
+test_central_behind (void)
+{
+    s_world_t world;
+    if (s_world_start (&world))
+        return;
+    s_central_t *central = &world.central;
+    uint8_t log [CP_WIRE_LOG_SIZE];
+    s_heard_t again = s_ship_then_hello (central, log);
+    CHECK_EQ_INT (again.command, CP_CMD_HELLO);
+    CHECK_EQ_INT (again.acked, 2000);
+    CHECK (memcmp (again.log, log, sizeof log) == 0);
+    s_welcome (central, again.routing_id, 1001);
+    s_heard_t batch = s_hear_past_pings (central, 5000);
+    CHECK_EQ_INT (batch.command, CP_CMD_BATCH);
+    CHECK_EQ_INT (batch.first, 1001);
+    CHECK (memcmp (batch.log, log, sizeof log) == 0);
+    zframe_destroy (&again.routing_id);
+    zframe_destroy (&batch.routing_id);
+    zactor_destroy (&world.sync);
+    node_store_log_t info = s_log_info (world.node_dir);
+    CHECK_EQ_INT (info.acked, 1000);
+    CHECK (info.central_behind > 0);
+    CHECK_EQ_INT (info.central_behind_by, 1000);
+    CHECK_EQ_INT (info.restore_detected, 0);
+    s_world_stop (&world);
+}
+
+//  A central whose copy of this log differs from the store's (the store
+//  is a restored copy that took other events since): the node gives its
+//  log a new identity, forgets what was acknowledged, and ships the whole
+//  log under it.  The same when the central holds more of the log than
+//  the store has.
+static void
+test_log_renewed (void)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        s_world_t world;
+        if (s_world_start (&world))
+            return;
+        s_central_t *central = &world.central;
+        uint8_t log [CP_WIRE_LOG_SIZE];
+        s_heard_t again = s_ship_then_hello (central, log);
+        CHECK_EQ_INT (again.command, CP_CMD_HELLO);
+        if (variant == 0) {
+            //  The central's chain at 1000 is not this store's.
+            memset (central->chains [0], 0xee, CP_WIRE_CHAIN_SIZE);
+            s_welcome (central, again.routing_id, 1001);
+        }
+        else
+            s_welcome (central, again.routing_id, 5001);   //  past the store's head
+        zframe_destroy (&again.routing_id);
+        s_heard_t renewed = s_hear_past_pings (central, 5000);
+        while (renewed.command == CP_CMD_BATCH) {
+            zframe_destroy (&renewed.routing_id);
+            renewed = s_hear_past_pings (central, 5000);
+        }
+        CHECK_EQ_INT (renewed.command, CP_CMD_HELLO);
+        CHECK (memcmp (renewed.log, log, sizeof log) != 0);
+        CHECK_EQ_INT (renewed.acked, 0);
+        central->chain_count = 0;
+        s_welcome (central, renewed.routing_id, 1);
+        CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
+        zframe_destroy (&renewed.routing_id);
+        zactor_destroy (&world.sync);
+        node_store_log_t info = s_log_info (world.node_dir);
+        CHECK (memcmp (info.log, renewed.log, sizeof log) == 0);
+        CHECK (memcmp (info.previous_log, log, sizeof log) == 0);
+        CHECK (info.restore_detected > 0);
+        CHECK_EQ_INT (info.acked, 0);
+        s_world_stop (&world);
+    }
+}
+
 #define main s_main
 TESTING_MAIN (
+    TEST (test_central_behind),
+    TEST (test_log_renewed),
     TEST (test_stalled_window),
     TEST (test_unanswered_hello)
 )
