@@ -297,9 +297,14 @@ s_status (const s_options_t *options)
                                      : "\"restore_detected\": null, ", restored);
         printf (info.central_behind? "\"central_restore_detected\": \"%s\", "
                                    : "\"central_restore_detected\": null, ", behind);
-        printf ("\"central_restore_dropped\": %llu, \"recovered_to\": %llu}\n",
+        printf ("\"central_restore_dropped\": %llu, \"recovered_to\": %llu, ",
                 (unsigned long long) info.central_behind_by,
                 (unsigned long long) info.recovered);
+        char done [32] = "";
+        if (info.recovery_done)
+            cp_date_format_instant (info.recovery_done, done, sizeof done);
+        printf (info.recovery_done? "\"recovery_done\": \"%s\"}\n": "\"recovery_done\": null}\n",
+                done);
     }
     else
     if (rc == 0)
@@ -357,9 +362,10 @@ s_recover (const s_options_t *options)
     node_store_destroy (&store);
     if (!options->central && !enrolled)
         return s_usage ("recover: this node has no central endpoint; enrol it first");
-    if (rc == 0 && info.head > 0 && info.recovered == 0) {
-        fprintf (stderr, "cpsync-node: recover: %s holds events of its own; a recovery "
-                 "rebuilds a node set up anew (init, enrol, then recover)\n", options->data);
+    if (rc == 0 && ((info.head > 0 && info.recovered == 0) || info.recovery_done)) {
+        fprintf (stderr, "cpsync-node: recover: %s %s; a recovery rebuilds a node set up anew "
+                 "(init, enrol, then recover)\n", options->data, info.recovery_done
+                 ? "was recovered already": "holds events of its own");
         return 1;
     }
     int lock = s_lock_run (options, "recover");

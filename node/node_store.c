@@ -942,6 +942,7 @@ node_store_log_info (node_store_t *self, node_store_log_t *info)
     info->central_behind = (int64_t) cp_lmdb_get_u64 (txn, self->meta, "central_behind");
     info->central_behind_by = cp_lmdb_get_u64 (txn, self->meta, "central_behind_by");
     info->recovered = cp_lmdb_get_u64 (txn, self->meta, "recovered");
+    info->recovery_done = (int64_t) cp_lmdb_get_u64 (txn, self->meta, "recovery_done");
     mdb_txn_abort (txn);
     return 0;
 }
@@ -977,10 +978,13 @@ node_store_chain_at (node_store_t *self, uint64_t seq, uint8_t *chain)
 }
 
 int
-node_store_recovered (node_store_t *self, uint64_t position)
+node_store_recovered (node_store_t *self, uint64_t position, bool done)
 {
     assert (self->txn);
-    return s_put_u64 (self, "recovered", position);
+    int rc = s_put_u64 (self, "recovered", position);
+    if (rc == 0 && done)
+        rc = s_put_u64 (self, "recovery_done", (uint64_t) zclock_time ());
+    return rc;
 }
 
 //  Opens the log block stored under sequence key (sealed) into a new

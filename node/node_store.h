@@ -15,7 +15,7 @@
                     "head", "acked", "log" (the log's identity), "log_started",
                     "chain" (at the head), "previous_log", "restore_detected",
                     "central_behind", "central_behind_by", "recovered" (the
-                    archive position a recovery has reached)
+                    archive position a recovery has reached), "recovery_done"
         catalogues  u32 version → the catalogue's JSON text
         log         u64 sequence → a block of consecutive events from that
                     sequence on (encoded by cp_codec, about 16 KiB of
@@ -68,6 +68,7 @@ typedef struct {
     int64_t central_behind;     //  when the central turned out to hold less than acked
     uint64_t central_behind_by; //  by how many events, then
     uint64_t recovered;         //  archive position a recovery reached (0: none)
+    int64_t recovery_done;      //  when a recovery from the central ended
 } node_store_log_t;
 
 //  Sets up a new node in dir (created if missing; must not hold a node),
@@ -207,9 +208,11 @@ int
     node_store_chain_at (node_store_t *self, uint64_t seq, uint8_t *chain);
 
 //  Within an open write transaction: notes the archive position a
-//  recovery from the central has reached, committed with its events.
+//  recovery from the central has reached, committed with its events, and
+//  when done, that the recovery is over (a store whose recovery is over,
+//  or that holds events it did not recover, takes no recovery).
 int
-    node_store_recovered (node_store_t *self, uint64_t position);
+    node_store_recovered (node_store_t *self, uint64_t position, bool done);
 
 //  Builds the payload of a batch (cp_codec's batch form) from the log,
 //  starting at sequence first, of at most max_events events and about

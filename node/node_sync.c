@@ -523,10 +523,11 @@ s_recover_ask (s_sync_t *self)
 }
 
 //  Appends the events of one archived batch (a cp_codec batch) and notes
-//  next as the position reached, in one transaction.  Events the node's
+//  next as the position reached (and done, the last), in one transaction.  Events the node's
 //  rules or its id index refuse are left out, as the central left them.
 static int
-s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t next)
+s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t next,
+                  bool done)
 {
     uint64_t first;
     cp_event_t *events = NULL;
@@ -553,7 +554,7 @@ s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t 
         if (rc == 0)
             rc = node_store_append_many (self->store, pointers, kept, NULL, outcomes, NULL, 0);
         if (rc == 0)
-            rc = node_store_recovered (self->store, next);
+            rc = node_store_recovered (self->store, next, done);
         if (rc == 0)
             rc = node_store_commit (self->store);
         else
@@ -613,7 +614,8 @@ s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe
     if (!self->recovering || header.position != self->recover_next)
         ;                       //  an answer to an earlier request: asked again since
     else
-    if ((rc = s_recover_append (self, payload, size, header.next)))
+    if ((rc = s_recover_append (self, payload, size, header.next,
+                                header.next == header.end)))
         zsys_error ("node_sync: recovered events not stored: %s", cp_strerror (rc));
     else {
         self->recover_next = header.next;
@@ -1102,7 +1104,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     if (config->recover) {
         node_store_log_t info;
         node_store_log_info (self.store, &info);
-        if (info.head > 0 && info.recovered == 0) {
+        if ((info.head > 0 && info.recovered == 0) || info.recovery_done) {
             zsys_error ("node_sync: %s holds events of its own: a recovery rebuilds a node "
                         "set up anew (cpsync-node init, enrol, then recover)", config->data);
             s_disconnect (&self);
