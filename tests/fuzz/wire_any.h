@@ -1,0 +1,135 @@
+/*  wire_any: a value of any cp_wire body, with each command's decoder and
+    encoder behind one switch, and what cp_wire.h promises of a decoded
+    value, so that test_wire and fuzz_wire treat every command alike.
+    Header-only, for tests and fuzz targets.                                 */
+
+#ifndef WIRE_ANY_H_INCLUDED
+#define WIRE_ANY_H_INCLUDED
+
+#include "cp_codec.h"
+#include "cp_error.h"
+#include "cp_event.h"
+#include "cp_wire.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef union {
+    cp_hello_t hello;
+    cp_welcome_t welcome;
+    cp_batch_header_t batch;
+    cp_reply_t reply;           //  NACK
+    uint64_t seq;               //  ACK, PING
+    cp_recover_t recover;
+    cp_recovered_t recovered;
+} wire_any_t;
+
+//  Decodes size bytes as a body of command into value (cleared first).
+//  Returns the decoder's code, or CP_EPROTOCOL for no command.
+static inline int
+wire_any_decode (int command, const uint8_t *data, size_t size, wire_any_t *value)
+{
+    memset (value, 0, sizeof *value);
+    switch (command) {
+        case CP_CMD_HELLO:     return cp_wire_hello_decode (data, size, &value->hello);
+        case CP_CMD_WELCOME:   return cp_wire_welcome_decode (data, size, &value->welcome);
+        case CP_CMD_BATCH:     return cp_wire_batch_header_decode (data, size, &value->batch);
+        case CP_CMD_ACK:       return cp_wire_ack_decode (data, size, &value->seq);
+        case CP_CMD_NACK:      return cp_wire_nack_decode (data, size, &value->reply);
+        case CP_CMD_PING:      return cp_wire_ping_decode (data, size, &value->seq);
+        case CP_CMD_PONG:      return cp_wire_pong_decode (data, size);
+        case CP_CMD_RECOVER:   return cp_wire_recover_decode (data, size, &value->recover);
+        case CP_CMD_RECOVERED: return cp_wire_recovered_decode (data, size, &value->recovered);
+    }
+    return CP_EPROTOCOL;
+}
+
+//  Encodes value as a body of command: a malloc'd body and its size, or NULL.
+static inline uint8_t *
+wire_any_encode (int command, const wire_any_t *value, size_t *size)
+{
+    switch (command) {
+        case CP_CMD_HELLO:     return cp_wire_hello_encode (&value->hello, size);
+        case CP_CMD_WELCOME:   return cp_wire_welcome_encode (&value->welcome, size);
+        case CP_CMD_BATCH:     return cp_wire_batch_header_encode (&value->batch, size);
+        case CP_CMD_ACK:       return cp_wire_ack_encode (value->seq, size);
+        case CP_CMD_NACK:      return cp_wire_nack_encode (value->reply.seq, value->reply.reason,
+                                                           size);
+        case CP_CMD_PING:      return cp_wire_ping_encode (value->seq, size);
+        case CP_CMD_PONG:      return cp_wire_pong_encode (size);
+        case CP_CMD_RECOVER:   return cp_wire_recover_encode (&value->recover, size);
+        case CP_CMD_RECOVERED: return cp_wire_recovered_encode (&value->recovered, size);
+    }
+    return NULL;
+}
+
+//  True when rc is a code the decoder of command may give a body it
+//  refuses: only HELLO has a version, only bodies with ids a bad id.
+static inline bool
+wire_any_refusal (int command, int rc)
+{
+    switch (rc) {
+        case CP_EMALFORMED:
+        case CP_ETOOBIG:
+        case CP_ETYPE:
+            return true;
+        case CP_EBADID:
+            return command == CP_CMD_HELLO || command == CP_CMD_BATCH
+                || command == CP_CMD_RECOVER || command == CP_CMD_RECOVERED;
+        case CP_EVERSION:
+            return command == CP_CMD_HELLO;
+    }
+    return false;
+}
+
+//  True when buf (size bytes) holds a NUL-terminated id of the alphabet.
+static inline bool
+wire_any_id (const char *buf, size_t size)
+{
+    size_t len = strnlen (buf, size);
+    return len < size && cp_event_id_valid (buf, len);
+}
+
+//  True when a decoded value keeps cp_wire.h's promises: a version we
+//  speak, ids of the alphabet, a range that is a range, a window and an
+//  expected sequence, a count of 1..CP_WIRE_RECOVER_MAX, positions that
+//  follow, a nonce that fits.
+static inline bool
+wire_any_holds (int command, const wire_any_t *value)
+{
+    switch (command) {
+        case CP_CMD_HELLO:
+            return value->hello.version == CP_WIRE_VERSION
+                && wire_any_id (value->hello.municipality, sizeof value->hello.municipality)
+                && wire_any_id (value->hello.data_key, sizeof value->hello.data_key);
+        case CP_CMD_WELCOME:
+            return value->welcome.expected != 0 && value->welcome.window != 0;
+        case CP_CMD_BATCH: {
+            const cp_batch_header_t *header = &value->batch;
+            return header->first != 0 && header->first <= header->last
+                && header->last - header->first < CP_CODEC_BATCH_EVENTS_MAX
+                && header->nonce_size <= CP_WIRE_NONCE_MAX
+                && wire_any_id (header->municipality, sizeof header->municipality)
+                && wire_any_id (header->node_key, sizeof header->node_key)
+                && wire_any_id (header->data_key, sizeof header->data_key);
+        }
+        case CP_CMD_RECOVER:
+            return value->recover.count >= 1 && value->recover.count <= CP_WIRE_RECOVER_MAX
+                && wire_any_id (value->recover.node_key, sizeof value->recover.node_key)
+                && wire_any_id (value->recover.data_key, sizeof value->recover.data_key);
+        case CP_CMD_RECOVERED: {
+            const cp_recovered_t *recovered = &value->recovered;
+            return recovered->position <= recovered->next && recovered->next <= recovered->end
+                && (recovered->next > recovered->position
+                    || recovered->position == recovered->end)
+                && recovered->nonce_size <= CP_WIRE_NONCE_MAX
+                && wire_any_id (recovered->municipality, sizeof recovered->municipality)
+                && wire_any_id (recovered->node_key, sizeof recovered->node_key)
+                && wire_any_id (recovered->data_key, sizeof recovered->data_key);
+        }
+    }
+    return true;                //  ACK, NACK, PING, PONG: any value of their types
+}
+
+#endif
