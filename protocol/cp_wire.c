@@ -309,6 +309,14 @@ cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello)
     s_reader_t reader;
     memset (hello, 0, sizeof *hello);
     int rc = s_open (&reader, data, size, 7);
+    msgpack_object *root = &reader.unpacked.data;
+    //  Every version's HELLO starts [version, municipality, ...]; another
+    //  version's may have another shape, and is told so.
+    if (rc == CP_ETYPE && root->type == MSGPACK_OBJECT_ARRAY && root->via.array.size > 1
+    &&  root->via.array.ptr [0].type == MSGPACK_OBJECT_POSITIVE_INTEGER
+    &&  root->via.array.ptr [0].via.u64 != CP_WIRE_VERSION
+    &&  root->via.array.ptr [1].type == MSGPACK_OBJECT_STR)
+        rc = CP_EVERSION;
     if (!rc) rc = s_take_u32 (&reader, &hello->version);
     if (!rc && hello->version != CP_WIRE_VERSION) rc = CP_EVERSION;
     if (!rc) rc = s_take_id (&reader, hello->municipality, CP_ID_MAX);

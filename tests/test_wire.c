@@ -1443,10 +1443,13 @@ test_hostile_hello (void)
     EXPECT (CP_CMD_HELLO, "97 04 a3 61 20 62 c4 00 cd 01 2c cc c8 00 " S_D1, CP_EBADID);
     EXPECT (CP_CMD_HELLO, "97 04 " S_TIRANE "c4 00 ff cc c8 00 " S_D1, CP_EMALFORMED);
     EXPECT (CP_CMD_HELLO, "97 04 " S_TIRANE "a0 ff cc c8 00 " S_D1, CP_ETYPE);
-    //  Version 3's whole HELLO ([3, tirane, 300, 200, 0, d-1]) is the wrong
-    //  shape before its version is read: a node of version 3 hears
-    //  CP_ETYPE, not CP_EVERSION (pinned: changing it is a decision)
-    EXPECT (CP_CMD_HELLO, "96 03 " S_TIRANE "cd 01 2c cc c8 00 " S_D1, CP_ETYPE);
+    //  Version 3's whole HELLO ([3, tirane, 300, 200, 0, d-1]) has another
+    //  shape, but its first element says why it is refused: a node of
+    //  version 3 hears CP_EVERSION.  A wrong shape that names this version
+    //  (above, 96 04 ...) is still CP_ETYPE.
+    EXPECT (CP_CMD_HELLO, "96 03 " S_TIRANE "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "92 05 a1 61", CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "92 05 00", CP_ETYPE);
     //  head, acked and downlink are not checked against each other
     EXPECT (CP_CMD_HELLO, "97 04 " S_TIRANE S_LOG "00 cd 01 2c cf ff ff ff ff ff ff ff ff "
             S_D1, 0);
