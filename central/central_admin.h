@@ -3,14 +3,19 @@
 
     Every operation generates keys with libsodium, writes the central's
     secrets to DIR/keys (cp_keyfile, 0600) and the public halves to the
-    store's key table (central_store_keys_put, which raises the key serial:
-    a running central reloads its table within a poll interval), and, where
-    a node must learn of it, returns a file signed by the root key
-    (cp_enrolment): a bundle for one node or an announcement for all.
+    store's key table, and, where a node must learn of it, returns a file
+    signed by the root key (cp_enrolment): a bundle for one node or an
+    announcement for all.  A change that depends on what the table holds
+    (enrol, rotate, revoke) reads and writes it in one write transaction
+    (central_store_keys_edit), so commands run at the same time, from any
+    number of processes, cannot undo each other: a revocation that commits
+    while a rotation runs holds.  Each change raises the key serial: a
+    running central reloads its table within a poll interval.
 
     The root secret is read from root_secret (a path; NULL means
-    DIR/keys/root.secret) only for as long as a signature takes, so an
-    administrator can keep it on removable media.
+    DIR/keys/root.secret) for as long as a command takes, so an
+    administrator can keep it on removable media.  It is read and checked
+    before anything changes: a missing or wrong root changes nothing.
 
     Secrets are generated in guarded memory and wiped on every path.  The
     returned bundle text holds a node's secrets: the caller writes it to a
@@ -56,11 +61,29 @@ int
                                   int64_t grace, char **announcement, char *why,
                                   size_t why_size);
 
-//  Revokes what names: a municipality code (every key of its node) or a
-//  key id.  Takes effect in a running central within a poll interval.
-//  Returns 0, CP_EUNKNOWNKEY (nothing of that name) or a store error.
+//  Revokes what names: a municipality code (every key of its node, however
+//  many, expired ones included) or a key id, in one write transaction.
+//  Takes effect in a running central within a poll interval.  Refuses the
+//  root key and the central's only valid transport or data key
+//  (CP_ELASTKEY: why says to rotate it first).  Returns 0 (why says how
+//  many keys), CP_EUNKNOWNKEY (nothing of that name that is not revoked
+//  already), CP_ELASTKEY or a store error.
 int
     central_admin_revoke (const char *dir, const char *what, char *why, size_t why_size);
+
+//  Removes the secret files of the central's own transport and data keys
+//  that have expired or were revoked (DIR/keys/transport-ID.secret,
+//  data-ID.secret; cp_keyfile_remove overwrites them first): a key out of
+//  service is of no use to the central and of use to whoever copies the
+//  directory.  The root secret, keys still in service and announced keys
+//  are left.  An expired data key's secret opens no batch any more: the
+//  archive keeps each batch's envelope key sealed under the storage key.
+//  *removed gets the count, why the kinds and ids removed (or the first
+//  error; the other files are still tried).  Returns 0, CP_EIO,
+//  CP_EINSECURE (something other than a regular file under the name: left
+//  alone), CP_ENOTCENTRAL or CP_ESTORE.
+int
+    central_admin_prune (const char *dir, size_t *removed, char *why, size_t why_size);
 
 //  The current announcement of the central's keys (*announcement, the
 //  caller's), for nodes that missed one.
