@@ -337,7 +337,6 @@ main (int argc, char **argv)
     zsys_init ();
     if (cp_process_start ("cpsync-admin"))
         return S_EXIT_USAGE;
-    cp_enrolment_guard_json ();     //  bundles pass through jansson: wipe its memory
     if (argc < 2)
         return s_usage (NULL);
     s_options_t options;

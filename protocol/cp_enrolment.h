@@ -136,8 +136,10 @@ int
 
 //  Makes jansson wipe every block it frees, process-wide: jansson's parser
 //  and encoder keep copies of a bundle's secret hex that this module cannot
-//  reach.  Call once at the start of main in a process that handles
-//  bundles (cpsync-admin, cpsync-node enrol), before any JSON is made.
+//  reach.  Call once at the start of main, before any JSON is made (blocks
+//  made before would be freed as guarded ones): cp_process_start does, for
+//  every cpsync command.  Without it, decode leaves those copies in freed
+//  heap memory.
 void
     cp_enrolment_guard_json (void);
 
