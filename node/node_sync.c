@@ -390,12 +390,15 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
                 zframe_t *signature)
 {
     const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    int64_t now = (int64_t) time (NULL);
     for (size_t index = 0; key_id && signature && index < enrolment->central_data_count;
          index++) {
         const cp_party_key_t *key = &enrolment->central_data [index];
         if (zframe_size (key_id) == strlen (key->id)
         &&  memcmp (zframe_data (key_id), key->id, strlen (key->id)) == 0)
-            return cp_envelope_verify_reply (command, self->municipality, zframe_data (body),
+            //  A key past its expiry signs nothing any more.
+            return (!key->expires || now < key->expires)
+                && cp_envelope_verify_reply (command, self->municipality, zframe_data (body),
                                              zframe_size (body), zframe_data (signature),
                                              zframe_size (signature), key->sign_public) == 0;
     }
@@ -607,8 +610,9 @@ s_order_transport (s_sync_t *self)
         size_t start = count;
         for (size_t index = 0; index < enrolment->central_transport_count; index++) {
             const cp_transport_key_t *key = &enrolment->central_transport [index];
-            if ((key->valid_from <= now) != (pass == 0))
-                continue;
+            if ((key->valid_from <= now) != (pass == 0)
+            ||  (key->expires && now >= key->expires))
+                continue;           //  an expired key is never tried
             size_t at = count++;
             //  Insertion: pass 0 by valid_from descending, pass 1 ascending.
             while (at > start) {

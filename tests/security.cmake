@@ -49,3 +49,15 @@ set_target_properties (test_admin PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CU
 add_test (NAME admin COMMAND test_admin)
 set_tests_properties (admin PROPERTIES TIMEOUT 120 LABELS security
     ENVIRONMENT CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
+
+# The node and central keys past their expiry: a reply signed with an
+# expired data key is ignored, an expired pinned transport key is never
+# tried; against a central played by the test.
+add_executable (test_key_expiry ${CMAKE_CURRENT_LIST_DIR}/test_key_expiry.c)
+target_include_directories (test_key_expiry PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_key_expiry PRIVATE cpsync_node cpsync_central)
+set_target_properties (test_key_expiry PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME key_expiry COMMAND test_key_expiry)
+set_tests_properties (key_expiry PROPERTIES TIMEOUT 120 LABELS security
+    ENVIRONMENT CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
