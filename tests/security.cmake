@@ -50,6 +50,15 @@ add_test (NAME admin COMMAND test_admin)
 set_tests_properties (admin PROPERTIES TIMEOUT 120 LABELS security
     ENVIRONMENT CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR})
 
+# Keys end to end, with real processes: a hundred rotations then a
+# revocation (keys table and a running central), secrets searched in the
+# daemons' memory, core dumps off, the central's last keys not revoked,
+# secret files of expired keys removed.
+add_test (NAME keys
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_keys.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (keys PROPERTIES TIMEOUT 120 LABELS security)
+
 # The node and central keys past their expiry: a reply signed with an
 # expired data key is ignored, an expired pinned transport key is never
 # tried; against a central played by the test.
