@@ -40,11 +40,13 @@ int
 
 //  Enrols municipality (rotate false: it must have no valid node keys, else
 //  CP_EEXISTS) or rotates its node keys (rotate true: the old ones stay
-//  valid for grace seconds, then expire).  *bundle gets the node's bundle
-//  (the caller's).  endpoint may be NULL: the central's listen endpoint.
-//  Returns 0, CP_EUNKNOWNPEER (no such municipality), CP_EEXISTS,
-//  CP_ENOTENROLLED (a rotation of a municipality never enrolled), or a
-//  store, file or key error, with why.
+//  valid for grace seconds, then expire: every one of them).  *bundle gets
+//  the node's bundle (the caller's).  endpoint may be NULL: the central's
+//  listen endpoint.  Returns 0, CP_EUNKNOWNPEER (no such municipality),
+//  CP_EEXISTS, CP_ENOTENROLLED (a rotation of a municipality with no valid
+//  keys: never enrolled, revoked or expired), CP_EAUTH (a root secret that
+//  is not this central's: nothing changed), or a store, file or key error,
+//  with why.
 int
     central_admin_enrol (const char *dir, const char *root_secret, const char *municipality,
                          const char *endpoint, bool rotate, int64_t grace, char **bundle,
@@ -54,8 +56,11 @@ int
 //  new data key is current at once and the old one keeps opening batches
 //  for grace seconds; a new transport key is announced now and served from
 //  now + grace on, when the old one expires (grace 0: at once, for a key
-//  that leaked).  *announcement gets the signed announcement (the
-//  caller's).  Returns 0 or an error, with why.
+//  that leaked).  Every valid key of the kind ends then, however many.
+//  *announcement gets the signed announcement (the caller's).  Returns 0
+//  or an error, with why.  The root secret is checked first; a rotation
+//  that cannot be stored leaves the key table as it was and removes the
+//  new key's secret file again.
 int
     central_admin_rotate_central (const char *dir, const char *root_secret, bool transport,
                                   int64_t grace, char **announcement, char *why,
