@@ -11,6 +11,7 @@
         cpsync-admin revoke         --central DIR CODE|KEY-ID
         cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]
         cpsync-admin keys           --central DIR [--format table|json]
+        cpsync-admin prune          --central DIR
 
     DIR is the central's data directory.  A bundle (enrol, rotate-node)
     holds the node's secret keys and is written 0600: carry it to the node
@@ -74,6 +75,7 @@ s_usage (const char *message)
         "       cpsync-admin revoke         --central DIR CODE|KEY-ID\n"
         "       cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]\n"
         "       cpsync-admin keys           --central DIR [--format table|json]\n"
+        "       cpsync-admin prune          --central DIR\n"
         "durations: N days, or Nd, Nh, Nm, Ns (default 30d)\n");
     return S_EXIT_USAGE;
 }
@@ -160,6 +162,25 @@ s_refused (const char *command, int rc, const char *why)
         || rc == CP_EINSECURE? S_EXIT_USAGE: S_EXIT_FAILED;
 }
 
+//  Removes the secrets of the central's keys out of service and says which.
+//  After a change of the key table a failure is said, not returned: the
+//  change is made.
+static int
+s_prune (const s_options_t *options)
+{
+    size_t removed;
+    char why [1024] = "";
+    int rc = central_admin_prune (options->central, &removed, why, sizeof why);
+    if (rc)
+        return s_refused ("prune", rc, why);
+    if (removed)
+        printf ("removed the secret files of %zu key(s) out of service: %s\n", removed, why);
+    else
+    if (streq (options->command, "prune"))
+        printf ("no secret file of a key out of service\n");
+    return 0;
+}
+
 //  =====================================================================
 //  Commands
 
@@ -192,7 +213,9 @@ s_enrol (const s_options_t *options, bool rotate)
                                   why, sizeof why);
     if (rc)
         return s_refused (rotate? "rotate-node": "enrol", rc, why);
-    return s_write_out (options->out, &bundle, rotate? "new bundle": "bundle");
+    rc = s_write_out (options->out, &bundle, rotate? "new bundle": "bundle");
+    s_prune (options);
+    return rc;
 }
 
 static int
@@ -206,7 +229,9 @@ s_rotate_central (const s_options_t *options)
                                            &announcement, why, sizeof why);
     if (rc)
         return s_refused ("rotate-central", rc, why);
-    return s_write_out (options->out, &announcement, "announcement");
+    rc = s_write_out (options->out, &announcement, "announcement");
+    s_prune (options);
+    return rc;
 }
 
 static int
@@ -219,6 +244,7 @@ s_revoke (const s_options_t *options)
     if (rc)
         return s_refused ("revoke", rc, why);
     printf ("%s: %s\n", options->target, why);
+    s_prune (options);
     return 0;
 }
 
@@ -311,7 +337,6 @@ main (int argc, char **argv)
     zsys_init ();
     if (cp_process_start ("cpsync-admin"))
         return S_EXIT_USAGE;
-    cp_enrolment_guard_json ();     //  bundles pass through jansson: wipe its memory
     if (argc < 2)
         return s_usage (NULL);
     s_options_t options;
@@ -325,5 +350,6 @@ main (int argc, char **argv)
     if (streq (command, "revoke"))         return s_revoke (&options);
     if (streq (command, "announce"))       return s_announce (&options);
     if (streq (command, "keys"))           return s_keys (&options);
+    if (streq (command, "prune"))          return s_prune (&options);
     return s_usage ("unknown command");
 }

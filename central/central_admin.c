@@ -106,41 +106,57 @@ s_new_data (const char *dir, central_key_t *key, char *why, size_t why_size)
     return s_keep_secret (dir, "data", key->id, &secret, S_DATA_SECRET_SIZE, why, why_size);
 }
 
-//  Signs the enrolment with the root secret and returns the file text.
+//  Reads the root secret (*root, guarded: cp_keyfile_free it) and checks
+//  that it is the root the table, and every node, pins.  Done before any
+//  change, so that a wrong or missing --root-secret changes nothing
+//  (rather than leaving keys recorded that no signed file tells of).
 static int
-s_sign (const char *dir, const char *root_secret, const cp_enrolment_t *enrolment,
-        const uint8_t *secrets, char **text, char *why, size_t why_size)
+s_root_read (central_store_t *store, const char *dir, const char *root_secret,
+             uint8_t **root, char *why, size_t why_size)
 {
     char path [4096];
     s_root_path (dir, root_secret, path, sizeof path);
-    uint8_t *root = NULL;
-    int rc = cp_keyfile_read (path, crypto_sign_SECRETKEYBYTES, &root);
+    central_keys_t *keys = NULL;
+    int rc = central_store_keys_read (store, &keys);
+    if (rc)
+        return cp_error_why (rc, why, why_size, "cannot read the key table: %s", cp_strerror (rc));
+    const central_key_t *pinned = central_keys_current (keys, CENTRAL_KEY_ROOT, s_now ());
+    uint8_t pinned_public [crypto_sign_PUBLICKEYBYTES];
+    if (pinned)
+        memcpy (pinned_public, pinned->public_key, sizeof pinned_public);
+    central_keys_destroy (&keys);
+    if (!pinned)
+        return cp_error_why (CP_ENOTENROLLED, why, why_size, "the key table has no root key");
+    rc = cp_keyfile_read (path, crypto_sign_SECRETKEYBYTES, root);
     if (rc)
         return cp_error_why (rc, why, why_size, "the root key %s: %s%s%s", path,
                              cp_strerror (rc), rc == CP_EIO? ": ": "",
                              rc == CP_EIO? strerror (errno): "");
-    //  The root secret must be the root the table (and every node) pins.
     uint8_t public_key [crypto_sign_PUBLICKEYBYTES];
-    crypto_sign_ed25519_sk_to_pk (public_key, root);
-    if (sodium_memcmp (public_key, enrolment->root, sizeof public_key) != 0) {
-        cp_keyfile_free (&root);
+    crypto_sign_ed25519_sk_to_pk (public_key, *root);
+    if (sodium_memcmp (public_key, pinned_public, sizeof public_key) != 0) {
+        cp_keyfile_free (root);
         return cp_error_why (CP_EAUTH, why, why_size,
                              "%s is not the root key this central was set up with", path);
     }
+    return 0;
+}
+
+//  Signs the enrolment with the root secret and returns the file text.
+static int
+s_sign (const uint8_t *root, const cp_enrolment_t *enrolment, const uint8_t *secrets,
+        char **text, char *why, size_t why_size)
+{
     *text = cp_enrolment_encode (enrolment, root, secrets);
-    cp_keyfile_free (&root);
     return *text? 0: cp_error_why (CP_EMALFORMED, why, why_size, "cannot encode the enrolment");
 }
 
-//  Reads the key table; fills the central's half of an enrolment.
+//  Fills the central's half of an enrolment from the key table.
 static int
-s_central_half (central_store_t *store, cp_enrolment_t *enrolment, central_keys_t **keys_p,
+s_central_half (central_store_t *store, central_keys_t *keys, cp_enrolment_t *enrolment,
                 char *why, size_t why_size)
 {
-    int rc = central_store_keys_read (store, keys_p);
-    if (rc)
-        return cp_error_why (rc, why, why_size, "cannot read the key table: %s", cp_strerror (rc));
-    central_keys_enrolment (*keys_p, s_now (), enrolment);
+    central_keys_enrolment (keys, s_now (), enrolment);
     snprintf (enrolment->endpoint, sizeof enrolment->endpoint, "%s",
               central_store_listen (store));
     enrolment->created = s_now ();
@@ -148,6 +164,23 @@ s_central_half (central_store_t *store, cp_enrolment_t *enrolment, central_keys_
         return cp_error_why (CP_ENOTENROLLED, why, why_size,
                              "the central has no valid transport or data key");
     return 0;
+}
+
+//  Signs the announcement of the central's keys as the table holds them now.
+static int
+s_announce (central_store_t *store, const uint8_t *root, char **announcement, char *why,
+            size_t why_size)
+{
+    central_keys_t *keys = NULL;
+    cp_enrolment_t enrolment = {0};
+    int rc = central_store_keys_read (store, &keys);
+    if (rc)
+        return cp_error_why (rc, why, why_size, "cannot read the key table: %s", cp_strerror (rc));
+    rc = s_central_half (store, keys, &enrolment, why, why_size);
+    if (rc == 0)
+        rc = s_sign (root, &enrolment, NULL, announcement, why, why_size);
+    central_keys_destroy (&keys);
+    return rc;
 }
 
 int
@@ -187,18 +220,71 @@ central_admin_init (const char *dir, const char *listen, int catalogue,
     return rc;
 }
 
-//  The node keys of a municipality that are valid now (index into keys).
-static size_t
-s_node_keys (central_keys_t *keys, int municipality, const central_key_t **out, size_t max)
+//  =====================================================================
+//  Edits of the key table: each decides on the table as its own write
+//  transaction reads it (central_store_keys_edit), so that two commands
+//  racing cannot undo each other's changes.  They may run twice (a full
+//  map redoes the transaction): what they report is set afresh each time.
+
+//  Ends key at until, unless it ends sooner already.
+static int
+s_end_by (central_store_t *store, const central_key_t *key, int64_t until)
 {
-    size_t count = 0;
-    int64_t now = s_now ();
-    for (size_t index = 0; index < central_keys_count (keys) && count < max; index++) {
+    if (key->expires && key->expires <= until)
+        return 0;
+    central_key_t changed = *key;
+    changed.expires = until;
+    return central_store_keys_change (store, &changed);
+}
+
+//  An enrolment or a rotation of a node's keys.
+typedef struct {
+    int municipality;               //  its index
+    const char *code;               //  its code, for messages
+    bool rotate;
+    int64_t now, grace;
+    central_key_t transport, node;  //  the new keys' records
+    cp_enrolment_t *enrolment;      //  out: the central's half, from the table
+    char *why;
+    size_t why_size;
+} s_enrol_t;
+
+//  Checks the municipality's state, ends its valid keys at the end of the
+//  grace period (every one of them: there is no limit on how many a
+//  municipality has) and records the new keys.
+static int
+s_enrol_edit (central_store_t *store, central_keys_t *keys, void *argument)
+{
+    s_enrol_t *self = argument;
+    int rc = s_central_half (store, keys, self->enrolment, self->why, self->why_size);
+    if (rc)
+        return rc;
+    size_t valid = 0;
+    for (size_t index = 0; index < central_keys_count (keys); index++) {
         const central_key_t *key = central_keys_at (keys, index);
-        if (key->owner == municipality && central_keys_usable (keys, key, now) == 0)
-            out [count++] = key;
+        if (key->owner == self->municipality && central_keys_usable (keys, key, self->now) == 0)
+            valid++;
     }
-    return count;
+    if (!self->rotate && valid)
+        return cp_error_why (CP_EEXISTS, self->why, self->why_size, "%s is enrolled already: "
+                             "rotate-node replaces its keys, revoke shuts it out", self->code);
+    if (self->rotate && !valid)
+        return cp_error_why (CP_ENOTENROLLED, self->why, self->why_size, "%s has no valid keys "
+                             "to rotate (never enrolled, revoked or expired): enrol it",
+                             self->code);
+    for (size_t index = 0; rc == 0 && index < central_keys_count (keys); index++) {
+        const central_key_t *key = central_keys_at (keys, index);
+        if (key->owner == self->municipality && central_keys_usable (keys, key, self->now) == 0)
+            rc = s_end_by (store, key, self->now + self->grace);
+    }
+    if (rc == 0)
+        rc = central_store_keys_change (store, &self->transport);
+    if (rc == 0)
+        rc = central_store_keys_change (store, &self->node);
+    if (rc)
+        cp_error_why (rc, self->why, self->why_size, "cannot store the keys: %s",
+                      cp_strerror (rc));
+    return rc;
 }
 
 int
@@ -217,60 +303,64 @@ central_admin_enrol (const char *dir, const char *root_secret, const char *munic
     central_store_t *store = s_open (dir, &rc, why, why_size);
     if (!store)
         return rc;
-    central_keys_t *keys = NULL;
-    cp_enrolment_t enrolment = {0};
-    rc = s_central_half (store, &enrolment, &keys, why, why_size);
-    const central_key_t *old [64];
-    size_t old_count = rc? 0: s_node_keys (keys, index, old, 64);
-    if (rc == 0 && !rotate && old_count)
-        rc = cp_error_why (CP_EEXISTS, why, why_size, "%s is enrolled already: rotate-node "
-                           "replaces its keys, revoke shuts it out", municipality);
-    if (rc == 0 && rotate && old_count == 0)
-        rc = cp_error_why (CP_ENOTENROLLED, why, why_size, "%s has no valid keys to rotate: "
-                           "enrol it", municipality);
+    uint8_t *root = NULL;
     uint8_t *secrets = cp_keyfile_alloc (CP_SECRETS_SIZE);
     assert (secrets);
-    central_key_t records [66];
-    size_t count = 0;
+    cp_enrolment_t enrolment = {0};
+    s_enrol_t edit = {.municipality = index, .code = municipality, .rotate = rotate,
+                      .now = s_now (), .grace = grace, .enrolment = &enrolment, .why = why,
+                      .why_size = why_size};
+    uint8_t transport_public [crypto_box_PUBLICKEYBYTES];
+    uint8_t sign_public [crypto_sign_PUBLICKEYBYTES], kx_public [crypto_kx_PUBLICKEYBYTES];
+    crypto_box_keypair (transport_public, secrets + CP_SECRETS_TRANSPORT);
+    crypto_sign_keypair (sign_public, secrets + CP_SECRETS_SIGN);
+    crypto_kx_keypair (kx_public, secrets + CP_SECRETS_KX);
+    s_record (&edit.transport, CENTRAL_KEY_NODE_TRANSPORT, index, 't', transport_public, NULL,
+              edit.now);
+    s_record (&edit.node, CENTRAL_KEY_NODE, index, 'n', sign_public, kx_public, edit.now);
+    uint64_t serial;
+    rc = s_root_read (store, dir, root_secret, &root, why, why_size);
+    if (rc == 0)
+        rc = central_store_keys_edit (store, s_enrol_edit, &edit, &serial);
     if (rc == 0) {
-        //  The old keys stay valid for the grace period, then expire.
-        int64_t now = s_now ();
-        for (size_t old_index = 0; old_index < old_count; old_index++) {
-            records [count] = *old [old_index];
-            if (!records [count].expires || records [count].expires > now + grace)
-                records [count].expires = now + grace;
-            count++;
-        }
-        uint8_t transport_public [crypto_box_PUBLICKEYBYTES];
-        uint8_t sign_public [crypto_sign_PUBLICKEYBYTES], kx_public [crypto_kx_PUBLICKEYBYTES];
-        crypto_box_keypair (transport_public, secrets + CP_SECRETS_TRANSPORT);
-        crypto_sign_keypair (sign_public, secrets + CP_SECRETS_SIGN);
-        crypto_kx_keypair (kx_public, secrets + CP_SECRETS_KX);
-        central_key_t *transport = &records [count++], *node = &records [count++];
-        s_record (transport, CENTRAL_KEY_NODE_TRANSPORT, index, 't', transport_public, NULL, now);
-        s_record (node, CENTRAL_KEY_NODE, index, 'n', sign_public, kx_public, now);
-        uint64_t serial;
-        rc = central_store_keys_put (store, records, count, &serial);
-        if (rc)
-            cp_error_why (rc, why, why_size, "cannot store the keys: %s", cp_strerror (rc));
-        else {
-            enrolment.serial = serial;
-            snprintf (enrolment.municipality, sizeof enrolment.municipality, "%s", municipality);
-            if (endpoint)
-                snprintf (enrolment.endpoint, sizeof enrolment.endpoint, "%s", endpoint);
-            strcpy (enrolment.node_transport.id, transport->id);
-            memcpy (enrolment.node_transport.public_key, transport_public, CP_KEY_SIZE);
-            enrolment.node_transport.valid_from = now;
-            strcpy (enrolment.node_key.id, node->id);
-            memcpy (enrolment.node_key.sign_public, sign_public, CP_KEY_SIZE);
-            memcpy (enrolment.node_key.kx_public, kx_public, CP_KEY_SIZE);
-            rc = s_sign (dir, root_secret, &enrolment, secrets, bundle, why, why_size);
-        }
+        enrolment.serial = serial;
+        snprintf (enrolment.municipality, sizeof enrolment.municipality, "%s", municipality);
+        if (endpoint)
+            snprintf (enrolment.endpoint, sizeof enrolment.endpoint, "%s", endpoint);
+        strcpy (enrolment.node_transport.id, edit.transport.id);
+        memcpy (enrolment.node_transport.public_key, transport_public, CP_KEY_SIZE);
+        enrolment.node_transport.valid_from = edit.now;
+        strcpy (enrolment.node_key.id, edit.node.id);
+        memcpy (enrolment.node_key.sign_public, sign_public, CP_KEY_SIZE);
+        memcpy (enrolment.node_key.kx_public, kx_public, CP_KEY_SIZE);
+        rc = s_sign (root, &enrolment, secrets, bundle, why, why_size);
     }
     cp_keyfile_free (&secrets);
-    central_keys_destroy (&keys);
+    cp_keyfile_free (&root);
     central_store_destroy (&store);
     return rc;
+}
+
+//  A rotation of the central's transport or data key.
+typedef struct {
+    int kind;
+    int64_t now, grace;
+    central_key_t fresh;            //  the new key's record
+} s_rotate_t;
+
+//  Every valid key of the kind ends at the end of the grace period, however
+//  many there are; the new one is recorded.
+static int
+s_rotate_edit (central_store_t *store, central_keys_t *keys, void *argument)
+{
+    s_rotate_t *self = argument;
+    int rc = 0;
+    for (size_t index = 0; rc == 0 && index < central_keys_count (keys); index++) {
+        const central_key_t *key = central_keys_at (keys, index);
+        if (key->kind == self->kind && central_keys_usable (keys, key, self->now) == 0)
+            rc = s_end_by (store, key, self->now + self->grace);
+    }
+    return rc? rc: central_store_keys_change (store, &self->fresh);
 }
 
 int
@@ -284,34 +374,96 @@ central_admin_rotate_central (const char *dir, const char *root_secret, bool tra
     central_store_t *store = s_open (dir, &rc, why, why_size);
     if (!store)
         return rc;
-    central_keys_t *keys = NULL;
-    rc = central_store_keys_read (store, &keys);
-    int64_t now = s_now ();
-    int kind = transport? CENTRAL_KEY_TRANSPORT: CENTRAL_KEY_DATA;
-    central_key_t records [CP_ENROLMENT_KEYS_MAX + 1];
-    size_t count = 0;
-    //  Every live key of the kind ends at the end of the grace period; a
-    //  new transport key begins there, a new data key at once.
-    for (size_t index = 0; rc == 0 && index < central_keys_count (keys); index++) {
-        const central_key_t *key = central_keys_at (keys, index);
-        if (key->kind != kind || central_keys_usable (keys, key, now) != 0
-        ||  count == CP_ENROLMENT_KEYS_MAX)
-            continue;
-        records [count] = *key;
-        if (!key->expires || key->expires > now + grace)
-            records [count].expires = now + grace;
-        count++;
+    uint8_t *root = NULL;
+    s_rotate_t edit = {.kind = transport? CENTRAL_KEY_TRANSPORT: CENTRAL_KEY_DATA,
+                       .now = s_now (), .grace = grace};
+    //  The new key begins at once (data) or at the end of the grace period
+    //  (transport: announced now, served then); its secret is on disk before
+    //  the table names it, and removed again when the table does not.
+    rc = s_root_read (store, dir, root_secret, &root, why, why_size);
+    if (rc == 0)
+        rc = transport? s_new_transport (dir, edit.now + grace, &edit.fresh, why, why_size)
+                      : s_new_data (dir, &edit.fresh, why, why_size);
+    uint64_t serial;
+    if (rc == 0 && (rc = central_store_keys_edit (store, s_rotate_edit, &edit, &serial))) {
+        cp_error_why (rc, why, why_size, "cannot store the keys: %s", cp_strerror (rc));
+        char path [4096];
+        s_secret_path (dir, transport? "transport": "data", edit.fresh.id, path, sizeof path);
+        cp_keyfile_remove (path);
     }
     if (rc == 0)
-        rc = transport? s_new_transport (dir, now + grace, &records [count], why, why_size)
-                      : s_new_data (dir, &records [count], why, why_size);
-    uint64_t serial;
-    if (rc == 0 && (rc = central_store_keys_put (store, records, count + 1, &serial)))
-        cp_error_why (rc, why, why_size, "cannot store the keys: %s", cp_strerror (rc));
-    central_keys_destroy (&keys);
+        rc = s_announce (store, root, announcement, why, why_size);
+    cp_keyfile_free (&root);
     central_store_destroy (&store);
-    if (rc == 0)
-        rc = central_admin_announcement (dir, root_secret, announcement, why, why_size);
+    return rc;
+}
+
+//  A revocation: of a municipality's keys or of one key.
+typedef struct {
+    const char *what;               //  the municipality code or key id
+    int municipality;               //  its index, or -1 for a key id
+    int64_t now;
+    size_t count;                   //  out: keys revoked
+    char *why;
+    size_t why_size;
+} s_revoke_t;
+
+//  0 when the central has another key of key's kind valid now: revoking key
+//  leaves it a key to serve or sign with.  Else CP_ELASTKEY, with what to do.
+static int
+s_not_last (central_keys_t *keys, const central_key_t *key, int64_t now, char *why,
+            size_t why_size)
+{
+    if (key->kind == CENTRAL_KEY_ROOT)
+        return cp_error_why (CP_ELASTKEY, why, why_size, "%s is the root key: every node pins "
+                             "it and checks every file against it, so it cannot be revoked "
+                             "(a leaked root needs a new central and every node enrolled "
+                             "again)", key->id);
+    if (central_keys_usable (keys, key, now) != 0)
+        return 0;               //  not in service: nothing depends on it
+    for (size_t index = 0; index < central_keys_count (keys); index++) {
+        const central_key_t *other = central_keys_at (keys, index);
+        if (other != key && other->kind == key->kind && other->owner == key->owner
+        &&  central_keys_usable (keys, other, now) == 0)
+            return 0;
+    }
+    bool transport = key->kind == CENTRAL_KEY_TRANSPORT;
+    return cp_error_why (CP_ELASTKEY, why, why_size, "%s is the central's only valid %s key; "
+                         "revoking it would leave %s: run cpsync-admin rotate-central %s "
+                         "first, give the nodes its announcement, then revoke %s", key->id,
+                         transport? "transport": "data",
+                         transport? "no key to serve nodes with"
+                                  : "no key to open batches or sign replies with",
+                         transport? "--transport --grace 0": "--data", key->id);
+}
+
+//  Revokes every key named that is not revoked yet, expired ones included.
+static int
+s_revoke_edit (central_store_t *store, central_keys_t *keys, void *argument)
+{
+    s_revoke_t *self = argument;
+    self->count = 0;
+    int rc = 0;
+    for (size_t index = 0; rc == 0 && index < central_keys_count (keys); index++) {
+        const central_key_t *key = central_keys_at (keys, index);
+        bool named = self->municipality >= 0? key->owner == self->municipality
+                                            : streq (key->id, self->what);
+        if (!named || key->revoked)
+            continue;
+        if (key->owner == CENTRAL_KEYS_CENTRAL
+        &&  (rc = s_not_last (keys, key, self->now, self->why, self->why_size)))
+            break;
+        central_key_t changed = *key;
+        changed.revoked = true;
+        if ((rc = central_store_keys_change (store, &changed)))
+            cp_error_why (rc, self->why, self->why_size, "cannot store the keys: %s",
+                          cp_strerror (rc));
+        else
+            self->count++;
+    }
+    if (rc == 0 && self->count == 0)
+        rc = cp_error_why (CP_EUNKNOWNKEY, self->why, self->why_size,
+                           "no key of '%s' that is not revoked already", self->what);
     return rc;
 }
 
@@ -322,28 +474,11 @@ central_admin_revoke (const char *dir, const char *what, char *why, size_t why_s
     central_store_t *store = s_open (dir, &rc, why, why_size);
     if (!store)
         return rc;
-    central_keys_t *keys = NULL;
-    rc = central_store_keys_read (store, &keys);
-    central_key_t records [64];
-    size_t count = 0;
-    int municipality = cp_municipality_index (what);
-    for (size_t index = 0; rc == 0 && index < central_keys_count (keys) && count < 64; index++) {
-        const central_key_t *key = central_keys_at (keys, index);
-        bool named = municipality >= 0? key->owner == municipality: streq (key->id, what);
-        if (named && !key->revoked) {
-            records [count] = *key;
-            records [count++].revoked = true;
-        }
-    }
-    if (rc == 0 && count == 0)
-        rc = cp_error_why (CP_EUNKNOWNKEY, why, why_size,
-                           "no key of '%s' that is not revoked already", what);
+    s_revoke_t edit = {what, cp_municipality_index (what), s_now (), 0, why, why_size};
     uint64_t serial;
-    if (rc == 0 && (rc = central_store_keys_put (store, records, count, &serial)))
-        cp_error_why (rc, why, why_size, "cannot store the keys: %s", cp_strerror (rc));
+    rc = central_store_keys_edit (store, s_revoke_edit, &edit, &serial);
     if (rc == 0)
-        snprintf (why, why_size, "%zu key(s) revoked", count);
-    central_keys_destroy (&keys);
+        snprintf (why, why_size, "%zu key(s) revoked", edit.count);
     central_store_destroy (&store);
     return rc;
 }
@@ -357,14 +492,73 @@ central_admin_announcement (const char *dir, const char *root_secret, char **ann
     central_store_t *store = s_open (dir, &rc, why, why_size);
     if (!store)
         return rc;
-    central_keys_t *keys = NULL;
-    cp_enrolment_t enrolment = {0};
-    rc = s_central_half (store, &enrolment, &keys, why, why_size);
+    uint8_t *root = NULL;
+    rc = s_root_read (store, dir, root_secret, &root, why, why_size);
     if (rc == 0)
-        rc = s_sign (dir, root_secret, &enrolment, NULL, announcement, why, why_size);
-    central_keys_destroy (&keys);
+        rc = s_announce (store, root, announcement, why, why_size);
+    cp_keyfile_free (&root);
     central_store_destroy (&store);
     return rc;
+}
+
+//  True when id can name a file: the letters, digits and '-' of the ids
+//  cp_enrolment_key_id makes.  A table record is not trusted to be one.
+static bool
+s_file_safe (const char *id)
+{
+    for (const char *at = id; *at; at++)
+        if (!((*at >= 'a' && *at <= 'z') || (*at >= '0' && *at <= '9') || *at == '-'))
+            return false;
+    return *id != 0;
+}
+
+int
+central_admin_prune (const char *dir, size_t *removed, char *why, size_t why_size)
+{
+    *removed = 0;
+    if (why_size)
+        *why = 0;
+    int rc;
+    central_store_t *store = central_store_open (dir, CENTRAL_STORE_READONLY, &rc);
+    if (!store)
+        return cp_error_why (rc, why, why_size, "%s: %s", dir, cp_strerror (rc));
+    central_keys_t *keys = NULL;
+    rc = central_store_keys_read (store, &keys);
+    central_store_destroy (&store);
+    if (rc)
+        return cp_error_why (rc, why, why_size, "cannot read the key table: %s", cp_strerror (rc));
+    int64_t now = s_now ();
+    size_t used = 0;
+    int first_error = 0;
+    for (size_t index = 0; index < central_keys_count (keys); index++) {
+        const central_key_t *key = central_keys_at (keys, index);
+        if (key->owner != CENTRAL_KEYS_CENTRAL
+        ||  (key->kind != CENTRAL_KEY_TRANSPORT && key->kind != CENTRAL_KEY_DATA)
+        ||  !s_file_safe (key->id))
+            continue;
+        int usable = central_keys_usable (keys, key, now);
+        if (usable != CP_EEXPIRED && usable != CP_EREVOKED)
+            continue;               //  in service, or announced and not yet
+        char path [4096];
+        const char *kind = key->kind == CENTRAL_KEY_TRANSPORT? "transport": "data";
+        s_secret_path (dir, kind, key->id, path, sizeof path);
+        rc = cp_keyfile_remove (path);
+        if (rc == CP_EIO && errno == ENOENT)
+            continue;               //  removed before
+        if (rc) {
+            if (!first_error)
+                first_error = cp_error_why (rc, why, why_size, "cannot remove %s: %s", path,
+                                            rc == CP_EIO? strerror (errno): cp_strerror (rc));
+            continue;
+        }
+        (*removed)++;
+        if (!first_error && used < why_size)
+            used += (size_t) snprintf (why + used, why_size - used, "%s%s %s (%s)",
+                                       used? ", ": "", kind, key->id,
+                                       usable == CP_EEXPIRED? "expired": "revoked");
+    }
+    central_keys_destroy (&keys);
+    return first_error;
 }
 
 int64_t

@@ -4,7 +4,7 @@
     cp_enrolment.h for ids): the root signing key, the central's transport
     and data keys, and each node's transport key and node key (signing and
     key exchange).  Records live in the central store's "keys" database
-    (central_store_keys_read / _write); cpsync-admin writes them, the
+    (central_store_keys_read / _edit); cpsync-admin writes them, the
     central reloads the table when the store's key serial changes, so a
     revocation reaches a running central within a poll interval.
 

@@ -1462,6 +1462,17 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
 //  The key table (central_keys.h): written by cpsync-admin, read by the
 //  server when the key serial in meta has moved.
 
+//  The records of central_store_keys_put, for the edit that writes them.
+typedef struct {
+    const central_key_t *keys;
+    size_t count;
+} s_keys_given_t;
+
+static int
+    s_keys_load (central_store_t *self, MDB_txn *txn, central_keys_t **keys_p);
+static int
+    s_keys_put_given (central_store_t *self, central_keys_t *keys, void *argument);
+
 int
 central_store_key_serial (central_store_t *self, uint64_t *serial)
 {
@@ -1478,14 +1489,34 @@ int
 central_store_keys_read (central_store_t *self, central_keys_t **keys_p)
 {
     MDB_txn *txn;
-    MDB_cursor *cursor = NULL;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
+    rc = s_keys_load (self, txn, keys_p);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_keys_put (central_store_t *self, const central_key_t *keys, size_t count,
+                        uint64_t *serial)
+{
+    s_keys_given_t given = {keys, count};
+    return central_store_keys_edit (self, s_keys_put_given, &given, serial);
+}
+
+//  Reads the key table as txn sees it, with its serial.  Corrupt records
+//  are logged and left out.  Returns 0, CP_ESTORE or CP_EMAPFULL.
+static int
+s_keys_load (central_store_t *self, MDB_txn *txn, central_keys_t **keys_p)
+{
+    *keys_p = NULL;
+    int rc = 0;
     uint64_t serial = cp_lmdb_get_u64 (txn, self->meta, "key_serial");
     size_t count = 0, size = 16;
     central_key_t *keys = malloc (size * sizeof (central_key_t));
     assert (keys);
+    MDB_cursor *cursor = NULL;
     int mdb_rc = mdb_cursor_open (txn, self->keys, &cursor);
     MDB_val k, v;
     for (int op = MDB_FIRST; mdb_rc == 0; op = MDB_NEXT) {
@@ -1512,7 +1543,6 @@ central_store_keys_read (central_store_t *self, central_keys_t **keys_p)
     if (mdb_rc && mdb_rc != MDB_NOTFOUND)
         rc = cp_lmdb_fail ("central_store", "read keys", mdb_rc);
     mdb_cursor_close (cursor);
-    mdb_txn_abort (txn);
     if (rc == 0) {
         *keys_p = central_keys_new (keys, count, serial);
         rc = *keys_p? 0: CP_ESTORE;
@@ -1522,26 +1552,23 @@ central_store_keys_read (central_store_t *self, central_keys_t **keys_p)
 }
 
 int
-central_store_keys_put (central_store_t *self, const central_key_t *keys, size_t count,
-                        uint64_t *serial)
+central_store_keys_edit (central_store_t *self, central_store_keys_edit_fn *edit,
+                         void *argument, uint64_t *serial)
 {
-    assert (!self->readonly && !self->txn);
+    assert (!self->readonly && !self->txn && edit);
     int rc = 0;
+    //  A full map is grown and the whole edit redone, once: the edit reads
+    //  the table again, so it decides on what it writes.
     for (int round = 0; round < 2; round++) {
+        central_keys_t *keys = NULL;
         rc = cp_lmdb_begin (self->env, 0, &self->txn);
         if (rc)
             return rc;
-        uint64_t value = cp_lmdb_get_u64 (self->txn, self->meta, "key_serial");
-        for (size_t index = 0; rc == 0 && index < count; index++) {
-            uint8_t record [CENTRAL_KEYS_RECORD_SIZE];
-            central_key_t key = keys [index];
-            if (key.sequence == 0)
-                key.sequence = (uint32_t) (value + 1);     //  a new key: this change's serial
-            central_keys_encode (&key, record);
-            MDB_val v = {sizeof record, record};
-            rc = s_put (self, self->keys, keys [index].id, strlen (keys [index].id), &v, 0,
-                        "put key");
-        }
+        rc = s_keys_load (self, self->txn, &keys);
+        uint64_t value = keys? central_keys_serial (keys): 0;
+        if (rc == 0)
+            rc = edit (self, keys, argument);
+        central_keys_destroy (&keys);
         if (rc == 0) {
             uint8_t buf [8];
             cp_put_u64 (buf, value + 1);
@@ -1561,5 +1588,31 @@ central_store_keys_put (central_store_t *self, const central_key_t *keys, size_t
         if (rc != CP_EMAPFULL)
             break;
     }
+    return rc;
+}
+
+int
+central_store_keys_change (central_store_t *self, const central_key_t *key)
+{
+    assert (!self->readonly && self->txn && key);
+    central_key_t record = *key;
+    //  A new key gets the serial this change will raise the table to.
+    if (record.sequence == 0)
+        record.sequence = (uint32_t) (cp_lmdb_get_u64 (self->txn, self->meta, "key_serial") + 1);
+    uint8_t encoded [CENTRAL_KEYS_RECORD_SIZE];
+    central_keys_encode (&record, encoded);
+    MDB_val v = {sizeof encoded, encoded};
+    return s_put (self, self->keys, record.id, strlen (record.id), &v, 0, "put key");
+}
+
+//  Writes the records given: keys_put is an edit that reads nothing.
+static int
+s_keys_put_given (central_store_t *self, central_keys_t *keys, void *argument)
+{
+    (void) keys;
+    s_keys_given_t *given = argument;
+    int rc = 0;
+    for (size_t index = 0; rc == 0 && index < given->count; index++)
+        rc = central_store_keys_change (self, &given->keys [index]);
     return rc;
 }

@@ -358,9 +358,39 @@ int
 //  Writes count key records (new or changed) and raises the key serial, in
 //  a durable transaction of its own (no write transaction may be open; the
 //  store must be open to write).  *serial gets the new serial.  Returns 0,
-//  CP_ESTORE, or CP_EMAPFULL after a second full map.
+//  CP_ESTORE, or CP_EMAPFULL after a second full map.  Records that depend
+//  on what the table holds are written with central_store_keys_edit.
 int
     central_store_keys_put (central_store_t *self, const central_key_t *keys,
                             size_t count, uint64_t *serial);
+
+//  A change of the key table that depends on what the table holds (enrol,
+//  rotate, revoke), decided inside the write transaction that makes it.
+//  keys is the table as that transaction sees it (borrowed, for the call
+//  only).  The edit writes each new or changed record with
+//  central_store_keys_change and returns 0 to commit, or an error to write
+//  nothing.  It may be called twice (after a full map the transaction is
+//  redone), so it does nothing that cannot be done again: keys are made
+//  and secret files written before the edit, files signed after it.
+typedef int (central_store_keys_edit_fn) (central_store_t *store, central_keys_t *keys,
+                                          void *argument);
+
+//  Runs edit (with argument) in a durable write transaction of its own and
+//  raises the key serial when it returns 0 (no write transaction may be
+//  open; the store must be open to write).  LMDB lets one write
+//  transaction run at a time, across processes, so no other change of the
+//  table can fall between what the edit reads and what it writes: two
+//  cpsync-admin commands racing cannot undo each other's changes.  *serial
+//  gets the new serial.  Returns 0, the edit's error, CP_ESTORE, or
+//  CP_EMAPFULL after a second full map.
+int
+    central_store_keys_edit (central_store_t *self, central_store_keys_edit_fn *edit,
+                             void *argument, uint64_t *serial);
+
+//  Within an edit only: writes one key record, new (sequence 0: it gets the
+//  serial this change raises the table to) or changed.  Returns 0, or
+//  CP_EMAPFULL or CP_ESTORE, which the edit returns.
+int
+    central_store_keys_change (central_store_t *self, const central_key_t *key);
 
 #endif

@@ -275,6 +275,21 @@ node_keys_install (const char *dir, const char *municipality, const char *text, 
                            (unsigned long long) highest);
         goto done;
     }
+    //  A serial names one state of the central's key table: a file of a
+    //  serial held that tells of other keys did not come from that state
+    //  (a central restored from an old copy and changed again, a second
+    //  central under the same root), and taking it would swap keys
+    //  without a newer serial to show for it.
+    for (int index = 0; index < 2; index++)
+        if (held_present [index] && held [index].serial == incoming.serial
+        &&  !cp_enrolment_same_keys (&held [index], &incoming)) {
+            rc = cp_error_why (CP_EKEYCONFLICT, why, why_size, "serial %llu is installed already "
+                               "(" S_KEYS "/%s) with other keys: the files are not of one key "
+                               "table (a central restored from an old copy?); a file of a "
+                               "later key change is taken", (unsigned long long) incoming.serial,
+                               names [index]);
+            goto done;
+        }
     if ((rc = cp_keyfile_write (path, (const uint8_t *) text, size, true)))
         rc = cp_error_why (CP_EIO, why, why_size, S_KEYS "/%s: %s", names [kind],
                            strerror (errno));

@@ -11,9 +11,10 @@
 
     Installing a file (cpsync-node enrol) verifies it against the pinned
     root (pinning it at the first enrolment), refuses a bundle of another
-    municipality (CP_EUSAGE) and a file older than the one held
-    (CP_EROLLBACK), and replaces the file atomically; a running node sees
-    the change (node_keys_changed) and reloads without a restart.
+    municipality (CP_EUSAGE), a file older than the one held (CP_EROLLBACK)
+    and a file of a serial held that tells of other keys (CP_EKEYCONFLICT),
+    and replaces the file atomically; a running node sees the change
+    (node_keys_changed) and reloads without a restart.
 
     Loading verifies both files again, refuses secret files that others may
     read (CP_EINSECURE), checks that the secrets match the public keys of
@@ -34,11 +35,13 @@ typedef struct _node_keys_t node_keys_t;
 //  Installs a bundle or an announcement (text, size bytes) into the node in
 //  dir, which belongs to municipality.  A file identical to the one of its
 //  kind already held is already installed (0, nothing written); any other
-//  file whose serial is lower than the highest serial held is refused.
+//  file whose serial is lower than the highest serial held is refused, and
+//  so is one whose serial is that of a file held but whose keys are not
+//  (cp_enrolment_same_keys).
 //  Creates DIR/keys when missing; pins the file's root when none is pinned.
 //  Returns 0 or CP_EAUTH, CP_EMALFORMED, CP_ETOOBIG, CP_EBADID, CP_EUSAGE (a
 //  bundle of another municipality, or an announcement before any bundle),
-//  CP_EROLLBACK, CP_EIO; why says more.  A held file that no longer loads
+//  CP_EROLLBACK, CP_EKEYCONFLICT, CP_EIO; why says more.  A held file that no longer loads
 //  (changed on disk, readable by others) is not overwritten: its code is
 //  returned, and why says to remove it by hand.
 int

@@ -481,14 +481,22 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
                 zframe_t *signature)
 {
     const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
+    int64_t now = (int64_t) time (NULL);
     for (size_t index = 0; key_id && signature && index < enrolment->central_data_count;
          index++) {
         const cp_party_key_t *key = &enrolment->central_data [index];
-        if (zframe_size (key_id) == strlen (key->id)
-        &&  memcmp (zframe_data (key_id), key->id, strlen (key->id)) == 0)
-            return cp_envelope_verify_reply (command, self->municipality, zframe_data (body),
-                                             zframe_size (body), zframe_data (signature),
-                                             zframe_size (signature), key->sign_public) == 0;
+        if (zframe_size (key_id) != strlen (key->id)
+        ||  memcmp (zframe_data (key_id), key->id, strlen (key->id)) != 0)
+            continue;
+        //  A key past its expiry signs nothing any more.
+        if (key->expires && now >= key->expires) {
+            zsys_warning ("node_sync: a %s signed with central data key %s, which has expired,"
+                          " was refused", command, key->id);
+            return false;
+        }
+        return cp_envelope_verify_reply (command, self->municipality, zframe_data (body),
+                                         zframe_size (body), zframe_data (signature),
+                                         zframe_size (signature), key->sign_public) == 0;
     }
     return false;
 }
@@ -857,6 +865,14 @@ s_order_transport (s_sync_t *self)
         size_t start = count;
         for (size_t index = 0; index < enrolment->central_transport_count; index++) {
             const cp_transport_key_t *key = &enrolment->central_transport [index];
+            if (key->expires && now >= key->expires) {
+                //  Never tried: the central serves it no more, and its secret
+                //  may be in other hands (a key rotated with no grace had leaked).
+                if (pass == 0)
+                    zsys_info ("node_sync: central transport key %s has expired; not tried",
+                               key->id);
+                continue;
+            }
             if ((key->valid_from <= now) != (pass == 0))
                 continue;
             size_t at = count++;

@@ -88,6 +88,69 @@ cp_enrolment_secrets_match (const cp_enrolment_t *enrolment, const uint8_t *secr
 }
 
 //  =====================================================================
+//  Comparing two files of one serial
+
+static bool
+s_same_transport (const cp_transport_key_t *a, const cp_transport_key_t *b)
+{
+    return strcmp (a->id, b->id) == 0 && a->valid_from == b->valid_from
+        && a->expires == b->expires && memcmp (a->public_key, b->public_key, CP_KEY_SIZE) == 0;
+}
+
+static bool
+s_same_party (const cp_party_key_t *a, const cp_party_key_t *b)
+{
+    return strcmp (a->id, b->id) == 0 && a->expires == b->expires
+        && memcmp (a->sign_public, b->sign_public, CP_KEY_SIZE) == 0
+        && memcmp (a->kx_public, b->kx_public, CP_KEY_SIZE) == 0;
+}
+
+//  True when every central key of kind in one (transport or data) is in
+//  other, equal, or may be missing from it: it had expired when other was
+//  made, or other's list is full.
+static bool
+s_central_keys_within (const cp_enrolment_t *one, const cp_enrolment_t *other, bool transport)
+{
+    size_t count = transport? one->central_transport_count: one->central_data_count;
+    size_t other_count = transport? other->central_transport_count: other->central_data_count;
+    for (size_t index = 0; index < count; index++) {
+        const char *id = transport? one->central_transport [index].id
+                                  : one->central_data [index].id;
+        int64_t expires = transport? one->central_transport [index].expires
+                                   : one->central_data [index].expires;
+        size_t at = 0;
+        while (at < other_count
+           &&  strcmp (id, transport? other->central_transport [at].id
+                                    : other->central_data [at].id))
+            at++;
+        if (at == other_count) {
+            if ((expires && expires <= other->created) || other_count == CP_ENROLMENT_KEYS_MAX)
+                continue;
+            return false;
+        }
+        if (transport? !s_same_transport (&one->central_transport [index],
+                                          &other->central_transport [at])
+                     : !s_same_party (&one->central_data [index], &other->central_data [at]))
+            return false;
+    }
+    return true;
+}
+
+bool
+cp_enrolment_same_keys (const cp_enrolment_t *a, const cp_enrolment_t *b)
+{
+    assert (a && b);
+    if (memcmp (a->root, b->root, CP_KEY_SIZE) != 0)
+        return false;
+    if (a->municipality [0] && b->municipality [0]
+    &&  (!s_same_transport (&a->node_transport, &b->node_transport)
+      || !s_same_party (&a->node_key, &b->node_key)))
+        return false;
+    return s_central_keys_within (a, b, true) && s_central_keys_within (b, a, true)
+        && s_central_keys_within (a, b, false) && s_central_keys_within (b, a, false);
+}
+
+//  =====================================================================
 //  Decoding: helpers that read one field and say which one was wrong
 
 //  A hostile string is named in why only when it is short printable ASCII.

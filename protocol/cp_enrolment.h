@@ -99,6 +99,17 @@ bool
     cp_enrolment_secrets_match (const cp_enrolment_t *enrolment, const uint8_t *secrets)
     __attribute__ ((warn_unused_result));
 
+//  True when two enrolments of one serial tell of the same keys, as they
+//  must: a serial names one state of the central's key table.  The root,
+//  the node's keys (when both are bundles) and every central key both name
+//  must be equal; a central key only one names must have expired by the
+//  time the other was made (a later file leaves expired keys out), or be
+//  missing from a list that is full (CP_ENROLMENT_KEYS_MAX keys: the
+//  oldest do not fit).  The time made, the endpoint and the municipality
+//  may differ (an announcement names none).  The serials are not compared.
+bool
+    cp_enrolment_same_keys (const cp_enrolment_t *a, const cp_enrolment_t *b);
+
 //  Encodes a file: the enrolment, signed with root_secret (an Ed25519
 //  secret whose public key must be enrolment->root), with the node's
 //  secrets (CP_SECRETS_SIZE bytes) when secrets is not NULL.  Returns
@@ -136,8 +147,10 @@ int
 
 //  Makes jansson wipe every block it frees, process-wide: jansson's parser
 //  and encoder keep copies of a bundle's secret hex that this module cannot
-//  reach.  Call once at the start of main in a process that handles
-//  bundles (cpsync-admin, cpsync-node enrol), before any JSON is made.
+//  reach.  Call once at the start of main, before any JSON is made (blocks
+//  made before would be freed as guarded ones): cp_process_start does, for
+//  every cpsync command.  Without it, decode leaves those copies in freed
+//  heap memory.
 void
     cp_enrolment_guard_json (void);
 

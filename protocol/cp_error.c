@@ -54,6 +54,8 @@ cp_strerror (int code)
         case CP_EINSECURE:      return "secret key file readable or writable by others";
         case CP_ENOTENROLLED:   return "not enrolled (no keys)";
         case CP_EROLLBACK:      return "key announcement older than the one held";
+        case CP_EKEYCONFLICT:   return "key file of a serial already held, with other keys";
+        case CP_ELASTKEY:       return "the central's only valid key of its kind";
     }
     return "unknown error";
 }

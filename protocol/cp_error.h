@@ -62,6 +62,8 @@ typedef enum {
     CP_EINSECURE = -30816,      //  a secret key file others may read or write
     CP_ENOTENROLLED = -30815,   //  a node without keys, or a central without its own
     CP_EROLLBACK = -30814,      //  a key announcement older than the one held
+    CP_EKEYCONFLICT = -30813,   //  a key file of a serial held, with other keys than it
+    CP_ELASTKEY = -30812,       //  revoking the central's only valid key of its kind
 } cp_error_t;
 
 //  Returns a fixed English message for a cp_error_t (or "unknown error").

@@ -148,6 +148,40 @@ cp_keyfile_mkdir (const char *dir)
     return 0;
 }
 
+int
+cp_keyfile_remove (const char *path)
+{
+    //  O_NOFOLLOW: a link planted under the name must not get its target
+    //  zeroed; fstat below refuses anything but a regular file.
+    int fd = open (path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ELOOP? CP_EINSECURE: CP_EIO;
+    struct stat info;
+    int rc = 0;
+    if (fstat (fd, &info))
+        rc = CP_EIO;
+    else
+    if (!S_ISREG (info.st_mode))
+        rc = CP_EINSECURE;
+    static const uint8_t zeros [256];
+    for (off_t done = 0; rc == 0 && done < info.st_size; done += (off_t) sizeof zeros) {
+        size_t size = info.st_size - done < (off_t) sizeof zeros? (size_t) (info.st_size - done)
+                                                                : sizeof zeros;
+        if (s_write_all (fd, zeros, size))
+            rc = CP_EIO;
+    }
+    if (rc == 0 && fsync (fd))
+        rc = CP_EIO;
+    int saved = errno;
+    close (fd);
+    if (rc == 0 && (unlink (path) || s_sync_dir (path))) {
+        rc = CP_EIO;
+        saved = errno;
+    }
+    errno = saved;
+    return rc;
+}
+
 //  =====================================================================
 //  Reading and guarded memory
 

@@ -45,4 +45,14 @@ void
 int
     cp_keyfile_mkdir (const char *dir);
 
+//  Removes a secret key file whose key left service: its bytes are
+//  overwritten with zeros and synced before the name goes, so the key does
+//  not stay in blocks a file system rewrites in place.  (A copy-on-write
+//  file system, a journal of data or an SSD's remapping may still keep an
+//  old copy: full-disk encryption is what covers those.)  Returns 0,
+//  CP_EIO (errno; ENOENT when there is no such file) or CP_EINSECURE (not
+//  a regular file: left alone).
+int
+    cp_keyfile_remove (const char *path);
+
 #endif

@@ -1,9 +1,12 @@
 /*  cp_process: the set-up every cpsync command shares.                   */
 
 #include "cp_process.h"
+#include "cp_enrolment.h"
 
 #include <czmq.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +38,15 @@ cp_process_start (const char *program)
                          "restore the data directory from a backup\n", program);
     s_damaged_size = size > 0 && (size_t) size < sizeof s_damaged? (size_t) size
                    : strlen (s_damaged);
+    //  Both: the limit alone can be raised again by the process (or a
+    //  library it loads); not dumpable also keeps other processes of the
+    //  same user out of its memory.
+    struct rlimit none = {0, 0};
+    if (setrlimit (RLIMIT_CORE, &none) || prctl (PR_SET_DUMPABLE, 0, 0, 0, 0)) {
+        fprintf (stderr, "%s: cannot turn core dumps off: %s\n", program, strerror (errno));
+        return -1;
+    }
+    cp_enrolment_guard_json ();
     signal (SIGXFSZ, SIG_IGN);
     signal (SIGBUS, s_on_damaged_store);
     zsys_set_logident (program);

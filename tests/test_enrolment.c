@@ -863,6 +863,111 @@ test_keys_central_merge (void)
     s_remove_dir (s_dir, 0);
 }
 
+//  Encodes enrolment, a bundle with the world's secrets or an announcement.
+static char *
+s_encode (const s_world_t *world, const cp_enrolment_t *enrolment)
+{
+    return cp_enrolment_encode (enrolment, world->root_secret,
+                                enrolment->municipality [0]? world->secrets: NULL);
+}
+
+//  Installs enrolment, encoded; returns the code.
+static int
+s_install_enrolment (const s_world_t *world, const cp_enrolment_t *enrolment)
+{
+    char *text = s_encode (world, enrolment);
+    CHECK (text != NULL);
+    int rc = text? s_install (text, S_TOWN): CP_EMALFORMED;
+    free (text);
+    return rc;
+}
+
+//  Files of one serial tell of one state of the central's key table: one
+//  made again later is taken (the time made differs, keys expired since are
+//  left out), one with other keys is refused and changes nothing.
+static void
+test_keys_same_serial (void)
+{
+    s_temp_dir ();
+    s_world_t world;
+    s_world (&world);
+    cp_enrolment_t held;
+    s_enrolment (&world, &held, 5, S_TOWN, 0, 2);
+    CHECK_EQ_INT (s_install_enrolment (&world, &held), 0);
+    //  Serial 5 again, with other node keys: refused.
+    s_world_t other = world;
+    s_transport_key (&other.node_transport, 't', other.secrets + CP_SECRETS_TRANSPORT);
+    s_party_key (&other.node_key, 'n', other.secrets + CP_SECRETS_SIGN,
+                 other.secrets + CP_SECRETS_KX);
+    cp_enrolment_t swapped;
+    s_enrolment (&other, &swapped, 5, S_TOWN, 0, 2);
+    CHECK_EQ_INT (s_install_enrolment (&other, &swapped), CP_EKEYCONFLICT);
+    //  The bundle and an announcement of serial 5 made later: taken.
+    cp_enrolment_t again = held;
+    again.created += 60;
+    CHECK_EQ_INT (s_install_enrolment (&world, &again), 0);
+    cp_enrolment_t announcement;
+    s_enrolment (&world, &announcement, 5, "", 0, 2);
+    announcement.created += 120;
+    CHECK_EQ_INT (s_install_enrolment (&world, &announcement), 0);
+    //  A central key more, or one of them changed: refused.
+    cp_enrolment_t more;
+    s_enrolment (&world, &more, 5, "", 0, 3);
+    CHECK_EQ_INT (s_install_enrolment (&world, &more), CP_EKEYCONFLICT);
+    cp_enrolment_t changed = announcement;
+    changed.central_data [0].expires += 1;
+    CHECK_EQ_INT (s_install_enrolment (&world, &changed), CP_EKEYCONFLICT);
+    changed = announcement;
+    memcpy (changed.central_transport [1].public_key, world.central_transport [5].public_key,
+            CP_KEY_SIZE);
+    CHECK_EQ_INT (s_install_enrolment (&world, &changed), CP_EKEYCONFLICT);
+    //  Without a data key that had expired when it was made: taken; without
+    //  one that had not: refused.
+    cp_enrolment_t fewer = announcement;
+    fewer.central_data_count = 1;
+    fewer.created = world.central_data [1].expires - 1;
+    CHECK_EQ_INT (s_install_enrolment (&world, &fewer), CP_EKEYCONFLICT);
+    fewer.created = world.central_data [1].expires;
+    CHECK_EQ_INT (s_install_enrolment (&world, &fewer), 0);
+    //  Nothing refused was taken: the node's keys are the world's, serial 5.
+    int error = 0;
+    node_keys_t *keys = node_keys_load (s_dir, &error);
+    CHECK (keys != NULL);
+    if (keys) {
+        CHECK_EQ_INT (node_keys_enrolment (keys)->serial, 5);
+        CHECK (strcmp (node_keys_enrolment (keys)->node_key.id, world.node_key.id) == 0);
+        CHECK (memcmp (node_keys_secrets (keys), world.secrets, CP_SECRETS_SIZE) == 0);
+    }
+    node_keys_destroy (&keys);
+    //  Other node keys under a newer serial are a rotation: taken.
+    swapped.serial = 6;
+    CHECK_EQ_INT (s_install_enrolment (&other, &swapped), 0);
+    s_remove_dir (s_dir, 0);
+}
+
+//  cp_enrolment_same_keys on lists that are full: the oldest keys do not
+//  fit, so a key missing from a full list is no difference.
+static void
+test_same_keys_full_lists (void)
+{
+    s_world_t world;
+    s_world (&world);
+    cp_enrolment_t first, last, short_list;
+    s_enrolment (&world, &first, 9, "", 0, CP_ENROLMENT_KEYS_MAX);
+    s_enrolment (&world, &last, 9, "", 1, CP_ENROLMENT_KEYS_MAX);
+    s_enrolment (&world, &short_list, 9, "", 1, CP_ENROLMENT_KEYS_MAX - 1);
+    CHECK (cp_enrolment_same_keys (&first, &first));
+    CHECK (cp_enrolment_same_keys (&first, &last));
+    CHECK (cp_enrolment_same_keys (&last, &first));
+    CHECK (!cp_enrolment_same_keys (&first, &short_list));
+    CHECK (!cp_enrolment_same_keys (&short_list, &first));
+    //  Another root is never the same.
+    s_world_t other;
+    s_world (&other);
+    memcpy (last.root, other.root_public, CP_KEY_SIZE);
+    CHECK (!cp_enrolment_same_keys (&first, &last));
+}
+
 TESTING_MAIN (
     TEST (test_key_id),
     TEST (test_bundle_round_trip),
@@ -876,5 +981,7 @@ TESTING_MAIN (
     TEST (test_keys_install_load),
     TEST (test_keys_refusals),
     TEST (test_keys_insecure),
-    TEST (test_keys_central_merge)
+    TEST (test_keys_central_merge),
+    TEST (test_keys_same_serial),
+    TEST (test_same_keys_full_lists)
 )

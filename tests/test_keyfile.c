@@ -6,19 +6,26 @@
     regular files); a file of another size is CP_EMALFORMED, a missing one
     CP_EIO; writing over an existing key without replace is CP_EEXISTS and
     leaves the old key, with replace it swaps the key whole and leaves no
-    temporary file behind.  Each test works in its own temporary directory
-    and removes it.                                                         */
+    temporary file behind.  Removing a key overwrites its bytes before the
+    name goes (a hard link made beforehand sees zeros), leaves a symbolic
+    link's target alone, and says ENOENT for a file not there.  And the
+    set-up every command runs (cp_process_start) leaves the process unable
+    to dump core and jansson wiping what it frees.  Each test works in its
+    own temporary directory and removes it.                                 */
 
 #define _XOPEN_SOURCE 700       //  nftw, mkdtemp
 
 #include "cp_error.h"
 #include "cp_keyfile.h"
+#include "cp_process.h"
 #include "testing.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <jansson.h>
 #include <sodium.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -279,11 +286,75 @@ test_guarded_memory (void)
     s_remove_dir ();
 }
 
+//  A key removed is zeroed in its blocks first: a second name for the same
+//  file, made before, reads zeros afterwards.
+static void
+test_remove (void)
+{
+    s_fresh_dir ();
+    char path [300], other_name [300];
+    snprintf (path, sizeof path, "%s/retired.key", s_dir);
+    snprintf (other_name, sizeof other_name, "%s/same-inode", s_dir);
+    uint8_t key [S_SIZE];
+    s_key (key, 3);
+    CHECK_EQ_INT (cp_keyfile_write (path, key, S_SIZE, false), 0);
+    CHECK_EQ_INT (link (path, other_name), 0);
+    CHECK_EQ_INT (cp_keyfile_remove (path), 0);
+    struct stat info;
+    CHECK (stat (path, &info) != 0 && errno == ENOENT);
+    uint8_t *left = NULL, zeros [S_SIZE] = {0};
+    CHECK_EQ_INT (cp_keyfile_read (other_name, S_SIZE, &left), 0);
+    CHECK (left && memcmp (left, zeros, S_SIZE) == 0);
+    cp_keyfile_free (&left);
+    //  Not there: CP_EIO with ENOENT, which callers take as "removed before".
+    errno = 0;
+    CHECK_EQ_INT (cp_keyfile_remove (path), CP_EIO);
+    CHECK_EQ_INT (errno, ENOENT);
+    //  A symbolic link under the name: refused, its target untouched.
+    char target [300];
+    snprintf (target, sizeof target, "%s/target.key", s_dir);
+    CHECK_EQ_INT (cp_keyfile_write (target, key, S_SIZE, false), 0);
+    CHECK_EQ_INT (symlink (target, path), 0);
+    CHECK_EQ_INT (cp_keyfile_remove (path), CP_EINSECURE);
+    CHECK_EQ_INT (cp_keyfile_read (target, S_SIZE, &left), 0);
+    CHECK (left && memcmp (left, key, S_SIZE) == 0);
+    cp_keyfile_free (&left);
+    CHECK (lstat (path, &info) == 0 && S_ISLNK (info.st_mode));
+    s_remove_dir ();
+}
+
+//  What cp_process_start leaves: no core file whatever the limit was, the
+//  process not dumpable, and jansson's memory wiped on free (its allocator
+//  is no longer the C library's).
+static void
+test_process_start (void)
+{
+    struct rlimit core = {RLIM_INFINITY, RLIM_INFINITY};
+    getrlimit (RLIMIT_CORE, &core);
+    CHECK_EQ_INT (cp_process_start ("test_keyfile"), 0);
+    CHECK_EQ_INT (getrlimit (RLIMIT_CORE, &core), 0);
+    CHECK_EQ_INT (core.rlim_cur, 0);
+    CHECK_EQ_INT (core.rlim_max, 0);
+    CHECK_EQ_INT (prctl (PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+    json_malloc_t malloc_function = NULL;
+    json_free_t free_function = NULL;
+    json_get_alloc_funcs (&malloc_function, &free_function);
+    CHECK (malloc_function && malloc_function != malloc);
+    CHECK (free_function && free_function != free);
+    //  And it still works: a value made and freed through it.
+    json_t *value = json_pack ("{s:s}", "secrets", "00112233");
+    CHECK (value && strcmp (json_string_value (json_object_get (value, "secrets")),
+                            "00112233") == 0);
+    json_decref (value);
+}
+
 TESTING_MAIN (
     TEST (test_round_trip),
     TEST (test_insecure),
     TEST (test_not_regular),
     TEST (test_sizes),
     TEST (test_replace),
-    TEST (test_guarded_memory)
+    TEST (test_guarded_memory),
+    TEST (test_remove),
+    TEST (test_process_start)
 )
