@@ -41,7 +41,7 @@
 #define S_CHAIN_SIZE CENTRAL_STORE_CHAIN_SIZE
 #define S_LOG_KEY (2 + S_LOG_SIZE + 8)  //  u16 m, log, u64 sequence: logs, quarantine
 #define S_ID_KEY CENTRAL_STORE_ID_KEY
-#define S_ID_VALUE 9                    //  u64 digest, u8 outcome
+#define S_ID_VALUE 8                    //  u64 digest
 #define S_QUARANTINE_VALUE 12           //  i32 code, u64 ms
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
@@ -55,9 +55,8 @@ typedef struct {
     central_cursor_t value;
 } s_slot_t;
 
-//  What ids says an event id's first coming did.
-#define S_TAKEN_APPLIED 1
-#define S_TAKEN_QUARANTINED 2
+//  What a SipHash-64 of ids hashes: each kind has a key of its own.
+typedef enum { S_HASH_STEM, S_HASH_ID, S_HASH_EVENT, S_HASHES } s_hash_kind_t;
 
 //  A liveness note waiting for the next commit or flush.
 typedef struct {
@@ -77,7 +76,8 @@ struct _central_store_t {
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
     uint8_t *index_key;         //  cp_index_key: guarded, read-only; NULL when readonly
-                                //  (its second half keys the SipHash-64 of ids)
+    uint8_t *id_keys;           //  the SipHash keys of ids (s_hash_kind_t), derived
+                                //  from the index key: guarded, read-only
     cp_seal_t *seal;            //  seals cases values (DIR/keys/storage.key); NULL when readonly
     int municipalities;         //  cp_municipality_count ()
     //  State of the open write transaction
@@ -353,6 +353,24 @@ s_seal_load (central_store_t *self, const char *dir)
     return 0;
 }
 
+//  The keys of the SipHash-64 that ids uses (one per s_hash_kind_t),
+//  derived from the index key with libsodium's KDF, in guarded memory;
+//  NULL (logged) when there is none to be had.
+static uint8_t *
+s_id_keys (const uint8_t *index_key)
+{
+    uint8_t *keys = cp_keyfile_alloc (S_HASHES * crypto_shorthash_KEYBYTES);
+    if (!keys) {
+        zsys_error ("central_store: no guarded memory for the id keys");
+        return NULL;
+    }
+    for (int kind = 0; kind < S_HASHES; kind++)
+        crypto_kdf_derive_from_key (keys + kind * crypto_shorthash_KEYBYTES,
+                                    crypto_shorthash_KEYBYTES, (uint64_t) kind, "cpsyncid",
+                                    index_key);
+    return keys;
+}
+
 central_store_t *
 central_store_open (const char *dir, int flags, int *error)
 {
@@ -396,6 +414,9 @@ central_store_open (const char *dir, int flags, int *error)
             rc = CP_ENOTCENTRAL;
         }
         else
+        if (!(self->id_keys = s_id_keys (self->index_key)))
+            rc = CP_EIO;
+        else
         if ((rc = s_seal_load (self, dir)) == 0) {
             self->cache = cp_case_cache_new (S_CASE_KEY, self->seal, "central_store");
             self->tallies = calloc ((size_t) self->municipalities, sizeof (cp_tally_t *));
@@ -434,6 +455,7 @@ central_store_destroy (central_store_t **self_p)
     free (self->notes);
     cp_catalogue_destroy (&self->catalogue);
     cp_index_key_destroy (&self->index_key);
+    cp_keyfile_free (&self->id_keys);
     cp_seal_destroy (&self->seal);
     if (self->env)
         mdb_env_close (self->env);
@@ -825,17 +847,14 @@ s_quarantine (central_store_t *self, int municipality, const uint8_t *log, uint6
     return s_put (self, self->quarantine, key, sizeof key, &v, 0, "put quarantine");
 }
 
-//  SipHash-2-4 (64 bits) of a tag byte and some bytes, under the second
-//  half of the index key (the first half keys the case pseudonyms).
+//  SipHash-2-4 (64 bits) under one of three keys derived from the index
+//  key (the stem of an id, an id, an event's content), so the three never
+//  collide by construction and need no tag copied before the data.
 static uint64_t
-s_siphash64 (const uint8_t *index_key, char tag, const void *data, size_t size)
+s_siphash64 (const uint8_t *subkeys, s_hash_kind_t kind, const void *data, size_t size)
 {
-    uint8_t input [1 + CP_CODEC_EVENT_MAX], out [crypto_shorthash_BYTES];
-    assert (size <= CP_CODEC_EVENT_MAX);
-    input [0] = (uint8_t) tag;
-    memcpy (input + 1, data, size);
-    crypto_shorthash (out, input, 1 + size, index_key + crypto_shorthash_KEYBYTES);
-    sodium_memzero (input, 1 + size);
+    uint8_t out [crypto_shorthash_BYTES];
+    crypto_shorthash (out, data, size, subkeys + kind * crypto_shorthash_KEYBYTES);
     return cp_get_u64 (out);
 }
 
@@ -844,12 +863,40 @@ s_siphash64 (const uint8_t *index_key, char tag, const void *data, size_t size)
 //  numbered together ("e-1200", "e-1201", ...) share a stem, so the
 //  central's index takes them on the same pages instead of a page each.
 static void
-s_id_key (const uint8_t *index_key, const char *id, uint8_t *key)
+s_id_key (const uint8_t *subkeys, const char *id, uint8_t *key)
 {
     size_t size = strlen (id);
     size_t stem = size > 2? size - 2: 0;
-    cp_put_u64 (key, s_siphash64 (index_key, 'S', id, stem));
-    cp_put_u64 (key + 8, s_siphash64 (index_key, 'I', id, size));
+    cp_put_u64 (key, s_siphash64 (subkeys, S_HASH_STEM, id, stem));
+    cp_put_u64 (key + 8, s_siphash64 (subkeys, S_HASH_ID, id, size));
+}
+
+//  The digest of an event's content, what tells a duplicate from a
+//  conflict: SipHash-64 of its fields in one fixed order (type, age, date
+//  as u32, then id, case and each code of its type, each after its
+//  length).  Stored in ids, so this form must never change.
+static uint64_t
+s_event_digest (const uint8_t *subkeys, const cp_event_t *event)
+{
+    uint8_t form [6 + (2 + CP_EVENT_CODES) * (1 + CP_ID_MAX)];
+    const cp_event_kind_t *kind = cp_event_kind (event->type);
+    form [0] = event->type;
+    form [1] = event->age;
+    cp_put_u32 (form + 2, (uint32_t) event->date);
+    size_t at = 6;
+    const char *texts [2 + CP_EVENT_CODES] = {event->id, event->case_id};
+    int count = 2 + (kind? kind->code_count: 0);
+    for (int field = 2; field < count; field++)
+        texts [field] = event->codes [field - 2];
+    for (int field = 0; field < count; field++) {
+        size_t size = strnlen (texts [field], CP_ID_MAX);
+        form [at++] = (uint8_t) size;
+        memcpy (form + at, texts [field], size);
+        at += size;
+    }
+    uint64_t digest = s_siphash64 (subkeys, S_HASH_EVENT, form, at);
+    sodium_memzero (form, at);
+    return digest;
 }
 
 void
@@ -865,23 +912,12 @@ central_store_decode (central_store_t *self, const uint8_t *payload, size_t size
     decoded->ids = malloc (decoded->count * sizeof *decoded->ids);
     decoded->digests = malloc (decoded->count * sizeof (uint64_t));
     assert (decoded->resolved && decoded->ids && decoded->digests);
-    msgpack_sbuffer packed;
-    msgpack_sbuffer_init (&packed);
     for (size_t index = 0; index < decoded->count; index++) {
         cp_event_t *event = &decoded->events [index];
         decoded->resolved [index] = cp_event_resolve (event, self->catalogue, NULL, 0);
-        //  Identity and content come from the event as the node packed it:
-        //  cp_codec's form is canonical, so the same event digests alike.
-        s_id_key (self->index_key, event->id, decoded->ids [index]);
-        msgpack_sbuffer_clear (&packed);
-        if (cp_codec_event_pack (event, &packed) == 0 && packed.size <= CP_CODEC_EVENT_MAX)
-            decoded->digests [index] = s_siphash64 (self->index_key, 'E', packed.data,
-                                                    packed.size);
-        else
-            decoded->digests [index] = 0;
-        sodium_memzero (packed.data, packed.size);
+        s_id_key (self->id_keys, event->id, decoded->ids [index]);
+        decoded->digests [index] = s_event_digest (self->id_keys, event);
     }
-    msgpack_sbuffer_destroy (&packed);
 }
 
 void
@@ -898,9 +934,9 @@ central_decoded_free (central_decoded_t *decoded)
 
 //  Takes the events of a batch in sequence order, each once by its id:
 //  an id seen before is a duplicate (same content) or a conflict (other
-//  content); a new one is checked against its case's rules and applied or
-//  quarantined, and recorded in ids either way.  Returns 0, or CP_ESTORE /
-//  CP_EMAPFULL.
+//  content); a new one is recorded in ids (one search: the put finds a
+//  key already there) and checked against its case's rules, then applied
+//  or quarantined.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
 static int
 s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
                 const central_decoded_t *decoded, central_result_t *result)
@@ -909,17 +945,15 @@ s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
     for (size_t index = 0; index < decoded->count; index++) {
         uint64_t seq = decoded->first + index;
         cp_event_t *event = &decoded->events [index];
-        uint8_t key [S_ID_KEY], taken [S_ID_VALUE];
+        uint8_t key [S_ID_KEY], digest [S_ID_VALUE];
         s_put_u16 (key, municipality);
         memcpy (key + 2, decoded->ids [index], S_ID_KEY - 2);
-        MDB_val k = {S_ID_KEY, key}, v;
-        int rc = mdb_cursor_get (self->ids_cursor, &k, &v, MDB_SET);
-        if (rc == 0) {
-            if (v.mv_size != S_ID_VALUE) {
-                zsys_error ("central_store: an id record is corrupt");
-                return CP_ESTORE;
-            }
-            if (cp_get_u64 (v.mv_data) == decoded->digests [index])
+        cp_put_u64 (digest, decoded->digests [index]);
+        MDB_val k = {S_ID_KEY, key}, v = {S_ID_VALUE, digest};
+        int rc = mdb_cursor_put (self->ids_cursor, &k, &v, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) {
+            //  v is the stored value now.
+            if (v.mv_size == S_ID_VALUE && memcmp (v.mv_data, digest, S_ID_VALUE) == 0)
                 result->duplicates++;
             else {
                 if ((rc = s_quarantine (self, municipality, log, seq, CP_ECONFLICT)))
@@ -929,8 +963,10 @@ s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
             }
             continue;
         }
-        if (rc != MDB_NOTFOUND)
-            return cp_lmdb_fail ("central_store", "read ids", rc);
+        if (rc) {
+            self->grow |= rc == MDB_MAP_FULL;
+            return cp_lmdb_fail ("central_store", "put id", rc);
+        }
         rc = decoded->resolved [index];
         cp_case_t *state = NULL;
         if (rc == 0) {
@@ -950,14 +986,6 @@ s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
         }
         else
             result->applied++;
-        cp_put_u64 (taken, decoded->digests [index]);
-        taken [8] = rc? S_TAKEN_QUARANTINED: S_TAKEN_APPLIED;
-        MDB_val value = {S_ID_VALUE, taken};
-        rc = mdb_cursor_put (self->ids_cursor, &k, &value, MDB_NOOVERWRITE);
-        if (rc) {
-            self->grow |= rc == MDB_MAP_FULL;
-            return cp_lmdb_fail ("central_store", "put id", rc);
-        }
     }
     return 0;
 }
