@@ -230,6 +230,20 @@ PY
 
 # ---------------------------------------------------------------------------
 #  (d) tirane lost its disk: set up again and rebuilt from the central.
+#  First the central's data key is rotated with no grace (every node told
+#  by an announcement) and the old key's secret removed: the archive,
+#  sealed to the old key, must still open.
+"$bin/cpsync-admin" rotate-central --central "$data/central" --data --grace 0 \
+    --out "$work/keys.announce" > /dev/null 2>> "$work/admin.log" || fail "rotate-central --data"
+for code in "${codes[@]}"; do
+    [ "$code" = tirane ] && continue
+    "$bin/cpsync-node" enrol --data "$data/nodes/$code" --bundle "$work/keys.announce" \
+        > /dev/null 2>> "$work/admin.log" || fail "announcement not taken by $code"
+done
+"$bin/cpsync-admin" prune --central "$data/central" > /dev/null 2>> "$work/admin.log"
+old_secrets=$(ls "$data/central/keys" | grep -c '^data-')
+[ "$old_secrets" = 1 ] && ok "(d) the old data key's secret is gone" \
+    || fail "(d) $old_secrets data key secrets left after prune"
 stop_node tirane
 set_up_again tirane
 "$bin/cpsync-node" recover --data "$data/nodes/tirane" --central "$endpoint" --timeout 120 \
@@ -277,6 +291,24 @@ PY
 grep -q "already applied with other content" "$work/stats.json" \
     && ok "(f) the conflict is counted" || fail "(f) no conflict counter: $(head -c 300 "$work/stats.json")"
 central_is "(f) korce at the central keeps what it took first" municipality:korce "$work/all/korce.jsonl"
+
+# ---------------------------------------------------------------------------
+#  A recovery by a revoked key gets nothing and changes nothing.
+"$bin/cpsync-node" init --data "$work/revoked" --municipality vlore > /dev/null
+"$bin/cpsync-admin" rotate-node --central "$data/central" vlore --out "$work/vlore.bundle" \
+    > /dev/null 2>> "$work/admin.log"
+"$bin/cpsync-node" enrol --data "$work/revoked" --bundle "$work/vlore.bundle" > /dev/null
+"$bin/cpsync-admin" revoke --central "$data/central" vlore > /dev/null 2>> "$work/admin.log"
+sleep 1
+if "$bin/cpsync-node" recover --data "$work/revoked" --central "$endpoint" --timeout 8 \
+        > /dev/null 2> "$work/revoked.log"; then
+    fail "a revoked key recovered its archive"
+else
+    head=$("$bin/cpsync-node" status --data "$work/revoked" --format json \
+           | python3 -c 'import json, sys; print (json.load (sys.stdin) ["head"])')
+    [ "$head" = 0 ] && ok "a recovery by a revoked key is refused and changes nothing" \
+        || fail "a refused recovery left $head events"
+fi
 
 # ---------------------------------------------------------------------------
 #  Everything, national, at the end.
