@@ -396,6 +396,21 @@ s_session_key (central_auth_t *self, const central_key_t *node, const s_data_key
     return 0;
 }
 
+//  The node key named id, which must be municipality's and usable now.
+//  Returns 0 with *node, or CP_EUNKNOWNKEY, CP_EIMPERSONATION, CP_EREVOKED,
+//  CP_EEXPIRED.
+static int
+s_node_key (central_auth_t *self, int municipality, const char *id, int64_t now,
+            const central_key_t **node)
+{
+    *node = central_keys_find (self->keys, id);
+    if (!*node || (*node)->kind != CENTRAL_KEY_NODE)
+        return CP_EUNKNOWNKEY;
+    if ((*node)->owner != municipality)
+        return CP_EIMPERSONATION;
+    return central_keys_usable (self->keys, *node, now);
+}
+
 int
 central_auth_batch_keys (central_auth_t *self, int municipality, const cp_batch_header_t *header,
                          size_t sealed_size, size_t signature_size, uint8_t *sign_public,
@@ -403,13 +418,9 @@ central_auth_batch_keys (central_auth_t *self, int municipality, const cp_batch_
 {
     if (!streq (header->municipality, cp_municipality_code (municipality)))
         return CP_EIMPERSONATION;
-    const central_key_t *node = central_keys_find (self->keys, header->node_key);
-    if (!node || node->kind != CENTRAL_KEY_NODE)
-        return CP_EUNKNOWNKEY;
-    if (node->owner != municipality)
-        return CP_EIMPERSONATION;
+    const central_key_t *node;
     int64_t now = s_now ();
-    int rc = central_keys_usable (self->keys, node, now);
+    int rc = s_node_key (self, municipality, header->node_key, now, &node);
     if (rc)
         return rc;
     const s_data_key_t *data = s_data_key (self, header->data_key);
@@ -454,13 +465,9 @@ central_auth_seal_recovered (central_auth_t *self, int municipality, cp_recovere
                              uint8_t *signature, uint8_t **header, size_t *header_size)
 {
     *header = NULL;
-    const central_key_t *node = central_keys_find (self->keys, recovered->node_key);
-    if (!node || node->kind != CENTRAL_KEY_NODE)
-        return CP_EUNKNOWNKEY;
-    if (node->owner != municipality)
-        return CP_EIMPERSONATION;
+    const central_key_t *node;
     int64_t now = s_now ();
-    int rc = central_keys_usable (self->keys, node, now);
+    int rc = s_node_key (self, municipality, recovered->node_key, now, &node);
     if (rc)
         return rc;
     //  Only the municipality's newest key: one being rotated out, or a

@@ -1073,6 +1073,20 @@ s_check_keys (s_sync_t *self)
         zsys_error ("node_sync: cannot connect to '%s'", self->endpoint);
 }
 
+//  Lets go of everything the actor holds.
+static void
+s_teardown (s_sync_t *self)
+{
+    s_disconnect (self);
+    s_ready_clear (self);
+    if (self->watch >= 0)
+        close (self->watch);
+    self->watch = -1;
+    node_keys_destroy (&self->keys);
+    cp_keyfile_free (&self->session_key);
+    node_store_destroy (&self->store);
+}
+
 void
 node_sync_actor (zsock_t *pipe, void *args)
 {
@@ -1104,34 +1118,24 @@ node_sync_actor (zsock_t *pipe, void *args)
         zsys_error ("node_sync: cannot connect to '%s'", self.endpoint);
         error = CP_EUSAGE;
     }
+    if (self.store && !error)
+        s_load_log (&self);
+    node_store_log_t info;
+    if (self.store && !error && config->recover && node_store_log_info (self.store, &info) == 0
+    &&  ((info.head > 0 && info.recovered == 0) || info.recovery_done)) {
+        zsys_error ("node_sync: %s %s: a recovery rebuilds a node set up anew "
+                    "(cpsync-node init, enrol, then recover)", config->data,
+                    info.recovery_done? "was recovered already": "holds events of its own");
+        error = CP_EUSAGE;
+    }
     if (!self.store || error) {
         if (!self.store)
             zsys_error ("node_sync: %s: %s", config->data, cp_strerror (error));
-        s_disconnect (&self);
-        if (self.watch >= 0)
-            close (self.watch);
-        node_keys_destroy (&self.keys);
-        cp_keyfile_free (&self.session_key);
-        node_store_destroy (&self.store);
+        s_teardown (&self);
         zsock_signal (pipe, 1);
         return;
     }
-    s_load_log (&self);
     if (config->recover) {
-        node_store_log_t info;
-        node_store_log_info (self.store, &info);
-        if ((info.head > 0 && info.recovered == 0) || info.recovery_done) {
-            zsys_error ("node_sync: %s holds events of its own: a recovery rebuilds a node "
-                        "set up anew (cpsync-node init, enrol, then recover)", config->data);
-            s_disconnect (&self);
-            if (self.watch >= 0)
-                close (self.watch);
-            node_keys_destroy (&self.keys);
-            cp_keyfile_free (&self.session_key);
-            node_store_destroy (&self.store);
-            zsock_signal (pipe, 1);
-            return;
-        }
         self.recovering = true;
         self.recover_next = info.recovered? info.recovered: 1;
         zsys_info ("node_sync: %s recovering its archive from the central, from position "
@@ -1174,11 +1178,5 @@ node_sync_actor (zsock_t *pipe, void *args)
     s_save_acked (&self, true);
     zsys_info ("node_sync: stopped (head %llu, acked %llu)", (unsigned long long) self.head,
                (unsigned long long) self.acked);
-    s_disconnect (&self);
-    s_ready_clear (&self);
-    if (self.watch >= 0)
-        close (self.watch);
-    node_keys_destroy (&self.keys);
-    cp_keyfile_free (&self.session_key);
-    node_store_destroy (&self.store);
+    s_teardown (&self);
 }

@@ -16,15 +16,33 @@
 #include <sodium.h>
 #include <string.h>
 
+//  The two keys of a crypto_kx exchange: the node is the client, the
+//  central the server; each side keeps the one it needs and wipes the
+//  other.  Returns 0 or CP_EAUTH.
+static int
+s_node_keys (const uint8_t *node_kx_public, const uint8_t *node_kx_secret,
+             const uint8_t *central_data_public, uint8_t *rx, uint8_t *tx)
+{
+    return crypto_kx_client_session_keys (rx, tx, node_kx_public, node_kx_secret,
+                                          central_data_public) == 0? 0: CP_EAUTH;
+}
+
+static int
+s_central_keys (const uint8_t *central_data_public, const uint8_t *central_data_secret,
+                const uint8_t *node_kx_public, uint8_t *rx, uint8_t *tx)
+{
+    return crypto_kx_server_session_keys (rx, tx, central_data_public, central_data_secret,
+                                          node_kx_public) == 0? 0: CP_EAUTH;
+}
+
 int
 cp_envelope_node_key (const uint8_t *node_kx_public, const uint8_t *node_kx_secret,
                       const uint8_t *central_data_public, uint8_t *session_key)
 {
     uint8_t rx [crypto_kx_SESSIONKEYBYTES];
-    int rc = crypto_kx_client_session_keys (rx, session_key, node_kx_public, node_kx_secret,
-                                            central_data_public);
+    int rc = s_node_keys (node_kx_public, node_kx_secret, central_data_public, rx, session_key);
     sodium_memzero (rx, sizeof rx);
-    return rc == 0? 0: CP_EAUTH;
+    return rc;
 }
 
 int
@@ -32,10 +50,10 @@ cp_envelope_central_key (const uint8_t *central_data_public, const uint8_t *cent
                          const uint8_t *node_kx_public, uint8_t *session_key)
 {
     uint8_t tx [crypto_kx_SESSIONKEYBYTES];
-    int rc = crypto_kx_server_session_keys (session_key, tx, central_data_public,
-                                            central_data_secret, node_kx_public);
+    int rc = s_central_keys (central_data_public, central_data_secret, node_kx_public,
+                             session_key, tx);
     sodium_memzero (tx, sizeof tx);
-    return rc == 0? 0: CP_EAUTH;
+    return rc;
 }
 
 int
@@ -43,10 +61,9 @@ cp_envelope_node_recovery_key (const uint8_t *node_kx_public, const uint8_t *nod
                                const uint8_t *central_data_public, uint8_t *session_key)
 {
     uint8_t tx [crypto_kx_SESSIONKEYBYTES];
-    int rc = crypto_kx_client_session_keys (session_key, tx, node_kx_public, node_kx_secret,
-                                            central_data_public);
+    int rc = s_node_keys (node_kx_public, node_kx_secret, central_data_public, session_key, tx);
     sodium_memzero (tx, sizeof tx);
-    return rc == 0? 0: CP_EAUTH;
+    return rc;
 }
 
 int
@@ -55,10 +72,10 @@ cp_envelope_central_recovery_key (const uint8_t *central_data_public,
                                   const uint8_t *node_kx_public, uint8_t *session_key)
 {
     uint8_t rx [crypto_kx_SESSIONKEYBYTES];
-    int rc = crypto_kx_server_session_keys (rx, session_key, central_data_public,
-                                            central_data_secret, node_kx_public);
+    int rc = s_central_keys (central_data_public, central_data_secret, node_kx_public, rx,
+                             session_key);
     sodium_memzero (rx, sizeof rx);
-    return rc == 0? 0: CP_EAUTH;
+    return rc;
 }
 
 void

@@ -22,22 +22,7 @@
 #
 #   CPSYNC_TEST_KEEP=1 keeps the work directory (stores, logs, bundles).
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/keys.XXXXXX")
-pids=()
-cleanup () {
-    { for pid in "${pids[@]}"; do kill -9 "$pid"; done; wait; } 2>/dev/null
-    [ -n "${CPSYNC_TEST_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
-ok ()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail () { failed=$((failed + 1)); echo "FAIL $*"; }
-check () { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-finish () {
-    echo "$passed passed, $failed failed ($(( SECONDS - started )) s)"
-    [ $failed = 0 ] && exit 0
-    exit 1
-}
+source "$(dirname "$0")/harness.sh" keys "$@"
 #  step WHAT COMMAND...: a command the rest depends on; stop when it fails.
 step () {
     local what=$1; shift

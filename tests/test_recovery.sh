@@ -20,16 +20,7 @@
 #
 #   test_recovery.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/recovery.XXXXXX")
-pids=()
-cleanup () { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-passed=0 failed=0
-ok ()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail () { failed=$((failed + 1)); echo "FAIL $*"; }
-#   Below the ephemeral ports: see test_sync.sh.
-port=$(( 20000 + RANDOM % 12000 ))
-endpoint=tcp://127.0.0.1:$port
+source "$(dirname "$0")/harness.sh" recovery "$@"
 municipalities=$source/protocol/catalogue/municipalities.csv
 codes=(durres kolonje berat tirane korce vlore)
 data=$work/data
@@ -70,32 +61,27 @@ sys.exit (1 if differing or truth ["managed"] == 0 else 0)
 PY
 }
 
-#   central_is NAME SCOPE FILE...: the central's views of a scope equal the
-#   oracle's over FILEs, for several periods.
-central_is () {
-    local name=$1 scope=$2 all_ok=1; shift 2
+#   views_are NAME SIDE SCOPE FILE...: the views of a scope equal the
+#   oracle's over FILEs, for several periods, as the central answers them
+#   (SIDE central) or as a node computes its own (SIDE a node's code).
+views_are () {
+    local name=$1 side=$2 scope=$3 all_ok=1; shift 3
     for period in 2022 2021 2023-Q2; do
-        "$bin/cpsync-central" query --data "$data/central" --period "$period" --scope "$scope" \
-            --catalogue 1 --format json > "$work/got.json" 2> "$work/query.err" \
-            || { all_ok=0; echo "    query: $(cat "$work/query.err")"; continue; }
+        if [ "$side" = central ]; then
+            "$bin/cpsync-central" query --data "$data/central" --period "$period" --scope "$scope" \
+                --catalogue 1 --format json > "$work/got.json" 2> "$work/view.err"
+        else
+            "$bin/cpsync-node" view --data "$data/nodes/$side" --period "$period" --catalogue 1 \
+                --format json > "$work/got.json" 2> "$work/view.err"
+        fi || { all_ok=0; echo "    $(cat "$work/view.err")"; continue; }
         oracle_json "$work/truth.json" "$scope" "$period" "$@"
-        same_json "$scope $period" "$work/got.json" "$work/truth.json" || all_ok=0
+        same_json "$side $scope $period" "$work/got.json" "$work/truth.json" || all_ok=0
     done
     [ $all_ok = 1 ] && ok "$name" || fail "$name"
 }
 
-#   node_is NAME CODE FILE...: a node's own views equal the oracle's.
-node_is () {
-    local name=$1 code=$2 all_ok=1; shift 2
-    for period in 2022 2021 2023-Q2; do
-        "$bin/cpsync-node" view --data "$data/nodes/$code" --period "$period" --catalogue 1 \
-            --format json > "$work/got.json" 2> "$work/view.err" \
-            || { all_ok=0; echo "    view: $(cat "$work/view.err")"; continue; }
-        oracle_json "$work/truth.json" "municipality:$code" "$period" "$@"
-        same_json "$code $period" "$work/got.json" "$work/truth.json" || all_ok=0
-    done
-    [ $all_ok = 1 ] && ok "$name" || fail "$name"
-}
+central_is () { local name=$1 scope=$2; shift 2; views_are "$name" central "$scope" "$@"; }
+node_is () { local name=$1 code=$2; shift 2; views_are "$name" "$code" "municipality:$code" "$@"; }
 
 #   status CODE KEY: a field of cpsync-node status.
 status () {
@@ -320,5 +306,4 @@ stop_central
 if [ $failed != 0 ]; then
     echo "--- the central's log (last 20 lines)"; tail -20 "$work/central.log"
 fi
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+finish

@@ -25,22 +25,7 @@
 #
 #   CPSYNC_TEST_KEEP=1 keeps the work directory (captures, stores, logs).
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/security.XXXXXX")
-pids=()
-cleanup () {
-    { for pid in "${pids[@]}"; do kill -9 "$pid"; done; wait; } 2>/dev/null
-    [ -n "${CPSYNC_TEST_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
-ok ()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail () { failed=$((failed + 1)); echo "FAIL $*"; }
-check () { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-finish () {
-    echo "$passed passed, $failed failed ($(( SECONDS - started )) s)"
-    [ $failed = 0 ] && exit 0
-    exit 1
-}
+source "$(dirname "$0")/harness.sh" security "$@"
 #  step WHAT COMMAND...: a command the rest depends on; if it fails, say how
 #  and stop there (what follows would only fail in its wake).
 step () {

@@ -13,18 +13,7 @@
 #
 #   test_sync.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/sync.XXXXXX")
-pids=()
-cleanup () { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-passed=0 failed=0
-ok ()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail () { failed=$((failed + 1)); echo "FAIL $*"; }
-#   Below the ephemeral ports (32768 up): while the central is down, a node
-#   reconnecting to an ephemeral-range port can be given that very port as
-#   its own and connect to itself, and the central cannot listen again.
-port=$(( 20000 + RANDOM % 12000 ))
-endpoint=tcp://127.0.0.1:$port
+source "$(dirname "$0")/harness.sh" sync "$@"
 municipalities=$source/protocol/catalogue/municipalities.csv
 RANDOM=${CPSYNC_TEST_SEED:-7}
 
@@ -150,5 +139,4 @@ for code in "${codes[@]}"; do kill "${node_pid[$code]}" 2>/dev/null; done
 kill "$central_pid" 2>/dev/null
 wait 2>/dev/null
 
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+finish
