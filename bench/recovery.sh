@@ -62,12 +62,13 @@ echo "    the central's store: before $plain_mb MB, with the index $indexed_mb M
 catch_up () {
     local port=$(( 20000 + RANDOM % 12000 ))
     rm -rf "$work/big"
-    "$1/cpsync-fleet" --events "$work/one" --data "$work/big" --port "$port" --timeout 3600 \
-        > "$work/big.out" 2>&1 &
-    local fleet=$!
     : > "$work/cursor.log"
+    stdbuf -oL "$1/cpsync-fleet" --events "$work/one" --data "$work/big" --port "$port" \
+        --timeout 3600 2>/dev/null | while IFS= read -r line; do
+            echo "$(date +%s.%N) $line"; done > "$work/big.out" &
+    local fleet=$!
     while kill -0 "$fleet" 2>/dev/null; do
-        if [ -f "$work/big/central/store/data.mdb" ]; then
+        if grep -q 'set up and imported' "$work/big.out" 2>/dev/null; then
             acked=$("$1/cpsync-central" nodes --data "$work/big/central" --format json 2>/dev/null \
                     | python3 -c 'import json, sys
 print (max ([n ["acked"] for n in json.load (sys.stdin)] + [0]))' 2>/dev/null || echo 0)
@@ -75,7 +76,10 @@ print (max ([n ["acked"] for n in json.load (sys.stdin)] + [0]))' 2>/dev/null ||
         fi
         sleep 0.5
     done
-    wait "$fleet"
+    wait "$fleet" || true
+    #  The fleet's "acknowledged" line is the moment the last event was in.
+    awk -v big="$big" '/ events of .* acknowledged in / { print $1, big }' "$work/big.out" \
+        >> "$work/cursor.log"
     awk -v big="$big" '
         { t [NR] = $1; a [NR] = $2 }
         END {
@@ -85,7 +89,10 @@ print (max ([n ["acked"] for n in json.load (sys.stdin)] + [0]))' 2>/dev/null ||
                 if (!s9 && a [i] >= big - 1000000) { s9 = t [i]; a9 = a [i] }
                 if (a [i] >= big) { s10 = t [i]; a10 = a [i]; break }
             }
-            printf "%d %d\n", (a1 - a0) / (s1 - s0), (a10 - a9) / (s10 - s9)
+            if (s1 > s0 && s10 > s9)
+                printf "%d %d\n", (a1 - a0) / (s1 - s0), (a10 - a9) / (s10 - s9)
+            else
+                print "0 0"
         }' "$work/cursor.log"
 }
 
