@@ -7,17 +7,22 @@
                              [--catalogue N] [--format json|table|csv] [--lang sq|en]
         cpsync-central nodes --data DIR [--format json|table]
         cpsync-central stats --data DIR [--format json|table]
+        cpsync-central backup --data DIR --out FILE
+        cpsync-central restore --from FILE --data DIR
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes and
-    stats open the store read-only, so they work while run runs.
+    stats open the store read-only, so they work while run runs; so does
+    backup (cp_backup), while restore refuses while run runs.
 
-    Exit codes: 0 done; 1 a command failed on its data; 2 usage or
-    environment errors (bad flags, not a central, store, endpoint).        */
+    Exit codes: 0 done; 1 a command failed on its data or restore refused
+    the backup; 2 usage or environment errors (bad flags, not a central,
+    store, endpoint, unreadable files).                                    */
 
 #include "central_admin.h"
 #include "central_server.h"
 #include "central_store.h"
+#include "cp_backup.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
 #include "cp_process.h"
@@ -42,6 +47,8 @@ typedef struct {
     const char *format;         //  NULL: the command's default
     const char *lang;
     const char *compare;        //  query: a published report to print beside
+    const char *out;            //  backup: the file to write
+    const char *from;           //  restore: the backup to read
     int catalogue;              //  0 = the default
     bool verbose;
 } s_options_t;
@@ -59,7 +66,11 @@ s_usage (const char *message)
         "                            [--catalogue N] [--format json|table|csv] [--lang sq|en]\n"
         "                            [--compare REPORT.json]  (with --format table)\n"
         "       cpsync-central nodes --data DIR [--format json|table]\n"
-        "       cpsync-central stats --data DIR [--format json|table]\n");
+        "       cpsync-central stats --data DIR [--format json|table]\n"
+        "       cpsync-central backup --data DIR --out FILE\n"
+        "       cpsync-central restore --from FILE --data DIR\n"
+        "backup works while run runs; restore needs DIR/keys in place (a backup\n"
+        "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
 }
 
@@ -76,6 +87,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"compare", required_argument, NULL, 'r'},
         {"catalogue", required_argument, NULL, 'c'},
         {"verbose", no_argument, NULL, 'v'},
+        {"out", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -94,6 +107,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'l': options->lang = optarg; break;
             case 'r': options->compare = optarg; break;
             case 'v': options->verbose = true; break;
+            case 'o': options->out = optarg; break;
+            case 'F': options->from = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -431,5 +446,12 @@ main (int argc, char **argv)
         return s_nodes (&options);
     if (strcmp (command, "stats") == 0)
         return s_stats (&options);
+    if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
+        bool backup = strcmp (command, "backup") == 0;
+        if (!(backup? options.out: options.from))
+            return s_usage (backup? "backup needs --out FILE": "restore needs --from FILE");
+        return cp_backup_run ("cpsync-central", CP_BACKUP_CENTRAL, backup, options.data,
+                              backup? options.out: options.from);
+    }
     return s_usage ("unknown command");
 }

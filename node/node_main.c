@@ -7,11 +7,18 @@
         cpsync-node status --data DIR [--format json|table]
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
         cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
+        cpsync-node backup --data DIR --out FILE
+        cpsync-node restore --from FILE --data DIR
+
+    backup and restore are cp_backup's: backup copies the store while run
+    and imports go on; restore refuses while run holds DIR/run.lock.
 
     Exit codes: 0 done; 1 import rejected lines, a command failed on its
-    data, or enrol refused the file; 2 usage or environment errors (bad
-    flags, not a node, store, unreadable files).                          */
+    data, enrol refused the file, or restore refused the backup; 2 usage
+    or environment errors (bad flags, not a node, store, unreadable
+    files).                                                                */
 
+#include "cp_backup.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
@@ -40,6 +47,8 @@ typedef struct {
     const char *lang;
     const char *central;        //  endpoint of the central
     const char *bundle;         //  enrol: the bundle or announcement file
+    const char *out;            //  backup: the file to write
+    const char *from;           //  restore: the backup to read
     bool keep_endpoint;         //  enrol: leave the "central" setting alone
     bool verbose;
     int catalogue;              //  0 = the default
@@ -60,9 +69,13 @@ s_usage (const char *message)
         "       cpsync-node status --data DIR [--format json|table]\n"
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
         "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
+        "       cpsync-node backup --data DIR --out FILE\n"
+        "       cpsync-node restore --from FILE --data DIR\n"
         "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n"
         "enrol installs a bundle or an announcement from cpsync-admin; a bundle also\n"
-        "sets the central endpoint it names, unless --keep-endpoint is given.\n");
+        "sets the central endpoint it names, unless --keep-endpoint is given.\n"
+        "backup works while run and imports go on; restore needs DIR/keys in place\n"
+        "(a backup holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
 }
 
@@ -79,6 +92,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"central", required_argument, NULL, 'e'},
         {"bundle", required_argument, NULL, 'b'},
         {"keep-endpoint", no_argument, NULL, 'k'},
+        {"out", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, 'F'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
@@ -99,6 +114,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'e': options->central = optarg; break;
             case 'b': options->bundle = optarg; break;
             case 'k': options->keep_endpoint = true; break;
+            case 'o': options->out = optarg; break;
+            case 'F': options->from = optarg; break;
             case 'v': options->verbose = true; break;
             case 'c':
                 options->catalogue = atoi (optarg);
@@ -441,5 +458,12 @@ main (int argc, char **argv)
         return s_run (&options);
     if (strcmp (command, "enrol") == 0)
         return s_enrol (&options);
+    if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
+        bool backup = strcmp (command, "backup") == 0;
+        if (!(backup? options.out: options.from) || options.argc != 0)
+            return s_usage (backup? "backup needs --out FILE": "restore needs --from FILE");
+        return cp_backup_run ("cpsync-node", CP_BACKUP_NODE, backup, options.data,
+                              backup? options.out: options.from);
+    }
     return s_usage ("unknown command");
 }
