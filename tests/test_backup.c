@@ -26,7 +26,6 @@
 
 #include <assert.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sodium.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -34,32 +33,21 @@
 
 static char s_dir [256];
 
-static int
-s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void) info; (void) flag; (void) ftw;
-    return remove (path);
-}
-
+//  A test's own directory, s_dir; and libsodium, which the reader's
+//  checksum uses.
 static void
 s_fresh_dir (void)
 {
-    if (sodium_init () < 0) {
-        fprintf (stderr, "  libsodium does not initialise\n");
-        exit (1);
-    }
-    const char *base = getenv ("CPSYNC_TEST_TMP");
-    snprintf (s_dir, sizeof s_dir, "%s/test_backup.XXXXXX", base && *base? base: "/tmp");
-    if (!mkdtemp (s_dir)) {
-        fprintf (stderr, "  cannot make a temporary directory\n");
-        exit (1);
-    }
+    testing_fresh_dir ("test_backup", s_dir, sizeof s_dir);
+    CHECK (sodium_init () >= 0);
 }
 
+//  A path in the test's directory, into path (S_PATH bytes).
+#define S_PATH 512
 static void
-s_remove_dir (void)
+s_path (char *path, const char *name)
 {
-    nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    snprintf (path, S_PATH, "%s/%s", s_dir, name);
 }
 
 static void
@@ -192,7 +180,7 @@ test_reader_hostile (void)
     cp_put_u64 (data + 24, CP_BACKUP_STORE_MAX + 1);
     CHECK_EQ_INT (s_verify_bytes (data, size), CP_ETOOBIG);
     free (data);
-    s_remove_dir ();
+    testing_remove_dir (s_dir);
 }
 
 //  =====================================================================
@@ -218,13 +206,17 @@ s_keys (const char *dir, cp_backup_kind_t kind, uint8_t base)
     CHECK_EQ_INT (cp_keyfile_write (path, key, CP_INDEX_KEY_SIZE, true), 0);
 }
 
-//  Makes a store in dir: meta as a store of kind has it, and records
-//  "record N" → "value N / tag" in a database "data" (many commits, so
-//  that the store's transaction id is well past a copy's).
+//  Makes a data directory name in the test's directory (its path into dir,
+//  S_PATH bytes): a store with meta as a store of kind has it, and records
+//  "record N" → "value N / name" in a database "data" (many commits, so
+//  that the store's transaction id is well past a copy's); and keys from
+//  key_base on.
 static void
-s_store (const char *dir, cp_backup_kind_t kind, const char *municipality, const char *tag)
+s_store (const char *name, cp_backup_kind_t kind, const char *municipality, uint8_t key_base,
+         char *dir)
 {
     char path [600];
+    s_path (dir, name);
     CHECK_EQ_INT (cp_lmdb_make_dir (dir), 0);
     snprintf (path, sizeof path, "%s/store", dir);
     MDB_env *env = NULL;
@@ -242,12 +234,13 @@ s_store (const char *dir, cp_backup_kind_t kind, const char *municipality, const
         for (int record = round * 50; record < round * 50 + 50; record++) {
             char key [32], value [64];
             snprintf (key, sizeof key, "record %d", record);
-            snprintf (value, sizeof value, "value %d / %s", record, tag);
+            snprintf (value, sizeof value, "value %d / %s", record, name);
             CHECK_EQ_INT (cp_lmdb_put_text (txn, data, key, value), 0);
         }
         CHECK_EQ_INT (mdb_txn_commit (txn), 0);
     }
     mdb_env_close (env);
+    s_keys (dir, kind, key_base);
 }
 
 //  Reads "record N" of dir's store into value; 0 or LMDB's code.
@@ -278,9 +271,9 @@ static void
 test_fingerprint (void)
 {
     s_fresh_dir ();
-    char node [512], central [512];
-    snprintf (node, sizeof node, "%s/node", s_dir);
-    snprintf (central, sizeof central, "%s/central", s_dir);
+    char node [S_PATH], central [S_PATH];
+    s_path (node, "node");
+    s_path (central, "central");
     uint8_t fingerprint [CP_BACKUP_FINGERPRINT_SIZE], other [CP_BACKUP_FINGERPRINT_SIZE];
     uint8_t expected [CP_BACKUP_FINGERPRINT_SIZE];
     s_hex ("9c75b17be2192c5c1012db59740cb1e4bdfec27d0ed74f479bee7b255c9d1481", expected,
@@ -311,21 +304,17 @@ test_fingerprint (void)
     //  A key others may read is refused, as the daemons refuse it.
     CHECK_EQ_INT (chmod (path, 0644), 0);
     CHECK_EQ_INT (cp_backup_fingerprint (node, CP_BACKUP_NODE, other, NULL, 0), CP_EINSECURE);
-    s_remove_dir ();
+    testing_remove_dir (s_dir);
 }
 
 static void
 test_round_trip (void)
 {
     s_fresh_dir ();
-    char source [512], target [512], file [512], path [600];
-    snprintf (source, sizeof source, "%s/source", s_dir);
-    snprintf (target, sizeof target, "%s/target", s_dir);
-    snprintf (file, sizeof file, "%s/node.backup", s_dir);
-    s_store (source, CP_BACKUP_NODE, "tirane", "source");
-    s_keys (source, CP_BACKUP_NODE, 7);
-    s_store (target, CP_BACKUP_NODE, "tirane", "target");
-    s_keys (target, CP_BACKUP_NODE, 7);
+    char source [S_PATH], target [S_PATH], file [S_PATH], path [600];
+    s_store ("source", CP_BACKUP_NODE, "tirane", 7, source);
+    s_store ("target", CP_BACKUP_NODE, "tirane", 7, target);
+    s_path (file, "node.backup");
     cp_backup_header_t written, restored;
     char why [512] = "";
     CHECK_EQ_INT (cp_backup_write (source, CP_BACKUP_NODE, file, &written, why, sizeof why), 0);
@@ -350,20 +339,20 @@ test_round_trip (void)
     snprintf (path, sizeof path, "%s/store/data.mdb.restore", target);
     CHECK (access (path, F_OK) != 0);
     //  Onto a directory with the keys and no store: the store is made.
-    char bare [512];
-    snprintf (bare, sizeof bare, "%s/bare", s_dir);
+    char bare [S_PATH];
+    s_path (bare, "bare");
     s_keys (bare, CP_BACKUP_NODE, 7);
     CHECK_EQ_INT (cp_backup_restore (file, bare, CP_BACKUP_NODE, NULL, why, sizeof why), 0);
     CHECK_EQ_INT (s_record (bare, 500, value, sizeof value), 0);
     CHECK (strcmp (value, "value 500 / source") == 0);
     //  No store to back up.
-    snprintf (path, sizeof path, "%s/nothing", s_dir);
+    s_path (path, "nothing");
     s_keys (path, CP_BACKUP_NODE, 7);
     CHECK_EQ_INT (cp_backup_write (path, CP_BACKUP_NODE, file, NULL, why, sizeof why),
                   CP_ENOTNODE);
     CHECK_EQ_INT (cp_backup_write (source, CP_BACKUP_CENTRAL, file, NULL, why, sizeof why),
                   CP_ENOTENROLLED);     //  a node has no storage.key
-    s_remove_dir ();
+    testing_remove_dir (s_dir);
 }
 
 //  Tries a restore that must be refused with code and a reason holding
@@ -391,24 +380,16 @@ static void
 test_restore_refused (void)
 {
     s_fresh_dir ();
-    char tirane [512], durres [512], central [512], other [512];
-    char tirane_file [512], durres_file [512], central_file [512], junk_file [512];
-    snprintf (tirane, sizeof tirane, "%s/tirane", s_dir);
-    snprintf (durres, sizeof durres, "%s/durres", s_dir);
-    snprintf (central, sizeof central, "%s/central", s_dir);
-    snprintf (other, sizeof other, "%s/other", s_dir);
-    snprintf (tirane_file, sizeof tirane_file, "%s/tirane.backup", s_dir);
-    snprintf (durres_file, sizeof durres_file, "%s/durres.backup", s_dir);
-    snprintf (central_file, sizeof central_file, "%s/central.backup", s_dir);
-    snprintf (junk_file, sizeof junk_file, "%s/junk.backup", s_dir);
-    s_store (tirane, CP_BACKUP_NODE, "tirane", "tirane");
-    s_keys (tirane, CP_BACKUP_NODE, 1);
-    s_store (durres, CP_BACKUP_NODE, "durres", "durres");
-    s_keys (durres, CP_BACKUP_NODE, 1);             //  the same keys: only the code differs
-    s_store (central, CP_BACKUP_CENTRAL, NULL, "central");
-    s_keys (central, CP_BACKUP_CENTRAL, 1);
-    s_store (other, CP_BACKUP_NODE, "tirane", "other");
-    s_keys (other, CP_BACKUP_NODE, 2);
+    char tirane [S_PATH], durres [S_PATH], central [S_PATH], other [S_PATH];
+    char tirane_file [S_PATH], durres_file [S_PATH], central_file [S_PATH], junk_file [S_PATH];
+    s_store ("tirane", CP_BACKUP_NODE, "tirane", 1, tirane);
+    s_store ("durres", CP_BACKUP_NODE, "durres", 1, durres);   //  the same keys: only the code differs
+    s_store ("central", CP_BACKUP_CENTRAL, NULL, 1, central);
+    s_store ("other", CP_BACKUP_NODE, "tirane", 2, other);
+    s_path (tirane_file, "tirane.backup");
+    s_path (durres_file, "durres.backup");
+    s_path (central_file, "central.backup");
+    s_path (junk_file, "junk.backup");
     CHECK_EQ_INT (cp_backup_write (tirane, CP_BACKUP_NODE, tirane_file, NULL, NULL, 0), 0);
     CHECK_EQ_INT (cp_backup_write (durres, CP_BACKUP_NODE, durres_file, NULL, NULL, 0), 0);
     CHECK_EQ_INT (cp_backup_write (central, CP_BACKUP_CENTRAL, central_file, NULL, NULL, 0), 0);
@@ -472,7 +453,7 @@ test_restore_refused (void)
     CHECK_EQ_INT (cp_backup_restore (tirane_file, tirane, CP_BACKUP_NODE, NULL, NULL, 0), 0);
     CHECK_EQ_INT (s_record (tirane, 3, value, sizeof value), 0);
     CHECK (strcmp (value, "value 3 / tirane") == 0);
-    s_remove_dir ();
+    testing_remove_dir (s_dir);
 }
 
 TESTING_MAIN (

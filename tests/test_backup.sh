@@ -26,34 +26,7 @@
 #   test_backup.sh BIN_DIR SOURCE_DIR WORK_DIR
 #
 #   CPSYNC_TEST_KEEP=1 keeps the work directory.
-set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/backup.XXXXXX")
-pids=()
-cleanup () {
-    { for pid in "${pids[@]}"; do kill -9 "$pid"; done; wait; } 2>/dev/null
-    [ -n "${CPSYNC_TEST_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0 started=$SECONDS
-ok ()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail () { failed=$((failed + 1)); echo "FAIL $*"; }
-check () { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-finish () {
-    echo "$passed passed, $failed failed ($(( SECONDS - started )) s)"
-    [ $failed = 0 ] && exit 0
-    exit 1
-}
-#  step WHAT COMMAND...: a command the rest depends on; if it fails, say how
-#  and stop there.
-step () {
-    local what=$1; shift
-    "$@" > "$work/step.out" 2> "$work/step.err" && return 0
-    local rc=$?
-    fail "$what: exit $rc: $(head -c 400 "$work/step.err" | tr '\n' ' ')-- cannot go on"
-    finish
-}
-municipalities=$source/protocol/catalogue/municipalities.csv
-catalogues=$source/protocol/catalogue
+source "$(dirname "$0")/harness.sh" backup "$@"
 marker=QZXVbackup
 data=$work/data
 central=$data/central
@@ -61,47 +34,11 @@ nodes=$data/nodes
 codes=(tirane durres shkoder vlore)
 busy=(tirane durres)                #  the nodes events are imported into while backing up
 chunks=16                           #  imports of 1,000 events each per busy node
-declare -A node_pid
-
-#   free_port: a port free now, below the ephemeral ones (as test_security.sh).
-port=$(python3 -c '
-import random, socket
-while True:
-    port = random.randrange (20000, 32768)
-    try:
-        socket.socket ().bind (("127.0.0.1", port)); print (port); break
-    except OSError:
-        pass')
-endpoint=tcp://127.0.0.1:$port
 
 # ---------------------------------------------------------------------------
 #  Helpers
 
-start_central () {
-    "$bin/cpsync-central" run --data "$central" 2>> "$work/central.log" &
-    central_pid=$!; pids+=("$central_pid")
-}
-stop_central () { kill "$central_pid" 2>/dev/null; wait "$central_pid" 2>/dev/null; }
-start_node () {
-    "$bin/cpsync-node" run --data "$nodes/$1" 2>> "$work/$1.log" &
-    node_pid[$1]=$!; pids+=("${node_pid[$1]}")
-}
-stop_node () { kill "${node_pid[$1]}" 2>/dev/null; wait "${node_pid[$1]}" 2>/dev/null; }
-
-acked_all () {
-    local code
-    for code in "${codes[@]}"; do
-        "$bin/cpsync-node" status --data "$nodes/$code" --format json 2>/dev/null | python3 -c '
-import json, sys; s = json.load (sys.stdin); sys.exit (0 if s["acked"] == s["head"] else 1)' || return 1
-    done
-}
-wait_acked () {
-    local deadline=$(( SECONDS + $1 ))
-    while [ $SECONDS -lt $deadline ]; do acked_all && return 0; sleep 0.25; done
-    acked_all
-}
-
-#  head DIR: a node's head.
+#  head_of DIR: a node's head.
 head_of () {
     "$bin/cpsync-node" status --data "$1" --format json | python3 -c '
 import json, sys; print (json.load (sys.stdin) ["head"])'
@@ -135,22 +72,6 @@ same_views () {
 
 #  stream CODE: every event imported into CODE's node, in import order.
 stream () { cat "$work/part1/$1.jsonl" "$work/part2/$1.jsonl" "$work/part3/$1.jsonl" 2>/dev/null; }
-
-#  same_as_oracle JSON SCOPE PERIOD FILE...: a view against tests/oracle.py.
-same_as_oracle () {
-    local json=$1 scope=$2 period=$3; shift 3
-    python3 "$source/tests/oracle.py" --catalogue-dir "$catalogues" --catalogue 1 \
-        --node-catalogue 1 --period "$period" --scope "$scope" --municipalities "$municipalities" \
-        "$@" > "$work/oracle.json" 2>/dev/null || { echo "    oracle failed"; return 1; }
-    python3 - "$json" "$work/oracle.json" "$scope $period" <<'PY'
-import json, sys
-view, oracle = (json.load (open (path)) for path in sys.argv [1:3])
-differing = [k for k in sorted (set (view) | set (oracle)) if view.get (k) != oracle.get (k)]
-for key in differing:
-    print ("   ", sys.argv [3], key, "restored:", view.get (key), "oracle:", oracle.get (key))
-sys.exit (1 if differing or view ["managed"] == 0 else 0)
-PY
-}
 
 #  fingerprint FILE: sha256 of a file ("none" when missing).
 fingerprint () { sha256sum "$1" 2>/dev/null | cut -d' ' -f1 || echo none; }
@@ -230,7 +151,7 @@ backup cpsync-node "$nodes/tirane" "$work/hot-tirane.backup"
 check "imports were still going on when both hot backups were done" kill -0 "$importer"
 wait "$importer"
 check "every chunk was imported" [ ! -s "$work/import.err" ]
-check "every node is acknowledged after the imports" wait_acked 60
+check "every node is acknowledged after the imports" wait_acked 60 "${codes[@]}"
 
 #  Restored beside the originals, with nothing but a copy of the keys (a
 #  lost disk): each is the store as one commit left it.
@@ -389,7 +310,7 @@ for code in "${codes[@]}"; do
         "$work/part3/$code.jsonl"
     start_node "$code"
 done
-check "part 3 is acknowledged" wait_acked 60
+check "part 3 is acknowledged" wait_acked 60 "${codes[@]}"
 for code in "${codes[@]}"; do stop_node "$code"; done
 stop_central
 step "views after part 3" views "$central" "$nodes/tirane" "$work/views-changed"
