@@ -396,11 +396,21 @@ s_write_file (MDB_env *env, int fd, const char *temp, cp_backup_header_t *header
 {
     uint8_t head [CP_BACKUP_HEADER_MAX];
     size_t head_size = cp_backup_header_encode (header, head);
-    if (s_write_at (fd, head, head_size, 0) || lseek (fd, (off_t) head_size, SEEK_SET) < 0)
+    if (s_write_at (fd, head, head_size, 0))
         return cp_error_why (CP_EIO, why, why_size, "%s: %s", temp, strerror (errno));
     //  LMDB's copy writes on from the descriptor's offset, in one read
     //  transaction: a consistent snapshot while the daemon goes on writing.
-    int mdb_rc = mdb_env_copyfd2 (env, fd, MDB_CP_COMPACT);
+    //  A writer that has grown the file past this process's map since it
+    //  opened it fails the copy's transaction with MDB_MAP_RESIZED: adopt
+    //  the new size and copy again.
+    int mdb_rc = MDB_MAP_RESIZED;
+    for (int attempt = 0; attempt < 3 && mdb_rc == MDB_MAP_RESIZED; attempt++) {
+        if (attempt)
+            mdb_env_set_mapsize (env, 0);
+        if (ftruncate (fd, (off_t) head_size) || lseek (fd, (off_t) head_size, SEEK_SET) < 0)
+            return cp_error_why (CP_EIO, why, why_size, "%s: %s", temp, strerror (errno));
+        mdb_rc = mdb_env_copyfd2 (env, fd, MDB_CP_COMPACT);
+    }
     if (mdb_rc)
         return cp_error_why (CP_ESTORE, why, why_size, "LMDB could not copy the store "
                              "into %s: %s", temp, mdb_strerror (mdb_rc));
