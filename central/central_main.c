@@ -9,20 +9,25 @@
         cpsync-central stats --data DIR [--format json|table]
         cpsync-central refused --data DIR [--scope municipality:CODE]
                                [--format json|table]
+        cpsync-central backup --data DIR --out FILE
+        cpsync-central restore --from FILE --data DIR
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
     stats and refused open the store read-only, so they work while run
-    runs.  refused lists the events not counted (a rule's quarantine, or a
+    runs; so does backup (cp_backup), while restore refuses while run runs.
+    refused lists the events not counted (a rule's quarantine, or a
     conflict: an event id taken before with other content), without case
     values.
 
-    Exit codes: 0 done; 1 a command failed on its data; 2 usage or
-    environment errors (bad flags, not a central, store, endpoint).        */
+    Exit codes: 0 done; 1 a command failed on its data or restore refused
+    the backup; 2 usage or environment errors (bad flags, not a central,
+    store, endpoint, unreadable files).                                    */
 
 #include "central_admin.h"
 #include "central_server.h"
 #include "central_store.h"
+#include "cp_backup.h"
 #include "cp_date.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
@@ -49,6 +54,8 @@ typedef struct {
     const char *format;         //  NULL: the command's default
     const char *lang;
     const char *compare;        //  query: a published report to print beside
+    const char *out;            //  backup: the file to write
+    const char *from;           //  restore: the backup to read
     int catalogue;              //  0 = the default
     bool verbose;
 } s_options_t;
@@ -68,7 +75,11 @@ s_usage (const char *message)
         "       cpsync-central nodes --data DIR [--format json|table]\n"
         "       cpsync-central stats --data DIR [--format json|table]\n"
         "       cpsync-central refused --data DIR [--scope municipality:CODE]\n"
-        "                              [--format json|table]\n");
+        "                              [--format json|table]\n"
+        "       cpsync-central backup --data DIR --out FILE\n"
+        "       cpsync-central restore --from FILE --data DIR\n"
+        "backup works while run runs; restore needs DIR/keys in place (a backup\n"
+        "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
 }
 
@@ -85,6 +96,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"compare", required_argument, NULL, 'r'},
         {"catalogue", required_argument, NULL, 'c'},
         {"verbose", no_argument, NULL, 'v'},
+        {"out", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -103,6 +116,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'l': options->lang = optarg; break;
             case 'r': options->compare = optarg; break;
             case 'v': options->verbose = true; break;
+            case 'o': options->out = optarg; break;
+            case 'F': options->from = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -508,5 +523,12 @@ main (int argc, char **argv)
         return s_refused (&options);
     if (strcmp (command, "stats") == 0)
         return s_stats (&options);
+    if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
+        bool backup = strcmp (command, "backup") == 0;
+        if (!(backup? options.out: options.from))
+            return s_usage (backup? "backup needs --out FILE": "restore needs --from FILE");
+        return cp_backup_run ("cpsync-central", CP_BACKUP_CENTRAL, backup, options.data,
+                              backup? options.out: options.from);
+    }
     return s_usage ("unknown command");
 }

@@ -8,11 +8,18 @@
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
         cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
         cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]
+        cpsync-node backup --data DIR --out FILE
+        cpsync-node restore --from FILE --data DIR
+
+    backup and restore are cp_backup's: backup copies the store while run
+    and imports go on; restore refuses while run holds DIR/run.lock.
 
     Exit codes: 0 done; 1 import rejected lines, a command failed on its
-    data, or enrol refused the file; 2 usage or environment errors (bad
-    flags, not a node, store, unreadable files).                          */
+    data, enrol refused the file, or restore refused the backup; 2 usage
+    or environment errors (bad flags, not a node, store, unreadable
+    files).                                                                */
 
+#include "cp_backup.h"
 #include "cp_date.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
@@ -43,6 +50,8 @@ typedef struct {
     const char *lang;
     const char *central;        //  endpoint of the central
     const char *bundle;         //  enrol: the bundle or announcement file
+    const char *out;            //  backup: the file to write
+    const char *from;           //  restore: the backup to read
     bool keep_endpoint;         //  enrol: leave the "central" setting alone
     bool verbose;
     int catalogue;              //  0 = the default
@@ -65,11 +74,15 @@ s_usage (const char *message)
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
         "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
         "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
+        "       cpsync-node backup --data DIR --out FILE\n"
+        "       cpsync-node restore --from FILE --data DIR\n"
         "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n"
         "recover rebuilds a node set up anew (init, enrol) from its municipality's\n"
         "archive at the central, for a node that lost its disk (default timeout 600 s).\n"
         "enrol installs a bundle or an announcement from cpsync-admin; a bundle also\n"
-        "sets the central endpoint it names, unless --keep-endpoint is given.\n");
+        "sets the central endpoint it names, unless --keep-endpoint is given.\n"
+        "backup works while run and imports go on; restore needs DIR/keys in place\n"
+        "(a backup holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
 }
 
@@ -86,6 +99,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"central", required_argument, NULL, 'e'},
         {"bundle", required_argument, NULL, 'b'},
         {"keep-endpoint", no_argument, NULL, 'k'},
+        {"out", required_argument, NULL, 'o'},
+        {"from", required_argument, NULL, 'F'},
         {"verbose", no_argument, NULL, 'v'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
@@ -108,6 +123,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'e': options->central = optarg; break;
             case 'b': options->bundle = optarg; break;
             case 'k': options->keep_endpoint = true; break;
+            case 'o': options->out = optarg; break;
+            case 'F': options->from = optarg; break;
             case 'v': options->verbose = true; break;
             case 't': {
                 char *end;
@@ -565,5 +582,12 @@ main (int argc, char **argv)
         return s_enrol (&options);
     if (strcmp (command, "recover") == 0)
         return s_recover (&options);
+    if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
+        bool backup = strcmp (command, "backup") == 0;
+        if (!(backup? options.out: options.from) || options.argc != 0)
+            return s_usage (backup? "backup needs --out FILE": "restore needs --from FILE");
+        return cp_backup_run ("cpsync-node", CP_BACKUP_NODE, backup, options.data,
+                              backup? options.out: options.from);
+    }
     return s_usage ("unknown command");
 }

@@ -44,6 +44,7 @@ typedef enum {
     CP_ENOTCENTRAL = -30854,    //  a data directory that is not a central's
     CP_EMAPFULL = -30853,       //  the store's map was full: it has grown, redo the transaction
     CP_EUSAGE = -30852,         //  a command line or option that makes no sense
+    CP_EOTHERSTORE = -30851,    //  a backup of another store (kind, municipality or keys)
     //  Wire and sync
     CP_EAUTH = -30840,          //  authentication or integrity check failed
     CP_EREPLAY = -30839,        //  a message seen before

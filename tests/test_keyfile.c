@@ -33,13 +33,6 @@
 
 static char s_dir [256];
 
-static int
-s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void) info; (void) flag; (void) ftw;
-    return remove (path);
-}
-
 static void
 s_fresh_dir (void)
 {
@@ -47,18 +40,13 @@ s_fresh_dir (void)
         fprintf (stderr, "  libsodium does not initialise\n");
         exit (1);
     }
-    const char *base = getenv ("CPSYNC_TEST_TMP");
-    snprintf (s_dir, sizeof s_dir, "%s/test_keyfile.XXXXXX", base && *base? base: "/tmp");
-    if (!mkdtemp (s_dir)) {
-        fprintf (stderr, "  cannot make a temporary directory\n");
-        exit (1);
-    }
+    testing_fresh_dir ("test_keyfile", s_dir, sizeof s_dir);
 }
 
 static void
 s_remove_dir (void)
 {
-    nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testing_remove_dir (s_dir);
 }
 
 static void

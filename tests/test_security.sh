@@ -24,40 +24,11 @@
 #   test_security.sh BIN_DIR SOURCE_DIR WORK_DIR
 #
 #   CPSYNC_TEST_KEEP=1 keeps the work directory (captures, stores, logs).
-set -u
 source "$(dirname "$0")/harness.sh" security "$@"
-#  step WHAT COMMAND...: a command the rest depends on; if it fails, say how
-#  and stop there (what follows would only fail in its wake).
-step () {
-    local what=$1; shift
-    "$@" > /dev/null 2> "$work/step.err" && return 0
-    local rc=$?
-    fail "$what: exit $rc: $(head -c 400 "$work/step.err" | tr '\n' ' ')-- cannot go on"
-    finish
-}
-municipalities=$source/protocol/catalogue/municipalities.csv
 marker=QZXVsecret
 central=$work/central
 nodes=$work/nodes
 codes=(tirane durres shkoder vlore)
-declare -A node_pid
-started=$SECONDS
-
-#   free_port: a port free now, below the ephemeral ones (32768 up), which a
-#   node reconnecting while the central is down could otherwise take as its
-#   own and connect to itself.
-free_port () {
-    python3 -c '
-import random, socket
-while True:
-    port = random.randrange (20000, 32768)
-    try:
-        socket.socket ().bind (("127.0.0.1", port)); print (port); break
-    except OSError:
-        pass'
-}
-port=$(free_port)
-endpoint=tcp://127.0.0.1:$port
 
 # ---------------------------------------------------------------------------
 #  Helpers
@@ -66,22 +37,6 @@ endpoint=tcp://127.0.0.1:$port
 status () {
     "$bin/cpsync-node" status --data "$nodes/$1" --format json 2>/dev/null \
         | python3 -c 'import json, sys; print (json.load (sys.stdin) [sys.argv [1]])' "$2"
-}
-
-#  acked_all CODE...: each node reports acked == head.
-acked_all () {
-    local code
-    for code in "$@"; do
-        "$bin/cpsync-node" status --data "$nodes/$code" --format json 2>/dev/null | python3 -c '
-import json, sys; s = json.load (sys.stdin); sys.exit (0 if s["acked"] == s["head"] else 1)' || return 1
-    done
-}
-
-#  wait_acked SECONDS CODE...
-wait_acked () {
-    local deadline=$(( SECONDS + $1 )); shift
-    while [ $SECONDS -lt $deadline ]; do acked_all "$@" && return 0; sleep 0.25; done
-    acked_all "$@"
 }
 
 #  backlog CODE...: the sum of head - acked over the nodes.
@@ -111,21 +66,6 @@ wait_refusals () {
     [ "$(refusals "$2")" -gt "$3" ]
 }
 
-start_central () {
-    "$bin/cpsync-central" run --data "$central" --listen "$endpoint" 2>> "$central/central.log" &
-    central_pid=$!; pids+=("$central_pid")
-}
-
-stop_central () { kill "$central_pid" 2>/dev/null; wait "$central_pid" 2>/dev/null; }
-
-#  start_node CODE [ENDPOINT]: the enrolled endpoint unless one is given.
-start_node () {
-    "$bin/cpsync-node" run --data "$nodes/$1" ${2:+--central "$2"} 2>> "$nodes/$1/node.log" &
-    node_pid[$1]=$!; pids+=("${node_pid[$1]}")
-}
-
-stop_node () { kill "${node_pid[$1]}" 2>/dev/null; wait "${node_pid[$1]}" 2>/dev/null; }
-
 #  events PART CODE COUNT: generate DIR/PART/CODE.jsonl (its own prefix per
 #  part, so ids and cases never collide within a node).
 part_seed=100
@@ -149,18 +89,7 @@ same_view () {
     "$bin/cpsync-central" query --data "$central" --period "$period" --scope "$scope" \
         --catalogue 1 --format json > "$work/central.json" 2> "$work/query.err" \
         || { echo "    query $scope $period failed: $(cat "$work/query.err")"; return 1; }
-    python3 "$source/tests/oracle.py" --catalogue-dir "$source/protocol/catalogue" \
-        --catalogue 1 --node-catalogue 1 --period "$period" --scope "$scope" \
-        --municipalities "$municipalities" "$@" > "$work/oracle.json" 2>/dev/null \
-        || { echo "    oracle $scope $period failed"; return 1; }
-    python3 - "$work/central.json" "$work/oracle.json" "$scope $period" <<'PY'
-import json, sys
-central, oracle = (json.load (open (path)) for path in sys.argv [1:3])
-differing = [k for k in sorted (set (central) | set (oracle)) if central.get (k) != oracle.get (k)]
-for key in differing:
-    print ("   ", sys.argv [3], key, "central:", central.get (key), "oracle:", oracle.get (key))
-sys.exit (1 if differing or central ["managed"] == 0 else 0)
-PY
+    same_as_oracle "$work/central.json" "$scope" "$period" "$@"
 }
 
 #  compare NAME "PERIOD..." CODE...: national and each municipality's views

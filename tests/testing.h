@@ -92,4 +92,36 @@ testing_disk_room (const struct rlimit *saved)
     return rc;
 }
 
+//  Temporary directories, for programs built with _XOPEN_SOURCE 700 (nftw,
+//  mkdtemp): testing_fresh_dir makes DIR/name.XXXXXX into dir (size bytes),
+//  DIR being $CPSYNC_TEST_TMP or /tmp, and exits when it cannot;
+//  testing_remove_dir removes it and all it holds.
+#if defined _XOPEN_SOURCE && _XOPEN_SOURCE >= 700
+#include <ftw.h>
+
+static inline void
+testing_fresh_dir (const char *name, char *dir, size_t size)
+{
+    const char *base = getenv ("CPSYNC_TEST_TMP");
+    snprintf (dir, size, "%s/%s.XXXXXX", base && *base? base: "/tmp", name);
+    if (!mkdtemp (dir)) {
+        fprintf (stderr, "  cannot make a temporary directory\n");
+        exit (1);
+    }
+}
+
+static inline int
+testing_remove_entry_ (const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void) info; (void) flag; (void) ftw;
+    return remove (path);
+}
+
+static inline void
+testing_remove_dir (const char *dir)
+{
+    nftw (dir, testing_remove_entry_, 16, FTW_DEPTH | FTW_PHYS);
+}
+#endif
+
 #endif
