@@ -390,10 +390,11 @@ s_refused (const s_options_t *options)
     if (strcmp (format, "json") && strcmp (format, "table"))
         return s_usage ("--format must be json or table");
     int municipality = -1;
-    if (options->scope) {
+    if (options->scope && strcmp (options->scope, "national") != 0) {
         cp_scope_t scope;
         if (cp_scope_parse (options->scope, &scope) || scope.kind != CP_SCOPE_MUNICIPALITY)
-            return s_usage ("refused: --scope must be municipality:CODE");
+            return s_usage ("refused: --scope must be national (the default) or "
+                            "municipality:CODE");
         municipality = scope.index;
     }
     central_store_t *store = s_open (options);

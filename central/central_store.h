@@ -3,9 +3,10 @@
     Layout of DIR (the central's data directory):
         DIR/store/          the LMDB environment
         DIR/keys/index.key  32 random bytes, mode 0600: the key of the keyed
-                            BLAKE2b hash (libsodium crypto_generichash) that
-                            indexes case pseudonyms, so no key in the store
-                            reveals a case.
+                            hashes (SipHash-2-4, cp_index_key) that index
+                            case pseudonyms and event ids, so no key in the
+                            store reveals a case or an event; the keys of
+                            the ids' SipHash-64 are derived from it.
         DIR/keys/storage.key  32 random bytes, mode 0600: the key that seals
                             (cp_seal) every value of cases, with 'C' and the
                             record's key as associated data, so the store
@@ -23,11 +24,11 @@
                     is its cursor, and a batch sent again can be told from
                     one of another copy of the log
         ids         u16 m, u64 SipHash(stem of the event id), u64 SipHash(id)
-                    → u64 SipHash(the event as cp_codec packs it), u8
-                    outcome: every event the central has taken, whatever
-                    log or sequence it came under (the stem, the id without
-                    its last two characters, keeps ids that are numbered
-                    together on the same pages)
+                    → u64 SipHash of the event's fields in a fixed form (its
+                    content): every event the central has taken, whatever
+                    log or sequence it came under, applied or quarantined
+                    (the stem, the id without its last two characters,
+                    keeps ids that are numbered together on the same pages)
         cases       u16 m, hash(case) → a case's history (cp_case), sealed
         days        u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
@@ -48,7 +49,7 @@
         keys        key id → a central_keys record (every public key the
                     central knows); meta "key_serial" is raised at each change
 
-    Applying follows DESIGN.md's principle 2: a batch's events, its case
+    Applying follows docs/design.md's replication model: a batch's events, its case
     records, its counter rows and the log's cursor change in the same write
     transaction, so a batch has its whole effect exactly once whatever
     crashes when.  The cursor is per log, and it is an optimisation: what
@@ -128,7 +129,7 @@ typedef struct {
     size_t count;
     int *resolved;              //  per event: cp_event_resolve's answer (owned)
     uint8_t (*ids) [CENTRAL_STORE_ID_KEY - 2];  //  per event: its key in ids (owned)
-    uint64_t *digests;          //  per event: SipHash of its packed form (owned)
+    uint64_t *digests;          //  per event: SipHash of its content (owned)
 } central_decoded_t;
 
 //  A BATCH as it came off the wire: the three frames after the command
@@ -339,7 +340,7 @@ int
 //  Fills a view (initialised by cp_view_init) with the rows of scope
 //  ("national", "county:CODE", "municipality:CODE") up to the period's end,
 //  sets its scope string and municipalities_reporting (municipalities of
-//  the scope with a cursor above 0).  Returns 0, CP_EUSAGE (no such scope)
+//  the scope that have had a batch applied, ever).  Returns 0, CP_EUSAGE (no such scope)
 //  or CP_ESTORE.
 int
     central_store_view (central_store_t *self, const char *scope, cp_view_t *view);

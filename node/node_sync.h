@@ -20,7 +20,7 @@
     enrolled) and appends it to its log, then says "DONE" and 0 (or a
     cp_error_t) on its pipe and waits for $TERM.
 
-    The actor signals 0 once running, or -1 when the store would not open
+    The actor signals 0 once running, or 1 when the store would not open
     (or, for a recovery, holds events of its own).                        */
 
 #ifndef NODE_SYNC_H_INCLUDED

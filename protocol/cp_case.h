@@ -1,5 +1,5 @@
 /*  cp_case: a case's history as far as the rules and the view need it, and
-    the rules of EVENTS.md that depend on it.
+    the rules of docs/events.md that depend on it.
 
     A case remembers its opening (date and the values counted at opening),
     its closing, the latest date of any of its events, and the dated lists

@@ -1,4 +1,4 @@
-/*  cp_event: the case event of EVENTS.md, read from a line of JSON.
+/*  cp_event: the case event of docs/events.md, read from a line of JSON.
 
     An event is a small fixed-size struct: ids and codes are copied into it,
     so it owns no memory and can be copied, queued and freed freely.  The

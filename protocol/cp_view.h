@@ -4,7 +4,7 @@
     The caller sums the stored rows of its scope into two rows: the months
     before the period's start, and the months within it (cp_view_add_encoded
     sorts a row into the right one).  Periods are whole months.  cp_view_figures then folds them into the
-    figures of EVENTS.md under one catalogue version.                         */
+    figures of docs/events.md under one catalogue version.                         */
 
 #ifndef CP_VIEW_H_INCLUDED
 #define CP_VIEW_H_INCLUDED
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-//  The breakdowns of a view, in the order EVENTS.md lists them.
+//  The breakdowns of a view, in the order docs/events.md lists them.
 typedef enum {
     CP_BREAKDOWN_NEW_AGE_GROUP,
     CP_BREAKDOWN_NEW_SEX,
@@ -64,7 +64,7 @@ void
     cp_view_figures (const cp_view_t *self, const cp_catalogue_t *catalogue, int version,
                      cp_figures_t *figures);
 
-//  Writes the JSON form of EVENTS.md (indented, then a newline).
+//  Writes the JSON form of docs/events.md (indented, then a newline).
 int
     cp_view_print_json (const cp_view_t *self, const cp_figures_t *figures,
                         const cp_catalogue_t *catalogue, FILE *out);

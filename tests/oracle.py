@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """oracle.py - an independent reference implementation of the caseload view of
-EVENTS.md (Python 3 standard library only), used by tests as ground truth.
+docs/events.md (Python 3 standard library only), used by tests as ground truth.
 
 Usage:
   python3 tests/oracle.py --catalogue-dir DIR --catalogue N --period P
@@ -430,7 +430,7 @@ def read_municipalities(path):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="reference caseload view of EVENTS.md")
+    ap = argparse.ArgumentParser(description="reference caseload view of docs/events.md")
     ap.add_argument("--catalogue-dir", required=True)
     ap.add_argument("--catalogue", type=int, required=True, help="catalogue of the view")
     ap.add_argument("--node-catalogue", type=int, help="catalogue nodes accept codes of (default newest)")

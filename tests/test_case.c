@@ -7,7 +7,7 @@
     out-of-order risk assessments, closings before, on and within periods),
     and against a brute-force model fed a few thousand random events, which
     recomputes each figure from the accepted events by the definitions of
-    EVENTS.md.  Rows go from the tally through cp_tally_row_encode into
+    docs/events.md.  Rows go from the tally through cp_tally_row_encode into
     cp_view_add_encoded in month order, as the stores do it.                */
 
 #include "cp_case.h"
@@ -781,7 +781,7 @@ s_random (uint32_t below)
     return (uint32_t) (s_random_state % below);
 }
 
-//  The expected verdict of the history rules, written from EVENTS.md.
+//  The expected verdict of the history rules, written from docs/events.md.
 static int
 s_model_verdict (const s_model_case_t *model, int type, int32_t date, int code,
                  const cp_catalogue_t *catalogue)

@@ -143,7 +143,7 @@ s_now (void)
     return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
 }
 
-//  One event of each type, as in EVENTS.md (2022-03-14 is day 19065).
+//  One event of each type, as in docs/events.md (2022-03-14 is day 19065).
 static void
 s_every_type (cp_event_t *events)
 {

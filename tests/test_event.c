@@ -1,4 +1,4 @@
-/*  test_event: cp_event_from_json against every rule of EVENTS.md's table
+/*  test_event: cp_event_from_json against every rule of docs/events.md's table
     that needs no history, each with its exact error code and a message that
     names the field (and the value where there is one).
 
@@ -158,7 +158,7 @@ test_valid_templates (void)
     CHECK (strcmp (event.codes [0], "dropout_risk") == 0);
     CHECK_EQ_INT (event.code_ids [0], cp_catalogue_lookup (S_V1, CP_DIM_SCHOOL, "dropout_risk", 12));
 
-    //  The EVENTS.md example, byte for byte.
+    //  The docs/events.md example, byte for byte.
     const char *example = "{\"id\":\"e-000001\",\"type\":\"case_opened\",\"case\":\"c-17\","
                           "\"date\":\"2022-03-14\",\"age\":14,\"sex\":\"F\",\"ethnicity\":\"roma\","
                           "\"referral\":\"police\"}";

@@ -2,7 +2,7 @@
 #  test_import: cpsync-node's init, import, view and status, driven through
 #  the binary as an operator (or an outside test) would drive it.
 #
-#  For every validation rule of EVENTS.md a file holds one bad line between
+#  For every validation rule of docs/events.md a file holds one bad line between
 #  good ones: the import exits 1, prints exactly one "FILE:LINE: reason"
 #  naming the field, imports the good lines, and the bad line changes
 #  nothing (the view is byte-identical to that of the file without it, and

@@ -4,7 +4,7 @@
 # A seeded generator writes several years of rule-abiding events for one
 # municipality; the node imports them; for several years and quarters the
 # node's view JSON must equal, key by key, what tests/oracle.py (a separate
-# implementation of EVENTS.md in Python) computes from the same file.  Done
+# implementation of docs/events.md in Python) computes from the same file.  Done
 # for catalogue 1 data, and for catalogue 2 data viewed under 2 and under 1
 # (where the codes catalogue 2 adds fold into "other").
 #

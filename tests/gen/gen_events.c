@@ -1,6 +1,6 @@
 /*
  * gen_events.c — seeded generator of rule-abiding cpsync case events (JSON Lines,
- * the contract of EVENTS.md). Standalone C11, libc only:
+ * the contract of docs/events.md). Standalone C11, libc only:
  *
  *   cc -O2 -std=c11 -Wall -Wextra -Wpedantic -o gen_events tests/gen/gen_events.c
  *
