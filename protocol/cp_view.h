@@ -4,7 +4,7 @@
     The caller sums the stored rows of its scope into two rows: the months
     before the period's start, and the months within it (cp_view_add_encoded
     sorts a row into the right one).  Periods are whole months.  cp_view_figures then folds them into the
-    figures of docs/events.md under one catalogue version.                         */
+    figures of docs/events.md under one catalogue version.                    */
 
 #ifndef CP_VIEW_H_INCLUDED
 #define CP_VIEW_H_INCLUDED
