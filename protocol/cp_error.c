@@ -45,6 +45,9 @@ cp_strerror (int code)
         case CP_EUNKNOWNPEER:   return "unknown peer";
         case CP_EPROTOCOL:      return "protocol violation";
         case CP_EVERSION:       return "unsupported protocol version";
+        case CP_EFLOOD:         return "peer sent more than the central holds for one";
+        case CP_EIDLE:          return "connection silent for too long";
+        case CP_ECROWDED:       return "too many connections from one source in their handshake";
         case CP_EUNKNOWNKEY:    return "key not enrolled";
         case CP_EEXPIRED:       return "key expired";
         case CP_EIMPERSONATION: return "peer speaks as another municipality than its key's";

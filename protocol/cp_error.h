@@ -52,6 +52,9 @@ typedef enum {
     CP_EUNKNOWNPEER = -30836,   //  a municipality the central does not know
     CP_EPROTOCOL = -30835,      //  a command out of place or an unknown command
     CP_EVERSION = -30834,       //  a protocol version we do not speak
+    CP_EFLOOD = -30833,         //  a peer made the central hold more than its bound (cut)
+    CP_EIDLE = -30832,          //  a connection silent for too long (cut)
+    CP_ECROWDED = -30831,       //  too many connections of one source in their handshake (cut)
     //  Keys
     CP_EUNKNOWNKEY = -30820,    //  a key that was never enrolled
     CP_EEXPIRED = -30819,       //  a key past the end of its grace period
