@@ -48,6 +48,8 @@
 #define S_ACKED_SAVE_MS 200             //  the cursor is saved at most this often
 #define S_KEYS_POLL_MS 1000             //  how often the key files are looked at
 #define S_READY_MAX 16                  //  batches sealed ahead of the window
+#define S_REPLY_FRAMES 4                //  command, body, key id, signature
+#define S_REPLY_FRAME_MAX (64 * 1024)   //  ZMQ_MAXMSGSIZE: a reply's frame, at most
 
 //  A batch read, sealed and signed, waiting for room in the window.
 typedef struct {
@@ -402,10 +404,40 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
     return false;
 }
 
+//  Reads one message from the central, frame by frame: at most
+//  S_REPLY_FRAMES are kept, and a longer message is read to its end and
+//  dropped (NULL), so that what the node holds of one stays bounded.
+static zmsg_t *
+s_recv_reply (s_sync_t *self)
+{
+    zmsg_t *msg = zmsg_new ();
+    bool excess = false;
+    while (true) {
+        zframe_t *frame = zframe_recv (self->dealer);
+        if (!frame)
+            break;
+        bool more = zframe_more (frame);
+        if (zmsg_size (msg) < S_REPLY_FRAMES)
+            zmsg_append (msg, &frame);
+        else {
+            zframe_destroy (&frame);
+            excess = true;
+        }
+        if (!more)
+            break;
+    }
+    if (excess)
+        zsys_warning ("node_sync: a message of more than %d frames from the central was "
+                      "dropped (%s)", S_REPLY_FRAMES, cp_strerror (CP_EMALFORMED));
+    if (excess || zmsg_size (msg) == 0)
+        zmsg_destroy (&msg);
+    return msg;
+}
+
 static void
 s_on_central (s_sync_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->dealer);
+    zmsg_t *msg = s_recv_reply (self);
     if (!msg)
         return;
     self->heard_at = zclock_mono ();
@@ -682,8 +714,18 @@ s_connect (s_sync_t *self)
     zsock_set_sndhwm (dealer, 2 * S_WINDOW_MAX + 16);
     zsock_set_reconnect_ivl (dealer, 100);
     zsock_set_reconnect_ivl_max (dealer, 10000);
-    zsock_set_heartbeat_ivl (dealer, 2000);
-    zsock_set_heartbeat_timeout (dealer, 6000);
+    //  Liveness is our PING and silence timer, not ZMTP's heartbeat: libzmq
+    //  4.3.4's heartbeat timer can assert on a connection reset while its
+    //  input is stopped (see central_server.c).  TCP keepalive and
+    //  ZMQ_TCP_MAXRT end a connection to a host that vanished.
+    zsock_set_heartbeat_ivl (dealer, 0);
+    zsock_set_tcp_keepalive (dealer, 1);
+    zsock_set_tcp_keepalive_idle (dealer, 30);
+    zsock_set_tcp_keepalive_intvl (dealer, 10);
+    zsock_set_tcp_keepalive_cnt (dealer, 3);
+    zsock_set_tcp_maxrt (dealer, 30000);
+    //  What the central may send: replies of a few hundred bytes.
+    zsock_set_maxmsgsize (dealer, S_REPLY_FRAME_MAX);
     char monitor [64];
     snprintf (monitor, sizeof monitor, "inproc://node-sync-monitor-%d", self->monitors++);
     int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
