@@ -1,8 +1,10 @@
 /*  test_transport_client: the hostile peers of the transport tests.
 
-    flood DATA ENDPOINT FRAMES FRAME_BYTES SIGNAL_DIR
+    flood DATA ENDPOINT FRAMES FRAME_BYTES SIGNAL_DIR [silent]
         Connects to the central as the node enrolled in DATA (its CURVE
-        keys), says when the handshake is done (SIGNAL_DIR/connected), waits
+        keys), says PING and waits for the answer (unless "silent": then
+        it sends nothing before the flood), says when that is done
+        (SIGNAL_DIR/connected), waits
         for SIGNAL_DIR/go, then sends one message of FRAMES frames of
         FRAME_BYTES (one buffer, zero-copy, so that this process stays
         small), and reports whether and when the central cut the
@@ -65,7 +67,7 @@ s_event (zsock_t *monitor, int msecs)
 
 static int
 s_flood (const char *data, const char *endpoint, long frames, long frame_bytes,
-         const char *signals)
+         const char *signals, bool silent)
 {
     int error = 0;
     node_keys_t *keys = node_keys_load (data, &error);
@@ -95,6 +97,19 @@ s_flood (const char *data, const char *endpoint, long frames, long frame_bytes,
     if (s_event (monitor, 10000) != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         fprintf (stderr, "flood: no handshake with %s\n", endpoint);
         return 2;
+    }
+    if (!silent) {
+        //  A connection that has spoken is held to the bound of a node's
+        //  window, not to that of a handshake.
+        zsock_set_rcvtimeo (dealer, 5000);
+        zstr_send (dealer, "PING");
+        char *answer = zstr_recv (dealer);
+        if (!answer) {
+            fprintf (stderr, "flood: no answer to PING\n");
+            return 2;
+        }
+        zstr_free (&answer);
+        zsock_flush (dealer);
     }
     printf ("connected\n");
     fflush (stdout);
@@ -242,13 +257,14 @@ int
 main (int argc, char *argv [])
 {
     zsys_init ();
-    if (argc == 7 && streq (argv [1], "flood"))
-        return s_flood (argv [2], argv [3], atol (argv [4]), atol (argv [5]), argv [6]);
+    if ((argc == 7 || argc == 8) && streq (argv [1], "flood"))
+        return s_flood (argv [2], argv [3], atol (argv [4]), atol (argv [5]), argv [6],
+                        argc == 8 && streq (argv [7], "silent"));
     if ((argc == 6 || argc == 7) && streq (argv [1], "handshakes"))
         return s_handshakes (argv [2], atoi (argv [3]), atol (argv [4]), atoi (argv [5]),
                              argc == 7? argv [6]: NULL);
     fprintf (stderr, "usage: test_transport_client flood DATA ENDPOINT FRAMES FRAME_BYTES "
-                     "SIGNAL_DIR\n"
+                     "SIGNAL_DIR [silent]\n"
                      "       test_transport_client handshakes ENDPOINT COUNT FRAME_BYTES "
                      "SECONDS [SOURCE_ADDRESS]\n");
     return 2;

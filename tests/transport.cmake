@@ -9,9 +9,12 @@ target_link_libraries (test_transport_client PRIVATE cpsync_node)
 set_target_properties (test_transport_client PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_RUNTIME_OUTPUT_DIRECTORY})
 
-foreach (name revoke)
+foreach (name revoke flood faults)
     add_test (NAME transport_${name}
         COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_transport_${name}.sh
                 ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
     set_tests_properties (transport_${name} PROPERTIES TIMEOUT 180 LABELS transport)
+    if (CPSYNC_SANITIZE)
+        set_tests_properties (transport_${name} PROPERTIES ENVIRONMENT CPSYNC_TEST_SANITIZED=1)
+    endif ()
 endforeach ()
