@@ -13,6 +13,8 @@ except ValueError as error:
     print ("   ", sys.argv [3], "not a view:", error)
     sys.exit (1)
 differing = [key for key in sorted (set (central) | set (other)) if central.get (key) != other.get (key)]
-for key in differing:
+for key in differing [:3]:
     print ("   ", sys.argv [3], key, "central:", central.get (key), "other:", other.get (key))
+if len (differing) > 3:
+    print ("   ", sys.argv [3], "and %d more figures differ" % (len (differing) - 3))
 sys.exit (1 if differing or not central.get ("managed") else 0)
