@@ -291,12 +291,15 @@ s_tick (s_guard_t *self)
             total += conn->held;
     }
     while (total > S_TOTAL_MAX) {
-        size_t largest = 0;
-        for (size_t fd = 1; fd < self->conns_size; fd++) {
+        size_t largest = self->conns_size;
+        for (size_t fd = 0; fd < self->conns_size; fd++) {
             s_conn_t *conn = &self->conns [fd];
-            if (conn->live && !conn->cut && conn->held > self->conns [largest].held)
+            if (conn->live && !conn->cut && conn->held
+            &&  (largest == self->conns_size || conn->held > self->conns [largest].held))
                 largest = fd;
         }
+        if (largest == self->conns_size)
+            break;              //  what held the rest was cut or lost meanwhile
         total -= self->conns [largest].held;
         char how [96];
         snprintf (how, sizeof how, "%" PRIu64 " bytes, the most while all hold %" PRIu64,

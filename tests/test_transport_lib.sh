@@ -82,11 +82,19 @@ start_node () {
 
 #  acked CODE...: every node has its head acknowledged.
 acked () {
-    local code
-    for code in "$@"; do
-        "$bin/cpsync-node" status --data "$nodes/$code" --format json 2>/dev/null | python3 -c '
-import json, sys; s = json.load (sys.stdin); sys.exit (0 if s["acked"] == s["head"] else 1)' || return 1
-    done
+    python3 - "$bin/cpsync-node" "$nodes" "$@" <<'PY'
+import json, subprocess, sys
+node, nodes, codes = sys.argv [1], sys.argv [2], sys.argv [3:]
+def acked (code):
+    run = subprocess.run ([node, "status", "--data", nodes + "/" + code, "--format", "json"],
+                          capture_output = True)
+    try:
+        status = json.loads (run.stdout)
+    except ValueError:
+        return False
+    return status ["acked"] == status ["head"]
+sys.exit (0 if all (acked (code) for code in codes) else 1)
+PY
 }
 
 #  wait_acked SECONDS CODE...
