@@ -10,6 +10,11 @@
         small), and reports whether and when the central cut the
         connection: "cut after N ms" or "not cut".  It does not reconnect.
 
+    idle DATA ENDPOINT SECONDS
+        Connects as the node in DATA, says PING, then nothing: reports
+        whether (and when, counted from the PING's answer) the central cut
+        the connection within SECONDS.
+
     handshakes ENDPOINT COUNT FRAME_BYTES SECONDS [SOURCE_ADDRESS]
         Opens COUNT TCP connections (from SOURCE_ADDRESS when given), sends
         a ZMTP greeting for CURVE on each and then a handshake command that
@@ -65,51 +70,89 @@ s_event (zsock_t *monitor, int msecs)
     return code;
 }
 
+//  A CURVE connection to the central as an enrolled node.
+typedef struct {
+    node_keys_t *keys;
+    zsock_t *dealer;
+    zsock_t *monitor;           //  its handshake and its end
+} s_peer_t;
+
+static void
+s_peer_close (s_peer_t *peer)
+{
+    zsock_destroy (&peer->monitor);
+    zsock_destroy (&peer->dealer);
+    node_keys_destroy (&peer->keys);
+}
+
+//  Connects with the keys of the node in data and, unless silent, says
+//  PING and waits for the answer: a connection that has spoken is held to
+//  the bound of a node's window, not to that of a handshake.  Returns 0 or
+//  -1 (said on stderr).
 static int
-s_flood (const char *data, const char *endpoint, long frames, long frame_bytes,
-         const char *signals, bool silent)
+s_peer_open (s_peer_t *peer, const char *data, const char *endpoint, bool silent)
 {
     int error = 0;
-    node_keys_t *keys = node_keys_load (data, &error);
-    if (!keys) {
-        fprintf (stderr, "flood: keys of %s: %s\n", data, cp_strerror (error));
-        return 2;
+    peer->keys = node_keys_load (data, &error);
+    if (!peer->keys) {
+        fprintf (stderr, "test_transport_client: keys of %s: %s\n", data, cp_strerror (error));
+        return -1;
     }
-    const cp_enrolment_t *enrolment = node_keys_enrolment (keys);
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    assert (dealer);
-    zsock_set_curve_serverkey_bin (dealer, enrolment->central_transport [0].public_key);
-    zsock_set_curve_publickey_bin (dealer, enrolment->node_transport.public_key);
-    zsock_set_curve_secretkey_bin (dealer,
-                                   node_keys_secrets (keys) + CP_SECRETS_TRANSPORT);
-    zsock_set_reconnect_ivl (dealer, -1);
-    zsock_set_sndhwm (dealer, 0);
-    zsock_set_linger (dealer, 0);
-    int rc = zmq_socket_monitor (zsock_resolve (dealer), "inproc://flood-monitor",
+    const cp_enrolment_t *enrolment = node_keys_enrolment (peer->keys);
+    peer->dealer = zsock_new (ZMQ_DEALER);
+    assert (peer->dealer);
+    zsock_set_curve_serverkey_bin (peer->dealer, enrolment->central_transport [0].public_key);
+    zsock_set_curve_publickey_bin (peer->dealer, enrolment->node_transport.public_key);
+    zsock_set_curve_secretkey_bin (peer->dealer,
+                                   node_keys_secrets (peer->keys) + CP_SECRETS_TRANSPORT);
+    zsock_set_reconnect_ivl (peer->dealer, -1);
+    zsock_set_sndhwm (peer->dealer, 0);
+    zsock_set_linger (peer->dealer, 0);
+    int rc = zmq_socket_monitor (zsock_resolve (peer->dealer), "inproc://peer-monitor",
                                  ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
                                | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
                                | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                                | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
     assert (rc == 0);
-    zsock_t *monitor = zsock_new_pair ("inproc://flood-monitor");
-    assert (monitor);
-    zsock_connect (dealer, "%s", endpoint);
-    if (s_event (monitor, 10000) != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-        fprintf (stderr, "flood: no handshake with %s\n", endpoint);
-        return 2;
+    peer->monitor = zsock_new_pair ("inproc://peer-monitor");
+    assert (peer->monitor);
+    zsock_connect (peer->dealer, "%s", endpoint);
+    if (s_event (peer->monitor, 10000) != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        fprintf (stderr, "test_transport_client: no handshake with %s\n", endpoint);
+        return -1;
     }
     if (!silent) {
-        //  A connection that has spoken is held to the bound of a node's
-        //  window, not to that of a handshake.
-        zsock_set_rcvtimeo (dealer, 5000);
-        zstr_send (dealer, "PING");
-        char *answer = zstr_recv (dealer);
+        zsock_set_rcvtimeo (peer->dealer, 5000);
+        zstr_send (peer->dealer, "PING");
+        char *answer = zstr_recv (peer->dealer);
         if (!answer) {
-            fprintf (stderr, "flood: no answer to PING\n");
-            return 2;
+            fprintf (stderr, "test_transport_client: no answer to PING\n");
+            return -1;
         }
         zstr_free (&answer);
-        zsock_flush (dealer);
+    }
+    return 0;
+}
+
+//  Says whether the central cut the connection within msecs: "cut after N
+//  ms" (counted from started) or "not cut".
+static void
+s_peer_cut (s_peer_t *peer, int msecs, int64_t started)
+{
+    if (s_event (peer->monitor, msecs) == ZMQ_EVENT_DISCONNECTED)
+        printf ("cut after %" PRId64 " ms\n", zclock_mono () - started);
+    else
+        printf ("not cut\n");
+}
+
+static int
+s_flood (const char *data, const char *endpoint, long frames, long frame_bytes,
+         const char *signals, bool silent)
+{
+    s_peer_t peer = {NULL, NULL, NULL};
+    if (s_peer_open (&peer, data, endpoint, silent)) {
+        s_peer_close (&peer);
+        return 2;
     }
     printf ("connected\n");
     fflush (stdout);
@@ -122,7 +165,7 @@ s_flood (const char *data, const char *endpoint, long frames, long frame_bytes,
     uint8_t *buffer = calloc (1, (size_t) frame_bytes);
     assert (buffer);
     int64_t started = zclock_mono ();
-    void *handle = zsock_resolve (dealer);
+    void *handle = zsock_resolve (peer.dealer);
     for (long frame = 0; frame < frames; frame++) {
         zmq_msg_t msg;
         zmq_msg_init_data (&msg, buffer, (size_t) frame_bytes, NULL, NULL);
@@ -131,15 +174,22 @@ s_flood (const char *data, const char *endpoint, long frames, long frame_bytes,
             break;
         }
     }
-    int code = s_event (monitor, 60000);
-    if (code == ZMQ_EVENT_DISCONNECTED)
-        printf ("cut after %" PRId64 " ms\n", zclock_mono () - started);
-    else
-        printf ("not cut\n");
-    zsock_destroy (&monitor);
-    zsock_destroy (&dealer);
+    s_peer_cut (&peer, 60000, started);
+    s_peer_close (&peer);
     free (buffer);
-    node_keys_destroy (&keys);
+    return 0;
+}
+
+static int
+s_idle (const char *data, const char *endpoint, int seconds)
+{
+    s_peer_t peer = {NULL, NULL, NULL};
+    if (s_peer_open (&peer, data, endpoint, false)) {
+        s_peer_close (&peer);
+        return 2;
+    }
+    s_peer_cut (&peer, seconds * 1000, zclock_mono ());
+    s_peer_close (&peer);
     return 0;
 }
 
@@ -260,11 +310,14 @@ main (int argc, char *argv [])
     if ((argc == 7 || argc == 8) && streq (argv [1], "flood"))
         return s_flood (argv [2], argv [3], atol (argv [4]), atol (argv [5]), argv [6],
                         argc == 8 && streq (argv [7], "silent"));
+    if (argc == 5 && streq (argv [1], "idle"))
+        return s_idle (argv [2], argv [3], atoi (argv [4]));
     if ((argc == 6 || argc == 7) && streq (argv [1], "handshakes"))
         return s_handshakes (argv [2], atoi (argv [3]), atol (argv [4]), atoi (argv [5]),
                              argc == 7? argv [6]: NULL);
     fprintf (stderr, "usage: test_transport_client flood DATA ENDPOINT FRAMES FRAME_BYTES "
                      "SIGNAL_DIR [silent]\n"
+                     "       test_transport_client idle DATA ENDPOINT SECONDS\n"
                      "       test_transport_client handshakes ENDPOINT COUNT FRAME_BYTES "
                      "SECONDS [SOURCE_ADDRESS]\n");
     return 2;
