@@ -23,6 +23,7 @@
 #define S_CUT_DELAY_MSECS 200           //  a key's connections go this long after its NACK
 #define S_CURVE_MESSAGE 33              //  "\x07MESSAGE", nonce, tag, flags: per frame
 #define S_UNREPORTED 8                  //  codes whose reports wait, summed
+#define S_DRAIN_MAX 1000                //  notes and events taken between two measures
 
 //  The kernel's struct tcp_info goes on past glibc's, which ends at
 //  tcpi_total_retrans (linux/tcp.h cannot be included beside
@@ -339,7 +340,10 @@ s_on_pipe (s_guard_t *self)
 {
     zmsg_t *request = zmsg_recv (self->pipe);
     char *command = request? zmsg_popstr (request): NULL;
-    if (!command || streq (command, "$TERM"))
+    if (!command)
+        ;                       //  interrupted: only $TERM ends the guard
+    else
+    if (streq (command, "$TERM"))
         self->terminated = true;
     else
     if (streq (command, "WATCH")) {
@@ -389,21 +393,22 @@ s_guard (zsock_t *pipe, void *args)
     (void) args;
     s_guard_t self = {pipe, NULL, zpoller_new (pipe, NULL), NULL, 0, 0, 0, {0}, {0}, false};
     assert (self.poller);
+    //  Signals are main's: the guard ends on $TERM only, after the server.
+    zpoller_set_nonstop (self.poller, true);
     zsock_signal (pipe, 0);
     while (!self.terminated) {
         int64_t wait = self.live? self.tick_at - zclock_mono (): 1000;
         void *which = zpoller_wait (self.poller, wait < 0? 0: (int) wait);
-        //  Everything that is waiting first: a note read after a measure
-        //  would look like bytes held.
-        while (which && !self.terminated) {
+        //  What is waiting first (a note read after a measure would look
+        //  like bytes held), but not so much that a stream of notes (a
+        //  flood of small messages) keeps the measures from being made.
+        for (int taken = 0; which && !self.terminated && taken < S_DRAIN_MAX; taken++) {
             if (which == pipe)
                 s_on_pipe (&self);
             else
                 s_on_monitor (&self);
             which = zpoller_wait (self.poller, 0);
         }
-        if (zpoller_terminated (self.poller))
-            break;
         if (self.live && zclock_mono () >= self.tick_at)
             s_tick (&self);
         s_report_sums (&self);

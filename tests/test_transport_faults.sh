@@ -34,12 +34,12 @@ for code in "${codes[@]}"; do start_node "$code" "$relayed"; done
 "$bin/test_transport_client" idle "$nodes/berat" "$endpoint" 100 > "$work/idle.out" 2>&1 &
 idle=$!; pids+=("$idle")
 
-#  Backlogs while the faults come: each round, each node gets 8,000 events
-#  (eight batches, a full window with what is still in flight).
+#  Backlogs while the faults come: each round, one node gets 5,000 events
+#  (five batches; with what a hold keeps back, windows of them in flight).
 round=0
 while [ ! -e "$work/relay.port.done" ] && kill -0 "$relay" 2>/dev/null && alive > /dev/null; do
     round=$((round + 1))
-    feed "${codes[round % 4]}" 8000
+    feed "${codes[round % 4]}" 5000
     sleep 0.3
 done
 echo "    faults injected: $(cat "$work/relay.port.done" 2>/dev/null); $fed imports"

@@ -3,7 +3,7 @@
     test_transport_relay.py PORT_FILE CENTRAL_PORT CYCLES SEED
 
 It listens on a port of its own (written to PORT_FILE), forwards each
-connection to the central, and CYCLES times, every 0.4 to 1.0 s, injects one
+connection to the central, and CYCLES times, every 0.3 to 0.8 s, injects one
 fault, chosen at random (seeded):
 
   cut        a forwarded connection is reset at both ends (RST);
@@ -169,7 +169,7 @@ while True:
     if injected < cycles and now >= next_fault:
         fault (now)
         injected += 1
-        next_fault = now + rng.uniform (0.4, 1.0)
+        next_fault = now + rng.uniform (0.3, 0.8)
         if injected == cycles:
             with open (port_file + ".done", "w") as out:
                 out.write (" ".join ("%s %d" % item for item in sorted (counts.items ())) + "\n")
