@@ -300,6 +300,21 @@ central_auth_refresh (central_auth_t *self)
     return transport && !streq (transport->id, self->transport.id);
 }
 
+uint64_t
+central_auth_serial (central_auth_t *self)
+{
+    return central_keys_serial (self->keys);
+}
+
+int
+central_auth_key_check (central_auth_t *self, const char *key_id)
+{
+    const central_key_t *key = central_keys_find (self->keys, key_id);
+    if (!key || key->kind != CENTRAL_KEY_NODE_TRANSPORT)
+        return CP_EUNKNOWNKEY;
+    return central_keys_usable (self->keys, key, s_now ());
+}
+
 int
 central_auth_secure (central_auth_t *self, zsock_t *router)
 {
@@ -340,12 +355,10 @@ central_auth_peer (central_auth_t *self, zframe_t *frame, int *municipality)
     const char *key_id = zframe_meta (frame, "Key-Id");
     if (!user || !key_id || !*user)
         return CP_EAUTH;
-    const central_key_t *key = central_keys_find (self->keys, key_id);
-    if (!key || key->kind != CENTRAL_KEY_NODE_TRANSPORT)
-        return CP_EUNKNOWNKEY;
-    int rc = central_keys_usable (self->keys, key, s_now ());
+    int rc = central_auth_key_check (self, key_id);
     if (rc)
         return rc;
+    const central_key_t *key = central_keys_find (self->keys, key_id);
     if (!streq (cp_municipality_code (key->owner), user))
         return CP_EAUTH;        //  the handler said otherwise: not ours
     *municipality = key->owner;

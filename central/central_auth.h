@@ -67,6 +67,16 @@ int
 bool
     central_auth_refresh (central_auth_t *self);
 
+//  The serial of the key table in use: it moves when
+//  central_auth_refresh loads a changed table.
+uint64_t
+    central_auth_serial (central_auth_t *self);
+
+//  Whether the node transport key key_id may still be used: 0, or
+//  CP_EUNKNOWNKEY, CP_EREVOKED, CP_EEXPIRED.
+int
+    central_auth_key_check (central_auth_t *self, const char *key_id);
+
 //  Makes router a CURVE server with the current transport key, ZAP
 //  enforced.  Call before binding.  Returns 0 or CP_ENOTENROLLED.
 int

@@ -28,10 +28,29 @@
 
     Messages are read frame by frame: at most S_FRAMES_MAX frames are kept,
     the rest of an over-long message is read and dropped, so a peer cannot
-    make the actor hold more than that per message.                          */
+    make the actor hold more than that per message.  What libzmq holds
+    before the actor reads it is central_guard's to bound: it measures each
+    connection against what the actor read from it (each message is noted
+    there) and cuts those that hold too much, stay silent, or belong to a
+    key no longer valid, which is looked for whenever the key table changes
+    and at every message refused for its key.
+
+    Liveness is ours, not ZMTP's: the ROUTER has no ZMTP heartbeat and no
+    receive high-water mark.  libzmq 4.3.4 asserts (!_io_error in
+    stream_engine_base.cpp's out_event) when a connection whose input it
+    stopped, its pipe full, is reset: the engine marks the I/O error and
+    waits for the pipe to drain, and meanwhile the heartbeat timer calls
+    out_event, or, once it drains, the ZMTP PING that was read behind the
+    last message is answered through out_event.  Without a heartbeat timer
+    and with no limit on the pipe (the guard bounds it in bytes), the
+    input is never stopped and nothing calls out_event on a dead
+    connection.  Nodes PING every two seconds; TCP keepalive and
+    ZMQ_TCP_MAXRT end connections to hosts that vanished, and the guard
+    those silent for a minute.                                               */
 
 #include "central_server.h"
 #include "central_auth.h"
+#include "central_guard.h"
 #include "central_store.h"
 #include "cp_codec.h"
 #include "cp_envelope.h"
@@ -46,11 +65,12 @@
 #include <sys/file.h>
 
 #define S_FRAMES_MAX 5                      //  routing id, command, three body frames
-#define S_FRAME_MAX (CP_CODEC_BATCH_MAX + 64 * 1024)   //  ZMQ_MAXMSGSIZE
 #define S_GROUP_BYTES (64u << 20)           //  payload bytes in one group at most
-#define S_HEARTBEAT_IVL 5000                //  ms between ZMTP PINGs
-#define S_HEARTBEAT_TIMEOUT 15000           //  ms without traffic before we drop a peer
-#define S_HEARTBEAT_TTL 30000               //  ms the peer waits for our traffic
+#define S_HANDSHAKE_IVL 10000               //  ms a connection has for its handshake
+#define S_KEEPALIVE_IDLE 30                 //  s of silence before TCP keepalive probes
+#define S_KEEPALIVE_INTVL 10                //  s between probes
+#define S_KEEPALIVE_CNT 3                   //  probes unanswered before the kernel drops it
+#define S_TCP_MAXRT 30000                   //  ms data may go unacknowledged (TCP_USER_TIMEOUT)
 #define S_FLUSH_MSECS 1000                  //  notes and counters reach the store this often
 #define S_REDO_MAX 16                       //  grow-and-redo rounds of one group
 #define S_LOG_BURST 20                      //  refusal lines a second, then a summary
@@ -99,8 +119,8 @@ typedef struct {
     char store_why [512];
     central_auth_t *auth;       //  keys and the ZAP handler; NULL when they did not load
     char *endpoint;             //  what BIND asked for, to bind again on a new transport key
-    zsock_t *monitor;           //  the ROUTER's handshake failures
-    int monitors;               //  monitors made (each needs its own endpoint)
+    central_guard_t *guard;     //  watches the ROUTER's connections
+    uint64_t key_serial;        //  the key table the guard last rechecked against
     int64_t refresh_at;         //  zclock_mono () of the next key table check
     int lock_fd;                //  flock on DATA/central.lock, -1 if none
     bool terminated;
@@ -804,6 +824,8 @@ s_on_message (self_t *self)
         if (!frame)
             break;
         bool more = zframe_more (frame);
+        if (count)
+            central_guard_frame (self->guard, frame);
         if (count < S_FRAMES_MAX)
             frames [count++] = frame;
         else {
@@ -816,6 +838,7 @@ s_on_message (self_t *self)
     if (count < 1)
         return;                 //  interrupted
     zframe_t *routing_id = frames [0];
+    central_guard_message (self->guard, routing_id);
     int command = count >= 2? cp_wire_command (zframe_data (frames [1]),
                                                zframe_size (frames [1])): 0;
     if (excess)
@@ -839,6 +862,12 @@ s_on_message (self_t *self)
         s_refuse (self, routing_id, count < 2? "an empty message"
                                    : command? "a command the central does not take"
                                    : "an unknown command", CP_EPROTOCOL, -1);
+    //  A key no longer valid loses its connection, not only this message
+    //  (refused above): the guard cuts it once the refusal is out.
+    int municipality;
+    int rc = count >= 2? s_peer (self, frames [1], &municipality): 0;
+    if (rc == CP_EREVOKED || rc == CP_EEXPIRED || rc == CP_EUNKNOWNKEY)
+        central_guard_cut_key (self->guard, zframe_meta (frames [1], "Key-Id"), rc);
     for (int index = 0; index < count; index++)
         zframe_destroy (&frames [index]);
 }
@@ -888,39 +917,36 @@ s_flush (self_t *self)
 //  =====================================================================
 //  The pipe
 
-//  Watches the ROUTER's failed handshakes (a wrong server key, garbage
-//  instead of CURVE), which never reach the ZAP handler: counted, logged.
+//  A report of the guard (a connection cut, a handshake failed): counted
+//  and logged like any refusal.
 static void
-s_monitor (self_t *self)
+s_on_guard (self_t *self)
 {
-    if (self->monitor) {
-        zpoller_remove (self->poller, self->monitor);
-        zsock_destroy (&self->monitor);
-    }
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://central-server-monitor-%d", self->monitors++);
-    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
-    if (zmq_socket_monitor (zsock_resolve (self->router), endpoint, events) == 0) {
-        self->monitor = zsock_new_pair (endpoint);
-        if (self->monitor)
-            zpoller_add (self->poller, self->monitor);
-    }
+    char why [400] = "";
+    uint64_t times;
+    int code = central_guard_report (self->guard, &times, why, sizeof why);
+    if (!code)
+        return;
+    while (times--)
+        central_store_count (self->store, code);
+    s_refusal (self, "%s", why);
 }
 
-static void
-s_on_monitor (self_t *self)
+//  central_guard_check_fn: may the key still be used?
+static int
+s_key_check (void *args, const char *key_id)
 {
-    zmsg_t *event = zmsg_recv (self->monitor);
-    zframe_t *head = event? zmsg_first (event): NULL;
-    zframe_t *where = event? zmsg_next (event): NULL;
-    if (head && zframe_size (head) == 6) {
-        char *peer = where? zframe_strdup (where): NULL;
-        central_store_count (self->store, CP_EHANDSHAKE);
-        s_refusal (self, "a connection on %s failed its CURVE handshake (%s)",
-                   peer? peer: "?", cp_strerror (CP_EHANDSHAKE));
-        zstr_free (&peer);
-    }
-    zmsg_destroy (&event);
+    self_t *self = args;
+    return central_auth_key_check (self->auth, key_id);
+}
+
+//  central_guard_tell_fn: an unsigned NACK says why the connection ends
+//  (the node logs it as its key refused).
+static void
+s_key_tell (void *args, zframe_t *routing_id, const char *key_id, int reason)
+{
+    (void) key_id;
+    s_send_nack ((self_t *) args, routing_id, 0, reason, -1, NULL);
 }
 
 //  Makes and binds the ROUTER on self->endpoint with the current transport
@@ -937,23 +963,32 @@ s_listen (self_t *self, char *message, size_t size)
     }
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndtimeo (self->router, 0);
-    zsock_set_maxmsgsize (self->router, S_FRAME_MAX);
-    //  A peer keeps a window of batches in flight; what it queues beyond
-    //  twice the widest window waits in its own buffers (TCP pushes back),
-    //  not in ours.
-    zsock_set_rcvhwm (self->router, 2 * CENTRAL_SERVER_WINDOW_FEW);
-    zsock_set_heartbeat_ivl (self->router, S_HEARTBEAT_IVL);
-    zsock_set_heartbeat_timeout (self->router, S_HEARTBEAT_TIMEOUT);
-    zsock_set_heartbeat_ttl (self->router, S_HEARTBEAT_TTL);
+    zsock_set_maxmsgsize (self->router, CENTRAL_GUARD_FRAME_MAX);
+    //  No ZMTP heartbeat and no receive high-water mark (see the top of
+    //  this file): the guard bounds what a peer makes libzmq hold, in bytes.
+    zsock_set_rcvhwm (self->router, 0);
+    zsock_set_heartbeat_ivl (self->router, 0);
+    zsock_set_handshake_ivl (self->router, S_HANDSHAKE_IVL);
+    zsock_set_tcp_keepalive (self->router, 1);
+    zsock_set_tcp_keepalive_idle (self->router, S_KEEPALIVE_IDLE);
+    zsock_set_tcp_keepalive_intvl (self->router, S_KEEPALIVE_INTVL);
+    zsock_set_tcp_keepalive_cnt (self->router, S_KEEPALIVE_CNT);
+    zsock_set_tcp_maxrt (self->router, S_TCP_MAXRT);
     zsock_set_linger (self->router, 1000);
+    //  Watched before it binds: no connection goes unrecorded.
+    if (central_guard_watch (self->guard, self->router)) {
+        snprintf (message, size, "no monitor for the guard: %s", zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->router);
+        return -1;
+    }
     if (zsock_bind (self->router, "%s", self->endpoint) == -1) {
         snprintf (message, size, "cannot listen on %s: %s", self->endpoint,
                   zmq_strerror (zmq_errno ()));
+        central_guard_release (self->guard, self->router);
         zsock_destroy (&self->router);
         return -1;
     }
     zpoller_add (self->poller, self->router);
-    s_monitor (self);
     char *bound = zsock_last_endpoint (self->router);
     snprintf (message, size, "%s", bound? bound: self->endpoint);
     zstr_free (&bound);
@@ -992,6 +1027,7 @@ s_rebind (self_t *self)
 {
     s_commit_group (self);
     zpoller_remove (self->poller, self->router);
+    central_guard_release (self->guard, self->router);
     zsock_destroy (&self->router);
     zhashx_purge (self->sessions);
     char message [512];
@@ -1004,6 +1040,21 @@ s_rebind (self_t *self)
         zclock_sleep (100);
     }
     zsys_error ("central_server: %s", message);
+}
+
+//  Looks at the key table; when it changed, the connections of keys it
+//  no longer takes are told and cut.  A new transport key to serve makes
+//  the ROUTER anew.
+static void
+s_refresh (self_t *self)
+{
+    bool rebind = central_auth_refresh (self->auth);
+    if (central_auth_serial (self->auth) != self->key_serial) {
+        self->key_serial = central_auth_serial (self->auth);
+        central_guard_recheck (self->guard, s_key_check, s_key_tell, self);
+    }
+    if (rebind && self->router)
+        s_rebind (self);
 }
 
 static void
@@ -1088,6 +1139,10 @@ s_self_new (zsock_t *pipe, const char *data)
     self->poller = zpoller_new (pipe, NULL);
     if (self->auth)
         zpoller_add (self->poller, central_auth_zap (self->auth));
+    self->guard = central_guard_new ();
+    assert (self->guard);
+    zpoller_add (self->poller, central_guard_actor (self->guard));
+    self->key_serial = self->auth? central_auth_serial (self->auth): 0;
     //  Signals are main's: the actor ends on $TERM only, after its last commit.
     zpoller_set_nonstop (self->poller, true);
     self->sessions = zhashx_new ();
@@ -1119,8 +1174,10 @@ s_self_destroy (self_t **self_p)
     free (self->later);
     zhashx_destroy (&self->sessions);
     zpoller_destroy (&self->poller);
-    zsock_destroy (&self->monitor);
+    if (self->router)
+        central_guard_release (self->guard, self->router);
     zsock_destroy (&self->router);
+    central_guard_destroy (&self->guard);
     central_auth_destroy (&self->auth);
     if (self->lock_fd >= 0)
         close (self->lock_fd);
@@ -1166,16 +1223,15 @@ central_server (zsock_t *pipe, void *args)
         if (which && self->auth && which == central_auth_zap (self->auth))
             s_on_zap (self);
         else
-        if (which && which == self->monitor)
-            s_on_monitor (self);
+        if (which && which == central_guard_actor (self->guard))
+            s_on_guard (self);
         if (self->store && zclock_mono () >= self->flush_at) {
             if (central_store_pending (self->store))
                 s_flush (self);
             self->flush_at = zclock_mono () + S_FLUSH_MSECS;
         }
         if (self->auth && zclock_mono () >= self->refresh_at) {
-            if (central_auth_refresh (self->auth) && self->router)
-                s_rebind (self);
+            s_refresh (self);
             self->refresh_at = zclock_mono () + S_REFRESH_MSECS;
         }
     }

@@ -29,9 +29,11 @@
 
     Every refusal is logged with its cp_error_t (never with case data or
     payload bytes) and counted in the store; the actor goes on serving.
-    Transport liveness is ZMTP's own heartbeat; ZMQ_MAXMSGSIZE bounds a
-    frame; ZMQ_ROUTER_MANDATORY and a zero send timeout make a reply to a
-    vanished or stalled peer fail at once instead of blocking everyone.
+    Transport liveness is the nodes' PING, TCP keepalive and central_guard
+    (no ZMTP heartbeat: see central_server.c); ZMQ_MAXMSGSIZE bounds a
+    frame and central_guard what a connection holds; ZMQ_ROUTER_MANDATORY
+    and a zero send timeout make a reply to a vanished or stalled peer fail
+    at once instead of blocking everyone.
 
     Commands on the actor's pipe:
         VERBOSE             log every message (debug)

@@ -50,6 +50,9 @@
 #define S_READY_MAX 16                  //  batches sealed ahead of the window
 #define S_RECOVER_ASK 16                //  archived batches asked for at a time
 #define S_RECOVER_WAIT_MS 10000         //  no RECOVERED for this long: ask again
+#define S_REPLY_FRAMES 4                //  command, body, key id, signature
+#define S_REPLY_FRAME_MAX (513 * 1024)  //  ZMQ_MAXMSGSIZE: a RECOVERED carries an archived
+                                        //  batch (the central takes frames of 512 KiB)
 
 //  A batch read, sealed and signed, waiting for room in the window.
 typedef struct {
@@ -501,8 +504,7 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
     return false;
 }
 
-//  =====================================================================
-//  Recovery: a node that lost its store is set up again and asks the
+//  ==============================================================//  Recovery: a node that lost its store is set up again and asks the
 //  central for its municipality's archive, batch by batch, appending each
 //  batch's events to its log in one transaction with the archive position
 //  reached, so that a recovery cut short resumes where it stopped.  The
@@ -645,12 +647,41 @@ s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe
     }
     sodium_memzero (payload, size);
     free (payload);
+=======
+//  Reads one message from the central, frame by frame: at most
+//  S_REPLY_FRAMES are kept, and a longer message is read to its end and
+//  dropped (NULL), so that what the node holds of one stays bounded.
+static zmsg_t *
+s_recv_reply (s_sync_t *self)
+{
+    zmsg_t *msg = zmsg_new ();
+    bool excess = false;
+    while (true) {
+        zframe_t *frame = zframe_recv (self->dealer);
+        if (!frame)
+            break;
+        bool more = zframe_more (frame);
+        if (zmsg_size (msg) < S_REPLY_FRAMES)
+            zmsg_append (msg, &frame);
+        else {
+            zframe_destroy (&frame);
+            excess = true;
+        }
+        if (!more)
+            break;
+    }
+    if (excess)
+        zsys_warning ("node_sync: a message of more than %d frames from the central was "
+                      "dropped (%s)", S_REPLY_FRAMES, cp_strerror (CP_EMALFORMED));
+    if (excess || zmsg_size (msg) == 0)
+        zmsg_destroy (&msg);
+    return msg;
 }
 
 static void
 s_on_central (s_sync_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->dealer);
+    zmsg_t *msg = s_recv_reply (self);
     if (!msg)
         return;
     self->heard_at = zclock_mono ();
@@ -948,8 +979,18 @@ s_connect (s_sync_t *self)
     zsock_set_sndhwm (dealer, 2 * S_WINDOW_MAX + 16);
     zsock_set_reconnect_ivl (dealer, 100);
     zsock_set_reconnect_ivl_max (dealer, 10000);
-    zsock_set_heartbeat_ivl (dealer, 2000);
-    zsock_set_heartbeat_timeout (dealer, 6000);
+    //  Liveness is our PING and silence timer, not ZMTP's heartbeat: libzmq
+    //  4.3.4's heartbeat timer can assert on a connection reset while its
+    //  input is stopped (see central_server.c).  TCP keepalive and
+    //  ZMQ_TCP_MAXRT end a connection to a host that vanished.
+    zsock_set_heartbeat_ivl (dealer, 0);
+    zsock_set_tcp_keepalive (dealer, 1);
+    zsock_set_tcp_keepalive_idle (dealer, 30);
+    zsock_set_tcp_keepalive_intvl (dealer, 10);
+    zsock_set_tcp_keepalive_cnt (dealer, 3);
+    zsock_set_tcp_maxrt (dealer, 30000);
+    //  What the central may send: replies of a few hundred bytes.
+    zsock_set_maxmsgsize (dealer, S_REPLY_FRAME_MAX);
     char monitor [64];
     snprintf (monitor, sizeof monitor, "inproc://node-sync-monitor-%d", self->monitors++);
     int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL

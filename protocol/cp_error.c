@@ -48,6 +48,9 @@ cp_strerror (int code)
         case CP_EVERSION:       return "unsupported protocol version";
         case CP_EDIVERGED:      return "log diverged from the one the central holds";
         case CP_ECONFLICT:      return "event id already applied with other content";
+        case CP_EFLOOD:         return "peer sent more than the central holds for one";
+        case CP_EIDLE:          return "connection silent for too long";
+        case CP_ECROWDED:       return "too many connections from one source in their handshake";
         case CP_EUNKNOWNKEY:    return "key not enrolled";
         case CP_EEXPIRED:       return "key expired";
         case CP_EIMPERSONATION: return "peer speaks as another municipality than its key's";

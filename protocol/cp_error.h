@@ -55,6 +55,9 @@ typedef enum {
     CP_EVERSION = -30834,       //  a protocol version we do not speak
     CP_EDIVERGED = -30833,      //  a log that is not the one the central holds under its name
     CP_ECONFLICT = -30832,      //  an event id already applied with other content
+    CP_EFLOOD = -30831,         //  a peer made the central hold more than its bound (cut)
+    CP_EIDLE = -30830,          //  a connection silent for too long (cut)
+    CP_ECROWDED = -30829,       //  too many connections of one source in their handshake (cut)
     //  Keys
     CP_EUNKNOWNKEY = -30820,    //  a key that was never enrolled
     CP_EEXPIRED = -30819,       //  a key past the end of its grace period
