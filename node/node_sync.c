@@ -504,7 +504,8 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
     return false;
 }
 
-//  ==============================================================//  Recovery: a node that lost its store is set up again and asks the
+//  =====================================================================
+//  Recovery: a node that lost its store is set up again and asks the
 //  central for its municipality's archive, batch by batch, appending each
 //  batch's events to its log in one transaction with the archive position
 //  reached, so that a recovery cut short resumes where it stopped.  The
@@ -647,7 +648,11 @@ s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe
     }
     sodium_memzero (payload, size);
     free (payload);
-=======
+}
+
+//  =====================================================================
+//  Replies
+
 //  Reads one message from the central, frame by frame: at most
 //  S_REPLY_FRAMES are kept, and a longer message is read to its end and
 //  dropped (NULL), so that what the node holds of one stays bounded.
