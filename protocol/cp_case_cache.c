@@ -64,10 +64,28 @@ struct _cp_case_cache_t {
 //  central, with its helper and I/O threads, that was a sixth of its time
 //  while the table grew.  Where the kernel cannot populate (before Linux
 //  5.14), the table works the same, only slower to fill.
+#define S_HUGE_PAGE ((size_t) 2 << 20)
+
 static s_slot_t *
 s_slots_new (size_t capacity)
 {
-    s_slot_t *slots = calloc (capacity, sizeof (s_slot_t));
+    //  A table of megabytes is probed at random, one slot per event: on
+    //  4 KiB pages nearly every probe misses the TLB as well as the cache,
+    //  so a large one is aligned for the kernel's huge pages and asks for
+    //  them (where transparent huge pages are on "madvise", the default).
+    size_t bytes = capacity * sizeof (s_slot_t);
+    s_slot_t *slots = NULL;
+    if (bytes >= S_HUGE_PAGE) {
+        bytes = (bytes + S_HUGE_PAGE - 1) & ~(S_HUGE_PAGE - 1);
+        slots = aligned_alloc (S_HUGE_PAGE, bytes);
+        assert (slots);
+#ifdef MADV_HUGEPAGE
+        madvise (slots, bytes, MADV_HUGEPAGE);
+#endif
+        memset (slots, 0, bytes);
+        return slots;
+    }
+    slots = calloc (capacity, sizeof (s_slot_t));
     assert (slots);
 #ifdef MADV_POPULATE_WRITE
     uintptr_t page = (uintptr_t) sysconf (_SC_PAGESIZE);
