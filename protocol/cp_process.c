@@ -48,6 +48,9 @@ cp_process_start (const char *program)
     }
     cp_enrolment_guard_json ();
     signal (SIGXFSZ, SIG_IGN);
+    //  A peer gone while libzmq writes to it (libzmq sends without
+    //  MSG_NOSIGNAL): EPIPE, which libzmq handles, not a dead daemon.
+    signal (SIGPIPE, SIG_IGN);
     signal (SIGBUS, s_on_damaged_store);
     zsys_set_logident (program);
     zsys_set_logstream (stderr);

@@ -6,7 +6,8 @@
     EFBIG and the transaction aborts with a message instead of the process
     dying in the middle of it, and SIGBUS (LMDB reading a damaged page that
     points past the end of the file) ends the process with a line that
-    says so and exit code 2, instead of a core dump.
+    says so and exit code 2, instead of a core dump.  SIGPIPE is ignored:
+    a peer gone while libzmq writes to it is an EPIPE libzmq handles.
 
     Secrets: every command may hold one (the daemons their keys for months,
     cpsync-admin the root secret, cpsync-node enrol a bundle), so every
