@@ -23,26 +23,8 @@
 #   CPSYNC_TEST_KEEP=1 keeps the work directory (stores, logs, bundles).
 set -u
 source "$(dirname "$0")/harness.sh" keys "$@"
-#  step WHAT COMMAND...: a command the rest depends on; stop when it fails.
-step () {
-    local what=$1; shift
-    "$@" > "$work/step.out" 2> "$work/step.err" && return 0
-    local rc=$?
-    fail "$what: exit $rc: $(head -c 400 "$work/step.err" | tr '\n' ' ')-- cannot go on"
-    finish
-}
 central=$work/central
 nodes=$work/nodes
-started=$SECONDS
-port=$(python3 -c '
-import random, socket
-while True:
-    port = random.randrange (20000, 32768)
-    try:
-        socket.socket ().bind (("127.0.0.1", port)); print (port); break
-    except OSError:
-        pass')
-endpoint=tcp://127.0.0.1:$port
 
 #  field CODE NAME: one field of a node's status.
 field () {

@@ -15,7 +15,7 @@
 #
 #   test_transport_faults.sh BIN_DIR SOURCE_DIR WORK_DIR [CYCLES [SEED]]
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/transport-faults.XXXXXX")
+source "$(dirname "$0")/harness.sh" transport-faults "$@"
 #  Under the sanitizers everything is several times slower: fewer cycles.
 cycles=${4:-$([ -n "${CPSYNC_TEST_SANITIZED:-}" ] && echo 50 || echo 150)} seed=${5:-$RANDOM}
 . "$source/tests/test_transport_lib.sh"

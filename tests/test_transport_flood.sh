@@ -24,7 +24,7 @@
 #
 #   test_transport_flood.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/transport-flood.XXXXXX")
+source "$(dirname "$0")/harness.sh" transport-flood "$@"
 . "$source/tests/test_transport_lib.sh"
 limit=256
 [ -n "${CPSYNC_TEST_SANITIZED:-}" ] && limit=768

@@ -1,45 +1,13 @@
 #!/usr/bin/env bash
-# Shared by the transport tests (test_transport_*.sh), sourced after they
-# set bin (binaries), source (the source tree) and work (their directory):
+# Shared by the transport tests (test_transport_*.sh), sourced after
+# tests/harness.sh (bin, source, work, port, verdicts, clean-up):
 # a central and enrolled nodes on loopback, events, the central's memory,
 # and its figures against the nodes' own views and tests/oracle.py.
 
-passed=0 failed=0 started=$SECONDS
-pids=()
-declare -A node_pid
-ok ()   { passed=$((passed + 1)); echo "ok   $*"; }
-fail () { failed=$((failed + 1)); echo "FAIL $*"; }
-check () { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-finish () {
-    echo "$passed passed, $failed failed ($(( SECONDS - started )) s)"
-    [ $failed = 0 ]; exit $?
-}
-#  must WHAT COMMAND...: a step the rest needs; when it fails, stop there.
-must () {
-    local what=$1; shift
-    "$@" > /dev/null 2> "$work/must.err" && return 0
-    fail "$what: exit $?: $(head -c 400 "$work/must.err" | tr '\n' ' ')-- cannot go on"
-    finish
-}
-cleanup () {
-    { for pid in "${pids[@]}"; do kill -9 "$pid"; done; wait; } 2>/dev/null
-    [ -n "${CPSYNC_TEST_KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
 central=$work/central
 nodes=$work/nodes
-#  A port below the ephemeral range, which a node reconnecting to a central
-#  that is down could otherwise take as its own.
-port=$(python3 -c '
-import random, socket
-while True:
-    port = random.randrange (20000, 32768)
-    try:
-        socket.socket ().bind (("127.0.0.1", port)); print (port); break
-    except OSError:
-        pass')
-endpoint=tcp://127.0.0.1:$port
+#  must WHAT COMMAND...: a step the rest needs (harness.sh's step).
+must () { step "$@"; }
 
 #  init_central: keys and store, listening on $endpoint.
 init_central () {

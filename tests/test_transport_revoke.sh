@@ -10,7 +10,7 @@
 #
 #   test_transport_revoke.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
-bin=$1 source=$2 work=$(mktemp -d "$3/transport-revoke.XXXXXX")
+source "$(dirname "$0")/harness.sh" transport-revoke "$@"
 . "$source/tests/test_transport_lib.sh"
 
 #  connection PID: the local address:port of PID's connection to the central.
