@@ -413,6 +413,19 @@ s_log_info (const char *node_dir)
     return info;
 }
 
+//  Waits for a command other than PING and BATCH (batches of a window
+//  still on their way are let go).
+static s_heard_t
+s_hear_past_batches (s_central_t *central)
+{
+    s_heard_t heard = s_hear_past_pings (central, 5000);
+    while (heard.command == CP_CMD_BATCH) {
+        zframe_destroy (&heard.routing_id);
+        heard = s_hear_past_pings (central, 5000);
+    }
+    return heard;
+}
+
 //  Ships a first window, acknowledged up to 2000, then refuses a batch so
 //  that the node says HELLO again; returns that HELLO.
 static s_heard_t
@@ -431,12 +444,7 @@ s_ship_then_hello (s_central_t *central, uint8_t *log)
     s_reply (central, hello.routing_id, "NACK", body, size);
     zframe_destroy (&hello.routing_id);
     //  The batches the ACK made room for come first.
-    s_heard_t heard = s_hear_past_pings (central, 5000);
-    while (heard.command == CP_CMD_BATCH) {
-        zframe_destroy (&heard.routing_id);
-        heard = s_hear_past_pings (central, 5000);
-    }
-    return heard;
+    return s_hear_past_batches (central);
 }
 
 //  A central that holds this log only up to 1000 (it was restored from a
@@ -494,11 +502,7 @@ test_log_renewed (void)
         else
             s_welcome (central, again.routing_id, 5001);   //  past the store's head
         zframe_destroy (&again.routing_id);
-        s_heard_t renewed = s_hear_past_pings (central, 5000);
-        while (renewed.command == CP_CMD_BATCH) {
-            zframe_destroy (&renewed.routing_id);
-            renewed = s_hear_past_pings (central, 5000);
-        }
+        s_heard_t renewed = s_hear_past_batches (central);
         CHECK_EQ_INT (renewed.command, CP_CMD_HELLO);
         CHECK (memcmp (renewed.log, log, sizeof log) != 0);
         CHECK_EQ_INT (renewed.acked, 0);
