@@ -40,8 +40,8 @@
 #define S_LOG_SIZE CENTRAL_STORE_LOG_SIZE
 #define S_CHAIN_SIZE CENTRAL_STORE_CHAIN_SIZE
 #define S_LOG_KEY (2 + S_LOG_SIZE + 8)  //  u16 m, log, u64 sequence: logs, quarantine
-#define S_ID_KEY CENTRAL_STORE_ID_KEY
-#define S_ID_VALUE 8                    //  u64 digest
+#define S_STEM_KEY (2 + 8)              //  u16 m, u64 hash of a stem: ids
+#define S_ID_ENTRY 16                   //  u64 hash of an id, u64 digest
 #define S_QUARANTINE_VALUE 12           //  i32 code, u64 ms
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
@@ -89,6 +89,8 @@ struct _central_store_t {
     cp_tally_t *national;       //  the group's national deltas, filled at commit
     cp_tally_t *into;           //  where the batch being applied adds its deltas
     MDB_cursor *ids_cursor;     //  into ids, for the transaction
+    uint8_t *stem_record;       //  where a stem's record of ids is merged
+    size_t stem_record_size;
     bool grow;                  //  the map was full: grow it on abort
     //  Waiting for the next commit or flush
     s_note_t *notes;            //  per municipality
@@ -452,6 +454,7 @@ central_store_destroy (central_store_t **self_p)
     free (self->county_tallies);
     cp_tally_destroy (&self->national);
     free (self->slots);
+    free (self->stem_record);
     free (self->notes);
     cp_catalogue_destroy (&self->catalogue);
     cp_index_key_destroy (&self->index_key);
@@ -858,17 +861,23 @@ s_siphash64 (const uint8_t *subkeys, s_hash_kind_t kind, const void *data, size_
     return cp_get_u64 (out);
 }
 
-//  The key of an event id in ids, after the municipality: the hash of its
-//  stem (the id without its last two characters) then of the id.  Ids
-//  numbered together ("e-1200", "e-1201", ...) share a stem, so the
-//  central's index takes them on the same pages instead of a page each.
+//  The hashes of an event id that ids keeps: of its stem (the id without
+//  its last two characters) and of the whole id.  identity holds those of
+//  the id before (NULL: none), whose stem's hash serves again when the stem
+//  is the same, as it is for ids numbered together ("e-1200", "e-1201").
 static void
-s_id_key (const uint8_t *subkeys, const char *id, uint8_t *key)
+s_id_hashes (const uint8_t *subkeys, const char *id, const char *before,
+             central_identity_t *identity)
 {
-    size_t size = strlen (id);
+    size_t size = strnlen (id, CP_ID_MAX);
     size_t stem = size > 2? size - 2: 0;
-    cp_put_u64 (key, s_siphash64 (subkeys, S_HASH_STEM, id, stem));
-    cp_put_u64 (key + 8, s_siphash64 (subkeys, S_HASH_ID, id, size));
+    bool same_stem = before && strnlen (before, CP_ID_MAX) == size
+                  && memcmp (before, id, stem) == 0;
+    if (same_stem)
+        identity->stem = identity [-1].stem;
+    else
+        identity->stem = s_siphash64 (subkeys, S_HASH_STEM, id, stem);
+    identity->id = s_siphash64 (subkeys, S_HASH_ID, id, size);
 }
 
 //  The digest of an event's content, what tells a duplicate from a
@@ -899,6 +908,44 @@ s_event_digest (const uint8_t *subkeys, const cp_event_t *event)
     return digest;
 }
 
+//  True when identity a comes before b: by stem, then id, then index.
+static inline bool
+s_identity_before (const central_identity_t *a, const central_identity_t *b)
+{
+    if (a->stem != b->stem)
+        return a->stem < b->stem;
+    if (a->id != b->id)
+        return a->id < b->id;
+    return a->index < b->index;
+}
+
+//  Sorts identities (a merge sort, bottom up, through scratch of count):
+//  qsort's call per comparison cost more than the rest of the decoding.
+static void
+s_sort_identities (central_identity_t *items, size_t count, central_identity_t *scratch)
+{
+    central_identity_t *from = items, *to = scratch;
+    for (size_t width = 1; width < count; width *= 2) {
+        for (size_t low = 0; low < count; low += 2 * width) {
+            size_t middle = low + width < count? low + width: count;
+            size_t high = low + 2 * width < count? low + 2 * width: count;
+            size_t left = low, right = middle, out = low;
+            while (left < middle && right < high)
+                to [out++] = s_identity_before (&from [right], &from [left])
+                           ? from [right++]: from [left++];
+            while (left < middle)
+                to [out++] = from [left++];
+            while (right < high)
+                to [out++] = from [right++];
+        }
+        central_identity_t *sorted = to;
+        to = from;
+        from = sorted;
+    }
+    if (from != items)
+        memcpy (items, from, count * sizeof *items);
+}
+
 void
 central_store_decode (central_store_t *self, const uint8_t *payload, size_t size,
                       central_decoded_t *decoded)
@@ -908,16 +955,22 @@ central_store_decode (central_store_t *self, const uint8_t *payload, size_t size
                                          &decoded->count);
     if (decoded->rc || decoded->count == 0)
         return;
-    decoded->resolved = malloc (decoded->count * sizeof (int));
-    decoded->ids = malloc (decoded->count * sizeof *decoded->ids);
-    decoded->digests = malloc (decoded->count * sizeof (uint64_t));
-    assert (decoded->resolved && decoded->ids && decoded->digests);
-    for (size_t index = 0; index < decoded->count; index++) {
+    size_t count = decoded->count;
+    decoded->resolved = malloc (count * sizeof (int));
+    decoded->by_key = malloc (count * sizeof (central_identity_t));
+    central_identity_t *scratch = malloc (count * sizeof (central_identity_t));
+    assert (decoded->resolved && decoded->by_key && scratch);
+    for (size_t index = 0; index < count; index++) {
         cp_event_t *event = &decoded->events [index];
         decoded->resolved [index] = cp_event_resolve (event, self->catalogue, NULL, 0);
-        s_id_key (self->id_keys, event->id, decoded->ids [index]);
-        decoded->digests [index] = s_event_digest (self->id_keys, event);
+        central_identity_t *identity = &decoded->by_key [index];
+        identity->index = (uint32_t) index;
+        const char *before = index? event [-1].id: NULL;
+        s_id_hashes (self->id_keys, event->id, before, identity);
+        identity->digest = s_event_digest (self->id_keys, event);
     }
+    s_sort_identities (decoded->by_key, count, scratch);
+    free (scratch);
 }
 
 void
@@ -927,67 +980,143 @@ central_decoded_free (central_decoded_t *decoded)
         sodium_memzero (decoded->events, decoded->count * sizeof (cp_event_t));
     free (decoded->events);
     free (decoded->resolved);
-    free (decoded->ids);
-    free (decoded->digests);
+    free (decoded->by_key);
     memset (decoded, 0, sizeof *decoded);
 }
 
-//  Takes the events of a batch in sequence order, each once by its id:
-//  an id seen before is a duplicate (same content) or a conflict (other
-//  content); a new one is recorded in ids (one search: the put finds a
-//  key already there) and checked against its case's rules, then applied
-//  or quarantined.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
+//  What ids says of an event of a batch.
+typedef enum { S_ID_NEW, S_ID_DUPLICATE, S_ID_CONFLICT } s_id_standing_t;
+
+//  Merges one stem's identities of a batch (count, in order of id then
+//  index) into the stem's record in ids, and says of each whether it is
+//  new, a duplicate (its id taken with the same content, before or earlier
+//  in the batch) or a conflict (with other content).  One look-up, and one
+//  put when some id is new.
+static int
+s_take_stem (central_store_t *self, int municipality, const central_identity_t *taking,
+             size_t count, uint8_t *standing)
+{
+    uint8_t key [S_STEM_KEY];
+    s_put_u16 (key, municipality);
+    cp_put_u64 (key + 2, taking [0].stem);
+    MDB_val k = {sizeof key, key}, v = {0, NULL};
+    int rc = mdb_cursor_get (self->ids_cursor, &k, &v, MDB_SET_KEY);
+    if (rc && rc != MDB_NOTFOUND)
+        return cp_lmdb_fail ("central_store", "read ids", rc);
+    if (v.mv_size % S_ID_ENTRY)
+        return cp_lmdb_fail ("central_store", "read ids (a damaged record)", MDB_CORRUPTED);
+    size_t held = v.mv_size / S_ID_ENTRY;
+    size_t needed = (held + count) * S_ID_ENTRY;
+    if (needed > self->stem_record_size) {
+        uint8_t *grown = realloc (self->stem_record, needed);
+        assert (grown);
+        self->stem_record = grown;
+        self->stem_record_size = needed;
+    }
+    const uint8_t *old = v.mv_data;
+    uint8_t *out = self->stem_record;
+    size_t taken = 0, kept = 0;         //  in out; of old
+    bool added = false;
+    for (size_t at = 0; at < count; at++) {
+        const central_identity_t *identity = &taking [at];
+        while (kept < held && cp_get_u64 (old + kept * S_ID_ENTRY) < identity->id)
+            memcpy (out + taken++ * S_ID_ENTRY, old + kept++ * S_ID_ENTRY, S_ID_ENTRY);
+        const uint8_t *found = NULL;
+        if (kept < held && cp_get_u64 (old + kept * S_ID_ENTRY) == identity->id)
+            found = old + kept * S_ID_ENTRY;
+        else
+        if (taken && cp_get_u64 (out + (taken - 1) * S_ID_ENTRY) == identity->id)
+            found = out + (taken - 1) * S_ID_ENTRY;     //  earlier in this batch
+        if (found)
+            standing [identity->index] = cp_get_u64 (found + 8) == identity->digest
+                                       ? S_ID_DUPLICATE: S_ID_CONFLICT;
+        else {
+            cp_put_u64 (out + taken * S_ID_ENTRY, identity->id);
+            cp_put_u64 (out + taken * S_ID_ENTRY + 8, identity->digest);
+            taken++;
+            standing [identity->index] = S_ID_NEW;
+            added = true;
+        }
+    }
+    if (!added)
+        return 0;
+    if (kept < held) {
+        memcpy (out + taken * S_ID_ENTRY, old + kept * S_ID_ENTRY, (held - kept) * S_ID_ENTRY);
+        taken += held - kept;
+    }
+    MDB_val record = {taken * S_ID_ENTRY, out};
+    k = (MDB_val) {sizeof key, key};
+    rc = mdb_cursor_put (self->ids_cursor, &k, &record, 0);
+    if (rc) {
+        self->grow |= rc == MDB_MAP_FULL;
+        return cp_lmdb_fail ("central_store", "put ids", rc);
+    }
+    return 0;
+}
+
+//  Takes a batch's identities in ids, a stem at a time, saying of each
+//  event whether it is new, a duplicate or a conflict (s_take_stem).  Of
+//  two events of the batch with one id the first in sequence is taken.
+static int
+s_take_ids (central_store_t *self, int municipality, const central_decoded_t *decoded,
+            uint8_t *standing)
+{
+    const central_identity_t *by_key = decoded->by_key;
+    size_t end;
+    for (size_t at = 0; at < decoded->count; at = end) {
+        for (end = at + 1; end < decoded->count && by_key [end].stem == by_key [at].stem; end++)
+            ;
+        int rc = s_take_stem (self, municipality, by_key + at, end - at, standing);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+//  Takes the events of a batch each once by its id (s_take_ids), then in
+//  sequence order checks each new one against its case's rules and applies
+//  or quarantines it, and quarantines each conflict.  Returns 0, or
+//  CP_ESTORE / CP_EMAPFULL.
 static int
 s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
                 const central_decoded_t *decoded, central_result_t *result)
 {
+    uint8_t *standing = malloc (decoded->count);
+    assert (standing);
+    int rc = s_take_ids (self, municipality, decoded, standing);
     char why [256];
-    for (size_t index = 0; index < decoded->count; index++) {
+    for (size_t index = 0; index < decoded->count && rc == 0; index++) {
         uint64_t seq = decoded->first + index;
         cp_event_t *event = &decoded->events [index];
-        uint8_t key [S_ID_KEY], digest [S_ID_VALUE];
-        s_put_u16 (key, municipality);
-        memcpy (key + 2, decoded->ids [index], S_ID_KEY - 2);
-        cp_put_u64 (digest, decoded->digests [index]);
-        MDB_val k = {S_ID_KEY, key}, v = {S_ID_VALUE, digest};
-        int rc = mdb_cursor_put (self->ids_cursor, &k, &v, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST) {
-            //  v is the stored value now.
-            if (v.mv_size == S_ID_VALUE && memcmp (v.mv_data, digest, S_ID_VALUE) == 0)
-                result->duplicates++;
-            else {
-                if ((rc = s_quarantine (self, municipality, log, seq, CP_ECONFLICT)))
-                    return rc;
+        if (standing [index] == S_ID_DUPLICATE) {
+            result->duplicates++;
+            continue;
+        }
+        if (standing [index] == S_ID_CONFLICT) {
+            rc = s_quarantine (self, municipality, log, seq, CP_ECONFLICT);
+            if (rc == 0) {
                 central_store_count (self, CP_ECONFLICT);
                 result->conflicts++;
             }
             continue;
         }
-        if (rc) {
-            self->grow |= rc == MDB_MAP_FULL;
-            return cp_lmdb_fail ("central_store", "put id", rc);
-        }
-        rc = decoded->resolved [index];
+        int event_rc = decoded->resolved [index];
         cp_case_t *state = NULL;
-        if (rc == 0) {
-            int store_rc = 0;
-            state = s_case (self, municipality, event->case_id, &store_rc);
+        if (event_rc == 0) {
+            state = s_case (self, municipality, event->case_id, &rc);
             if (!state)
-                return store_rc;
-            rc = cp_case_check (state, event, self->catalogue, why, sizeof why);
+                break;
+            event_rc = cp_case_check (state, event, self->catalogue, why, sizeof why);
         }
-        if (rc == 0)
-            rc = cp_case_apply (state, event, self->catalogue, self->into);
-        if (rc) {
-            int store_rc = s_quarantine (self, municipality, log, seq, rc);
-            if (store_rc)
-                return store_rc;
-            result->quarantined++;
-        }
-        else
+        if (event_rc == 0)
+            event_rc = cp_case_apply (state, event, self->catalogue, self->into);
+        if (event_rc == 0)
             result->applied++;
+        else if ((rc = s_quarantine (self, municipality, log, seq, event_rc)) == 0)
+            result->quarantined++;
     }
-    return 0;
+    free (standing);
+    return rc;
 }
 
 //  How a batch stands against its log's cursor (acked, chain): 0 to

@@ -15,7 +15,7 @@
     Databases of the environment (integers big-endian, so that LMDB's byte
     order is numeric order; m is a municipality index of cp_municipality;
     log a node's log identity, 16 bytes, cp_wire.h):
-        meta        "format" ("cpsync-central 3"), "listen", "catalogue",
+        meta        "format" ("cpsync-central 4"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t
@@ -23,12 +23,16 @@
                     record per batch applied, so the greatest key of a log
                     is its cursor, and a batch sent again can be told from
                     one of another copy of the log
-        ids         u16 m, u64 SipHash(stem of the event id), u64 SipHash(id)
-                    → u64 SipHash of the event's fields in a fixed form (its
-                    content): every event the central has taken, whatever
-                    log or sequence it came under, applied or quarantined
-                    (the stem, the id without its last two characters,
-                    keeps ids that are numbered together on the same pages)
+        ids         u16 m, u64 SipHash(stem of an event id) → the ids of that
+                    stem the central has taken, whatever log or sequence
+                    they came under, applied or quarantined: 16 bytes each,
+                    u64 SipHash(id) then u64 SipHash of the event's fields
+                    in a fixed form (its content), in the order of the id's
+                    hash.  The stem is the id without its last two
+                    characters: ids numbered together share it, so a batch
+                    of them reads and writes one record instead of a put
+                    per event, and a stem holds at most 66 * 66 + 66 ids
+                    (two characters of the id alphabet)
         cases       u16 m, hash(case) → a case's history (cp_case), sealed
         days        u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
@@ -87,7 +91,7 @@
 
 typedef struct _central_store_t central_store_t;
 
-#define CENTRAL_STORE_FORMAT "cpsync-central 3"
+#define CENTRAL_STORE_FORMAT "cpsync-central 4"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  Flags of central_store_open.
@@ -117,7 +121,14 @@ typedef struct {
     uint8_t log [CENTRAL_STORE_LOG_SIZE];   //  the log it last spoke for (zeros: none)
 } central_cursor_t;
 
-#define CENTRAL_STORE_ID_KEY 18         //  u16 m, the stem's and the id's SipHash
+//  An event's identity in ids: its id's stem and id hashed, its content's
+//  digest, and where it is in its batch.
+typedef struct {
+    uint64_t stem;
+    uint64_t id;
+    uint64_t digest;
+    uint32_t index;
+} central_identity_t;
 
 //  A batch's payload decoded and its events checked against the catalogue,
 //  with their identities: the work of applying that needs no state of the
@@ -128,8 +139,8 @@ typedef struct {
     cp_event_t *events;         //  count events (owned)
     size_t count;
     int *resolved;              //  per event: cp_event_resolve's answer (owned)
-    uint8_t (*ids) [CENTRAL_STORE_ID_KEY - 2];  //  per event: its key in ids (owned)
-    uint64_t *digests;          //  per event: SipHash of its content (owned)
+    central_identity_t *by_key; //  the events' identities in order of stem, id
+                                //  and index (owned)
 } central_decoded_t;
 
 //  A BATCH as it came off the wire: the three frames after the command

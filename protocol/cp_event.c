@@ -47,15 +47,23 @@ cp_event_type_of (const char *text, size_t len)
     return 0;
 }
 
+//  The id alphabet [A-Za-z0-9_.:-] as a bitmap of the 128 ASCII codes: a
+//  character costs a shift instead of eight comparisons (the central checks
+//  two ids per event, twice).  S_SPAN is the bits from..to of a word.
+#define S_SPAN(from, to) ((~0ull >> (63 - ((to) - (from)))) << (from))
+static const uint64_t s_id_alphabet [2] = {
+    S_SPAN ('-', '.') | S_SPAN ('0', ':'),                     //  codes 0-63
+    S_SPAN ('A' - 64, 'Z' - 64) | S_SPAN ('_' - 64, '_' - 64) | S_SPAN ('a' - 64, 'z' - 64)
+};
+
 bool
 cp_event_id_valid (const char *text, size_t len)
 {
     if (len < 1 || len > CP_ID_MAX)
         return false;
     for (size_t i = 0; i < len; i++) {
-        char c = text [i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        ||    c == '_' || c == '.' || c == ':' || c == '-'))
+        unsigned char c = (unsigned char) text [i];
+        if (c >= 128 || !((s_id_alphabet [c >> 6] >> (c & 63)) & 1))
             return false;
     }
     return true;

@@ -540,6 +540,74 @@ test_conflict (void)
     central_cursor_t cursor;
     CHECK_EQ_INT (central_store_cursor (store, municipality, &cursor), 0);
     CHECK_EQ_INT (cursor.conflicts, 1);
+    //  Within one batch: the first in sequence is taken, the other refused;
+    //  ids of one stem ("x-10", "x-11") and of a longer id sharing its start
+    //  ("x-100") are each their own.
+    cp_event_t within [] = {
+        s_event (CP_EVENT_HOME_VISIT, "x-11", "c1", "2022-03-01", NULL),
+        s_event (CP_EVENT_HOME_VISIT, "x-10", "c1", "2022-03-02", NULL),
+        s_event (CP_EVENT_HOME_VISIT, "x-11", "c1", "2022-03-03", NULL),    //  other date
+        s_event (CP_EVENT_HOME_VISIT, "x-100", "c1", "2022-03-04", NULL),
+        s_event (CP_EVENT_HOME_VISIT, "x-10", "c1", "2022-03-02", NULL),    //  the same
+    };
+    CHECK_EQ_INT (s_apply_of (store, "lushnje", s_log_b, 0, 3, within, 5, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 3);
+    CHECK_EQ_INT (result.conflicts, 1);
+    CHECK_EQ_INT (result.duplicates, 1);
+    CHECK_EQ_INT (central_store_quarantined (store, municipality, s_log_b, 5, &code), 0);
+    CHECK_EQ_INT (code, CP_ECONFLICT);
+    s_figures (store, "municipality:lushnje", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.home_visits, 5);
+    s_close_store (&store);
+}
+
+//  Ids of one stem are kept in one record: a batch merges its ids into the
+//  record the batches before it left, in any order, and finds each id
+//  there or adds it.
+static void
+test_stem_record (void)
+{
+    central_store_t *store = s_new_store ();
+    enum { S_IDS = 100 };
+    cp_event_t events [S_IDS];
+    char ids [S_IDS][8];
+    for (int at = 0; at < S_IDS; at++) {
+        snprintf (ids [at], sizeof ids [at], "s-%02d", at);
+        events [at] = s_event (CP_EVENT_HOME_VISIT, ids [at], "c1", "2022-05-01", NULL);
+    }
+    cp_event_t opened = s_opened ("o-1", "c1", "2022-04-01", 9, "M");
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_of (store, "vore", s_log_a, 0, 1, &opened, 1, &result),
+                  CENTRAL_STORE_APPLIED);
+    //  The even ids, last first; the odd ones; then all again, one changed.
+    cp_event_t even [S_IDS / 2], odd [S_IDS / 2];
+    for (int at = 0; at < S_IDS / 2; at++) {
+        even [at] = events [S_IDS - 2 - 2 * at];
+        odd [at] = events [2 * at + 1];
+    }
+    CHECK_EQ_INT (s_apply_of (store, "vore", s_log_a, 0, 2, even, S_IDS / 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, S_IDS / 2);
+    uint64_t next = 2 + S_IDS / 2;
+    CHECK_EQ_INT (s_apply_of (store, "vore", s_log_a, 0, next, odd, S_IDS / 2, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, S_IDS / 2);
+    CHECK_EQ_INT (result.duplicates, 0);
+    next += S_IDS / 2;
+    events [37] = s_event (CP_EVENT_HOME_VISIT, ids [37], "c1", "2022-05-02", NULL);
+    CHECK_EQ_INT (s_apply_of (store, "vore", s_log_a, 0, next, events, S_IDS, &result),
+                  CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 0);
+    CHECK_EQ_INT (result.duplicates, S_IDS - 1);
+    CHECK_EQ_INT (result.conflicts, 1);
+    int code = 0;
+    CHECK_EQ_INT (central_store_quarantined (store, cp_municipality_index ("vore"), s_log_a,
+                                             next + 37, &code), 0);
+    CHECK_EQ_INT (code, CP_ECONFLICT);
+    cp_figures_t figures;
+    s_figures (store, "municipality:vore", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.home_visits, S_IDS);
     s_close_store (&store);
 }
 
@@ -1389,6 +1457,7 @@ TESTING_MAIN (
     TEST (test_overlap),
     TEST (test_identity),
     TEST (test_conflict),
+    TEST (test_stem_record),
     TEST (test_hello_note),
     TEST (test_gap),
     TEST (test_late_event),
