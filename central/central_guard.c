@@ -239,18 +239,23 @@ s_on_monitor (s_guard_t *self)
 }
 
 //  Measures what libzmq holds of a connection.  Returns 0, or -1 when the
-//  descriptor is no longer a TCP connection.
+//  descriptor is no longer a TCP connection.  What libzmq took is every
+//  byte TCP received less those still queued; bytes keep arriving between
+//  the two reads, so the queue is read first: the other order can count
+//  more queued than received, and the difference wraps to some 2^64 bytes
+//  that cut an honest connection as a flood.
 static int
 s_measure (s_conn_t *conn, int fd)
 {
+    int queued = 0;
     s_tcp_info_t info;
     socklen_t size = sizeof info;
     memset (&info, 0, sizeof info);
-    int queued = 0;
-    if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &size) || size < sizeof info
-    ||  ioctl (fd, FIONREAD, &queued))
+    if (ioctl (fd, FIONREAD, &queued)
+    ||  getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &size) || size < sizeof info)
         return -1;
-    uint64_t taken = info.bytes_received - (uint64_t) queued;
+    uint64_t taken = info.bytes_received > (uint64_t) queued
+                   ? info.bytes_received - (uint64_t) queued: 0;
     conn->held = taken > conn->consumed? taken - conn->consumed: 0;
     return 0;
 }
