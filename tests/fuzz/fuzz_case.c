@@ -15,7 +15,7 @@
     aborts, and so does a sanitizer's report, so the fuzzer keeps the input.
 
     The saved corpus (corpus/case) starts from records of real cases made
-    with cp_case_encode (tests/fuzz/gen_case_corpus.c) and holds every
+    with cp_case_encode (tests/fuzz/gen_corpus.c) and holds every
     input the fuzzer found that broke a promise.  replay.c runs it as an
     ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined.    */
 

@@ -1,14 +1,18 @@
-/*  gen_case_corpus: writes the seed records of fuzz_case's corpus.
+/*  gen_corpus: writes the seeds of fuzz_case's and fuzz_tally's corpora.
 
-    Each seed is the stored form of a real case, built the way the daemons
-    build one: events resolved under the built-in catalogue 2, checked with
-    cp_case_check and applied with cp_case_apply, then cp_case_encode.
-    Usage: gen_case_corpus DIR (writes DIR/case-*, replacing them).          */
+    Each seed is what a store holds, built the way the daemons build it:
+    events resolved under the built-in catalogue 2, checked with
+    cp_case_check and applied with cp_case_apply; then a case's record
+    (cp_case_encode), or the month rows of the counter deltas the events
+    caused (cp_tally_deltas_encode, what a merge into no row writes).
+    Usage: gen_corpus case DIR (writes DIR/case-*), gen_corpus tally DIR
+    (writes DIR/row-*), replacing them.                                      */
 
 #include "cp_case.h"
 #include "cp_date.h"
 #include "cp_error.h"
 #include "cp_event.h"
+#include "cp_tally.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +23,7 @@ static cp_catalogue_t *s_catalogue;
 static void
 s_die (const char *what)
 {
-    fprintf (stderr, "gen_case_corpus: %s\n", what);
+    fprintf (stderr, "gen_corpus: %s\n", what);
     exit (1);
 }
 
@@ -32,8 +36,10 @@ s_day (const char *text)
     return day;
 }
 
+static cp_tally_t *s_tally;    //  where the events' deltas go, or NULL
+
 //  Checks and applies an event of type on date, its coded fields taking the
-//  catalogue ids in ids (the age for case_opened is ids [0] years).
+//  catalogue ids id0, id1, id2.
 static void
 s_apply (cp_case_t *state, int type, const char *date, int id0, int id1, int id2)
 {
@@ -53,13 +59,18 @@ s_apply (cp_case_t *state, int type, const char *date, int id0, int id1, int id2
     char why [256];
     if (cp_event_resolve (&event, s_catalogue, why, sizeof why)
     ||  cp_case_check (state, &event, s_catalogue, why, sizeof why)
-    ||  cp_case_apply (state, &event, s_catalogue, NULL))
+    ||  cp_case_apply (state, &event, s_catalogue, s_tally))
         s_die (why);
 }
 
+//  Writes a case's record into dir (none when dir is NULL), and resets it.
 static void
 s_write (const char *dir, const char *name, cp_case_t *state)
 {
+    if (!dir) {
+        cp_case_reset (state);
+        return;
+    }
     size_t size = cp_case_encoded_size (state);
     uint8_t *buf = malloc (size);
     if (!buf)
@@ -85,15 +96,10 @@ s_court_measure (void)
     return -1;
 }
 
-int
-main (int argc, char *argv [])
+//  The records of a few cases, written into dir (none when NULL).
+static void
+s_cases (const char *dir)
 {
-    if (argc != 2)
-        s_die ("usage: gen_case_corpus DIR");
-    s_catalogue = cp_catalogue_new_builtin (2);
-    if (!s_catalogue)
-        s_die ("the built-in catalogue does not load");
-    const char *dir = argv [1];
     cp_case_t state;
     memset (&state, 0, sizeof state);
 
@@ -140,7 +146,55 @@ main (int argc, char *argv [])
         s_apply (&state, CP_EVENT_PROBLEM_SET, date, index % 3, 0, 0);
     }
     s_write (dir, "long-history", &state);
+}
 
+static void
+s_write_row (const char *dir, const char *name, const uint8_t *row, size_t size)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/row-%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    if (!file || fwrite (row, 1, size, file) != size || fclose (file))
+        s_die (path);
+}
+
+//  The month rows of the cases' events, an empty row, and a row with every
+//  cell at the scale of a nation's month.
+static void
+s_rows (const char *dir)
+{
+    s_tally = cp_tally_new ();
+    if (!s_tally)
+        s_die ("out of memory");
+    s_cases (NULL);
+    static uint8_t row [CP_TALLY_ROW_ENCODED_MAX];
+    int32_t month = INT32_MIN;
+    const cp_tally_deltas_t *deltas;
+    while ((deltas = cp_tally_next (s_tally, &month))) {
+        char name [32];
+        snprintf (name, sizeof name, "%04d-%02d", 2000 + month / 12, month % 12 + 1);
+        s_write_row (dir, name, row, cp_tally_deltas_encode (deltas, row));
+    }
+    cp_tally_destroy (&s_tally);
+    static cp_tally_row_t dense;
+    s_write_row (dir, "empty", row, cp_tally_row_encode (&dense, row));
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        dense.cells [cell] = cell % 5 == 4? -250000 - cell: 1000000 + cell;
+    s_write_row (dir, "every-cell", row, cp_tally_row_encode (&dense, row));
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc != 3 || (strcmp (argv [1], "case") && strcmp (argv [1], "tally")))
+        s_die ("usage: gen_corpus case|tally DIR");
+    s_catalogue = cp_catalogue_new_builtin (2);
+    if (!s_catalogue)
+        s_die ("the built-in catalogue does not load");
+    if (strcmp (argv [1], "case") == 0)
+        s_cases (argv [2]);
+    else
+        s_rows (argv [2]);
     cp_catalogue_destroy (&s_catalogue);
     return 0;
 }
