@@ -1434,7 +1434,7 @@ test_row_decode (void)
     memset (&row, 0, sizeof row);
     row.cells [0] = 5;
     row.cells [CP_CELL (CP_METRIC_RISK_STATE, CP_SLOT_NONE)] = -3;
-    row.cells [CP_CELLS - 1] = INT64_MAX;
+    row.cells [CP_CELLS - 1] = CP_TALLY_VALUE_MAX;
     uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
     size_t size = cp_tally_row_encode (&row, buf);
     CHECK_EQ_INT (size, 2 + 3 * 10);

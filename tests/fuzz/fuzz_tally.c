@@ -8,7 +8,8 @@
     fails with CP_EMALFORMED; merge refuses every row decode refuses, and
     what it writes decodes to the stored row plus the deltas; a decoded row
     survives encoding; and a view of the row in both halves of a period
-    computes and prints its figures.  A broken promise aborts, and so does
+    holds no counter beyond CP_TALLY_VALUE_MAX, and computes and prints its
+    figures.  A broken promise aborts, and so does
     a sanitizer's report, so the fuzzer keeps the input.
 
     The saved corpus (corpus/tally) starts from rows the stores write (made
@@ -116,6 +117,13 @@ s_view (const uint8_t *data, size_t size, bool decodes)
         s_fail ("the view and decode disagree on a row");
     if (rc)
         return;
+    //  The bound that keeps the figures below from overflowing (cp_tally.h).
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        if (view.before.cells [cell] < -CP_TALLY_VALUE_MAX
+        ||  view.before.cells [cell] > CP_TALLY_VALUE_MAX
+        ||  view.within.cells [cell] < -CP_TALLY_VALUE_MAX
+        ||  view.within.cells [cell] > CP_TALLY_VALUE_MAX)
+            s_fail ("a view took a counter beyond CP_TALLY_VALUE_MAX");
     for (int version = 1; version <= cp_catalogue_version (s_catalogue ()); version++) {
         cp_view_figures (&view, s_catalogue (), version, &figures);
         cp_view_print_json (&view, &figures, s_catalogue (), sink);
