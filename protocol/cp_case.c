@@ -319,6 +319,44 @@ s_get_marks (cp_marks_t *marks, const uint8_t **at, const uint8_t *end)
     return 0;
 }
 
+//  True when a list is in date order, every date within first..last.
+static bool
+s_marks_ordered (const cp_marks_t *marks, int32_t first, int32_t last)
+{
+    for (size_t index = 0; index < marks->count; index++) {
+        int32_t date = marks->marks [index].date;
+        if (date < first || date > last
+        ||  (index > 0 && date < marks->marks [index - 1].date))
+            return false;
+    }
+    return true;
+}
+
+//  True when a decoded case's dates are ones the rules can have left: the
+//  opening and latest event within the years an event may have (cp_tally
+//  keeps months of those only, and asserts so), each list in date order
+//  between them, a closing on the latest event.  A record never opened
+//  holds nothing else.
+static bool
+s_dates_valid (const cp_case_t *self)
+{
+    if (!self->opened)
+        return !self->closed && !self->open_date && !self->close_date && !self->last_date
+            && !self->age_group && !self->sex && !self->ethnicity && !self->referral
+            && !self->close_reason
+            && !self->risks.count && !self->problems.count && !self->measures.count;
+    if (self->open_date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
+    ||  self->last_date < self->open_date
+    ||  self->last_date > cp_date_from_civil (CP_DATE_MAX_YEAR, 12, 31))
+        return false;
+    if (self->closed? self->close_date != self->last_date
+                    : self->close_date != 0 || self->close_reason != 0)
+        return false;
+    return s_marks_ordered (&self->risks, self->open_date, self->last_date)
+        && s_marks_ordered (&self->problems, self->open_date, self->last_date)
+        && s_marks_ordered (&self->measures, self->open_date, self->last_date);
+}
+
 int
 cp_case_decode (cp_case_t *self, const uint8_t *data, size_t size)
 {
@@ -342,6 +380,10 @@ cp_case_decode (cp_case_t *self, const uint8_t *data, size_t size)
     ||  s_get_marks (&self->problems, &at, end)
     ||  s_get_marks (&self->measures, &at, end)
     ||  at != end)
+        goto malformed;
+    //  A date out of range aborted the daemon at the case's next event
+    //  (and again at each resend), and formatting one overflowed.
+    if (!s_dates_valid (self))
         goto malformed;
     return 0;
 malformed:

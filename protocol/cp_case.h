@@ -74,7 +74,13 @@ void
     cp_case_encode (const cp_case_t *self, uint8_t *buf);
 
 //  Reads a case from stored bytes into a reset case.  Returns 0 or
-//  CP_EMALFORMED (stored bytes are checked like any other input).
+//  CP_EMALFORMED, after which the case is reset.  Stored bytes are checked
+//  like any other input: besides the layout and the codes, the dates must
+//  be ones the rules can have left -- the opening and the latest event
+//  within CP_DATE_MIN_YEAR..CP_DATE_MAX_YEAR, opening <= latest, each list
+//  in date order between the two, a closed case's closing on its latest
+//  event, an open case's closing date and reason 0 -- and a record never
+//  opened must hold nothing else (cp_case_encode of a reset case).
 int
     cp_case_decode (cp_case_t *self, const uint8_t *data, size_t size);
 

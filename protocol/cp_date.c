@@ -26,12 +26,15 @@ cp_date_from_civil (int year, int month, int day)
 void
 cp_date_to_civil (int32_t days, int *year, int *month, int *day)
 {
-    int32_t z = days + 719468;
-    int32_t era = (z >= 0? z: z - 146096) / 146097;
-    int32_t doe = z - era * 146097;
-    int32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int32_t mp = (5 * doy + 2) / 153;
+    //  In 64 bits, so that every int32 converts: a day number from a damaged
+    //  record may be anything, and 32 bits overflow within 719,468 days of
+    //  either end.  The divisors are constants, so this costs no divisions.
+    int64_t z = (int64_t) days + 719468;
+    int64_t era = (z >= 0? z: z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
     *day = (int) (doy - (153 * mp + 2) / 5 + 1);
     *month = (int) (mp < 10? mp + 3: mp - 9);
     *year = (int) (yoe + era * 400 + (*month <= 2));
@@ -83,6 +86,12 @@ cp_date_format (int32_t days, char *buf)
 {
     int year, month, day;
     cp_date_to_civil (days, &year, &month, &day);
+    //  Only damaged input has a year that YYYY cannot hold: say so, rather
+    //  than print the last four digits as if they were a real date.
+    if (year < 0 || year > 9999) {
+        memcpy (buf, "not a date", CP_DATE_STRLEN + 1);
+        return;
+    }
     snprintf (buf, CP_DATE_STRLEN + 1, "%04u-%02u-%02u", (unsigned) year % 10000u,
               (unsigned) month % 100u, (unsigned) day % 100u);
 }

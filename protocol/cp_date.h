@@ -26,7 +26,8 @@ typedef struct {
 int32_t
     cp_date_from_civil (int year, int month, int day);
 
-//  Splits a day number into year, month and day.
+//  Splits a day number into year, month and day; exact for every int32
+//  (years -5877641 to 5881580).
 void
     cp_date_to_civil (int32_t days, int *year, int *month, int *day);
 
@@ -40,7 +41,9 @@ int
 void
     cp_date_format_instant (int64_t msecs, char *buf, size_t size);
 
-//  Writes "YYYY-MM-DD" and a NUL into buf (at least 11 bytes).
+//  Writes "YYYY-MM-DD" and a NUL into buf (at least 11 bytes).  Any int32
+//  is taken: a day whose year is not 0000..9999 (only damaged input has
+//  one) is written "not a date" (ten characters, as a date).
 void
     cp_date_format (int32_t days, char *buf);
 

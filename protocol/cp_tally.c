@@ -234,6 +234,13 @@ s_put_count (uint8_t *buf, size_t count)
     buf [1] = (uint8_t) (count >> 8);
 }
 
+//  True when a counter is one a store can hold (see CP_TALLY_VALUE_MAX).
+static bool
+s_value_valid (int64_t value)
+{
+    return value >= -CP_TALLY_VALUE_MAX && value <= CP_TALLY_VALUE_MAX;
+}
+
 //  Checks a stored row's framing; returns its cell count or -1.
 static long
 s_stored_count (const uint8_t *data, size_t size)
@@ -289,7 +296,8 @@ cp_tally_merge (const uint8_t *stored, size_t size, const cp_tally_deltas_t *del
         int64_t value = 0;
         if (left < (size_t) stored_count)
             s_get_cell (stored + 2 + left * S_CELL_SIZE, &cell, &value);
-        if (left < (size_t) stored_count && (cell >= CP_CELLS || (long) cell <= previous))
+        if (left < (size_t) stored_count
+        &&  (cell >= CP_CELLS || (long) cell <= previous || !s_value_valid (value)))
             return CP_EMALFORMED;       //  out of range or out of order
         unsigned delta_cell = right < deltas->count? deltas->cells [right].cell: UINT16_MAX;
         if (left < (size_t) stored_count && cell < delta_cell) {
@@ -298,7 +306,9 @@ cp_tally_merge (const uint8_t *stored, size_t size, const cp_tally_deltas_t *del
         }
         else
         if (left < (size_t) stored_count && cell == delta_cell) {
-            if (__builtin_add_overflow (value, deltas->cells [right++].value, &value))
+            //  Never write a row that a view would refuse.
+            if (__builtin_add_overflow (value, deltas->cells [right++].value, &value)
+            ||  !s_value_valid (value))
                 return CP_EMALFORMED;
             left++;
             previous = cell;
@@ -328,9 +338,11 @@ cp_tally_row_decode_add (const uint8_t *data, size_t size, cp_tally_row_t *row)
         unsigned cell;
         int64_t value;
         s_get_cell (data + 2 + index * S_CELL_SIZE, &cell, &value);
-        //  Cells are stored once each, in order; sums must not overflow.
-        if (cell >= CP_CELLS || (long) cell <= previous
-        ||  __builtin_add_overflow (row->cells [cell], value, &row->cells [cell]))
+        //  Cells are stored once each, in order; values and sums stay
+        //  within the bound that keeps a view's arithmetic from overflowing.
+        if (cell >= CP_CELLS || (long) cell <= previous || !s_value_valid (value)
+        ||  __builtin_add_overflow (row->cells [cell], value, &row->cells [cell])
+        ||  !s_value_valid (row->cells [cell]))
             return CP_EMALFORMED;
         previous = cell;
     }

@@ -113,6 +113,13 @@ bool
 void
     cp_tally_clear (cp_tally_t *self);
 
+//  The largest magnitude of a stored cell, and of a sum of stored rows:
+//  2^53.  No count of events comes near it, and it keeps every figure of a
+//  view (a sum of at most 3 x CP_SLOTS such sums) and a table's totals
+//  clear of int64 overflow; it is also the largest integer every reader of
+//  the JSON output holds exactly.  A row beyond it is damaged.
+#define CP_TALLY_VALUE_MAX ((int64_t) 1 << 53)
+
 //  Size of the buffer an encoded row needs at most.
 #define CP_TALLY_ROW_ENCODED_MAX (4 + CP_CELLS * 10)
 
@@ -130,14 +137,17 @@ size_t
 //  Writes into out (CP_TALLY_ROW_ENCODED_MAX bytes) the stored row that is
 //  stored (size bytes; NULL/0 for none) plus deltas, and its size into
 //  *out_size.  Returns 0, or CP_EMALFORMED when stored is not a row
-//  (stored bytes are checked like any other input).
+//  (stored bytes are checked like any other input: it refuses every row
+//  cp_tally_row_decode_add refuses) or a cell of the sum would be beyond
+//  CP_TALLY_VALUE_MAX.
 int
     cp_tally_merge (const uint8_t *stored, size_t size, const cp_tally_deltas_t *deltas,
                     uint8_t *out, size_t *out_size);
 
 //  Adds the cells encoded in data (size bytes) into a dense row.  Returns 0
-//  or CP_EMALFORMED (cells out of order or repeated, a sum that overflows);
-//  after CP_EMALFORMED the row holds part of the cells: discard it.
+//  or CP_EMALFORMED (cells out of order or repeated, a value or a sum beyond
+//  CP_TALLY_VALUE_MAX either way); after CP_EMALFORMED the row holds part
+//  of the cells: discard it.
 int
     cp_tally_row_decode_add (const uint8_t *data, size_t size, cp_tally_row_t *row);
 

@@ -1264,6 +1264,168 @@ test_decode_garbage (void)
     s_world_destroy (&world);
 }
 
+//  A deep copy of a case, to break without touching the original.
+static void
+s_case_copy (cp_case_t *into, const cp_case_t *from)
+{
+    *into = *from;
+    cp_marks_t *lists [3] = {&into->risks, &into->problems, &into->measures};
+    for (int list = 0; list < 3; list++) {
+        cp_marks_t *marks = lists [list];
+        cp_mark_t *copy = malloc ((marks->count + 1u) * sizeof (cp_mark_t));
+        if (!copy)
+            exit (1);
+        for (size_t index = 0; index < marks->count; index++)
+            copy [index] = marks->marks [index];
+        marks->marks = copy;
+        marks->capacity = marks->count;
+    }
+}
+
+//  Writes a case as the stores do and reads it back: the decoder's result.
+//  A refusal must leave the case reset.
+static int
+s_stored_again (const cp_case_t *state)
+{
+    size_t size = cp_case_encoded_size (state);
+    uint8_t *buf = malloc (size);
+    if (!buf)
+        exit (1);
+    cp_case_encode (state, buf);
+    cp_case_t back;
+    memset (&back, 0, sizeof back);
+    int rc = cp_case_decode (&back, buf, size);
+    if (rc) {
+        static const cp_case_t reset;
+        CHECK (memcmp (&back, &reset, sizeof reset) == 0);
+    }
+    cp_case_reset (&back);
+    free (buf);
+    return rc;
+}
+
+//  A stored record's dates are checked like its codes: every date the rules
+//  cannot have left is refused with CP_EMALFORMED.  Before, a risk or
+//  problem history dated after 2099 decoded, and the case's next event
+//  aborted the daemon in cp_tally's month assertion (s_state_insert), at
+//  every resend; an opening on INT32_MAX overflowed cp_date_format.
+static void
+test_decode_dates (void)
+{
+    s_world_t *world = s_world_new ();
+    EXPECT (world, OPEN (world, "c", "2022-01-10", 9, "F", "roma", "police"), 0, NULL);
+    EXPECT (world, CODED (world, "risk_assessed", "c", "2022-02-01", "level", "low"), 0, NULL);
+    EXPECT (world, CODED (world, "risk_assessed", "c", "2022-03-15", "level", "high"), 0, NULL);
+    EXPECT (world, CODED (world, "problem_set", "c", "2022-01-20", "problem", "neglect"), 0,
+            NULL);
+    EXPECT (world, CODED (world, "measure_taken", "c", "2022-03-01", "measure",
+                          "alternative_care"), 0, NULL);
+    const cp_case_t *base = s_case_of (world, "c");
+    CHECK_EQ_INT (s_stored_again (base), 0);
+    CHECK_EQ_INT (base->last_date, s_day ("2022-03-15"));
+
+    int32_t after = s_day ("2100-01-01"), before = s_day ("1999-12-31");
+    static const char *const breaks [] = {
+        "a risk after 2099", "a problem after 2099", "a measure after 2099",
+        "opened and assessed before 2000", "opened on INT32_MAX", "opened on INT32_MIN",
+        "opened before 2000", "latest event after 2099", "latest event before the opening",
+        "a risk before the opening", "a problem after the latest event",
+        "risks out of date order", "closed after its latest event",
+        "closed before its latest event", "open with a closing date",
+        "open with a closing reason", "never opened, with a latest event",
+        "never opened, with a risk", "never opened, with a sex", "closed, never opened",
+    };
+    int accepted = 0;
+    for (size_t which = 0; which < sizeof breaks / sizeof breaks [0]; which++) {
+        cp_case_t bad;
+        s_case_copy (&bad, base);
+        switch (which) {
+            case 0: bad.risks.marks [1].date = bad.last_date = after; break;
+            case 1: bad.problems.marks [0].date = bad.last_date = after; break;
+            case 2: bad.measures.marks [0].date = bad.last_date = after; break;
+            case 3: bad.risks.marks [0].date = bad.open_date = before; break;
+            case 4: bad.open_date = bad.last_date = INT32_MAX;
+                    bad.risks.count = bad.problems.count = bad.measures.count = 0; break;
+            case 5: bad.open_date = INT32_MIN; break;
+            case 6: bad.open_date = before; break;
+            case 7: bad.last_date = after; break;
+            case 8: bad.last_date = bad.open_date - 1;
+                    bad.risks.count = bad.problems.count = bad.measures.count = 0; break;
+            case 9: bad.risks.marks [0].date = bad.open_date - 1; break;
+            case 10: bad.problems.marks [0].date = bad.last_date + 1; break;
+            case 11: bad.risks.marks [0].date = bad.risks.marks [1].date + 1;
+                     bad.last_date = bad.risks.marks [0].date; break;
+            case 12: bad.closed = true; bad.close_date = bad.last_date + 1; break;
+            case 13: bad.closed = true; bad.close_date = bad.last_date - 1; break;
+            case 14: bad.close_date = bad.last_date; break;
+            case 15: bad.close_reason = 1; break;
+        }
+        if (which >= 16) {
+            cp_case_reset (&bad);
+            if (which == 16)
+                bad.last_date = s_day ("2022-03-15");
+            else
+            if (which == 17)
+                s_case_copy (&bad, &(cp_case_t) {.risks = base->risks});
+            else
+            if (which == 18)
+                bad.sex = 1;
+            else
+                bad.closed = true;
+        }
+        int rc = s_stored_again (&bad);
+        if (rc != CP_EMALFORMED) {
+            fprintf (stderr, "  %s: decoded with %d\n", breaks [which], rc);
+            accepted++;
+        }
+        cp_case_reset (&bad);
+    }
+    CHECK_EQ_INT (accepted, 0);
+
+    //  What the rules can leave decodes: the range's first and last days,
+    //  same-day entries, a closing on the latest event, a reset case.
+    s_world_t *edges = s_world_new ();
+    EXPECT (edges, OPEN (edges, "e", "2000-01-01", 0, "M", "roma", "police"), 0, NULL);
+    EXPECT (edges, CODED (edges, "risk_assessed", "e", "2000-01-01", "level", "low"), 0, NULL);
+    EXPECT (edges, CODED (edges, "risk_assessed", "e", "2000-01-01", "level", "high"), 0, NULL);
+    EXPECT (edges, CODED (edges, "problem_set", "e", "2099-12-31", "problem", "neglect"), 0,
+            NULL);
+    EXPECT (edges, CODED (edges, "measure_taken", "e", "2099-12-31", "measure",
+                          "alternative_care"), 0, NULL);
+    EXPECT (edges, CODED (edges, "case_closed", "e", "2099-12-31", "reason", "death"), 0, NULL);
+    CHECK_EQ_INT (s_stored_again (s_case_of (edges, "e")), 0);
+    EXPECT (world, CODED (world, "case_closed", "c", "2022-03-15", "reason", "death"), 0, NULL);
+    CHECK_EQ_INT (s_stored_again (base), 0);
+    cp_case_t empty;
+    memset (&empty, 0, sizeof empty);
+    CHECK_EQ_INT (s_stored_again (&empty), 0);
+    s_world_destroy (&edges);
+
+    //  Such a date in a case (no record holds one now) formats in a
+    //  refusal's message as no date at all, not as a wrapped one.
+    cp_event_t visit;
+    memset (&visit, 0, sizeof visit);
+    visit.type = CP_EVENT_HOME_VISIT;
+    visit.date = s_day ("2022-04-01");
+    strcpy (visit.id, "v");
+    strcpy (visit.case_id, "c");
+    CHECK_EQ_INT (cp_event_resolve (&visit, world->catalogue, NULL, 0), 0);
+    cp_case_t odd;
+    memset (&odd, 0, sizeof odd);
+    odd.opened = true;
+    odd.open_date = odd.last_date = INT32_MAX;
+    char why [256] = "";
+    CHECK_EQ_INT (cp_case_check (&odd, &visit, world->catalogue, why, sizeof why),
+                  CP_EBEFOREOPEN);
+    CHECK_STR_CONTAINS (why, "was opened on not a date");
+    odd.closed = true;
+    odd.close_date = INT32_MIN;
+    CHECK_EQ_INT (cp_case_check (&odd, &visit, world->catalogue, why, sizeof why),
+                  CP_ECASECLOSED);
+    CHECK_STR_CONTAINS (why, "was closed on not a date");
+    s_world_destroy (&world);
+}
+
 //  Stored counter rows are checked like any other input.
 static void
 test_row_decode (void)
@@ -1272,7 +1434,7 @@ test_row_decode (void)
     memset (&row, 0, sizeof row);
     row.cells [0] = 5;
     row.cells [CP_CELL (CP_METRIC_RISK_STATE, CP_SLOT_NONE)] = -3;
-    row.cells [CP_CELLS - 1] = INT64_MAX;
+    row.cells [CP_CELLS - 1] = CP_TALLY_VALUE_MAX;
     uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
     size_t size = cp_tally_row_encode (&row, buf);
     CHECK_EQ_INT (size, 2 + 3 * 10);
@@ -1327,6 +1489,7 @@ TESTING_MAIN (
     TEST (test_random_against_model),
     TEST (test_encode_round_trip),
     TEST (test_decode_garbage),
+    TEST (test_decode_dates),
     TEST (test_row_decode),
     TEST (test_teardown)
 )

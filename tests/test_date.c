@@ -1,8 +1,9 @@
 /*  test_date: cp_date's day numbers, date parsing and reporting periods.
 
     Every day of 2000..2099 goes through civil -> day -> civil and through
-    format -> parse; then the leap-year edges, the malformed texts a date
-    field may carry, and the period names a view may be asked for.          */
+    format -> parse; then the ends of int32 (any day number converts and
+    formats without overflow), the leap-year edges, the malformed texts a
+    date field may carry, and the period names a view may be asked for.     */
 
 #include "cp_date.h"
 #include "cp_error.h"
@@ -72,6 +73,46 @@ test_round_trip_every_day (void)
             }
     CHECK_EQ_INT (failures, 0);
     CHECK_EQ_INT (expected, cp_date_from_civil (2100, 1, 1));
+}
+
+//  Any int32 converts and formats without overflow: a damaged stored record
+//  may hold any day number (INT32_MAX overflowed cp_date_to_civil, UBSan).
+//  The ends are the proleptic dates of day numbers -2^31 and 2^31 - 1; a
+//  year YYYY cannot hold formats as no date at all.
+static void
+test_every_int32 (void)
+{
+    int year, month, day;
+    cp_date_to_civil (INT32_MAX, &year, &month, &day);
+    CHECK_EQ_INT (year, 5881580);
+    CHECK_EQ_INT (month, 7);
+    CHECK_EQ_INT (day, 11);
+    cp_date_to_civil (INT32_MIN, &year, &month, &day);
+    CHECK_EQ_INT (year, -5877641);
+    CHECK_EQ_INT (month, 6);
+    CHECK_EQ_INT (day, 23);
+
+    static const struct { int32_t days; const char *text; } formats [] = {
+        {INT32_MAX, "not a date"},
+        {INT32_MAX - 719468, "not a date"},
+        {INT32_MIN, "not a date"},
+        {INT32_MIN + 146096, "not a date"},
+        {-719529, "not a date"},        //  -0001-12-31, the day before 0000-01-01
+        {-719528, "0000-01-01"},
+        {2932896, "9999-12-31"},
+        {2932897, "not a date"},        //  10000-01-01
+    };
+    for (size_t index = 0; index < sizeof formats / sizeof formats [0]; index++) {
+        char text [CP_DATE_STRLEN + 1];
+        cp_date_format (formats [index].days, text);
+        if (strcmp (text, formats [index].text) != 0) {
+            fprintf (stderr, "  day %d: formatted %s, expected %s\n",
+                     (int) formats [index].days, text, formats [index].text);
+            CHECK (false);
+        }
+    }
+    CHECK_EQ_INT (cp_date_from_civil (0, 1, 1), -719528);
+    CHECK_EQ_INT (cp_date_from_civil (9999, 12, 31), 2932896);
 }
 
 //  The day after the last day of each month is not a real date.
@@ -198,6 +239,7 @@ test_periods (void)
 TESTING_MAIN (
     TEST (test_known_days),
     TEST (test_round_trip_every_day),
+    TEST (test_every_int32),
     TEST (test_month_ends),
     TEST (test_leap_years),
     TEST (test_malformed),

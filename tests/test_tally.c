@@ -394,11 +394,20 @@ test_row_round_trip (void)
     CHECK_EQ_INT (buf [2 + 3 * 10], 201);
     CHECK (memcmp (buf + 2 + 3 * 10 + 2, value, sizeof value) == 0);
 
+    //  The encoder writes any int64; the decoder takes only counters a store
+    //  can hold, and these three are beyond CP_TALLY_VALUE_MAX.  At the
+    //  bound, they come back.
     cp_tally_row_t *back = s_row_new ();
+    CHECK_EQ_INT (cp_tally_row_decode_add (buf, size, back), CP_EMALFORMED);
+    row->cells [CP_CELLS - 1] = CP_TALLY_VALUE_MAX;
+    row->cells [200] = -CP_TALLY_VALUE_MAX;
+    row->cells [201] = 0x0010203040506070ll;
+    size = cp_tally_row_encode (row, buf);
+    memset (back, 0, sizeof *back);
     CHECK_EQ_INT (cp_tally_row_decode_add (buf, size, back), 0);
     CHECK (memcmp (row, back, sizeof *row) == 0);
-    //  decode_add adds (the extreme values left out: they would overflow)
-    row->cells [CP_CELLS - 1] = row->cells [200] = 0;
+    //  decode_add adds (the large values left out: twice they pass the bound)
+    row->cells [CP_CELLS - 1] = row->cells [200] = row->cells [201] = 0;
     size = cp_tally_row_encode (row, buf);
     memset (back, 0, sizeof *back);
     CHECK_EQ_INT (cp_tally_row_decode_add (buf, size, back), 0);
@@ -614,6 +623,60 @@ test_malformed (void)
     cp_tally_destroy (&tally);
 }
 
+//  Counters beyond CP_TALLY_VALUE_MAX either way are damage: decode and
+//  merge refuse them, a sum of rows may reach the bound but not pass it,
+//  and merge never writes a row beyond it.  Before, any int64 decoded, and
+//  a view of a row of INT64_MAX overflowed in cp_view_figures (UBSan).
+static void
+test_value_bound (void)
+{
+    cp_tally_t *tally = cp_tally_new ();
+    cp_tally_add (tally, 1, 20, 1);
+    int32_t month = INT32_MIN;
+    const cp_tally_deltas_t *plus = cp_tally_next (tally, &month);
+    cp_tally_deltas_t none = {NULL, 0, 0};
+    static uint8_t stored [64], out [CP_TALLY_ROW_ENCODED_MAX];
+    size_t size, out_size;
+    cp_tally_row_t *row = s_row_new ();
+    static const unsigned cells [] = {3, 20};
+    static const struct { int64_t value; int rc; } values [] = {
+        {CP_TALLY_VALUE_MAX, 0}, {-CP_TALLY_VALUE_MAX, 0},
+        {CP_TALLY_VALUE_MAX + 1, CP_EMALFORMED}, {-CP_TALLY_VALUE_MAX - 1, CP_EMALFORMED},
+        {INT64_MAX, CP_EMALFORMED}, {INT64_MIN, CP_EMALFORMED},
+    };
+    for (size_t index = 0; index < sizeof values / sizeof values [0]; index++) {
+        int64_t pair [2] = {values [index].value, values [index].value};
+        size = s_stored (stored, 2, cells, pair, 2);
+        memset (row, 0, sizeof *row);
+        CHECK_EQ_INT (cp_tally_row_decode_add (stored, size, row), values [index].rc);
+        CHECK_EQ_INT (cp_tally_merge (stored, size, &none, out, &out_size), values [index].rc);
+        if (values [index].rc == 0)
+            CHECK_EQ_INT (row->cells [20], values [index].value);
+    }
+    //  Rows add up to the bound, and no further.
+    int64_t half [2] = {CP_TALLY_VALUE_MAX / 2, CP_TALLY_VALUE_MAX / 2};
+    size = s_stored (stored, 2, cells, half, 2);
+    memset (row, 0, sizeof *row);
+    CHECK_EQ_INT (cp_tally_row_decode_add (stored, size, row), 0);
+    CHECK_EQ_INT (cp_tally_row_decode_add (stored, size, row), 0);
+    CHECK_EQ_INT (row->cells [3], CP_TALLY_VALUE_MAX);
+    int64_t one [2] = {1, 1};
+    size = s_stored (stored, 2, cells, one, 2);
+    CHECK_EQ_INT (cp_tally_row_decode_add (stored, size, row), CP_EMALFORMED);
+    //  A merge that would pass the bound refuses; one that reaches it writes.
+    int64_t top [2] = {1, CP_TALLY_VALUE_MAX};
+    size = s_stored (stored, 2, cells, top, 2);
+    CHECK_EQ_INT (cp_tally_merge (stored, size, plus, out, &out_size), CP_EMALFORMED);
+    top [1] = CP_TALLY_VALUE_MAX - 1;
+    size = s_stored (stored, 2, cells, top, 2);
+    CHECK_EQ_INT (cp_tally_merge (stored, size, plus, out, &out_size), 0);
+    memset (row, 0, sizeof *row);
+    CHECK_EQ_INT (cp_tally_row_decode_add (out, out_size, row), 0);
+    CHECK_EQ_INT (row->cells [20], CP_TALLY_VALUE_MAX);
+    free (row);
+    cp_tally_destroy (&tally);
+}
+
 //  =====================================================================
 //  Against a dense model
 
@@ -685,5 +748,6 @@ TESTING_MAIN (
     TEST (test_row_round_trip),
     TEST (test_merge),
     TEST (test_malformed),
+    TEST (test_value_bound),
     TEST (test_random_model)
 )

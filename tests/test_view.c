@@ -634,6 +634,62 @@ test_print (void)
     }
 }
 
+//  Stored rows are input: a view takes counters only within
+//  CP_TALLY_VALUE_MAX, and with the largest rows it takes -- every cell at
+//  the bound, before and within the period -- every figure is exact.
+//  Before, a row of INT64_MAX cells was taken and the figures overflowed
+//  (UBSan in cp_view_figures, a wrapped number printed otherwise).
+static void
+test_damaged_rows (void)
+{
+    const cp_catalogue_t *catalogue = s_catalogue ();
+    cp_period_t period;
+    CHECK_EQ_INT (cp_period_parse ("2022", &period), 0);
+    cp_view_t *view = malloc (sizeof (cp_view_t));
+    cp_tally_row_t *row = calloc (1, sizeof (cp_tally_row_t));
+    static uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
+    cp_figures_t *figures = malloc (sizeof (cp_figures_t));
+    if (!view || !row || !figures)
+        exit (1);
+    int32_t first = cp_tally_month (period.start);
+
+    cp_view_init (view, &period, "national");
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        row->cells [cell] = INT64_MAX;
+    size_t size = cp_tally_row_encode (row, buf);
+    CHECK_EQ_INT (cp_view_add_encoded (view, first - 1, buf, size), CP_EMALFORMED);
+    CHECK_EQ_INT (cp_view_add_encoded (view, first, buf, size), CP_EMALFORMED);
+
+    cp_view_init (view, &period, "national");
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        row->cells [cell] = CP_TALLY_VALUE_MAX;
+    size = cp_tally_row_encode (row, buf);
+    CHECK_EQ_INT (cp_view_add_encoded (view, first - 1, buf, size), 0);
+    CHECK_EQ_INT (cp_view_add_encoded (view, first, buf, size), 0);
+    //  A second row within the period would pass the bound.
+    CHECK_EQ_INT (cp_view_add_encoded (view, first + 1, buf, size), CP_EMALFORMED);
+    cp_view_init (view, &period, "national");
+    CHECK_EQ_INT (cp_view_add_encoded (view, first - 1, buf, size), 0);
+    CHECK_EQ_INT (cp_view_add_encoded (view, first, buf, size), 0);
+
+    const int64_t max = CP_TALLY_VALUE_MAX;
+    cp_view_figures (view, catalogue, 2, figures);
+    CHECK_EQ_INT (figures->opened, max);
+    CHECK_EQ_INT (figures->managed, max + max - max);
+    CHECK_EQ_INT (figures->breakdowns [CP_BREAKDOWN_MANAGED_RISK][CP_SLOT_NONE], max);
+    //  Under catalogue 1, "other" sums every problem it does not know.
+    cp_view_figures (view, catalogue, 1, figures);
+    int other = s_id (CP_DIM_PROBLEM, "other"), folded = 0;
+    for (int id = 0; id < cp_catalogue_count (catalogue, CP_DIM_PROBLEM); id++)
+        folded += cp_catalogue_fold (catalogue, CP_DIM_PROBLEM, id, 1) == other;
+    CHECK (folded > 1);
+    CHECK_EQ_INT (figures->breakdowns [CP_BREAKDOWN_MANAGED_PROBLEM][other], folded * max);
+    CHECK_EQ_INT (figures->breakdowns [CP_BREAKDOWN_MEASURES_TAKEN][0], max);
+    free (figures);
+    free (row);
+    free (view);
+}
+
 static void
 test_breakdown_names (void)
 {
@@ -655,5 +711,6 @@ TESTING_MAIN (
     TEST (test_csv),
     TEST (test_comparison),
     TEST (test_print),
+    TEST (test_damaged_rows),
     TEST (test_breakdown_names)
 )

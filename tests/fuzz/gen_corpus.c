@@ -1,0 +1,200 @@
+/*  gen_corpus: writes the seeds of fuzz_case's and fuzz_tally's corpora.
+
+    Each seed is what a store holds, built the way the daemons build it:
+    events resolved under the built-in catalogue 2, checked with
+    cp_case_check and applied with cp_case_apply; then a case's record
+    (cp_case_encode), or the month rows of the counter deltas the events
+    caused (cp_tally_deltas_encode, what a merge into no row writes).
+    Usage: gen_corpus case DIR (writes DIR/case-*), gen_corpus tally DIR
+    (writes DIR/row-*), replacing them.                                      */
+
+#include "cp_case.h"
+#include "cp_date.h"
+#include "cp_error.h"
+#include "cp_event.h"
+#include "cp_tally.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cp_catalogue_t *s_catalogue;
+
+static void
+s_die (const char *what)
+{
+    fprintf (stderr, "gen_corpus: %s\n", what);
+    exit (1);
+}
+
+static int32_t
+s_day (const char *text)
+{
+    int32_t day;
+    if (cp_date_parse (text, strlen (text), &day))
+        s_die ("a bad date in the generator");
+    return day;
+}
+
+static cp_tally_t *s_tally;    //  where the events' deltas go, or NULL
+
+//  Checks and applies an event of type on date, its coded fields taking the
+//  catalogue ids id0, id1, id2.
+static void
+s_apply (cp_case_t *state, int type, const char *date, int id0, int id1, int id2)
+{
+    const cp_event_kind_t *kind = cp_event_kind (type);
+    int ids [3] = {id0, id1, id2};
+    cp_event_t event;
+    memset (&event, 0, sizeof event);
+    event.type = (uint8_t) type;
+    event.date = s_day (date);
+    strcpy (event.id, "seed");
+    strcpy (event.case_id, "seed-case");
+    if (kind->has_age)
+        event.age = 9;
+    for (int slot = 0; slot < kind->code_count; slot++)
+        snprintf (event.codes [slot], sizeof event.codes [slot], "%s",
+                  cp_catalogue_code (s_catalogue, kind->dims [slot], ids [slot]));
+    char why [256];
+    if (cp_event_resolve (&event, s_catalogue, why, sizeof why)
+    ||  cp_case_check (state, &event, s_catalogue, why, sizeof why)
+    ||  cp_case_apply (state, &event, s_catalogue, s_tally))
+        s_die (why);
+}
+
+//  Writes a case's record into dir (none when dir is NULL), and resets it.
+static void
+s_write (const char *dir, const char *name, cp_case_t *state)
+{
+    if (!dir) {
+        cp_case_reset (state);
+        return;
+    }
+    size_t size = cp_case_encoded_size (state);
+    uint8_t *buf = malloc (size);
+    if (!buf)
+        s_die ("out of memory");
+    cp_case_encode (state, buf);
+    char path [1024];
+    snprintf (path, sizeof path, "%s/case-%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    if (!file || fwrite (buf, 1, size, file) != size || fclose (file))
+        s_die (path);
+    free (buf);
+    cp_case_reset (state);
+}
+
+//  The first measure a court confirms.
+static int
+s_court_measure (void)
+{
+    for (int id = 0; id < cp_catalogue_count (s_catalogue, CP_DIM_MEASURE); id++)
+        if (cp_catalogue_court_confirmed (s_catalogue, id))
+            return id;
+    s_die ("no measure a court confirms");
+    return -1;
+}
+
+//  The records of a few cases, written into dir (none when NULL).
+static void
+s_cases (const char *dir)
+{
+    cp_case_t state;
+    memset (&state, 0, sizeof state);
+
+    //  A record never opened: what encode writes for an empty case.
+    s_write (dir, "empty", &state);
+
+    s_apply (&state, CP_EVENT_CASE_OPENED, "2022-01-10", 0, 1, 2);
+    s_write (dir, "opened", &state);
+
+    //  Every type; risks out of order and three on one day (arrival order).
+    int court = s_court_measure ();
+    s_apply (&state, CP_EVENT_CASE_OPENED, "2022-01-10", 1, 0, 0);
+    s_apply (&state, CP_EVENT_RISK_ASSESSED, "2022-03-15", 3, 0, 0);
+    s_apply (&state, CP_EVENT_RISK_ASSESSED, "2022-02-01", 1, 0, 0);
+    s_apply (&state, CP_EVENT_RISK_ASSESSED, "2022-02-01", 2, 0, 0);
+    s_apply (&state, CP_EVENT_RISK_ASSESSED, "2022-02-01", 0, 0, 0);
+    s_apply (&state, CP_EVENT_PROBLEM_SET, "2022-01-20", 2, 0, 0);
+    s_apply (&state, CP_EVENT_HOME_VISIT, "2022-02-02", 0, 0, 0);
+    s_apply (&state, CP_EVENT_MEASURE_TAKEN, "2022-04-01", court, 0, 0);
+    s_apply (&state, CP_EVENT_MEASURE_CONFIRMED, "2022-05-01", court, 0, 0);
+    s_apply (&state, CP_EVENT_SCHOOL_IDENTIFIED, "2022-06-01", 0, 0, 0);
+    s_write (dir, "every-type", &state);
+
+    s_apply (&state, CP_EVENT_CASE_OPENED, "2021-11-30", 1, 1, 0);
+    s_apply (&state, CP_EVENT_RISK_ASSESSED, "2021-12-01", 2, 0, 0);
+    s_apply (&state, CP_EVENT_PROBLEM_SET, "2022-02-28", 1, 0, 0);
+    s_apply (&state, CP_EVENT_MEASURE_TAKEN, "2022-03-01", 0, 0, 0);
+    s_apply (&state, CP_EVENT_CASE_CLOSED, "2022-07-31", 1, 0, 0);
+    s_write (dir, "closed", &state);
+
+    //  The first and the last day any event may have.
+    s_apply (&state, CP_EVENT_CASE_OPENED, "2000-01-01", 0, 0, 0);
+    s_apply (&state, CP_EVENT_RISK_ASSESSED, "2000-01-01", 1, 0, 0);
+    s_apply (&state, CP_EVENT_PROBLEM_SET, "2099-12-31", 1, 0, 0);
+    s_apply (&state, CP_EVENT_CASE_CLOSED, "2099-12-31", 0, 0, 0);
+    s_write (dir, "range-ends", &state);
+
+    //  A long history, assessed in no particular order of dates.
+    s_apply (&state, CP_EVENT_CASE_OPENED, "2019-05-05", 0, 0, 0);
+    for (int index = 0; index < 40; index++) {
+        char date [CP_DATE_STRLEN + 1];
+        cp_date_format (s_day ("2019-05-05") + (index * 37) % 400, date);
+        s_apply (&state, CP_EVENT_RISK_ASSESSED, date, index % 4, 0, 0);
+        s_apply (&state, CP_EVENT_PROBLEM_SET, date, index % 3, 0, 0);
+    }
+    s_write (dir, "long-history", &state);
+}
+
+static void
+s_write_row (const char *dir, const char *name, const uint8_t *row, size_t size)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/row-%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    if (!file || fwrite (row, 1, size, file) != size || fclose (file))
+        s_die (path);
+}
+
+//  The month rows of the cases' events, an empty row, and a row with every
+//  cell at the scale of a nation's month.
+static void
+s_rows (const char *dir)
+{
+    s_tally = cp_tally_new ();
+    if (!s_tally)
+        s_die ("out of memory");
+    s_cases (NULL);
+    static uint8_t row [CP_TALLY_ROW_ENCODED_MAX];
+    int32_t month = INT32_MIN;
+    const cp_tally_deltas_t *deltas;
+    while ((deltas = cp_tally_next (s_tally, &month))) {
+        char name [32];
+        snprintf (name, sizeof name, "%04d-%02d", 2000 + month / 12, month % 12 + 1);
+        s_write_row (dir, name, row, cp_tally_deltas_encode (deltas, row));
+    }
+    cp_tally_destroy (&s_tally);
+    static cp_tally_row_t dense;
+    s_write_row (dir, "empty", row, cp_tally_row_encode (&dense, row));
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        dense.cells [cell] = cell % 5 == 4? -250000 - cell: 1000000 + cell;
+    s_write_row (dir, "every-cell", row, cp_tally_row_encode (&dense, row));
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc != 3 || (strcmp (argv [1], "case") && strcmp (argv [1], "tally")))
+        s_die ("usage: gen_corpus case|tally DIR");
+    s_catalogue = cp_catalogue_new_builtin (2);
+    if (!s_catalogue)
+        s_die ("the built-in catalogue does not load");
+    if (strcmp (argv [1], "case") == 0)
+        s_cases (argv [2]);
+    else
+        s_rows (argv [2]);
+    cp_catalogue_destroy (&s_catalogue);
+    return 0;
+}
