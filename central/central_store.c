@@ -3,11 +3,11 @@
     Applying a batch is the hot path.  Per event it costs one look-up in the
     case cache (LMDB only on a miss) and the tally deltas in memory; per
     batch, one archive put (written in place with MDB_RESERVE), a quarantine
-    put per refused event, and one read-modify-write per day touched in the
-    municipality's and the county's rows.  The national rows, which every
+    put per refused event, and one read-modify-write per month touched in
+    the municipality's and the county's rows.  The national rows, which every
     batch touches, are summed in memory over the whole group and written
     once at commit; so are the cases and the cursors.  Peak memory is the
-    group's case records and one national row per day the group touched.
+    group's case records and one national row per month the group touched.
 
     The cursors of the open transaction are kept in slots, one per
     municipality, read on first use; a group can hold several batches of one
@@ -83,7 +83,7 @@ typedef struct {
 
 struct _central_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, cursors, logs, ids, cases, days, archive, envelopes, counters,
+    MDB_dbi meta, catalogues, cursors, logs, ids, cases, months, archive, envelopes, counters,
             quarantine, keys;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
@@ -233,7 +233,7 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "logs", flags, &self->logs))
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
-    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
+    ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
     ||  (rc = mdb_dbi_open (txn, "archive", flags, &self->archive))
     ||  (rc = mdb_dbi_open (txn, "envelopes", flags, &self->envelopes))
     ||  (rc = mdb_dbi_open (txn, "counters", flags, &self->counters))
@@ -649,7 +649,7 @@ s_merge_rows (central_store_t *self, cp_scope_kind_t kind, int index,
 {
     uint8_t prefix [S_SCOPE_SIZE];
     s_scope_prefix (prefix, kind, index);
-    return cp_store_months_merge (&s_kind, self->txn, self->days, prefix, sizeof prefix,
+    return cp_store_months_merge (&s_kind, self->txn, self->months, prefix, sizeof prefix,
                                   deltas, &self->grow);
 }
 
@@ -664,14 +664,14 @@ s_tally (cp_tally_t **table, int index)
     return table [index];
 }
 
-//  Adds every day of from into into.
+//  Adds every month of from into into.
 static void
 s_add_tally (cp_tally_t *into, const cp_tally_t *from)
 {
-    int32_t day = INT32_MIN;
+    int32_t month = INT32_MIN;
     const cp_tally_deltas_t *deltas;
-    while ((deltas = cp_tally_next (from, &day)))
-        cp_tally_add_deltas (into, day, deltas);
+    while ((deltas = cp_tally_next (from, &month)))
+        cp_tally_add_deltas (into, month, deltas);
 }
 
 //  Writes the group's deltas into the rows of every scope they touch: each
@@ -1478,7 +1478,7 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    rc = cp_store_months_view (&s_kind, txn, self->days, prefix, sizeof prefix, view);
+    rc = cp_store_months_view (&s_kind, txn, self->months, prefix, sizeof prefix, view);
     view->municipalities_reporting = 0;
     for (int index = 0; rc == 0 && index < self->municipalities; index++) {
         if (!cp_scope_contains (&scope, index))

@@ -46,9 +46,10 @@
 
 //  2: log and cases values are sealed; a store of format 1 holds them in
 //  the clear.  3: the log is sealed in blocks of events; format 2 sealed
-//  each event.  4: the log has an identity and a chain.  Another format is
-//  refused rather than misread.
-#define S_FORMAT "cpsync-node 4"
+//  each event.  4: the log has an identity and a chain.  5: the month rows
+//  are in "months" (CP_STORE_MONTHS), no longer in "days".  Another format
+//  is refused rather than misread.
+#define S_FORMAT "cpsync-node 5"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_MAX_DBS 8
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence
@@ -76,7 +77,7 @@ static const cp_store_kind_t s_kind = {
 
 struct _node_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, log, ids, cases, days, chains;
+    MDB_dbi meta, catalogues, log, ids, cases, months, chains;
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
     uint8_t *index_key;         //  cp_index_key: guarded, read-only
@@ -152,7 +153,7 @@ s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "log", flags, &self->log))
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
-    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
+    ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
     ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains)))
         return rc;
     return 0;
@@ -580,7 +581,7 @@ node_store_commit (node_store_t *self)
     int rc = cp_case_cache_write (self->cache, self->txn, self->cases);
     self->grow |= rc == CP_EMAPFULL;
     if (rc == 0)
-        rc = cp_store_months_merge (&s_kind, self->txn, self->days, NULL, 0, self->tally,
+        rc = cp_store_months_merge (&s_kind, self->txn, self->months, NULL, 0, self->tally,
                                     &self->grow);
     if (rc == 0)
         rc = s_put (self, self->meta, "head", 4, head, 8, 0, "put head");
@@ -613,7 +614,7 @@ node_store_view (node_store_t *self, cp_view_t *view)
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    rc = cp_store_months_view (&s_kind, txn, self->days, NULL, 0, view);
+    rc = cp_store_months_view (&s_kind, txn, self->months, NULL, 0, view);
     uint64_t head = cp_lmdb_get_u64 (txn, self->meta, "head");
     mdb_txn_abort (txn);
     view->municipalities_reporting = head > 0;

@@ -9,7 +9,7 @@
                     another is refused rather than misread), "catalogue"
                     (the active version) and the store's own
         catalogues  u32 version (native) → the catalogue's JSON text
-        days        a key prefix of the store's (none at the node, a scope
+        months      a key prefix of the store's (none at the node, a scope
                     at the central), u32 month (cp_tally_month) → the
                     month's counter row (cp_tally)
 
@@ -41,6 +41,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  The database of month rows.  Named "days" before format 5 of both
+//  stores, though its rows were already months.
+#define CP_STORE_MONTHS "months"
+
 //  Bytes of a month row's key before its month, at most.
 #define CP_STORE_MONTH_PREFIX_MAX 8
 
@@ -60,7 +64,7 @@ typedef struct {
 
 //  A store's own part of its set-up, in the transaction that writes the new
 //  store, after cp_store has written format, catalogue and the catalogues:
-//  creates the store's databases (MDB_CREATE; meta and the month rows among them)
+//  creates the store's databases (MDB_CREATE; meta and months among them)
 //  and writes its own settings into meta, from args (cp_store_create's).
 //  Returns 0 or an LMDB code (the set-up is taken back).
 typedef int (cp_store_create_fn) (MDB_txn *txn, const void *args);

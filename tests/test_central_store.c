@@ -31,6 +31,7 @@
 #include "cp_view.h"
 #include "cp_wire.h"
 #include "testing.h"
+#include "testing_store.h"
 
 #include <czmq.h>
 #include <ftw.h>
@@ -1442,6 +1443,32 @@ test_at_rest_refused (void)
     s_remove_dir ();
 }
 
+//  A store of format 4, whose month rows are in "days": refused as what it
+//  is, to read and to write, with the line that names both formats, not
+//  opened without its rows.
+static void
+test_old_format (void)
+{
+    central_store_t *store = s_new_store ();
+    s_rest_apply (store);
+    central_store_destroy (&store);
+    char path [512];
+    snprintf (path, sizeof path, "%s/store", s_dir);
+    //  March and April for berat, its county and the nation; March for fier
+    //  and its county.
+    CHECK_EQ_INT (testing_store_make_old (path, "cpsync-central 4"), 3 * 2 + 2 * 1);
+    const int flags [] = {CENTRAL_STORE_READONLY, 0};
+    for (int index = 0; index < 2; index++) {
+        testing_log_start ();
+        s_open_expect (flags [index], CP_ENOTCENTRAL);
+        char *log = testing_log_end ();
+        CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-central 4\"; "
+                                 "this central reads \"cpsync-central 5\"");
+        free (log);
+    }
+    s_remove_dir ();
+}
+
 static void
 s_setup (void)
 {
@@ -1470,6 +1497,7 @@ TESTING_MAIN (
     TEST (test_map_full),
     TEST (test_at_rest),
     TEST (test_at_rest_refused),
+    TEST (test_old_format),
     TEST (test_throughput)
 )
 #undef main
