@@ -391,12 +391,8 @@ central_store_destroy (central_store_t **self_p)
     free (self->slots);
     free (self->stem_record);
     free (self->notes);
-    cp_catalogue_destroy (&self->catalogue);
-    cp_index_key_destroy (&self->index_key);
     cp_keyfile_free (&self->id_keys);
-    cp_seal_destroy (&self->seal);
-    if (self->env)
-        mdb_env_close (self->env);
+    cp_store_close (&self->env, &self->catalogue, &self->index_key, &self->seal);
     free (self);
     *self_p = NULL;
 }

@@ -265,11 +265,7 @@ node_store_destroy (node_store_t **self_p)
     cp_tally_destroy (&self->tally);
     msgpack_sbuffer_destroy (&self->encoded);     //  wiped after each use
     free (self->block);                             //  wiped after each use
-    cp_catalogue_destroy (&self->catalogue);
-    cp_index_key_destroy (&self->index_key);
-    cp_seal_destroy (&self->seal);
-    if (self->env)
-        mdb_env_close (self->env);
+    cp_store_close (&self->env, &self->catalogue, &self->index_key, &self->seal);
     free (self);
     *self_p = NULL;
 }

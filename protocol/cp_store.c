@@ -263,6 +263,18 @@ cp_store_keys_load (const cp_store_kind_t *kind, const char *dir, uint8_t **inde
     return 0;
 }
 
+void
+cp_store_close (MDB_env **env, cp_catalogue_t **catalogue, uint8_t **index_key,
+                cp_seal_t **seal)
+{
+    cp_catalogue_destroy (catalogue);
+    cp_index_key_destroy (index_key);
+    cp_seal_destroy (seal);
+    if (*env)
+        mdb_env_close (*env);
+    *env = NULL;
+}
+
 //  =====================================================================
 //  Write transactions
 

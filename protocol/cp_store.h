@@ -107,6 +107,12 @@ int
     cp_store_keys_load (const cp_store_kind_t *kind, const char *dir, uint8_t **index_key,
                         cp_seal_t **seal);
 
+//  Releases what cp_store_open and cp_store_keys_load gave (each may be
+//  NULL; all are NULL after).  No transaction may be open on env.
+void
+    cp_store_close (MDB_env **env, cp_catalogue_t **catalogue, uint8_t **index_key,
+                    cp_seal_t **seal);
+
 //  Begins a store's write transaction: first grows the map while it is more
 //  than half full (a full map costs redoing the whole transaction), and
 //  after, renews seal's nonce prefix, so that one draw of the random source

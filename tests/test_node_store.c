@@ -1888,22 +1888,20 @@ test_old_format (void)
     char dir [512], path [600], env_path [700];
     s_dir_new (dir, sizeof dir);
     node_store_t *store = s_node_new (dir, "old", path, sizeof path);
-    node_store_entry_t *entries [] = {
-        OPENED (store, "o1", "case-old", "2022-01-10"),
-        VISIT (store, "o2", "case-old", "2022-02-11"),
-    };
-    int outcomes [2];
-    s_append_committed (store, entries, 2, outcomes);
+    node_store_entry_t *opened = OPENED (store, "o1", "case-old", "2022-01-10");
+    int outcome = -1;
+    CHECK_EQ_INT (s_append_one (store, opened, &outcome), 0);
+    CHECK_EQ_INT (outcome, NODE_STORE_APPENDED);
+    free (opened);
     node_store_destroy (&store);
     snprintf (env_path, sizeof env_path, "%s/store", path);
-    CHECK_EQ_INT (testing_store_make_old (env_path, "cpsync-node 4"), 2);
+    CHECK_EQ_INT (testing_store_make_old (env_path, "cpsync-node 4"), 1);
     testing_log_start ();
     s_open_expect (path, CP_ENOTNODE, __LINE__);
     char *log = testing_log_end ();
     CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 4\"; "
                              "this node reads \"cpsync-node 5\" (set the node up again");
     free (log);
-    s_entries_free (entries, 2);
     s_dir_remove (dir);
 }
 
