@@ -24,8 +24,9 @@
     (its databases, its settings, what a transaction does) it keeps, and
     gives to cp_store_create and cp_store_open as a function of its own.
 
-    Like cp_lmdb, every function returns 0 or a cp_error_t, and logs LMDB's
-    failures with the store's module name and mdb_strerror.                 */
+    As in cp_lmdb, what can fail returns 0 or a cp_error_t, and LMDB's
+    failures are logged with the store's module name and mdb_strerror.  One
+    store per process, so the functions are called by its one owner.       */
 
 #ifndef CP_STORE_H_INCLUDED
 #define CP_STORE_H_INCLUDED
