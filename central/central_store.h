@@ -200,17 +200,19 @@ typedef struct {
 
 //  Sets up a new central in dir (created if missing; must not hold one):
 //  the store with catalogues 1..catalogue of the built-in texts, the listen
-//  endpoint, and fresh index and storage keys.  Returns 0, CP_EEXISTS,
-//  CP_ECATALOGUE, CP_EIO or CP_ESTORE.
+//  endpoint, and fresh index and storage keys (cp_store_create: a set-up
+//  that fails half way is taken back).  Returns 0, CP_EEXISTS,
+//  CP_ECATALOGUE, CP_EUSAGE (no listen endpoint, or one of 256 bytes or
+//  more), CP_EIO or CP_ESTORE.
 int
     central_store_create (const char *dir, const char *listen, int catalogue);
 
 //  Opens the central in dir (flags 0 to write, CENTRAL_STORE_READONLY to
 //  read).  Returns NULL with *error: CP_ENOTCENTRAL when dir holds no central
 //  or one set up under another municipality list (or of another format, or
-//  without its keys), CP_EINSECURE when the storage key file may be read
-//  by others, CP_ECATALOGUE, CP_EIO or CP_ESTORE.  Only a store opened to
-//  write loads the storage key: readers never read the cases.
+//  without its keys), CP_EINSECURE when the index or storage key file may
+//  be read by others, CP_ECATALOGUE, CP_EIO or CP_ESTORE.  Only a store
+//  opened to write loads the keys: readers never read the cases.
 central_store_t *
     central_store_open (const char *dir, int flags, int *error);
 

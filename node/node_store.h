@@ -72,8 +72,9 @@ typedef struct {
 } node_store_log_t;
 
 //  Sets up a new node in dir (created if missing; must not hold a node),
-//  with fresh index and data keys.  Returns 0, CP_EEXISTS, CP_EIO or
-//  CP_ESTORE.
+//  with fresh index and data keys (cp_store_create: a set-up that fails
+//  half way is taken back).  Returns 0, CP_EEXISTS, CP_ECATALOGUE, CP_EIO
+//  or CP_ESTORE.
 int
     node_store_create (const char *dir, const char *municipality, int catalogue);
 

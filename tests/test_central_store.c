@@ -1377,6 +1377,14 @@ test_at_rest_refused (void)
     s_open_expect (CENTRAL_STORE_READONLY, 0);
     CHECK_EQ_INT (chmod (path, 0600), 0);
     s_open_expect (0, 0);
+    //  So is an index key others may read (as at a node: cp_store loads both).
+    char index_path [512];
+    snprintf (index_path, sizeof index_path, "%s/keys/index.key", s_dir);
+    CHECK_EQ_INT (chmod (index_path, 0604), 0);
+    s_open_expect (0, CP_EINSECURE);
+    s_open_expect (CENTRAL_STORE_READONLY, 0);
+    CHECK_EQ_INT (chmod (index_path, 0600), 0);
+    s_open_expect (0, 0);
 
     //  Another central's storage key: the store opens, but a case it holds
     //  does not, and applying to it is a store error.
