@@ -1451,6 +1451,29 @@ test_at_rest_refused (void)
     s_remove_dir ();
 }
 
+//  A set-up that fails half way (here the environment's directory cannot
+//  be made) is taken back, keys too, so that init can be run again.
+static void
+test_failed_setup (void)
+{
+    const char *dir = s_fresh_dir ();
+    char path [512];
+    snprintf (path, sizeof path, "%s/store", dir);
+    FILE *file = fopen (path, "w");
+    CHECK (file);
+    if (file)
+        fclose (file);
+    CHECK_EQ_INT (central_store_create (dir, "tcp://127.0.0.1:7400", 1), CP_ESTORE);
+    snprintf (path, sizeof path, "%s/keys", dir);
+    CHECK (access (path, F_OK) != 0);
+    CHECK_EQ_INT (central_store_create (dir, "tcp://127.0.0.1:7400", 1), 0);
+    int error = 0;
+    central_store_t *store = central_store_open (dir, 0, &error);
+    CHECK (store);
+    central_store_destroy (&store);
+    s_remove_dir ();
+}
+
 //  A store of format 4, whose month rows are in "days": refused as what it
 //  is, to read and to write, with the line that names both formats, not
 //  opened without its rows.
@@ -1505,6 +1528,7 @@ TESTING_MAIN (
     TEST (test_map_full),
     TEST (test_at_rest),
     TEST (test_at_rest_refused),
+    TEST (test_failed_setup),
     TEST (test_old_format),
     TEST (test_throughput)
 )
