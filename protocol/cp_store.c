@@ -12,6 +12,7 @@
 #include "cp_index_key.h"
 #include "cp_keyfile.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <sodium.h>
 #include <stdlib.h>
