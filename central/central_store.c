@@ -3,11 +3,11 @@
     Applying a batch is the hot path.  Per event it costs one look-up in the
     case cache (LMDB only on a miss) and the tally deltas in memory; per
     batch, one archive put (written in place with MDB_RESERVE), a quarantine
-    put per refused event, and one read-modify-write per day touched in the
-    municipality's and the county's rows.  The national rows, which every
+    put per refused event, and one read-modify-write per month touched in
+    the municipality's and the county's rows.  The national rows, which every
     batch touches, are summed in memory over the whole group and written
     once at commit; so are the cases and the cursors.  Peak memory is the
-    group's case records and one national row per day the group touched.
+    group's case records and one national row per month the group touched.
 
     The cursors of the open transaction are kept in slots, one per
     municipality, read on first use; a group can hold several batches of one
@@ -25,6 +25,7 @@
 #include "cp_lmdb.h"
 #include "cp_municipality.h"
 #include "cp_seal.h"
+#include "cp_store.h"
 #include "cp_wire.h"
 #include "central_keys.h"
 
@@ -48,6 +49,18 @@
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
 #define S_CASES_KEPT (256 * 1024)       //  cases kept in memory between groups (~80 MB)
 
+//  What the central's store is to cp_store.
+static const cp_store_kind_t s_kind = {
+    .module = "central_store",
+    .name = "central",
+    .format = CENTRAL_STORE_FORMAT,
+    .advice = NULL,
+    .seal_key = "keys/storage.key",    //  not "data key": nodes seal batches to that
+    .seal_key_name = "storage key",
+    .not_store = CP_ENOTCENTRAL,
+    .max_dbs = S_MAX_DBS
+};
+
 //  A municipality's cursor within the open write transaction.
 typedef struct {
     bool loaded;                //  read in this transaction
@@ -70,7 +83,7 @@ typedef struct {
 
 struct _central_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, cursors, logs, ids, cases, days, archive, envelopes, counters,
+    MDB_dbi meta, catalogues, cursors, logs, ids, cases, months, archive, envelopes, counters,
             quarantine, keys;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
@@ -101,17 +114,13 @@ struct _central_store_t {
 //  =====================================================================
 //  Keys and small helpers
 
-static uint32_t
-s_scope_id (cp_scope_kind_t kind, int index)
-{
-    return (uint32_t) kind << 16 | (uint32_t) index;
-}
+//  The prefix of a scope's keys in the month rows: u32 kind << 16 | index.
+#define S_SCOPE_SIZE 4
 
 static void
-s_day_key (uint8_t *key, uint32_t scope, int32_t day)
+s_scope_prefix (uint8_t *prefix, cp_scope_kind_t kind, int index)
 {
-    cp_put_u32 (key, scope);
-    cp_put_u32 (key + 4, (uint32_t) day);
+    cp_put_u32 (prefix, (uint32_t) kind << 16 | (uint32_t) index);
 }
 
 static void
@@ -209,11 +218,11 @@ static int
 s_put (central_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
        MDB_val *value, unsigned flags, const char *what)
 {
-    int rc = cp_lmdb_put (self->txn, dbi, key, key_size, value, flags, "central_store", what);
-    self->grow |= rc == CP_EMAPFULL;
-    return rc;
+    return cp_store_put (&s_kind, self->txn, dbi, key, key_size, value, flags, what,
+                         &self->grow);
 }
 
+//  The central's databases, opened in txn (flags: MDB_CREATE at set-up).
 static int
 s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
 {
@@ -224,7 +233,7 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "logs", flags, &self->logs))
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
-    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
+    ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
     ||  (rc = mdb_dbi_open (txn, "archive", flags, &self->archive))
     ||  (rc = mdb_dbi_open (txn, "envelopes", flags, &self->envelopes))
     ||  (rc = mdb_dbi_open (txn, "counters", flags, &self->counters))
@@ -248,66 +257,31 @@ s_municipality_list (char *buf, size_t size)
 //  =====================================================================
 //  Creating
 
+//  The central's part of its set-up (cp_store_create_fn): its databases,
+//  the listen endpoint (args) and the municipality list its keys index.
+static int
+s_create (MDB_txn *txn, const void *args)
+{
+    const char *listen = args;
+    central_store_t scratch = {0};
+    char *list = malloc (S_LIST_MAX);
+    assert (list);
+    s_municipality_list (list, S_LIST_MAX);
+    int rc = s_open_dbis (&scratch, txn, MDB_CREATE);
+    if (!rc) rc = cp_lmdb_put_text (txn, scratch.meta, "listen", listen);
+    if (!rc) rc = cp_lmdb_put_text (txn, scratch.meta, "municipalities", list);
+    free (list);
+    return rc;
+}
+
 int
 central_store_create (const char *dir, const char *listen, int catalogue)
 {
-    char path [4096];
     if (catalogue < 1 || catalogue > cp_catalogue_builtin_count)
         return CP_ECATALOGUE;
     if (!listen || !*listen || strlen (listen) >= 256)
         return CP_EUSAGE;
-    if (cp_lmdb_make_dir (dir))
-        return CP_EIO;
-    snprintf (path, sizeof path, "%s/store/data.mdb", dir);
-    if (access (path, F_OK) == 0)
-        return CP_EEXISTS;
-    int rc = cp_index_key_create (dir);
-    if (rc)
-        return rc;
-    //  The storage key seals case histories at rest (cp_seal).  Not "data
-    //  key": that names the key nodes seal their batches to.
-    snprintf (path, sizeof path, "%s/keys/storage.key", dir);
-    uint8_t *key = cp_keyfile_alloc (CP_SEAL_KEY_SIZE);
-    if (!key)
-        return CP_EIO;
-    randombytes_buf (key, CP_SEAL_KEY_SIZE);
-    rc = cp_keyfile_write (path, key, CP_SEAL_KEY_SIZE, false);
-    cp_keyfile_free (&key);
-    if (rc)
-        return rc;
-
-    snprintf (path, sizeof path, "%s/store", dir);
-    central_store_t scratch = {0};
-    rc = cp_lmdb_open (&scratch.env, path, S_MAX_DBS, CP_LMDB_CREATE);
-    if (rc)
-        return rc;
-    char *list = malloc (S_LIST_MAX);
-    assert (list);
-    s_municipality_list (list, S_LIST_MAX);
-    MDB_txn *txn;
-    rc = cp_lmdb_begin (scratch.env, 0, &txn);
-    if (rc == 0) {
-        char version [16];
-        snprintf (version, sizeof version, "%d", catalogue);
-        int mdb_rc = s_open_dbis (&scratch, txn, MDB_CREATE);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "format", CENTRAL_STORE_FORMAT);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "listen", listen);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "catalogue", version);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "municipalities", list);
-        for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
-            const char *text = cp_catalogue_builtin [number];
-            MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
-            mdb_rc = mdb_put (txn, scratch.catalogues, &k, &v, 0);
-        }
-        if (!mdb_rc)
-            mdb_rc = mdb_txn_commit (txn);
-        else
-            mdb_txn_abort (txn);
-        rc = mdb_rc? cp_lmdb_fail ("central_store", "create", mdb_rc): 0;
-    }
-    free (list);
-    mdb_env_close (scratch.env);
-    return rc;
+    return cp_store_create (&s_kind, dir, catalogue, s_create, listen);
 }
 
 //  =====================================================================
@@ -331,30 +305,6 @@ s_list_matches (MDB_txn *txn, MDB_dbi meta)
     return matches;
 }
 
-//  Loads DIR/keys/storage.key into the store's sealer.  Returns 0,
-//  CP_EINSECURE, CP_ENOTCENTRAL (missing or of another size) or CP_EIO.
-static int
-s_seal_load (central_store_t *self, const char *dir)
-{
-    char path [4096];
-    snprintf (path, sizeof path, "%s/keys/storage.key", dir);
-    uint8_t *key = NULL;
-    int rc = cp_keyfile_read (path, CP_SEAL_KEY_SIZE, &key);
-    if (rc) {
-        int why = errno;
-        zsys_error ("central_store: cannot load %s: %s%s%s", path, cp_strerror (rc),
-                    rc == CP_EIO? ": ": "", rc == CP_EIO? strerror (why): "");
-        return rc == CP_EINSECURE? CP_EINSECURE: CP_ENOTCENTRAL;
-    }
-    self->seal = cp_seal_new (key);
-    cp_keyfile_free (&key);
-    if (!self->seal) {
-        zsys_error ("central_store: no guarded memory for the storage key");
-        return CP_EIO;
-    }
-    return 0;
-}
-
 //  The keys of the SipHash-64 that ids uses (one per s_hash_kind_t),
 //  derived from the index key with libsodium's KDF, in guarded memory;
 //  NULL (logged) when there is none to be had.
@@ -373,53 +323,38 @@ s_id_keys (const uint8_t *index_key)
     return keys;
 }
 
+//  The central's part of opening (cp_store_open_fn): its databases, its
+//  listen endpoint, and a municipality list that is this binary's.
+static int
+s_open (void *store, MDB_txn *txn, const char *dir)
+{
+    central_store_t *self = store;
+    if (s_open_dbis (self, txn, 0)
+    ||  cp_lmdb_get_text (txn, self->meta, "listen", self->listen, sizeof self->listen))
+        return CP_ENOTCENTRAL;
+    if (!s_list_matches (txn, self->meta)) {
+        zsys_error ("central_store: %s was set up under another municipality list "
+                    "than this binary's", dir);
+        return CP_ENOTCENTRAL;
+    }
+    return 0;
+}
+
 central_store_t *
 central_store_open (const char *dir, int flags, int *error)
 {
-    char path [4096];
-    snprintf (path, sizeof path, "%s/store", dir);
     central_store_t *self = calloc (1, sizeof (central_store_t));
     assert (self);
     self->readonly = (flags & CENTRAL_STORE_READONLY) != 0;
     self->municipalities = cp_municipality_count ();
-    int rc = cp_lmdb_open (&self->env, path, S_MAX_DBS,
-                           self->readonly? CP_LMDB_READONLY: CP_LMDB_WRITE);
-    if (rc) {
-        *error = rc == CP_EIO? CP_ENOTCENTRAL: rc;
-        free (self);
-        return NULL;
-    }
-    MDB_txn *txn;
-    rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
-    if (rc == 0) {
-        char format [32];
-        if (s_open_dbis (self, txn, 0)
-        ||  cp_lmdb_get_text (txn, self->meta, "format", format, sizeof format)
-        ||  strcmp (format, CENTRAL_STORE_FORMAT) != 0
-        ||  cp_lmdb_get_text (txn, self->meta, "listen", self->listen, sizeof self->listen))
-            rc = CP_ENOTCENTRAL;
-        else
-        if (!s_list_matches (txn, self->meta)) {
-            zsys_error ("central_store: %s was set up under another municipality list "
-                        "than this binary's", dir);
-            rc = CP_ENOTCENTRAL;
-        }
-        else
-        if (!(self->catalogue = cp_lmdb_load_catalogue (txn, self->meta, self->catalogues)))
-            rc = CP_ECATALOGUE;
-        //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
-        mdb_txn_commit (txn);
-    }
+    int rc = cp_store_open (&s_kind, dir, self->readonly? CP_LMDB_READONLY: CP_LMDB_WRITE,
+                            s_open, self, &self->env, &self->catalogue);
+    //  Readers never read the cases, so only a writer loads the keys.
     if (rc == 0 && !self->readonly) {
-        if (!(self->index_key = cp_index_key_load (dir))) {
-            zsys_error ("central_store: cannot read %s/keys/index.key", dir);
-            rc = CP_ENOTCENTRAL;
-        }
-        else
-        if (!(self->id_keys = s_id_keys (self->index_key)))
+        rc = cp_store_keys_load (&s_kind, dir, &self->index_key, &self->seal);
+        if (rc == 0 && !(self->id_keys = s_id_keys (self->index_key)))
             rc = CP_EIO;
-        else
-        if ((rc = s_seal_load (self, dir)) == 0) {
+        if (rc == 0) {
             self->cache = cp_case_cache_new (S_CASE_KEY, self->seal, "central_store");
             self->tallies = calloc ((size_t) self->municipalities, sizeof (cp_tally_t *));
             self->county_tallies = calloc ((size_t) cp_county_count (), sizeof (cp_tally_t *));
@@ -456,12 +391,8 @@ central_store_destroy (central_store_t **self_p)
     free (self->slots);
     free (self->stem_record);
     free (self->notes);
-    cp_catalogue_destroy (&self->catalogue);
-    cp_index_key_destroy (&self->index_key);
     cp_keyfile_free (&self->id_keys);
-    cp_seal_destroy (&self->seal);
-    if (self->env)
-        mdb_env_close (self->env);
+    cp_store_close (&self->env, &self->catalogue, &self->index_key, &self->seal);
     free (self);
     *self_p = NULL;
 }
@@ -670,11 +601,9 @@ central_store_begin (central_store_t *self)
 {
     assert (!self->readonly);
     assert (!self->txn);
-    cp_lmdb_grow_ahead (self->env);     //  a full map would cost redoing the group
-    int rc = cp_lmdb_begin (self->env, 0, &self->txn);
+    int rc = cp_store_begin (self->env, self->seal, &self->txn);
     if (rc)
         return rc;
-    cp_seal_renew (self->seal);         //  one random draw serves the group's nonces
     int mdb_rc = mdb_cursor_open (self->txn, self->ids, &self->ids_cursor);
     if (mdb_rc) {
         mdb_txn_abort (self->txn);
@@ -709,30 +638,15 @@ s_case (central_store_t *self, int municipality, const char *case_id, int *rc)
     return cp_case_cache_get (self->cache, self->txn, self->cases, key, rc);
 }
 
-//  Adds every day of deltas into the stored rows of a scope.
+//  Adds every month of deltas into the stored rows of a scope.
 static int
-s_merge_rows (central_store_t *self, uint32_t scope, const cp_tally_t *deltas)
+s_merge_rows (central_store_t *self, cp_scope_kind_t kind, int index,
+              const cp_tally_t *deltas)
 {
-    uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
-    int32_t day = INT32_MIN;
-    const cp_tally_deltas_t *day_deltas;
-    while ((day_deltas = cp_tally_next (deltas, &day))) {
-        uint8_t key [8];
-        s_day_key (key, scope, day);
-        MDB_val k = {8, key}, v = {0, NULL};
-        int rc = mdb_get (self->txn, self->days, &k, &v);
-        if (rc && rc != MDB_NOTFOUND)
-            return cp_lmdb_fail ("central_store", "read row", rc);
-        size_t size;
-        if (cp_tally_merge (v.mv_data, v.mv_size, day_deltas, buf, &size)) {
-            zsys_error ("central_store: a stored counter row is corrupt");
-            return CP_ESTORE;
-        }
-        MDB_val value = {size, buf};
-        if ((rc = s_put (self, self->days, key, 8, &value, 0, "put row")))
-            return rc;
-    }
-    return 0;
+    uint8_t prefix [S_SCOPE_SIZE];
+    s_scope_prefix (prefix, kind, index);
+    return cp_store_months_merge (&s_kind, self->txn, self->months, prefix, sizeof prefix,
+                                  deltas, &self->grow);
 }
 
 //  A tally from a lazily filled table.
@@ -746,14 +660,14 @@ s_tally (cp_tally_t **table, int index)
     return table [index];
 }
 
-//  Adds every day of from into into.
+//  Adds every month of from into into.
 static void
 s_add_tally (cp_tally_t *into, const cp_tally_t *from)
 {
-    int32_t day = INT32_MIN;
+    int32_t month = INT32_MIN;
     const cp_tally_deltas_t *deltas;
-    while ((deltas = cp_tally_next (from, &day)))
-        cp_tally_add_deltas (into, day, deltas);
+    while ((deltas = cp_tally_next (from, &month)))
+        cp_tally_add_deltas (into, month, deltas);
 }
 
 //  Writes the group's deltas into the rows of every scope they touch: each
@@ -767,17 +681,17 @@ s_write_rows (central_store_t *self)
         cp_tally_t *tally = self->tallies [index];
         if (!tally || cp_tally_empty (tally))
             continue;
-        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_MUNICIPALITY, index), tally);
+        rc = s_merge_rows (self, CP_SCOPE_MUNICIPALITY, index, tally);
         s_add_tally (s_tally (self->county_tallies, cp_municipality_county (index)), tally);
         s_add_tally (self->national, tally);
     }
     for (int index = 0; rc == 0 && index < cp_county_count (); index++) {
         cp_tally_t *tally = self->county_tallies [index];
         if (tally && !cp_tally_empty (tally))
-            rc = s_merge_rows (self, s_scope_id (CP_SCOPE_COUNTY, index), tally);
+            rc = s_merge_rows (self, CP_SCOPE_COUNTY, index, tally);
     }
     if (rc == 0 && !cp_tally_empty (self->national))
-        rc = s_merge_rows (self, s_scope_id (CP_SCOPE_NATIONAL, 0), self->national);
+        rc = s_merge_rows (self, CP_SCOPE_NATIONAL, 0, self->national);
     return rc;
 }
 
@@ -1332,15 +1246,11 @@ central_store_commit (central_store_t *self)
         central_store_abort (self);
         return rc;
     }
-    int mdb_rc = mdb_txn_commit (self->txn);
+    rc = cp_store_commit (&s_kind, self->env, self->txn, "commit");
     self->txn = NULL;
-    s_forget (self, mdb_rc == 0);
-    if (mdb_rc == MDB_MAP_FULL) {
-        cp_lmdb_grow (self->env);
-        return CP_EMAPFULL;
-    }
-    if (mdb_rc)
-        return cp_lmdb_fail ("central_store", "commit", mdb_rc);
+    s_forget (self, rc == 0);
+    if (rc)
+        return rc;
     //  Durable now: the notes and counts written with it are done.
     memset (self->notes, 0, (size_t) self->municipalities * sizeof (s_note_t));
     memset (self->counts, 0, sizeof self->counts);
@@ -1351,14 +1261,8 @@ central_store_commit (central_store_t *self)
 void
 central_store_abort (central_store_t *self)
 {
-    if (self->txn)
-        mdb_txn_abort (self->txn);
-    self->txn = NULL;
+    cp_store_abort (self->env, &self->txn, &self->grow);
     s_forget (self, false);
-    if (self->grow) {
-        self->grow = false;
-        cp_lmdb_grow (self->env);
-    }
 }
 
 //  =====================================================================
@@ -1562,55 +1466,24 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
     if (cp_scope_parse (scope_text, &scope))
         return CP_EUSAGE;
     cp_scope_format (&scope, view->scope);
-    uint32_t scope_id = s_scope_id (scope.kind, scope.index);
+
+    uint8_t prefix [S_SCOPE_SIZE];
+    s_scope_prefix (prefix, scope.kind, scope.index);
 
     MDB_txn *txn;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->days, &cursor);
-    if (rc) {
-        mdb_txn_abort (txn);
-        return cp_lmdb_fail ("central_store", "view", rc);
+    rc = cp_store_months_view (&s_kind, txn, self->months, prefix, sizeof prefix, view);
+    view->municipalities_reporting = 0;
+    for (int index = 0; rc == 0 && index < self->municipalities; index++) {
+        if (!cp_scope_contains (&scope, index))
+            continue;
+        central_cursor_t value;
+        rc = s_cursor_read (self, txn, index, &value);
+        if (rc == 0 && value.batches > 0)
+            view->municipalities_reporting++;
     }
-    uint8_t start [8];
-    s_day_key (start, scope_id, 0);
-    MDB_val k = {8, start}, v;
-    int op = MDB_SET_RANGE;
-    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        if (k.mv_size != 8) {
-            rc = CP_ESTORE;
-            break;
-        }
-        if (cp_get_u32 (k.mv_data) != scope_id)
-            break;
-        int32_t day = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + 4);
-        if (day > cp_view_last_month (view))
-            break;
-        if (cp_view_add_encoded (view, day, v.mv_data, v.mv_size)) {
-            zsys_error ("central_store: a stored counter row is corrupt");
-            rc = CP_ESTORE;
-            break;
-        }
-    }
-    mdb_cursor_close (cursor);
-    if (rc == 0 || rc == MDB_NOTFOUND) {
-        rc = 0;
-        view->municipalities_reporting = 0;
-        for (int index = 0; rc == 0 && index < self->municipalities; index++) {
-            if (!cp_scope_contains (&scope, index))
-                continue;
-            central_cursor_t value;
-            rc = s_cursor_read (self, txn, index, &value);
-            if (rc == 0 && value.batches > 0)
-                view->municipalities_reporting++;
-        }
-    }
-    else
-    if (rc != CP_ESTORE)
-        rc = cp_lmdb_fail ("central_store", "view", rc);
     mdb_txn_abort (txn);
     return rc;
 }

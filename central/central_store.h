@@ -15,7 +15,7 @@
     Databases of the environment (integers big-endian, so that LMDB's byte
     order is numeric order; m is a municipality index of cp_municipality;
     log a node's log identity, 16 bytes, cp_wire.h):
-        meta        "format" ("cpsync-central 4"), "listen", "catalogue",
+        meta        "format" ("cpsync-central 5"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t
@@ -34,7 +34,7 @@
                     per event, and a stem holds at most 66 * 66 + 66 ids
                     (two characters of the id alphabet)
         cases       u16 m, hash(case) → a case's history (cp_case), sealed
-        days        u32 scope, u32 month → a tally row (cp_tally); one row set
+        months      u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
                     a view of any scope reads its own rows and nothing else;
                     scope = kind << 16 | index, kind a cp_scope_kind_t
@@ -91,7 +91,11 @@
 
 typedef struct _central_store_t central_store_t;
 
-#define CENTRAL_STORE_FORMAT "cpsync-central 4"
+//  The store's layout: 2 seals case histories, 3 keeps log identities and
+//  chains, 4 keeps ids one record per stem, 5 names the month rows'
+//  database "months" (CP_STORE_MONTHS), not "days".  A store of another
+//  format is refused rather than misread.
+#define CENTRAL_STORE_FORMAT "cpsync-central 5"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  Flags of central_store_open.
@@ -196,17 +200,19 @@ typedef struct {
 
 //  Sets up a new central in dir (created if missing; must not hold one):
 //  the store with catalogues 1..catalogue of the built-in texts, the listen
-//  endpoint, and fresh index and storage keys.  Returns 0, CP_EEXISTS,
-//  CP_ECATALOGUE, CP_EIO or CP_ESTORE.
+//  endpoint, and fresh index and storage keys (cp_store_create: a set-up
+//  that fails half way is taken back).  Returns 0, CP_EEXISTS,
+//  CP_ECATALOGUE, CP_EUSAGE (no listen endpoint, or one of 256 bytes or
+//  more), CP_EIO or CP_ESTORE.
 int
     central_store_create (const char *dir, const char *listen, int catalogue);
 
 //  Opens the central in dir (flags 0 to write, CENTRAL_STORE_READONLY to
 //  read).  Returns NULL with *error: CP_ENOTCENTRAL when dir holds no central
 //  or one set up under another municipality list (or of another format, or
-//  without its keys), CP_EINSECURE when the storage key file may be read
-//  by others, CP_ECATALOGUE, CP_EIO or CP_ESTORE.  Only a store opened to
-//  write loads the storage key: readers never read the cases.
+//  without its keys), CP_EINSECURE when the index or storage key file may
+//  be read by others, CP_ECATALOGUE, CP_EIO or CP_ESTORE.  Only a store
+//  opened to write loads the keys: readers never read the cases.
 central_store_t *
     central_store_open (const char *dir, int flags, int *error);
 

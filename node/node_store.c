@@ -35,6 +35,7 @@
 #include "cp_keyfile.h"
 #include "cp_lmdb.h"
 #include "cp_seal.h"
+#include "cp_store.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -45,9 +46,10 @@
 
 //  2: log and cases values are sealed; a store of format 1 holds them in
 //  the clear.  3: the log is sealed in blocks of events; format 2 sealed
-//  each event.  4: the log has an identity and a chain.  Another format is
-//  refused rather than misread.
-#define S_FORMAT "cpsync-node 4"
+//  each event.  4: the log has an identity and a chain.  5: the month rows
+//  are in "months" (CP_STORE_MONTHS), no longer in "days".  Another format
+//  is refused rather than misread.
+#define S_FORMAT "cpsync-node 5"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_MAX_DBS 8
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence
@@ -60,9 +62,22 @@
 #define S_LOG_SIZE_ID NODE_STORE_LOG_SIZE
 #define S_CHAIN_SIZE NODE_STORE_CHAIN_SIZE
 
+//  What the node's store is to cp_store.
+static const cp_store_kind_t s_kind = {
+    .module = "node_store",
+    .name = "node",
+    .format = S_FORMAT,
+    .advice = "set the node up again and re-import: the central counts each event once "
+              "whatever log it comes in",
+    .seal_key = "keys/data.key",
+    .seal_key_name = "data key",
+    .not_store = CP_ENOTNODE,
+    .max_dbs = S_MAX_DBS
+};
+
 struct _node_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, log, ids, cases, days, chains;
+    MDB_dbi meta, catalogues, log, ids, cases, months, chains;
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
     uint8_t *index_key;         //  cp_index_key: guarded, read-only
@@ -118,16 +133,17 @@ s_chain_read (const crypto_generichash_blake2b_state *state, uint8_t *chain)
     crypto_generichash_blake2b_final (&copy, chain, S_CHAIN_SIZE);
 }
 
+//  A put in the write transaction; a full map is noted, so that abort grows it.
 static int
 s_put (node_store_t *self, MDB_dbi dbi, const void *key, size_t key_size,
        const void *data, size_t size, unsigned flags, const char *what)
 {
     MDB_val value = {size, (void *) data};
-    int rc = cp_lmdb_put (self->txn, dbi, key, key_size, &value, flags, "node_store", what);
-    self->grow |= rc == CP_EMAPFULL;
-    return rc;
+    return cp_store_put (&s_kind, self->txn, dbi, key, key_size, &value, flags, what,
+                         &self->grow);
 }
 
+//  The node's databases, opened in txn (flags: MDB_CREATE at set-up).
 static int
 s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
 {
@@ -137,7 +153,7 @@ s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "log", flags, &self->log))
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
-    ||  (rc = mdb_dbi_open (txn, "days", flags, &self->days))
+    ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
     ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains)))
         return rc;
     return 0;
@@ -163,182 +179,58 @@ s_get_bin (MDB_txn *txn, MDB_dbi meta, const char *key, uint8_t *out, size_t siz
         memset (out, 0, size);
 }
 
-static void
-s_store_path (const char *dir, const char *leaf, char *path, size_t size)
-{
-    snprintf (path, size, "%s/%s", dir, leaf);
-}
-
 //  =====================================================================
 //  Creating and opening
 
-//  Takes back a set-up that failed half way, so that init can be run again.
-static void
-s_undo_create (const char *dir)
-{
-    static const char *const leaves [] = {
-        "store/data.mdb", "store/lock.mdb", "store", "keys/data.key", "keys/index.key", "keys"
-    };
-    char path [4096];
-    for (size_t index = 0; index < sizeof leaves / sizeof leaves [0]; index++) {
-        s_store_path (dir, leaves [index], path, sizeof path);
-        if (remove (path) && errno != ENOENT)
-            zsys_warning ("node_store: could not remove %s after a failed set-up", path);
-    }
-}
-
-//  Writes a fresh random data key to DIR/keys/data.key (DIR/keys exists:
-//  the index key is made first).  Returns 0, CP_EEXISTS or CP_EIO.
+//  The node's part of its set-up (cp_store_create_fn): its databases, its
+//  municipality (args) and its log's identity, since a store set up again
+//  is a new log.
 static int
-s_data_key_create (const char *dir)
+s_create (MDB_txn *txn, const void *args)
 {
-    char path [4096];
-    s_store_path (dir, "keys/data.key", path, sizeof path);
-    uint8_t *key = cp_keyfile_alloc (CP_SEAL_KEY_SIZE);
-    if (!key)
-        return CP_EIO;
-    randombytes_buf (key, CP_SEAL_KEY_SIZE);
-    int rc = cp_keyfile_write (path, key, CP_SEAL_KEY_SIZE, false);
-    cp_keyfile_free (&key);
+    const char *municipality = args;
+    node_store_t scratch = {0};
+    uint8_t log [S_LOG_SIZE_ID], started [8];
+    randombytes_buf (log, sizeof log);
+    cp_put_u64 (started, (uint64_t) zclock_time ());
+    MDB_val log_key = {3, "log"}, log_value = {sizeof log, log};
+    MDB_val started_key = {11, "log_started"}, started_value = {8, started};
+    int rc = s_open_dbis (&scratch, txn, MDB_CREATE);
+    if (!rc) rc = cp_lmdb_put_text (txn, scratch.meta, "municipality", municipality);
+    if (!rc) rc = mdb_put (txn, scratch.meta, &log_key, &log_value, 0);
+    if (!rc) rc = mdb_put (txn, scratch.meta, &started_key, &started_value, 0);
     return rc;
-}
-
-//  Why a key file did not load, for the log line.
-static void
-s_key_failed (const char *path, int rc, int error)
-{
-    zsys_error ("node_store: cannot load %s: %s%s%s", path, cp_strerror (rc),
-                rc == CP_EIO? ": ": "", rc == CP_EIO? strerror (error): "");
-}
-
-//  Loads DIR/keys/data.key into the store's sealer.  Returns 0,
-//  CP_EINSECURE, CP_ENOTNODE (missing or of another size) or CP_EIO.
-static int
-s_seal_load (node_store_t *self, const char *dir)
-{
-    char path [4096];
-    s_store_path (dir, "keys/data.key", path, sizeof path);
-    uint8_t *key = NULL;
-    int rc = cp_keyfile_read (path, CP_SEAL_KEY_SIZE, &key);
-    if (rc) {
-        s_key_failed (path, rc, errno);
-        return rc == CP_EINSECURE? CP_EINSECURE: CP_ENOTNODE;
-    }
-    self->seal = cp_seal_new (key);
-    cp_keyfile_free (&key);
-    if (!self->seal) {
-        zsys_error ("node_store: no guarded memory for the data key");
-        return CP_EIO;
-    }
-    return 0;
 }
 
 int
 node_store_create (const char *dir, const char *municipality, int catalogue)
 {
-    char path [4096];
-    if (cp_lmdb_make_dir (dir))
-        return CP_EIO;
-    s_store_path (dir, "store/data.mdb", path, sizeof path);
-    if (access (path, F_OK) == 0)
-        return CP_EEXISTS;
-    if (catalogue < 1 || catalogue > cp_catalogue_builtin_count)
-        return CP_ECATALOGUE;
-    int rc = cp_index_key_create (dir);
-    if (rc)
-        return rc;
-    if ((rc = s_data_key_create (dir))) {
-        s_undo_create (dir);
-        return rc;
-    }
+    return cp_store_create (&s_kind, dir, catalogue, s_create, municipality);
+}
 
-    s_store_path (dir, "store", path, sizeof path);
-    node_store_t scratch = {0};
-    rc = cp_lmdb_open (&scratch.env, path, S_MAX_DBS, CP_LMDB_CREATE);
-    if (rc) {
-        s_undo_create (dir);
-        return rc;
-    }
-    MDB_txn *txn;
-    rc = cp_lmdb_begin (scratch.env, 0, &txn);
-    if (rc == 0) {
-        char version [16];
-        snprintf (version, sizeof version, "%d", catalogue);
-        int mdb_rc = s_open_dbis (&scratch, txn, MDB_CREATE);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "format", S_FORMAT);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "municipality", municipality);
-        if (!mdb_rc) mdb_rc = cp_lmdb_put_text (txn, scratch.meta, "catalogue", version);
-        //  The log's identity: a store set up again is a new log.
-        uint8_t log [S_LOG_SIZE_ID], started [8];
-        randombytes_buf (log, sizeof log);
-        cp_put_u64 (started, (uint64_t) zclock_time ());
-        MDB_val log_key = {3, "log"}, log_value = {sizeof log, log};
-        MDB_val started_key = {11, "log_started"}, started_value = {8, started};
-        if (!mdb_rc) mdb_rc = mdb_put (txn, scratch.meta, &log_key, &log_value, 0);
-        if (!mdb_rc) mdb_rc = mdb_put (txn, scratch.meta, &started_key, &started_value, 0);
-        for (unsigned number = 1; !mdb_rc && number <= (unsigned) catalogue; number++) {
-            const char *text = cp_catalogue_builtin [number];
-            MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
-            mdb_rc = mdb_put (txn, scratch.catalogues, &k, &v, 0);
-        }
-        if (!mdb_rc)
-            mdb_rc = mdb_txn_commit (txn);
-        else
-            mdb_txn_abort (txn);
-        rc = mdb_rc? cp_lmdb_fail ("node_store", "create", mdb_rc): 0;
-    }
-    mdb_env_close (scratch.env);
-    if (rc)
-        s_undo_create (dir);
-    return rc;
+//  The node's part of opening (cp_store_open_fn): its databases and its
+//  municipality.
+static int
+s_open (void *store, MDB_txn *txn, const char *dir)
+{
+    (void) dir;
+    node_store_t *self = store;
+    if (s_open_dbis (self, txn, 0)
+    ||  cp_lmdb_get_text (txn, self->meta, "municipality", self->municipality,
+                          sizeof self->municipality))
+        return CP_ENOTNODE;
+    return 0;
 }
 
 node_store_t *
 node_store_open (const char *dir, int *error)
 {
-    char path [4096];
-    s_store_path (dir, "store", path, sizeof path);
     node_store_t *self = calloc (1, sizeof (node_store_t));
     assert (self);
-    int rc = cp_lmdb_open (&self->env, path, S_MAX_DBS, CP_LMDB_WRITE);
-    if (rc) {
-        *error = rc == CP_EIO? CP_ENOTNODE: rc;
-        free (self);
-        return NULL;
-    }
-    MDB_txn *txn;
-    rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
-    if (rc == 0) {
-        char format [32];
-        if (s_open_dbis (self, txn, 0)
-        ||  cp_lmdb_get_text (txn, self->meta, "format", format, sizeof format)
-        ||  cp_lmdb_get_text (txn, self->meta, "municipality", self->municipality,
-                        sizeof self->municipality))
-            rc = CP_ENOTNODE;
-        else
-        if (strcmp (format, S_FORMAT) != 0) {
-            //  Format 1 kept case data in the clear, format 2 sealed each
-            //  event of the log: neither is read as format 3.
-            zsys_error ("node_store: %s holds a store of format \"%s\"; this node reads "
-                        "\"%s\" (set the node up again and re-import: the central counts "
-                        "each event once whatever log it comes in)", dir, format, S_FORMAT);
-            rc = CP_ENOTNODE;
-        }
-        else
-        if (!(self->catalogue = cp_lmdb_load_catalogue (txn, self->meta, self->catalogues)))
-            rc = CP_ECATALOGUE;
-        //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
-        mdb_txn_commit (txn);
-    }
-    if (rc == 0 && !(self->index_key = cp_index_key_read (dir, &rc))) {
-        int why = errno;
-        char key [4096];
-        s_store_path (dir, "keys/index.key", key, sizeof key);
-        s_key_failed (key, rc, why);
-        rc = rc == CP_EINSECURE? CP_EINSECURE: CP_ENOTNODE;
-    }
+    int rc = cp_store_open (&s_kind, dir, CP_LMDB_WRITE, s_open, self, &self->env,
+                            &self->catalogue);
     if (rc == 0)
-        rc = s_seal_load (self, dir);
+        rc = cp_store_keys_load (&s_kind, dir, &self->index_key, &self->seal);
     if (rc == 0) {
         self->cache = cp_case_cache_new (S_HASH_SIZE, self->seal, "node_store");
         self->tally = cp_tally_new ();
@@ -373,11 +265,7 @@ node_store_destroy (node_store_t **self_p)
     cp_tally_destroy (&self->tally);
     msgpack_sbuffer_destroy (&self->encoded);     //  wiped after each use
     free (self->block);                             //  wiped after each use
-    cp_catalogue_destroy (&self->catalogue);
-    cp_index_key_destroy (&self->index_key);
-    cp_seal_destroy (&self->seal);
-    if (self->env)
-        mdb_env_close (self->env);
+    cp_store_close (&self->env, &self->catalogue, &self->index_key, &self->seal);
     free (self);
     *self_p = NULL;
 }
@@ -433,12 +321,9 @@ int
 node_store_begin (node_store_t *self)
 {
     assert (!self->txn);
-    cp_lmdb_grow_ahead (self->env);     //  a full map would cost redoing the transaction
-    int rc = cp_lmdb_begin (self->env, 0, &self->txn);
+    int rc = cp_store_begin (self->env, self->seal, &self->txn);
     if (rc)
         return rc;
-    //  One draw of the random source serves the whole transaction's nonces.
-    cp_seal_renew (self->seal);
     self->head = cp_lmdb_get_u64 (self->txn, self->meta, "head");
     s_get_bin (self->txn, self->meta, "chain", self->chain, S_CHAIN_SIZE);
     //  Cursors that live for the transaction (LMDB closes them at its end):
@@ -517,11 +402,7 @@ s_block_flush (node_store_t *self)
     sodium_memzero (self->block, self->block_used);
     self->block_used = S_LOG_HEADER;
     self->block_count = 0;
-    if (rc) {
-        self->grow = rc == MDB_MAP_FULL;
-        return cp_lmdb_fail ("node_store", "append log", rc);
-    }
-    return 0;
+    return rc? cp_store_fail (&s_kind, "append log", rc, &self->grow): 0;
 }
 
 //  Adds an appended entry's event (its sequence is the head) to the open
@@ -670,41 +551,14 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
         cp_put_u64 (seq, claimed [index]);
         MDB_val k = {S_HASH_SIZE, (void *) sorted [at].key}, v = {8, seq};
         int mdb_rc = mdb_cursor_put (self->ids_cursor, &k, &v, MDB_NOOVERWRITE);
-        if (mdb_rc) {
-            self->grow = mdb_rc == MDB_MAP_FULL;
-            rc = cp_lmdb_fail ("node_store", "put id", mdb_rc);
-        }
+        if (mdb_rc)
+            rc = cp_store_fail (&s_kind, "put id", mdb_rc, &self->grow);
     }
     free (sorted);
     free (leader);
     free (claimed);
     free (stored);
     return rc;
-}
-
-//  Adds the transaction's deltas into the stored day rows.
-static int
-s_write_rows (node_store_t *self)
-{
-    uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
-    int32_t day = INT32_MIN;
-    const cp_tally_deltas_t *deltas;
-    while ((deltas = cp_tally_next (self->tally, &day))) {
-        uint8_t key [4];
-        cp_put_u32 (key, (uint32_t) day);
-        MDB_val k = {4, key}, v = {0, NULL};
-        int rc = mdb_get (self->txn, self->days, &k, &v);
-        if (rc && rc != MDB_NOTFOUND)
-            return cp_lmdb_fail ("node_store", "read row", rc);
-        size_t size;
-        if (cp_tally_merge (v.mv_data, v.mv_size, deltas, buf, &size)) {
-            zsys_error ("node_store: a stored counter row is corrupt");
-            return CP_ESTORE;
-        }
-        if ((rc = s_put (self, self->days, key, 4, buf, size, 0, "put row")))
-            return rc;
-    }
-    return 0;
 }
 
 static void
@@ -723,7 +577,8 @@ node_store_commit (node_store_t *self)
     int rc = cp_case_cache_write (self->cache, self->txn, self->cases);
     self->grow |= rc == CP_EMAPFULL;
     if (rc == 0)
-        rc = s_write_rows (self);
+        rc = cp_store_months_merge (&s_kind, self->txn, self->months, NULL, 0, self->tally,
+                                    &self->grow);
     if (rc == 0)
         rc = s_put (self, self->meta, "head", 4, head, 8, 0, "put head");
     if (rc == 0)
@@ -732,27 +587,17 @@ node_store_commit (node_store_t *self)
         node_store_abort (self);
         return rc;
     }
-    int mdb_rc = mdb_txn_commit (self->txn);
+    rc = cp_store_commit (&s_kind, self->env, self->txn, "commit");
     self->txn = NULL;
     s_forget (self);
-    if (mdb_rc == MDB_MAP_FULL) {
-        cp_lmdb_grow (self->env);
-        return CP_EMAPFULL;
-    }
-    return mdb_rc? cp_lmdb_fail ("node_store", "commit", mdb_rc): 0;
+    return rc;
 }
 
 void
 node_store_abort (node_store_t *self)
 {
-    if (self->txn)
-        mdb_txn_abort (self->txn);
-    self->txn = NULL;
+    cp_store_abort (self->env, &self->txn, &self->grow);
     s_forget (self);
-    if (self->grow) {
-        self->grow = false;
-        cp_lmdb_grow (self->env);
-    }
 }
 
 //  =====================================================================
@@ -765,36 +610,11 @@ node_store_view (node_store_t *self, cp_view_t *view)
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->days, &cursor);
-    if (rc) {
-        mdb_txn_abort (txn);
-        return cp_lmdb_fail ("node_store", "view", rc);
-    }
-    MDB_val k, v;
-    int op = MDB_FIRST;
-    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        if (k.mv_size != 4) {
-            rc = CP_ESTORE;
-            break;
-        }
-        int32_t day = (int32_t) cp_get_u32 (k.mv_data);
-        if (day > cp_view_last_month (view))
-            break;
-        if (cp_view_add_encoded (view, day, v.mv_data, v.mv_size)) {
-            zsys_error ("node_store: a stored counter row is corrupt");
-            rc = CP_ESTORE;
-            break;
-        }
-    }
-    mdb_cursor_close (cursor);
+    rc = cp_store_months_view (&s_kind, txn, self->months, NULL, 0, view);
     uint64_t head = cp_lmdb_get_u64 (txn, self->meta, "head");
     mdb_txn_abort (txn);
     view->municipalities_reporting = head > 0;
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    return rc == 0 || rc == CP_ESTORE? rc: cp_lmdb_fail ("node_store", "view", rc);
+    return rc;
 }
 
 //  =====================================================================
@@ -868,13 +688,11 @@ s_edit_meta (node_store_t *self, int (*edit) (node_store_t *self, void *args), v
             return rc;
         rc = edit (self, args);
         if (rc == 0) {
-            int mdb_rc = mdb_txn_commit (self->txn);
+            rc = cp_store_commit (&s_kind, self->env, self->txn, "commit");
             self->txn = NULL;
-            if (mdb_rc == MDB_MAP_FULL) {
-                cp_lmdb_grow (self->env);
+            if (rc == CP_EMAPFULL)
                 continue;
-            }
-            return mdb_rc? cp_lmdb_fail ("node_store", "commit", mdb_rc): 0;
+            return rc;
         }
         node_store_abort (self);
         if (rc != CP_EMAPFULL)

@@ -11,7 +11,7 @@
                             record's key as associated data, so the store
                             holds no case data in the clear.
     Databases of the environment:
-        meta        "format" ("cpsync-node 4"), "municipality", "catalogue",
+        meta        "format" ("cpsync-node 5"), "municipality", "catalogue",
                     "head", "acked", "log" (the log's identity), "log_started",
                     "chain" (at the head), "previous_log", "restore_detected",
                     "central_behind", "central_behind_by", "recovered" (the
@@ -23,7 +23,7 @@
                     the uplink log (node_store.c has the block's layout)
         ids         hash(event id) → u64 sequence
         cases       hash(case) → a case's history (cp_case), sealed
-        days        u32 month (from 2000-01) → a tally row (cp_tally)
+        months      u32 month (from 2000-01) → a tally row (cp_tally)
         chains      u64 sequence of a log block → the log's chain before it
 
     Appending runs in large write transactions: begin, append many events,
@@ -72,8 +72,9 @@ typedef struct {
 } node_store_log_t;
 
 //  Sets up a new node in dir (created if missing; must not hold a node),
-//  with fresh index and data keys.  Returns 0, CP_EEXISTS, CP_EIO or
-//  CP_ESTORE.
+//  with fresh index and data keys (cp_store_create: a set-up that fails
+//  half way is taken back).  Returns 0, CP_EEXISTS, CP_ECATALOGUE, CP_EIO
+//  or CP_ESTORE.
 int
     node_store_create (const char *dir, const char *municipality, int catalogue);
 

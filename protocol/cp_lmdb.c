@@ -48,15 +48,6 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t 
 }
 
 int
-cp_lmdb_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
-             MDB_val *value, unsigned flags, const char *module, const char *what)
-{
-    MDB_val k = {key_size, (void *) key};
-    int rc = mdb_put (txn, dbi, &k, value, flags);
-    return rc? cp_lmdb_fail (module, what, rc): 0;
-}
-
-int
 cp_lmdb_put_text (MDB_txn *txn, MDB_dbi dbi, const char *key, const char *value)
 {
     MDB_val k = {strlen (key), (void *) key}, v = {strlen (value), (void *) value};
@@ -84,39 +75,6 @@ cp_lmdb_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key)
     if (mdb_get (txn, dbi, &k, &v) || v.mv_size != 8)
         return 0;
     return cp_get_u64 (v.mv_data);
-}
-
-cp_catalogue_t *
-cp_lmdb_load_catalogue (MDB_txn *txn, MDB_dbi meta, MDB_dbi catalogues)
-{
-    char number [16];
-    if (cp_lmdb_get_text (txn, meta, "catalogue", number, sizeof number))
-        return NULL;
-    int active = atoi (number);
-    if (active < 1 || active > 1000)
-        return NULL;
-    const char **texts = calloc ((size_t) active, sizeof (char *));
-    int loaded = 0;
-    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
-        MDB_val k = {sizeof version, &version}, v;
-        if (mdb_get (txn, catalogues, &k, &v))
-            break;
-        char *text = malloc (v.mv_size + 1);
-        if (!text)
-            break;
-        memcpy (text, v.mv_data, v.mv_size);
-        text [v.mv_size] = 0;
-        texts [loaded++] = text;
-    }
-    char why [256] = "";
-    cp_catalogue_t *catalogue = loaded == active
-                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
-    if (!catalogue)
-        zsys_error ("cp_lmdb: stored catalogue %d does not load: %s", active, why);
-    for (int index = 0; index < loaded; index++)
-        free ((char *) texts [index]);
-    free (texts);
-    return catalogue;
 }
 
 int

@@ -1,18 +1,17 @@
-/*  cp_lmdb: the few LMDB habits the node's and the central's stores share.
+/*  cp_lmdb: the few LMDB habits of every environment cpsync opens (the
+    stores, through cp_store, and the backups of cp_backup).
 
-    Each store opens one environment with named databases, begins every
+    Each opens one environment with named databases, begins every
     transaction through cp_lmdb_begin (which adopts a map another process has
     grown), and turns LMDB's codes into ours with cp_lmdb_fail, which logs
     the operation with mdb_strerror.  A write that finds the map full makes
     the store abort, call cp_lmdb_grow and redo its transaction: MDB_MAP_FULL
     is a reason to grow, never to fail; and before a write the stores grow
     the map while it is more than half full (cp_lmdb_grow_ahead), so that
-    redoing is rare.                                      */
+    redoing is rare.                                                        */
 
 #ifndef CP_LMDB_H_INCLUDED
 #define CP_LMDB_H_INCLUDED
-
-#include "cp_catalogue.h"
 
 #include <lmdb.h>
 #include <stdbool.h>
@@ -62,13 +61,6 @@ int
 int
     cp_lmdb_fail (const char *module, const char *what, int mdb_rc);
 
-//  mdb_put with our codes: 0, CP_EMAPFULL (the caller grows and redoes),
-//  or CP_ESTORE logged as "module: what: mdb_strerror".  value is LMDB's,
-//  so MDB_RESERVE hands back the space to write in.
-int
-    cp_lmdb_put (MDB_txn *txn, MDB_dbi dbi, const void *key, size_t key_size,
-                 MDB_val *value, unsigned flags, const char *module, const char *what);
-
 //  Text values of a settings database ("meta"): put, and get into buf as a
 //  string.  They return LMDB's codes (MDB_NOTFOUND, MDB_BAD_VALSIZE when it
 //  does not fit).
@@ -80,11 +72,6 @@ int
 //  A u64 value of a settings database; 0 when absent.
 uint64_t
     cp_lmdb_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key);
-
-//  Rebuilds the catalogue whose version is meta's "catalogue" from the texts
-//  of catalogues (u32 version → JSON).  NULL (logged) when it does not load.
-cp_catalogue_t *
-    cp_lmdb_load_catalogue (MDB_txn *txn, MDB_dbi meta, MDB_dbi catalogues);
 
 //  Big-endian integer keys, so LMDB's byte order is numeric order.
 void

@@ -1,11 +1,11 @@
-/*  cp_tally: per-day counter rows, in memory and as stored bytes.
+/*  cp_tally: per-month counter rows, in memory and as stored bytes.
 
-    Rows are per month (see cp_tally.h); below, "day" is a row's key, the
-    month number.  In memory, days live in an open-addressing hash table, so a
-    tally costs a few kilobytes until it is used and a lookup costs next to
-    nothing (every applied event adds to several cells).  A day's deltas are
-    a small array kept in cell order, so adding is a short scan and merging
-    with a stored row is one pass over both.                                */
+    A row's key is its month number (see cp_tally.h).  In memory, months live
+    in an open-addressing hash table, so a tally costs a few kilobytes until
+    it is used and a lookup costs next to nothing (every applied event adds
+    to several cells).  A month's deltas are a small array kept in cell
+    order, so adding is a short scan and merging with a stored row is one
+    pass over both.                                                          */
 
 #include "cp_tally.h"
 #include "cp_date.h"
@@ -15,16 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  A day with deltas: an open-addressing slot keyed by day.
+//  A month with deltas: an open-addressing slot keyed by month.
 typedef struct {
-    int32_t day;                //  day number, or S_EMPTY
+    int32_t month;              //  month number, or S_EMPTY
     cp_tally_deltas_t deltas;
-} s_day_t;
+} s_month_t;
 
 struct _cp_tally_t {
-    s_day_t *table;             //  capacity slots, a power of two
+    s_month_t *table;           //  capacity slots, a power of two
     size_t capacity;
-    int32_t *used;              //  days with a slot, in order of first use
+    int32_t *used;              //  months with a slot, in order of first use
     size_t used_count;
     bool sorted;                //  used [] is in increasing order
 };
@@ -41,13 +41,13 @@ cp_tally_month (int32_t date)
 }
 #define S_INITIAL 256           //  slots of a new tally
 
-static s_day_t *
+static s_month_t *
 s_table_new (size_t capacity)
 {
-    s_day_t *table = calloc (capacity, sizeof (s_day_t));
+    s_month_t *table = calloc (capacity, sizeof (s_month_t));
     assert (table);             //  out of memory for a small table
     for (size_t index = 0; index < capacity; index++)
-        table [index].day = S_EMPTY;
+        table [index].month = S_EMPTY;
     return table;
 }
 
@@ -79,28 +79,28 @@ cp_tally_destroy (cp_tally_t **self_p)
     *self_p = NULL;
 }
 
-//  The slot of a day: its own, or the empty one where it would go.
-static s_day_t *
-s_find (const cp_tally_t *self, int32_t day)
+//  The slot of a month: its own, or the empty one where it would go.
+static s_month_t *
+s_find (const cp_tally_t *self, int32_t month)
 {
     size_t mask = self->capacity - 1;
-    size_t index = ((uint32_t) day * 2654435761u) & mask;
-    while (self->table [index].day != S_EMPTY && self->table [index].day != day)
+    size_t index = ((uint32_t) month * 2654435761u) & mask;
+    while (self->table [index].month != S_EMPTY && self->table [index].month != month)
         index = (index + 1) & mask;
     return &self->table [index];
 }
 
-//  Doubles the table when it is half full (keeping every day's array).
+//  Doubles the table when it is half full (keeping every month's array).
 static void
 s_grow (cp_tally_t *self)
 {
-    s_day_t *old = self->table;
+    s_month_t *old = self->table;
     size_t old_capacity = self->capacity;
     self->capacity *= 2;
     self->table = s_table_new (self->capacity);
     for (size_t index = 0; index < old_capacity; index++)
-        if (old [index].day != S_EMPTY)
-            *s_find (self, old [index].day) = old [index];
+        if (old [index].month != S_EMPTY)
+            *s_find (self, old [index].month) = old [index];
         else
             free (old [index].deltas.cells);
     free (old);
@@ -109,21 +109,21 @@ s_grow (cp_tally_t *self)
 }
 
 void
-cp_tally_add (cp_tally_t *self, int32_t day, int cell, int64_t delta)
+cp_tally_add (cp_tally_t *self, int32_t month, int cell, int64_t delta)
 {
-    assert (day >= 0 && day < CP_TALLY_MONTHS);
+    assert (month >= 0 && month < CP_TALLY_MONTHS);
     assert (cell >= 0 && cell < CP_CELLS);
-    s_day_t *slot = s_find (self, day);
-    if (slot->day == S_EMPTY) {
+    s_month_t *slot = s_find (self, month);
+    if (slot->month == S_EMPTY) {
         if ((self->used_count + 1) * 2 > self->capacity) {
             s_grow (self);
-            slot = s_find (self, day);
+            slot = s_find (self, month);
         }
-        slot->day = day;
+        slot->month = month;
         slot->deltas.count = 0;
-        if (self->used_count && self->used [self->used_count - 1] > day)
+        if (self->used_count && self->used [self->used_count - 1] > month)
             self->sorted = false;
-        self->used [self->used_count++] = day;
+        self->used [self->used_count++] = month;
     }
     cp_tally_deltas_t *deltas = &slot->deltas;
     size_t at = deltas->count;
@@ -149,10 +149,10 @@ cp_tally_add (cp_tally_t *self, int32_t day, int cell, int64_t delta)
 }
 
 void
-cp_tally_add_deltas (cp_tally_t *self, int32_t day, const cp_tally_deltas_t *deltas)
+cp_tally_add_deltas (cp_tally_t *self, int32_t month, const cp_tally_deltas_t *deltas)
 {
     for (size_t index = 0; index < deltas->count; index++)
-        cp_tally_add (self, day, deltas->cells [index].cell, deltas->cells [index].value);
+        cp_tally_add (self, month, deltas->cells [index].cell, deltas->cells [index].value);
 }
 
 static int
@@ -163,26 +163,26 @@ s_compare_int32 (const void *a, const void *b)
 }
 
 const cp_tally_deltas_t *
-cp_tally_next (const cp_tally_t *self, int32_t *day)
+cp_tally_next (const cp_tally_t *self, int32_t *month)
 {
     cp_tally_t *mutable = (cp_tally_t *) self;
     if (!self->sorted) {
         qsort (mutable->used, self->used_count, sizeof (int32_t), s_compare_int32);
         mutable->sorted = true;
     }
-    //  Binary search for the first day after *day.
+    //  Binary search for the first month after *month.
     size_t low = 0, high = self->used_count;
     while (low < high) {
         size_t mid = (low + high) / 2;
-        if (self->used [mid] <= *day)
+        if (self->used [mid] <= *month)
             low = mid + 1;
         else
             high = mid;
     }
     if (low == self->used_count)
         return NULL;
-    *day = self->used [low];
-    return &s_find (self, *day)->deltas;
+    *month = self->used [low];
+    return &s_find (self, *month)->deltas;
 }
 
 bool
@@ -196,7 +196,7 @@ cp_tally_clear (cp_tally_t *self)
 {
     //  Slots are emptied but keep their arrays for the next transaction.
     for (size_t index = 0; index < self->capacity; index++) {
-        self->table [index].day = S_EMPTY;
+        self->table [index].month = S_EMPTY;
         self->table [index].deltas.count = 0;
     }
     self->used_count = 0;

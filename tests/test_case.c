@@ -369,15 +369,15 @@ test_history_limit (void)
         CHECK_EQ_INT (cp_case_check (&state, &event, catalogue, why, sizeof why), CP_EHISTORY);
         CHECK_STR_CONTAINS (why, "4096");
         int32_t last = state.last_date;
-        int32_t day = INT32_MIN;
+        int32_t month = INT32_MIN;
         int rows = 0;
-        while (cp_tally_next (tally, &day))
+        while (cp_tally_next (tally, &month))
             rows++;
         CHECK_EQ_INT (cp_case_apply (&state, &event, catalogue, tally), CP_EHISTORY);
         CHECK_EQ_INT (state.last_date, last);
-        day = INT32_MIN;
+        month = INT32_MIN;
         int rows_after = 0;
-        while (cp_tally_next (tally, &day))
+        while (cp_tally_next (tally, &month))
             rows_after++;
         CHECK_EQ_INT (rows_after, rows);
         const cp_marks_t *marks = list == 0? &state.risks: list == 1? &state.problems
@@ -418,7 +418,7 @@ static const s_short_t s_shorts [] = {
 #define S_SHORTS (sizeof s_shorts / sizeof s_shorts [0])
 
 //  Computes the figures of [start, end] under version from a tally, the
-//  way a store does: rows encoded, then added to the view in day order.
+//  way a store does: rows encoded, then added to the view in month order.
 static void
 s_figures (const cp_tally_t *tally, int32_t start, int32_t end, int version,
            cp_figures_t *figures)
@@ -429,14 +429,14 @@ s_figures (const cp_tally_t *tally, int32_t start, int32_t end, int version,
     if (!view || !buf)
         exit (1);
     cp_view_init (view, &period, "municipality:test");
-    int32_t day = INT32_MIN, previous = INT32_MIN;
+    int32_t month = INT32_MIN, previous = INT32_MIN;
     const cp_tally_deltas_t *deltas;
-    while ((deltas = cp_tally_next (tally, &day))) {
-        CHECK (day > previous);
-        previous = day;
+    while ((deltas = cp_tally_next (tally, &month))) {
+        CHECK (month > previous);
+        previous = month;
         size_t size = cp_tally_deltas_encode (deltas, buf);
         CHECK (size <= CP_TALLY_ROW_ENCODED_MAX);
-        CHECK_EQ_INT (cp_view_add_encoded (view, day, buf, size), 0);
+        CHECK_EQ_INT (cp_view_add_encoded (view, month, buf, size), 0);
     }
     cp_view_figures (view, s_catalogue (2), version, figures);
     free (buf);
@@ -677,10 +677,10 @@ test_view_json (void)
             exit (1);
         cp_view_init (view, &period, "municipality:11");
         view->municipalities_reporting = 1;
-        int32_t day = INT32_MIN;
+        int32_t month = INT32_MIN;
         const cp_tally_deltas_t *deltas;
-        while ((deltas = cp_tally_next (world->tally, &day)))
-            cp_view_add_encoded (view, day, buf, cp_tally_deltas_encode (deltas, buf));
+        while ((deltas = cp_tally_next (world->tally, &month)))
+            cp_view_add_encoded (view, month, buf, cp_tally_deltas_encode (deltas, buf));
         cp_figures_t figures;
         cp_view_figures (view, s_catalogue (2), version, &figures);
         char *text = NULL;

@@ -328,7 +328,7 @@ corrupt_case middle
 [ "$RC" -ge 1 ] && [ "$RC" -lt 128 ] || problem "middle: import of a half-zeroed store exited $RC"
 verdict damaged_middle_pages
 
-for db in meta days ids; do
+for db in meta months ids; do
     corrupt_case "root:$db"
     verdict "damaged_root_page_of_$db"
 done

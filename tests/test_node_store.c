@@ -31,10 +31,12 @@
 #include "cp_keyfile.h"
 #include "cp_lmdb.h"
 #include "cp_seal.h"
+#include "cp_store.h"
 #include "cp_view.h"
 #include "node_import.h"
 #include "node_store.h"
 #include "testing.h"
+#include "testing_store.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -1224,7 +1226,7 @@ test_index_confidential (void)
         return;
     }
     static const char *const dbs [] = {NULL, "meta", "catalogues", "log", "ids", "cases",
-                                       "days"};
+                                       CP_STORE_MONTHS};
     for (size_t db = 0; db < sizeof dbs / sizeof dbs [0]; db++) {
         MDB_dbi dbi;
         unsigned flags = dbs [db] && strcmp (dbs [db], "catalogues") == 0? MDB_INTEGERKEY: 0;
@@ -1878,6 +1880,31 @@ test_at_rest_refused (void)
     s_dir_remove (dir);
 }
 
+//  A store of format 4, whose month rows are in "days": refused as what it
+//  is, with the line that names both formats, not opened without its rows.
+static void
+test_old_format (void)
+{
+    char dir [512], path [600], env_path [700];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "old", path, sizeof path);
+    node_store_entry_t *opened = OPENED (store, "o1", "case-old", "2022-01-10");
+    int outcome = -1;
+    CHECK_EQ_INT (s_append_one (store, opened, &outcome), 0);
+    CHECK_EQ_INT (outcome, NODE_STORE_APPENDED);
+    free (opened);
+    node_store_destroy (&store);
+    snprintf (env_path, sizeof env_path, "%s/store", path);
+    CHECK_EQ_INT (testing_store_make_old (env_path, "cpsync-node 4"), 1);
+    testing_log_start ();
+    s_open_expect (path, CP_ENOTNODE, __LINE__);
+    char *log = testing_log_end ();
+    CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 4\"; "
+                             "this node reads \"cpsync-node 5\" (set the node up again");
+    free (log);
+    s_dir_remove (dir);
+}
+
 //  =====================================================================
 //  The log in blocks
 
@@ -2159,5 +2186,6 @@ TESTING_MAIN (
     TEST (test_watch),
     TEST (test_index_confidential),
     TEST (test_at_rest_sealed),
-    TEST (test_at_rest_refused)
+    TEST (test_at_rest_refused),
+    TEST (test_old_format)
 )

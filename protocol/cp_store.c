@@ -1,0 +1,405 @@
+/*  cp_store: set-up, opening, keys, write transactions and month rows of a
+    store, the same for the node's and the central's (cp_store.h).
+
+    A set-up makes its pieces in the order that lets it be taken back: the
+    index key first (a directory that already has one is refused before
+    anything is made), then the sealing key, then the environment; a
+    failure after the index key removes whatever of the three is there, so
+    the directory is as it was and init can be run again.                  */
+
+#include "cp_store.h"
+#include "cp_error.h"
+#include "cp_index_key.h"
+#include "cp_keyfile.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_PATH_MAX 4096
+#define S_FORMAT_MAX 32             //  bytes of a stored format we read
+
+static void
+s_path (const char *dir, const char *leaf, char *path)
+{
+    snprintf (path, S_PATH_MAX, "%s/%s", dir, leaf);
+}
+
+//  =====================================================================
+//  Setting up
+
+//  Takes back a set-up that failed half way, so that init can be run again.
+static void
+s_undo_create (const cp_store_kind_t *kind, const char *dir)
+{
+    const char *const leaves [] = {
+        "store/data.mdb", "store/lock.mdb", "store", kind->seal_key, "keys/index.key", "keys"
+    };
+    char path [S_PATH_MAX];
+    for (size_t index = 0; index < sizeof leaves / sizeof leaves [0]; index++) {
+        s_path (dir, leaves [index], path);
+        if (remove (path) && errno != ENOENT)
+            zsys_warning ("%s: could not remove %s after a failed set-up", kind->module, path);
+    }
+}
+
+//  Writes a fresh random sealing key (DIR/keys exists: the index key is made
+//  first).  Returns 0, CP_EEXISTS or CP_EIO.
+static int
+s_seal_key_create (const cp_store_kind_t *kind, const char *dir)
+{
+    char path [S_PATH_MAX];
+    s_path (dir, kind->seal_key, path);
+    uint8_t *key = cp_keyfile_alloc (CP_SEAL_KEY_SIZE);
+    if (!key)
+        return CP_EIO;
+    randombytes_buf (key, CP_SEAL_KEY_SIZE);
+    int rc = cp_keyfile_write (path, key, CP_SEAL_KEY_SIZE, false);
+    cp_keyfile_free (&key);
+    return rc;
+}
+
+//  What every store's meta and catalogues hold from its set-up on.
+static int
+s_settings_put (const cp_store_kind_t *kind, MDB_txn *txn, int catalogue)
+{
+    MDB_dbi meta, catalogues;
+    char version [16];
+    snprintf (version, sizeof version, "%d", catalogue);
+    int rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &meta);
+    if (!rc) rc = mdb_dbi_open (txn, "catalogues", MDB_CREATE | MDB_INTEGERKEY, &catalogues);
+    if (!rc) rc = cp_lmdb_put_text (txn, meta, "format", kind->format);
+    if (!rc) rc = cp_lmdb_put_text (txn, meta, "catalogue", version);
+    for (unsigned number = 1; !rc && number <= (unsigned) catalogue; number++) {
+        const char *text = cp_catalogue_builtin [number];
+        MDB_val k = {sizeof number, &number}, v = {strlen (text), (void *) text};
+        rc = mdb_put (txn, catalogues, &k, &v, 0);
+    }
+    return rc;
+}
+
+//  Makes the environment of a new store and writes it in one transaction.
+static int
+s_environment_create (const cp_store_kind_t *kind, const char *dir, int catalogue,
+                      cp_store_create_fn *create, const void *args)
+{
+    char path [S_PATH_MAX];
+    s_path (dir, "store", path);
+    MDB_env *env;
+    int rc = cp_lmdb_open (&env, path, kind->max_dbs, CP_LMDB_CREATE);
+    if (rc)
+        return rc;
+    MDB_txn *txn;
+    rc = cp_lmdb_begin (env, 0, &txn);
+    if (rc == 0) {
+        int mdb_rc = s_settings_put (kind, txn, catalogue);
+        if (!mdb_rc)
+            mdb_rc = create (txn, args);
+        if (!mdb_rc)
+            mdb_rc = mdb_txn_commit (txn);
+        else
+            mdb_txn_abort (txn);
+        rc = mdb_rc? cp_lmdb_fail (kind->module, "create", mdb_rc): 0;
+    }
+    mdb_env_close (env);
+    return rc;
+}
+
+int
+cp_store_create (const cp_store_kind_t *kind, const char *dir, int catalogue,
+                 cp_store_create_fn *create, const void *args)
+{
+    char path [S_PATH_MAX];
+    if (cp_lmdb_make_dir (dir))
+        return CP_EIO;
+    s_path (dir, "store/data.mdb", path);
+    if (access (path, F_OK) == 0)
+        return CP_EEXISTS;
+    if (catalogue < 1 || catalogue > cp_catalogue_builtin_count)
+        return CP_ECATALOGUE;
+    int rc = cp_index_key_create (dir);
+    if (rc)
+        return rc;              //  nothing made, or another set-up's key: keep it
+    rc = s_seal_key_create (kind, dir);
+    if (rc == 0)
+        rc = s_environment_create (kind, dir, catalogue, create, args);
+    if (rc)
+        s_undo_create (kind, dir);
+    return rc;
+}
+
+//  =====================================================================
+//  Opening
+
+//  The store's format must be the kind's: a store of another layout is
+//  refused rather than misread.  Returns 0 or kind->not_store.
+static int
+s_format_check (const cp_store_kind_t *kind, const char *dir, MDB_txn *txn)
+{
+    MDB_dbi meta;
+    char format [S_FORMAT_MAX];
+    if (mdb_dbi_open (txn, "meta", 0, &meta)
+    ||  cp_lmdb_get_text (txn, meta, "format", format, sizeof format))
+        return kind->not_store;
+    if (strcmp (format, kind->format) == 0)
+        return 0;
+    zsys_error ("%s: %s holds a store of format \"%s\"; this %s reads \"%s\"%s%s%s",
+                kind->module, dir, format, kind->name, kind->format,
+                kind->advice? " (": "", kind->advice? kind->advice: "", kind->advice? ")": "");
+    return kind->not_store;
+}
+
+//  Rebuilds the catalogue whose version is meta's "catalogue" from the texts
+//  of catalogues.  NULL (logged) when it does not load.
+static cp_catalogue_t *
+s_catalogue_load (const cp_store_kind_t *kind, MDB_txn *txn)
+{
+    MDB_dbi meta, catalogues;
+    char number [16];
+    if (mdb_dbi_open (txn, "meta", 0, &meta)
+    ||  mdb_dbi_open (txn, "catalogues", MDB_INTEGERKEY, &catalogues)
+    ||  cp_lmdb_get_text (txn, meta, "catalogue", number, sizeof number))
+        return NULL;
+    int active = atoi (number);
+    if (active < 1 || active > 1000)
+        return NULL;
+    const char **texts = calloc ((size_t) active, sizeof (char *));
+    int loaded = 0;
+    for (unsigned version = 1; texts && version <= (unsigned) active; version++) {
+        MDB_val k = {sizeof version, &version}, v;
+        if (mdb_get (txn, catalogues, &k, &v))
+            break;
+        char *text = malloc (v.mv_size + 1);
+        if (!text)
+            break;
+        memcpy (text, v.mv_data, v.mv_size);
+        text [v.mv_size] = 0;
+        texts [loaded++] = text;
+    }
+    char why [256] = "";
+    cp_catalogue_t *catalogue = loaded == active
+                              ? cp_catalogue_new (texts, active, why, sizeof why): NULL;
+    if (!catalogue)
+        zsys_error ("%s: stored catalogue %d does not load: %s", kind->module, active, why);
+    for (int index = 0; index < loaded; index++)
+        free ((char *) texts [index]);
+    free (texts);
+    return catalogue;
+}
+
+int
+cp_store_open (const cp_store_kind_t *kind, const char *dir, cp_lmdb_mode_t mode,
+               cp_store_open_fn *open, void *store, MDB_env **env_p,
+               cp_catalogue_t **catalogue_p)
+{
+    *env_p = NULL;
+    *catalogue_p = NULL;
+    char path [S_PATH_MAX];
+    s_path (dir, "store", path);
+    MDB_env *env;
+    int rc = cp_lmdb_open (&env, path, kind->max_dbs, mode);
+    if (rc)
+        return rc == CP_EIO? kind->not_store: rc;
+    cp_catalogue_t *catalogue = NULL;
+    MDB_txn *txn;
+    rc = cp_lmdb_begin (env, MDB_RDONLY, &txn);
+    if (rc == 0) {
+        //  The format first: a store of another one may lack databases of
+        //  this one, and is refused as what it is.
+        rc = s_format_check (kind, dir, txn);
+        if (rc == 0)
+            rc = open (store, txn, dir);
+        if (rc == 0 && !(catalogue = s_catalogue_load (kind, txn)))
+            rc = CP_ECATALOGUE;
+        //  Commit, not abort: LMDB closes handles opened by an aborted transaction.
+        mdb_txn_commit (txn);
+    }
+    if (rc) {
+        mdb_env_close (env);
+        return rc;
+    }
+    *env_p = env;
+    *catalogue_p = catalogue;
+    return 0;
+}
+
+//  Logs why the key file at leaf under dir did not load (rc from
+//  cp_keyfile_read, error the errno after it), and returns the store's code.
+static int
+s_key_failed (const cp_store_kind_t *kind, const char *dir, const char *leaf, int rc,
+              int error)
+{
+    char path [S_PATH_MAX];
+    s_path (dir, leaf, path);
+    zsys_error ("%s: cannot load %s: %s%s%s", kind->module, path, cp_strerror (rc),
+                rc == CP_EIO? ": ": "", rc == CP_EIO? strerror (error): "");
+    return rc == CP_EINSECURE? CP_EINSECURE: kind->not_store;
+}
+
+int
+cp_store_keys_load (const cp_store_kind_t *kind, const char *dir, uint8_t **index_key,
+                    cp_seal_t **seal)
+{
+    *seal = NULL;
+    int rc;
+    if (!(*index_key = cp_index_key_read (dir, &rc)))
+        return s_key_failed (kind, dir, "keys/index.key", rc, errno);
+    char path [S_PATH_MAX];
+    s_path (dir, kind->seal_key, path);
+    uint8_t *key = NULL;
+    if ((rc = cp_keyfile_read (path, CP_SEAL_KEY_SIZE, &key))) {
+        rc = s_key_failed (kind, dir, kind->seal_key, rc, errno);
+        cp_index_key_destroy (index_key);
+        return rc;
+    }
+    *seal = cp_seal_new (key);
+    cp_keyfile_free (&key);
+    if (!*seal) {
+        zsys_error ("%s: no guarded memory for the %s", kind->module, kind->seal_key_name);
+        cp_index_key_destroy (index_key);
+        return CP_EIO;
+    }
+    return 0;
+}
+
+void
+cp_store_close (MDB_env **env, cp_catalogue_t **catalogue, uint8_t **index_key,
+                cp_seal_t **seal)
+{
+    cp_catalogue_destroy (catalogue);
+    cp_index_key_destroy (index_key);
+    cp_seal_destroy (seal);
+    if (*env)
+        mdb_env_close (*env);
+    *env = NULL;
+}
+
+//  =====================================================================
+//  Write transactions
+
+int
+cp_store_begin (MDB_env *env, cp_seal_t *seal, MDB_txn **txn)
+{
+    cp_lmdb_grow_ahead (env);
+    int rc = cp_lmdb_begin (env, 0, txn);
+    if (rc == 0)
+        cp_seal_renew (seal);
+    return rc;
+}
+
+int
+cp_store_fail (const cp_store_kind_t *kind, const char *what, int mdb_rc, bool *grow)
+{
+    *grow |= mdb_rc == MDB_MAP_FULL;
+    return cp_lmdb_fail (kind->module, what, mdb_rc);
+}
+
+int
+cp_store_put (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi dbi, const void *key,
+              size_t key_size, MDB_val *value, unsigned flags, const char *what, bool *grow)
+{
+    MDB_val k = {key_size, (void *) key};
+    int rc = mdb_put (txn, dbi, &k, value, flags);
+    return rc? cp_store_fail (kind, what, rc, grow): 0;
+}
+
+int
+cp_store_commit (const cp_store_kind_t *kind, MDB_env *env, MDB_txn *txn, const char *what)
+{
+    int rc = mdb_txn_commit (txn);
+    if (rc == MDB_MAP_FULL) {
+        cp_lmdb_grow (env);
+        return CP_EMAPFULL;
+    }
+    return rc? cp_lmdb_fail (kind->module, what, rc): 0;
+}
+
+void
+cp_store_abort (MDB_env *env, MDB_txn **txn, bool *grow)
+{
+    if (*txn)
+        mdb_txn_abort (*txn);
+    *txn = NULL;
+    if (*grow) {
+        *grow = false;
+        cp_lmdb_grow (env);
+    }
+}
+
+//  =====================================================================
+//  Month rows
+
+//  A month row's key: the prefix, then the u32 month.  Returns its size.
+static size_t
+s_month_key (uint8_t *key, const uint8_t *prefix, size_t prefix_size, int32_t month)
+{
+    assert (prefix_size <= CP_STORE_MONTH_PREFIX_MAX);
+    if (prefix_size)
+        memcpy (key, prefix, prefix_size);
+    cp_put_u32 (key + prefix_size, (uint32_t) month);
+    return prefix_size + 4;
+}
+
+int
+cp_store_months_merge (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                       const uint8_t *prefix, size_t prefix_size, const cp_tally_t *deltas,
+                       bool *grow)
+{
+    uint8_t buf [CP_TALLY_ROW_ENCODED_MAX];
+    int32_t month = INT32_MIN;
+    const cp_tally_deltas_t *month_deltas;
+    while ((month_deltas = cp_tally_next (deltas, &month))) {
+        uint8_t key [CP_STORE_MONTH_PREFIX_MAX + 4];
+        size_t key_size = s_month_key (key, prefix, prefix_size, month);
+        MDB_val k = {key_size, key}, v = {0, NULL};
+        int rc = mdb_get (txn, months, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail (kind->module, "read row", rc);
+        size_t size;
+        if (cp_tally_merge (v.mv_data, v.mv_size, month_deltas, buf, &size)) {
+            zsys_error ("%s: a stored counter row is corrupt", kind->module);
+            return CP_ESTORE;
+        }
+        MDB_val value = {size, buf};
+        if ((rc = cp_store_put (kind, txn, months, key, key_size, &value, 0, "put row", grow)))
+            return rc;
+    }
+    return 0;
+}
+
+int
+cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                      const uint8_t *prefix, size_t prefix_size, cp_view_t *view)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, months, &cursor);
+    if (rc)
+        return cp_lmdb_fail (kind->module, "view", rc);
+    uint8_t start [CP_STORE_MONTH_PREFIX_MAX + 4];
+    size_t key_size = s_month_key (start, prefix, prefix_size, 0);
+    MDB_val k = {key_size, start}, v;
+    int op = MDB_SET_RANGE;
+    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != key_size) {
+            rc = CP_ESTORE;
+            break;
+        }
+        if (prefix_size && memcmp (k.mv_data, prefix, prefix_size) != 0)
+            break;              //  past the prefix's rows
+        int32_t month = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + prefix_size);
+        if (month > cp_view_last_month (view))
+            break;
+        if (cp_view_add_encoded (view, month, v.mv_data, v.mv_size)) {
+            zsys_error ("%s: a stored counter row is corrupt", kind->module);
+            rc = CP_ESTORE;
+            break;
+        }
+    }
+    mdb_cursor_close (cursor);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return 0;
+    return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "view", rc);
+}
