@@ -57,9 +57,12 @@ cp_strerror (int code)
         case CP_EHANDSHAKE:     return "transport handshake failed";
         case CP_EINSECURE:      return "secret key file readable or writable by others";
         case CP_ENOTENROLLED:   return "not enrolled (no keys)";
-        case CP_EROLLBACK:      return "key announcement older than the one held";
+        case CP_EROLLBACK:      return "older than the one held (key file, downlink entry)";
         case CP_EKEYCONFLICT:   return "key file of a serial already held, with other keys";
         case CP_ELASTKEY:       return "the central's only valid key of its kind";
+        case CP_EUNPINNED:      return "signed by a key other than the pinned root";
+        case CP_EBADKIND:       return "unknown downlink entry kind";
+        case CP_ENOTADDRESSED:  return "downlink entry addressed to another municipality";
     }
     return "unknown error";
 }

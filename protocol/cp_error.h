@@ -47,13 +47,14 @@ typedef enum {
     CP_EOTHERSTORE = -30851,    //  a backup of another store (kind, municipality or keys)
     //  Wire and sync
     CP_EAUTH = -30840,          //  authentication or integrity check failed
-    CP_EREPLAY = -30839,        //  a message seen before
-    CP_EGAP = -30838,           //  a batch that does not follow the cursor
+    CP_EREPLAY = -30839,        //  a message seen before (a downlink entry applied already)
+    CP_EGAP = -30838,           //  a batch or downlink entry that does not follow the cursor
     CP_EREVOKED = -30837,       //  a revoked key
     CP_EUNKNOWNPEER = -30836,   //  a municipality the central does not know
     CP_EPROTOCOL = -30835,      //  a command out of place or an unknown command
     CP_EVERSION = -30834,       //  a protocol version we do not speak
     CP_EDIVERGED = -30833,      //  a log that is not the one the central holds under its name
+                                //  (or a downlink the node applied that the central's lacks)
     CP_ECONFLICT = -30832,      //  an event id already applied with other content
     CP_EFLOOD = -30831,         //  a peer made the central hold more than its bound (cut)
     CP_EIDLE = -30830,          //  a connection silent for too long (cut)
@@ -65,9 +66,13 @@ typedef enum {
     CP_EHANDSHAKE = -30817,     //  a CURVE handshake that failed (wrong server key, garbage)
     CP_EINSECURE = -30816,      //  a secret key file others may read or write
     CP_ENOTENROLLED = -30815,   //  a node without keys, or a central without its own
-    CP_EROLLBACK = -30814,      //  a key announcement older than the one held
+    CP_EROLLBACK = -30814,      //  older than the one held: a key file, a downlink entry
     CP_EKEYCONFLICT = -30813,   //  a key file of a serial held, with other keys than it
     CP_ELASTKEY = -30812,       //  revoking the central's only valid key of its kind
+    //  Downlink (cp_downlink, node_store_apply_downlink)
+    CP_EUNPINNED = -30800,      //  signed by a key other than the pinned root
+    CP_EBADKIND = -30799,       //  a downlink entry of a kind we do not know
+    CP_ENOTADDRESSED = -30798,  //  a downlink entry for another municipality or county
 } cp_error_t;
 
 //  Returns a fixed English message for a cp_error_t (or "unknown error").
