@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #define S_EXIT_USAGE 2
+#define S_REFUSALS_MAX 64           //  downlink refusal codes status shows, more than exist
 
 typedef struct {
     const char *command;
@@ -275,6 +276,14 @@ s_status (const s_options_t *options)
         return S_EXIT_USAGE;
     node_store_log_t info;
     int rc = node_store_log_info (store, &info);
+    //  The downlink: how far the node has applied it, and what it refused.
+    uint64_t downlink = 0;
+    node_store_refusal_t refusals [S_REFUSALS_MAX];
+    size_t refused = 0;
+    if (rc == 0)
+        rc = node_store_downlink_cursor (store, &downlink);
+    if (rc == 0)
+        rc = node_store_downlink_refusals (store, refusals, S_REFUSALS_MAX, &refused);
     uint64_t head = info.head, acked = info.acked, cases = info.cases;
     //  The log, and when it was last found restored or the central behind.
     char log [CP_WIRE_LOG_NAME], previous [CP_WIRE_LOG_NAME], started [32] = "-",
@@ -320,11 +329,17 @@ s_status (const s_options_t *options)
         char done [32] = "";
         if (info.recovery_done)
             cp_date_format_instant (info.recovery_done, done, sizeof done);
-        printf (info.recovery_done? "\"recovery_done\": \"%s\"}\n": "\"recovery_done\": null}\n",
+        printf (info.recovery_done? "\"recovery_done\": \"%s\", ": "\"recovery_done\": null, ",
                 done);
+        printf ("\"downlink\": %llu, \"downlink_refused\": [", (unsigned long long) downlink);
+        for (size_t index = 0; index < refused; index++)
+            printf ("%s{\"code\": %d, \"reason\": \"%s\", \"count\": %llu}",
+                    index? ", ": "", refusals [index].code, cp_strerror (refusals [index].code),
+                    (unsigned long long) refusals [index].count);
+        printf ("]}\n");
     }
     else
-    if (rc == 0)
+    if (rc == 0) {
         printf ("municipality  %s\nhead          %llu\nacked         %llu\n"
                 "backlog       %llu\ncases         %llu\ncatalogue     %d\n"
                 "enrolled      %s\nnode key      %s\ncentral key   %s (data)\n"
@@ -336,6 +351,11 @@ s_status (const s_options_t *options)
                 enrolled, *node_key? node_key: "-", *data_key? data_key: "-", serial,
                 log, started, restored, has_previous? " (the log was ": "",
                 has_previous? previous: "", has_previous? ")": "", behind);
+        printf ("downlink      %llu\n", (unsigned long long) downlink);
+        for (size_t index = 0; index < refused; index++)
+            printf ("  refused     %-50s %llu  (%d)\n", cp_strerror (refusals [index].code),
+                    (unsigned long long) refusals [index].count, refusals [index].code);
+    }
     else
         fprintf (stderr, "cpsync-node: status: %s\n", cp_strerror (rc));
     node_keys_destroy (&keys);

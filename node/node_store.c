@@ -30,10 +30,12 @@
 #include "cp_case.h"
 #include "cp_case_cache.h"
 #include "cp_codec.h"
+#include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
 #include "cp_keyfile.h"
 #include "cp_lmdb.h"
+#include "cp_municipality.h"
 #include "cp_seal.h"
 #include "cp_store.h"
 
@@ -47,11 +49,12 @@
 //  2: log and cases values are sealed; a store of format 1 holds them in
 //  the clear.  3: the log is sealed in blocks of events; format 2 sealed
 //  each event.  4: the log has an identity and a chain.  5: the month rows
-//  are in "months" (CP_STORE_MONTHS), no longer in "days".  Another format
-//  is refused rather than misread.
-#define S_FORMAT "cpsync-node 5"
+//  are in "months" (CP_STORE_MONTHS), no longer in "days".  6: the
+//  downlink (its cursor, the entries applied, refusals counted).  Another
+//  format is refused rather than misread.
+#define S_FORMAT "cpsync-node 6"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
-#define S_MAX_DBS 8
+#define S_MAX_DBS 16
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence
 #define S_LOG_VERSION 1             //  a log block's first byte
 #define S_LOG_HEADER 3              //  version, u16 count
@@ -61,6 +64,11 @@
 #define S_LMDB_PAGE_HEADER 16       //  LMDB's PAGEHDRSZ, before a large value's bytes
 #define S_LOG_SIZE_ID NODE_STORE_LOG_SIZE
 #define S_CHAIN_SIZE NODE_STORE_CHAIN_SIZE
+//  The downlink: the cursor's meta key, and the databases of the entries
+//  applied and of the refusals counted
+#define S_DOWNLINK_CURSOR "downlink"
+#define S_DOWNLINK_DB "downlink"
+#define S_DOWNLINK_REFUSED_DB "downlink_refused"
 
 //  What the node's store is to cp_store.
 static const cp_store_kind_t s_kind = {
@@ -77,7 +85,7 @@ static const cp_store_kind_t s_kind = {
 
 struct _node_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, log, ids, cases, months, chains;
+    MDB_dbi meta, catalogues, log, ids, cases, months, chains, downlink, downlink_refused;
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
     uint8_t *index_key;         //  cp_index_key: guarded, read-only
@@ -154,7 +162,9 @@ s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
     ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
-    ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains)))
+    ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains))
+    ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_DB, flags, &self->downlink))
+    ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_REFUSED_DB, flags, &self->downlink_refused)))
         return rc;
     return 0;
 }
@@ -1043,4 +1053,176 @@ node_store_read_chained (node_store_t *self, uint64_t first, size_t max_events,
     mdb_cursor_close (cursor);
     mdb_txn_abort (txn);
     return rc;
+}
+
+//  =====================================================================
+//  The downlink
+
+int
+node_store_downlink_cursor (node_store_t *self, uint64_t *cursor)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    *cursor = cp_lmdb_get_u64 (txn, self->meta, S_DOWNLINK_CURSOR);
+    mdb_txn_abort (txn);
+    return 0;
+}
+
+//  An entry to apply, checked already but for the cursor, and what its
+//  transaction found: refused is the refusal, 0 when the entry is applied
+//  or the store failed.
+typedef struct {
+    const cp_downlink_t *entry;
+    const uint8_t *bytes;       //  the entry as it came, kept as it came
+    size_t size;
+    uint64_t prev;              //  the seq of the entry before it to this node
+    int refused;
+    char *why;
+    size_t why_size;
+} s_downlink_t;
+
+//  In the write transaction: the cursor check, then the entry recorded and
+//  the cursor moved, or the refusal in apply->refused.
+static int
+s_downlink_apply (node_store_t *self, void *args)
+{
+    s_downlink_t *apply = args;
+    uint64_t seq = apply->entry->seq;
+    uint64_t cursor = cp_lmdb_get_u64 (self->txn, self->meta, S_DOWNLINK_CURSOR);
+    uint8_t key [8];
+    cp_put_u64 (key, seq);
+    if (seq <= cursor) {
+        //  Applied already: the same bytes under its seq are a resend;
+        //  anything else is an older entry than the node holds.
+        MDB_val k = {8, key}, v;
+        int rc = mdb_get (self->txn, self->downlink, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("node_store", "read downlink", rc);
+        bool same = rc == 0 && v.mv_size == apply->size
+                 && memcmp (v.mv_data, apply->bytes, apply->size) == 0;
+        apply->refused = cp_error_why (same? CP_EREPLAY: CP_EROLLBACK, apply->why,
+                                       apply->why_size, "entry %" PRIu64 " is at or below the "
+                                       "downlink cursor %" PRIu64 "%s", seq, cursor,
+                                       same? ", applied already": ", and not the one applied");
+        return apply->refused;
+    }
+    if (apply->prev != cursor) {
+        //  prev above the cursor: entries to this node are missing before
+        //  this one; below: the node applied one the central's log lacks.
+        apply->refused = cp_error_why (apply->prev > cursor? CP_EGAP: CP_EDIVERGED,
+                                       apply->why, apply->why_size, "entry %" PRIu64 " follows "
+                                       "entry %" PRIu64 " to this node, but the downlink cursor "
+                                       "is %" PRIu64, seq, apply->prev, cursor);
+        return apply->refused;
+    }
+    uint8_t cursor_value [8];
+    cp_put_u64 (cursor_value, seq);
+    int rc = s_put (self, self->downlink, key, 8, apply->bytes, apply->size, MDB_NOOVERWRITE,
+                    "put downlink entry");
+    if (rc == 0)
+        rc = s_put (self, self->meta, S_DOWNLINK_CURSOR, strlen (S_DOWNLINK_CURSOR),
+                    cursor_value, 8, 0, "put downlink cursor");
+    return rc;
+}
+
+//  In the write transaction: one more refusal of the code args points to.
+static int
+s_downlink_count (node_store_t *self, void *args)
+{
+    int code = *(const int *) args;
+    uint8_t key [4], value [8];
+    cp_put_u32 (key, (uint32_t) (int32_t) code);
+    MDB_val k = {4, key}, v;
+    uint64_t count = 0;
+    int rc = mdb_get (self->txn, self->downlink_refused, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        count = cp_get_u64 (v.mv_data);
+    else
+    if (rc && rc != MDB_NOTFOUND)
+        return cp_lmdb_fail ("node_store", "read downlink refusals", rc);
+    cp_put_u64 (value, count + 1);
+    return s_put (self, self->downlink_refused, key, 4, value, 8, 0, "put downlink refusals");
+}
+
+int
+node_store_apply_downlink (node_store_t *self, const uint8_t *root, uint64_t prev,
+                           const uint8_t *bytes, size_t size, char *why, size_t why_size)
+{
+    assert (self && root && (bytes || size == 0));
+    //  What depends only on the entry is checked before the transaction.
+    cp_downlink_t entry;
+    int rc = cp_downlink_decode (bytes, size, root, &entry, why, why_size);
+    if (rc == 0
+    &&  !cp_downlink_addressed_to (&entry, cp_municipality_index (self->municipality))) {
+        char to [CP_SCOPE_MAX];
+        cp_downlink_address_format (&entry.address, to);
+        rc = cp_error_why (CP_ENOTADDRESSED, why, why_size, "entry %" PRIu64 " is addressed "
+                           "to %s, not to %s", entry.seq, to, self->municipality);
+    }
+    if (rc == 0) {
+        s_downlink_t apply = {&entry, bytes, size, prev, 0, why, why_size};
+        rc = s_edit_meta (self, s_downlink_apply, &apply);
+        if (!apply.refused)
+            return rc;          //  applied, or a store error (logged)
+    }
+    //  A refusal changes nothing but its count, kept in a transaction of
+    //  its own; a count that cannot be kept is logged, the refusal stands.
+    (void) s_edit_meta (self, s_downlink_count, &rc);
+    return rc;
+}
+
+int
+node_store_downlink_entry (node_store_t *self, uint64_t seq, uint8_t **bytes, size_t *size)
+{
+    *bytes = NULL;
+    *size = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint8_t key [8];
+    cp_put_u64 (key, seq);
+    MDB_val k = {8, key}, v;
+    rc = mdb_get (txn, self->downlink, &k, &v);
+    if (rc == 0) {
+        *bytes = malloc (v.mv_size? v.mv_size: 1);
+        assert (*bytes);
+        memcpy (*bytes, v.mv_data, v.mv_size);
+        *size = v.mv_size;
+    }
+    mdb_txn_abort (txn);
+    return rc == 0 || rc == MDB_NOTFOUND? 0: cp_lmdb_fail ("node_store", "read downlink", rc);
+}
+
+int
+node_store_downlink_refusals (node_store_t *self, node_store_refusal_t *refusals, size_t max,
+                              size_t *count)
+{
+    *count = 0;
+    MDB_txn *txn;
+    MDB_cursor *cursor;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open (txn, self->downlink_refused, &cursor))) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("node_store", "read downlink refusals", rc);
+    }
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (*count < max && (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 4 || v.mv_size != 8)
+            continue;           //  not a count: shown as none
+        refusals [*count].code = (int32_t) cp_get_u32 (k.mv_data);
+        refusals [*count].count = cp_get_u64 (v.mv_data);
+        (*count)++;
+    }
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return 0;
+    return cp_lmdb_fail ("node_store", "read downlink refusals", rc);
 }

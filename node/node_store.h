@@ -11,11 +11,12 @@
                             record's key as associated data, so the store
                             holds no case data in the clear.
     Databases of the environment:
-        meta        "format" ("cpsync-node 5"), "municipality", "catalogue",
+        meta        "format" ("cpsync-node 6"), "municipality", "catalogue",
                     "head", "acked", "log" (the log's identity), "log_started",
                     "chain" (at the head), "previous_log", "restore_detected",
                     "central_behind", "central_behind_by", "recovered" (the
-                    archive position a recovery has reached), "recovery_done"
+                    archive position a recovery has reached), "recovery_done",
+                    "downlink" (the downlink cursor, u64)
         catalogues  u32 version → the catalogue's JSON text
         log         u64 sequence → a block of consecutive events from that
                     sequence on (encoded by cp_codec, about 16 KiB of
@@ -25,6 +26,10 @@
         cases       hash(case) → a case's history (cp_case), sealed
         months      u32 month (from 2000-01) → a tally row (cp_tally)
         chains      u64 sequence of a log block → the log's chain before it
+        downlink    u64 seq → a downlink entry applied, as it came (cp_downlink:
+                    signed, and no case data, so not sealed)
+        downlink_refused
+                    i32 cp_error_t → u64: downlink entries refused, by reason
 
     Appending runs in large write transactions: begin, append many events,
     commit.  Cases and counter rows touched in a transaction are kept in
@@ -214,6 +219,66 @@ int
 //  or that holds events it did not recover, takes no recovery).
 int
     node_store_recovered (node_store_t *self, uint64_t position, bool done);
+
+//  The downlink (docs/design.md, "Downlink").  The central's downlink log
+//  numbers its entries 1, 2, ... for every node, and sends a node only the
+//  entries addressed to it, each with prev: the seq of the entry addressed
+//  to this node before it in the log (0: none).  The node's downlink cursor
+//  is the seq of the last entry it applied (0: none); it applies an entry
+//  only when prev is its cursor, in the transaction that moves the cursor,
+//  so each entry takes effect once and in order, an entry missed is seen at
+//  the next, and an entry at or below the cursor never again.
+
+//  Reads the downlink cursor (for HELLO and status).
+int
+    node_store_downlink_cursor (node_store_t *self, uint64_t *cursor);
+
+//  Applies a downlink entry (size bytes, in cp_downlink's form) that the
+//  central sent with prev.  Verifies it against root (the public key of
+//  the root pinned at enrolment, CP_KEY_SIZE bytes), checks that it is
+//  addressed to this node (to all, to its county or to it), then in one
+//  write transaction that it follows the cursor (seq above it, prev equal
+//  to it), records its bytes under seq in downlink and moves the cursor to
+//  seq.  Returns 0 when applied, or a refusal, with why, that changes
+//  nothing but one more count of its code in downlink_refused:
+//      cp_downlink_decode's codes (a bad signature is CP_EAUTH, another
+//                      signer than root CP_EUNPINNED)
+//      CP_ENOTADDRESSED  for another municipality or county
+//      CP_EREPLAY      seq at or below the cursor, and the very entry the
+//                      node applied under seq: a resend, nothing lost
+//      CP_EROLLBACK    seq at or below the cursor, another entry than the
+//                      one applied under seq, or one never applied
+//      CP_EGAP         prev above the cursor: entries to this node between
+//                      the cursor and prev are missing (send from the cursor)
+//      CP_EDIVERGED    prev below the cursor: the node applied an entry that
+//                      the central's log does not give it
+//  or CP_ESTORE (logged; nothing changed or counted).  prev is not signed by
+//  the root (it is per node): the caller checks the signature of the
+//  message that carried it.  Not within a transaction of node_store_begin.
+int
+    node_store_apply_downlink (node_store_t *self, const uint8_t *root, uint64_t prev,
+                               const uint8_t *bytes, size_t size, char *why,
+                               size_t why_size);
+
+//  The downlink entry applied under seq, as it came: 0 with a malloc'd copy
+//  in *bytes (caller frees) and *size, 0 with *bytes NULL when none, or a
+//  store error.
+int
+    node_store_downlink_entry (node_store_t *self, uint64_t seq, uint8_t **bytes,
+                               size_t *size);
+
+//  A count of downlink refusals of one code.
+typedef struct {
+    int code;                   //  a cp_error_t
+    uint64_t count;
+} node_store_refusal_t;
+
+//  Reads the downlink refusal counts, by code (at most max of them; the
+//  codes are far fewer than 64) into refusals and *count.  Returns 0 or a
+//  store error.
+int
+    node_store_downlink_refusals (node_store_t *self, node_store_refusal_t *refusals,
+                                  size_t max, size_t *count);
 
 //  Builds the payload of a batch (cp_codec's batch form) from the log,
 //  starting at sequence first, of at most max_events events and about

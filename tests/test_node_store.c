@@ -1880,8 +1880,27 @@ test_at_rest_refused (void)
     s_dir_remove (dir);
 }
 
-//  A store of format 4, whose month rows are in "days": refused as what it
-//  is, with the line that names both formats, not opened without its rows.
+//  Drops database db of a closed node, as a store of an older format lacks it.
+static void
+s_raw_drop (const char *node, const char *db)
+{
+    MDB_env *env = s_env_open (node, 0);
+    CHECK (env);
+    if (!env)
+        return;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    CHECK_EQ_INT (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    CHECK_EQ_INT (mdb_dbi_open (txn, db, 0, &dbi), 0);
+    CHECK_EQ_INT (mdb_drop (txn, dbi, 1), 0);
+    CHECK_EQ_INT (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+//  A store of format 4, whose month rows are in "days", and one of format
+//  5, without the downlink's databases: each refused as what it is, with
+//  the line that names both formats, not opened without its rows or its
+//  downlink.
 static void
 test_old_format (void)
 {
@@ -1900,7 +1919,20 @@ test_old_format (void)
     s_open_expect (path, CP_ENOTNODE, __LINE__);
     char *log = testing_log_end ();
     CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 4\"; "
-                             "this node reads \"cpsync-node 5\" (set the node up again");
+                             "this node reads \"cpsync-node 6\" (set the node up again");
+    free (log);
+
+    store = s_node_new (dir, "five", path, sizeof path);
+    node_store_destroy (&store);
+    s_raw_drop (path, "downlink");
+    s_raw_drop (path, "downlink_refused");
+    const char *five = "cpsync-node 5";
+    free (s_raw_put (path, "meta", "format", 6, five, strlen (five), NULL));
+    testing_log_start ();
+    s_open_expect (path, CP_ENOTNODE, __LINE__);
+    log = testing_log_end ();
+    CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 5\"; "
+                             "this node reads \"cpsync-node 6\" (set the node up again");
     free (log);
     s_dir_remove (dir);
 }
