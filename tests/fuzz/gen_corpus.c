@@ -1,19 +1,28 @@
-/*  gen_corpus: writes the seeds of fuzz_case's and fuzz_tally's corpora.
+/*  gen_corpus: writes the seeds of fuzz_case's, fuzz_tally's and
+    fuzz_downlink's corpora.
 
-    Each seed is what a store holds, built the way the daemons build it:
-    events resolved under the built-in catalogue 2, checked with
-    cp_case_check and applied with cp_case_apply; then a case's record
-    (cp_case_encode), or the month rows of the counter deltas the events
-    caused (cp_tally_deltas_encode, what a merge into no row writes).
+    Each seed of the first two is what a store holds, built the way the
+    daemons build it: events resolved under the built-in catalogue 2,
+    checked with cp_case_check and applied with cp_case_apply; then a
+    case's record (cp_case_encode), or the month rows of the counter deltas
+    the events caused (cp_tally_deltas_encode, what a merge into no row
+    writes).  fuzz_downlink's are entries as the central sends them: one of
+    each kind to each form of address, signed by downlink_root.h's root,
+    whole and as signed parts (fuzz_downlink.c says how an input is read),
+    and a few signed parts that decoding refuses.
     Usage: gen_corpus case DIR (writes DIR/case-*), gen_corpus tally DIR
-    (writes DIR/row-*), replacing them.                                      */
+    (writes DIR/row-*), gen_corpus downlink DIR (writes DIR/entry-* and
+    DIR/signed-*), replacing them.                                          */
 
 #include "cp_case.h"
 #include "cp_date.h"
+#include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_event.h"
 #include "cp_tally.h"
+#include "downlink_root.h"
 
+#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +72,20 @@ s_apply (cp_case_t *state, int type, const char *date, int id0, int id1, int id2
         s_die (why);
 }
 
+//  Writes the file dir/kind-name: head (head_size bytes, may be 0), then
+//  size bytes.
+static void
+s_write_file (const char *dir, const char *kind, const char *name, const uint8_t *head,
+              size_t head_size, const uint8_t *bytes, size_t size)
+{
+    char path [1024];
+    snprintf (path, sizeof path, "%s/%s-%s", dir, kind, name);
+    FILE *file = fopen (path, "wb");
+    if (!file || fwrite (head, 1, head_size, file) != head_size
+    ||  fwrite (bytes, 1, size, file) != size || fclose (file))
+        s_die (path);
+}
+
 //  Writes a case's record into dir (none when dir is NULL), and resets it.
 static void
 s_write (const char *dir, const char *name, cp_case_t *state)
@@ -76,11 +99,7 @@ s_write (const char *dir, const char *name, cp_case_t *state)
     if (!buf)
         s_die ("out of memory");
     cp_case_encode (state, buf);
-    char path [1024];
-    snprintf (path, sizeof path, "%s/case-%s", dir, name);
-    FILE *file = fopen (path, "wb");
-    if (!file || fwrite (buf, 1, size, file) != size || fclose (file))
-        s_die (path);
+    s_write_file (dir, "case", name, NULL, 0, buf, size);
     free (buf);
     cp_case_reset (state);
 }
@@ -151,11 +170,7 @@ s_cases (const char *dir)
 static void
 s_write_row (const char *dir, const char *name, const uint8_t *row, size_t size)
 {
-    char path [1024];
-    snprintf (path, sizeof path, "%s/row-%s", dir, name);
-    FILE *file = fopen (path, "wb");
-    if (!file || fwrite (row, 1, size, file) != size || fclose (file))
-        s_die (path);
+    s_write_file (dir, "row", name, NULL, 0, row, size);
 }
 
 //  The month rows of the cases' events, an empty row, and a row with every
@@ -183,18 +198,90 @@ s_rows (const char *dir)
     s_write_row (dir, "every-cell", row, cp_tally_row_encode (&dense, row));
 }
 
+//  The signed part of an encoded entry (the last of its three fields).
+static const uint8_t *
+s_signed_part (const uint8_t *entry, size_t size, size_t *part_size)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    if (msgpack_unpack_next (&unpacked, (const char *) entry, size, &offset)
+            != MSGPACK_UNPACK_SUCCESS || unpacked.data.type != MSGPACK_OBJECT_ARRAY
+    ||  unpacked.data.via.array.size != 3
+    ||  unpacked.data.via.array.ptr [2].type != MSGPACK_OBJECT_BIN)
+        s_die ("an entry that is not [signer, signature, signed]");
+    const uint8_t *part = (const uint8_t *) unpacked.data.via.array.ptr [2].via.bin.ptr;
+    *part_size = unpacked.data.via.array.ptr [2].via.bin.size;
+    msgpack_unpacked_destroy (&unpacked);
+    return part;                //  it points into entry
+}
+
+//  fuzz_downlink's seeds.
+static void
+s_downlinks (const char *dir)
+{
+    static const char *const addresses [] = {"all", "county:elbasan", "tirane"};
+    static const char *const bodies [] = {
+        "{\"version\": 3, \"problem\": [{\"code\": \"online_abuse\"}]}",
+        "{\"type\": \"deadline\", \"due\": \"2024-03-31\", \"text\": \"Q1 report\"}",
+        "2023-Q4 4f1c9a0e6b2d8375a9c0e1f2d3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4938",
+        "{\"cpsync\": \"enrolment 1\"}"
+    };
+    static const uint8_t whole = 0, signed_part = 1;     //  fuzz_downlink's first byte
+    uint8_t root [CP_KEY_SIZE], secret [CP_SIGN_SECRET_SIZE];
+    if (sodium_init () < 0)
+        s_die ("libsodium does not initialise");
+    downlink_root (root, secret);
+    uint64_t seq = 1;
+    for (int kind = CP_DOWNLINK_CATALOGUE; kind <= CP_DOWNLINK_KEYS; kind++)
+        for (size_t to = 0; to < 3; to++, seq++) {
+            cp_downlink_t entry = {.seq = seq, .kind = kind, .issued = 1700000000000 + seq,
+                                   .body = (const uint8_t *) bodies [kind - 1],
+                                   .body_size = strlen (bodies [kind - 1])};
+            size_t size = 0, part_size = 0;
+            uint8_t *bytes;
+            if (cp_downlink_address_parse (addresses [to], &entry.address)
+            ||  !(bytes = cp_downlink_encode (&entry, secret, &size)))
+                s_die ("an entry of the seeds does not encode");
+            const uint8_t *part = s_signed_part (bytes, size, &part_size);
+            char name [64];
+            snprintf (name, sizeof name, "%s-%zu", cp_downlink_kind_name (kind), to);
+            s_write_file (dir, "entry", name, &whole, 1, bytes, size);
+            s_write_file (dir, "signed", name, &signed_part, 1, part, part_size);
+            free (bytes);
+        }
+    //  Signed parts decoding refuses: kind 5, seq 0, version 2, trailing.
+    static const struct {
+        const char *name;
+        uint8_t bytes [12];
+        size_t size;
+    } refused [] = {
+        {"kind-5", {0x97, 0x01, 0x01, 0x05, 0x00, 0xa0, 0x01, 0xc4, 0x00}, 9},
+        {"seq-0", {0x97, 0x01, 0x00, 0x01, 0x00, 0xa0, 0x01, 0xc4, 0x00}, 9},
+        {"version-2", {0x97, 0x02, 0x01, 0x01, 0x00, 0xa0, 0x01, 0xc4, 0x00}, 9},
+        {"trailing", {0x97, 0x01, 0x01, 0x01, 0x00, 0xa0, 0x01, 0xc4, 0x00, 0xc0}, 10},
+    };
+    for (size_t index = 0; index < sizeof refused / sizeof refused [0]; index++)
+        s_write_file (dir, "signed", refused [index].name, &signed_part, 1,
+                      refused [index].bytes, refused [index].size);
+}
+
 int
 main (int argc, char *argv [])
 {
-    if (argc != 3 || (strcmp (argv [1], "case") && strcmp (argv [1], "tally")))
-        s_die ("usage: gen_corpus case|tally DIR");
+    if (argc != 3
+    ||  (strcmp (argv [1], "case") && strcmp (argv [1], "tally") && strcmp (argv [1], "downlink")))
+        s_die ("usage: gen_corpus case|tally|downlink DIR");
     s_catalogue = cp_catalogue_new_builtin (2);
     if (!s_catalogue)
         s_die ("the built-in catalogue does not load");
     if (strcmp (argv [1], "case") == 0)
         s_cases (argv [2]);
     else
+    if (strcmp (argv [1], "tally") == 0)
         s_rows (argv [2]);
+    else
+        s_downlinks (argv [2]);
     cp_catalogue_destroy (&s_catalogue);
     return 0;
 }

@@ -1,0 +1,15 @@
+# The downlink (issue 13, point 2): cp_downlink's entries, a node applying
+# them (node_store_apply_downlink) with its cursor and refusal counts, and
+# what `cpsync-node status` shows of them; the fuzz corpus of the entry's
+# decoder.  Included from tests/CMakeLists.txt.
+
+add_executable (test_downlink ${CMAKE_CURRENT_LIST_DIR}/test_downlink.c)
+target_include_directories (test_downlink PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_downlink PRIVATE cpsync_node PkgConfig::JANSSON PkgConfig::MSGPACK)
+set_target_properties (test_downlink PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME downlink COMMAND test_downlink)
+set_tests_properties (downlink PROPERTIES TIMEOUT 120 LABELS foundation
+    ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR};CPSYNC_NODE=$<TARGET_FILE:cpsync-node>")
+
+cpsync_fuzz_corpus (downlink foundation)
