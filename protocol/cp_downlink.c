@@ -294,7 +294,8 @@ s_take_str (s_reader_t *reader, const char *name, bool may_be_empty, char *buf, 
         return cp_error_why (CP_EMALFORMED, reader->why, reader->why_size,
                              "%s: \"%s\" is empty or holds control characters",
                              reader->where, name);
-    memcpy (buf, item->via.str.ptr, length);
+    if (length)                 //  msgpack-c gives an empty string no pointer
+        memcpy (buf, item->via.str.ptr, length);
     buf [length] = 0;
     return 0;
 }
