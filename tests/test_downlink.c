@@ -340,6 +340,18 @@ test_malformed (void)
     CHECK_EQ_INT (cp_downlink_decode (short_signature, size, root.public_key, &decoded, NULL,
                                       0), CP_EMALFORMED);
     free (short_signature);
+    //  A signer, and a code, of one character more than an id has.
+    char long_id [2 * (CP_ID_MAX + 1) + 1];
+    memset (long_id, 0, sizeof long_id);
+    for (int index = 0; index <= CP_ID_MAX; index++)
+        memcpy (long_id + 2 * index, "61", 2);
+    snprintf (hex, sizeof hex, "93 d9 41 %s c4 00 c4 00", long_id);
+    uint8_t *long_signer = s_hex (hex, &size);
+    CHECK_EQ_INT (cp_downlink_decode (long_signer, size, root.public_key, &decoded, NULL, 0),
+                  CP_ETOOBIG);
+    free (long_signer);
+    snprintf (hex, sizeof hex, "97 01 07 02 02 d9 41 %s 01 c4 00", long_id);
+    CHECK_EQ_INT (s_decode_signed_hex (hex, &root), CP_ETOOBIG);
 
     //  The signed part, signed: [version, seq, kind, to, code, issued, body]
     static const struct {
