@@ -278,7 +278,7 @@ s_status (const s_options_t *options)
     int rc = node_store_log_info (store, &info);
     //  The downlink: how far the node has applied it, and what it refused.
     uint64_t downlink = 0;
-    node_store_refusal_t refusals [S_REFUSALS_MAX];
+    cp_store_counter_t refusals [S_REFUSALS_MAX];
     size_t refused = 0;
     if (rc == 0)
         rc = node_store_downlink_cursor (store, &downlink);

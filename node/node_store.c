@@ -1131,19 +1131,8 @@ s_downlink_apply (node_store_t *self, void *args)
 static int
 s_downlink_count (node_store_t *self, void *args)
 {
-    int code = *(const int *) args;
-    uint8_t key [4], value [8];
-    cp_put_u32 (key, (uint32_t) (int32_t) code);
-    MDB_val k = {4, key}, v;
-    uint64_t count = 0;
-    int rc = mdb_get (self->txn, self->downlink_refused, &k, &v);
-    if (rc == 0 && v.mv_size == 8)
-        count = cp_get_u64 (v.mv_data);
-    else
-    if (rc && rc != MDB_NOTFOUND)
-        return cp_lmdb_fail ("node_store", "read downlink refusals", rc);
-    cp_put_u64 (value, count + 1);
-    return s_put (self, self->downlink_refused, key, 4, value, 8, 0, "put downlink refusals");
+    return cp_store_counter_add (&s_kind, self->txn, self->downlink_refused,
+                                 *(const int *) args, 1, &self->grow);
 }
 
 int
@@ -1197,32 +1186,16 @@ node_store_downlink_entry (node_store_t *self, uint64_t seq, uint8_t **bytes, si
 }
 
 int
-node_store_downlink_refusals (node_store_t *self, node_store_refusal_t *refusals, size_t max,
+node_store_downlink_refusals (node_store_t *self, cp_store_counter_t *refusals, size_t max,
                               size_t *count)
 {
     *count = 0;
     MDB_txn *txn;
-    MDB_cursor *cursor;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
-    if (rc)
-        return rc;
-    if ((rc = mdb_cursor_open (txn, self->downlink_refused, &cursor))) {
+    if (rc == 0) {
+        rc = cp_store_counters_read (&s_kind, txn, self->downlink_refused, refusals, max,
+                                     count);
         mdb_txn_abort (txn);
-        return cp_lmdb_fail ("node_store", "read downlink refusals", rc);
     }
-    MDB_val k, v;
-    int op = MDB_FIRST;
-    while (*count < max && (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        if (k.mv_size != 4 || v.mv_size != 8)
-            continue;           //  not a count: shown as none
-        refusals [*count].code = (int32_t) cp_get_u32 (k.mv_data);
-        refusals [*count].count = cp_get_u64 (v.mv_data);
-        (*count)++;
-    }
-    mdb_cursor_close (cursor);
-    mdb_txn_abort (txn);
-    if (rc == 0 || rc == MDB_NOTFOUND)
-        return 0;
-    return cp_lmdb_fail ("node_store", "read downlink refusals", rc);
+    return rc;
 }

@@ -45,6 +45,7 @@
 #include "cp_catalogue.h"
 #include "cp_event.h"
 #include "cp_index_key.h"
+#include "cp_store.h"
 #include "cp_view.h"
 
 #include <stdbool.h>
@@ -267,17 +268,11 @@ int
     node_store_downlink_entry (node_store_t *self, uint64_t seq, uint8_t **bytes,
                                size_t *size);
 
-//  A count of downlink refusals of one code.
-typedef struct {
-    int code;                   //  a cp_error_t
-    uint64_t count;
-} node_store_refusal_t;
-
 //  Reads the downlink refusal counts, by code (at most max of them; the
 //  codes are far fewer than 64) into refusals and *count.  Returns 0 or a
-//  store error.
+//  store error (CP_ESTORE also for a count that is not one: logged).
 int
-    node_store_downlink_refusals (node_store_t *self, node_store_refusal_t *refusals,
+    node_store_downlink_refusals (node_store_t *self, cp_store_counter_t *refusals,
                                   size_t max, size_t *count);
 
 //  Builds the payload of a batch (cp_codec's batch form) from the log,

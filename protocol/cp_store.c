@@ -403,3 +403,53 @@ cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
         return 0;
     return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "view", rc);
 }
+
+//  =====================================================================
+//  Refusal counters
+
+int
+cp_store_counter_add (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi counters, int code,
+                      uint64_t count, bool *grow)
+{
+    uint8_t key [4], value [8];
+    cp_put_u32 (key, (uint32_t) (int32_t) code);
+    MDB_val k = {4, key}, v;
+    uint64_t stored = 0;
+    int rc = mdb_get (txn, counters, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        stored = cp_get_u64 (v.mv_data);
+    else
+    if (rc && rc != MDB_NOTFOUND)
+        return cp_lmdb_fail (kind->module, "read counter", rc);
+    cp_put_u64 (value, stored + count);
+    v = (MDB_val) {8, value};
+    return cp_store_put (kind, txn, counters, key, 4, &v, 0, "put counter", grow);
+}
+
+int
+cp_store_counters_read (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi counters,
+                        cp_store_counter_t *out, size_t max, size_t *count)
+{
+    *count = 0;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, counters, &cursor);
+    if (rc)
+        return cp_lmdb_fail (kind->module, "counters", rc);
+    MDB_val k, v;
+    int op = MDB_FIRST;
+    while (*count < max && (rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != 4 || v.mv_size != 8) {
+            zsys_error ("%s: a stored counter is corrupt", kind->module);
+            rc = CP_ESTORE;
+            break;
+        }
+        out [*count].code = (int32_t) cp_get_u32 (k.mv_data);
+        out [*count].count = cp_get_u64 (v.mv_data);
+        (*count)++;
+    }
+    mdb_cursor_close (cursor);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return 0;
+    return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "counters", rc);
+}

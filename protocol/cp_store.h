@@ -19,7 +19,8 @@
     catalogue; loading its keys; the round of a write transaction (begin
     with the map grown ahead, puts that note a full map, a commit that
     grows it, an abort that grows it when a put found it full); and month
-    rows, merged with a transaction's deltas and read into a view.  What
+    rows, merged with a transaction's deltas and read into a view; and
+    refusal counters, one per cp_error_t code.  What
     tells the stores apart is a cp_store_kind_t.  What is a store's own
     (its databases, its settings, what a transaction does) it keeps, and
     gives to cp_store_create and cp_store_open as a function of its own.
@@ -163,5 +164,24 @@ int
 int
     cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
                           const uint8_t *prefix, size_t prefix_size, cp_view_t *view);
+
+//  Refusal counters: a database of its own whose key is a cp_error_t (i32,
+//  big-endian) and whose value is how many times it was refused (u64).
+typedef struct {
+    int code;                   //  a cp_error_t
+    uint64_t count;
+} cp_store_counter_t;
+
+//  Adds count to the counter of code in counters, in the write transaction
+//  txn.  Returns 0, CP_ESTORE (logged) or CP_EMAPFULL (noted in *grow).
+int
+    cp_store_counter_add (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi counters,
+                          int code, uint64_t count, bool *grow);
+
+//  Reads the counters in txn, by code, into out (at most max of them) and
+//  *count.  Returns 0, or CP_ESTORE (a counter that is not one is logged).
+int
+    cp_store_counters_read (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi counters,
+                            cp_store_counter_t *out, size_t max, size_t *count);
 
 #endif

@@ -611,7 +611,7 @@ s_holds_none (node_store_t *store, uint64_t seq)
 static uint64_t
 s_refused (node_store_t *store, int code)
 {
-    node_store_refusal_t refusals [64];
+    cp_store_counter_t refusals [64];
     size_t count = 0;
     CHECK_EQ_INT (node_store_downlink_refusals (store, refusals, 64, &count), 0);
     for (size_t index = 0; index < count; index++)
@@ -783,7 +783,7 @@ test_refusals_counted (void)
     CHECK_EQ_INT (s_refused (store, CP_EAUTH), 2);
     CHECK_EQ_INT (s_refused (store, CP_EMALFORMED), 2);
     CHECK_EQ_INT (s_refused (store, CP_EGAP), 0);
-    node_store_refusal_t refusals [64];
+    cp_store_counter_t refusals [64];
     size_t count = 0;
     CHECK_EQ_INT (node_store_downlink_refusals (store, refusals, 64, &count), 0);
     CHECK_EQ_INT (count, 3);
