@@ -18,12 +18,12 @@
 #include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
+#include "fuzz/downlink_testing.h"
 #include "node_store.h"
 #include "testing.h"
 
 #include <assert.h>
 #include <jansson.h>
-#include <msgpack.h>
 #include <sodium.h>
 
 #define S_TOWN "tirane"             //  the node's municipality, in county tirane
@@ -75,26 +75,6 @@ s_hex (const char *hex, size_t *size)
     CHECK_EQ_INT (sodium_hex2bin (bytes, strlen (hex) / 2 + 1, hex, strlen (hex), " ", size,
                                   NULL), 0);
     return bytes;
-}
-
-//  The signed part of an encoded entry: where it starts and its size.
-static const uint8_t *
-s_signed_part (const uint8_t *bytes, size_t size, size_t *signed_size)
-{
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    size_t offset = 0;
-    const uint8_t *part = NULL;
-    if (msgpack_unpack_next (&unpacked, (const char *) bytes, size, &offset)
-            == MSGPACK_UNPACK_SUCCESS && unpacked.data.type == MSGPACK_OBJECT_ARRAY
-    &&  unpacked.data.via.array.size == 3
-    &&  unpacked.data.via.array.ptr [2].type == MSGPACK_OBJECT_BIN) {
-        part = (const uint8_t *) unpacked.data.via.array.ptr [2].via.bin.ptr;
-        *signed_size = unpacked.data.via.array.ptr [2].via.bin.size;
-    }
-    msgpack_unpacked_destroy (&unpacked);
-    CHECK (part);
-    return part;
 }
 
 //  Decodes hex as a signed part signed by root; returns the code, and
@@ -469,7 +449,7 @@ test_trailing (void)
     CHECK_EQ_INT (cp_downlink_decode (longer, size + 1, root.public_key, &decoded, NULL, 0),
                   CP_EMALFORMED);
     size_t signed_size = 0;
-    const uint8_t *part = s_signed_part (bytes, size, &signed_size);
+    const uint8_t *part = downlink_signed_part (bytes, size, &signed_size);
     uint8_t *part_longer = malloc (signed_size + 1);
     assert (part && part_longer);
     memcpy (part_longer, part, signed_size);

@@ -3,7 +3,7 @@
     An entry is checked against its signature before its fields are read,
     so random bytes almost never get past the signature.  The first byte of
     an input says what the rest is: even, a whole entry (decoded against
-    the root of downlink_root.h); odd, the signed part of one, which this
+    the root of downlink_testing.h); odd, the signed part of one, which this
     signs with that root before decoding, so that the fields' decoder is
     fuzzed too.
 
@@ -24,7 +24,7 @@
 
 #include "cp_downlink.h"
 #include "cp_error.h"
-#include "downlink_root.h"
+#include "downlink_testing.h"
 
 #include <stdio.h>
 #include <stdlib.h>

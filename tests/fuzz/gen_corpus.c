@@ -7,7 +7,7 @@
     case's record (cp_case_encode), or the month rows of the counter deltas
     the events caused (cp_tally_deltas_encode, what a merge into no row
     writes).  fuzz_downlink's are entries as the central sends them: one of
-    each kind to each form of address, signed by downlink_root.h's root,
+    each kind to each form of address, signed by downlink_testing.h's root,
     whole and as signed parts (fuzz_downlink.c says how an input is read),
     and a few signed parts that decoding refuses.
     Usage: gen_corpus case DIR (writes DIR/case-*), gen_corpus tally DIR
@@ -20,7 +20,7 @@
 #include "cp_error.h"
 #include "cp_event.h"
 #include "cp_tally.h"
-#include "downlink_root.h"
+#include "downlink_testing.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -198,24 +198,6 @@ s_rows (const char *dir)
     s_write_row (dir, "every-cell", row, cp_tally_row_encode (&dense, row));
 }
 
-//  The signed part of an encoded entry (the last of its three fields).
-static const uint8_t *
-s_signed_part (const uint8_t *entry, size_t size, size_t *part_size)
-{
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    size_t offset = 0;
-    if (msgpack_unpack_next (&unpacked, (const char *) entry, size, &offset)
-            != MSGPACK_UNPACK_SUCCESS || unpacked.data.type != MSGPACK_OBJECT_ARRAY
-    ||  unpacked.data.via.array.size != 3
-    ||  unpacked.data.via.array.ptr [2].type != MSGPACK_OBJECT_BIN)
-        s_die ("an entry that is not [signer, signature, signed]");
-    const uint8_t *part = (const uint8_t *) unpacked.data.via.array.ptr [2].via.bin.ptr;
-    *part_size = unpacked.data.via.array.ptr [2].via.bin.size;
-    msgpack_unpacked_destroy (&unpacked);
-    return part;                //  it points into entry
-}
-
 //  fuzz_downlink's seeds.
 static void
 s_downlinks (const char *dir)
@@ -243,7 +225,9 @@ s_downlinks (const char *dir)
             if (cp_downlink_address_parse (addresses [to], &entry.address)
             ||  !(bytes = cp_downlink_encode (&entry, secret, &size)))
                 s_die ("an entry of the seeds does not encode");
-            const uint8_t *part = s_signed_part (bytes, size, &part_size);
+            const uint8_t *part = downlink_signed_part (bytes, size, &part_size);
+            if (!part)
+                s_die ("an entry of the seeds is not [signer, signature, signed]");
             char name [64];
             snprintf (name, sizeof name, "%s-%zu", cp_downlink_kind_name (kind), to);
             s_write_file (dir, "entry", name, &whole, 1, bytes, size);
