@@ -17,22 +17,13 @@
     replay.c runs it as an ordinary test.  Build with clang
     -fsanitize=fuzzer,address,undefined.                                    */
 
+#include "fuzzing.h"
 #include "cp_catalogue.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_catalogue: %s\n", what);
-    abort ();
-}
 
 //  Every code of a loaded catalogue is itself, within its limits.
 static void
@@ -41,20 +32,20 @@ s_check_codes (const cp_catalogue_t *catalogue)
     for (int dim = 0; dim < CP_DIM_COUNT; dim++) {
         int count = cp_catalogue_count (catalogue, (cp_dim_t) dim);
         if (count < 0 || count > CP_CODES_MAX)
-            s_fail ("a dimension over its number of codes");
+            fuzzing_fail ("a dimension over its number of codes");
         for (int id = 0; id < count; id++) {
             const char *code = cp_catalogue_code (catalogue, (cp_dim_t) dim, id);
             size_t length = strlen (code);
             if (length == 0 || length > CP_CODE_MAX)
-                s_fail ("a code empty or over its length");
+                fuzzing_fail ("a code empty or over its length");
             if (cp_catalogue_lookup (catalogue, (cp_dim_t) dim, code, length) != id)
-                s_fail ("a code not found again at its id");
+                fuzzing_fail ("a code not found again at its id");
             int since = cp_catalogue_since (catalogue, (cp_dim_t) dim, id);
             if (since < 1 || since > cp_catalogue_version (catalogue))
-                s_fail ("a code from a version the catalogue does not have");
+                fuzzing_fail ("a code from a version the catalogue does not have");
             int folded = cp_catalogue_fold (catalogue, (cp_dim_t) dim, id, 1);
             if (folded < 0 || folded >= count)
-                s_fail ("a code folds into no code");
+                fuzzing_fail ("a code folds into no code");
         }
     }
 }
@@ -64,7 +55,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     static cp_catalogue_t *first = NULL;
     if (!first && !(first = cp_catalogue_new_builtin (1)))
-        s_fail ("set-up");
+        fuzzing_fail ("set-up");
     char *text = malloc (size + 1);
     if (!text)
         return 0;
@@ -76,31 +67,31 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     cp_catalogue_t *catalogue = cp_catalogue_new (base, 1, why, sizeof why);
     if (catalogue) {
         if (cp_catalogue_version (catalogue) != 1)
-            s_fail ("a base that is not version 1");
+            fuzzing_fail ("a base that is not version 1");
         s_check_codes (catalogue);
         cp_catalogue_destroy (&catalogue);
     }
     else
     if (why [0] == 0)
-        s_fail ("a base refused without a reason");
+        fuzzing_fail ("a base refused without a reason");
 
     why [0] = 0;
     int version = cp_catalogue_check_revision (first, text, why, sizeof why);
     if (version < 0 && why [0] == 0)
-        s_fail ("a revision refused without a reason");
+        fuzzing_fail ("a revision refused without a reason");
     if (version >= 0) {
         if (version != 2)
-            s_fail ("a revision that is not the next version");
+            fuzzing_fail ("a revision that is not the next version");
         const char *texts [] = {cp_catalogue_builtin [1], text};
         catalogue = cp_catalogue_new (texts, 2, why, sizeof why);
         if (!catalogue)
-            s_fail ("a revision that checks does not load");
+            fuzzing_fail ("a revision that checks does not load");
         s_check_codes (catalogue);
         for (int dim = 0; dim < CP_DIM_COUNT; dim++)
             for (int id = 0; id < cp_catalogue_count (first, (cp_dim_t) dim); id++)
                 if (strcmp (cp_catalogue_code (first, (cp_dim_t) dim, id),
                             cp_catalogue_code (catalogue, (cp_dim_t) dim, id)))
-                    s_fail ("a revision moved a code of version 1");
+                    fuzzing_fail ("a revision moved a code of version 1");
         cp_catalogue_destroy (&catalogue);
     }
     free (text);

@@ -15,21 +15,12 @@
     replay.c runs it as an ordinary test.  Build with clang
     -fsanitize=fuzzer,address,undefined.                                    */
 
+#include "fuzzing.h"
 #include "cp_check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_check: %s\n", what);
-    abort ();
-}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -40,20 +31,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     json_t *findings = json_array (), *not_applicable = json_array ();
     int found = cp_check_view (document, findings, not_applicable);
     if (!json_is_object (document) && (found != -1 || json_array_size (findings)))
-        s_fail ("a document that is not an object was checked");
+        fuzzing_fail ("a document that is not an object was checked");
     if (json_is_object (document) && (found < 0 || (size_t) found != json_array_size (findings)))
-        s_fail ("the count returned is not the number of findings");
+        fuzzing_fail ("the count returned is not the number of findings");
     size_t index;
     json_t *finding;
     json_array_foreach (findings, index, finding) {
         if (!json_is_string (json_object_get (finding, "rule"))
         ||  !json_is_string (json_object_get (finding, "key")))
-            s_fail ("a finding does not name its rule and key");
+            fuzzing_fail ("a finding does not name its rule and key");
         json_t *sum = json_object_get (finding, "sum");
         if (sum && json_integer_value (json_object_get (finding, "difference"))
                 != json_integer_value (sum)
                  - json_integer_value (json_object_get (finding, "expected")))
-            s_fail ("a sum's difference is not its sum less its whole");
+            fuzzing_fail ("a sum's difference is not its sum less its whole");
     }
     FILE *out = fopen ("/dev/null", "w");
     if (out) {

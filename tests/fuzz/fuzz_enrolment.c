@@ -21,6 +21,7 @@
     (mode 1), and texts with one field wrong.  replay.c runs it as an
     ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined.   */
 
+#include "fuzzing.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
 #include "cp_event.h"
@@ -32,16 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_enrolment: %s\n", what);
-    abort ();
-}
 
 static uint8_t s_root_public [crypto_sign_PUBLICKEYBYTES];
 static uint8_t s_root_secret [crypto_sign_SECRETKEYBYTES];
@@ -90,17 +81,17 @@ s_check_keys (const cp_enrolment_t *enrolment)
 {
     if (enrolment->central_transport_count > CP_ENROLMENT_KEYS_MAX
     ||  enrolment->central_data_count > CP_ENROLMENT_KEYS_MAX)
-        s_fail ("decoded more central keys than the limit");
+        fuzzing_fail ("decoded more central keys than the limit");
     for (size_t index = 0; index < enrolment->central_transport_count; index++)
         if (!cp_event_id_valid (enrolment->central_transport [index].id,
                                 strlen (enrolment->central_transport [index].id)))
-            s_fail ("decoded a key id outside the id alphabet");
+            fuzzing_fail ("decoded a key id outside the id alphabet");
     for (size_t index = 0; index < enrolment->central_data_count; index++)
         if (!cp_event_id_valid (enrolment->central_data [index].id,
                                 strlen (enrolment->central_data [index].id)))
-            s_fail ("decoded a key id outside the id alphabet");
+            fuzzing_fail ("decoded a key id outside the id alphabet");
     if (enrolment->municipality [0] && cp_municipality_index (enrolment->municipality) < 0)
-        s_fail ("decoded a municipality that is not one");
+        fuzzing_fail ("decoded a municipality that is not one");
 }
 
 int
@@ -111,7 +102,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         uint8_t seed [crypto_sign_SEEDBYTES];
         memset (seed, 0x01, sizeof seed);
         if (sodium_init () < 0 || crypto_sign_seed_keypair (s_root_public, s_root_secret, seed))
-            s_fail ("set-up");
+            fuzzing_fail ("set-up");
         ready = true;
     }
     if (size == 0 || data [0] > 1)
@@ -129,9 +120,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (rc) {
         if ((rc != CP_ETOOBIG && rc != CP_EMALFORMED && rc != CP_EAUTH && rc != CP_EBADID)
         ||  why [0] == 0)
-            s_fail ("failed with a stray code or no reason");
+            fuzzing_fail ("failed with a stray code or no reason");
         if (!s_zeroed (&enrolment))
-            s_fail ("a failure left a part of the enrolment");
+            fuzzing_fail ("a failure left a part of the enrolment");
     }
     else {
         s_check_keys (&enrolment);
@@ -145,7 +136,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             ||  cp_enrolment_decode (again, strlen (again), s_root_public, &decoded, NULL,
                                      &again_secrets, why, sizeof why)
             ||  !cp_enrolment_same_keys (&enrolment, &decoded))
-                s_fail ("what decoded does not survive encoding again");
+                fuzzing_fail ("what decoded does not survive encoding again");
             free (again);
         }
     }

@@ -17,6 +17,7 @@
     wrong.  replay.c runs it as an ordinary test.  Build with clang
     -fsanitize=fuzzer,address,undefined.                                    */
 
+#include "fuzzing.h"
 #include "cp_catalogue.h"
 #include "cp_codec.h"
 #include "cp_date.h"
@@ -29,16 +30,6 @@
 #include <string.h>
 
 int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_event: %s\n", what);
-    abort ();
-}
-
-int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     static cp_catalogue_t *catalogue = NULL;
@@ -47,7 +38,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         catalogue = cp_catalogue_new_builtin (cp_catalogue_builtin_count);
         if (!catalogue || cp_date_parse ("2024-06-30", 10, &today)
         ||  cp_date_parse ("2000-01-01", 10, &first_day))
-            s_fail ("set-up");
+            fuzzing_fail ("set-up");
     }
     cp_event_t event;
     char why [256] = "";
@@ -56,38 +47,38 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (rc) {
         if (rc < CP_EMALFORMED || rc > CP_EBADAGE || why [0] == 0
         ||  strnlen (why, sizeof why) == sizeof why)
-            s_fail ("failed with a stray code or no reason");
+            fuzzing_fail ("failed with a stray code or no reason");
         return 0;
     }
     const cp_event_kind_t *kind = cp_event_kind (event.type);
     if (!kind)
-        s_fail ("read an unknown type");
+        fuzzing_fail ("read an unknown type");
     if (!cp_event_id_valid (event.id, strnlen (event.id, sizeof event.id))
     ||  !cp_event_id_valid (event.case_id, strnlen (event.case_id, sizeof event.case_id)))
-        s_fail ("read an id outside the alphabet");
+        fuzzing_fail ("read an id outside the alphabet");
     if (event.date < first_day || event.date > today + 1)
-        s_fail ("read a date out of range");
+        fuzzing_fail ("read a date out of range");
     if ((!kind->has_age && event.age != 0) || event.age > CP_AGE_MAX)
-        s_fail ("read an age where none belongs, or over 18");
+        fuzzing_fail ("read an age where none belongs, or over 18");
     for (int field = 0; field < kind->code_count; field++)
         if (cp_catalogue_lookup (catalogue, kind->dims [field], event.codes [field],
                                  strlen (event.codes [field])) < 0)
-            s_fail ("read a code the catalogue does not define");
+            fuzzing_fail ("read a code the catalogue does not define");
 
     cp_event_t again = event;
     if (cp_event_resolve (&again, catalogue, why, sizeof why))
-        s_fail ("what was read does not resolve as an event from the wire");
+        fuzzing_fail ("what was read does not resolve as an event from the wire");
     size_t encoded_size;
     uint8_t *encoded = cp_codec_event_encode (&event, &encoded_size);
     if (!encoded)
-        s_fail ("what was read does not encode");
+        fuzzing_fail ("what was read does not encode");
     cp_event_t decoded;
     if (cp_codec_event_decode (encoded, encoded_size, &decoded))
-        s_fail ("what was encoded does not decode");
+        fuzzing_fail ("what was encoded does not decode");
     size_t twice_size;
     uint8_t *twice = cp_codec_event_encode (&decoded, &twice_size);
     if (!twice || twice_size != encoded_size || memcmp (twice, encoded, encoded_size))
-        s_fail ("the codec's round trip changes the event");
+        fuzzing_fail ("the codec's round trip changes the event");
     free (encoded);
     free (twice);
     return 0;
