@@ -426,8 +426,7 @@ s_node_key (central_auth_t *self, int municipality, const char *id, int64_t now,
 
 int
 central_auth_batch_keys (central_auth_t *self, int municipality, const cp_batch_header_t *header,
-                         size_t sealed_size, size_t signature_size, uint8_t *sign_public,
-                         uint8_t *session_key)
+                         uint8_t *sign_public, uint8_t *session_key)
 {
     if (!streq (header->municipality, cp_municipality_code (municipality)))
         return CP_EIMPERSONATION;
@@ -446,12 +445,18 @@ central_auth_batch_keys (central_auth_t *self, int municipality, const cp_batch_
         rc = central_keys_usable (self->keys, known, now);
         return rc? rc: CP_EUNKNOWNKEY;
     }
-    if (header->nonce_size != CP_ENVELOPE_NONCE_SIZE || sealed_size < CP_ENVELOPE_OVERHEAD)
-        return CP_EMALFORMED;
-    if (signature_size != CP_ENVELOPE_SIGNATURE_SIZE)
-        return CP_EAUTH;
     memcpy (sign_public, node->public_key, CP_ENVELOPE_SIGN_PUBLIC_SIZE);
     return s_session_key (self, node, data, session_key);
+}
+
+int
+central_auth_node_sign_public (central_auth_t *self, const char *key_id, uint8_t *sign_public)
+{
+    const central_key_t *node = central_keys_find (self->keys, key_id);
+    if (!node || node->kind != CENTRAL_KEY_NODE)
+        return CP_EUNKNOWNKEY;
+    memcpy (sign_public, node->public_key, CP_ENVELOPE_SIGN_PUBLIC_SIZE);
+    return 0;
 }
 
 int
@@ -474,10 +479,9 @@ central_auth_sign_reply (central_auth_t *self, const char *command, const char *
 
 int
 central_auth_seal_recovered (central_auth_t *self, int municipality, cp_recovered_t *recovered,
-                             const uint8_t *events, size_t size, uint8_t *sealed,
-                             uint8_t *signature, uint8_t **header, size_t *header_size)
+                             const uint8_t *events, size_t size, cp_batch_sealed_t *sealed)
 {
-    *header = NULL;
+    memset (sealed, 0, sizeof *sealed);
     const central_key_t *node;
     int64_t now = s_now ();
     int rc = s_node_key (self, municipality, recovered->node_key, now, &node);
@@ -498,18 +502,8 @@ central_auth_seal_recovered (central_auth_t *self, int municipality, cp_recovere
     if (rc == 0) {
         snprintf (recovered->municipality, sizeof recovered->municipality, "%s",
                   cp_municipality_code (municipality));
-        recovered->nonce_size = CP_ENVELOPE_NONCE_SIZE;
-        cp_envelope_nonce (recovered->nonce);
-        *header = cp_wire_recovered_encode (recovered, header_size);
-        assert (*header);
-        rc = cp_envelope_seal_for (CP_ENVELOPE_RECOVERED, *header, *header_size,
-                                   recovered->nonce, events, size, key, data->secret,
-                                   sealed, signature);
+        rc = cp_batch_seal_recovered (recovered, events, size, key, data->secret, sealed);
     }
     cp_keyfile_free (&key);
-    if (rc) {
-        free (*header);
-        *header = NULL;
-    }
     return rc;
 }

@@ -20,8 +20,9 @@
     belongs to the sending municipality and gives the node's signing key
     and the session key from the central data key the header names (any
     data key still in its grace period; computed once per pair of keys),
-    with which the server verifies the node's signature over header and
-    ciphertext and decrypts, before a byte of msgpack is parsed.  Replies are signed with
+    with which central_intake verifies the node's signature over header and
+    ciphertext and decrypts (cp_batch_open),
+    before a byte of msgpack is parsed.  Replies are signed with
     the data key the node named, so that the node can check them with a key
     it has pinned.
 
@@ -35,6 +36,7 @@
 #define CENTRAL_AUTH_H_INCLUDED
 
 #include "central_store.h"
+#include "cp_batch.h"
 #include "cp_wire.h"
 
 #include <czmq.h>
@@ -88,22 +90,27 @@ int
 int
     central_auth_peer (central_auth_t *self, zframe_t *frame, int *municipality);
 
-//  What opening a BATCH of municipality takes, checked: the header's node
-//  key must be municipality's and usable, its data key live, the sizes of
-//  the sealed payload and the signature right.  Returns 0 with the node's
-//  signing key in sign_public (CP_ENVELOPE_SIGN_PUBLIC_SIZE bytes) and the
-//  envelope key in session_key (CP_ENVELOPE_KEY_SIZE bytes: guarded memory
-//  of the caller's, who wipes it); or CP_EIMPERSONATION (the header or its
-//  node key is another municipality's), CP_EUNKNOWNKEY, CP_EREVOKED,
-//  CP_EEXPIRED (the node key or the data key), CP_EMALFORMED, CP_EAUTH (a
-//  signature of the wrong size).  cp_envelope_open then verifies and opens,
-//  on any thread: it needs nothing of central_auth.
+//  The keys of a BATCH of municipality, checked (the frames' shape is
+//  cp_batch_read's): the header's node key must be municipality's and
+//  usable, its data key live.  Returns 0 with the node's signing key in
+//  sign_public (CP_ENVELOPE_SIGN_PUBLIC_SIZE bytes) and the envelope key in
+//  session_key (CP_ENVELOPE_KEY_SIZE bytes: guarded memory of the
+//  caller's, who wipes it); or CP_EIMPERSONATION (the header or its node
+//  key is another municipality's), CP_EUNKNOWNKEY, CP_EREVOKED,
+//  CP_EEXPIRED (the node key or the data key).  cp_batch_open then
+//  verifies and opens, on any thread: it needs nothing of central_auth.
 int
     central_auth_batch_keys (central_auth_t *self, int municipality,
-                             const cp_batch_header_t *header, size_t sealed_size,
-                             size_t signature_size, uint8_t *sign_public,
+                             const cp_batch_header_t *header, uint8_t *sign_public,
                              uint8_t *session_key)
     __attribute__ ((warn_unused_result));
+
+//  The signing key (CP_ENVELOPE_SIGN_PUBLIC_SIZE bytes) of the node key
+//  key_id, whatever its state now: what checks an archived batch's
+//  signature when it is served back.  Returns 0 or CP_EUNKNOWNKEY.
+int
+    central_auth_node_sign_public (central_auth_t *self, const char *key_id,
+                                   uint8_t *sign_public);
 
 //  Signs a reply to municipality's node with the data key named data_key
 //  when it is live, else the current one; key_id gets the signer's id
@@ -114,19 +121,19 @@ int
                              const char *municipality, const uint8_t *body, size_t body_size,
                              const char *data_key, char *key_id, uint8_t *signature);
 
-//  Seals one archived batch's events (a cp_codec batch of size bytes) for
-//  a recovery by municipality's node: to the node key recovered->node_key
-//  names, which must be the municipality's current node key, and signed
-//  with the live central data key recovered->data_key names.  Fills the
-//  rest of recovered (municipality, a fresh nonce), encodes it into
-//  *header (malloc'd, the caller's), writes size + CP_ENVELOPE_OVERHEAD
-//  bytes to sealed and CP_ENVELOPE_SIGNATURE_SIZE to signature.  Returns
-//  0, CP_EUNKNOWNKEY, CP_EIMPERSONATION (another municipality's key),
-//  CP_EREVOKED, CP_EEXPIRED (also for a key that is not the current one).
+//  Seals one archived batch's events (a cp_codec batch of size bytes, or
+//  none at the archive's end) for a recovery by municipality's node: to
+//  the node key recovered->node_key names, which must be the
+//  municipality's current node key, and signed with the live central data
+//  key recovered->data_key names.  Fills the rest of recovered
+//  (municipality, a fresh nonce) and makes the RECOVERED's frames in
+//  *sealed (cp_batch_seal_recovered; the caller frees them with
+//  cp_batch_sealed_free).  Returns 0, CP_EUNKNOWNKEY, CP_EIMPERSONATION
+//  (another municipality's key), CP_EREVOKED, CP_EEXPIRED (also for a key
+//  that is not the current one); on error *sealed holds nothing.
 int
     central_auth_seal_recovered (central_auth_t *self, int municipality,
                                  cp_recovered_t *recovered, const uint8_t *events, size_t size,
-                                 uint8_t *sealed, uint8_t *signature, uint8_t **header,
-                                 size_t *header_size);
+                                 cp_batch_sealed_t *sealed);
 
 #endif

@@ -28,6 +28,8 @@
 #include "central_server.h"
 #include "central_store.h"
 #include "cp_backup.h"
+#include "cp_check.h"
+#include "cp_suppress.h"
 #include "cp_date.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
@@ -38,6 +40,7 @@
 #include <czmq.h>
 #include <getopt.h>
 #include <unistd.h>
+#include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <time.h>
@@ -54,10 +57,13 @@ typedef struct {
     const char *format;         //  NULL: the command's default
     const char *lang;
     const char *compare;        //  query: a published report to print beside
+    const char *report;         //  check: a published report to check as well
     const char *out;            //  backup: the file to write
     const char *from;           //  restore: the backup to read
     int catalogue;              //  0 = the default
     bool verbose;
+    bool public;                //  query: for publication, small cells hidden
+    int threshold;              //  query --public: cells of 1 to this hidden; 0 if invalid
 } s_options_t;
 
 static int
@@ -72,6 +78,12 @@ s_usage (const char *message)
         "                            [--scope national|county:CODE|municipality:CODE]\n"
         "                            [--catalogue N] [--format json|table|csv] [--lang sq|en]\n"
         "                            [--compare REPORT.json]  (with --format table)\n"
+        "                            [--public [--threshold N]]  (for publication: cells of\n"
+        "                            1 to N, default 5, and what would tell them, shown as c)\n"
+        "       cpsync-central check --data DIR --period YYYY|YYYY-Qn\n"
+        "                            [--scope national|county:CODE|municipality:CODE|all]\n"
+        "                            [--catalogue N] [--report REPORT.json] [--format json|table]\n"
+        "                            (exit 1 when a consistency rule is broken)\n"
         "       cpsync-central nodes --data DIR [--format json|table]\n"
         "       cpsync-central stats --data DIR [--format json|table]\n"
         "       cpsync-central refused --data DIR [--scope municipality:CODE]\n"
@@ -94,6 +106,9 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"format", required_argument, NULL, 'f'},
         {"lang", required_argument, NULL, 'l'},
         {"compare", required_argument, NULL, 'r'},
+        {"report", required_argument, NULL, 'R'},
+        {"public", no_argument, NULL, 'P'},
+        {"threshold", required_argument, NULL, 'T'},
         {"catalogue", required_argument, NULL, 'c'},
         {"verbose", no_argument, NULL, 'v'},
         {"out", required_argument, NULL, 'o'},
@@ -104,6 +119,7 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->command = argv [1];
     options->scope = "national";
     options->lang = "sq";
+    options->threshold = CP_SUPPRESS_THRESHOLD;
     optind = 2;
     int option;
     while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
@@ -115,6 +131,16 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'f': options->format = optarg; break;
             case 'l': options->lang = optarg; break;
             case 'r': options->compare = optarg; break;
+            case 'R': options->report = optarg; break;
+            case 'P': options->public = true; break;
+            case 'T': {
+                char *end;
+                errno = 0;
+                long threshold = strtol (optarg, &end, 10);
+                options->threshold = errno || *end || end == optarg || threshold < 1
+                                  || threshold > 1000000? 0: (int) threshold;
+                break;
+            }
             case 'v': options->verbose = true; break;
             case 'o': options->out = optarg; break;
             case 'F': options->from = optarg; break;
@@ -222,6 +248,94 @@ s_read_file (const char *path)
     return text;
 }
 
+//  The units of the hierarchy, in the order cp_suppress gets them: the
+//  nation, the counties, the municipalities.
+static int
+s_unit_count (void)
+{
+    return 1 + cp_county_count () + cp_municipality_count ();
+}
+
+static cp_scope_t
+s_unit_scope (int unit)
+{
+    if (unit == 0)
+        return (cp_scope_t) {CP_SCOPE_NATIONAL, 0};
+    if (unit <= cp_county_count ())
+        return (cp_scope_t) {CP_SCOPE_COUNTY, unit - 1};
+    return (cp_scope_t) {CP_SCOPE_MUNICIPALITY, unit - 1 - cp_county_count ()};
+}
+
+static int
+s_unit_of (const cp_scope_t *scope)
+{
+    if (scope->kind == CP_SCOPE_NATIONAL)
+        return 0;
+    if (scope->kind == CP_SCOPE_COUNTY)
+        return 1 + scope->index;
+    return 1 + cp_county_count () + scope->index;
+}
+
+static int
+s_unit_parent (int unit)
+{
+    cp_scope_t scope = s_unit_scope (unit);
+    if (scope.kind == CP_SCOPE_NATIONAL)
+        return -1;
+    if (scope.kind == CP_SCOPE_COUNTY)
+        return 0;
+    return 1 + cp_municipality_county (scope.index);
+}
+
+//  query --public: every unit's figures of the period, so that what is
+//  hidden in the scope asked for cannot be worked out from any other
+//  scope's figures; then that scope's view with its hidden cells as "c".
+static int
+s_query_public (central_store_t *store, const s_options_t *options, const cp_period_t *period,
+                const cp_scope_t *scope, int version, const char *format)
+{
+    const cp_catalogue_t *catalogue = central_store_catalogue (store);
+    int count = s_unit_count ();
+    cp_view_t *views = calloc ((size_t) count, sizeof (cp_view_t));
+    cp_figures_t *figures = calloc ((size_t) count, sizeof (cp_figures_t));
+    cp_suppressed_t *suppressed = calloc ((size_t) count, sizeof (cp_suppressed_t));
+    int *parent = calloc ((size_t) count, sizeof (int));
+    assert (views && figures && suppressed && parent);
+    int rc = 0;
+    for (int unit = 0; rc == 0 && unit < count; unit++) {
+        char name [CP_SCOPE_MAX];
+        cp_scope_t each = s_unit_scope (unit);
+        cp_scope_format (&each, name);
+        cp_view_init (&views [unit], period, name);
+        rc = central_store_view (store, name, &views [unit]);
+        if (rc == 0)
+            cp_view_figures (&views [unit], catalogue, version, &figures [unit]);
+        parent [unit] = s_unit_parent (unit);
+    }
+    if (rc == 0)
+        rc = cp_suppress (figures, parent, count, catalogue, options->threshold, suppressed);
+    if (rc == 0) {
+        int unit = s_unit_of (scope);
+        char note [512];
+        snprintf (note, sizeof note,
+                  "for publication: cells of 1 to %d are shown as c (primary suppression, "
+                  "%d here), and %d more so that no hidden cell can be worked out from its "
+                  "row's total and other cells, nor from the figures of its county, of the "
+                  "nation or of the other municipalities of the period (secondary suppression)",
+                  options->threshold, suppressed [unit].primary, suppressed [unit].secondary);
+        cp_view_mask_t mask = {suppressed [unit].hidden, note};
+        rc = cp_view_print_masked (&views [unit], &figures [unit], catalogue, format,
+                                   options->lang, &mask, stdout);
+    }
+    if (rc)
+        fprintf (stderr, "cpsync-central: query: %s\n", cp_strerror (rc));
+    free (views);
+    free (figures);
+    free (suppressed);
+    free (parent);
+    return rc? S_EXIT_FAILED: 0;
+}
+
 static int
 s_query (const s_options_t *options)
 {
@@ -239,6 +353,10 @@ s_query (const s_options_t *options)
         return s_usage ("--lang must be sq or en");
     if (options->compare && strcmp (format, "table"))
         return s_usage ("--compare needs --format table");
+    if (options->compare && options->public)
+        return s_usage ("--compare and --public do not go together");
+    if (options->threshold < 1)
+        return s_usage ("--threshold must be a whole number from 1 (cells of 1 to it are hidden)");
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -249,6 +367,11 @@ s_query (const s_options_t *options)
                  version, cp_catalogue_version (catalogue));
         central_store_destroy (&store);
         return S_EXIT_USAGE;
+    }
+    if (options->public) {
+        int rc = s_query_public (store, options, &period, &scope, version, format);
+        central_store_destroy (&store);
+        return rc;
     }
     cp_view_t *view = malloc (sizeof (cp_view_t));
     cp_figures_t *figures = malloc (sizeof (cp_figures_t));
@@ -279,6 +402,189 @@ s_query (const s_options_t *options)
     free (figures);
     central_store_destroy (&store);
     return rc? S_EXIT_FAILED: 0;
+}
+
+//  The JSON form of a scope's view, as query prints it, parsed back.
+//  NULL with *rc on failure.
+static json_t *
+s_view_json (central_store_t *store, const cp_period_t *period, const char *scope,
+             int version, int *rc)
+{
+    const cp_catalogue_t *catalogue = central_store_catalogue (store);
+    cp_view_t *view = malloc (sizeof (cp_view_t));
+    cp_figures_t *figures = malloc (sizeof (cp_figures_t));
+    assert (view && figures);
+    cp_view_init (view, period, scope);
+    json_t *document = NULL;
+    *rc = central_store_view (store, scope, view);
+    if (*rc == 0) {
+        cp_view_figures (view, catalogue, version, figures);
+        char *text = NULL;
+        size_t size = 0;
+        FILE *memory = open_memstream (&text, &size);
+        assert (memory);
+        *rc = cp_view_print_json (view, figures, catalogue, memory);
+        fclose (memory);
+        document = *rc? NULL: json_loadb (text, size, 0, NULL);
+        if (!*rc && !document)
+            *rc = CP_EMALFORMED;
+        free (text);
+    }
+    free (view);
+    free (figures);
+    return document;
+}
+
+//  The document the consistency rules read for a scope: its view, and
+//  the measures from the first day to the period's end ("_to_date"),
+//  against which confirmations are checked (cp_check.h says why).
+static json_t *
+s_view_document (central_store_t *store, const cp_period_t *period, const char *scope,
+                 int version, int *rc)
+{
+    json_t *document = s_view_json (store, period, scope, version, rc);
+    cp_period_t to_date = *period;
+    int32_t first_day;
+    int parsed = cp_date_parse ("2000-01-01", CP_DATE_STRLEN, &first_day);
+    assert (parsed == 0);
+    to_date.start = first_day;
+    json_t *cumulative = document? s_view_json (store, &to_date, scope, version, rc): NULL;
+    if (cumulative) {
+        const char *keys [] = {"measures_taken", "measures_court_confirmed"};
+        for (size_t index = 0; index < 2; index++) {
+            char key [64];
+            snprintf (key, sizeof key, "%s_to_date", keys [index]);
+            json_object_set (document, key, json_object_get (cumulative, keys [index]));
+        }
+    }
+    else {
+        json_decref (document);
+        document = NULL;
+    }
+    json_decref (cumulative);
+    return document;
+}
+
+//  Checks one document; appends {source, scope, findings, not_applicable}
+//  to checked.  Returns the number of findings.
+static int
+s_check_document (json_t *checked, const char *source, const char *scope,
+                  const json_t *document)
+{
+    json_t *findings = json_array (), *not_applicable = json_array ();
+    int found = cp_check_view (document, findings, not_applicable);
+    json_t *entry = json_object ();
+    json_object_set_new (entry, "source", json_string (source));
+    json_object_set_new (entry, "scope", json_string (scope));
+    json_object_set_new (entry, "findings", findings);
+    json_object_set_new (entry, "not_applicable", not_applicable);
+    json_array_append_new (checked, entry);
+    return found;
+}
+
+//  Every consistency rule (protocol/cp_check.c) on the central's view of
+//  each scope asked for and, with --report, on a published table.
+static int
+s_check (const s_options_t *options)
+{
+    const char *format = options->format? options->format: "table";
+    cp_period_t period;
+    cp_scope_t scope;
+    bool all = strcmp (options->scope, "all") == 0;
+    if (!options->period || cp_period_parse (options->period, &period))
+        return s_usage ("check needs --period YYYY or YYYY-Qn (from 2000)");
+    if (!all && cp_scope_parse (options->scope, &scope))
+        return s_usage ("--scope must be national, county:CODE, municipality:CODE or all");
+    if (strcmp (format, "json") && strcmp (format, "table"))
+        return s_usage ("--format must be json or table");
+    json_t *report = NULL;
+    if (options->report) {
+        char *text = s_read_file (options->report);
+        json_error_t error;
+        report = text? json_loads (text, 0, &error): NULL;
+        free (text);
+        if (!json_is_object (report)) {
+            fprintf (stderr, "cpsync-central: --report %s: %s\n", options->report,
+                     !text? "cannot be read (or is over 1 MiB)"
+                          : "not a JSON object in the form of a view");
+            json_decref (report);
+            return S_EXIT_USAGE;
+        }
+        const char *published = json_string_value (json_object_get (report, "period"));
+        if (published && strcmp (published, options->period)) {
+            fprintf (stderr, "cpsync-central: --report %s is of period %s, not %s\n",
+                     options->report, published, options->period);
+            json_decref (report);
+            return S_EXIT_USAGE;
+        }
+    }
+    central_store_t *store = s_open (options);
+    if (!store) {
+        json_decref (report);
+        return S_EXIT_USAGE;
+    }
+    const cp_catalogue_t *catalogue = central_store_catalogue (store);
+    int version = options->catalogue? options->catalogue: cp_catalogue_version (catalogue);
+    int rc = version > cp_catalogue_version (catalogue)? CP_EUSAGE: 0;
+
+    //  The scopes: one, or the nation, every county and every municipality.
+    int scopes = all? s_unit_count (): 1;
+    json_t *checked = json_array ();
+    int found = 0;
+    for (int index = 0; rc == 0 && index < scopes; index++) {
+        char name [CP_SCOPE_MAX];
+        cp_scope_t each = all? s_unit_scope (index): scope;
+        cp_scope_format (&each, name);
+        json_t *document = s_view_document (store, &period, name, version, &rc);
+        if (document)
+            found += s_check_document (checked, "central", name, document);
+        json_decref (document);
+    }
+    central_store_destroy (&store);
+    if (rc == CP_EUSAGE)
+        fprintf (stderr, "cpsync-central: --catalogue %d: the central holds catalogue %d only\n",
+                 version, cp_catalogue_version (catalogue));
+    else
+    if (rc)
+        fprintf (stderr, "cpsync-central: check: %s\n", cp_strerror (rc));
+    if (rc == 0 && report) {
+        const char *scope_of = json_string_value (json_object_get (report, "scope"));
+        found += s_check_document (checked, options->report, scope_of? scope_of: "national",
+                                   report);
+    }
+    json_decref (report);
+    if (rc) {
+        json_decref (checked);
+        return rc == CP_EUSAGE? S_EXIT_USAGE: S_EXIT_FAILED;
+    }
+    if (strcmp (format, "json") == 0) {
+        json_t *root = json_object ();
+        json_object_set_new (root, "period", json_string (options->period));
+        json_object_set_new (root, "catalogue", json_integer (version));
+        json_object_set_new (root, "broken", json_integer (found));
+        json_object_set_new (root, "checked", checked);
+        json_dumpf (root, stdout, JSON_INDENT (2));
+        printf ("\n");
+        json_decref (root);
+    }
+    else {
+        size_t index;
+        json_t *entry;
+        json_array_foreach (checked, index, entry) {
+            json_t *findings = json_object_get (entry, "findings");
+            if (json_array_size (findings) == 0)
+                continue;
+            printf ("%s, %s, %s:\n", json_string_value (json_object_get (entry, "source")),
+                    json_string_value (json_object_get (entry, "scope")), options->period);
+            cp_check_print (findings, stdout);
+        }
+        size_t rules;
+        cp_check_rules (&rules);
+        printf ("%zu rule(s) on %zu view(s) of %s: %d broken\n", rules, json_array_size (checked),
+                options->period, found);
+        json_decref (checked);
+    }
+    return found? S_EXIT_FAILED: 0;
 }
 
 //  Reads every municipality's cursor (and, with counters, up to 128 refusal
@@ -518,6 +824,8 @@ main (int argc, char **argv)
         return s_run (&options);
     if (strcmp (command, "query") == 0)
         return s_query (&options);
+    if (strcmp (command, "check") == 0)
+        return s_check (&options);
     if (strcmp (command, "nodes") == 0)
         return s_nodes (&options);
     if (strcmp (command, "refused") == 0)

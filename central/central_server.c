@@ -16,14 +16,14 @@
     Sessions are bounded: a new HELLO of a municipality replaces its older
     session, and when the table is full the least recently active goes.
 
-    A batch's keys are checked as it is read (central_auth_batch_keys);
-    it is verified, opened (cp_envelope_open) and decoded
-    (central_store_decode) when its group commits, on two threads: a helper
+    A batch becomes one the store may apply through central_intake: its
+    frames, header and keys are checked as it is read; it is verified,
+    opened and decoded when its group commits, on two threads: a helper
     does the group's batches in order, at most S_OPEN_AHEAD ahead, while
     this thread applies those already done (cp_parallel), so signature
     checks, decryption and parsing mostly cost no time on the thread that
-    commits.  Nothing parses a batch's msgpack before it is open.  The store archives
-    the sealed envelope as received and applies the opened events.
+    commits.  Nothing parses a batch's msgpack before it is open.  The store
+    archives the sealed envelope as received and applies the opened events.
     WELCOME, ACK and NACK are signed with the node's data key.
 
     Messages are read frame by frame: at most S_FRAMES_MAX frames are kept,
@@ -51,8 +51,8 @@
 #include "central_server.h"
 #include "central_auth.h"
 #include "central_guard.h"
+#include "central_intake.h"
 #include "central_store.h"
-#include "cp_codec.h"
 #include "cp_envelope.h"
 #include "cp_error.h"
 #include "cp_keyfile.h"
@@ -89,21 +89,15 @@ typedef struct {
 //  A BATCH waiting for the group commit.
 typedef struct {
     zframe_t *routing_id;       //  whom to answer (owned)
-    zframe_t *frames [3];       //  header, payload, signature (owned; NULL if refused)
-    bool sealed;                //  to be verified and opened at commit
-    uint8_t sign_public [CP_ENVELOPE_SIGN_PUBLIC_SIZE];    //  the node key's
-    uint8_t *session_key;       //  the envelope key (a slot of session_keys)
-    uint8_t nonce [CP_ENVELOPE_NONCE_SIZE];     //  from the header
-    uint64_t head;              //  the node's head, from the header
-    uint8_t *opened;            //  the opened payload (owned, wiped when freed)
-    size_t opened_size;
-    central_decoded_t decoded;  //  its events, when decoded_set (owned)
-    bool decoded_set;
+    zframe_t *frames [CP_BATCH_FRAMES];     //  header, payload, signature (owned; NULL
+                                            //  if refused on receipt)
+    central_intake_t intake;    //  the batch on its way in, when received
+    bool received;              //  its frames and keys passed: opened at commit
     char data_key [CP_WIRE_KEYID_MAX + 1];  //  signs the reply
     uint8_t log [CP_WIRE_LOG_SIZE];         //  the session's log: what a refusal's
                                             //  sequence is about
     int municipality;           //  the session's
-    int refused;                //  a cp_error_t found before the group, or 0
+    int refused;                //  a cp_error_t found before applying, or 0
     int status;                 //  what central_store_apply said
     bool superseded;            //  an ACK the next answer to the peer covers
     central_result_t result;
@@ -324,17 +318,9 @@ s_expected (self_t *self, int municipality, const uint8_t *log)
 static void
 s_item_free (s_item_t *item)
 {
-    if (item->decoded_set) {
-        central_decoded_free (&item->decoded);
-        item->decoded_set = false;
-    }
-    if (item->opened) {
-        sodium_memzero (item->opened, item->opened_size);
-        free (item->opened);
-        item->opened = NULL;
-    }
+    central_intake_clear (&item->intake);
     zframe_destroy (&item->routing_id);
-    for (int index = 0; index < 3; index++)
+    for (int index = 0; index < CP_BATCH_FRAMES; index++)
         zframe_destroy (&item->frames [index]);
 }
 
@@ -352,7 +338,7 @@ s_queue_clear (self_t *self)
 
 //  Verifies, opens and decodes queued batches first to end - 1
 //  (cp_parallel_fn: on the helper or this thread; each touches only its own
-//  items, and the catalogue only reads).
+//  items, and the store only reads).
 static void
 s_open_items (void *args, size_t first, size_t end, bool helper)
 {
@@ -360,41 +346,24 @@ s_open_items (void *args, size_t first, size_t end, bool helper)
     self_t *self = args;
     for (size_t index = first; index < end; index++) {
         s_item_t *item = &self->queue [index];
-        if (!item->sealed)
-            continue;
-        size_t sealed_size = zframe_size (item->frames [1]);
-        uint8_t *opened = malloc (sealed_size - CP_ENVELOPE_OVERHEAD + 1);
-        assert (opened);
-        //  The session key stays until the group is answered: the store
+        //  The envelope key stays until the group is answered: the store
         //  records it for the archive (s_queue_clear wipes it).
-        int rc = cp_envelope_open (zframe_data (item->frames [0]), zframe_size (item->frames [0]),
-                                   item->nonce, zframe_data (item->frames [1]), sealed_size,
-                                   zframe_data (item->frames [2]), item->sign_public,
-                                   item->session_key, opened);
-        if (rc) {
-            free (opened);
-            item->refused = rc;
-        }
-        else {
-            item->opened = opened;
-            item->opened_size = sealed_size - CP_ENVELOPE_OVERHEAD;
-            central_store_decode (self->store, item->opened, item->opened_size,
-                                  &item->decoded);
-            item->decoded_set = true;
-        }
-        item->sealed = false;
+        if (item->received && !item->refused)
+            item->refused = central_intake_open (self->store, &item->intake);
     }
 }
 
-//  Applies every queued batch in one transaction, taking each from opening
-//  (NULL when every batch is open already) once it is open.  Returns 0 or
-//  the store's error; after CP_EMAPFULL the map has grown and the group can
-//  be redone.
+//  Applies every queued batch in one transaction, each once the helper
+//  has opened it (cp_parallel, at most S_OPEN_AHEAD ahead).  Returns 0 or
+//  the store's error; after CP_EMAPFULL the map has grown and the group
+//  can be redone.
 static int
-s_apply_group (self_t *self, cp_parallel_t *opening)
+s_apply_group (self_t *self)
 {
+    cp_parallel_t *opening = cp_parallel_new (self->queued, 1, S_OPEN_AHEAD, true, s_open_items,
+                                              self);
     int rc = central_store_begin (self->store);
-    size_t open_end = opening? 0: self->queued;
+    size_t open_end = 0;
     for (size_t index = 0; rc == 0 && index < self->queued; index++) {
         s_item_t *item = &self->queue [index];
         size_t open_first;
@@ -402,26 +371,23 @@ s_apply_group (self_t *self, cp_parallel_t *opening)
             ;                   //  the batches before it, in order
         if (item->refused)
             continue;
-        central_store_seen (self->store, item->municipality, item->head);
-        central_batch_t batch = {
-            zframe_data (item->frames [0]), zframe_size (item->frames [0]),
-            zframe_data (item->frames [1]), zframe_size (item->frames [1]),
-            zframe_data (item->frames [2]), zframe_size (item->frames [2]),
-            item->opened, item->opened_size, item->decoded_set? &item->decoded: NULL,
-            item->session_key
-        };
-        item->status = central_store_apply (self->store, &batch, &item->result);
-        if (item->decoded_set) {
-            //  Done with (a redo decodes again): the group's decoded events
-            //  would otherwise all be held at once.
-            central_decoded_free (&item->decoded);
-            item->decoded_set = false;
-        }
+        central_store_seen (self->store, item->municipality, item->intake.batch.header.head);
+        item->status = central_store_apply (self->store, &item->intake.batch, &item->result);
+        //  Done with (a redo opens again): the group's decoded events
+        //  would otherwise all be held at once.
+        central_intake_clear (&item->intake);
         if (item->status == CP_ESTORE || item->status == CP_EMAPFULL) {
             rc = item->status;
             central_store_abort (self->store);
         }
     }
+    size_t first, end;
+    while (cp_parallel_next (opening, &first, &end))
+        ;                       //  every batch open (or refused) before a redo or the answers
+    cp_parallel_destroy (&opening);
+    //  Those opened but not applied (the group stopped short) let go too.
+    for (size_t index = 0; index < self->queued; index++)
+        central_intake_clear (&self->queue [index].intake);
     if (rc == 0)
         rc = central_store_commit (self->store);
     return rc;
@@ -494,15 +460,9 @@ s_commit_group (self_t *self)
     if (self->queued == 0)
         return;
     int64_t started = zclock_mono ();
-    cp_parallel_t *opening = cp_parallel_new (self->queued, 1, S_OPEN_AHEAD, true, s_open_items,
-                                              self);
-    int rc = s_apply_group (self, opening);
-    size_t first, end;
-    while (cp_parallel_next (opening, &first, &end))
-        ;                       //  every batch open (or refused) before a redo or the answers
-    cp_parallel_destroy (&opening);
+    int rc = s_apply_group (self);
     for (int round = 0; rc == CP_EMAPFULL && round < S_REDO_MAX; round++)
-        rc = s_apply_group (self, NULL);
+        rc = s_apply_group (self);
     if (rc) {
         //  Nothing of the group is stored.  Each batch is refused, so that
         //  its node starts over (after a pause that grows while it is
@@ -523,15 +483,13 @@ s_commit_group (self_t *self)
     s_queue_clear (self);
 }
 
-//  Queues a BATCH (frames taken when not refused) or its refusal; returns
-//  the entry.
+//  Queues a BATCH, or its refusal, in arrival order; returns the entry.
 static s_item_t *
 s_queue (self_t *self, zframe_t *routing_id, int municipality, const char *data_key,
-         zframe_t **frames, int refused)
+         int refused)
 {
     s_item_t *item = &self->queue [self->queued];
     memset (item, 0, sizeof *item);
-    item->session_key = self->session_keys + self->queued * CP_ENVELOPE_KEY_SIZE;
     self->queued++;
     item->routing_id = zframe_dup (routing_id);
     item->municipality = municipality;
@@ -542,14 +500,19 @@ s_queue (self_t *self, zframe_t *routing_id, int municipality, const char *data_
         self->in_group [municipality] = true;
         self->group_peers++;
     }
-    if (!refused) {
-        for (int index = 0; index < 3; index++) {
-            self->queued_bytes += zframe_size (frames [index]);
-            item->frames [index] = frames [index];
-            frames [index] = NULL;
-        }
-    }
     return item;
+}
+
+//  Takes a received batch's frames into its entry, which holds them (the
+//  intake points into them) until the group is answered.
+static void
+s_queue_frames (self_t *self, s_item_t *item, zframe_t **frames)
+{
+    for (int index = 0; index < CP_BATCH_FRAMES; index++) {
+        self->queued_bytes += zframe_size (frames [index]);
+        item->frames [index] = frames [index];
+        frames [index] = NULL;
+    }
 }
 
 //  =====================================================================
@@ -674,39 +637,23 @@ s_on_batch (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
     if (rc || !session) {
         //  Queued like any refusal of a batch, so that replies keep their order.
-        s_queue (self, routing_id, rc? -1: municipality, "", frames, rc? rc: CP_EPROTOCOL);
+        s_queue (self, routing_id, rc? -1: municipality, "", rc? rc: CP_EPROTOCOL);
         return;
     }
-    if (count != 3) {
-        s_item_t *item = s_queue (self, routing_id, municipality, session->data_key, frames,
-                                  CP_EMALFORMED);
-        memcpy (item->log, session->log, CP_WIRE_LOG_SIZE);
-        return;
-    }
-    cp_batch_header_t header;
-    rc = cp_wire_batch_header_decode (zframe_data (frames [0]), zframe_size (frames [0]),
-                                      &header);
-    if (rc == 0 && (zframe_size (frames [1]) > CP_CODEC_BATCH_MAX + CP_ENVELOPE_OVERHEAD
-                ||  zframe_size (frames [2]) > CP_WIRE_BODY_MAX))
-        rc = CP_ETOOBIG;        //  a payload or a signature over its limit
-    //  The keys now (the table may change before the commit), the
-    //  verification and opening at commit, before anything parses the payload.
-    s_item_t *item = s_queue (self, routing_id, municipality,
-                              rc == 0? header.data_key: session->data_key, frames, rc);
+    s_item_t *item = s_queue (self, routing_id, municipality, session->data_key, 0);
     memcpy (item->log, session->log, CP_WIRE_LOG_SIZE);     //  the header's is unproven yet
-    if (rc == 0)
-        rc = central_auth_batch_keys (self->auth, municipality, &header,
-                                      zframe_size (item->frames [1]),
-                                      zframe_size (item->frames [2]), item->sign_public,
-                                      item->session_key);
-    if (rc == 0) {
-        item->sealed = true;
-        memcpy (item->nonce, header.nonce, CP_ENVELOPE_NONCE_SIZE);
-        item->head = header.head;
-    }
-    else {
+    //  The frames and keys now (the table may change before the commit);
+    //  the verification, opening and decoding at commit.
+    uint8_t *envelope_key = self->session_keys + (self->queued - 1) * CP_ENVELOPE_KEY_SIZE;
+    rc = central_intake_receive (self->auth, municipality, frames, count, envelope_key,
+                                 &item->intake);
+    if (rc)
         item->refused = rc;     //  answered under the key the session named
-        snprintf (item->data_key, sizeof item->data_key, "%s", session->data_key);
+    else {
+        s_queue_frames (self, item, frames);
+        item->received = true;
+        snprintf (item->data_key, sizeof item->data_key, "%s",
+                  item->intake.batch.header.data_key);
     }
 }
 
@@ -733,18 +680,17 @@ s_on_ping (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fra
     s_send (self, routing_id, "PONG", body, size, NULL, NULL);
 }
 
-//  Sends a RECOVERED: the command, its header, the sealed events and the
-//  signature.  Like every reply, it is lost rather than waited for when
+//  Sends a RECOVERED: the command, then its frames (header, sealed events,
+//  signature).  Like every reply, it is lost rather than waited for when
 //  the peer does not read (the node asks again).
 static void
-s_send_recovered (self_t *self, zframe_t *routing_id, const uint8_t *header,
-                  size_t header_size, const uint8_t *sealed, size_t sealed_size,
-                  const uint8_t *signature)
+s_send_recovered (self_t *self, zframe_t *routing_id, const cp_batch_sealed_t *sealed)
 {
     void *handle = zsock_resolve (self->router);
-    const void *parts [5] = {zframe_data (routing_id), "RECOVERED", header, sealed, signature};
-    size_t sizes [5] = {zframe_size (routing_id), 9, header_size, sealed_size,
-                        CP_ENVELOPE_SIGNATURE_SIZE};
+    const void *parts [5] = {zframe_data (routing_id), "RECOVERED", sealed->header,
+                             sealed->sealed, sealed->signature};
+    size_t sizes [5] = {zframe_size (routing_id), 9, sealed->header_size, sealed->sealed_size,
+                        sizeof sealed->signature};
     for (int part = 0; part < 5; part++)
         if (zmq_send (handle, parts [part], sizes [part],
                       ZMQ_DONTWAIT | (part < 4? ZMQ_SNDMORE: 0)) < 0) {
@@ -776,31 +722,27 @@ s_on_recover (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **
         s_commit_group (self);      //  what it holds is archived once committed
     uint64_t from = rc == 0? recover.from: 0;
     for (uint32_t sent = 0; rc == 0 && sent < recover.count; sent++) {
-        uint8_t *events = NULL, *header = NULL, signature [CP_ENVELOPE_SIGNATURE_SIZE];
-        size_t size = 0, header_size = 0;
+        uint8_t *events = NULL;
+        size_t size = 0;
         uint64_t position, end;
-        rc = central_store_archive_read (self->store, municipality, from, &position, &end,
-                                         &events, &size);
+        rc = central_intake_archived (self->store, self->auth, municipality, from, &position,
+                                      &end, &events, &size);
         if (rc)
             break;
         cp_recovered_t recovered = {.position = position, .next = events? position + 1: end,
                                     .end = end};
         snprintf (recovered.node_key, sizeof recovered.node_key, "%s", recover.node_key);
         snprintf (recovered.data_key, sizeof recovered.data_key, "%s", recover.data_key);
-        uint8_t *sealed = malloc (size + CP_ENVELOPE_OVERHEAD);
-        assert (sealed);
-        rc = central_auth_seal_recovered (self->auth, municipality, &recovered,
-                                          events? events: sealed, size, sealed, signature,
-                                          &header, &header_size);
+        cp_batch_sealed_t sealed;
+        rc = central_auth_seal_recovered (self->auth, municipality, &recovered, events, size,
+                                          &sealed);
         if (events) {
             sodium_memzero (events, size);
             free (events);
         }
         if (rc == 0)
-            s_send_recovered (self, routing_id, header, header_size, sealed,
-                              size + CP_ENVELOPE_OVERHEAD, signature);
-        free (header);
-        free (sealed);
+            s_send_recovered (self, routing_id, &sealed);
+        cp_batch_sealed_free (&sealed);
         if (rc || recovered.next == end)
             break;
         from = recovered.next;

@@ -16,7 +16,6 @@
 
 #include "central_store.h"
 #include "cp_case.h"
-#include "cp_codec.h"
 #include "cp_case_cache.h"
 #include "cp_envelope.h"
 #include "cp_error.h"
@@ -695,25 +694,39 @@ s_write_rows (central_store_t *self)
     return rc;
 }
 
+//  The record of the envelope key of a pair of keys in envelopes: its key
+//  (the node key id, a 0, the data key id) into name (S_ENVELOPE_NAME
+//  bytes), and the associated data of its seal ('E' and that key) into ad
+//  (1 + S_ENVELOPE_NAME bytes).  Returns the name's size.
+#define S_ENVELOPE_NAME (2 * CP_WIRE_KEYID_MAX + 2)
+
+static size_t
+s_envelope_name (const char *node_key, const char *data_key, uint8_t *name, uint8_t *ad)
+{
+    size_t node_size = strnlen (node_key, CP_WIRE_KEYID_MAX);
+    size_t data_size = strnlen (data_key, CP_WIRE_KEYID_MAX);
+    memcpy (name, node_key, node_size);
+    name [node_size] = 0;
+    memcpy (name + node_size + 1, data_key, data_size);
+    size_t size = node_size + 1 + data_size;
+    ad [0] = 'E';
+    memcpy (ad + 1, name, size);
+    return size;
+}
+
 //  Records the envelope key of a batch's pair of keys (node key, data key),
 //  sealed under the storage key, unless it is there: the archive can then
 //  be opened after the data key's secret is gone.
 static int
 s_envelope_key (central_store_t *self, const cp_batch_header_t *header, const uint8_t *key)
 {
-    uint8_t name [2 * CP_WIRE_KEYID_MAX + 2];
-    size_t node_size = strlen (header->node_key), data_size = strlen (header->data_key);
-    memcpy (name, header->node_key, node_size);
-    name [node_size] = 0;
-    memcpy (name + node_size + 1, header->data_key, data_size);
-    MDB_val k = {node_size + 1 + data_size, name}, v;
+    uint8_t name [S_ENVELOPE_NAME], ad [1 + S_ENVELOPE_NAME];
+    MDB_val k = {s_envelope_name (header->node_key, header->data_key, name, ad), name}, v;
     int rc = mdb_get (self->txn, self->envelopes, &k, &v);
     if (rc == 0)
         return 0;
     if (rc != MDB_NOTFOUND)
         return cp_lmdb_fail ("central_store", "read envelope key", rc);
-    uint8_t ad [1 + sizeof name] = {'E'};
-    memcpy (ad + 1, name, k.mv_size);
     MDB_val value = {CP_ENVELOPE_KEY_SIZE + CP_SEAL_OVERHEAD, NULL};
     rc = s_put (self, self->envelopes, name, k.mv_size, &value, MDB_RESERVE, "put envelope key");
     if (rc == 0)
@@ -725,18 +738,18 @@ s_envelope_key (central_store_t *self, const cp_batch_header_t *header, const ui
 //  at the municipality's next archive position.
 static int
 s_archive (central_store_t *self, int municipality, central_cursor_t *cursor,
-           const central_batch_t *batch)
+           const cp_batch_frames_t *frames)
 {
     uint8_t key [10];
     s_seq_key (key, municipality, cursor->archived + 1);
-    size_t size = 12 + batch->header_size + batch->payload_size + batch->signature_size;
+    size_t size = 12 + frames->header_size + frames->sealed_size + frames->signature_size;
     MDB_val value = {size, NULL};
     int rc = s_put (self, self->archive, key, sizeof key, &value, MDB_RESERVE, "put archive");
     if (rc)
         return rc;
     uint8_t *at = value.mv_data;
-    const uint8_t *parts [3] = {batch->header, batch->payload, batch->signature};
-    size_t sizes [3] = {batch->header_size, batch->payload_size, batch->signature_size};
+    const uint8_t *parts [3] = {frames->header, frames->sealed, frames->signature};
+    size_t sizes [3] = {frames->header_size, frames->sealed_size, frames->signature_size};
     for (int part = 0; part < 3; part++) {
         cp_put_u32 (at, (uint32_t) sizes [part]);
         if (sizes [part])
@@ -861,41 +874,39 @@ s_sort_identities (central_identity_t *items, size_t count, central_identity_t *
 }
 
 void
-central_store_decode (central_store_t *self, const uint8_t *payload, size_t size,
-                      central_decoded_t *decoded)
+central_store_prepare (central_store_t *self, central_batch_t *batch)
 {
-    memset (decoded, 0, sizeof *decoded);
-    decoded->rc = cp_codec_batch_decode (payload, size, &decoded->first, &decoded->events,
-                                         &decoded->count);
-    if (decoded->rc || decoded->count == 0)
-        return;
-    size_t count = decoded->count;
-    decoded->resolved = malloc (count * sizeof (int));
-    decoded->by_key = malloc (count * sizeof (central_identity_t));
+    size_t count = batch->count;
+    assert (batch->events && count > 0 && !batch->resolved && !batch->by_key);
+    batch->resolved = malloc (count * sizeof (int));
+    batch->by_key = malloc (count * sizeof (central_identity_t));
     central_identity_t *scratch = malloc (count * sizeof (central_identity_t));
-    assert (decoded->resolved && decoded->by_key && scratch);
+    assert (batch->resolved && batch->by_key && scratch);
     for (size_t index = 0; index < count; index++) {
-        cp_event_t *event = &decoded->events [index];
-        decoded->resolved [index] = cp_event_resolve (event, self->catalogue, NULL, 0);
-        central_identity_t *identity = &decoded->by_key [index];
+        cp_event_t *event = &batch->events [index];
+        batch->resolved [index] = cp_event_resolve (event, self->catalogue, NULL, 0);
+        central_identity_t *identity = &batch->by_key [index];
         identity->index = (uint32_t) index;
         const char *before = index? event [-1].id: NULL;
         s_id_hashes (self->id_keys, event->id, before, identity);
         identity->digest = s_event_digest (self->id_keys, event);
     }
-    s_sort_identities (decoded->by_key, count, scratch);
+    s_sort_identities (batch->by_key, count, scratch);
     free (scratch);
 }
 
 void
-central_decoded_free (central_decoded_t *decoded)
+central_store_batch_clear (central_batch_t *batch)
 {
-    if (decoded->events)
-        sodium_memzero (decoded->events, decoded->count * sizeof (cp_event_t));
-    free (decoded->events);
-    free (decoded->resolved);
-    free (decoded->by_key);
-    memset (decoded, 0, sizeof *decoded);
+    if (batch->events)
+        sodium_memzero (batch->events, batch->count * sizeof (cp_event_t));
+    free (batch->events);
+    free (batch->resolved);
+    free (batch->by_key);
+    batch->events = NULL;
+    batch->count = 0;
+    batch->resolved = NULL;
+    batch->by_key = NULL;
 }
 
 //  What ids says of an event of a batch.
@@ -972,15 +983,14 @@ s_take_stem (central_store_t *self, int municipality, const central_identity_t *
 //  event whether it is new, a duplicate or a conflict (s_take_stem).  Of
 //  two events of the batch with one id the first in sequence is taken.
 static int
-s_take_ids (central_store_t *self, int municipality, const central_decoded_t *decoded,
-            uint8_t *standing)
+s_take_ids (central_store_t *self, const central_batch_t *batch, uint8_t *standing)
 {
-    const central_identity_t *by_key = decoded->by_key;
+    const central_identity_t *by_key = batch->by_key;
     size_t end;
-    for (size_t at = 0; at < decoded->count; at = end) {
-        for (end = at + 1; end < decoded->count && by_key [end].stem == by_key [at].stem; end++)
+    for (size_t at = 0; at < batch->count; at = end) {
+        for (end = at + 1; end < batch->count && by_key [end].stem == by_key [at].stem; end++)
             ;
-        int rc = s_take_stem (self, municipality, by_key + at, end - at, standing);
+        int rc = s_take_stem (self, batch->municipality, by_key + at, end - at, standing);
         if (rc)
             return rc;
     }
@@ -992,16 +1002,17 @@ s_take_ids (central_store_t *self, int municipality, const central_decoded_t *de
 //  or quarantines it, and quarantines each conflict.  Returns 0, or
 //  CP_ESTORE / CP_EMAPFULL.
 static int
-s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
-                const central_decoded_t *decoded, central_result_t *result)
+s_apply_events (central_store_t *self, const central_batch_t *batch, central_result_t *result)
 {
-    uint8_t *standing = malloc (decoded->count);
+    int municipality = batch->municipality;
+    const uint8_t *log = batch->header.log;
+    uint8_t *standing = malloc (batch->count);
     assert (standing);
-    int rc = s_take_ids (self, municipality, decoded, standing);
+    int rc = s_take_ids (self, batch, standing);
     char why [256];
-    for (size_t index = 0; index < decoded->count && rc == 0; index++) {
-        uint64_t seq = decoded->first + index;
-        cp_event_t *event = &decoded->events [index];
+    for (size_t index = 0; index < batch->count && rc == 0; index++) {
+        uint64_t seq = batch->header.first + index;
+        cp_event_t *event = &batch->events [index];
         if (standing [index] == S_ID_DUPLICATE) {
             result->duplicates++;
             continue;
@@ -1014,7 +1025,7 @@ s_apply_events (central_store_t *self, int municipality, const uint8_t *log,
             }
             continue;
         }
-        int event_rc = decoded->resolved [index];
+        int event_rc = batch->resolved [index];
         cp_case_t *state = NULL;
         if (event_rc == 0) {
             state = s_case (self, municipality, event->case_id, &rc);
@@ -1065,33 +1076,33 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
                      central_result_t *result)
 {
     assert (self->txn);
+    const cp_batch_header_t *header = &batch->header;
+    int municipality = batch->municipality;
+    //  What central_batch_t promises, so a batch that skipped the intake
+    //  stops here instead of being applied under false numbers.
+    assert (municipality >= 0 && municipality < self->municipalities);
+    assert (header->first > 0 && header->first <= header->last);
+    assert (batch->count == header->last - header->first + 1);
+    assert (batch->events && batch->resolved && batch->by_key);
     memset (result, 0, sizeof *result);
-    result->municipality = -1;
-
-    cp_batch_header_t header;
-    int rc = cp_wire_batch_header_decode (batch->header, batch->header_size, &header);
-    if (rc)
-        return rc;
-    result->first = header.first;
-    result->last = header.last;
-    int municipality = cp_municipality_index (header.municipality);
-    if (municipality < 0)
-        return CP_EUNKNOWNPEER;
     result->municipality = municipality;
+    result->first = header->first;
+    result->last = header->last;
 
+    int rc;
     s_slot_t *slot = s_slot (self, municipality, &rc);
     if (!slot)
         return rc;
     central_cursor_t *cursor = &slot->value;
     uint64_t acked;
     uint8_t chain [S_CHAIN_SIZE];
-    if ((rc = s_log_cursor (self, self->txn, municipality, header.log, &acked, chain)))
+    if ((rc = s_log_cursor (self, self->txn, municipality, header->log, &acked, chain)))
         return rc;
-    int standing = s_against_log (self, municipality, &header, acked, chain, &rc);
+    int standing = s_against_log (self, municipality, header, acked, chain, &rc);
     if (rc)
         return rc;
     if (standing == CENTRAL_STORE_DUPLICATE) {
-        result->seq = header.last;
+        result->seq = header->last;
         cursor->duplicates++;
         slot->dirty = true;
         return CENTRAL_STORE_DUPLICATE;
@@ -1101,41 +1112,26 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
         return standing;
     }
 
-    central_decoded_t own;
-    const central_decoded_t *decoded = batch->decoded;
-    if (!decoded) {
-        const uint8_t *plain = batch->opened? batch->opened: batch->payload;
-        size_t plain_size = batch->opened? batch->opened_size: batch->payload_size;
-        central_store_decode (self, plain, plain_size, &own);
-        decoded = &own;
-    }
-    rc = decoded->rc;
-    if (rc == 0 && (decoded->first != header.first
-                ||  decoded->count != header.last - header.first + 1))
-        rc = CP_EMALFORMED;
-    if (rc == 0) {
-        //  The counters are written at commit, summed over the group.
-        self->into = s_tally (self->tallies, municipality);
-        rc = s_apply_events (self, municipality, header.log, decoded, result);
-    }
-    if (decoded == &own)
-        central_decoded_free (&own);
+    //  The counters are written at commit, summed over the group.
+    self->into = s_tally (self->tallies, municipality);
+    rc = s_apply_events (self, batch, result);
     //  A batch of nothing but events taken before adds nothing to keep.
-    if (rc == 0 && result->duplicates < header.last - header.first + 1)
-        rc = s_archive (self, municipality, cursor, batch);
-    if (rc == 0 && batch->envelope_key && result->duplicates < header.last - header.first + 1)
-        rc = s_envelope_key (self, &header, batch->envelope_key);
+    bool keep = result->duplicates < batch->count;
+    if (rc == 0 && keep)
+        rc = s_archive (self, municipality, cursor, &batch->frames);
+    if (rc == 0 && keep && batch->envelope_key)
+        rc = s_envelope_key (self, header, batch->envelope_key);
     if (rc == 0) {
         uint8_t key [S_LOG_KEY];
-        s_log_key (key, municipality, header.log, header.last);
-        MDB_val value = {S_CHAIN_SIZE, header.chain};
+        s_log_key (key, municipality, header->log, header->last);
+        MDB_val value = {S_CHAIN_SIZE, (void *) header->chain};
         rc = s_put (self, self->logs, key, sizeof key, &value, 0, "put log");
     }
     if (rc)
         return rc;
-    cursor->acked = header.last;
-    memcpy (cursor->log, header.log, S_LOG_SIZE);
-    cursor->head = header.head > header.last? header.head: header.last;
+    cursor->acked = header->last;
+    memcpy (cursor->log, header->log, S_LOG_SIZE);
+    cursor->head = header->head > header->last? header->head: header->last;
     cursor->last_seen = zclock_time ();
     cursor->batches++;
     cursor->events += result->applied;
@@ -1143,7 +1139,7 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     cursor->duplicate_events += result->duplicates;
     cursor->conflicts += result->conflicts;
     slot->dirty = true;
-    result->seq = header.last;
+    result->seq = header->last;
     return CENTRAL_STORE_APPLIED;
 }
 
@@ -1320,51 +1316,38 @@ central_store_flush (central_store_t *self)
 //  =====================================================================
 //  Reading the archive back (a node's recovery)
 
-//  The envelope key recorded for a header's pair of keys, unsealed into
-//  key (guarded memory of the caller's).  Returns 0, or CP_EAUTH (logged)
-//  when it is missing or does not open.
-static int
-s_envelope_key_read (central_store_t *self, MDB_txn *txn, const cp_batch_header_t *header,
-                     uint8_t *key)
+int
+central_store_envelope_key (central_store_t *self, const char *node_key, const char *data_key,
+                            uint8_t *key)
 {
-    uint8_t name [2 * CP_WIRE_KEYID_MAX + 2], ad [1 + sizeof name] = {'E'};
-    size_t node_size = strlen (header->node_key), data_size = strlen (header->data_key);
-    memcpy (name, header->node_key, node_size);
-    name [node_size] = 0;
-    memcpy (name + node_size + 1, header->data_key, data_size);
-    MDB_val k = {node_size + 1 + data_size, name}, v;
-    memcpy (ad + 1, name, k.mv_size);
-    int rc = mdb_get (txn, self->envelopes, &k, &v);
+    assert (!self->readonly);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint8_t name [S_ENVELOPE_NAME], ad [1 + S_ENVELOPE_NAME];
+    MDB_val k = {s_envelope_name (node_key, data_key, name, ad), name}, v;
+    rc = mdb_get (txn, self->envelopes, &k, &v);
     if (rc == 0 && v.mv_size == CP_ENVELOPE_KEY_SIZE + CP_SEAL_OVERHEAD
     &&  cp_seal_open (self->seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, key) == 0)
-        return 0;
-    zsys_error ("central_store: no envelope key for the archived batches of node key %s "
-                "and data key %s", header->node_key, header->data_key);
-    return CP_EAUTH;
-}
-
-//  The Ed25519 public key of a node key, from the key table in txn.
-static int
-s_node_sign_public (central_store_t *self, MDB_txn *txn, const char *id, uint8_t *sign_public)
-{
-    MDB_val k = {strlen (id), (void *) id}, v;
-    central_key_t key;
-    if (mdb_get (txn, self->keys, &k, &v) == 0
-    &&  central_keys_decode (id, v.mv_data, v.mv_size, &key) == 0
-    &&  key.kind == CENTRAL_KEY_NODE) {
-        memcpy (sign_public, key.public_key, CP_ENVELOPE_SIGN_PUBLIC_SIZE);
-        return 0;
+        rc = 0;
+    else {
+        zsys_error ("central_store: no envelope key for the archived batches of node key %s "
+                    "and data key %s", node_key, data_key);
+        rc = CP_EAUTH;
     }
-    zsys_error ("central_store: the archive names node key %s, which the key table lacks", id);
-    return CP_EAUTH;
+    mdb_txn_abort (txn);
+    return rc;
 }
 
 //  Splits an archive record into its three frames (header, payload,
 //  signature).  Returns 0 or CP_ESTORE.
 static int
-s_archive_frames (const MDB_val *value, const uint8_t **parts, size_t *sizes)
+s_archive_frames (const uint8_t *record, size_t size, cp_batch_frames_t *frames)
 {
-    const uint8_t *at = value->mv_data, *end = at + value->mv_size;
+    const uint8_t *at = record, *end = record + size;
+    const uint8_t *parts [3];
+    size_t sizes [3];
     for (int part = 0; part < 3; part++) {
         if (end - at < 4)
             return CP_ESTORE;
@@ -1374,16 +1357,20 @@ s_archive_frames (const MDB_val *value, const uint8_t **parts, size_t *sizes)
         parts [part] = at + 4;
         at += 4 + sizes [part];
     }
-    return at == end? 0: CP_ESTORE;
+    if (at != end)
+        return CP_ESTORE;
+    *frames = (cp_batch_frames_t) {parts [0], sizes [0], parts [1], sizes [1], parts [2],
+                                   sizes [2]};
+    return 0;
 }
 
 int
 central_store_archive_read (central_store_t *self, int municipality, uint64_t from,
-                            uint64_t *position, uint64_t *end, uint8_t **events, size_t *size)
+                            uint64_t *position, uint64_t *end, uint8_t **record,
+                            cp_batch_frames_t *frames)
 {
-    assert (!self->readonly);
-    *events = NULL;
-    *size = 0;
+    *record = NULL;
+    memset (frames, 0, sizeof *frames);
     *position = *end = 0;
     MDB_txn *txn;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
@@ -1406,41 +1393,19 @@ central_store_archive_read (central_store_t *self, int municipality, uint64_t fr
     rc = mdb_cursor_get (reader, &k, &v, MDB_SET_RANGE);
     if (rc == 0 && (k.mv_size != sizeof key || memcmp (k.mv_data, key, 2) != 0))
         rc = MDB_NOTFOUND;      //  past this municipality's archive
-    const uint8_t *parts [3];
-    size_t sizes [3];
-    cp_batch_header_t header;
     if (rc == 0) {
+        //  A copy: the record outlives the read transaction while it is
+        //  opened and sealed again (a recovery, not the hot path).
         *position = cp_get_u64 ((const uint8_t *) k.mv_data + 2);
-        if (s_archive_frames (&v, parts, sizes)
-        ||  cp_wire_batch_header_decode (parts [0], sizes [0], &header)
-        ||  header.nonce_size != CP_ENVELOPE_NONCE_SIZE
-        ||  sizes [1] < CP_ENVELOPE_OVERHEAD) {
+        *record = malloc (v.mv_size + 1);
+        assert (*record);
+        memcpy (*record, v.mv_data, v.mv_size);
+        if (s_archive_frames (*record, v.mv_size, frames)) {
             zsys_error ("central_store: %s archive record %" PRIu64 " is corrupt",
                         cp_municipality_code (municipality), *position);
+            free (*record);
+            *record = NULL;
             rc = CP_ESTORE;
-        }
-    }
-    if (rc == 0) {
-        uint8_t sign_public [CP_ENVELOPE_SIGN_PUBLIC_SIZE];
-        uint8_t *envelope_key = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
-        assert (envelope_key);
-        uint8_t *opened = malloc (sizes [1] - CP_ENVELOPE_OVERHEAD + 1);
-        assert (opened);
-        rc = s_node_sign_public (self, txn, header.node_key, sign_public);
-        if (rc == 0)
-            rc = s_envelope_key_read (self, txn, &header, envelope_key);
-        if (rc == 0)
-            rc = cp_envelope_open (parts [0], sizes [0], header.nonce, parts [1], sizes [1],
-                                   parts [2], sign_public, envelope_key, opened);
-        cp_keyfile_free (&envelope_key);
-        if (rc) {
-            zsys_error ("central_store: %s archive record %" PRIu64 " does not open: %s",
-                        cp_municipality_code (municipality), *position, cp_strerror (rc));
-            free (opened);
-        }
-        else {
-            *events = opened;
-            *size = sizes [1] - CP_ENVELOPE_OVERHEAD;
         }
     }
     else
@@ -1449,7 +1414,6 @@ central_store_archive_read (central_store_t *self, int municipality, uint64_t fr
         rc = 0;
     }
     else
-    if (rc != CP_ESTORE)
         rc = cp_lmdb_fail ("central_store", "read archive", rc);
     mdb_cursor_close (reader);
     mdb_txn_abort (txn);

@@ -63,9 +63,13 @@
     central holds there; a batch that does not is refused with the
     sequence expected (CP_EGAP) or as another copy of the log
     (CP_EDIVERGED), so a node whose store went back in time cannot have
-    its new events taken for ones the central already holds.  The server groups the batches it has ready into
-    one transaction (begin, apply, apply, ..., commit) so that one fsync
-    serves many; it must not acknowledge any of them before commit returns.
+    its new events taken for ones the central already holds.  What the
+    store applies is a trusted batch (central_batch_t): central_intake has
+    taken its frames apart, checked its keys and signature and decoded it;
+    the store decodes nothing of the wire.  The server groups the batches
+    it has ready into one transaction (begin, apply, apply, ..., commit) so
+    that one fsync serves many; it must not acknowledge any of them before
+    commit returns.
     When the map is full, apply or commit returns CP_EMAPFULL: the caller
     aborts (which grows the map) and redoes the whole group.
 
@@ -81,6 +85,7 @@
 #define CENTRAL_STORE_H_INCLUDED
 
 #include "central_keys.h"
+#include "cp_batch.h"
 #include "cp_catalogue.h"
 #include "cp_event.h"
 #include "cp_view.h"
@@ -134,56 +139,40 @@ typedef struct {
     uint32_t index;
 } central_identity_t;
 
-//  A batch's payload decoded and its events checked against the catalogue,
-//  with their identities: the work of applying that needs no state of the
-//  store.
+//  A batch the central may apply, as central_intake makes it: its sender
+//  proven by its connection's key, its header decoded once and proven by
+//  the node's signature, its events decoded and found to be the ones the
+//  header names, then resolved and identified (central_store_prepare).
+//  The store reads nothing of the wire: it applies the events and
+//  archives the frames as they came.
 typedef struct {
-    int rc;                     //  0, or why the payload did not decode
-    uint64_t first;             //  sequence of events [0]
-    cp_event_t *events;         //  count events (owned)
+    int municipality;           //  the sender's index: the one the header names
+    cp_batch_header_t header;
+    cp_batch_frames_t frames;   //  as received (borrowed for the call): archived
+    const uint8_t *envelope_key;    //  the key the payload opened with, recorded
+                                    //  (sealed) for the archive; NULL: none
+    cp_event_t *events;         //  header.last - header.first + 1 events (owned)
     size_t count;
     int *resolved;              //  per event: cp_event_resolve's answer (owned)
     central_identity_t *by_key; //  the events' identities in order of stem, id
                                 //  and index (owned)
-} central_decoded_t;
-
-//  A BATCH as it came off the wire: the three frames after the command
-//  (archived as they are: the payload sealed), and the payload as
-//  central_auth opened it (the cp_codec batch that is applied; when NULL,
-//  payload itself is applied, as in tests of the store alone).  The store
-//  borrows the bytes for the duration of the call.
-typedef struct {
-    const uint8_t *header;
-    size_t header_size;
-    const uint8_t *payload;
-    size_t payload_size;
-    const uint8_t *signature;
-    size_t signature_size;
-    const uint8_t *opened;
-    size_t opened_size;
-    //  Optional: the opened payload already decoded (central_store_decode,
-    //  e.g. on another thread); NULL to have apply decode it.
-    const central_decoded_t *decoded;
-    //  Optional: the envelope key the payload was opened with, recorded
-    //  (sealed) for the archive; NULL in tests of the store alone.
-    const uint8_t *envelope_key;
 } central_batch_t;
 
-//  Decodes an opened payload into decoded, resolves its events against the
-//  store's catalogue and computes their identities.  Reads only what does
-//  not change while the store is open: any thread may call it while
-//  another applies.  Free with central_decoded_free.
+//  Resolves a batch's events against the store's catalogue and computes
+//  their identities (resolved, by_key).  Reads only what does not change
+//  while the store is open: any thread may call it while another applies.
 void
-    central_store_decode (central_store_t *self, const uint8_t *payload, size_t size,
-                          central_decoded_t *decoded);
+    central_store_prepare (central_store_t *self, central_batch_t *batch);
 
+//  Wipes and frees a batch's events, resolved and by_key (what
+//  central_store_prepare and the decoding gave it); the rest stays.
 void
-    central_decoded_free (central_decoded_t *decoded);
+    central_store_batch_clear (central_batch_t *batch);
 
 //  What central_store_apply did with a batch.
 typedef struct {
-    int municipality;           //  index, or -1 when the header names none we know
-    uint64_t first, last;       //  from the header (0 when it did not decode)
+    int municipality;           //  the batch's (index)
+    uint64_t first, last;       //  from its header
     uint64_t seq;               //  ACK: the batch's last sequence;
                                 //  NACK CP_EGAP, CP_EDIVERGED: the one expected
     size_t applied;             //  events applied by this call
@@ -278,8 +267,9 @@ int
 int
     central_store_begin (central_store_t *self);
 
-//  Applies one BATCH within the open transaction, against the cursor of
-//  its log:
+//  Applies one trusted batch (central_intake made it, or a test built it
+//  and called central_store_prepare) within the open transaction, against
+//  the cursor of its log:
 //    last <= cursor, and the chain the log had at last is the batch's
 //                                  → CENTRAL_STORE_DUPLICATE, result->seq = last
 //    first = cursor + 1, prev = the chain at the cursor
@@ -292,12 +282,12 @@ int
 //  other content a conflict (quarantined as CP_ECONFLICT, counted in the
 //  refusal counters); an event that fails cp_event_resolve or
 //  cp_case_check is quarantined; the cursor moves past both, no row counts
-//  them.  Other refusals change nothing and
-//  leave the transaction usable: CP_EUNKNOWNPEER (no such municipality),
-//  CP_EMALFORMED, CP_ETOOBIG, CP_ETYPE, CP_EBADID (the header or the payload
-//  does not decode, or they disagree).  CP_ESTORE and CP_EMAPFULL mean the
-//  transaction is dead: call central_store_abort (and after CP_EMAPFULL redo
-//  the group).  The store does not count refusals; its caller does.
+//  them.  CP_EGAP and CP_EDIVERGED change nothing and leave the
+//  transaction usable.  CP_ESTORE and CP_EMAPFULL mean the transaction is
+//  dead: call central_store_abort (and after CP_EMAPFULL redo the group).
+//  Nothing of the batch is decoded or checked here: a batch that is not
+//  what central_batch_t says is the caller's mistake (asserted).  The
+//  store does not count refusals; its caller does.
 int
     central_store_apply (central_store_t *self, const central_batch_t *batch,
                          central_result_t *result);
@@ -327,17 +317,26 @@ void
                          uint64_t head, bool changed);
 
 //  Reads the archived batch of a municipality at position from or the
-//  first after it, and opens it: *events gets the cp_codec batch it
-//  carried (malloc'd, the caller wipes and frees) and *size its size,
-//  *position where it was and *end the position after the archive's last
-//  batch (positions start at 1).  Returns 0 (*events NULL and *position
-//  *end when there is nothing from from on), CP_EAUTH when a
-//  stored batch does not open (logged), or CP_ESTORE.  The store must be
-//  open to write (it holds the storage key).
+//  first after it: *record gets the stored record (malloc'd, the caller
+//  frees) and *frames its three frames as received, pointing into it
+//  (central_intake opens them); *position where it was and *end the
+//  position after the archive's last batch (positions start at 1).
+//  Returns 0 (*record NULL and *position *end when there is nothing from
+//  from on), or CP_ESTORE (a record that is not three frames: logged).
 int
     central_store_archive_read (central_store_t *self, int municipality, uint64_t from,
-                                uint64_t *position, uint64_t *end, uint8_t **events,
-                                size_t *size);
+                                uint64_t *position, uint64_t *end, uint8_t **record,
+                                cp_batch_frames_t *frames);
+
+//  The envelope key recorded for a pair of keys (a node key id, a central
+//  data key id) when a batch sealed under them was archived, unsealed into
+//  key (CP_ENVELOPE_KEY_SIZE bytes of guarded memory, the caller's): the
+//  archive opens after the data key's secret is gone.  Returns 0, or
+//  CP_EAUTH (logged) when none is recorded or it does not open.  The store
+//  must be open to write (it holds the storage key).
+int
+    central_store_envelope_key (central_store_t *self, const char *node_key,
+                                const char *data_key, uint8_t *key);
 
 //  Adds one to the refusal counter of code (a cp_error_t); kept in memory
 //  until the next commit or flush.

@@ -26,6 +26,7 @@
 #include "node_sync.h"
 #include "node_keys.h"
 #include "node_store.h"
+#include "cp_batch.h"
 #include "cp_codec.h"
 #include "cp_envelope.h"
 #include "cp_error.h"
@@ -57,11 +58,7 @@
 //  A batch read, sealed and signed, waiting for room in the window.
 typedef struct {
     uint64_t first, last;
-    uint8_t *header;            //  the encoded BATCH header
-    size_t header_size;
-    uint8_t *sealed;
-    size_t sealed_size;
-    uint8_t signature [CP_ENVELOPE_SIGNATURE_SIZE];
+    cp_batch_sealed_t frames;   //  the BATCH's frames, sealed and signed
 } s_ready_t;
 
 typedef struct {
@@ -187,8 +184,7 @@ s_hello (s_sync_t *self)
 static void
 s_ready_drop (s_ready_t *ready)
 {
-    free (ready->header);
-    free (ready->sealed);
+    cp_batch_sealed_free (&ready->frames);
     memset (ready, 0, sizeof *ready);
 }
 
@@ -204,8 +200,7 @@ s_seal_batch (s_sync_t *self, uint64_t first, s_ready_t *ready)
     //  and an ACK beyond the head the node knows would be taken for a bogus one.
     size_t most = self->head - first + 1 < S_BATCH_EVENTS? (size_t) (self->head - first + 1)
                                                          : S_BATCH_EVENTS;
-    cp_batch_header_t header = {.first = first, .head = self->head,
-                                .nonce_size = CP_ENVELOPE_NONCE_SIZE};
+    cp_batch_header_t header = {.first = first, .head = self->head};
     int rc = node_store_read_chained (self->store, first, most, S_BATCH_BYTES, &payload, &size,
                                       &last, header.prev, header.chain);
     if (rc || !payload)
@@ -215,20 +210,12 @@ s_seal_batch (s_sync_t *self, uint64_t first, s_ready_t *ready)
     strcpy (header.municipality, self->municipality);
     strcpy (header.node_key, node_keys_enrolment (self->keys)->node_key.id);
     strcpy (header.data_key, self->data_key->id);
-    cp_envelope_nonce (header.nonce);
     ready->first = first;
     ready->last = last;
-    ready->header = cp_wire_batch_header_encode (&header, &ready->header_size);
-    ready->sealed_size = size + CP_ENVELOPE_OVERHEAD;
-    ready->sealed = malloc (ready->sealed_size);
-    assert (ready->header && ready->sealed);
-    rc = cp_envelope_seal (ready->header, ready->header_size, header.nonce, payload, size,
-                           self->session_key, node_keys_secrets (self->keys) + CP_SECRETS_SIGN,
-                           ready->sealed, ready->signature);
+    rc = cp_batch_seal (&header, payload, size, self->session_key,
+                        node_keys_secrets (self->keys) + CP_SECRETS_SIGN, &ready->frames);
     sodium_memzero (payload, size);
     free (payload);
-    if (rc)
-        s_ready_drop (ready);
     return rc;
 }
 
@@ -267,7 +254,7 @@ s_prepare (s_sync_t *self)
 static void
 s_ready_pop (s_sync_t *self)
 {
-    self->ready [0].header = NULL;      //  s_send freed it
+    self->ready [0].frames.header = NULL;   //  s_send freed it
     s_ready_drop (&self->ready [0]);
     memmove (&self->ready [0], &self->ready [1], --self->ready_count * sizeof (s_ready_t));
 }
@@ -282,8 +269,9 @@ s_ship (s_sync_t *self)
     while (self->welcomed && self->in_flight_count < self->window && self->ready_count) {
         s_ready_t *ready = &self->ready [0];
         //  s_send frees the header; the rest is ours.
-        if (s_send (self, CP_CMD_BATCH, ready->header, ready->header_size, ready->sealed,
-                    ready->sealed_size, ready->signature)) {
+        cp_batch_sealed_t *frames = &ready->frames;
+        if (s_send (self, CP_CMD_BATCH, frames->header, frames->header_size, frames->sealed,
+                    frames->sealed_size, frames->signature)) {
             //  Not reachable: the silence timer will start a new session.
             s_ready_pop (self);
             return;
@@ -533,19 +521,14 @@ s_recover_ask (s_sync_t *self)
     self->recover_asked_at = zclock_mono ();
 }
 
-//  Appends the events of one archived batch (a cp_codec batch) and notes
-//  next as the position reached (and done, the last), in one transaction.  Events the node's
-//  rules or its id index refuse are left out, as the central left them.
+//  Appends the count events of one archived batch (as cp_batch_open_recovered
+//  decoded them) and notes next as the position reached (and done, the
+//  last), in one transaction.  Events the node's rules or its id index
+//  refuse are left out, as the central left them.
 static int
-s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t next,
-                  bool done)
+s_recover_append (s_sync_t *self, cp_event_t *events, size_t count, uint64_t next, bool done)
 {
-    uint64_t first;
-    cp_event_t *events = NULL;
-    size_t count = 0;
-    int rc = size? cp_codec_batch_decode (payload, size, &first, &events, &count): 0;
-    if (rc)
-        return rc;
+    int rc = 0;
     node_store_entry_t *entries = calloc (count? count: 1, sizeof (node_store_entry_t));
     node_store_entry_t **pointers = calloc (count? count: 1, sizeof (node_store_entry_t *));
     int *outcomes = calloc (count? count: 1, sizeof (int));
@@ -576,12 +559,9 @@ s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t 
     for (size_t index = 0; rc == 0 && index < kept; index++)
         self->recover_events += outcomes [index] == NODE_STORE_APPENDED;
     sodium_memzero (entries, (count? count: 1) * sizeof (node_store_entry_t));
-    if (events)
-        sodium_memzero (events, count * sizeof (cp_event_t));
     free (entries);
     free (pointers);
     free (outcomes);
-    free (events);
     return rc;
 }
 
@@ -590,33 +570,32 @@ s_recover_append (s_sync_t *self, const uint8_t *payload, size_t size, uint64_t 
 static void
 s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe_t *signature)
 {
+    const uint8_t *data [CP_BATCH_FRAMES] = {zframe_data (header_frame), zframe_data (sealed),
+                                             zframe_data (signature)};
+    size_t sizes [CP_BATCH_FRAMES] = {zframe_size (header_frame), zframe_size (sealed),
+                                      zframe_size (signature)};
+    cp_batch_frames_t frames;
     cp_recovered_t header;
-    int rc = cp_wire_recovered_decode (zframe_data (header_frame), zframe_size (header_frame),
-                                       &header);
+    int rc = cp_batch_read_recovered (data, sizes, CP_BATCH_FRAMES, &frames, &header);
     const cp_enrolment_t *enrolment = node_keys_enrolment (self->keys);
-    const cp_party_key_t *data = NULL;
+    const cp_party_key_t *data_key = NULL;
     for (size_t index = 0; rc == 0 && index < enrolment->central_data_count; index++)
         if (streq (enrolment->central_data [index].id, header.data_key))
-            data = &enrolment->central_data [index];
+            data_key = &enrolment->central_data [index];
     if (rc == 0 && (!streq (header.municipality, self->municipality)
-                ||  !streq (header.node_key, enrolment->node_key.id) || !data
-                ||  header.nonce_size != CP_ENVELOPE_NONCE_SIZE
-                ||  zframe_size (sealed) < CP_ENVELOPE_OVERHEAD
-                ||  zframe_size (signature) != CP_ENVELOPE_SIGNATURE_SIZE))
+                ||  !streq (header.node_key, enrolment->node_key.id) || !data_key))
         rc = CP_EAUTH;
     uint8_t *key = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
-    size_t size = rc? 0: zframe_size (sealed) - CP_ENVELOPE_OVERHEAD;
-    uint8_t *payload = malloc (size + 1);
-    assert (key && payload);
+    assert (key);
+    cp_event_t *events = NULL;
+    size_t count = 0;
     if (rc == 0)
         rc = cp_envelope_node_recovery_key (enrolment->node_key.kx_public,
                                             node_keys_secrets (self->keys) + CP_SECRETS_KX,
-                                            data->kx_public, key);
+                                            data_key->kx_public, key);
     if (rc == 0)
-        rc = cp_envelope_open_for (CP_ENVELOPE_RECOVERED, zframe_data (header_frame),
-                                   zframe_size (header_frame), header.nonce,
-                                   zframe_data (sealed), zframe_size (sealed),
-                                   zframe_data (signature), data->sign_public, key, payload);
+        rc = cp_batch_open_recovered (&frames, &header, data_key->sign_public, key, &events,
+                                      &count);
     cp_keyfile_free (&key);
     if (rc)
         zsys_warning ("node_sync: a RECOVERED that is not the central's for this node was "
@@ -625,8 +604,7 @@ s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe
     if (!self->recovering || header.position != self->recover_next)
         ;                       //  an answer to an earlier request: asked again since
     else
-    if ((rc = s_recover_append (self, payload, size, header.next,
-                                header.next == header.end)))
+    if ((rc = s_recover_append (self, events, count, header.next, header.next == header.end)))
         zsys_error ("node_sync: recovered events not stored: %s", cp_strerror (rc));
     else {
         self->recover_next = header.next;
@@ -646,8 +624,9 @@ s_on_recovered (s_sync_t *self, zframe_t *header_frame, zframe_t *sealed, zframe
         if (self->recover_left == 0)
             s_recover_ask (self);
     }
-    sodium_memzero (payload, size);
-    free (payload);
+    if (events)
+        sodium_memzero (events, count * sizeof (cp_event_t));
+    free (events);
 }
 
 //  =====================================================================

@@ -324,6 +324,17 @@ s_central_keys (json_t *central, const char *name, cp_enrolment_t *enrolment, ch
                                          why_size);
         if (rc)
             return rc;
+        //  A key listed twice, perhaps with other dates: which one holds?
+        for (size_t earlier = 0; earlier < index; earlier++) {
+            const char *id = transport? enrolment->central_transport [index].id
+                                      : enrolment->central_data [index].id;
+            const char *earlier_id = transport? enrolment->central_transport [earlier].id
+                                              : enrolment->central_data [earlier].id;
+            if (strcmp (id, earlier_id) == 0)
+                return cp_error_why (CP_EMALFORMED, why, why_size,
+                                     "%s: the key of central.%s[%zu] again", where, name,
+                                     earlier);
+        }
     }
     if (transport)
         enrolment->central_transport_count = count;

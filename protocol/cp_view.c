@@ -72,6 +72,63 @@ cp_view_init (cp_view_t *self, const cp_period_t *period, const char *scope)
     snprintf (self->scope, sizeof self->scope, "%s", scope);
 }
 
+//  =====================================================================
+//  Cells
+
+int64_t
+cp_view_cell_value (const cp_figures_t *figures, int cell)
+{
+    assert (cell >= 0 && cell < CP_VIEW_CELLS);
+    switch (cell) {
+        case CP_VIEW_MANAGED:       return figures->managed;
+        case CP_VIEW_NEW:           return figures->opened;
+        case CP_VIEW_CLOSED:        return figures->closed;
+        case CP_VIEW_HOME_VISITS:   return figures->home_visits;
+        default:
+            return figures->breakdowns [(cell - 4) / CP_SLOTS][(cell - 4) % CP_SLOTS];
+    }
+}
+
+bool
+cp_view_cell_exists (const cp_catalogue_t *catalogue, int version, int cell)
+{
+    if (cell < 4)
+        return cell >= 0;
+    int breakdown = (cell - 4) / CP_SLOTS, slot = (cell - 4) % CP_SLOTS;
+    cp_dim_t dim = s_breakdowns [breakdown].dim;
+    if (slot == CP_SLOT_NONE)
+        return s_breakdowns [breakdown].none != NULL;
+    return slot < cp_catalogue_count (catalogue, dim)
+        && cp_catalogue_since (catalogue, dim, slot) <= version;
+}
+
+int
+cp_breakdown_total (cp_breakdown_t breakdown)
+{
+    if (breakdown <= CP_BREAKDOWN_NEW_REFERRAL)
+        return CP_VIEW_NEW;
+    if (breakdown == CP_BREAKDOWN_CLOSED_REASON)
+        return CP_VIEW_CLOSED;
+    if (breakdown <= CP_BREAKDOWN_MANAGED_PROBLEM)
+        return CP_VIEW_MANAGED;
+    return -1;
+}
+
+int
+cp_view_cell_family (int cell)
+{
+    if (cell < 4)
+        return cell;
+    int total = cp_breakdown_total ((cp_breakdown_t) ((cell - 4) / CP_SLOTS));
+    return total >= 0? total: cell;
+}
+
+static bool
+s_is_hidden (const cp_view_mask_t *mask, int cell)
+{
+    return mask && mask->hidden && mask->hidden [cell];
+}
+
 int
 cp_view_add_encoded (cp_view_t *self, int32_t month, const uint8_t *data, size_t size)
 {
@@ -138,24 +195,33 @@ cp_view_figures (const cp_view_t *self, const cp_catalogue_t *catalogue, int ver
 //  =====================================================================
 //  JSON
 
+//  A cell's figure, or "c" when the mask hides it.
 static json_t *
-s_breakdown_json (const cp_figures_t *figures, int index, const cp_catalogue_t *catalogue)
+s_cell_json (const cp_figures_t *figures, int cell, const cp_view_mask_t *mask)
+{
+    return s_is_hidden (mask, cell)? json_string ("c")
+                                   : json_integer (cp_view_cell_value (figures, cell));
+}
+
+static json_t *
+s_breakdown_json (const cp_figures_t *figures, int index, const cp_catalogue_t *catalogue,
+                  const cp_view_mask_t *mask)
 {
     json_t *object = json_object ();
     cp_dim_t dim = s_breakdowns [index].dim;
     for (int id = 0; id < cp_catalogue_count (catalogue, dim); id++)
         if (cp_catalogue_since (catalogue, dim, id) <= figures->catalogue)
             json_object_set_new (object, cp_catalogue_code (catalogue, dim, id),
-                                 json_integer (figures->breakdowns [index][id]));
+                                 s_cell_json (figures, cp_view_cell (index, id), mask));
     if (s_breakdowns [index].none)
         json_object_set_new (object, s_breakdowns [index].none,
-                             json_integer (figures->breakdowns [index][CP_SLOT_NONE]));
+                             s_cell_json (figures, cp_view_cell (index, CP_SLOT_NONE), mask));
     return object;
 }
 
-int
-cp_view_print_json (const cp_view_t *self, const cp_figures_t *figures,
-                    const cp_catalogue_t *catalogue, FILE *out)
+static int
+s_print_json (const cp_view_t *self, const cp_figures_t *figures,
+              const cp_catalogue_t *catalogue, const cp_view_mask_t *mask, FILE *out)
 {
     json_t *root = json_object ();
     json_object_set_new (root, "period", json_string (self->period.name));
@@ -163,24 +229,33 @@ cp_view_print_json (const cp_view_t *self, const cp_figures_t *figures,
     json_object_set_new (root, "catalogue", json_integer (figures->catalogue));
     json_object_set_new (root, "municipalities_reporting",
                          json_integer (self->municipalities_reporting));
-    json_object_set_new (root, "managed", json_integer (figures->managed));
-    json_object_set_new (root, "new", json_integer (figures->opened));
+    if (mask && mask->note)
+        json_object_set_new (root, "suppression", json_string (mask->note));
+    json_object_set_new (root, "managed", s_cell_json (figures, CP_VIEW_MANAGED, mask));
+    json_object_set_new (root, "new", s_cell_json (figures, CP_VIEW_NEW, mask));
     for (int index = CP_BREAKDOWN_NEW_AGE_GROUP; index <= CP_BREAKDOWN_NEW_REFERRAL; index++)
         json_object_set_new (root, s_breakdowns [index].key,
-                             s_breakdown_json (figures, index, catalogue));
-    json_object_set_new (root, "closed", json_integer (figures->closed));
+                             s_breakdown_json (figures, index, catalogue, mask));
+    json_object_set_new (root, "closed", s_cell_json (figures, CP_VIEW_CLOSED, mask));
     for (int index = CP_BREAKDOWN_CLOSED_REASON; index <= CP_BREAKDOWN_MANAGED_PROBLEM; index++)
         json_object_set_new (root, s_breakdowns [index].key,
-                             s_breakdown_json (figures, index, catalogue));
-    json_object_set_new (root, "home_visits", json_integer (figures->home_visits));
+                             s_breakdown_json (figures, index, catalogue, mask));
+    json_object_set_new (root, "home_visits", s_cell_json (figures, CP_VIEW_HOME_VISITS, mask));
     for (int index = CP_BREAKDOWN_MEASURES_TAKEN; index < CP_BREAKDOWN_COUNT; index++)
         json_object_set_new (root, s_breakdowns [index].key,
-                             s_breakdown_json (figures, index, catalogue));
+                             s_breakdown_json (figures, index, catalogue, mask));
     int rc = json_dumpf (root, out, JSON_INDENT (2));
     json_decref (root);
     if (rc == 0)
         fputc ('\n', out);
     return rc == 0? 0: CP_EIO;
+}
+
+int
+cp_view_print_json (const cp_view_t *self, const cp_figures_t *figures,
+                    const cp_catalogue_t *catalogue, FILE *out)
+{
+    return s_print_json (self, figures, catalogue, NULL, out);
 }
 
 //  =====================================================================
@@ -204,6 +279,7 @@ typedef struct {
     const char *lang;
     json_t *report;
     int differences;
+    const cp_view_mask_t *mask;     //  NULL: every figure shown
 } s_table_t;
 
 //  Cuts a label to room characters (at a character boundary) into cut.
@@ -223,17 +299,21 @@ s_fit (const char *label, size_t room, char *cut, size_t size)
     return cut;
 }
 
-//  Prints "label ..... value", and with a report "published  mark".  The
-//  published figure is report [key] (a number) or report [key][code].
+//  Prints "label ..... value" ("c" when hidden), and with a report
+//  "published  mark".  The published figure is report [key] (a number) or
+//  report [key][code].
 static void
-s_table_line (s_table_t *table, int indent, const char *label, int64_t value,
+s_table_line (s_table_t *table, int indent, const char *label, int64_t value, bool hidden,
               const char *key, const char *code)
 {
     char cut [S_LABEL_WIDTH * 4 + 8];
     size_t room = S_LABEL_WIDTH - (size_t) indent;
     label = s_fit (label, room, cut, sizeof cut);
-    fprintf (table->out, "%*s%s%*s %10lld", indent, "", label,
-             (int) (room - s_width (label)), "", (long long) value);
+    fprintf (table->out, "%*s%s%*s ", indent, "", label, (int) (room - s_width (label)), "");
+    if (hidden)
+        fprintf (table->out, "%10s", "c");
+    else
+        fprintf (table->out, "%10lld", (long long) value);
     if (table->report && key) {
         json_t *entry = json_object_get (table->report, key);
         if (code)
@@ -244,6 +324,14 @@ s_table_line (s_table_t *table, int indent, const char *label, int64_t value,
         fprintf (table->out, " %10lld  %s", published, differs? "✗ differs": "✓");
     }
     fputc ('\n', table->out);
+}
+
+static void
+s_table_cell (s_table_t *table, int indent, const char *label, const cp_figures_t *figures,
+              int cell, const char *key, const char *code)
+{
+    s_table_line (table, indent, label, cp_view_cell_value (figures, cell),
+                  s_is_hidden (table->mask, cell), key, code);
 }
 
 static const char *
@@ -275,14 +363,16 @@ s_print_table (const cp_view_t *self, const cp_figures_t *figures,
         fprintf (out, "%*s %10s %10s\n", S_LABEL_WIDTH, "",
                  s_word (lang, "cpsync", "cpsync"), s_word (lang, "publikuar", "published"));
     fprintf (out, "%s\n", "────────────────────────────────────────────────────────────────────────");
-    s_table_line (table, 0, s_word (lang, "Raste të menaxhuara", "Cases managed"),
-                  figures->managed, "managed", NULL);
-    s_table_line (table, 0, s_word (lang, "Raste të reja", "New cases"), figures->opened,
+    if (table->mask && table->mask->note)
+        fprintf (out, "%s\n", table->mask->note);
+    s_table_cell (table, 0, s_word (lang, "Raste të menaxhuara", "Cases managed"), figures,
+                  CP_VIEW_MANAGED, "managed", NULL);
+    s_table_cell (table, 0, s_word (lang, "Raste të reja", "New cases"), figures, CP_VIEW_NEW,
                   "new", NULL);
-    s_table_line (table, 0, s_word (lang, "Raste të mbyllura", "Cases closed"), figures->closed,
-                  "closed", NULL);
-    s_table_line (table, 0, s_word (lang, "Vizita në familje", "Home visits"),
-                  figures->home_visits, "home_visits", NULL);
+    s_table_cell (table, 0, s_word (lang, "Raste të mbyllura", "Cases closed"), figures,
+                  CP_VIEW_CLOSED, "closed", NULL);
+    s_table_cell (table, 0, s_word (lang, "Vizita në familje", "Home visits"), figures,
+                  CP_VIEW_HOME_VISITS, "home_visits", NULL);
     for (int index = 0; index < CP_BREAKDOWN_COUNT; index++) {
         const s_breakdown_t *breakdown = &s_breakdowns [index];
         //  A report prints the problems once per catalogue version.
@@ -290,22 +380,27 @@ s_print_table (const cp_view_t *self, const cp_figures_t *figures,
         snprintf (key, sizeof key, index == CP_BREAKDOWN_MANAGED_PROBLEM
                   ? "%s_catalogue_%d": "%s", breakdown->key, figures->catalogue);
         fprintf (out, "\n%s\n", s_word (lang, breakdown->sq, breakdown->en));
+        //  The total is hidden with any of its cells: it would tell their sum.
         int64_t total = 0;
+        bool total_hidden = false;
         for (int id = 0; id < cp_catalogue_count (catalogue, breakdown->dim); id++) {
             if (cp_catalogue_since (catalogue, breakdown->dim, id) > figures->catalogue)
                 continue;
-            int64_t value = figures->breakdowns [index][id];
-            s_table_line (table, 2, cp_catalogue_label (catalogue, breakdown->dim, id, lang),
-                          value, key, cp_catalogue_code (catalogue, breakdown->dim, id));
-            total += value;
+            int cell = cp_view_cell (index, id);
+            s_table_cell (table, 2, cp_catalogue_label (catalogue, breakdown->dim, id, lang),
+                          figures, cell, key, cp_catalogue_code (catalogue, breakdown->dim, id));
+            total += cp_view_cell_value (figures, cell);
+            total_hidden |= s_is_hidden (table->mask, cell);
         }
         if (breakdown->none) {
-            int64_t value = figures->breakdowns [index][CP_SLOT_NONE];
-            s_table_line (table, 2, s_none_label (breakdown->none, lang), value, key,
+            int cell = cp_view_cell (index, CP_SLOT_NONE);
+            s_table_cell (table, 2, s_none_label (breakdown->none, lang), figures, cell, key,
                           breakdown->none);
-            total += value;
+            total += cp_view_cell_value (figures, cell);
+            total_hidden |= s_is_hidden (table->mask, cell);
         }
-        s_table_line (table, 2, s_word (lang, "Gjithsej", "Total"), total, NULL, NULL);
+        s_table_line (table, 2, s_word (lang, "Gjithsej", "Total"), total, total_hidden,
+                      NULL, NULL);
     }
 }
 
@@ -313,7 +408,7 @@ int
 cp_view_print_table (const cp_view_t *self, const cp_figures_t *figures,
                      const cp_catalogue_t *catalogue, const char *lang, FILE *out)
 {
-    s_table_t table = {out, lang, NULL, 0};
+    s_table_t table = {out, lang, NULL, 0, NULL};
     s_print_table (self, figures, catalogue, &table);
     return ferror (out)? CP_EIO: 0;
 }
@@ -323,7 +418,7 @@ cp_view_print_comparison (const cp_view_t *self, const cp_figures_t *figures,
                           const cp_catalogue_t *catalogue, const char *lang,
                           const char *report, FILE *out)
 {
-    s_table_t table = {out, lang, json_loads (report, 0, NULL), 0};
+    s_table_t table = {out, lang, json_loads (report, 0, NULL), 0, NULL};
     if (!json_is_object (table.report)) {
         json_decref (table.report);
         return -1;
@@ -351,14 +446,51 @@ s_csv_field (FILE *out, const char *text)
 }
 
 static void
-s_csv_row (FILE *out, const char *indicator, const char *code, const char *label, int64_t value)
+s_csv_row (FILE *out, const char *indicator, const char *code, const char *label,
+           const cp_figures_t *figures, int cell, const cp_view_mask_t *mask)
 {
     s_csv_field (out, indicator);
     fputc (',', out);
     s_csv_field (out, code);
     fputc (',', out);
     s_csv_field (out, label);
-    fprintf (out, ",%lld\n", (long long) value);
+    if (s_is_hidden (mask, cell))
+        fprintf (out, ",c\n");
+    else
+        fprintf (out, ",%lld\n", (long long) cp_view_cell_value (figures, cell));
+}
+
+static int
+s_print_csv (const cp_figures_t *figures, const cp_catalogue_t *catalogue, const char *lang,
+             const cp_view_mask_t *mask, FILE *out)
+{
+    if (mask && mask->note) {
+        fputs ("# ", out);
+        fputs (mask->note, out);
+        fputc ('\n', out);
+    }
+    fprintf (out, "indicator,code,label,value\n");
+    s_csv_row (out, "managed", "", s_word (lang, "Raste të menaxhuara", "Cases managed"),
+               figures, CP_VIEW_MANAGED, mask);
+    s_csv_row (out, "new", "", s_word (lang, "Raste të reja", "New cases"), figures,
+               CP_VIEW_NEW, mask);
+    s_csv_row (out, "closed", "", s_word (lang, "Raste të mbyllura", "Cases closed"),
+               figures, CP_VIEW_CLOSED, mask);
+    s_csv_row (out, "home_visits", "", s_word (lang, "Vizita në familje", "Home visits"),
+               figures, CP_VIEW_HOME_VISITS, mask);
+    for (int index = 0; index < CP_BREAKDOWN_COUNT; index++) {
+        const s_breakdown_t *breakdown = &s_breakdowns [index];
+        for (int id = 0; id < cp_catalogue_count (catalogue, breakdown->dim); id++)
+            if (cp_catalogue_since (catalogue, breakdown->dim, id) <= figures->catalogue)
+                s_csv_row (out, breakdown->key, cp_catalogue_code (catalogue, breakdown->dim, id),
+                           cp_catalogue_label (catalogue, breakdown->dim, id, lang),
+                           figures, cp_view_cell (index, id), mask);
+        if (breakdown->none)
+            s_csv_row (out, breakdown->key, breakdown->none,
+                       s_none_label (breakdown->none, lang), figures,
+                       cp_view_cell (index, CP_SLOT_NONE), mask);
+    }
+    return ferror (out)? CP_EIO: 0;
 }
 
 int
@@ -366,27 +498,7 @@ cp_view_print_csv (const cp_view_t *self, const cp_figures_t *figures,
                    const cp_catalogue_t *catalogue, const char *lang, FILE *out)
 {
     (void) self;
-    fprintf (out, "indicator,code,label,value\n");
-    s_csv_row (out, "managed", "", s_word (lang, "Raste të menaxhuara", "Cases managed"),
-               figures->managed);
-    s_csv_row (out, "new", "", s_word (lang, "Raste të reja", "New cases"), figures->opened);
-    s_csv_row (out, "closed", "", s_word (lang, "Raste të mbyllura", "Cases closed"),
-               figures->closed);
-    s_csv_row (out, "home_visits", "", s_word (lang, "Vizita në familje", "Home visits"),
-               figures->home_visits);
-    for (int index = 0; index < CP_BREAKDOWN_COUNT; index++) {
-        const s_breakdown_t *breakdown = &s_breakdowns [index];
-        for (int id = 0; id < cp_catalogue_count (catalogue, breakdown->dim); id++)
-            if (cp_catalogue_since (catalogue, breakdown->dim, id) <= figures->catalogue)
-                s_csv_row (out, breakdown->key, cp_catalogue_code (catalogue, breakdown->dim, id),
-                           cp_catalogue_label (catalogue, breakdown->dim, id, lang),
-                           figures->breakdowns [index][id]);
-        if (breakdown->none)
-            s_csv_row (out, breakdown->key, breakdown->none,
-                       s_none_label (breakdown->none, lang),
-                       figures->breakdowns [index][CP_SLOT_NONE]);
-    }
-    return ferror (out)? CP_EIO: 0;
+    return s_print_csv (figures, catalogue, lang, NULL, out);
 }
 
 int
@@ -394,11 +506,22 @@ cp_view_print (const cp_view_t *self, const cp_figures_t *figures,
                const cp_catalogue_t *catalogue, const char *format, const char *lang,
                FILE *out)
 {
+    return cp_view_print_masked (self, figures, catalogue, format, lang, NULL, out);
+}
+
+int
+cp_view_print_masked (const cp_view_t *self, const cp_figures_t *figures,
+                      const cp_catalogue_t *catalogue, const char *format, const char *lang,
+                      const cp_view_mask_t *mask, FILE *out)
+{
     if (strcmp (format, "json") == 0)
-        return cp_view_print_json (self, figures, catalogue, out);
-    if (strcmp (format, "table") == 0)
-        return cp_view_print_table (self, figures, catalogue, lang, out);
+        return s_print_json (self, figures, catalogue, mask, out);
+    if (strcmp (format, "table") == 0) {
+        s_table_t table = {out, lang, NULL, 0, mask};
+        s_print_table (self, figures, catalogue, &table);
+        return ferror (out)? CP_EIO: 0;
+    }
     if (strcmp (format, "csv") == 0)
-        return cp_view_print_csv (self, figures, catalogue, lang, out);
+        return s_print_csv (figures, catalogue, lang, mask, out);
     return CP_EUSAGE;
 }

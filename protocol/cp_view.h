@@ -13,6 +13,7 @@
 #include "cp_date.h"
 #include "cp_tally.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,6 +45,46 @@ typedef struct {
     int64_t managed, opened, closed, home_visits;
     int64_t breakdowns [CP_BREAKDOWN_COUNT][CP_SLOTS];  //  by code id, "none" last
 } cp_figures_t;
+
+//  The cells of a view's figures, numbered: the four totals, then each
+//  breakdown's slots (a code id, or CP_SLOT_NONE).  What disclosure
+//  control (cp_suppress) hides and the printers show as "c".
+#define CP_VIEW_MANAGED 0
+#define CP_VIEW_NEW 1
+#define CP_VIEW_CLOSED 2
+#define CP_VIEW_HOME_VISITS 3
+#define CP_VIEW_CELLS (4 + CP_BREAKDOWN_COUNT * CP_SLOTS)
+
+static inline int
+cp_view_cell (int breakdown, int slot)
+{
+    return 4 + breakdown * CP_SLOTS + slot;
+}
+
+//  A cell's figure.
+int64_t
+    cp_view_cell_value (const cp_figures_t *figures, int cell);
+
+//  True when the cell is a figure of views under catalogue version
+//  (a code that version has, or the "none" of a breakdown that has one).
+bool
+    cp_view_cell_exists (const cp_catalogue_t *catalogue, int version, int cell);
+
+//  The total a breakdown adds up to (CP_VIEW_NEW, CP_VIEW_MANAGED,
+//  CP_VIEW_CLOSED), or -1 for one that has none in a view.
+int
+    cp_breakdown_total (cp_breakdown_t breakdown);
+
+//  The cells a cell is bound to by a view's rows: the total it adds up to
+//  (a total is its own), or the cell itself when it is in no row.
+int
+    cp_view_cell_family (int cell);
+
+//  Hidden cells of a view, for what is published: NULL shows every figure.
+typedef struct {
+    const bool *hidden;             //  CP_VIEW_CELLS flags
+    const char *note;               //  what was applied, said once in the output
+} cp_view_mask_t;
 
 //  Starts a view: zero rows, the period and the scope.
 void
@@ -84,11 +125,18 @@ int
                               const char *report, FILE *out);
 
 //  Writes the view in format "json", "table" or "csv" (labels in lang).
-//  Returns 0, CP_EUSAGE for another format, or CP_EIO.
+//  Returns 0, CP_EUSAGE for another format, or CP_EIO.  cp_view_print_masked
+//  shows the cells mask hides as "c" (a string in JSON), and its note (in
+//  JSON as "suppression", in a table and CSV in a line of their own); a
+//  table then gives a breakdown's total as "c" when it holds a hidden cell.
 int
     cp_view_print (const cp_view_t *self, const cp_figures_t *figures,
                    const cp_catalogue_t *catalogue, const char *format, const char *lang,
                    FILE *out);
+int
+    cp_view_print_masked (const cp_view_t *self, const cp_figures_t *figures,
+                          const cp_catalogue_t *catalogue, const char *format,
+                          const char *lang, const cp_view_mask_t *mask, FILE *out);
 
 //  Writes CSV: indicator,code,label,value (labels in lang).
 int

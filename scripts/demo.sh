@@ -11,6 +11,11 @@
 #      until the central has acknowledged every event
 #   4. asks the central for the national view of 2022 and prints it beside
 #      report-2022.json, marking every row that differs
+#   5. runs the consistency rules on every scope's view of 2022 and on the
+#      published table, then on the table as its summary printed it (240
+#      girls), which breaks one
+#   6. prints the view of a small municipality as it may be published:
+#      small cells, and those that would give them away, hidden
 #
 #   CPSYNC_DEMO_DIR   where the events and data go (default build/demo)
 #   CPSYNC_DEMO_PORT  the central's port (default 7400)
@@ -34,3 +39,18 @@ build/bin/cpsync-fleet --events "$work/events" --data "$work/data" --port "$port
 echo "== The national view of 2022, beside the published figures"
 build/bin/cpsync-central query --data "$work/data/central" --period 2022 --catalogue 1 \
     --format table --lang en --compare tests/data/report-2022.json
+
+echo "== The consistency rules on every view of 2022 and on the published table"
+build/bin/cpsync-central check --data "$work/data/central" --period 2022 --scope all \
+    --report tests/data/report-2022.json
+echo "== ... and on the table as the report's summary printed it (240 girls)"
+python3 -c 'import json, sys
+report = json.load (open (sys.argv [1])); report ["new_by_sex"] ["F"] = 240
+json.dump (report, open (sys.argv [2], "w"), indent = 1)' tests/data/report-2022.json \
+    "$work/report-2022-summary.json"
+build/bin/cpsync-central check --data "$work/data/central" --period 2022 \
+    --report "$work/report-2022-summary.json" || true
+
+echo "== Poliçan's 2022, as it may be published (cells of 1 to 5 and what gives them away: c)"
+build/bin/cpsync-central query --data "$work/data/central" --period 2022 \
+    --scope municipality:polican --public --format table --lang en | head -24

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config python3
+packages=(build-essential cmake pkg-config python3 systemd
           libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev libjansson-dev libyajl-dev)
 missing=()
 for package in "${packages[@]}"; do

@@ -18,3 +18,11 @@ target_link_libraries (test_wire PRIVATE cpsync_protocol PkgConfig::MSGPACK)
 set_target_properties (test_wire PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test (NAME wire COMMAND test_wire)
 set_tests_properties (wire PROPERTIES TIMEOUT 120 LABELS sync)
+
+# A BATCH's frames (cp_batch): made, read and opened, and every refusal.
+add_executable (test_batch ${CMAKE_CURRENT_LIST_DIR}/test_batch.c)
+target_include_directories (test_batch PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_batch PRIVATE cpsync_protocol)
+set_target_properties (test_batch PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME batch COMMAND test_batch)
+set_tests_properties (batch PROPERTIES TIMEOUT 120 LABELS sync)

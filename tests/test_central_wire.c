@@ -32,6 +32,7 @@
 #include "central_guard.h"
 #include "central_server.h"
 #include "central_store.h"
+#include "cp_batch.h"
 #include "cp_codec.h"
 #include "cp_date.h"
 #include "cp_enrolment.h"
@@ -885,14 +886,6 @@ s_ping_until_nack (s_node_t *node, s_reply_t *reply)
 //  =====================================================================
 //  Batches, sealed and signed as a node seals and signs them
 
-typedef struct {
-    uint8_t *header;
-    size_t header_size;
-    uint8_t *sealed;
-    size_t sealed_size;
-    uint8_t signature [CP_ENVELOPE_SIGNATURE_SIZE];
-} s_batch_t;
-
 //  count case_opened events from sequence first, cases named after tag.
 static uint8_t *
 s_payload (uint64_t first, size_t count, const char *tag, size_t *size)
@@ -916,65 +909,59 @@ s_payload (uint64_t first, size_t count, const char *tag, size_t *size)
     return payload;
 }
 
+//  Seals payload (a cp_codec batch of size bytes) under header, signed
+//  with signer's node key and sealed to the data key the header names (one
+//  signer pins).
+static cp_batch_sealed_t
+s_seal_payload (const s_node_t *signer, cp_batch_header_t *header, const uint8_t *payload,
+                size_t size)
+{
+    snprintf (header->node_key, sizeof header->node_key, "%s", signer->keys.node_key.id);
+    const cp_party_key_t *central = s_pinned (signer, header->data_key);
+    assert (central);
+    uint8_t *session = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
+    assert (session);
+    int rc = cp_envelope_node_key (signer->keys.node_key.kx_public,
+                                   signer->secrets + CP_SECRETS_KX, central->kx_public, session);
+    assert (rc == 0);
+    cp_batch_sealed_t batch;
+    rc = cp_batch_seal (header, payload, size, session, signer->secrets + CP_SECRETS_SIGN,
+                        &batch);
+    assert (rc == 0);
+    cp_keyfile_free (&session);
+    return batch;
+}
+
 //  A batch of count events from first, in a header that names
 //  municipality, signed with signer's node key and sealed to the data key
 //  data_key (one signer pins).
-static s_batch_t
+static cp_batch_sealed_t
 s_seal_as (const s_node_t *signer, const char *municipality, const char *data_key,
            uint64_t first, size_t count, const char *tag)
 {
-    s_batch_t batch;
-    memset (&batch, 0, sizeof batch);
     cp_batch_header_t header;
     memset (&header, 0, sizeof header);
     snprintf (header.municipality, sizeof header.municipality, "%s", municipality);
     header.first = first;
     header.last = first + count - 1;
     header.head = header.last + 10;
-    snprintf (header.node_key, sizeof header.node_key, "%s", signer->keys.node_key.id);
     snprintf (header.data_key, sizeof header.data_key, "%s", data_key);
-    cp_envelope_nonce (header.nonce);
-    header.nonce_size = CP_ENVELOPE_NONCE_SIZE;
-    batch.header = cp_wire_batch_header_encode (&header, &batch.header_size);
-    const cp_party_key_t *central = s_pinned (signer, data_key);
-    assert (batch.header && central);
-
     size_t payload_size;
     uint8_t *payload = s_payload (first, count, tag, &payload_size);
-    uint8_t *session = cp_keyfile_alloc (CP_ENVELOPE_KEY_SIZE);
-    assert (session);
-    int rc = cp_envelope_node_key (signer->keys.node_key.kx_public,
-                                   signer->secrets + CP_SECRETS_KX, central->kx_public, session);
-    assert (rc == 0);
-    batch.sealed_size = payload_size + CP_ENVELOPE_OVERHEAD;
-    batch.sealed = malloc (batch.sealed_size);
-    assert (batch.sealed);
-    rc = cp_envelope_seal (batch.header, batch.header_size, header.nonce, payload,
-                           payload_size, session, signer->secrets + CP_SECRETS_SIGN,
-                           batch.sealed, batch.signature);
-    assert (rc == 0);
-    cp_keyfile_free (&session);
+    cp_batch_sealed_t batch = s_seal_payload (signer, &header, payload, payload_size);
     free (payload);
     return batch;
 }
 
 //  A batch of the node's own, sealed to the data key it seals to.
-static s_batch_t
+static cp_batch_sealed_t
 s_seal (const s_node_t *node, uint64_t first, size_t count, const char *tag)
 {
     return s_seal_as (node, node->municipality, node->seal_to, first, count, tag);
 }
 
 static void
-s_batch_free (s_batch_t *batch)
-{
-    free (batch->header);
-    free (batch->sealed);
-    batch->header = batch->sealed = NULL;
-}
-
-static void
-s_send_sealed (s_node_t *node, const s_batch_t *batch)
+s_send_sealed (s_node_t *node, const cp_batch_sealed_t *batch)
 {
     s_send_frames (node->dealer, "BATCH", (size_t) 5, batch->header, batch->header_size,
                    batch->sealed, batch->sealed_size, batch->signature,
@@ -985,9 +972,9 @@ s_send_sealed (s_node_t *node, const s_batch_t *batch)
 static void
 s_send_batch (s_node_t *node, uint64_t first, size_t count, const char *tag)
 {
-    s_batch_t batch = s_seal (node, first, count, tag);
+    cp_batch_sealed_t batch = s_seal (node, first, count, tag);
     s_send_sealed (node, &batch);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
 }
 
 //  =====================================================================
@@ -1044,7 +1031,7 @@ test_batches (void)
 {
     s_node_t *node;
     zactor_t *server = s_serve_welcomed ("diber", &node);
-    s_batch_t first = s_seal (node, 1, 3, "a");
+    cp_batch_sealed_t first = s_seal (node, 1, 3, "a");
     s_send_sealed (node, &first);
     EXPECT_ACK (node, 3);
     //  The same batch again: acknowledged, not applied.
@@ -1078,7 +1065,7 @@ test_batches (void)
     CHECK_EQ_INT (cursor.duplicates, 1);
     CHECK_EQ_INT (cursor.batches, 1 + window);
     CHECK_EQ_INT (cursor.head, 99);
-    s_batch_free (&first);
+    cp_batch_sealed_free (&first);
     s_remove_central ();
 }
 
@@ -1100,7 +1087,7 @@ test_store_failure (void)
     snprintf (path, sizeof path, "%s/store/data.mdb", s_dir);
     struct rlimit saved;
     CHECK_EQ_INT (testing_disk_full (path, &saved), 0);
-    s_batch_t batch = s_seal (node, 4, 900, "full");    //  new pages: the file must grow
+    cp_batch_sealed_t batch = s_seal (node, 4, 900, "full");    //  new pages: the file must grow
     s_send_sealed (node, &batch);
     EXPECT_NACK (node, 4, CP_ESTORE);
     CHECK_EQ_INT (testing_disk_room (&saved), 0);
@@ -1109,7 +1096,7 @@ test_store_failure (void)
     CHECK_EQ_INT (pong.command, CP_CMD_PONG);
     s_send_sealed (node, &batch);
     EXPECT_ACK (node, 903);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     s_node_destroy (&node);
     zactor_destroy (&server);
 
@@ -1161,7 +1148,7 @@ test_garbage (void)
     uint8_t *body = cp_wire_hello_encode (&hello, &size);
     s_send_body (bad->dealer, "HELLO", body, size);
     EXPECT_NACK (bad, 0, CP_EVERSION);
-    s_batch_t batch = s_seal (bad, 1, 2, "g");
+    cp_batch_sealed_t batch = s_seal (bad, 1, 2, "g");
     s_send_sealed (bad, &batch);
     EXPECT_NACK (bad, 0, CP_EPROTOCOL);
     s_ping (bad, 1);
@@ -1173,7 +1160,7 @@ test_garbage (void)
     //  With a session: batch refusals carry the cursor.
     s_hello (bad, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (bad), 1);
-    s_batch_t other = s_seal_as (bad, "dimal", bad->seal_to, 1, 2, "o");
+    cp_batch_sealed_t other = s_seal_as (bad, "dimal", bad->seal_to, 1, 2, "o");
     s_send_sealed (bad, &other);
     EXPECT_NACK (bad, 1, CP_EIMPERSONATION);
     s_send_frames (bad->dealer, "BATCH", (size_t) 5, batch.header, batch.header_size, NULL);
@@ -1229,8 +1216,8 @@ test_garbage (void)
     CHECK_EQ_INT (s_count (&figures, CP_EAUTH), 2);
     CHECK_EQ_INT (s_count (&figures, CP_EUNKNOWNKEY), 0);
     CHECK_EQ_INT (s_count (&figures, CP_EHANDSHAKE), 0);
-    s_batch_free (&batch);
-    s_batch_free (&other);
+    cp_batch_sealed_free (&batch);
+    cp_batch_sealed_free (&other);
     s_remove_central ();
 }
 
@@ -1289,7 +1276,7 @@ test_restart (void)
     s_connect (node);
     s_hello (node, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
-    s_batch_t batch = s_seal (node, 1, 10, "r");
+    cp_batch_sealed_t batch = s_seal (node, 1, 10, "r");
     s_send_sealed (node, &batch);
     EXPECT_ACK (node, 10);
     zsock_destroy (&node->dealer);
@@ -1308,7 +1295,7 @@ test_restart (void)
     }
     s_node_destroy (&node);
     zactor_destroy (&server);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
 
     s_figures_t figures = s_figures (NULL, "municipality:vlore");
     CHECK_EQ_INT (figures.opened_scope, 10);
@@ -1529,20 +1516,20 @@ test_impersonation (void)
     s_hello (node_a, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (node_a), 1);
     //  A's batch in a header that names B.
-    s_batch_t batch = s_seal_as (node_a, "kruje", node_a->seal_to, 4, 2, "i1");
+    cp_batch_sealed_t batch = s_seal_as (node_a, "kruje", node_a->seal_to, 4, 2, "i1");
     s_send_sealed (node_a, &batch);
     EXPECT_NACK (node_a, 1, CP_EIMPERSONATION);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     //  A's header naming B's node key, signed and sealed with B's (stolen) node key.
     batch = s_seal_as (node_b, "durres", node_b->seal_to, 1, 2, "i2");
     s_send_sealed (node_a, &batch);
     EXPECT_NACK (node_a, 1, CP_EIMPERSONATION);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     //  B's whole batch, as B would send it, over A's connection.
     batch = s_seal (node_b, 4, 2, "i3");
     s_send_sealed (node_a, &batch);
     EXPECT_NACK (node_a, 1, CP_EIMPERSONATION);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     //  A as itself is still served; so are B and the honest node.
     s_send_batch (node_a, 1, 2, "a1");
     EXPECT_ACK (node_a, 2);
@@ -1627,7 +1614,7 @@ test_tampering (void)
     s_send_batch (node, 1, 2, "t0");
     EXPECT_ACK (node, 2);
 
-    s_batch_t batch = s_seal (node, 3, 5, "t1");
+    cp_batch_sealed_t batch = s_seal (node, 3, 5, "t1");
     s_tally_t tally;
     memset (&tally, 0, sizeof tally);
     uint8_t *copy = malloc (batch.sealed_size + 1);
@@ -1685,7 +1672,7 @@ test_tampering (void)
     s_send_sealed (node, &batch);
     EXPECT_ACK (node, 7);
     size_t header_size = batch.header_size;
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     s_honest (honest, 1, 3, "h1");
     s_node_destroy (&node);
     s_node_destroy (&honest);
@@ -1708,6 +1695,54 @@ test_tampering (void)
     s_remove_central ();
 }
 
+//  Batches a node signed and sealed itself whose events are not the ones
+//  their header names (one event less, another first sequence): refused
+//  CP_EMALFORMED once opened, nothing of them applied; the batch as it
+//  should be is then applied.
+static void
+test_header_mismatch (void)
+{
+    s_setup_central ();
+    s_node_t *node = s_node_new ("berat");
+    zactor_t *server = s_start_ok ();
+    s_connect (node);
+    s_hello (node, 0);
+    CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
+    struct {
+        uint64_t payload_first;
+        size_t payload_count;
+    } wrong [] = {{1, 2}, {2, 3}};
+    for (size_t index = 0; index < sizeof wrong / sizeof wrong [0]; index++) {
+        cp_batch_header_t header;
+        memset (&header, 0, sizeof header);
+        snprintf (header.municipality, sizeof header.municipality, "berat");
+        header.first = 1;
+        header.last = header.head = 3;
+        snprintf (header.data_key, sizeof header.data_key, "%s", node->seal_to);
+        size_t size;
+        uint8_t *payload = s_payload (wrong [index].payload_first, wrong [index].payload_count,
+                                      "m", &size);
+        cp_batch_sealed_t batch = s_seal_payload (node, &header, payload, size);
+        free (payload);
+        s_send_sealed (node, &batch);
+        EXPECT_NACK (node, 1, CP_EMALFORMED);
+        cp_batch_sealed_free (&batch);
+    }
+    s_send_batch (node, 1, 3, "m");
+    EXPECT_ACK (node, 3);
+    s_node_destroy (&node);
+    zactor_destroy (&server);
+
+    s_figures_t figures = s_figures (NULL, NULL);
+    central_cursor_t cursor = s_cursor (&figures, "berat");
+    CHECK_EQ_INT (cursor.acked, 3);
+    CHECK_EQ_INT (cursor.events, 3);
+    CHECK_EQ_INT (cursor.batches, 1);
+    CHECK_EQ_INT (figures.opened, 3);
+    CHECK_EQ_INT (s_count (&figures, CP_EMALFORMED), 2);
+    s_remove_central ();
+}
+
 //  A valid batch sent again, frame for frame, on the same connection and
 //  on a new one: acknowledged with the same sequence, counted once.
 static void
@@ -1723,7 +1758,7 @@ test_replay (void)
     s_connect (node);
     s_hello (node, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
-    s_batch_t batch = s_seal (node, 1, 4, "p");
+    cp_batch_sealed_t batch = s_seal (node, 1, 4, "p");
     s_send_sealed (node, &batch);
     EXPECT_ACK (node, 4);
     s_figures_t before = s_figures (server, "municipality:durres");
@@ -1745,7 +1780,7 @@ test_replay (void)
     CHECK_EQ_INT (cursor.batches, 1);
     CHECK_EQ_INT (cursor.duplicates, 2);
     s_honest (honest, 1, 2, "h1");
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     s_node_destroy (&node);
     s_node_destroy (&honest);
     zactor_destroy (&server);
@@ -1779,9 +1814,9 @@ s_probe_until_nack (s_node_t *node, const char *data_key, s_reply_t *reply)
     while (zclock_mono () - started < 3000) {
         //  The node's first batch again (1..3): acknowledged as sent
         //  again while the key is good.
-        s_batch_t batch = s_seal_as (node, node->municipality, data_key, 1, 3, "p");
+        cp_batch_sealed_t batch = s_seal_as (node, node->municipality, data_key, 1, 3, "p");
         s_send_sealed (node, &batch);
-        s_batch_free (&batch);
+        cp_batch_sealed_free (&batch);
         *reply = s_recv (node, S_TIMEOUT);
         if (reply->command == CP_CMD_NACK)
             return zclock_mono () - started;
@@ -1810,7 +1845,7 @@ test_data_key_rotation (void)
     s_connect (node);
     s_hello (node, 0);
     CHECK_EQ_INT (EXPECT_WELCOME (node), 1);
-    s_batch_t flight [2] = {s_seal (node, 1, 3, "d1"), s_seal (node, 4, 3, "d2")};
+    cp_batch_sealed_t flight [2] = {s_seal (node, 1, 3, "d1"), s_seal (node, 4, 3, "d2")};
 
     //  Rotation with 30 days of grace: D2 is current, D1 retiring.
     cp_enrolment_t keys = s_node_learn (node, s_admin (S_JOB_ROTATE, NULL, false,
@@ -1828,7 +1863,7 @@ test_data_key_rotation (void)
         CHECK_EQ_INT (reply.seq, 3 + 3 * (uint64_t) index);
         CHECK (reply.verified);
         CHECK_STR_CONTAINS (reply.key_id, first_key);
-        s_batch_free (&flight [index]);
+        cp_batch_sealed_free (&flight [index]);
     }
     //  The node seals to D2 once the central serves it.
     snprintf (node->seal_to, sizeof node->seal_to, "%s", second_key);
@@ -1840,9 +1875,9 @@ test_data_key_rotation (void)
     CHECK (reply.verified);
     CHECK_STR_CONTAINS (reply.key_id, second_key);
     //  D1 is still in its grace period.
-    s_batch_t late = s_seal_as (node, "durres", first_key, 10, 2, "d4");
+    cp_batch_sealed_t late = s_seal_as (node, "durres", first_key, 10, 2, "d4");
     s_send_sealed (node, &late);
-    s_batch_free (&late);
+    cp_batch_sealed_free (&late);
     reply = s_recv (node, S_TIMEOUT);
     CHECK_EQ_INT (reply.command, CP_CMD_ACK);
     CHECK_EQ_INT (reply.seq, 11);
@@ -1863,13 +1898,13 @@ test_data_key_rotation (void)
     //  The key the node named is dead: the reply is signed with the current one.
     CHECK (reply.verified);
     CHECK_STR_CONTAINS (reply.key_id, third_key);
-    s_batch_t expired = s_seal_as (node, "durres", first_key, 12, 2, "d5");
+    cp_batch_sealed_t expired = s_seal_as (node, "durres", first_key, 12, 2, "d5");
     s_send_sealed (node, &expired);
-    s_batch_free (&expired);
+    cp_batch_sealed_free (&expired);
     EXPECT_NACK (node, 12, CP_EEXPIRED);
     expired = s_seal_as (node, "durres", second_key, 12, 2, "d6");
     s_send_sealed (node, &expired);
-    s_batch_free (&expired);
+    cp_batch_sealed_free (&expired);
     EXPECT_NACK (node, 12, CP_EEXPIRED);
     //  With D3: served.
     snprintf (node->seal_to, sizeof node->seal_to, "%s", third_key);
@@ -1979,9 +2014,9 @@ test_node_key_rotation (void)
     s_send_batch (newest, 7, 2, "w1");
     EXPECT_ACK (newest, 8);
     //  ... but a batch signed with the expired node key is not.
-    s_batch_t batch = s_seal_as (old, "durres", newest->seal_to, 9, 2, "o3");
+    cp_batch_sealed_t batch = s_seal_as (old, "durres", newest->seal_to, 9, 2, "o3");
     s_send_sealed (newest, &batch);
-    s_batch_free (&batch);
+    cp_batch_sealed_free (&batch);
     EXPECT_NACK (newest, 9, CP_EEXPIRED);
     s_honest (honest, 1, 2, "h1");
     s_node_destroy (&old);
@@ -2032,7 +2067,7 @@ test_transport_rotation (void)
     CHECK (memcmp (keys.central_transport [0].public_key, old_key, CP_KEY_SIZE) != 0);
     //  A batch in flight on the old connection as the key changes: its ACK
     //  may be lost, and the node sends it again.
-    s_batch_t flight = s_seal (node, 6, 3, "x3");
+    cp_batch_sealed_t flight = s_seal (node, 6, 3, "x3");
     s_send_sealed (node, &flight);
     memcpy (node->server_key, keys.central_transport [0].public_key, CP_KEY_SIZE);
     s_connect (node);
@@ -2044,7 +2079,7 @@ test_transport_rotation (void)
     CHECK (expected == 6 || expected == 9);
     s_send_sealed (node, &flight);
     EXPECT_ACK (node, 8);
-    s_batch_free (&flight);
+    cp_batch_sealed_free (&flight);
     s_send_batch (node, 9, 2, "x4");
     EXPECT_ACK (node, 10);
 
@@ -2207,6 +2242,7 @@ TESTING_MAIN (
     TEST (test_wrong_server_key),
     TEST (test_impersonation),
     TEST (test_tampering),
+    TEST (test_header_mismatch),
     TEST (test_replay),
     TEST (test_data_key_rotation),
     TEST (test_data_key_order),

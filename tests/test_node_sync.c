@@ -19,6 +19,7 @@
 #include "central_admin.h"
 #include "central_auth.h"
 #include "central_store.h"
+#include "cp_batch.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
 #include "cp_wire.h"
@@ -191,8 +192,18 @@ s_hear (s_central_t *central, int msecs)
         heard.command = command? cp_wire_command (zframe_data (command), zframe_size (command))
                                : 0;
         if (heard.command == CP_CMD_BATCH && body) {
+            //  The frames as the central takes them apart (cp_batch_read).
+            const uint8_t *data [CP_BATCH_FRAMES] = {NULL};
+            size_t sizes [CP_BATCH_FRAMES] = {0};
+            size_t frames = 0;
+            for (zframe_t *frame = body; frame && frames < CP_BATCH_FRAMES;
+                 frame = zmsg_next (msg), frames++) {
+                data [frames] = zframe_data (frame);
+                sizes [frames] = zframe_size (frame);
+            }
+            cp_batch_frames_t batch;
             cp_batch_header_t header;
-            if (cp_wire_batch_header_decode (zframe_data (body), zframe_size (body), &header) == 0) {
+            if (cp_batch_read (data, sizes, frames, &batch, &header) == 0) {
                 heard.first = header.first;
                 memcpy (heard.log, header.log, CP_WIRE_LOG_SIZE);
                 if (central->chain_count < S_CHAINS_MAX) {

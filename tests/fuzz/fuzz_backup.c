@@ -16,6 +16,7 @@
     oversized length or store.  replay.c runs it as an ordinary test.
     Build with clang -fsanitize=fuzzer,address,undefined.                  */
 
+#include "fuzzing.h"
 #include "cp_backup.h"
 #include "cp_error.h"
 
@@ -24,16 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_backup: %s\n", what);
-    abort ();
-}
 
 static bool
 s_is_reader_error (int rc)
@@ -49,7 +40,7 @@ s_header (const uint8_t *data, size_t size)
     int rc = cp_backup_header_decode (data, size, &header, why, sizeof why);
     if (rc) {
         if (!s_is_reader_error (rc) || rc == CP_EAUTH || why [0] == 0)
-            s_fail ("header: failed with a stray code or no reason");
+            fuzzing_fail ("header: failed with a stray code or no reason");
         return;
     }
     if (header.header_size > size || header.header_size > CP_BACKUP_HEADER_MAX
@@ -57,11 +48,11 @@ s_header (const uint8_t *data, size_t size)
     ||  strlen (header.municipality) > CP_ID_MAX
     ||  strlen (header.format) > CP_BACKUP_FORMAT_MAX || strlen (header.format) == 0
     ||  (header.kind == CP_BACKUP_NODE) != (header.municipality [0] != 0))
-        s_fail ("header: decoded a field out of its limits");
+        fuzzing_fail ("header: decoded a field out of its limits");
     uint8_t again [CP_BACKUP_HEADER_MAX];
     size_t again_size = cp_backup_header_encode (&header, again);
     if (again_size != header.header_size || memcmp (again, data, again_size) != 0)
-        s_fail ("header: encoding a decoded header does not give its bytes back");
+        fuzzing_fail ("header: encoding a decoded header does not give its bytes back");
 }
 
 static void
@@ -71,33 +62,33 @@ s_verify (const uint8_t *data, size_t size)
         return;                 //  fmemopen wants a buffer; the header decoder saw it
     FILE *file = fmemopen ((void *) data, size, "rb");
     if (!file)
-        s_fail ("out of memory");
+        fuzzing_fail ("out of memory");
     cp_backup_header_t header;
     char why [256] = "";
     int rc = cp_backup_verify (file, &header, why, sizeof why);
     fclose (file);
     if (rc) {
         if (!s_is_reader_error (rc) || why [0] == 0)
-            s_fail ("verify: failed with a stray code or no reason");
+            fuzzing_fail ("verify: failed with a stray code or no reason");
         return;
     }
     if (header.header_size + header.store_size + CP_BACKUP_CHECKSUM_SIZE != size)
-        s_fail ("verify: passed a file of another size than its header announces");
+        fuzzing_fail ("verify: passed a file of another size than its header announces");
     uint8_t checksum [CP_BACKUP_CHECKSUM_SIZE];
     crypto_generichash (checksum, sizeof checksum, data, size - sizeof checksum, NULL, 0);
     if (memcmp (checksum, data + size - sizeof checksum, sizeof checksum) != 0)
-        s_fail ("verify: passed a file whose checksum does not match");
+        fuzzing_fail ("verify: passed a file whose checksum does not match");
     cp_backup_header_t alone;
     if (cp_backup_header_decode (data, size, &alone, NULL, 0) != 0
     ||  memcmp (&alone, &header, sizeof alone) != 0)
-        s_fail ("verify: its header differs from the decoder's");
+        fuzzing_fail ("verify: its header differs from the decoder's");
 }
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (sodium_init () < 0)
-        s_fail ("libsodium does not initialise");
+        fuzzing_fail ("libsodium does not initialise");
     s_header (data, size);
     s_verify (data, size);
     return 0;

@@ -20,6 +20,7 @@
     the fuzzer found that broke a promise.  replay.c runs it as an
     ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined.    */
 
+#include "fuzzing.h"
 #include "cp_case.h"
 #include "cp_date.h"
 #include "cp_error.h"
@@ -30,17 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
 #define S_DATES_MAX 24          //  dates tried per event type and code
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_case: %s\n", what);
-    abort ();
-}
 
 //  The catalogue the events are resolved under: built once, kept for the run.
 static const cp_catalogue_t *
@@ -48,7 +39,7 @@ s_catalogue (void)
 {
     static cp_catalogue_t *catalogue = NULL;
     if (!catalogue && !(catalogue = cp_catalogue_new_builtin (2)))
-        s_fail ("the built-in catalogue does not load");
+        fuzzing_fail ("the built-in catalogue does not load");
     return catalogue;
 }
 
@@ -66,14 +57,14 @@ s_check_date (int32_t date)
 {
     if (date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
     ||  date > cp_date_from_civil (CP_DATE_MAX_YEAR, 12, 31))
-        s_fail ("a decoded record holds a date outside the years an event may have");
+        fuzzing_fail ("a decoded record holds a date outside the years an event may have");
     char text [CP_DATE_STRLEN + 1];
     memset (text, 'x', sizeof text);
     cp_date_format (date, text);
     int32_t back;
     if (strlen (text) != CP_DATE_STRLEN
     ||  cp_date_parse (text, CP_DATE_STRLEN, &back) != 0 || back != date)
-        s_fail ("a date does not format to itself");
+        fuzzing_fail ("a date does not format to itself");
 }
 
 //  Adds date to the list when the event decoders would accept it.
@@ -138,7 +129,7 @@ s_event (cp_event_t *event, int type, int32_t date, int variant)
                   cp_catalogue_code (catalogue, kind->dims [slot], id));
     }
     if (cp_event_resolve (event, catalogue, NULL, 0) != 0)
-        s_fail ("an event made of catalogue codes does not resolve");
+        fuzzing_fail ("an event made of catalogue codes does not resolve");
 }
 
 //  Every month row the tally holds merges into an empty row and decodes,
@@ -152,13 +143,13 @@ s_check_rows (cp_tally_t *tally)
     const cp_tally_deltas_t *deltas;
     while ((deltas = cp_tally_next (tally, &month))) {
         if (month < 0 || month >= CP_TALLY_MONTHS)
-            s_fail ("a delta outside the months a store keeps");
+            fuzzing_fail ("a delta outside the months a store keeps");
         size_t size;
         if (cp_tally_merge (NULL, 0, deltas, row, &size) != 0)
-            s_fail ("deltas do not merge into an empty row");
+            fuzzing_fail ("deltas do not merge into an empty row");
         memset (&dense, 0, sizeof dense);
         if (cp_tally_row_decode_add (row, size, &dense) != 0)
-            s_fail ("a merged row does not decode");
+            fuzzing_fail ("a merged row does not decode");
     }
 }
 
@@ -170,30 +161,30 @@ s_try_event (const uint8_t *data, size_t size, const cp_event_t *event, cp_tally
     cp_case_t state;
     memset (&state, 0, sizeof state);
     if (cp_case_decode (&state, data, size) != 0)
-        s_fail ("a record decodes once and not twice");
+        fuzzing_fail ("a record decodes once and not twice");
     char why [256] = "";
     int rc = cp_case_check (&state, event, s_catalogue (), why, sizeof why);
     if (rc) {
         if (why [0] == 0)
-            s_fail ("a refused event has no reason");
+            fuzzing_fail ("a refused event has no reason");
         cp_case_reset (&state);
         return;
     }
     cp_tally_clear (tally);
     rc = cp_case_apply (&state, event, s_catalogue (), tally);
     if (rc != 0 && rc != CP_EHISTORY)
-        s_fail ("apply failed with a stray code");
+        fuzzing_fail ("apply failed with a stray code");
     if (rc == 0)
         s_check_rows (tally);
     size_t written_size = cp_case_encoded_size (&state);
     uint8_t *written = malloc (written_size);
     if (!written)
-        s_fail ("out of memory");
+        fuzzing_fail ("out of memory");
     cp_case_encode (&state, written);
     cp_case_t again;
     memset (&again, 0, sizeof again);
     if (cp_case_decode (&again, written, written_size) != 0)
-        s_fail ("the record written after an accepted event does not decode");
+        fuzzing_fail ("the record written after an accepted event does not decode");
     cp_case_reset (&again);
     free (written);
     cp_case_reset (&state);
@@ -207,20 +198,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     int rc = cp_case_decode (&state, data, size);
     if (rc) {
         if (rc != CP_EMALFORMED)
-            s_fail ("failed with another code than CP_EMALFORMED");
+            fuzzing_fail ("failed with another code than CP_EMALFORMED");
         if (!s_is_reset (&state))
-            s_fail ("a refused record leaves the case not reset");
+            fuzzing_fail ("a refused record leaves the case not reset");
         return 0;
     }
     //  One form per case: encoding gives the input back.
     if (cp_case_encoded_size (&state) != size)
-        s_fail ("a decoded record encodes to another size");
+        fuzzing_fail ("a decoded record encodes to another size");
     uint8_t *again = malloc (size);
     if (!again)
-        s_fail ("out of memory");
+        fuzzing_fail ("out of memory");
     cp_case_encode (&state, again);
     if (memcmp (again, data, size) != 0)
-        s_fail ("a decoded record encodes to other bytes");
+        fuzzing_fail ("a decoded record encodes to other bytes");
     free (again);
 
     //  A record never opened holds no date (cp_case.h); an open case's
@@ -238,7 +229,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
     static cp_tally_t *tally = NULL;
     if (!tally && !(tally = cp_tally_new ()))
-        s_fail ("out of memory");
+        fuzzing_fail ("out of memory");
     int32_t dates [S_DATES_MAX];
     size_t date_count = s_dates (&state, dates);
     cp_case_reset (&state);

@@ -11,6 +11,7 @@
     Build with clang -fsanitize=fuzzer,address,undefined; replay.c runs the
     saved corpus through the same function as an ordinary test.              */
 
+#include "fuzzing.h"
 #include "cp_codec.h"
 #include "cp_error.h"
 #include "cp_event.h"
@@ -21,16 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_codec: %s\n", what);
-    abort ();
-}
 
 static bool
 s_event_equal (const cp_event_t *a, const cp_event_t *b)
@@ -61,34 +52,34 @@ s_batch (const uint8_t *data, size_t size)
     int rc = cp_codec_batch_decode (data, size, &first_seq, &events, &count);
     if (rc) {
         if (!s_is_decode_error (rc) || events || count)
-            s_fail ("batch: failed decode with a stray code or result");
+            fuzzing_fail ("batch: failed decode with a stray code or result");
         return;
     }
     if (first_seq == 0 || count == 0 || count > CP_CODEC_BATCH_EVENTS_MAX
     ||  first_seq > UINT64_MAX - count)
-        s_fail ("batch: decoded sequence or count out of range");
+        fuzzing_fail ("batch: decoded sequence or count out of range");
 
     size_t once_size;
     uint8_t *once = cp_codec_batch_encode (first_seq, events, count, &once_size);
     if (!once)
-        s_fail ("batch: a decoded batch does not encode");
+        fuzzing_fail ("batch: a decoded batch does not encode");
     uint64_t again_seq;
     cp_event_t *again;
     size_t again_count;
     if (cp_codec_batch_decode (once, once_size, &again_seq, &again, &again_count))
-        s_fail ("batch: a re-encoded batch does not decode");
+        fuzzing_fail ("batch: a re-encoded batch does not decode");
     if (again_seq != first_seq || again_count != count)
-        s_fail ("batch: sequence or count changed in the round trip");
+        fuzzing_fail ("batch: sequence or count changed in the round trip");
     for (size_t index = 0; index < count; index++)
         if (!s_event_equal (&events [index], &again [index]))
-            s_fail ("batch: an event changed in the round trip");
+            fuzzing_fail ("batch: an event changed in the round trip");
     size_t twice_size;
     uint8_t *twice = cp_codec_batch_encode (again_seq, again, again_count, &twice_size);
     if (!twice || twice_size != once_size || memcmp (once, twice, once_size) != 0)
-        s_fail ("batch: encoding is not stable");
+        fuzzing_fail ("batch: encoding is not stable");
     //  The encoder takes the shortest form of every value
     if (once_size > size)
-        s_fail ("batch: re-encoding is longer than the input");
+        fuzzing_fail ("batch: re-encoding is longer than the input");
     free (twice);
     free (again);
     free (once);
@@ -102,19 +93,19 @@ s_event (const uint8_t *data, size_t size)
     int rc = cp_codec_event_decode (data, size, &event);
     if (rc) {
         if (!s_is_decode_error (rc))
-            s_fail ("event: failed decode with a stray code");
+            fuzzing_fail ("event: failed decode with a stray code");
         return;
     }
     size_t once_size;
     uint8_t *once = cp_codec_event_encode (&event, &once_size);
     if (!once)
-        s_fail ("event: a decoded event does not encode");
+        fuzzing_fail ("event: a decoded event does not encode");
     cp_event_t again;
     if (cp_codec_event_decode (once, once_size, &again)
     ||  !s_event_equal (&event, &again))
-        s_fail ("event: round trip differs");
+        fuzzing_fail ("event: round trip differs");
     if (once_size > size)
-        s_fail ("event: re-encoding is longer than the input");
+        fuzzing_fail ("event: re-encoding is longer than the input");
     free (once);
 }
 
@@ -128,13 +119,13 @@ s_prescan (const uint8_t *data, size_t size)
         return;
     msgpack_zone zone;
     if (!msgpack_zone_init (&zone, 1024))
-        s_fail ("out of memory");
+        fuzzing_fail ("out of memory");
     msgpack_object root;
     size_t offset = 0;
     msgpack_unpack_return rc =
         msgpack_unpack ((const char *) data, size, &offset, &zone, &root);
     if (rc != MSGPACK_UNPACK_SUCCESS || offset != size)
-        s_fail ("prescan: passed what msgpack-c does not unpack whole");
+        fuzzing_fail ("prescan: passed what msgpack-c does not unpack whole");
     msgpack_zone_destroy (&zone);
 }
 

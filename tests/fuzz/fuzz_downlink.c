@@ -22,6 +22,7 @@
     replay.c runs it as an ordinary test.  Build with clang
     -fsanitize=fuzzer,address,undefined.                                    */
 
+#include "fuzzing.h"
 #include "cp_downlink.h"
 #include "cp_error.h"
 #include "downlink_testing.h"
@@ -29,16 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_downlink: %s\n", what);
-    abort ();
-}
 
 //  The codes cp_downlink.h says decode may return.
 static bool
@@ -62,32 +53,32 @@ static void
 s_holds (const cp_downlink_t *entry, const uint8_t *data, size_t size, const char *signer)
 {
     if (entry->seq == 0 || !cp_downlink_kind_name (entry->kind) || entry->issued < 0)
-        s_fail ("decoded a seq, kind or time the header refuses");
+        fuzzing_fail ("decoded a seq, kind or time the header refuses");
     if (entry->body_size > CP_DOWNLINK_BODY_MAX
     ||  (entry->body_size && (entry->body < data || entry->body + entry->body_size > data + size)))
-        s_fail ("a body over its limit or outside the input");
+        fuzzing_fail ("a body over its limit or outside the input");
     if (strcmp (entry->signer, signer))
-        s_fail ("decoded an entry of another signer than the root");
+        fuzzing_fail ("decoded an entry of another signer than the root");
     int addressed = 0;
     for (int index = 0; index < cp_municipality_count (); index++)
         addressed += cp_downlink_addressed_to (entry, index);
     switch (entry->address.kind) {
         case CP_SCOPE_NATIONAL:
             if (addressed != cp_municipality_count () || entry->address.index)
-                s_fail ("an entry to all that is not for every municipality");
+                fuzzing_fail ("an entry to all that is not for every municipality");
             break;
         case CP_SCOPE_COUNTY:
             if (entry->address.index < 0 || entry->address.index >= cp_county_count ()
             ||  addressed == 0)
-                s_fail ("an entry to no county, or to a county without municipalities");
+                fuzzing_fail ("an entry to no county, or to a county without municipalities");
             break;
         case CP_SCOPE_MUNICIPALITY:
             if (entry->address.index < 0 || entry->address.index >= cp_municipality_count ()
             ||  addressed != 1)
-                s_fail ("an entry to no municipality, or to more than one");
+                fuzzing_fail ("an entry to no municipality, or to more than one");
             break;
         default:
-            s_fail ("an address of no kind");
+            fuzzing_fail ("an address of no kind");
     }
 }
 
@@ -98,7 +89,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     static char signer [CP_KEY_ID_MAX + 1];
     if (!*signer) {
         if (sodium_init () < 0)
-            s_fail ("libsodium does not initialise");
+            fuzzing_fail ("libsodium does not initialise");
         downlink_root (root, secret);
         cp_enrolment_key_id ('r', root, signer);
     }
@@ -120,9 +111,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (rc) {
         static const cp_downlink_t zero;
         if (!s_refusal (rc))
-            s_fail ("refused with a code the header does not list");
+            fuzzing_fail ("refused with a code the header does not list");
         if (memcmp (&entry, &zero, sizeof entry))
-            s_fail ("a refused entry left fields behind");
+            fuzzing_fail ("a refused entry left fields behind");
         free (signed_entry);
         return 0;
     }
@@ -131,15 +122,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     size_t once_size = 0, twice_size = 0;
     uint8_t *once = cp_downlink_encode (&entry, secret, &once_size);
     if (!once)
-        s_fail ("a decoded entry does not encode");
+        fuzzing_fail ("a decoded entry does not encode");
     if (once_size > entry_size)
-        s_fail ("the encoding is longer than the entry it came from");
+        fuzzing_fail ("the encoding is longer than the entry it came from");
     cp_downlink_t again;
     if (cp_downlink_decode (once, once_size, root, &again, NULL, 0) || !s_same (&entry, &again))
-        s_fail ("a re-encoded entry does not decode to the same");
+        fuzzing_fail ("a re-encoded entry does not decode to the same");
     uint8_t *twice = cp_downlink_encode (&again, secret, &twice_size);
     if (!twice || twice_size != once_size || memcmp (once, twice, once_size))
-        s_fail ("encoding an entry twice gives other bytes");
+        fuzzing_fail ("encoding an entry twice gives other bytes");
     free (twice);
     free (once);
     free (signed_entry);

@@ -17,6 +17,7 @@
     every input the fuzzer found that broke a promise.  replay.c runs it as
     an ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined. */
 
+#include "fuzzing.h"
 #include "cp_catalogue.h"
 #include "cp_date.h"
 #include "cp_error.h"
@@ -27,22 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-s_fail (const char *what)
-{
-    fprintf (stderr, "fuzz_tally: %s\n", what);
-    abort ();
-}
-
 static const cp_catalogue_t *
 s_catalogue (void)
 {
     static cp_catalogue_t *catalogue = NULL;
     if (!catalogue && !(catalogue = cp_catalogue_new_builtin (2)))
-        s_fail ("the built-in catalogue does not load");
+        fuzzing_fail ("the built-in catalogue does not load");
     return catalogue;
 }
 
@@ -75,21 +66,21 @@ s_merge (const uint8_t *data, size_t size, bool decodes, const cp_tally_row_t *s
     int rc = cp_tally_merge (data, size, deltas, out, &out_size);
     if (rc) {
         if (rc != CP_EMALFORMED)
-            s_fail ("merge failed with another code than CP_EMALFORMED");
+            fuzzing_fail ("merge failed with another code than CP_EMALFORMED");
         return;
     }
     if (!decodes)
-        s_fail ("merge took a row that decode refuses");
+        fuzzing_fail ("merge took a row that decode refuses");
     if (out_size > CP_TALLY_ROW_ENCODED_MAX)
-        s_fail ("merge wrote past its buffer");
+        fuzzing_fail ("merge wrote past its buffer");
     memset (&merged, 0, sizeof merged);
     if (cp_tally_row_decode_add (out, out_size, &merged) != 0)
-        s_fail ("a merged row does not decode");
+        fuzzing_fail ("a merged row does not decode");
     expected = *stored;
     for (size_t index = 0; index < deltas->count; index++)
         expected.cells [deltas->cells [index].cell] += deltas->cells [index].value;
     if (memcmp (&merged, &expected, sizeof merged) != 0)
-        s_fail ("a merged row is not the stored row plus the deltas");
+        fuzzing_fail ("a merged row is not the stored row plus the deltas");
 }
 
 //  A view of 2022 with the row in a month before it, in one within it and
@@ -102,19 +93,19 @@ s_view (const uint8_t *data, size_t size, bool decodes)
     static cp_figures_t figures;
     static FILE *sink = NULL;
     if (!sink && !(sink = fopen ("/dev/null", "w")))
-        s_fail ("cannot open /dev/null");
+        fuzzing_fail ("cannot open /dev/null");
     cp_period_t period;
     if (cp_period_parse ("2022", &period) != 0)
-        s_fail ("a period does not parse");
+        fuzzing_fail ("a period does not parse");
     cp_view_init (&view, &period, "national");
     int32_t first = cp_tally_month (period.start), last = cp_view_last_month (&view);
     if (cp_view_add_encoded (&view, last + 1, data, size) != 0)
-        s_fail ("a row after the period was read");
+        fuzzing_fail ("a row after the period was read");
     int rc = cp_view_add_encoded (&view, first - 1, data, size);
     if (rc == 0)
         rc = cp_view_add_encoded (&view, first, data, size);
     if (rc != (decodes? 0: CP_EMALFORMED))
-        s_fail ("the view and decode disagree on a row");
+        fuzzing_fail ("the view and decode disagree on a row");
     if (rc)
         return;
     //  The bound that keeps the figures below from overflowing (cp_tally.h).
@@ -123,7 +114,7 @@ s_view (const uint8_t *data, size_t size, bool decodes)
         ||  view.before.cells [cell] > CP_TALLY_VALUE_MAX
         ||  view.within.cells [cell] < -CP_TALLY_VALUE_MAX
         ||  view.within.cells [cell] > CP_TALLY_VALUE_MAX)
-            s_fail ("a view took a counter beyond CP_TALLY_VALUE_MAX");
+            fuzzing_fail ("a view took a counter beyond CP_TALLY_VALUE_MAX");
     for (int version = 1; version <= cp_catalogue_version (s_catalogue ()); version++) {
         cp_view_figures (&view, s_catalogue (), version, &figures);
         cp_view_print_json (&view, &figures, s_catalogue (), sink);
@@ -140,7 +131,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     memset (&row, 0, sizeof row);
     int rc = cp_tally_row_decode_add (data, size, &row);
     if (rc != 0 && rc != CP_EMALFORMED)
-        s_fail ("decode failed with another code than CP_EMALFORMED");
+        fuzzing_fail ("decode failed with another code than CP_EMALFORMED");
     bool decodes = rc == 0;
     if (decodes) {
         //  The stores write only non-zero cells, in order: no longer than
@@ -149,11 +140,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         memset (&again, 0, sizeof again);
         if (encoded_size > size || cp_tally_row_decode_add (encoded, encoded_size, &again) != 0
         ||  memcmp (&row, &again, sizeof row) != 0)
-            s_fail ("a decoded row does not survive encoding");
+            fuzzing_fail ("a decoded row does not survive encoding");
     }
     static cp_tally_t *tally = NULL;
     if (!tally && !(tally = cp_tally_new ()))
-        s_fail ("out of memory");
+        fuzzing_fail ("out of memory");
     for (int which = 0; which < 3; which++)
         s_merge (data, size, decodes, &row, s_deltas (which, tally));
     s_view (data, size, decodes);

@@ -15,14 +15,12 @@
     saved corpus (tests/fuzz/corpus/wire) through the same function as an
     ordinary test.                                                           */
 
+#include "fuzzing.h"
 #include "wire_any.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static void
 s_fail (int command, const char *what)

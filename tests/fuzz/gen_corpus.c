@@ -1,5 +1,5 @@
 /*  gen_corpus: writes the seeds of fuzz_case's, fuzz_tally's and
-    fuzz_downlink's corpora.
+    fuzz_downlink's and fuzz_batch's corpora.
 
     Each seed of the first two is what a store holds, built the way the
     daemons build it: events resolved under the built-in catalogue 2,
@@ -9,12 +9,19 @@
     writes).  fuzz_downlink's are entries as the central sends them: one of
     each kind to each form of address, signed by downlink_testing.h's root,
     whole and as signed parts (fuzz_downlink.c says how an input is read),
-    and a few signed parts that decoding refuses.
+    and a few signed parts that decoding refuses.  fuzz_batch's are a batch
+    as a node seals it with the fixed keys of batch_input.h, as frames
+    (whole, with a signature or a payload broken, one frame short) and as
+    payloads for the target to seal (the header's events, and payloads that
+    are not).
     Usage: gen_corpus case DIR (writes DIR/case-*), gen_corpus tally DIR
     (writes DIR/row-*), gen_corpus downlink DIR (writes DIR/entry-* and
-    DIR/signed-*), replacing them.                                          */
+    DIR/signed-*), gen_corpus batch DIR (writes DIR/batch-*), replacing
+    them.                                                                    */
 
+#include "batch_input.h"
 #include "cp_case.h"
+#include "cp_codec.h"
 #include "cp_date.h"
 #include "cp_downlink.h"
 #include "cp_error.h"
@@ -23,6 +30,7 @@
 #include "downlink_testing.h"
 
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,12 +258,128 @@ s_downlinks (const char *dir)
                       refused [index].bytes, refused [index].size);
 }
 
+//  Writes one seed of fuzz_batch: mode, then size bytes of data.
+static void
+s_write_input (const char *dir, const char *name, uint8_t mode, const uint8_t *data,
+               size_t size)
+{
+    char path [4096];
+    snprintf (path, sizeof path, "%s/batch-%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    if (!file || fwrite (&mode, 1, 1, file) != 1 || fwrite (data, 1, size, file) != size
+    ||  fclose (file))
+        s_die ("cannot write a seed");
+}
+
+//  count case_opened events from sequence first, as a node ships them.
+static uint8_t *
+s_batch_payload (uint64_t first, size_t count, size_t *size)
+{
+    cp_event_t events [3];
+    memset (events, 0, sizeof events);
+    for (size_t index = 0; index < count && index < 3; index++) {
+        events [index].type = CP_EVENT_CASE_OPENED;
+        events [index].age = 9;
+        events [index].date = s_day ("2022-03-01");
+        snprintf (events [index].id, sizeof events [index].id, "e-%zu", index);
+        snprintf (events [index].case_id, sizeof events [index].case_id, "c-%zu", index);
+        strcpy (events [index].codes [0], "F");
+        strcpy (events [index].codes [1], "majority");
+        strcpy (events [index].codes [2], "school");
+    }
+    uint8_t *payload = cp_codec_batch_encode (first, events, count, size);
+    if (!payload)
+        s_die ("a batch does not encode");
+    return payload;
+}
+
+//  An odd seed: a payload of count events from payload_first, for a header
+//  of events first..last.
+static void
+s_sealed_seed (const char *dir, const char *name, uint64_t first, uint64_t last,
+               uint64_t payload_first, size_t count)
+{
+    size_t size;
+    uint8_t *payload = s_batch_payload (payload_first, count, &size);
+    uint8_t *input = malloc (3 + size);
+    if (!input)
+        s_die ("out of memory");
+    input [0] = (uint8_t) ((first - 1) >> 8);
+    input [1] = (uint8_t) (first - 1);
+    input [2] = (uint8_t) (last - first);
+    memcpy (input + 3, payload, size);
+    s_write_input (dir, name, 1, input, 3 + size);
+    free (input);
+    free (payload);
+}
+
+//  An even seed: count frames of a batch (the signature flipped when
+//  forged is true, the sealed payload cut to sealed_size when not 0).
+static void
+s_frames_seed (const char *dir, const char *name, const cp_batch_sealed_t *sealed,
+               uint8_t count, bool forged, size_t sealed_size)
+{
+    const uint8_t *frames [3] = {sealed->header, sealed->sealed, sealed->signature};
+    size_t sizes [3] = {sealed->header_size, sealed_size? sealed_size: sealed->sealed_size,
+                        sizeof sealed->signature};
+    size_t size = 1, at = 1;
+    for (int index = 0; index < count; index++)
+        size += 2 + sizes [index];
+    uint8_t *input = malloc (size);
+    if (!input)
+        s_die ("out of memory");
+    input [0] = count;
+    for (int index = 0; index < count; index++) {
+        input [at++] = (uint8_t) (sizes [index] >> 8);
+        input [at++] = (uint8_t) sizes [index];
+        memcpy (input + at, frames [index], sizes [index]);
+        if (forged && index == 2)
+            input [at] ^= 1;
+        at += sizes [index];
+    }
+    s_write_input (dir, name, 0, input, size);
+    free (input);
+}
+
+static void
+s_batches (const char *dir)
+{
+    if (sodium_init () < 0)
+        s_die ("sodium_init");
+    batch_input_keys_t keys;
+    batch_input_keys (&keys);
+    s_sealed_seed (dir, "sealed-honest", 1, 3, 1, 3);
+    s_sealed_seed (dir, "sealed-one-more", 1, 4, 1, 3);
+    s_sealed_seed (dir, "sealed-other-first", 1, 3, 2, 3);
+    s_sealed_seed (dir, "sealed-far-first", 300, 302, 300, 3);
+    uint8_t junk [8] = {0, 0, 2, 0xc1, 0x92, 0x01, 0x90, 0xff};
+    s_write_input (dir, "sealed-junk", 1, junk, sizeof junk);
+    s_write_input (dir, "sealed-empty", 1, junk, 3);
+
+    size_t size;
+    uint8_t *payload = s_batch_payload (1, 3, &size);
+    cp_batch_header_t header = batch_input_header (1, 3);
+    cp_batch_sealed_t sealed;
+    if (cp_batch_seal (&header, payload, size, keys.node_key, keys.sign_secret, &sealed))
+        s_die ("a batch does not seal");
+    s_frames_seed (dir, "frames-honest", &sealed, 3, false, 0);
+    s_frames_seed (dir, "frames-forged", &sealed, 3, true, 0);
+    s_frames_seed (dir, "frames-two", &sealed, 2, false, 0);
+    s_frames_seed (dir, "frames-short-payload", &sealed, 3, false, CP_ENVELOPE_OVERHEAD - 1);
+    cp_batch_sealed_free (&sealed);
+    free (payload);
+}
+
 int
 main (int argc, char *argv [])
 {
-    if (argc != 3
-    ||  (strcmp (argv [1], "case") && strcmp (argv [1], "tally") && strcmp (argv [1], "downlink")))
-        s_die ("usage: gen_corpus case|tally|downlink DIR");
+    if (argc != 3 || (strcmp (argv [1], "case") && strcmp (argv [1], "tally")
+                  &&  strcmp (argv [1], "downlink") && strcmp (argv [1], "batch")))
+        s_die ("usage: gen_corpus case|tally|downlink|batch DIR");
+    if (strcmp (argv [1], "batch") == 0) {
+        s_batches (argv [2]);
+        return 0;
+    }
     s_catalogue = cp_catalogue_new_builtin (2);
     if (!s_catalogue)
         s_die ("the built-in catalogue does not load");

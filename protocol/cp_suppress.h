@@ -1,0 +1,56 @@
+/*  cp_suppress: disclosure control for published figures.
+
+    A figure about a handful of abused children in a small municipality can
+    identify them.  So what is published hides small cells: a cell of 1 to
+    threshold (5 unless the caller says otherwise) is shown as "c" (primary
+    suppression).  Hiding them is not enough when the others are shown: a
+    hidden cell could be worked out from its row's total and the row's
+    other cells, or from its county's figure and the other municipalities'
+    of the county, or from the nation's and the other counties'.  So more
+    cells are hidden (secondary suppression) until no hidden cell can be
+    computed from the shown ones by any combination of those equations.
+
+    The equations are those that hold between the views of one period:
+        a row      the new cases = the sum of each breakdown of them (by age
+                   group, sex, ethnicity, referral); the same for the
+                   managed cases (by risk, by problem) and the closures (by
+                   reason);
+        a county   each figure of a county = the sum of its municipalities';
+        the nation each figure of the nation = the sum of the counties'.
+    Whether a hidden cell is determined is decided exactly as linear
+    algebra says: it is when the unit vector of that cell lies in the row
+    space of the equations restricted to the hidden cells.  While one is,
+    the smallest shown cell of an equation that holds it is hidden too.
+
+    Cells are numbered as cp_view_cell numbers them; the units are the
+    views of a whole hierarchy (the nation, its counties, their
+    municipalities), each with the index of the unit that holds it.         */
+
+#ifndef CP_SUPPRESS_H_INCLUDED
+#define CP_SUPPRESS_H_INCLUDED
+
+#include "cp_catalogue.h"
+#include "cp_view.h"
+
+#include <stdbool.h>
+
+#define CP_SUPPRESS_THRESHOLD 5         //  cells of 1 to this are hidden, by default
+
+//  What was hidden in one unit's view, and why.
+typedef struct {
+    bool hidden [CP_VIEW_CELLS];
+    int threshold;
+    int primary;                        //  cells of 1 to threshold, in this unit
+    int secondary;                      //  cells hidden so that those cannot be worked out
+} cp_suppressed_t;
+
+//  Hides cells of count units' figures (all computed under one catalogue
+//  version).  parent [u] is the index of the unit whose figures are the
+//  sum of u's and its siblings', or -1 for the top.  Fills suppressed [u]
+//  for every unit.  Returns 0, or CP_EUSAGE when threshold < 1.
+int
+    cp_suppress (const cp_figures_t *units, const int *parent, int count,
+                 const cp_catalogue_t *catalogue, int threshold,
+                 cp_suppressed_t *suppressed);
+
+#endif

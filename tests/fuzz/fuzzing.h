@@ -1,0 +1,30 @@
+/*  fuzzing: what every fuzz target of tests/fuzz shares.
+
+    A target is a file fuzz_NAME.c defining LLVMFuzzerTestOneInput; the
+    same file runs under libFuzzer (-DCPSYNC_FUZZ=ON) and under replay.c,
+    which feeds it the saved corpus as an ordinary test.  A target checks
+    the promises of the decoder it feeds, and a broken one aborts, so that
+    libFuzzer keeps the input and the replay fails.                          */
+
+#ifndef FUZZING_H_INCLUDED
+#define FUZZING_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int
+    LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+//  Says which promise of which target broke, and aborts.
+#define fuzzing_fail(what) fuzzing_fail_at (__FILE__, (what))
+
+static inline void
+fuzzing_fail_at (const char *file, const char *what)
+{
+    fprintf (stderr, "%s: %s\n", file, what);
+    abort ();
+}
+
+#endif

@@ -1,0 +1,21 @@
+# Governance tests: the consistency rules of a view (cp_check) on
+# hand-made documents, and `cpsync-central check` with real processes on
+# the central's own views and on a published table.  Included from
+# tests/CMakeLists.txt.
+
+add_executable (test_check ${CMAKE_CURRENT_LIST_DIR}/test_check.c)
+target_include_directories (test_check PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_check PRIVATE cpsync_protocol PkgConfig::JANSSON)
+set_target_properties (test_check PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME check_rules COMMAND test_check)
+set_tests_properties (check_rules PROPERTIES TIMEOUT 60 LABELS governance)
+
+add_test (NAME check
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_check.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (check PROPERTIES TIMEOUT 300 LABELS governance)
+
+add_test (NAME public
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_public.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (public PROPERTIES TIMEOUT 600 LABELS governance)
