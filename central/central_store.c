@@ -1470,13 +1470,7 @@ static int
 int
 central_store_key_serial (central_store_t *self, uint64_t *serial)
 {
-    MDB_txn *txn;
-    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
-    if (rc)
-        return rc;
-    *serial = cp_lmdb_get_u64 (txn, self->meta, "key_serial");
-    mdb_txn_abort (txn);
-    return 0;
+    return cp_lmdb_read_u64 (self->env, self->meta, "key_serial", serial);
 }
 
 int

@@ -1061,13 +1061,7 @@ node_store_read_chained (node_store_t *self, uint64_t first, size_t max_events,
 int
 node_store_downlink_cursor (node_store_t *self, uint64_t *cursor)
 {
-    MDB_txn *txn;
-    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
-    if (rc)
-        return rc;
-    *cursor = cp_lmdb_get_u64 (txn, self->meta, S_DOWNLINK_CURSOR);
-    mdb_txn_abort (txn);
-    return 0;
+    return cp_lmdb_read_u64 (self->env, self->meta, S_DOWNLINK_CURSOR, cursor);
 }
 
 //  An entry to apply, checked already but for the cursor, and what its

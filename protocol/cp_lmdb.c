@@ -78,6 +78,18 @@ cp_lmdb_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key)
 }
 
 int
+cp_lmdb_read_u64 (MDB_env *env, MDB_dbi dbi, const char *key, uint64_t *value)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    *value = cp_lmdb_get_u64 (txn, dbi, key);
+    mdb_txn_abort (txn);
+    return 0;
+}
+
+int
 cp_lmdb_make_dir (const char *dir)
 {
     char path [4096];

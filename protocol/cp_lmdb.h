@@ -73,6 +73,11 @@ int
 uint64_t
     cp_lmdb_get_u64 (MDB_txn *txn, MDB_dbi dbi, const char *key);
 
+//  The same in a read transaction of its own: one value read alone.
+//  Returns 0, or an error of cp_lmdb_begin.
+int
+    cp_lmdb_read_u64 (MDB_env *env, MDB_dbi dbi, const char *key, uint64_t *value);
+
 //  Big-endian integer keys, so LMDB's byte order is numeric order.
 void
     cp_put_u64 (uint8_t *at, uint64_t value);
