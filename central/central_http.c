@@ -16,6 +16,7 @@
 #include "central_store.h"
 #include "cp_date.h"
 #include "cp_error.h"
+#include "cp_event.h"
 #include "cp_suppress.h"
 
 #include <arpa/inet.h>
@@ -267,9 +268,15 @@ s_login (s_call_t *call)
         return s_error (call->connection, MHD_HTTP_BAD_REQUEST,
                         "the body must be a JSON object {\"name\", \"password\"}");
     }
+    //  The name as the log may show it: no control characters from a stranger.
+    char who [CENTRAL_ACCOUNT_NAME];
+    size_t length = strlen (name);
+    for (size_t index = 0; index <= length; index++)
+        who [index] = index == length? 0
+                    : cp_event_id_valid (name + index, 1)? name [index]: '?';
     s_failures_t *failures = s_failures_of (self, name);
     if (failures->failures >= CENTRAL_HTTP_FAILURES) {
-        zsys_warning ("central_http: login of %s refused: %d failures in a minute", name,
+        zsys_warning ("central_http: login of %s refused: %d failures in a minute", who,
                       failures->failures);
         json_decref (body);
         return s_error (call->connection, MHD_HTTP_TOO_MANY_REQUESTS,
@@ -287,7 +294,7 @@ s_login (s_call_t *call)
     json_decref (body);     //  jansson wipes what it frees (cp_process)
     if (!verified) {
         failures->failures++;
-        zsys_warning ("central_http: login of %s failed (%d in a minute)", name,
+        zsys_warning ("central_http: login of %s failed (%d in a minute)", who,
                       failures->failures);
         int64_t spent = zclock_mono () - started;
         if (spent < S_FAILURE_DELAY)

@@ -107,11 +107,12 @@ chmod 600 "$accounts"
 
 http_port=$(free_port)
 serve_log=$work/serve.log
-"$bin/cpsync-central" serve --data "$central" --http "0.0.0.0:$http_port" > /dev/null \
-    2> "$work/refusal.err"
+#  (timeout: a serve that wrongly starts must not hold the test up)
+timeout 10 "$bin/cpsync-central" serve --data "$central" --http "0.0.0.0:$http_port" \
+    > /dev/null 2> "$work/refusal.err"
 check "serve on 0.0.0.0 without TLS: refused, exit 2" \
     bash -c "[ $? = 2 ] && grep -q 'beyond loopback' '$work/refusal.err'"
-"$bin/cpsync-central" serve --data "$central" --http "127.0.0.1:$http_port" \
+timeout 10 "$bin/cpsync-central" serve --data "$central" --http "127.0.0.1:$http_port" \
     --tls-cert "$work/none.pem" > /dev/null 2> "$work/refusal.err"
 check "--tls-cert without --tls-key: exit 2" [ $? = 2 ]
 
