@@ -11,6 +11,12 @@
                                [--format json|table]
         cpsync-central backup --data DIR --out FILE
         cpsync-central restore --from FILE --data DIR
+        cpsync-central serve --data DIR [--http HOST:PORT]
+                             [--tls-cert FILE --tls-key FILE] [--token-ttl SECONDS]
+        cpsync-central user add --data DIR --name N --role ROLE [--scope S]
+                                [--password-file FILE]
+        cpsync-central user remove --data DIR --name N
+        cpsync-central user list --data DIR [--format json|table]
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
@@ -18,13 +24,18 @@
     runs; so does backup (cp_backup), while restore refuses while run runs.
     refused lists the events not counted (a rule's quarantine, or a
     conflict: an event id taken before with other content), without case
-    values.
+    values.  serve is the HTTP face (central_http), a process of its own
+    that reads the store as query does; user edits the accounts it knows
+    (central_accounts).
 
     Exit codes: 0 done; 1 a command failed on its data or restore refused
     the backup; 2 usage or environment errors (bad flags, not a central,
     store, endpoint, unreadable files).                                    */
 
+#include "central_accounts.h"
 #include "central_admin.h"
+#include "central_http.h"
+#include "central_report.h"
 #include "central_server.h"
 #include "central_store.h"
 #include "cp_backup.h"
@@ -41,6 +52,7 @@
 #include <getopt.h>
 #include <unistd.h>
 #include <errno.h>
+#include <termios.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <time.h>
@@ -50,6 +62,7 @@
 
 typedef struct {
     const char *command;
+    const char *action;         //  user: add, remove or list
     const char *data;
     const char *listen;
     const char *period;
@@ -60,6 +73,13 @@ typedef struct {
     const char *report;         //  check: a published report to check as well
     const char *out;            //  backup: the file to write
     const char *from;           //  restore: the backup to read
+    const char *http;           //  serve: HOST:PORT
+    const char *tls_cert;       //  serve: PEM files for HTTPS
+    const char *tls_key;
+    int token_ttl;              //  serve: seconds; 0 if invalid
+    const char *name;           //  user: the account
+    const char *role;
+    const char *password_file;
     int catalogue;              //  0 = the default
     bool verbose;
     bool public;                //  query: for publication, small cells hidden
@@ -90,6 +110,15 @@ s_usage (const char *message)
         "                              [--format json|table]\n"
         "       cpsync-central backup --data DIR --out FILE\n"
         "       cpsync-central restore --from FILE --data DIR\n"
+        "       cpsync-central serve --data DIR [--http HOST:PORT]  (default 127.0.0.1:8470)\n"
+        "                            [--tls-cert FILE --tls-key FILE]  (needed beyond loopback)\n"
+        "                            [--token-ttl SECONDS] [--verbose]\n"
+        "       cpsync-central user add --data DIR --name NAME\n"
+        "                               --role operator|county|municipality|public\n"
+        "                               [--scope county:CODE|municipality:CODE]\n"
+        "                               [--password-file FILE]  (else read from stdin)\n"
+        "       cpsync-central user remove --data DIR --name NAME\n"
+        "       cpsync-central user list --data DIR [--format json|table]\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
@@ -113,6 +142,13 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"verbose", no_argument, NULL, 'v'},
         {"out", required_argument, NULL, 'o'},
         {"from", required_argument, NULL, 'F'},
+        {"http", required_argument, NULL, 'H'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"token-ttl", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'},
+        {"role", required_argument, NULL, 'o' + 256},
+        {"password-file", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -120,7 +156,13 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->scope = "national";
     options->lang = "sq";
     options->threshold = CP_SUPPRESS_THRESHOLD;
+    options->http = CENTRAL_HTTP_ADDRESS;
+    options->token_ttl = CENTRAL_HTTP_TOKEN_TTL;
     optind = 2;
+    if (streq (options->command, "user") && argc > 2) {
+        options->action = argv [2];
+        optind = 3;
+    }
     int option;
     while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
         switch (option) {
@@ -144,6 +186,19 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'v': options->verbose = true; break;
             case 'o': options->out = optarg; break;
             case 'F': options->from = optarg; break;
+            case 'H': options->http = optarg; break;
+            case 'C': options->tls_cert = optarg; break;
+            case 'K': options->tls_key = optarg; break;
+            case 't': {
+                char *end;
+                long seconds = strtol (optarg, &end, 10);
+                options->token_ttl = *end || end == optarg || seconds < 1
+                                  || seconds > 30 * 86400? 0: (int) seconds;
+                break;
+            }
+            case 'n': options->name = optarg; break;
+            case 'o' + 256: options->role = optarg; break;
+            case 'w': options->password_file = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -248,94 +303,6 @@ s_read_file (const char *path)
     return text;
 }
 
-//  The units of the hierarchy, in the order cp_suppress gets them: the
-//  nation, the counties, the municipalities.
-static int
-s_unit_count (void)
-{
-    return 1 + cp_county_count () + cp_municipality_count ();
-}
-
-static cp_scope_t
-s_unit_scope (int unit)
-{
-    if (unit == 0)
-        return (cp_scope_t) {CP_SCOPE_NATIONAL, 0};
-    if (unit <= cp_county_count ())
-        return (cp_scope_t) {CP_SCOPE_COUNTY, unit - 1};
-    return (cp_scope_t) {CP_SCOPE_MUNICIPALITY, unit - 1 - cp_county_count ()};
-}
-
-static int
-s_unit_of (const cp_scope_t *scope)
-{
-    if (scope->kind == CP_SCOPE_NATIONAL)
-        return 0;
-    if (scope->kind == CP_SCOPE_COUNTY)
-        return 1 + scope->index;
-    return 1 + cp_county_count () + scope->index;
-}
-
-static int
-s_unit_parent (int unit)
-{
-    cp_scope_t scope = s_unit_scope (unit);
-    if (scope.kind == CP_SCOPE_NATIONAL)
-        return -1;
-    if (scope.kind == CP_SCOPE_COUNTY)
-        return 0;
-    return 1 + cp_municipality_county (scope.index);
-}
-
-//  query --public: every unit's figures of the period, so that what is
-//  hidden in the scope asked for cannot be worked out from any other
-//  scope's figures; then that scope's view with its hidden cells as "c".
-static int
-s_query_public (central_store_t *store, const s_options_t *options, const cp_period_t *period,
-                const cp_scope_t *scope, int version, const char *format)
-{
-    const cp_catalogue_t *catalogue = central_store_catalogue (store);
-    int count = s_unit_count ();
-    cp_view_t *views = calloc ((size_t) count, sizeof (cp_view_t));
-    cp_figures_t *figures = calloc ((size_t) count, sizeof (cp_figures_t));
-    cp_suppressed_t *suppressed = calloc ((size_t) count, sizeof (cp_suppressed_t));
-    int *parent = calloc ((size_t) count, sizeof (int));
-    assert (views && figures && suppressed && parent);
-    int rc = 0;
-    for (int unit = 0; rc == 0 && unit < count; unit++) {
-        char name [CP_SCOPE_MAX];
-        cp_scope_t each = s_unit_scope (unit);
-        cp_scope_format (&each, name);
-        cp_view_init (&views [unit], period, name);
-        rc = central_store_view (store, name, &views [unit]);
-        if (rc == 0)
-            cp_view_figures (&views [unit], catalogue, version, &figures [unit]);
-        parent [unit] = s_unit_parent (unit);
-    }
-    if (rc == 0)
-        rc = cp_suppress (figures, parent, count, catalogue, options->threshold, suppressed);
-    if (rc == 0) {
-        int unit = s_unit_of (scope);
-        char note [512];
-        snprintf (note, sizeof note,
-                  "for publication: cells of 1 to %d are shown as c (primary suppression, "
-                  "%d here), and %d more so that no hidden cell can be worked out from its "
-                  "row's total and other cells, nor from the figures of its county, of the "
-                  "nation or of the other municipalities of the period (secondary suppression)",
-                  options->threshold, suppressed [unit].primary, suppressed [unit].secondary);
-        cp_view_mask_t mask = {suppressed [unit].hidden, note};
-        rc = cp_view_print_masked (&views [unit], &figures [unit], catalogue, format,
-                                   options->lang, &mask, stdout);
-    }
-    if (rc)
-        fprintf (stderr, "cpsync-central: query: %s\n", cp_strerror (rc));
-    free (views);
-    free (figures);
-    free (suppressed);
-    free (parent);
-    return rc? S_EXIT_FAILED: 0;
-}
-
 static int
 s_query (const s_options_t *options)
 {
@@ -368,11 +335,16 @@ s_query (const s_options_t *options)
         central_store_destroy (&store);
         return S_EXIT_USAGE;
     }
-    if (options->public) {
-        int rc = s_query_public (store, options, &period, &scope, version, format);
+    if (!options->compare) {
+        int rc = central_report_view (store, &period, options->scope, version,
+                                      options->public? options->threshold: 0, format,
+                                      options->lang, stdout);
+        if (rc)
+            fprintf (stderr, "cpsync-central: query: %s\n", cp_strerror (rc));
         central_store_destroy (&store);
-        return rc;
+        return rc? S_EXIT_FAILED: 0;
     }
+    //  Beside a published report: the rows that differ are marked.
     cp_view_t *view = malloc (sizeof (cp_view_t));
     cp_figures_t *figures = malloc (sizeof (cp_figures_t));
     assert (view && figures);
@@ -380,21 +352,16 @@ s_query (const s_options_t *options)
     int rc = central_store_view (store, options->scope, view);
     if (rc == 0) {
         cp_view_figures (view, catalogue, version, figures);
-        if (options->compare) {
-            //  Beside a published report: the rows that differ are marked.
-            char *report = s_read_file (options->compare);
-            int differing = report? cp_view_print_comparison (view, figures, catalogue,
-                                                              options->lang, report, stdout): -1;
-            free (report);
-            if (differing < 0)
-                fprintf (stderr, "cpsync-central: --compare %s: not a readable JSON report\n",
-                         options->compare);
-            else
-                printf ("\n%d row(s) differ from %s\n", differing, options->compare);
-            rc = differing < 0? CP_EIO: 0;
-        }
+        char *report = s_read_file (options->compare);
+        int differing = report? cp_view_print_comparison (view, figures, catalogue,
+                                                          options->lang, report, stdout): -1;
+        free (report);
+        if (differing < 0)
+            fprintf (stderr, "cpsync-central: --compare %s: not a readable JSON report\n",
+                     options->compare);
         else
-        rc = cp_view_print (view, figures, catalogue, format, options->lang, stdout);
+            printf ("\n%d row(s) differ from %s\n", differing, options->compare);
+        rc = differing < 0? CP_EIO: 0;
     }
     if (rc)
         fprintf (stderr, "cpsync-central: query: %s\n", cp_strerror (rc));
@@ -402,84 +369,6 @@ s_query (const s_options_t *options)
     free (figures);
     central_store_destroy (&store);
     return rc? S_EXIT_FAILED: 0;
-}
-
-//  The JSON form of a scope's view, as query prints it, parsed back.
-//  NULL with *rc on failure.
-static json_t *
-s_view_json (central_store_t *store, const cp_period_t *period, const char *scope,
-             int version, int *rc)
-{
-    const cp_catalogue_t *catalogue = central_store_catalogue (store);
-    cp_view_t *view = malloc (sizeof (cp_view_t));
-    cp_figures_t *figures = malloc (sizeof (cp_figures_t));
-    assert (view && figures);
-    cp_view_init (view, period, scope);
-    json_t *document = NULL;
-    *rc = central_store_view (store, scope, view);
-    if (*rc == 0) {
-        cp_view_figures (view, catalogue, version, figures);
-        char *text = NULL;
-        size_t size = 0;
-        FILE *memory = open_memstream (&text, &size);
-        assert (memory);
-        *rc = cp_view_print_json (view, figures, catalogue, memory);
-        fclose (memory);
-        document = *rc? NULL: json_loadb (text, size, 0, NULL);
-        if (!*rc && !document)
-            *rc = CP_EMALFORMED;
-        free (text);
-    }
-    free (view);
-    free (figures);
-    return document;
-}
-
-//  The document the consistency rules read for a scope: its view, and
-//  the measures from the first day to the period's end ("_to_date"),
-//  against which confirmations are checked (cp_check.h says why).
-static json_t *
-s_view_document (central_store_t *store, const cp_period_t *period, const char *scope,
-                 int version, int *rc)
-{
-    json_t *document = s_view_json (store, period, scope, version, rc);
-    cp_period_t to_date = *period;
-    int32_t first_day;
-    int parsed = cp_date_parse ("2000-01-01", CP_DATE_STRLEN, &first_day);
-    assert (parsed == 0);
-    to_date.start = first_day;
-    json_t *cumulative = document? s_view_json (store, &to_date, scope, version, rc): NULL;
-    if (cumulative) {
-        const char *keys [] = {"measures_taken", "measures_court_confirmed"};
-        for (size_t index = 0; index < 2; index++) {
-            char key [64];
-            snprintf (key, sizeof key, "%s_to_date", keys [index]);
-            json_object_set (document, key, json_object_get (cumulative, keys [index]));
-        }
-    }
-    else {
-        json_decref (document);
-        document = NULL;
-    }
-    json_decref (cumulative);
-    return document;
-}
-
-//  Checks one document; appends {source, scope, findings, not_applicable}
-//  to checked.  Returns the number of findings.
-static int
-s_check_document (json_t *checked, const char *source, const char *scope,
-                  const json_t *document)
-{
-    json_t *findings = json_array (), *not_applicable = json_array ();
-    int found = cp_check_view (document, findings, not_applicable);
-    json_t *entry = json_object ();
-    json_object_set_new (entry, "source", json_string (source));
-    json_object_set_new (entry, "scope", json_string (scope));
-    json_object_set_new (entry, "findings", findings);
-    json_object_set_new (entry, "not_applicable", not_applicable);
-    json_array_append_new (checked, entry);
-    return found;
 }
 
 //  Every consistency rule (protocol/cp_check.c) on the central's view of
@@ -528,18 +417,9 @@ s_check (const s_options_t *options)
     int rc = version > cp_catalogue_version (catalogue)? CP_EUSAGE: 0;
 
     //  The scopes: one, or the nation, every county and every municipality.
-    int scopes = all? s_unit_count (): 1;
-    json_t *checked = json_array ();
     int found = 0;
-    for (int index = 0; rc == 0 && index < scopes; index++) {
-        char name [CP_SCOPE_MAX];
-        cp_scope_t each = all? s_unit_scope (index): scope;
-        cp_scope_format (&each, name);
-        json_t *document = s_view_document (store, &period, name, version, &rc);
-        if (document)
-            found += s_check_document (checked, "central", name, document);
-        json_decref (document);
-    }
+    json_t *checked = rc? NULL: central_report_check (store, &period, all? NULL: &scope,
+                                                      version, &found, &rc);
     central_store_destroy (&store);
     if (rc == CP_EUSAGE)
         fprintf (stderr, "cpsync-central: --catalogue %d: the central holds catalogue %d only\n",
@@ -549,8 +429,8 @@ s_check (const s_options_t *options)
         fprintf (stderr, "cpsync-central: check: %s\n", cp_strerror (rc));
     if (rc == 0 && report) {
         const char *scope_of = json_string_value (json_object_get (report, "scope"));
-        found += s_check_document (checked, options->report, scope_of? scope_of: "national",
-                                   report);
+        found += central_report_check_document (checked, options->report,
+                                                scope_of? scope_of: "national", report);
     }
     json_decref (report);
     if (rc) {
@@ -558,11 +438,7 @@ s_check (const s_options_t *options)
         return rc == CP_EUSAGE? S_EXIT_USAGE: S_EXIT_FAILED;
     }
     if (strcmp (format, "json") == 0) {
-        json_t *root = json_object ();
-        json_object_set_new (root, "period", json_string (options->period));
-        json_object_set_new (root, "catalogue", json_integer (version));
-        json_object_set_new (root, "broken", json_integer (found));
-        json_object_set_new (root, "checked", checked);
+        json_t *root = central_report_check_json (options->period, version, found, checked);
         json_dumpf (root, stdout, JSON_INDENT (2));
         printf ("\n");
         json_decref (root);
@@ -599,11 +475,9 @@ s_read_cursors (const s_options_t *options, const char *command,
         *exit_code = S_EXIT_USAGE;
         return NULL;
     }
-    central_cursor_t *cursors = calloc ((size_t) cp_municipality_count (),
-                                        sizeof (central_cursor_t));
-    assert (cursors);
-    int rc = central_store_cursors (store, cursors);
-    if (rc == 0 && counters)
+    int rc;
+    central_cursor_t *cursors = central_report_cursors (store, &rc);
+    if (cursors && counters)
         rc = central_store_counters (store, counters, 128, counter_count);
     central_store_destroy (&store);
     if (rc) {
@@ -613,6 +487,20 @@ s_read_cursors (const s_options_t *options, const char *command,
         return NULL;
     }
     return cursors;
+}
+
+//  A string member of a node, or what the table shows for null.
+static const char *
+s_node_text (const json_t *node, const char *key, const char *none)
+{
+    const char *text = json_string_value (json_object_get (node, key));
+    return text? text: none;
+}
+
+static unsigned long long
+s_node_count (const json_t *node, const char *key)
+{
+    return (unsigned long long) json_integer_value (json_object_get (node, key));
 }
 
 static int
@@ -625,66 +513,32 @@ s_nodes (const s_options_t *options)
     central_cursor_t *cursors = s_read_cursors (options, "nodes", NULL, NULL, &exit_code);
     if (!cursors)
         return exit_code;
-    int count = cp_municipality_count ();
-    int64_t now = zclock_time ();
-    json_t *list = json_array ();
-    if (strcmp (format, "table") == 0)
-        printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s  %s\n", "municipality",
-                "county", "last seen (UTC)", "log", "acked", "head", "backlog", "lag (s)",
-                "again", "conflicts", "new log or restore seen (UTC)");
-    for (int index = 0; index < count; index++) {
-        const central_cursor_t *cursor = &cursors [index];
-        uint64_t backlog = cursor->head > cursor->acked? cursor->head - cursor->acked: 0;
-        char seen [32] = "never", lag [24] = "-", changed [32] = "-";
-        char log [CP_WIRE_LOG_NAME] = "-";
-        int64_t lag_seconds = cursor->last_seen? (now - cursor->last_seen) / 1000: 0;
-        if (cursor->last_seen) {
-            cp_date_format_instant (cursor->last_seen, seen, sizeof seen);
-            snprintf (lag, sizeof lag, "%lld", (long long) lag_seconds);
-            cp_wire_log_name (cursor->log, log);
-        }
-        if (cursor->log_changed)
-            cp_date_format_instant (cursor->log_changed, changed, sizeof changed);
-        const char *county = cp_county_code (cp_municipality_county (index));
-        if (strcmp (format, "table") == 0) {
-            printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu  %s\n",
-                    cp_municipality_code (index), county, seen, log,
-                    (unsigned long long) cursor->acked, (unsigned long long) cursor->head,
-                    (unsigned long long) backlog, lag,
-                    (unsigned long long) cursor->duplicate_events,
-                    (unsigned long long) cursor->conflicts, changed);
-            continue;
-        }
-        json_t *node = json_object ();
-        json_object_set_new (node, "code", json_string (cp_municipality_code (index)));
-        json_object_set_new (node, "name", json_string (cp_municipality_name (index)));
-        json_object_set_new (node, "county", json_string (county));
-        json_object_set_new (node, "last_seen", cursor->last_seen? json_string (seen): json_null ());
-        json_object_set_new (node, "log", cursor->last_seen? json_string (log): json_null ());
-        json_object_set_new (node, "acked", json_integer ((json_int_t) cursor->acked));
-        json_object_set_new (node, "head", json_integer ((json_int_t) cursor->head));
-        json_object_set_new (node, "backlog", json_integer ((json_int_t) backlog));
-        json_object_set_new (node, "lag_seconds",
-                             cursor->last_seen? json_integer (lag_seconds): json_null ());
-        json_object_set_new (node, "batches", json_integer ((json_int_t) cursor->batches));
-        json_object_set_new (node, "events", json_integer ((json_int_t) cursor->events));
-        json_object_set_new (node, "duplicates", json_integer ((json_int_t) cursor->duplicates));
-        json_object_set_new (node, "duplicate_events",
-                             json_integer ((json_int_t) cursor->duplicate_events));
-        json_object_set_new (node, "conflicts", json_integer ((json_int_t) cursor->conflicts));
-        json_object_set_new (node, "quarantined",
-                             json_integer ((json_int_t) cursor->quarantined));
-        json_object_set_new (node, "archived", json_integer ((json_int_t) cursor->archived));
-        json_object_set_new (node, "log_changed",
-                             cursor->log_changed? json_string (changed): json_null ());
-        json_array_append_new (list, node);
-    }
+    json_t *list = central_report_nodes (cursors, NULL, zclock_time ());
+    free (cursors);
     if (strcmp (format, "json") == 0) {
         json_dumpf (list, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);
+        json_decref (list);
+        return 0;
+    }
+    printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s  %s\n", "municipality",
+            "county", "last seen (UTC)", "log", "acked", "head", "backlog", "lag (s)",
+            "again", "conflicts", "new log or restore seen (UTC)");
+    size_t index;
+    json_t *node;
+    json_array_foreach (list, index, node) {
+        char lag [24] = "-";
+        json_t *lag_seconds = json_object_get (node, "lag_seconds");
+        if (json_is_integer (lag_seconds))
+            snprintf (lag, sizeof lag, "%lld", (long long) json_integer_value (lag_seconds));
+        printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu  %s\n",
+                s_node_text (node, "code", "?"), s_node_text (node, "county", "?"),
+                s_node_text (node, "last_seen", "never"), s_node_text (node, "log", "-"),
+                s_node_count (node, "acked"), s_node_count (node, "head"),
+                s_node_count (node, "backlog"), lag, s_node_count (node, "duplicate_events"),
+                s_node_count (node, "conflicts"), s_node_text (node, "log_changed", "-"));
     }
     json_decref (list);
-    free (cursors);
     return 0;
 }
 
@@ -807,6 +661,148 @@ s_stats (const s_options_t *options)
     return 0;
 }
 
+//  The HTTP face: serves until SIGINT or SIGTERM.
+static int
+s_serve (const s_options_t *options)
+{
+    if (options->token_ttl < 1)
+        return s_usage ("--token-ttl must be a number of seconds from 1 to 2592000 (30 days)");
+    central_http_config_t config = {options->data, options->http, options->tls_cert,
+                                    options->tls_key, options->token_ttl, options->verbose};
+    char why [512] = "";
+    central_http_t *http = central_http_new (&config, why, sizeof why);
+    if (!http) {
+        fprintf (stderr, "cpsync-central: serve: %s\n", why);
+        return S_EXIT_USAGE;
+    }
+    zsys_info ("cpsync-central: serving the HTTP API of %s on %s%s", options->data,
+               options->http, options->tls_cert? " (HTTPS)": "");
+    while (!zsys_interrupted)
+        zclock_sleep (100);
+    zsys_info ("cpsync-central: stopping");
+    central_http_destroy (&http);
+    return 0;
+}
+
+//  A password: the first line of --password-file, or a line of stdin read
+//  without echo when it is a terminal.  Returns sodium_malloc'd text (the
+//  caller frees it with sodium_free), or NULL.
+static char *
+s_password (const char *path)
+{
+    FILE *file = path? fopen (path, "r"): stdin;
+    if (!file)
+        return NULL;
+    bool terminal = !path && isatty (fileno (stdin));
+    struct termios saved, quiet;
+    if (terminal && tcgetattr (fileno (stdin), &saved) == 0) {
+        quiet = saved;
+        quiet.c_lflag &= (tcflag_t) ~ECHO;
+        tcsetattr (fileno (stdin), TCSAFLUSH, &quiet);
+        fprintf (stderr, "password: ");
+    }
+    else
+        terminal = false;
+    char *password = sodium_malloc (CENTRAL_PASSWORD_MAX + 2);
+    assert (password);
+    if (!fgets (password, CENTRAL_PASSWORD_MAX + 2, file)) {
+        sodium_free (password);
+        password = NULL;
+    }
+    else
+        password [strcspn (password, "\r\n")] = 0;
+    if (terminal) {
+        tcsetattr (fileno (stdin), TCSAFLUSH, &saved);
+        fprintf (stderr, "\n");
+    }
+    if (path)
+        fclose (file);
+    return password;
+}
+
+//  user add, remove and list: the accounts of the HTTP face.
+static int
+s_user (const s_options_t *options)
+{
+    const char *action = options->action? options->action: "";
+    const char *format = options->format? options->format: "table";
+    if (!streq (action, "add") && !streq (action, "remove") && !streq (action, "list"))
+        return s_usage ("user takes add, remove or list");
+    if (!streq (action, "list") && !options->name)
+        return s_usage ("user add and remove need --name NAME");
+    if (streq (action, "list") && !streq (format, "json") && !streq (format, "table"))
+        return s_usage ("--format must be json or table");
+    int error = 0;
+    char why [512] = "";
+    central_accounts_t *accounts = central_accounts_load (options->data, &error, why, sizeof why);
+    if (!accounts) {
+        fprintf (stderr, "cpsync-central: user: %s\n", why);
+        return S_EXIT_USAGE;
+    }
+    int rc = 0;
+    if (streq (action, "add")) {
+        central_account_t account;
+        //  The name, role and scope are checked before a password is asked for.
+        char *password = NULL;
+        rc = central_account_check (&account, options->name, options->role, options->scope,
+                                    why, sizeof why);
+        if (rc == 0 && central_accounts_find (accounts, options->name))
+            rc = cp_error_why (CP_EEXISTS, why, sizeof why, "an account %s exists already",
+                               options->name);
+        if (rc == 0) {
+            password = s_password (options->password_file);
+            rc = password? 0: cp_error_why (CP_EUSAGE, why, sizeof why, "no password read");
+        }
+        if (rc == 0)
+            rc = central_account_make (&account, options->name, options->role, options->scope,
+                                       password, why, sizeof why);
+        if (password)
+            sodium_free (password);
+        if (rc == 0)
+            rc = central_accounts_add (accounts, &account);
+    }
+    else
+    if (streq (action, "remove")) {
+        rc = central_accounts_remove (accounts, options->name);
+        if (rc)
+            cp_error_why (rc, why, sizeof why, "no account %s", options->name);
+    }
+    else {
+        json_t *list = json_array ();
+        if (streq (format, "table"))
+            printf ("%-24s %-13s %-26s %s\n", "name", "role", "scope", "created (UTC)");
+        for (size_t index = 0; index < central_accounts_size (accounts); index++) {
+            const central_account_t *account = central_accounts_at (accounts, index);
+            char scope [CP_SCOPE_MAX];
+            cp_scope_format (&account->scope, scope);
+            const char *role = central_role_name (account->role);
+            if (streq (format, "table"))
+                printf ("%-24s %-13s %-26s %s\n", account->name, role, scope, account->created);
+            else
+                json_array_append_new (list, json_pack ("{s:s, s:s, s:s, s:s}", "name",
+                                       account->name, "role", role, "scope", scope,
+                                       "created", account->created));
+        }
+        if (streq (format, "json")) {
+            json_dumpf (list, stdout, JSON_INDENT (2));
+            fputc ('\n', stdout);
+        }
+        json_decref (list);
+        central_accounts_destroy (&accounts);
+        return 0;
+    }
+    if (rc == 0 && central_accounts_save (accounts))
+        rc = cp_error_why (CP_EIO, why, sizeof why, "%s/%s cannot be written", options->data,
+                           CENTRAL_ACCOUNTS_FILE);
+    central_accounts_destroy (&accounts);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: user %s: %s\n", action, why);
+        return rc == CP_EIO? S_EXIT_FAILED: S_EXIT_USAGE;
+    }
+    printf ("%s %s\n", streq (action, "add")? "added": "removed", options->name);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -832,6 +828,10 @@ main (int argc, char **argv)
         return s_refused (&options);
     if (strcmp (command, "stats") == 0)
         return s_stats (&options);
+    if (strcmp (command, "serve") == 0)
+        return s_serve (&options);
+    if (strcmp (command, "user") == 0)
+        return s_user (&options);
     if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
         bool backup = strcmp (command, "backup") == 0;
         if (!(backup? options.out: options.from))

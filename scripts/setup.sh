@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config python3 systemd
-          libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev libjansson-dev libyajl-dev)
+          libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev libjansson-dev libyajl-dev
+          libmicrohttpd-dev openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

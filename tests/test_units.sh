@@ -13,9 +13,9 @@ passed=0 failed=0
 check () { local what=$1; shift; if "$@"; then passed=$((passed + 1)); echo "ok   $what"
            else failed=$((failed + 1)); echo "FAIL $what"; fi; }
 
-cp "$units/cpsync-central.service" "$work/"
+cp "$units/cpsync-central.service" "$units/cpsync-central-http.service" "$work/"
 cp "$units/cpsync-node@.service" "$work/cpsync-node@tirane.service"
-for unit in cpsync-central.service cpsync-node@tirane.service; do
+for unit in cpsync-central.service cpsync-central-http.service cpsync-node@tirane.service; do
     systemd-analyze verify "$work/$unit" > "$work/verify.out" 2>&1
     status=$?
     #  verify warns of an unknown setting and still exits 0: silence is the pass.

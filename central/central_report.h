@@ -1,0 +1,70 @@
+/*  central_report: the documents the central answers with.
+
+    A view of a period and scope (the figures of docs/events.md, exact or
+    for publication with small cells hidden), the nodes (each
+    municipality's sync cursor) and the consistency check of views.
+    cpsync-central's query, nodes and check print them, and its HTTP face
+    (central_http) sends them, so both give the same bytes for the same
+    question.  Each function reads an open store (read-only is enough) in
+    short read transactions and writes nothing.                           */
+
+#ifndef CENTRAL_REPORT_H_INCLUDED
+#define CENTRAL_REPORT_H_INCLUDED
+
+#include "central_store.h"
+#include "cp_date.h"
+#include "cp_municipality.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+//  Writes the view of scope (canonical, as cp_scope_format writes it) for
+//  period under catalogue version (≤ the store's) in format "json",
+//  "table" or "csv", labels in lang ("sq" or "en").  With threshold > 0 it
+//  is the view for publication: cells of 1 to threshold, and every cell
+//  the shown ones would give away over the whole hierarchy of the period,
+//  as "c" (cp_suppress).  Returns 0, or a CP_ error (CP_ESTORE, CP_EIO,
+//  CP_EUSAGE for a format it does not know).
+int
+    central_report_view (central_store_t *store, const cp_period_t *period, const char *scope,
+                         int version, int threshold, const char *format, const char *lang,
+                         FILE *out);
+
+//  The consistency rules (cp_check) on the central's view of scope, or of
+//  every scope of the hierarchy when scope is NULL (the nation, the
+//  counties, the municipalities).  Returns a new array of entries
+//  {source "central", scope, findings, not_applicable}, adding the number
+//  of findings to *found; NULL with *rc set when the store fails.
+json_t *
+    central_report_check (central_store_t *store, const cp_period_t *period,
+                          const cp_scope_t *scope, int version, int *found, int *rc);
+
+//  Checks one document (a view, or a published table in its form) and
+//  appends its entry, named by source and scope, to checked.  Returns the
+//  number of findings.
+int
+    central_report_check_document (json_t *checked, const char *source, const char *scope,
+                                   const json_t *document);
+
+//  The check's document: {period, catalogue, broken, checked}; takes
+//  checked.  The caller owns the result.
+json_t *
+    central_report_check_json (const char *period, int version, int broken, json_t *checked);
+
+//  The nodes of the municipalities within scope (NULL: all of them), one
+//  object each (code, name, county, last_seen, log, acked, head, backlog,
+//  lag_seconds, batches, events, duplicates, duplicate_events, conflicts,
+//  quarantined, archived, log_changed), from cursors (one per
+//  municipality, as central_store_cursors fills them) as of now (msecs
+//  since the epoch).  The caller owns the array.
+json_t *
+    central_report_nodes (const central_cursor_t *cursors, const cp_scope_t *scope,
+                          int64_t now);
+
+//  Reads every municipality's cursor in one short read of the store: a
+//  malloc'd array of cp_municipality_count () cursors, or NULL with *rc.
+central_cursor_t *
+    central_report_cursors (central_store_t *store, int *rc);
+
+#endif
