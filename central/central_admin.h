@@ -96,6 +96,15 @@ int
     central_admin_announcement (const char *dir, const char *root_secret, char **announcement,
                                 char *why, size_t why_size);
 
+//  Publishes a downlink entry: checks the root secret (root_secret, or
+//  DIR/keys/root.secret), then central_store_downlink_publish.  address is
+//  "all", "county:CODE" or a municipality's CODE.  Returns 0 with *seq, or
+//  an error with why.
+int
+    central_admin_publish (const char *dir, const char *root_secret, int kind,
+                           const char *address, const uint8_t *body, size_t size,
+                           uint64_t *seq, char *why, size_t why_size);
+
 //  Parses a duration: N (days), Nd, Nh, Nm or Ns.  Returns -1 when it is
 //  not one.
 int64_t

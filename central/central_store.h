@@ -52,6 +52,14 @@
                     before with other content, CP_ECONFLICT)
         keys        key id → a central_keys record (every public key the
                     central knows); meta "key_serial" is raised at each change
+        downlink    u64 seq → a downlink entry as the root signed it
+                    (cp_downlink); meta "downlink_used" is the highest seq
+                    a node's HELLO named, so that a store restored from an
+                    older copy never numbers two entries alike
+        downlink_to u32 scope, u64 seq → nothing: the entries addressed to
+                    each scope (all is the national scope), so that the
+                    next entry to a municipality after a cursor is three
+                    range reads
 
     Applying follows docs/design.md's replication model: a batch's events, its case
     records, its counter rows and the log's cursor change in the same write
@@ -87,6 +95,7 @@
 #include "central_keys.h"
 #include "cp_batch.h"
 #include "cp_catalogue.h"
+#include "cp_downlink.h"
 #include "cp_event.h"
 #include "cp_view.h"
 
@@ -98,9 +107,10 @@ typedef struct _central_store_t central_store_t;
 
 //  The store's layout: 2 seals case histories, 3 keeps log identities and
 //  chains, 4 keeps ids one record per stem, 5 names the month rows'
-//  database "months" (CP_STORE_MONTHS), not "days".  A store of another
+//  database "months" (CP_STORE_MONTHS), not "days", 6 keeps the downlink
+//  log.  A store of another
 //  format is refused rather than misread.
-#define CENTRAL_STORE_FORMAT "cpsync-central 5"
+#define CENTRAL_STORE_FORMAT "cpsync-central 6"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  Flags of central_store_open.
@@ -409,5 +419,44 @@ int
 //  CP_EMAPFULL or CP_ESTORE, which the edit returns.
 int
     central_store_keys_change (central_store_t *self, const central_key_t *key);
+
+//  =====================================================================
+//  The downlink log (docs/design.md, "Downlink")
+
+//  Signs an entry of kind, addressed to address, with root_secret (the
+//  root's Ed25519 secret key, which the caller has checked is the pinned
+//  root) and appends it under the next seq, in one write transaction; a
+//  catalogue revision (CP_DOWNLINK_CATALOGUE, body its JSON text) is
+//  checked against the central's catalogue and becomes its newest in the
+//  same transaction.  Returns 0 with *seq, or an error with why:
+//  CP_ECATALOGUE (a revision that does not apply: why says what is
+//  wrong), CP_ETOOBIG, CP_EUSAGE, CP_ESTORE, CP_EMAPFULL.  Not readonly.
+int
+    central_store_downlink_publish (central_store_t *self, int kind, const cp_scope_t *address,
+                                    const uint8_t *body, size_t size, const uint8_t *root_secret,
+                                    uint64_t *seq, char *why, size_t why_size);
+
+//  The highest seq the log has used: its last entry's, or a higher cursor
+//  a node named (central_store_downlink_seen).  0 for an empty log.
+int
+    central_store_downlink_last (central_store_t *self, uint64_t *last);
+
+//  The first entry addressed to municipality with a seq above after: 0
+//  with *seq, *prev (the seq of the entry addressed to municipality just
+//  before it in the log, 0 for none) and a malloc'd copy of its bytes
+//  (*entry, *size; the caller frees), or 0 with *seq 0 when there is none.
+int
+    central_store_downlink_next (central_store_t *self, int municipality, uint64_t after,
+                                 uint64_t *seq, uint64_t *prev, uint8_t **entry, size_t *size);
+
+//  The entry under seq, as signed: 0 with a malloc'd copy, CP_ENOTFOUND.
+int
+    central_store_downlink_entry (central_store_t *self, uint64_t seq, uint8_t **entry,
+                                  size_t *size);
+
+//  Notes a node's downlink cursor: one past the log's last is remembered
+//  (meta "downlink_used") so that new entries are numbered after it.
+int
+    central_store_downlink_seen (central_store_t *self, uint64_t cursor);
 
 #endif
