@@ -1696,7 +1696,7 @@ central_store_downlink_publish (central_store_t *self, int kind, const cp_scope_
     int rc = 0;
     //  A full map is grown and the whole round done again, once.
     for (int round = 0; round < 2; round++) {
-        rc = cp_store_begin (self->env, NULL, &self->txn);
+        rc = cp_store_begin (self->env, self->seal, &self->txn);
         if (rc)
             return rc;
         rc = s_downlink_publish (self, &entry, root_secret, seq, why, why_size);
@@ -1858,7 +1858,7 @@ central_store_downlink_seen (central_store_t *self, uint64_t cursor)
                   ", past the log's end at %" PRIu64 " (a store restored from an older copy?): "
                   "new entries are numbered after it", cursor, last);
     for (int round = 0; round < 2; round++) {
-        rc = cp_store_begin (self->env, NULL, &self->txn);
+        rc = cp_store_begin (self->env, self->seal, &self->txn);
         if (rc)
             return rc;
         uint8_t value [8];
