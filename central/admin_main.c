@@ -23,6 +23,9 @@
     root secret stays where --root-secret says (DIR/keys/root.secret by
     default); move it offline and pass the path when it is needed.
 
+    rotate-central also publishes the announcement as a downlink entry to
+    all, so running nodes move to the new keys with no step of their own.
+
     publish signs FILE's bytes with the root as a downlink entry of kind K
     (catalogue, directive, figures, keys) to ADDRESS (all, county:CODE or
     a municipality's CODE) and appends it to the central's downlink log; a
@@ -247,6 +250,18 @@ s_rotate_central (const s_options_t *options)
                                            &announcement, why, sizeof why);
     if (rc)
         return s_refused ("rotate-central", rc, why);
+    //  Running nodes take the announcement from the downlink log; the file
+    //  is for a node offline past the grace period.
+    uint64_t seq;
+    rc = central_admin_publish (options->central, options->root_secret, CP_DOWNLINK_KEYS, "all",
+                                (const uint8_t *) announcement, strlen (announcement), &seq,
+                                why, sizeof why);
+    if (rc)
+        fprintf (stderr, "cpsync-admin: rotate-central: the keys are rotated, but the "
+                         "announcement was not published to the nodes (%s): give them the "
+                         "file\n", why);
+    else
+        printf ("announcement published to every node as downlink entry %" PRIu64 "\n", seq);
     rc = s_write_out (options->out, &announcement, "announcement");
     s_prune (options);
     return rc;

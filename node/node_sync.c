@@ -28,6 +28,7 @@
 #include "node_store.h"
 #include "cp_batch.h"
 #include "cp_codec.h"
+#include "cp_downlink.h"
 #include "cp_envelope.h"
 #include "cp_error.h"
 #include "cp_keyfile.h"
@@ -504,6 +505,37 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
 //  answered with DOWNACK and the cursor, so that the central sends the
 //  next, or again from the cursor after a gap.
 
+//  An entry's effect outside the store: a key announcement (the body is
+//  the file cpsync-admin rotate-central writes, signed by the root itself)
+//  is installed as `cpsync-node enrol` would; the key watch then takes the
+//  new keys up.  Installing the same file again changes nothing, so the
+//  entry at the cursor is installed again when the actor starts, in case
+//  it stopped between applying and installing.
+static void
+s_take_effect (s_sync_t *self, uint64_t seq)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    cp_downlink_t entry;
+    char why [300] = "";
+    if (seq == 0 || node_store_downlink_entry (self->store, seq, &bytes, &size) || !bytes
+    ||  cp_downlink_decode (bytes, size, node_keys_enrolment (self->keys)->root, &entry, why,
+                            sizeof why)
+    ||  entry.kind != CP_DOWNLINK_KEYS) {
+        free (bytes);
+        return;
+    }
+    int rc = node_keys_install (self->data, self->municipality, (const char *) entry.body,
+                                entry.body_size, why, sizeof why);
+    if (rc)
+        zsys_error ("node_sync: the key announcement of downlink entry %llu was not "
+                    "installed (%s): %s", (unsigned long long) seq, cp_strerror (rc), why);
+    else
+        zsys_info ("node_sync: the key announcement of downlink entry %llu is installed",
+                   (unsigned long long) seq);
+    free (bytes);
+}
+
 static void
 s_on_down (s_sync_t *self, zframe_t *body)
 {
@@ -519,8 +551,10 @@ s_on_down (s_sync_t *self, zframe_t *body)
     uint64_t cursor = 0;
     if (node_store_downlink_cursor (self->store, &cursor))
         return;                 //  no answer: the central sends again
-    if (rc == 0)
+    if (rc == 0) {
         zsys_info ("node_sync: downlink entry %llu applied", (unsigned long long) cursor);
+        s_take_effect (self, cursor);
+    }
     else
     if (rc == CP_EREPLAY || rc == CP_EGAP) {
         //  A resend, or one lost on the way: the cursor says what is next.
@@ -1191,8 +1225,12 @@ node_sync_actor (zsock_t *pipe, void *args)
         zsys_error ("node_sync: cannot connect to '%s'", self.endpoint);
         error = CP_EUSAGE;
     }
-    if (self.store && !error)
+    if (self.store && !error) {
         s_load_log (&self);
+        uint64_t downlink = 0;
+        if (node_store_downlink_cursor (self.store, &downlink) == 0)
+            s_take_effect (&self, downlink);
+    }
     node_store_log_t info;
     if (self.store && !error && config->recover && node_store_log_info (self.store, &info) == 0
     &&  ((info.head > 0 && info.recovered == 0) || info.recovery_done)) {

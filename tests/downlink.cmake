@@ -19,3 +19,9 @@ add_test (NAME downlink_sync
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_downlink_sync.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (downlink_sync PROPERTIES TIMEOUT 300 LABELS sync)
+
+#  Key announcements over the downlink: rotations while nodes ship
+add_test (NAME downlink_keys
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_downlink_keys.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (downlink_keys PROPERTIES TIMEOUT 300 LABELS security)
