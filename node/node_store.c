@@ -1075,7 +1075,94 @@ typedef struct {
     int refused;
     char *why;
     size_t why_size;
+    cp_catalogue_t *catalogue;  //  a revision's catalogue, active once committed
 } s_downlink_t;
+
+//  In the write transaction: a catalogue revision takes effect.  The next
+//  version, when it applies to the active catalogue, is stored under its
+//  version and made active (its catalogue waits in apply->catalogue for the
+//  commit); a version the node holds with the very same text changes
+//  nothing (a node set up with it, or given it before); anything else is
+//  refused, CP_ECATALOGUE.
+static int
+s_catalogue_take (node_store_t *self, s_downlink_t *apply)
+{
+    const cp_downlink_t *entry = apply->entry;
+    cp_catalogue_destroy (&apply->catalogue);       //  from a round redone on a grown map
+    int active = cp_catalogue_version (self->catalogue);
+    char stored [16] = "";
+    if (cp_lmdb_get_text (self->txn, self->meta, "catalogue", stored, sizeof stored)
+    ||  atoi (stored) != active) {
+        zsys_error ("node_store: the store's catalogue is %s, this process holds %d: reopen "
+                    "the store", stored, active);
+        return CP_ESTORE;
+    }
+    //  The body as a C string: a NUL inside is no JSON text's.
+    char *text = malloc (entry->body_size + 1);
+    assert (text);
+    memcpy (text, entry->body, entry->body_size);
+    text [entry->body_size] = 0;
+    int version = cp_catalogue_text_version (text);
+    int rc = 0;
+    if (memchr (entry->body, 0, entry->body_size))
+        rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
+                                 "entry %" PRIu64 ": a catalogue revision with a NUL byte in "
+                                 "its text", entry->seq);
+    else
+    if (version >= 1 && version <= active) {
+        unsigned number = (unsigned) version;
+        MDB_val k = {sizeof number, &number}, v;
+        rc = mdb_get (self->txn, self->catalogues, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            rc = cp_lmdb_fail ("node_store", "read catalogue", rc);
+        else
+        if (rc || v.mv_size != entry->body_size || memcmp (v.mv_data, entry->body, v.mv_size))
+            rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
+                                     "entry %" PRIu64 ": catalogue %d differs from the one this "
+                                     "node holds", entry->seq, version);
+    }
+    else
+    if (version > active + 1)
+        rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
+                                 "entry %" PRIu64 ": catalogue %d is ahead of this node's "
+                                 "catalogue %d: revision %d must come first", entry->seq,
+                                 version, active, active + 1);
+    else {
+        //  The next version, or a text that is no catalogue at all: the
+        //  revision's own check says which and why.
+        char reason [256] = "";
+        apply->catalogue = cp_catalogue_revise (self->catalogue, text, reason, sizeof reason);
+        if (!apply->catalogue)
+            rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
+                                     "entry %" PRIu64 ": catalogue revision refused: %s",
+                                     entry->seq, reason);
+        unsigned number = (unsigned) version;
+        char value [16];
+        snprintf (value, sizeof value, "%d", version);
+        if (rc == 0)
+            rc = s_put (self, self->catalogues, &number, sizeof number, entry->body,
+                        entry->body_size, 0, "put catalogue");
+        if (rc == 0)
+            rc = s_put (self, self->meta, "catalogue", 9, value, strlen (value), 0,
+                        "put active catalogue");
+    }
+    free (text);
+    return rc;
+}
+
+//  In the write transaction: what an entry does besides being recorded.
+//  Only a catalogue revision does anything so far; the other kinds are
+//  recorded for later work to read.
+static int
+s_downlink_effect (node_store_t *self, s_downlink_t *apply)
+{
+    switch (apply->entry->kind) {
+        case CP_DOWNLINK_CATALOGUE:
+            return s_catalogue_take (self, apply);
+        default:
+            return 0;
+    }
+}
 
 //  In the write transaction: the cursor check, then the entry recorded and
 //  the cursor moved, or the refusal in apply->refused.
@@ -1113,7 +1200,9 @@ s_downlink_apply (node_store_t *self, void *args)
     }
     uint8_t cursor_value [8];
     cp_put_u64 (cursor_value, seq);
-    int rc = s_put (self, self->downlink, key, 8, apply->bytes, apply->size, MDB_NOOVERWRITE,
+    int rc = s_downlink_effect (self, apply);
+    if (rc == 0)
+        rc = s_put (self, self->downlink, key, 8, apply->bytes, apply->size, MDB_NOOVERWRITE,
                     "put downlink entry");
     if (rc == 0)
         rc = s_put (self, self->meta, S_DOWNLINK_CURSOR, strlen (S_DOWNLINK_CURSOR),
@@ -1145,8 +1234,15 @@ node_store_apply_downlink (node_store_t *self, const uint8_t *root, uint64_t pre
                            "to %s, not to %s", entry.seq, to, self->municipality);
     }
     if (rc == 0) {
-        s_downlink_t apply = {&entry, bytes, size, prev, 0, why, why_size};
+        s_downlink_t apply = {&entry, bytes, size, prev, 0, why, why_size, NULL};
         rc = s_edit_meta (self, s_downlink_apply, &apply);
+        if (rc == 0 && apply.catalogue) {
+            //  Committed: the revision's catalogue is the active one now.
+            cp_catalogue_destroy (&self->catalogue);
+            self->catalogue = apply.catalogue;
+            apply.catalogue = NULL;
+        }
+        cp_catalogue_destroy (&apply.catalogue);
         if (!apply.refused)
             return rc;          //  applied, or a store error (logged)
     }
