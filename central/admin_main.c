@@ -12,6 +12,8 @@
         cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]
         cpsync-admin keys           --central DIR [--format table|json]
         cpsync-admin prune          --central DIR
+        cpsync-admin publish        --central DIR --kind K --to ADDRESS FILE
+                                    [--root-secret PATH]
 
     DIR is the central's data directory.  A bundle (enrol, rotate-node)
     holds the node's secret keys and is written 0600: carry it to the node
@@ -20,6 +22,12 @@
     (--grace) are N days or Nd, Nh, Nm, Ns; the default is 30 days.  The
     root secret stays where --root-secret says (DIR/keys/root.secret by
     default); move it offline and pass the path when it is needed.
+
+    publish signs FILE's bytes with the root as a downlink entry of kind K
+    (catalogue, directive, figures, keys) to ADDRESS (all, county:CODE or
+    a municipality's CODE) and appends it to the central's downlink log; a
+    running central sends it to the nodes it is addressed to within a
+    second (docs/design.md, "Downlink").
 
     Exit codes: 0 done; 1 refused (the message says why); 2 usage or
     environment errors.                                                     */
@@ -36,6 +44,7 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <time.h>
@@ -52,7 +61,9 @@ typedef struct {
     const char *endpoint;
     const char *out;
     const char *format;
-    const char *target;             //  the positional argument: CODE or KEY-ID
+    const char *target;             //  the positional argument: CODE, KEY-ID or FILE
+    const char *kind;               //  publish: the entry's kind
+    const char *to;                 //  publish: its address
     int catalogue;
     int64_t grace;
     bool transport, data;
@@ -76,6 +87,9 @@ s_usage (const char *message)
         "       cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]\n"
         "       cpsync-admin keys           --central DIR [--format table|json]\n"
         "       cpsync-admin prune          --central DIR\n"
+        "       cpsync-admin publish        --central DIR --kind K --to ADDRESS FILE\n"
+        "                                   [--root-secret PATH]\n"
+        "kinds: catalogue, directive, figures, keys; addresses: all, county:CODE, CODE\n"
         "durations: N days, or Nd, Nh, Nm, Ns (default 30d)\n");
     return S_EXIT_USAGE;
 }
@@ -95,6 +109,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"format", required_argument, NULL, 'f'},
         {"transport", no_argument, NULL, 't'},
         {"data", no_argument, NULL, 'd'},
+        {"kind", required_argument, NULL, 'k'},
+        {"to", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -114,6 +130,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'f': options->format = optarg; break;
             case 't': options->transport = true; break;
             case 'd': options->data = true; break;
+            case 'k': options->kind = optarg; break;
+            case 'T': options->to = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -261,6 +279,57 @@ s_announce (const s_options_t *options)
     return s_write_out (options->out, &announcement, "announcement");
 }
 
+//  Reads a whole file of at most max bytes: a malloc'd copy, or NULL with
+//  a message said.
+static uint8_t *
+s_read_file (const char *path, size_t max, size_t *size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "cpsync-admin: cannot read %s: %s\n", path, strerror (errno));
+        return NULL;
+    }
+    uint8_t *data = malloc (max + 1);
+    assert (data);
+    *size = fread (data, 1, max + 1, file);
+    bool failed = ferror (file);
+    fclose (file);
+    if (failed || *size > max) {
+        fprintf (stderr, "cpsync-admin: %s: %s\n", path, failed? strerror (errno)
+                 : "over the 256 KiB a downlink entry may carry");
+        free (data);
+        return NULL;
+    }
+    return data;
+}
+
+static int
+s_publish (const s_options_t *options)
+{
+    if (!options->kind || !options->to || !options->target)
+        return s_usage ("publish needs --kind K, --to ADDRESS and a FILE");
+    int kind = 0;
+    for (int candidate = 1; cp_downlink_kind_name (candidate); candidate++)
+        if (streq (options->kind, cp_downlink_kind_name (candidate)))
+            kind = candidate;
+    if (!kind)
+        return s_usage ("--kind is catalogue, directive, figures or keys");
+    size_t size;
+    uint8_t *body = s_read_file (options->target, CP_DOWNLINK_BODY_MAX, &size);
+    if (!body)
+        return S_EXIT_USAGE;
+    char why [512] = "";
+    uint64_t seq;
+    int rc = central_admin_publish (options->central, options->root_secret, kind, options->to,
+                                    body, size, &seq, why, sizeof why);
+    free (body);
+    if (rc)
+        return s_refused ("publish", rc, why);
+    printf ("published downlink entry %" PRIu64 " (%s, to %s, %zu bytes)\n", seq,
+            options->kind, options->to, size);
+    return 0;
+}
+
 static void
 s_iso_time (int64_t seconds, char *buf, size_t size)
 {
@@ -351,5 +420,6 @@ main (int argc, char **argv)
     if (streq (command, "announce"))       return s_announce (&options);
     if (streq (command, "keys"))           return s_keys (&options);
     if (streq (command, "prune"))          return s_prune (&options);
+    if (streq (command, "publish"))        return s_publish (&options);
     return s_usage ("unknown command");
 }

@@ -501,6 +501,32 @@ central_admin_announcement (const char *dir, const char *root_secret, char **ann
     return rc;
 }
 
+int
+central_admin_publish (const char *dir, const char *root_secret, int kind,
+                       const char *address, const uint8_t *body, size_t size,
+                       uint64_t *seq, char *why, size_t why_size)
+{
+    *seq = 0;
+    cp_scope_t to;
+    if (!cp_downlink_kind_name (kind))
+        return cp_error_why (CP_EBADKIND, why, why_size, "no downlink entry is of kind %d", kind);
+    if (cp_downlink_address_parse (address, &to))
+        return cp_error_why (CP_EBADID, why, why_size, "'%s' is no address: all, county:CODE "
+                             "or a municipality's CODE", address);
+    int rc;
+    central_store_t *store = s_open (dir, &rc, why, why_size);
+    if (!store)
+        return rc;
+    uint8_t *root = NULL;
+    rc = s_root_read (store, dir, root_secret, &root, why, why_size);
+    if (rc == 0)
+        rc = central_store_downlink_publish (store, kind, &to, body, size, root, seq, why,
+                                             why_size);
+    cp_keyfile_free (&root);
+    central_store_destroy (&store);
+    return rc;
+}
+
 //  True when id can name a file: the letters, digits and '-' of the ids
 //  cp_enrolment_key_id makes.  A table record is not trusted to be one.
 static bool

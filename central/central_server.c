@@ -50,6 +50,7 @@
 
 #include "central_server.h"
 #include "central_auth.h"
+#include "central_downlink.h"
 #include "central_guard.h"
 #include "central_intake.h"
 #include "central_store.h"
@@ -112,6 +113,7 @@ typedef struct {
     int store_error;            //  why it did not
     char store_why [512];
     central_auth_t *auth;       //  keys and the ZAP handler; NULL when they did not load
+    central_downlink_t *downlink;   //  what each node is sent of the downlink log
     char *endpoint;             //  what BIND asked for, to bind again on a new transport key
     central_guard_t *guard;     //  watches the ROUTER's connections
     uint64_t key_serial;        //  the key table the guard last rechecked against
@@ -297,6 +299,26 @@ s_send_ack (self_t *self, zframe_t *routing_id, uint64_t seq, int municipality,
     size_t size;
     uint8_t *body = cp_wire_ack_encode (seq, &size);
     s_send (self, routing_id, "ACK", body, size, cp_municipality_code (municipality), data_key);
+}
+
+//  Sends a session's node the downlink entries due to it, signed as
+//  replies, as many as its window takes (central_downlink).
+static void
+s_send_down (self_t *self, s_session_t *session)
+{
+    if (!session)
+        return;
+    const char *code = cp_municipality_code (session->municipality);
+    int64_t now = zclock_mono ();
+    size_t size;
+    uint64_t seq;
+    uint8_t *body;
+    while ((body = central_downlink_next (self->downlink, session->municipality, now, &size,
+                                          &seq))) {
+        if (self->verbose)
+            zsys_debug ("central_server: DOWN %" PRIu64 " to %s", seq, code);
+        s_send (self, session->routing_id, "DOWN", body, size, code, session->data_key);
+    }
 }
 
 //  The sequence a municipality's node should send next on a log, as
@@ -618,6 +640,8 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     size_t size;
     uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
     s_send (self, routing_id, "WELCOME", body, size, hello.municipality, hello.data_key);
+    central_downlink_hello (self->downlink, municipality, hello.downlink);
+    s_send_down (self, s_session (self, routing_id));
 }
 
 //  The session of a routing id if it belongs to municipality, else NULL.
@@ -678,6 +702,31 @@ s_on_ping (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fra
     size_t size;
     uint8_t *body = cp_wire_pong_encode (&size);
     s_send (self, routing_id, "PONG", body, size, NULL, NULL);
+}
+
+static void
+s_on_downack (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
+              int count)
+{
+    int municipality;
+    int rc = s_peer (self, command, &municipality);
+    s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
+    if (rc == 0 && !session)
+        rc = CP_EPROTOCOL;
+    cp_reply_t downack = {0, 0};
+    if (rc == 0)
+        rc = count == 1? cp_wire_downack_decode (zframe_data (frames [0]),
+                                                 zframe_size (frames [0]), &downack)
+                       : CP_EMALFORMED;
+    if (rc) {
+        s_refuse (self, routing_id, "DOWNACK", rc, municipality);
+        return;
+    }
+    char why [300];
+    if (central_downlink_ack (self->downlink, municipality, downack.seq, downack.reason, why,
+                              sizeof why))
+        s_refusal (self, "%s", why);
+    s_send_down (self, session);
 }
 
 //  Sends a RECOVERED: the command, then its frames (header, sealed events,
@@ -800,6 +849,9 @@ s_on_message (self_t *self)
     else
     if (command == CP_CMD_RECOVER)
         s_on_recover (self, routing_id, frames [1], frames + 2, count - 2);
+    else
+    if (command == CP_CMD_DOWNACK)
+        s_on_downack (self, routing_id, frames [1], frames + 2, count - 2);
     else
         s_refuse (self, routing_id, count < 2? "an empty message"
                                    : command? "a command the central does not take"
@@ -997,6 +1049,13 @@ s_refresh (self_t *self)
     }
     if (rebind && self->router)
         s_rebind (self);
+    //  A published entry (another process appends): take up a catalogue
+    //  revision, then send what is due, as the timers of resends are.
+    if (central_downlink_grew (self->downlink))
+        central_store_catalogue_refresh (self->store);
+    for (s_session_t *session = zhashx_first (self->sessions); session;
+         session = zhashx_next (self->sessions))
+        s_send_down (self, session);
 }
 
 static void
@@ -1077,6 +1136,7 @@ s_self_new (zsock_t *pipe, const char *data)
         self->auth = central_auth_new (self->store, data, &self->store_error, why, sizeof why);
         if (!self->auth)
             snprintf (self->store_why, sizeof self->store_why, "%s: %s", data, why);
+        self->downlink = central_downlink_new (self->store);
     }
     self->poller = zpoller_new (pipe, NULL);
     if (self->auth)
@@ -1110,6 +1170,7 @@ s_self_destroy (self_t **self_p)
         central_store_destroy (&self->store);
     }
     s_queue_clear (self);
+    central_downlink_destroy (&self->downlink);
     free (self->queue);
     cp_keyfile_free (&self->session_keys);
     free (self->in_group);

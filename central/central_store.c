@@ -83,7 +83,7 @@ typedef struct {
 struct _central_store_t {
     MDB_env *env;
     MDB_dbi meta, catalogues, cursors, logs, ids, cases, months, archive, envelopes, counters,
-            quarantine, keys;
+            quarantine, keys, downlink, downlink_to;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
@@ -237,7 +237,9 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "envelopes", flags, &self->envelopes))
     ||  (rc = mdb_dbi_open (txn, "counters", flags, &self->counters))
     ||  (rc = mdb_dbi_open (txn, "quarantine", flags, &self->quarantine))
-    ||  (rc = mdb_dbi_open (txn, "keys", flags, &self->keys)))
+    ||  (rc = mdb_dbi_open (txn, "keys", flags, &self->keys))
+    ||  (rc = mdb_dbi_open (txn, "downlink", flags, &self->downlink))
+    ||  (rc = mdb_dbi_open (txn, "downlink_to", flags, &self->downlink_to)))
         return rc;
     return 0;
 }
@@ -1602,5 +1604,300 @@ s_keys_put_given (central_store_t *self, central_keys_t *keys, void *argument)
     int rc = 0;
     for (size_t index = 0; rc == 0 && index < given->count; index++)
         rc = central_store_keys_change (self, &given->keys [index]);
+    return rc;
+}
+
+//  =====================================================================
+//  The downlink log
+
+//  Key of downlink_to: the address as a month row's scope prefix, then seq.
+#define S_TO_KEY (S_SCOPE_SIZE + 8)
+
+static void
+s_to_key (uint8_t *key, const cp_scope_t *address, uint64_t seq)
+{
+    s_scope_prefix (key, address->kind, address->index);
+    cp_put_u64 (key + S_SCOPE_SIZE, seq);
+}
+
+//  The highest seq used, as txn sees it: the log's last, or a node's
+//  cursor past it.
+static uint64_t
+s_downlink_last (central_store_t *self, MDB_txn *txn)
+{
+    uint64_t last = cp_lmdb_get_u64 (txn, self->meta, "downlink_used");
+    MDB_cursor *cursor;
+    MDB_val k, v;
+    if (mdb_cursor_open (txn, self->downlink, &cursor) == 0) {
+        if (mdb_cursor_get (cursor, &k, &v, MDB_LAST) == 0 && k.mv_size == 8
+        &&  cp_get_u64 (k.mv_data) > last)
+            last = cp_get_u64 (k.mv_data);
+        mdb_cursor_close (cursor);
+    }
+    return last;
+}
+
+//  Puts the signed entry under seq and indexes it by address.
+static int
+s_downlink_put (central_store_t *self, uint64_t seq, const cp_scope_t *address,
+                const uint8_t *entry, size_t size)
+{
+    uint8_t key [8], to [S_TO_KEY];
+    cp_put_u64 (key, seq);
+    s_to_key (to, address, seq);
+    MDB_val v = {size, (void *) entry}, none = {0, NULL};
+    int rc = s_put (self, self->downlink, key, sizeof key, &v, MDB_NOOVERWRITE, "put downlink");
+    if (!rc)
+        rc = s_put (self, self->downlink_to, to, sizeof to, &none, 0, "index downlink");
+    return rc;
+}
+
+//  One round of publishing: the entry numbered after the log's last, and
+//  a catalogue revision's effect.  The caller commits or aborts.
+static int
+s_downlink_publish (central_store_t *self, cp_downlink_t *entry, const uint8_t *root_secret,
+                    uint64_t *seq, char *why, size_t why_size)
+{
+    int rc = 0, version = 0;
+    if (entry->kind == CP_DOWNLINK_CATALOGUE)
+        rc = cp_store_catalogue_install (&s_kind, self->txn, self->catalogue,
+                                         (const char *) entry->body, entry->body_size,
+                                         &version, &self->grow, why, why_size);
+    if (rc)
+        return rc;
+    entry->seq = s_downlink_last (self, self->txn) + 1;
+    size_t size;
+    uint8_t *signed_entry = cp_downlink_encode (entry, root_secret, &size);
+    if (!signed_entry)
+        return cp_error_why (CP_EUSAGE, why, why_size, "the entry cannot be signed: "
+                             "an unknown kind, an address outside the lists or a body "
+                             "over %d bytes", CP_DOWNLINK_BODY_MAX);
+    rc = s_downlink_put (self, entry->seq, &entry->address, signed_entry, size);
+    free (signed_entry);
+    if (!rc)
+        *seq = entry->seq;
+    return rc;
+}
+
+int
+central_store_downlink_publish (central_store_t *self, int kind, const cp_scope_t *address,
+                                const uint8_t *body, size_t size, const uint8_t *root_secret,
+                                uint64_t *seq, char *why, size_t why_size)
+{
+    assert (!self->readonly && !self->txn);
+    *seq = 0;
+    if (size > CP_DOWNLINK_BODY_MAX)
+        return cp_error_why (CP_ETOOBIG, why, why_size, "the body is %zu bytes, over the "
+                             "%d an entry may carry", size, CP_DOWNLINK_BODY_MAX);
+    cp_downlink_t entry = {
+        .kind = kind, .address = *address, .issued = zclock_time (),
+        .body = body, .body_size = size
+    };
+    int rc = 0;
+    //  A full map is grown and the whole round done again, once.
+    for (int round = 0; round < 2; round++) {
+        rc = cp_store_begin (self->env, self->seal, &self->txn);
+        if (rc)
+            return rc;
+        rc = s_downlink_publish (self, &entry, root_secret, seq, why, why_size);
+        if (rc == 0) {
+            rc = cp_store_commit (&s_kind, self->env, self->txn, "commit downlink");
+            self->txn = NULL;
+            if (rc == 0)
+                return central_store_catalogue_refresh (self);
+        }
+        else
+            central_store_abort (self);
+        if (rc != CP_EMAPFULL)
+            break;
+        *seq = 0;
+    }
+    if (rc == CP_EMAPFULL || rc == CP_ESTORE)
+        cp_error_why (rc, why, why_size, "the store did not take the entry: %s",
+                      cp_strerror (rc));
+    return rc;
+}
+
+int
+central_store_downlink_last (central_store_t *self, uint64_t *last)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    *last = s_downlink_last (self, txn);
+    mdb_txn_abort (txn);
+    return 0;
+}
+
+//  In downlink_to, the least seq above after (*next) and the greatest
+//  below before (*prev) addressed to address; 0 for none.
+static int
+s_downlink_around (MDB_cursor *cursor, const cp_scope_t *address, uint64_t after,
+                   uint64_t before, uint64_t *next, uint64_t *prev)
+{
+    uint8_t key [S_TO_KEY];
+    MDB_val k, v;
+    if (next) {
+        *next = 0;
+        s_to_key (key, address, after + 1);
+        k = (MDB_val) {sizeof key, key};
+        int rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+        if (rc == 0 && k.mv_size == S_TO_KEY && memcmp (k.mv_data, key, S_SCOPE_SIZE) == 0)
+            *next = cp_get_u64 ((uint8_t *) k.mv_data + S_SCOPE_SIZE);
+        else
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("central_store", "read downlink index", rc);
+    }
+    if (prev) {
+        *prev = 0;
+        //  The first key at or past before, then one back.
+        s_to_key (key, address, before);
+        k = (MDB_val) {sizeof key, key};
+        int rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+        rc = rc == 0? mdb_cursor_get (cursor, &k, &v, MDB_PREV)
+           : rc == MDB_NOTFOUND? mdb_cursor_get (cursor, &k, &v, MDB_LAST): rc;
+        if (rc == 0 && k.mv_size == S_TO_KEY && memcmp (k.mv_data, key, S_SCOPE_SIZE) == 0)
+            *prev = cp_get_u64 ((uint8_t *) k.mv_data + S_SCOPE_SIZE);
+        else
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("central_store", "read downlink index", rc);
+    }
+    return 0;
+}
+
+//  A copy of the entry under seq, as txn sees it.
+static int
+s_downlink_copy (central_store_t *self, MDB_txn *txn, uint64_t seq, uint8_t **entry,
+                 size_t *size)
+{
+    uint8_t key [8];
+    cp_put_u64 (key, seq);
+    MDB_val k = {sizeof key, key}, v;
+    int rc = mdb_get (txn, self->downlink, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return CP_ENOTFOUND;
+    if (rc)
+        return cp_lmdb_fail ("central_store", "read downlink", rc);
+    *entry = malloc (v.mv_size? v.mv_size: 1);
+    assert (*entry);
+    memcpy (*entry, v.mv_data, v.mv_size);
+    *size = v.mv_size;
+    return 0;
+}
+
+int
+central_store_downlink_next (central_store_t *self, int municipality, uint64_t after,
+                             uint64_t *seq, uint64_t *prev, uint8_t **entry, size_t *size)
+{
+    *seq = *prev = 0;
+    *entry = NULL;
+    *size = 0;
+    if (municipality < 0 || municipality >= self->municipalities)
+        return CP_EBADID;
+    //  The three addresses that reach a municipality.
+    const cp_scope_t addresses [3] = {
+        {CP_SCOPE_NATIONAL, 0},
+        {CP_SCOPE_COUNTY, cp_municipality_county (municipality)},
+        {CP_SCOPE_MUNICIPALITY, municipality}
+    };
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor = NULL;
+    int mdb_rc = mdb_cursor_open (txn, self->downlink_to, &cursor);
+    if (mdb_rc)
+        rc = cp_lmdb_fail ("central_store", "read downlink index", mdb_rc);
+    uint64_t next = 0;
+    for (int index = 0; rc == 0 && index < 3; index++) {
+        uint64_t found;
+        rc = s_downlink_around (cursor, &addresses [index], after, 0, &found, NULL);
+        if (rc == 0 && found && (!next || found < next))
+            next = found;
+    }
+    for (int index = 0; rc == 0 && next && index < 3; index++) {
+        uint64_t found;
+        rc = s_downlink_around (cursor, &addresses [index], 0, next, NULL, &found);
+        if (rc == 0 && found > *prev)
+            *prev = found;
+    }
+    mdb_cursor_close (cursor);
+    if (rc == 0 && next)
+        rc = s_downlink_copy (self, txn, next, entry, size);
+    if (rc == 0)
+        *seq = next;
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_downlink_entry (central_store_t *self, uint64_t seq, uint8_t **entry,
+                              size_t *size)
+{
+    *entry = NULL;
+    *size = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    rc = s_downlink_copy (self, txn, seq, entry, size);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_downlink_seen (central_store_t *self, uint64_t cursor)
+{
+    assert (!self->readonly && !self->txn);
+    uint64_t last;
+    int rc = central_store_downlink_last (self, &last);
+    if (rc || cursor <= last)
+        return rc;
+    zsys_warning ("central_store: a node has applied downlink entries up to %" PRIu64
+                  ", past the log's end at %" PRIu64 " (a store restored from an older copy?): "
+                  "new entries are numbered after it", cursor, last);
+    for (int round = 0; round < 2; round++) {
+        rc = cp_store_begin (self->env, self->seal, &self->txn);
+        if (rc)
+            return rc;
+        uint8_t value [8];
+        cp_put_u64 (value, cursor);
+        MDB_val v = {sizeof value, value};
+        rc = s_put (self, self->meta, "downlink_used", strlen ("downlink_used"), &v, 0,
+                    "put downlink_used");
+        if (rc == 0) {
+            rc = cp_store_commit (&s_kind, self->env, self->txn, "commit downlink_used");
+            self->txn = NULL;
+            return rc;
+        }
+        central_store_abort (self);
+        if (rc != CP_EMAPFULL)
+            break;
+    }
+    return rc;
+}
+
+int
+central_store_catalogue_refresh (central_store_t *self)
+{
+    assert (!self->txn);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    char number [16] = "";
+    cp_lmdb_get_text (txn, self->meta, "catalogue", number, sizeof number);
+    if (atoi (number) != cp_catalogue_version (self->catalogue)) {
+        cp_catalogue_t *catalogue = cp_store_catalogue_load (&s_kind, txn);
+        if (catalogue) {
+            cp_catalogue_destroy (&self->catalogue);
+            self->catalogue = catalogue;
+            zsys_info ("central_store: catalogue %d is now the newest", atoi (number));
+        }
+        else
+            rc = CP_ECATALOGUE;
+    }
+    mdb_txn_abort (txn);
     return rc;
 }

@@ -454,6 +454,12 @@ int
     central_store_downlink_entry (central_store_t *self, uint64_t seq, uint8_t **entry,
                                   size_t *size);
 
+//  Takes up a catalogue that another process installed (a published
+//  revision): when meta "catalogue" names another version than the one in
+//  memory, it is loaded.  Returns 0, CP_ECATALOGUE or CP_ESTORE.
+int
+    central_store_catalogue_refresh (central_store_t *self);
+
 //  Notes a node's downlink cursor: one past the log's last is remembered
 //  (meta "downlink_used") so that new entries are numbered after it.
 int

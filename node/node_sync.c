@@ -88,6 +88,9 @@ typedef struct {
     uint64_t recover_next;      //  the archive position to ask for next
     uint32_t recover_left;      //  RECOVERED still due for the last RECOVER
     int64_t recover_asked_at;
+    //  Downlink: the last refusal logged, and the cursor it came at
+    int down_refused;
+    uint64_t down_refused_at;
     uint64_t recover_events;    //  events appended by this recovery
     char municipality [CP_ID_MAX + 1];
     uint8_t log [CP_WIRE_LOG_SIZE];     //  the identity of the log shipped
@@ -158,8 +161,11 @@ s_send (s_sync_t *self, int command, uint8_t *body, size_t body_size,
 static void
 s_hello (s_sync_t *self)
 {
+    uint64_t downlink = 0;
+    if (node_store_downlink_cursor (self->store, &downlink))
+        zsys_error ("node_sync: the downlink cursor cannot be read; HELLO says 0");
     cp_hello_t hello = {.version = CP_WIRE_VERSION, .head = self->head,
-                        .acked = self->acked, .downlink = 0};
+                        .acked = self->acked, .downlink = downlink};
     strcpy (hello.municipality, self->municipality);
     memcpy (hello.log, self->log, CP_WIRE_LOG_SIZE);
     strcpy (hello.data_key, self->data_key->id);
@@ -493,6 +499,47 @@ s_reply_signed (s_sync_t *self, const char *command, zframe_t *body, zframe_t *k
 }
 
 //  =====================================================================
+//  The downlink: entries of the central's log, each applied in the
+//  transaction that moves the cursor (node_store_apply_downlink), each
+//  answered with DOWNACK and the cursor, so that the central sends the
+//  next, or again from the cursor after a gap.
+
+static void
+s_on_down (s_sync_t *self, zframe_t *body)
+{
+    cp_down_t down;
+    char why [256] = "";
+    int rc = cp_wire_down_decode (zframe_data (body), zframe_size (body), &down);
+    if (rc)
+        snprintf (why, sizeof why, "DOWN's body: %s", cp_strerror (rc));
+    else
+        rc = node_store_apply_downlink (self->store, node_keys_enrolment (self->keys)->root,
+                                        down.prev, down.entry, down.entry_size, why,
+                                        sizeof why);
+    uint64_t cursor = 0;
+    if (node_store_downlink_cursor (self->store, &cursor))
+        return;                 //  no answer: the central sends again
+    if (rc == 0)
+        zsys_info ("node_sync: downlink entry %llu applied", (unsigned long long) cursor);
+    else
+    if (rc == CP_EREPLAY || rc == CP_EGAP) {
+        //  A resend, or one lost on the way: the cursor says what is next.
+        if (self->verbose)
+            zsys_debug ("node_sync: DOWN after %llu: %s", (unsigned long long) down.prev, why);
+    }
+    else
+    if (rc != self->down_refused || cursor != self->down_refused_at) {
+        //  Logged once; the store counts every one.
+        zsys_error ("node_sync: a downlink entry was refused (%s): %s", cp_strerror (rc), why);
+        self->down_refused = rc;
+        self->down_refused_at = cursor;
+    }
+    size_t size;
+    uint8_t *answer = cp_wire_downack_encode (cursor, rc, &size);
+    s_send (self, CP_CMD_DOWNACK, answer, size, NULL, 0, NULL);
+}
+
+//  =====================================================================
 //  Recovery: a node that lost its store is set up again and asks the
 //  central for its municipality's archive, batch by batch, appending each
 //  batch's events to its log in one transaction with the archive position
@@ -705,6 +752,7 @@ s_on_central (s_sync_t *self)
         case CP_CMD_WELCOME: s_on_welcome (self, body); break;
         case CP_CMD_ACK:     s_on_ack (self, body); break;
         case CP_CMD_NACK:    s_on_nack (self, body); break;
+        case CP_CMD_DOWN:    s_on_down (self, body); break;
         case CP_CMD_PONG:    break;
         default:
             zsys_warning ("node_sync: unexpected message from the central (%s)",

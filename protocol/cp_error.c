@@ -39,6 +39,7 @@ cp_strerror (int code)
         case CP_EMAPFULL:       return "storage map full (grown; transaction must be redone)";
         case CP_EUSAGE:         return "invalid usage";
         case CP_EOTHERSTORE:    return "backup of another store";
+        case CP_ENOTFOUND:      return "no such record";
         case CP_EAUTH:          return "authentication failed";
         case CP_EREPLAY:        return "replayed message";
         case CP_EGAP:           return "sequence gap";

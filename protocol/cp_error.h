@@ -45,6 +45,7 @@ typedef enum {
     CP_EMAPFULL = -30853,       //  the store's map was full: it has grown, redo the transaction
     CP_EUSAGE = -30852,         //  a command line or option that makes no sense
     CP_EOTHERSTORE = -30851,    //  a backup of another store (kind, municipality or keys)
+    CP_ENOTFOUND = -30850,      //  no record under that key (a downlink entry's seq)
     //  Wire and sync
     CP_EAUTH = -30840,          //  authentication or integrity check failed
     CP_EREPLAY = -30839,        //  a message seen before (a downlink entry applied already)

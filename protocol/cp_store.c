@@ -189,6 +189,56 @@ s_catalogue_load (const cp_store_kind_t *kind, MDB_txn *txn)
     return catalogue;
 }
 
+cp_catalogue_t *
+cp_store_catalogue_load (const cp_store_kind_t *kind, MDB_txn *txn)
+{
+    return s_catalogue_load (kind, txn);
+}
+
+int
+cp_store_catalogue_install (const cp_store_kind_t *kind, MDB_txn *txn,
+                            const cp_catalogue_t *catalogue, const char *text, size_t size,
+                            int *version, bool *grow, char *why, size_t why_size)
+{
+    *version = 0;
+    MDB_dbi meta, catalogues;
+    int mdb_rc = mdb_dbi_open (txn, "meta", 0, &meta);
+    if (!mdb_rc) mdb_rc = mdb_dbi_open (txn, "catalogues", MDB_INTEGERKEY, &catalogues);
+    if (mdb_rc)
+        return cp_store_fail (kind, "open catalogues", mdb_rc, grow);
+    //  A version held already, with these very bytes: nothing to do.
+    int active = cp_catalogue_version (catalogue);
+    for (unsigned held = 1; held <= (unsigned) active; held++) {
+        MDB_val k = {sizeof held, &held}, v;
+        if (mdb_get (txn, catalogues, &k, &v) == 0 && v.mv_size == size
+        &&  memcmp (v.mv_data, text, size) == 0)
+            return 0;
+    }
+    char *copy = malloc (size + 1);
+    if (!copy)
+        return cp_error_why (CP_ECATALOGUE, why, why_size, "out of memory");
+    memcpy (copy, text, size);
+    copy [size] = 0;
+    char reason [256] = "a NUL in the text";
+    int next = strlen (copy) == size
+             ? cp_catalogue_check_revision (catalogue, copy, reason, sizeof reason): -1;
+    free (copy);
+    if (next < 0)
+        return cp_error_why (CP_ECATALOGUE, why, why_size, "not a revision of catalogue %d: %s",
+                             active, reason);
+    unsigned key = (unsigned) next;
+    char number [16];
+    snprintf (number, sizeof number, "%d", next);
+    MDB_val k = {sizeof key, &key}, v = {size, (void *) text};
+    int rc = cp_store_put (kind, txn, catalogues, &k, k.mv_size, &v, 0, "put catalogue", grow);
+    v = (MDB_val) {strlen (number), number};
+    if (!rc) rc = cp_store_put (kind, txn, meta, "catalogue", strlen ("catalogue"), &v, 0,
+                                "put catalogue version", grow);
+    if (!rc)
+        *version = next;
+    return rc;
+}
+
 int
 cp_store_open (const cp_store_kind_t *kind, const char *dir, cp_lmdb_mode_t mode,
                cp_store_open_fn *open, void *store, MDB_env **env_p,

@@ -115,6 +115,24 @@ void
     cp_store_close (MDB_env **env, cp_catalogue_t **catalogue, uint8_t **index_key,
                     cp_seal_t **seal);
 
+//  Installs a catalogue revision (size bytes of its JSON text) in the write
+//  transaction txn, over catalogue, the store's active one: a revision
+//  that is the next version and applies (cp_catalogue_check_revision)
+//  goes into catalogues, and meta "catalogue" names its version (*version
+//  is it); a text the store holds already under a version, byte for byte,
+//  changes nothing (*version 0).  Returns 0, CP_ECATALOGUE with why (a
+//  text that is not the next revision or does not apply), or what
+//  cp_store_put returns.  The caller reloads the catalogue after commit.
+int
+    cp_store_catalogue_install (const cp_store_kind_t *kind, MDB_txn *txn,
+                                const cp_catalogue_t *catalogue, const char *text, size_t size,
+                                int *version, bool *grow, char *why, size_t why_size);
+
+//  The active catalogue as txn sees it, rebuilt from its texts: NULL
+//  (logged) when it does not load.  The caller destroys it.
+cp_catalogue_t *
+    cp_store_catalogue_load (const cp_store_kind_t *kind, MDB_txn *txn);
+
 //  Begins a store's write transaction: first grows the map while it is more
 //  than half full (a full map costs redoing the whole transaction), and
 //  after, renews seal's nonce prefix, so that one draw of the random source

@@ -15,7 +15,8 @@
 #include <string.h>
 
 static const char *s_names [CP_CMD_MAX + 1] = {
-    NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER", "RECOVERED"
+    NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER", "RECOVERED",
+    "DOWN", "DOWNACK"
 };
 
 int
@@ -144,6 +145,22 @@ cp_wire_nack_encode (uint64_t expected, int reason, size_t *size)
 }
 
 uint8_t *
+cp_wire_down_encode (uint64_t prev, const uint8_t *entry, size_t entry_size, size_t *size)
+{
+    s_writer_t writer;
+    msgpack_packer *packer = s_begin (&writer, 2);
+    msgpack_pack_uint64 (packer, prev);
+    s_pack_bin (packer, entry, entry_size);
+    return s_end (&writer, size);
+}
+
+uint8_t *
+cp_wire_downack_encode (uint64_t cursor, int code, size_t *size)
+{
+    return cp_wire_nack_encode (cursor, code, size);
+}
+
+uint8_t *
 cp_wire_ping_encode (uint64_t head, size_t *size)
 {
     s_writer_t writer;
@@ -197,14 +214,16 @@ typedef struct {
     uint32_t next;              //  next element to take
 } s_reader_t;
 
-//  Prescans and unpacks a body that must be an array of `elements`.
+//  Prescans and unpacks a body of at most max bytes that must be an array
+//  of `elements`.
 static int
-s_open (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements)
+s_open_max (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements,
+            size_t max)
 {
     msgpack_unpacked_init (&reader->unpacked);
-    if (size > CP_WIRE_BODY_MAX)
+    if (size > max)
         return CP_ETOOBIG;
-    int rc = cp_codec_prescan (data, size, 2, CP_WIRE_BODY_MAX);
+    int rc = cp_codec_prescan (data, size, 2, max);
     if (rc)
         return rc;
     size_t offset = 0;
@@ -218,6 +237,13 @@ s_open (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements)
     reader->count = elements;
     reader->next = 0;
     return 0;
+}
+
+//  Every body but DOWN's: at most CP_WIRE_BODY_MAX bytes.
+static int
+s_open (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements)
+{
+    return s_open_max (reader, data, size, elements, CP_WIRE_BODY_MAX);
 }
 
 static int
@@ -392,6 +418,40 @@ cp_wire_nack_decode (const uint8_t *data, size_t size, cp_reply_t *nack)
             rc = CP_ETYPE;
     }
     return s_close (&reader, rc);
+}
+
+int
+cp_wire_down_decode (const uint8_t *data, size_t size, cp_down_t *down)
+{
+    s_reader_t reader;
+    memset (down, 0, sizeof *down);
+    int rc = s_open_max (&reader, data, size, 2, CP_WIRE_DOWN_MAX);
+    if (!rc) rc = s_take_u64 (&reader, &down->prev);
+    if (!rc) {
+        msgpack_object *item = &reader.items [reader.next++];
+        //  The entry is read where it lies in data, never through the
+        //  unpacker's zone, which goes at s_close.
+        if (item->type != MSGPACK_OBJECT_BIN)
+            rc = CP_ETYPE;
+        else
+        if (item->via.bin.size == 0)
+            rc = CP_EMALFORMED;
+        else
+        if ((const uint8_t *) item->via.bin.ptr < data
+        ||  (const uint8_t *) item->via.bin.ptr + item->via.bin.size > data + size)
+            rc = CP_EMALFORMED;
+        else {
+            down->entry = (const uint8_t *) item->via.bin.ptr;
+            down->entry_size = item->via.bin.size;
+        }
+    }
+    return s_close (&reader, rc);
+}
+
+int
+cp_wire_downack_decode (const uint8_t *data, size_t size, cp_reply_t *downack)
+{
+    return cp_wire_nack_decode (data, size, downack);
 }
 
 int

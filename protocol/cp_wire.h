@@ -20,6 +20,8 @@
         RECOVERED central → node  [municipality, position, next, end,
                                    node_key, data_key, nonce]
                                   + payload + signature
+        DOWN      central → node  [prev, entry]
+        DOWNACK   node → central  [cursor, code]
 
     Logs.  A node's uplink log has an identity (log: 16 random bytes, made
     when the store is set up and made anew when the node finds that its log
@@ -48,25 +50,37 @@
     central data key named (cp_envelope, the RECOVERED purpose), with next,
     the position after it, and end, the archive's end when it was read: a
     RECOVERED whose position is end carries no events (an empty payload,
-    sealed) and says that the node has all.                                 */
+    sealed) and says that the node has all.
+
+    DOWN carries one entry of the central's downlink log (cp_downlink, as
+    the root signed it) and prev, the seq of the entry addressed to that
+    node just before it in the log (0: none); the central signs DOWN as a
+    reply, so prev, which the root's signature cannot cover, is the
+    central's word.  DOWNACK answers each DOWN with the node's downlink
+    cursor after it and the code of a refusal (0: applied).  docs/design.md,
+    "Downlink", has the model.                                              */
 
 #ifndef CP_WIRE_H_INCLUDED
 #define CP_WIRE_H_INCLUDED
 
+#include "cp_downlink.h"
 #include "cp_event.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_WIRE_VERSION 4              //  2: HELLO names a data key, replies are signed;
+#define CP_WIRE_VERSION 5              //  2: HELLO names a data key, replies are signed;
                                         //  3: signatures over BLAKE2b digests;
-                                        //  4: log identities and chains, RECOVER
+                                        //  4: log identities and chains, RECOVER;
+                                        //  5: DOWN and DOWNACK
 #define CP_WIRE_BODY_MAX 1024           //  bytes in any body but a batch payload
 #define CP_WIRE_KEYID_MAX 64            //  characters in a key id
 #define CP_WIRE_NONCE_MAX 24            //  bytes in a nonce (XChaCha20)
 #define CP_WIRE_LOG_SIZE 16             //  bytes in a log identity
 #define CP_WIRE_CHAIN_SIZE 16           //  bytes in a log chain
 #define CP_WIRE_RECOVER_MAX 64          //  batches one RECOVER may ask for
+//  Bytes in a DOWN body: an entry and what msgpack puts around it and prev
+#define CP_WIRE_DOWN_MAX (CP_DOWNLINK_ENTRY_MAX + 32)
 
 typedef enum {
     CP_CMD_HELLO = 1,
@@ -78,7 +92,9 @@ typedef enum {
     CP_CMD_PONG,
     CP_CMD_RECOVER,
     CP_CMD_RECOVERED,
-    CP_CMD_MAX = CP_CMD_RECOVERED
+    CP_CMD_DOWN,
+    CP_CMD_DOWNACK,
+    CP_CMD_MAX = CP_CMD_DOWNACK
 } cp_command_t;
 
 typedef struct {
@@ -135,6 +151,12 @@ typedef struct {
     uint8_t nonce_size;
 } cp_recovered_t;
 
+typedef struct {
+    uint64_t prev;              //  the seq of the entry to this node before it
+    const uint8_t *entry;       //  the entry's bytes, within the decoded body
+    size_t entry_size;
+} cp_down_t;
+
 //  The command a frame names, or 0.
 int
     cp_wire_command (const void *frame, size_t size);
@@ -168,6 +190,10 @@ uint8_t *
     cp_wire_recover_encode (const cp_recover_t *recover, size_t *size);
 uint8_t *
     cp_wire_recovered_encode (const cp_recovered_t *recovered, size_t *size);
+uint8_t *
+    cp_wire_down_encode (uint64_t prev, const uint8_t *entry, size_t entry_size, size_t *size);
+uint8_t *
+    cp_wire_downack_encode (uint64_t cursor, int code, size_t *size);
 
 //  Decoders read exactly size bytes.  They return 0, or CP_EMALFORMED,
 //  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality or
@@ -177,7 +203,9 @@ uint8_t *
 //  CP_WIRE_LOG_SIZE / CP_WIRE_CHAIN_SIZE, a RECOVER for no batch or more
 //  than CP_WIRE_RECOVER_MAX (CP_ETOOBIG), and a RECOVERED whose positions
 //  do not follow (position <= next <= end, next > position unless
-//  position is end).
+//  position is end).  DOWN's body may be CP_WIRE_DOWN_MAX bytes, every
+//  other CP_WIRE_BODY_MAX; its entry (not checked here: cp_downlink's to
+//  decode) points into data and is not empty.
 int
     cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello);
 int
@@ -196,5 +224,9 @@ int
     cp_wire_recover_decode (const uint8_t *data, size_t size, cp_recover_t *recover);
 int
     cp_wire_recovered_decode (const uint8_t *data, size_t size, cp_recovered_t *recovered);
+int
+    cp_wire_down_decode (const uint8_t *data, size_t size, cp_down_t *down);
+int
+    cp_wire_downack_decode (const uint8_t *data, size_t size, cp_reply_t *downack);
 
 #endif
