@@ -1078,75 +1078,28 @@ typedef struct {
     cp_catalogue_t *catalogue;  //  a revision's catalogue, active once committed
 } s_downlink_t;
 
-//  In the write transaction: a catalogue revision takes effect.  The next
-//  version, when it applies to the active catalogue, is stored under its
-//  version and made active (its catalogue waits in apply->catalogue for the
-//  commit); a version the node holds with the very same text changes
-//  nothing (a node set up with it, or given it before); anything else is
-//  refused, CP_ECATALOGUE.
+//  In the write transaction: a catalogue revision takes effect
+//  (cp_store_catalogue_install): the next version that applies is stored
+//  and made active, its catalogue rebuilt from the texts as this
+//  transaction sees them and kept in apply->catalogue for the commit; a
+//  text the node holds already changes nothing; anything else is refused,
+//  CP_ECATALOGUE.
 static int
 s_catalogue_take (node_store_t *self, s_downlink_t *apply)
 {
-    const cp_downlink_t *entry = apply->entry;
     cp_catalogue_destroy (&apply->catalogue);       //  from a round redone on a grown map
-    int active = cp_catalogue_version (self->catalogue);
-    char stored [16] = "";
-    if (cp_lmdb_get_text (self->txn, self->meta, "catalogue", stored, sizeof stored)
-    ||  atoi (stored) != active) {
-        zsys_error ("node_store: the store's catalogue is %s, this process holds %d: reopen "
-                    "the store", stored, active);
-        return CP_ESTORE;
-    }
-    //  The body as a C string: a NUL inside is no JSON text's.
-    char *text = malloc (entry->body_size + 1);
-    assert (text);
-    memcpy (text, entry->body, entry->body_size);
-    text [entry->body_size] = 0;
-    int version = cp_catalogue_text_version (text);
-    int rc = 0;
-    if (memchr (entry->body, 0, entry->body_size))
-        rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
-                                 "entry %" PRIu64 ": a catalogue revision with a NUL byte in "
-                                 "its text", entry->seq);
-    else
-    if (version >= 1 && version <= active) {
-        unsigned number = (unsigned) version;
-        MDB_val k = {sizeof number, &number}, v;
-        rc = mdb_get (self->txn, self->catalogues, &k, &v);
-        if (rc && rc != MDB_NOTFOUND)
-            rc = cp_lmdb_fail ("node_store", "read catalogue", rc);
-        else
-        if (rc || v.mv_size != entry->body_size || memcmp (v.mv_data, entry->body, v.mv_size))
-            rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
-                                     "entry %" PRIu64 ": catalogue %d differs from the one this "
-                                     "node holds", entry->seq, version);
-    }
-    else
-    if (version > active + 1)
-        rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
-                                 "entry %" PRIu64 ": catalogue %d is ahead of this node's "
-                                 "catalogue %d: revision %d must come first", entry->seq,
-                                 version, active, active + 1);
-    else {
-        //  The next version, or a text that is no catalogue at all: the
-        //  revision's own check says which and why.
-        char reason [256] = "";
-        apply->catalogue = cp_catalogue_revise (self->catalogue, text, reason, sizeof reason);
-        if (!apply->catalogue)
-            rc = apply->refused = cp_error_why (CP_ECATALOGUE, apply->why, apply->why_size,
-                                     "entry %" PRIu64 ": catalogue revision refused: %s",
-                                     entry->seq, reason);
-        unsigned number = (unsigned) version;
-        char value [16];
-        snprintf (value, sizeof value, "%d", version);
-        if (rc == 0)
-            rc = s_put (self, self->catalogues, &number, sizeof number, entry->body,
-                        entry->body_size, 0, "put catalogue");
-        if (rc == 0)
-            rc = s_put (self, self->meta, "catalogue", 9, value, strlen (value), 0,
-                        "put active catalogue");
-    }
-    free (text);
+    char reason [256] = "";
+    int version = 0;
+    int rc = cp_store_catalogue_install (&s_kind, self->txn, self->catalogue,
+                                         (const char *) apply->entry->body,
+                                         apply->entry->body_size, &version, &self->grow,
+                                         reason, sizeof reason);
+    if (rc == CP_ECATALOGUE)
+        return apply->refused = cp_error_why (rc, apply->why, apply->why_size, "entry %" PRIu64
+                                              ": %s", apply->entry->seq, reason);
+    if (rc == 0 && version > 0 && !(apply->catalogue = cp_store_catalogue_load (&s_kind,
+                                                                                self->txn)))
+        rc = CP_ESTORE;         //  logged
     return rc;
 }
 

@@ -332,7 +332,8 @@ test_revision_refused (void)
 
     //  A version past the next.
     CHECK_EQ_INT (s_apply (store, &root, 2, 1, S_V4, why, sizeof why), CP_ECATALOGUE);
-    CHECK_STR_CONTAINS (why, "catalogue 4 is ahead of this node's catalogue 2");
+    CHECK_STR_CONTAINS (why, "entry 2: not a revision of catalogue 2: catalogue 4 is not the "
+                        "next version: expected catalogue 3");
     //  Version 2 again under a new seq, with another text.
     char *other = strdup (cp_catalogue_builtin [2]);
     assert (other);
@@ -341,7 +342,8 @@ test_revision_refused (void)
     if (title)
         title [0] = 'r';
     CHECK_EQ_INT (s_apply (store, &root, 2, 1, other, why, sizeof why), CP_ECATALOGUE);
-    CHECK_STR_CONTAINS (why, "catalogue 2 differs from the one this node holds");
+    CHECK_STR_CONTAINS (why, "entry 2: catalogue 2 differs from the one held under that "
+                        "version");
     free (other);
     //  A code removed.
     CHECK_EQ_INT (s_apply (store, &root, 2, 1, S_V3_REMOVE, why, sizeof why), CP_ECATALOGUE);
