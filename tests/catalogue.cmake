@@ -11,3 +11,8 @@ set_target_properties (test_revision PROPERTIES
 add_test (NAME catalogue_revision COMMAND test_revision)
 set_tests_properties (catalogue_revision PROPERTIES TIMEOUT 120 LABELS foundation
     ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR};CPSYNC_NODE=$<TARGET_FILE:cpsync-node>")
+
+add_test (NAME catalogue_cli
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_catalogue_cli.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (catalogue_cli PROPERTIES TIMEOUT 180 LABELS governance)
