@@ -5,6 +5,7 @@
         cpsync-node view   --data DIR --period P [--catalogue N]
                            [--format json|table|csv] [--lang sq|en]
         cpsync-node status --data DIR [--format json|table]
+        cpsync-node downlink --data DIR [--format json|table]
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
         cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
         cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]
@@ -21,6 +22,7 @@
 
 #include "cp_backup.h"
 #include "cp_date.h"
+#include "cp_downlink.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
@@ -72,6 +74,7 @@ s_usage (const char *message)
         "       cpsync-node view   --data DIR --period YYYY|YYYY-Qn [--catalogue N]\n"
         "                          [--format json|table|csv] [--lang sq|en]\n"
         "       cpsync-node status --data DIR [--format json|table]\n"
+        "       cpsync-node downlink --data DIR [--format json|table]\n"
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
         "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
         "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
@@ -82,6 +85,8 @@ s_usage (const char *message)
         "archive at the central, for a node that lost its disk (default timeout 600 s).\n"
         "enrol installs a bundle or an announcement from cpsync-admin; a bundle also\n"
         "sets the central endpoint it names, unless --keep-endpoint is given.\n"
+        "downlink lists the entries the central sent this node (directives, catalogue\n"
+        "revisions, ...), each checked again against the root pinned at enrolment.\n"
         "backup works while run and imports go on; restore needs DIR/keys in place\n"
         "(a backup holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
@@ -577,6 +582,71 @@ s_enrol (const s_options_t *options)
     return 0;
 }
 
+//  The downlink entries applied, in order: each is read back and checked
+//  against the pinned root again, so what is listed is what the root signed.
+static int
+s_downlink (const s_options_t *options)
+{
+    bool json = strcmp (options->format, "json") == 0;
+    if (!json && strcmp (options->format, "table") != 0)
+        return s_usage ("--format is json or table");
+    int rc = 0;
+    node_keys_t *keys = node_keys_load (options->data, &rc);
+    if (!keys) {
+        fprintf (stderr, "cpsync-node: downlink: the keys: %s\n", cp_strerror (rc));
+        return S_EXIT_USAGE;
+    }
+    node_store_t *store = s_open (options);
+    if (!store) {
+        node_keys_destroy (&keys);
+        return S_EXIT_USAGE;
+    }
+    uint64_t cursor = 0;
+    rc = node_store_downlink_cursor (store, &cursor);
+    if (json)
+        printf ("{\"cursor\": %llu, \"entries\": [", (unsigned long long) cursor);
+    else
+        printf ("%-8s %-10s %-16s %-21s %s\n", "seq", "kind", "to", "issued", "bytes");
+    int listed = 0;
+    //  Seqs of other nodes' entries are holes: a look-up each, no more.
+    for (uint64_t seq = 1; rc == 0 && seq <= cursor; seq++) {
+        uint8_t *bytes = NULL;
+        size_t size = 0;
+        rc = node_store_downlink_entry (store, seq, &bytes, &size);
+        if (rc || !bytes)
+            continue;
+        cp_downlink_t entry;
+        char why [200] = "";
+        int check = cp_downlink_decode (bytes, size, node_keys_enrolment (keys)->root, &entry,
+                                        why, sizeof why);
+        char to [CP_SCOPE_MAX] = "?", issued [32] = "?";
+        if (check == 0) {
+            cp_downlink_address_format (&entry.address, to);
+            cp_date_format_instant (entry.issued, issued, sizeof issued);
+        }
+        const char *kind = check? "unverified": cp_downlink_kind_name (entry.kind);
+        if (json)
+            printf ("%s\n  {\"seq\": %llu, \"kind\": \"%s\", \"to\": \"%s\", "
+                    "\"issued\": \"%s\", \"bytes\": %zu}", listed? ",": "",
+                    (unsigned long long) seq, kind, to, issued, check? size: entry.body_size);
+        else
+            printf ("%-8llu %-10s %-16s %-21s %zu\n", (unsigned long long) seq, kind, to,
+                    issued, check? size: entry.body_size);
+        if (check)
+            fprintf (stderr, "cpsync-node: downlink entry %llu no longer verifies: %s\n",
+                     (unsigned long long) seq, why);
+        listed++;
+        free (bytes);
+    }
+    if (json)
+        printf ("%s]}\n", listed? "\n": "");
+    if (rc)
+        fprintf (stderr, "cpsync-node: downlink: %s\n", cp_strerror (rc));
+    node_store_destroy (&store);
+    node_keys_destroy (&keys);
+    return rc? S_EXIT_USAGE: 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -596,6 +666,8 @@ main (int argc, char **argv)
         return s_view (&options);
     if (strcmp (command, "status") == 0)
         return s_status (&options);
+    if (strcmp (command, "downlink") == 0)
+        return s_downlink (&options);
     if (strcmp (command, "run") == 0)
         return s_run (&options);
     if (strcmp (command, "enrol") == 0)

@@ -1504,7 +1504,7 @@ test_old_format (void)
         s_open_expect (flags [index], CP_ENOTCENTRAL);
         char *log = testing_log_end ();
         CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-central 4\"; "
-                                 "this central reads \"cpsync-central 5\"");
+                                 "this central reads \"cpsync-central 6\"");
         free (log);
     }
     s_remove_dir ();

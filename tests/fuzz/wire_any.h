@@ -19,7 +19,8 @@ typedef union {
     cp_hello_t hello;
     cp_welcome_t welcome;
     cp_batch_header_t batch;
-    cp_reply_t reply;           //  NACK
+    cp_reply_t reply;           //  NACK, DOWNACK
+    cp_down_t down;             //  DOWN: its entry points into the decoded bytes
     uint64_t seq;               //  ACK, PING
     cp_recover_t recover;
     cp_recovered_t recovered;
@@ -41,6 +42,8 @@ wire_any_decode (int command, const uint8_t *data, size_t size, wire_any_t *valu
         case CP_CMD_PONG:      return cp_wire_pong_decode (data, size);
         case CP_CMD_RECOVER:   return cp_wire_recover_decode (data, size, &value->recover);
         case CP_CMD_RECOVERED: return cp_wire_recovered_decode (data, size, &value->recovered);
+        case CP_CMD_DOWN:      return cp_wire_down_decode (data, size, &value->down);
+        case CP_CMD_DOWNACK:   return cp_wire_downack_decode (data, size, &value->reply);
     }
     return CP_EPROTOCOL;
 }
@@ -60,6 +63,10 @@ wire_any_encode (int command, const wire_any_t *value, size_t *size)
         case CP_CMD_PONG:      return cp_wire_pong_encode (size);
         case CP_CMD_RECOVER:   return cp_wire_recover_encode (&value->recover, size);
         case CP_CMD_RECOVERED: return cp_wire_recovered_encode (&value->recovered, size);
+        case CP_CMD_DOWN:      return cp_wire_down_encode (value->down.prev, value->down.entry,
+                                                           value->down.entry_size, size);
+        case CP_CMD_DOWNACK:   return cp_wire_downack_encode (value->reply.seq,
+                                                              value->reply.reason, size);
     }
     return NULL;
 }
@@ -128,8 +135,23 @@ wire_any_holds (int command, const wire_any_t *value)
                 && wire_any_id (recovered->node_key, sizeof recovered->node_key)
                 && wire_any_id (recovered->data_key, sizeof recovered->data_key);
         }
+        case CP_CMD_DOWN:
+            return value->down.entry && value->down.entry_size > 0
+                && value->down.entry_size <= CP_WIRE_DOWN_MAX;
     }
-    return true;                //  ACK, NACK, PING, PONG: any value of their types
+    return true;                //  ACK, NACK, PING, PONG, DOWNACK: any value of their types
+}
+
+//  True when two decoded values are the same: DOWN's entries by their
+//  bytes (each points into the body it came from), the rest as memory.
+static inline bool
+wire_any_same (int command, const wire_any_t *one, const wire_any_t *other)
+{
+    if (command == CP_CMD_DOWN)
+        return one->down.prev == other->down.prev
+            && one->down.entry_size == other->down.entry_size
+            && memcmp (one->down.entry, other->down.entry, one->down.entry_size) == 0;
+    return memcmp (one, other, sizeof *one) == 0;
 }
 
 #endif
