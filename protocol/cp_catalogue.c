@@ -318,14 +318,28 @@ cp_catalogue_text_version (const char *text)
 }
 
 int
-cp_catalogue_builtin_since (cp_dim_t dim, const char *code, size_t len)
+cp_catalogue_builtin_since (cp_dim_t dim, const char *code, size_t len, int after)
 {
     assert (dim < CP_DIM_COUNT);
-    cp_catalogue_t *newest = cp_catalogue_new_builtin (cp_catalogue_builtin_count);
-    int id = newest? cp_catalogue_lookup (newest, dim, code, len): -1;
-    int since = id >= 0? cp_catalogue_since (newest, dim, id): 0;
-    cp_catalogue_destroy (&newest);
-    return since;
+    //  Only the revisions' change lists are read, not whole catalogues
+    //  built: a file of many lines with such codes stays quick to reject.
+    for (int version = after < 1? 2: after + 1; version <= cp_catalogue_builtin_count; version++) {
+        json_t *root = json_loads (cp_catalogue_builtin [version], 0, NULL);
+        size_t index;
+        json_t *change;
+        bool found = false;
+        json_array_foreach (json_object_get (root, "changes"), index, change) {
+            const char *dimension = s_string (change, "dimension");
+            const char *added = s_string (change, "code");
+            if (dimension && added && strcmp (dimension, s_dim_names [dim]) == 0
+            &&  strlen (added) == len && memcmp (added, code, len) == 0)
+                found = true;
+        }
+        json_decref (root);
+        if (found)
+            return version;
+    }
+    return 0;
 }
 
 const char *

@@ -80,11 +80,11 @@ cp_catalogue_t *
 int
     cp_catalogue_text_version (const char *text);
 
-//  The built-in version that introduced a code (len bytes) of dim, or 0
-//  when no built-in catalogue defines it.  Builds the newest built-in
-//  catalogue on each call: for messages, not for a hot path.
+//  The built-in revision after version after (from 2 on) that adds a code
+//  (len bytes) of dim, or 0 when none does.  Parses those revisions' texts
+//  on each call: for messages, not for a hot path.
 int
-    cp_catalogue_builtin_since (cp_dim_t dim, const char *code, size_t len);
+    cp_catalogue_builtin_since (cp_dim_t dim, const char *code, size_t len, int after);
 
 //  The "title" of a version this catalogue holds (1 .. its version; "" when
 //  that text has none).  Borrowed.

@@ -97,8 +97,9 @@ s_set_code (cp_event_t *event, int slot, const char *field, cp_dim_t dim,
         //  the message says which revision brings it.  Only when there is
         //  a message to write (the central's resolving passes none).
         int active = cp_catalogue_version (catalogue);
-        int since = why && len <= CP_CODE_MAX? cp_catalogue_builtin_since (dim, value, len): 0;
-        if (since > active)
+        int since = why && len <= CP_CODE_MAX
+                  ? cp_catalogue_builtin_since (dim, value, len, active): 0;
+        if (since > 0)
             return cp_error_why (CP_EBADCODE, why, why_size,
                           "field '%s': '%s' comes with catalogue revision %d, which this "
                           "node has not applied (it has catalogue %d)", field,

@@ -386,7 +386,7 @@ test_new_broken (void)
 }
 
 //  A revision applied to a copy (cp_catalogue_revise), the titles of the
-//  versions, the version a text says it is, and the built-in version that
+//  versions, the version a text says it is, and the built-in revision that
 //  brings a code.
 static void
 test_revise (void)
@@ -423,10 +423,13 @@ test_revise (void)
     CHECK_EQ_INT (cp_catalogue_text_version ("{\"catalogue\": \"7\"}"), -1);
     CHECK_EQ_INT (cp_catalogue_text_version ("{\"catalogue\": 0}"), -1);
     CHECK_EQ_INT (cp_catalogue_text_version ("not json"), -1);
-    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labour", 12), 2);
-    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "neglect", 7), 1);
-    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_RISK, "child_labour", 12), 0);
-    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "nonsense", 8), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labour", 12, 1), 2);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_REFERRAL, "central_agency", 14, 0), 2);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labour", 12, 2), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labou", 11, 1), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "neglect", 7, 1), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_RISK, "child_labour", 12, 1), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "nonsense", 8, 1), 0);
 }
 
 TESTING_MAIN (
