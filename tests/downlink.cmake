@@ -13,3 +13,9 @@ set_tests_properties (downlink PROPERTIES TIMEOUT 120 LABELS foundation
     ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR};CPSYNC_NODE=$<TARGET_FILE:cpsync-node>")
 
 cpsync_fuzz_corpus (downlink foundation)
+
+#  The central's half and delivery, with real processes
+add_test (NAME downlink_sync
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_downlink_sync.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (downlink_sync PROPERTIES TIMEOUT 300 LABELS sync)

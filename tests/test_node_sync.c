@@ -20,7 +20,9 @@
 #include "central_auth.h"
 #include "central_store.h"
 #include "cp_batch.h"
+#include "cp_downlink.h"
 #include "cp_error.h"
+#include "cp_keyfile.h"
 #include "cp_municipality.h"
 #include "cp_wire.h"
 #include "node_import.h"
@@ -166,6 +168,8 @@ typedef struct {
     zframe_t *routing_id;
     uint8_t log [CP_WIRE_LOG_SIZE];     //  HELLO, BATCH: the log named
     uint64_t acked;             //  HELLO: what the node holds acknowledged
+    uint64_t downlink;          //  HELLO, DOWNACK: the node's downlink cursor
+    int code;                   //  DOWNACK: the refusal, or 0
 } s_heard_t;
 
 //  Waits up to msecs for a message from the node, answering ZAP requests
@@ -173,7 +177,7 @@ typedef struct {
 static s_heard_t
 s_hear (s_central_t *central, int msecs)
 {
-    s_heard_t heard = {0, 0, NULL, {0}, 0};
+    s_heard_t heard = {0, 0, NULL, {0}, 0, 0, 0};
     int64_t until = zclock_mono () + msecs;
     zpoller_t *poller = zpoller_new (central->router, central_auth_zap (central->auth), NULL);
     while (!heard.command && zclock_mono () < until) {
@@ -218,6 +222,13 @@ s_hear (s_central_t *central, int msecs)
         &&  cp_wire_hello_decode (zframe_data (body), zframe_size (body), &hello) == 0) {
             memcpy (heard.log, hello.log, CP_WIRE_LOG_SIZE);
             heard.acked = hello.acked;
+            heard.downlink = hello.downlink;
+        }
+        cp_reply_t downack;
+        if (heard.command == CP_CMD_DOWNACK && body
+        &&  cp_wire_downack_decode (zframe_data (body), zframe_size (body), &downack) == 0) {
+            heard.downlink = downack.seq;
+            heard.code = downack.reason;
         }
         heard.routing_id = routing_id;
         zmsg_destroy (&msg);
@@ -240,7 +251,7 @@ s_hear_past_pings (s_central_t *central, int msecs)
         s_reply (central, heard.routing_id, "PONG", body, size);
         zframe_destroy (&heard.routing_id);
     }
-    return (s_heard_t) {0, 0, NULL, {0}, 0};
+    return (s_heard_t) {0, 0, NULL, {0}, 0, 0, 0};
 }
 
 static void
@@ -384,7 +395,7 @@ test_unanswered_hello (void)
     CHECK_EQ_INT (first.command, CP_CMD_HELLO);
     int64_t started = zclock_mono ();
     int hellos = 1;
-    s_heard_t heard = {0, 0, NULL, {0}, 0};
+    s_heard_t heard = {0, 0, NULL, {0}, 0, 0, 0};
     while (true) {
         heard = s_hear (central, 40000);
         if (heard.command != CP_CMD_HELLO || !first.routing_id
@@ -532,11 +543,136 @@ test_log_renewed (void)
 }
 
 #define main s_main
+//  =====================================================================
+//  The downlink over the wire: DOWN applied or refused, DOWNACK's answer
+
+//  A signed entry of the given seq, to address, signed with root_secret.
+static uint8_t *
+s_entry (uint64_t seq, const char *address, const uint8_t *root_secret, size_t *size)
+{
+    cp_downlink_t entry = {.seq = seq, .kind = CP_DOWNLINK_DIRECTIVE, .issued = 1,
+                           .body = (const uint8_t *) "a directive", .body_size = 11};
+    int rc = cp_downlink_address_parse (address, &entry.address);
+    assert (rc == 0);
+    return cp_downlink_encode (&entry, root_secret, size);
+}
+
+//  Sends DOWN [prev, entry] (entry freed), signed as a reply (as command,
+//  which a real central makes "DOWN").
+static void
+s_down (s_central_t *central, zframe_t *routing_id, const char *command, uint64_t prev,
+        uint8_t *entry, size_t entry_size)
+{
+    size_t size;
+    uint8_t *body = cp_wire_down_encode (prev, entry, entry_size, &size);
+    free (entry);
+    zmsg_t *msg = zmsg_new ();
+    zframe_t *to = zframe_dup (routing_id);
+    zmsg_append (msg, &to);
+    zmsg_addstr (msg, "DOWN");
+    zmsg_addmem (msg, body, size);
+    char key_id [CP_KEY_ID_MAX + 1];
+    uint8_t signature [CP_SIGNATURE_SIZE];
+    int rc = central_auth_sign_reply (central->auth, command, "diber", body, size, NULL,
+                                      key_id, signature);
+    assert (rc == 0);
+    zmsg_addstr (msg, key_id);
+    zmsg_addmem (msg, signature, sizeof signature);
+    free (body);
+    zmsg_send (&msg, central->router);
+}
+
+//  The next DOWNACK, past PINGs (answered) and batches (left unanswered);
+//  command 0 when none comes within msecs.
+static s_heard_t
+s_hear_downack (s_central_t *central, int msecs)
+{
+    int64_t until = zclock_mono () + msecs;
+    while (zclock_mono () < until) {
+        s_heard_t heard = s_hear_past_pings (central, (int) (until - zclock_mono ()));
+        if (heard.command == CP_CMD_DOWNACK || heard.command == 0)
+            return heard;
+        zframe_destroy (&heard.routing_id);
+    }
+    return (s_heard_t) {0, 0, NULL, {0}, 0, 0, 0};
+}
+
+//  DOWN [prev, entry] then the DOWNACK: checks its cursor and code.
+static void
+s_down_expect (s_central_t *central, zframe_t *routing_id, uint64_t prev, uint8_t *entry,
+               size_t size, uint64_t cursor, int code, int line)
+{
+    s_down (central, routing_id, "DOWN", prev, entry, size);
+    s_heard_t heard = s_hear_downack (central, 5000);
+    if (heard.command != CP_CMD_DOWNACK || heard.downlink != cursor || heard.code != code) {
+        fprintf (stderr, "  %s:%d: DOWNACK %s cursor %llu code %d (%s), expected cursor %llu "
+                 "code %d (%s)\n", __FILE__, line, heard.command? "came with": "did not come:",
+                 (unsigned long long) heard.downlink, heard.code, cp_strerror (heard.code),
+                 (unsigned long long) cursor, code, cp_strerror (code));
+        testing_failures_++;
+    }
+    zframe_destroy (&heard.routing_id);
+}
+
+//  (The entry is made first: it sets size.)
+#define DOWN_EXPECT(prev, make_entry, cursor, code) do { \
+    uint8_t *made = (make_entry); \
+    s_down_expect (&world.central, hello.routing_id, (prev), made, size, (cursor), (code), \
+                   __LINE__); \
+} while (0)
+
+//  The node puts its cursor in HELLO, applies a DOWN that follows it and
+//  answers with the cursor; a resend, a gap, an entry of another root, one
+//  for another municipality are refused with their codes and leave the
+//  cursor; a DOWN whose reply signature is not the central's is ignored;
+//  the cursor survives the actor's restart.
+static void
+test_downlink (void)
+{
+    s_world_t world;
+    if (s_world_start (&world))
+        return;
+    char path [4300];
+    snprintf (path, sizeof path, "%s/keys/root.secret", world.central_dir);
+    uint8_t *root = NULL;
+    CHECK_EQ_INT (cp_keyfile_read (path, crypto_sign_SECRETKEYBYTES, &root), 0);
+    uint8_t other_public [crypto_sign_PUBLICKEYBYTES], other [crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair (other_public, other);
+    s_heard_t hello = s_hear_past_pings (&world.central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    CHECK_EQ_INT (hello.downlink, 0);
+    s_welcome (&world.central, hello.routing_id, 1);
+    size_t size;
+    DOWN_EXPECT (0, s_entry (1, "all", root, &size), 1, 0);
+    DOWN_EXPECT (0, s_entry (1, "all", root, &size), 1, CP_EREPLAY);
+    DOWN_EXPECT (2, s_entry (3, "diber", root, &size), 1, CP_EGAP);
+    DOWN_EXPECT (1, s_entry (4, "diber", other, &size), 1, CP_EUNPINNED);
+    DOWN_EXPECT (1, s_entry (5, "tirane", root, &size), 1, CP_ENOTADDRESSED);
+    //  Signed as another command: not the central's DOWN, so no answer
+    uint8_t *entry = s_entry (6, "county:diber", root, &size);
+    s_down (&world.central, hello.routing_id, "ACK", 1, entry, size);
+    s_heard_t heard = s_hear_downack (&world.central, 1500);
+    CHECK_EQ_INT (heard.command, 0);
+    DOWN_EXPECT (1, s_entry (6, "county:diber", root, &size), 6, 0);
+    zframe_destroy (&hello.routing_id);
+    //  Again from the top: the cursor was stored
+    zactor_destroy (&world.sync);
+    world.sync = zactor_new (node_sync_actor, &world.config);
+    hello = s_hear_past_pings (&world.central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    CHECK_EQ_INT (hello.downlink, 6);
+    zframe_destroy (&hello.routing_id);
+    cp_keyfile_free (&root);
+    sodium_memzero (other, sizeof other);
+    s_world_stop (&world);
+}
+
 TESTING_MAIN (
     TEST (test_central_behind),
     TEST (test_log_renewed),
     TEST (test_stalled_window),
-    TEST (test_unanswered_hello)
+    TEST (test_unanswered_hello),
+    TEST (test_downlink)
 )
 #undef main
 
