@@ -17,6 +17,8 @@
                                 [--password-file FILE]
         cpsync-central user remove --data DIR --name N
         cpsync-central user list --data DIR [--format json|table]
+        cpsync-central catalogue publish --data DIR FILE.json [--root-secret PATH]
+        cpsync-central catalogue list --data DIR [--format json|table]
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
@@ -26,7 +28,13 @@
     conflict: an event id taken before with other content), without case
     values.  serve is the HTTP face (central_http), a process of its own
     that reads the store as query does; user edits the accounts it knows
-    (central_accounts).
+    (central_accounts).  catalogue publish signs a catalogue revision with
+    the root (DIR/keys/root.secret, or --root-secret) and publishes it to
+    all nodes as a downlink entry, the central taking it as its newest
+    catalogue in the same transaction (central_admin_publish); a text that
+    is not the next version, does not apply, or removes or renames a code
+    is refused and changes nothing.  catalogue list shows the versions the
+    central holds, with their titles.
 
     Exit codes: 0 done; 1 a command failed on its data or restore refused
     the backup; 2 usage or environment errors (bad flags, not a central,
@@ -55,6 +63,7 @@
 #include <termios.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <inttypes.h>
 #include <time.h>
 
 #define S_EXIT_FAILED 1
@@ -80,6 +89,8 @@ typedef struct {
     const char *name;           //  user: the account
     const char *role;
     const char *password_file;
+    const char *file;           //  catalogue publish: the revision's JSON
+    const char *root_secret;    //  catalogue publish: NULL is DIR/keys/root.secret
     int catalogue;              //  0 = the default
     bool verbose;
     bool public;                //  query: for publication, small cells hidden
@@ -119,6 +130,10 @@ s_usage (const char *message)
         "                               [--password-file FILE]  (else read from stdin)\n"
         "       cpsync-central user remove --data DIR --name NAME\n"
         "       cpsync-central user list --data DIR [--format json|table]\n"
+        "       cpsync-central catalogue publish --data DIR FILE.json [--root-secret PATH]\n"
+        "                            (a revision: the next version, codes only added; signed\n"
+        "                            with the root and sent to all nodes; prints its seq)\n"
+        "       cpsync-central catalogue list --data DIR [--format json|table]\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
@@ -149,6 +164,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"name", required_argument, NULL, 'n'},
         {"role", required_argument, NULL, 'o' + 256},
         {"password-file", required_argument, NULL, 'w'},
+        {"root-secret", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -159,7 +175,8 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->http = CENTRAL_HTTP_ADDRESS;
     options->token_ttl = CENTRAL_HTTP_TOKEN_TTL;
     optind = 2;
-    if (streq (options->command, "user") && argc > 2) {
+    if ((streq (options->command, "user") || streq (options->command, "catalogue"))
+    &&  argc > 2) {
         options->action = argv [2];
         optind = 3;
     }
@@ -199,6 +216,7 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'n': options->name = optarg; break;
             case 'o' + 256: options->role = optarg; break;
             case 'w': options->password_file = optarg; break;
+            case 'S': options->root_secret = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -207,6 +225,9 @@ s_parse (int argc, char **argv, s_options_t *options)
             default:  return CP_EUSAGE;
         }
     }
+    //  catalogue publish takes its file as the one operand.
+    if (streq (options->command, "catalogue") && optind + 1 == argc)
+        options->file = argv [optind++];
     if (optind != argc || !options->data)
         return CP_EUSAGE;
     return 0;
@@ -803,6 +824,92 @@ s_user (const s_options_t *options)
     return 0;
 }
 
+//  Reads a revision's file whole, NUL-terminated (malloc'd) with its size in
+//  *size; NULL, said on stderr, when it cannot be read or is over what a
+//  downlink entry carries.
+static char *
+s_read_revision (const char *path, size_t *size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        fprintf (stderr, "cpsync-central: catalogue publish: %s: %s\n", path, strerror (errno));
+        return NULL;
+    }
+    char *text = malloc (CP_DOWNLINK_BODY_MAX + 2);
+    assert (text);
+    *size = fread (text, 1, CP_DOWNLINK_BODY_MAX + 1, file);
+    bool failed = ferror (file);
+    fclose (file);
+    if (failed || *size > CP_DOWNLINK_BODY_MAX) {
+        fprintf (stderr, "cpsync-central: catalogue publish: %s: %s\n", path,
+                 failed? strerror (errno): "over the 256 KiB a downlink entry may carry");
+        free (text);
+        return NULL;
+    }
+    text [*size] = 0;
+    return text;
+}
+
+//  catalogue publish: a revision signed with the root, to all nodes;
+//  catalogue list: the versions the central holds.
+static int
+s_catalogue (const s_options_t *options)
+{
+    const char *action = options->action? options->action: "";
+    const char *format = options->format? options->format: "table";
+    if (streq (action, "publish")) {
+        if (!options->file)
+            return s_usage ("catalogue publish needs the revision's FILE.json");
+        size_t size = 0;
+        char *text = s_read_revision (options->file, &size);
+        if (!text)
+            return S_EXIT_USAGE;
+        char why [512] = "";
+        uint64_t seq = 0;
+        int rc = central_admin_publish (options->data, options->root_secret,
+                                        CP_DOWNLINK_CATALOGUE, "all", (const uint8_t *) text,
+                                        size, &seq, why, sizeof why);
+        int version = cp_catalogue_text_version (text);
+        free (text);
+        if (rc) {
+            fprintf (stderr, "cpsync-central: catalogue publish %s: %s\n", options->file,
+                     *why? why: cp_strerror (rc));
+            return rc == CP_EIO || rc == CP_ESTORE || rc == CP_EUSAGE || rc == CP_ENOTCENTRAL
+                || rc == CP_EINSECURE? S_EXIT_USAGE: S_EXIT_FAILED;
+        }
+        printf ("published catalogue %d as downlink entry %" PRIu64 " to all\n", version, seq);
+        return 0;
+    }
+    if (!streq (action, "list"))
+        return s_usage ("catalogue takes publish or list");
+    if (options->file)
+        return s_usage ("catalogue list takes no FILE");
+    if (!streq (format, "json") && !streq (format, "table"))
+        return s_usage ("--format must be json or table");
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    const cp_catalogue_t *catalogue = central_store_catalogue (store);
+    json_t *list = json_array ();
+    if (streq (format, "table"))
+        printf ("%-8s %s\n", "version", "title");
+    for (int version = 1; version <= cp_catalogue_version (catalogue); version++) {
+        const char *title = cp_catalogue_title (catalogue, version);
+        if (streq (format, "table"))
+            printf ("%-8d %s\n", version, title);
+        else
+            json_array_append_new (list, json_pack ("{s:i, s:s}", "version", version,
+                                                    "title", title));
+    }
+    if (streq (format, "json")) {
+        json_dumpf (list, stdout, JSON_INDENT (2));
+        fputc ('\n', stdout);
+    }
+    json_decref (list);
+    central_store_destroy (&store);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -832,6 +939,8 @@ main (int argc, char **argv)
         return s_serve (&options);
     if (strcmp (command, "user") == 0)
         return s_user (&options);
+    if (strcmp (command, "catalogue") == 0)
+        return s_catalogue (&options);
     if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
         bool backup = strcmp (command, "backup") == 0;
         if (!(backup? options.out: options.from))

@@ -1075,7 +1075,47 @@ typedef struct {
     int refused;
     char *why;
     size_t why_size;
+    cp_catalogue_t *catalogue;  //  a revision's catalogue, active once committed
 } s_downlink_t;
+
+//  In the write transaction: a catalogue revision takes effect
+//  (cp_store_catalogue_install): the next version that applies is stored
+//  and made active, its catalogue rebuilt from the texts as this
+//  transaction sees them and kept in apply->catalogue for the commit; a
+//  text the node holds already changes nothing; anything else is refused,
+//  CP_ECATALOGUE.
+static int
+s_catalogue_take (node_store_t *self, s_downlink_t *apply)
+{
+    cp_catalogue_destroy (&apply->catalogue);       //  from a round redone on a grown map
+    char reason [256] = "";
+    int version = 0;
+    int rc = cp_store_catalogue_install (&s_kind, self->txn, self->catalogue,
+                                         (const char *) apply->entry->body,
+                                         apply->entry->body_size, &version, &self->grow,
+                                         reason, sizeof reason);
+    if (rc == CP_ECATALOGUE)
+        return apply->refused = cp_error_why (rc, apply->why, apply->why_size, "entry %" PRIu64
+                                              ": %s", apply->entry->seq, reason);
+    if (rc == 0 && version > 0 && !(apply->catalogue = cp_store_catalogue_load (&s_kind,
+                                                                                self->txn)))
+        rc = CP_ESTORE;         //  logged
+    return rc;
+}
+
+//  In the write transaction: what an entry does besides being recorded.
+//  Only a catalogue revision does anything so far; the other kinds are
+//  recorded for later work to read.
+static int
+s_downlink_effect (node_store_t *self, s_downlink_t *apply)
+{
+    switch (apply->entry->kind) {
+        case CP_DOWNLINK_CATALOGUE:
+            return s_catalogue_take (self, apply);
+        default:
+            return 0;
+    }
+}
 
 //  In the write transaction: the cursor check, then the entry recorded and
 //  the cursor moved, or the refusal in apply->refused.
@@ -1113,7 +1153,9 @@ s_downlink_apply (node_store_t *self, void *args)
     }
     uint8_t cursor_value [8];
     cp_put_u64 (cursor_value, seq);
-    int rc = s_put (self, self->downlink, key, 8, apply->bytes, apply->size, MDB_NOOVERWRITE,
+    int rc = s_downlink_effect (self, apply);
+    if (rc == 0)
+        rc = s_put (self, self->downlink, key, 8, apply->bytes, apply->size, MDB_NOOVERWRITE,
                     "put downlink entry");
     if (rc == 0)
         rc = s_put (self, self->meta, S_DOWNLINK_CURSOR, strlen (S_DOWNLINK_CURSOR),
@@ -1145,8 +1187,15 @@ node_store_apply_downlink (node_store_t *self, const uint8_t *root, uint64_t pre
                            "to %s, not to %s", entry.seq, to, self->municipality);
     }
     if (rc == 0) {
-        s_downlink_t apply = {&entry, bytes, size, prev, 0, why, why_size};
+        s_downlink_t apply = {&entry, bytes, size, prev, 0, why, why_size, NULL};
         rc = s_edit_meta (self, s_downlink_apply, &apply);
+        if (rc == 0 && apply.catalogue) {
+            //  Committed: the revision's catalogue is the active one now.
+            cp_catalogue_destroy (&self->catalogue);
+            self->catalogue = apply.catalogue;
+            apply.catalogue = NULL;
+        }
+        cp_catalogue_destroy (&apply.catalogue);
         if (!apply.refused)
             return rc;          //  applied, or a store error (logged)
     }

@@ -98,7 +98,9 @@ void
 const char *
     node_store_municipality (node_store_t *self);
 
-//  The active catalogue (borrowed; valid until destroy).
+//  The active catalogue (borrowed; valid until destroy, or until
+//  node_store_apply_downlink applies a catalogue revision: take it again
+//  after that).
 const cp_catalogue_t *
     node_store_catalogue (node_store_t *self);
 
@@ -239,9 +241,15 @@ int
 //  the root pinned at enrolment, CP_KEY_SIZE bytes), checks that it is
 //  addressed to this node (to all, to its county or to it), then in one
 //  write transaction that it follows the cursor (seq above it, prev equal
-//  to it), records its bytes under seq in downlink and moves the cursor to
-//  seq.  Returns 0 when applied, or a refusal, with why, that changes
-//  nothing but one more count of its code in downlink_refused:
+//  to it), records its bytes under seq in downlink, moves the cursor to
+//  seq, and makes the entry take effect.  A catalogue revision's effect
+//  (CP_DOWNLINK_CATALOGUE, body its JSON text): the next version that
+//  cp_catalogue_check_revision accepts is stored in catalogues under its
+//  version and becomes meta "catalogue", and after the commit the active
+//  catalogue (node_store_catalogue); a version the node holds with the
+//  very same text changes nothing but the cursor.  Returns 0 when applied,
+//  or a refusal, with why, that changes nothing but one more count of its
+//  code in downlink_refused:
 //      cp_downlink_decode's codes (a bad signature is CP_EAUTH, another
 //                      signer than root CP_EUNPINNED)
 //      CP_ENOTADDRESSED  for another municipality or county
@@ -253,6 +261,9 @@ int
 //                      the cursor and prev are missing (send from the cursor)
 //      CP_EDIVERGED    prev below the cursor: the node applied an entry that
 //                      the central's log does not give it
+//      CP_ECATALOGUE   a catalogue revision that does not apply: a version
+//                      past the next, a version held with another text, or
+//                      a text that cp_catalogue_check_revision refuses
 //  or CP_ESTORE (logged; nothing changed or counted).  prev is not signed by
 //  the root (it is per node): the caller checks the signature of the
 //  message that carried it.  Not within a transaction of node_store_begin.

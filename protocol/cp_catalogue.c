@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ typedef struct {
 
 struct _cp_catalogue_t {
     int version;                //  newest version applied
+    char **titles;              //  titles [v - 1]: version v's "title" ("" when
+                                //  it has none), for v = 1 .. version
     int count [CP_DIM_COUNT];   //  codes per dimension
     int other [CP_DIM_COUNT];   //  id of "other", or -1
     s_code_t codes [CP_DIM_COUNT][CP_CODES_MAX];
@@ -139,12 +142,24 @@ s_apply_revision (cp_catalogue_t *self, json_t *root, int version,
         const char *op = s_string (change, "op");
         const char *dimension = s_string (change, "dimension");
         int dim = dimension? s_dim_of (dimension): -1;
+        const char *code = s_string (change, "code");
+        if (op && (strcmp (op, "remove") == 0 || strcmp (op, "rename") == 0))
+            //  Counters are kept by code id, and an id is a position: a
+            //  code removed or renamed would recount every stored row.
+            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: op '%s' of %s "
+                                 "code '%s' refused: codes are never removed or renamed, "
+                                 "because counters are kept by code id (only \"add\")",
+                                 version, index, op, dimension? dimension: "(no dimension)",
+                                 code? code: "(none)");
         if (!op || strcmp (op, "add") != 0)
-            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: unsupported op '%s'",
-                           version, index, op? op: "(none)");
+            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: unsupported "
+                                 "op '%s' of %s code '%s' (only \"add\")", version, index,
+                                 op? op: "(none)", dimension? dimension: "(no dimension)",
+                                 code? code: "(none)");
         if (dim < 0)
-            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: unknown dimension '%s'",
-                           version, index, dimension? dimension: "(none)");
+            return cp_error_why (-1, why, why_size, "catalogue %d: change %zu: unknown "
+                                 "dimension '%s' of code '%s'", version, index,
+                                 dimension? dimension: "(none)", code? code: "(none)");
         if (s_add_code (self, dim, change, version, why, why_size))
             return -1;
     }
@@ -163,12 +178,25 @@ s_apply_text (cp_catalogue_t *self, const char *text, char *why, size_t why_size
     int version = self->version + 1;
     json_t *number = json_object_get (root, "catalogue");
     int rc;
-    if (!json_is_integer (number) || json_integer_value (number) != version)
-        rc = cp_error_why (-1, why, why_size, "expected catalogue %d, found %s", version,
-                     json_is_integer (number)? "another version": "no \"catalogue\" number");
+    if (!json_is_integer (number))
+        rc = cp_error_why (-1, why, why_size, "expected catalogue %d, found no \"catalogue\" "
+                           "number", version);
+    else
+    if (json_integer_value (number) != version)
+        rc = cp_error_why (-1, why, why_size, "catalogue %" JSON_INTEGER_FORMAT " is not the "
+                           "next version: expected catalogue %d", json_integer_value (number),
+                           version);
     else
         rc = version == 1? s_apply_base (self, root, why, why_size)
                          : s_apply_revision (self, root, version, why, why_size);
+    if (rc == 0) {
+        const char *title = s_string (root, "title");
+        char **titles = realloc (self->titles, (size_t) version * sizeof (char *));
+        if (titles)
+            self->titles = titles;
+        if (!titles || !(titles [version - 1] = strdup (title? title: "")))
+            rc = cp_error_why (-1, why, why_size, "out of memory");
+    }
     json_decref (root);
     if (rc == 0)
         self->version = version;
@@ -214,34 +242,111 @@ cp_catalogue_destroy (cp_catalogue_t **self_p)
             free (self->codes [dim][id].sq);
             free (self->codes [dim][id].en);
         }
+    for (int index = 0; self->titles && index < self->version; index++)
+        free (self->titles [index]);
+    free (self->titles);
     free (self);
     *self_p = NULL;
+}
+
+//  A deep copy of self (labels and titles its own), or NULL.
+static cp_catalogue_t *
+s_copy (const cp_catalogue_t *self)
+{
+    cp_catalogue_t *copy = malloc (sizeof (cp_catalogue_t));
+    if (!copy)
+        return NULL;
+    memcpy (copy, self, sizeof (cp_catalogue_t));
+    //  Nothing of self's is shared, so a copy half made destroys cleanly.
+    copy->titles = NULL;
+    copy->version = 0;
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        for (int id = 0; id < copy->count [dim]; id++)
+            copy->codes [dim][id].sq = copy->codes [dim][id].en = NULL;
+    bool failed = false;
+    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
+        for (int id = 0; id < copy->count [dim]; id++) {
+            s_code_t *code = &copy->codes [dim][id];
+            code->sq = strdup (self->codes [dim][id].sq);
+            code->en = strdup (self->codes [dim][id].en);
+            failed |= !code->sq || !code->en;
+        }
+    copy->titles = calloc ((size_t) self->version + 1, sizeof (char *));
+    failed |= !copy->titles;
+    for (int index = 0; !failed && index < self->version; index++) {
+        copy->titles [index] = strdup (self->titles [index]);
+        failed |= !copy->titles [index];
+        copy->version = index + 1;      //  so destroy frees what was copied
+    }
+    if (failed)
+        cp_catalogue_destroy (&copy);
+    return copy;
+}
+
+cp_catalogue_t *
+cp_catalogue_revise (const cp_catalogue_t *self, const char *text, char *why, size_t why_size)
+{
+    //  The revision is applied to a copy, so self stays as it is whatever
+    //  the text says.
+    cp_catalogue_t *revised = s_copy (self);
+    if (!revised)
+        cp_error_why (-1, why, why_size, "out of memory");
+    else
+    if (s_apply_text (revised, text, why, why_size))
+        cp_catalogue_destroy (&revised);
+    return revised;
 }
 
 int
 cp_catalogue_check_revision (const cp_catalogue_t *self, const char *text,
                              char *why, size_t why_size)
 {
-    //  Rebuilding a scratch copy keeps self untouched whatever the text says.
-    cp_catalogue_t *scratch = malloc (sizeof (cp_catalogue_t));
-    if (!scratch)
-        return cp_error_why (-1, why, why_size, "out of memory");
-    memcpy (scratch, self, sizeof (cp_catalogue_t));
-    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
-        for (int id = 0; id < scratch->count [dim]; id++)
-            scratch->codes [dim][id].sq = scratch->codes [dim][id].en = NULL;
-    int before [CP_DIM_COUNT];
-    memcpy (before, self->count, sizeof before);
-    int rc = s_apply_text (scratch, text, why, why_size);
-    //  Free only the labels the scratch copy allocated itself.
-    for (int dim = 0; dim < CP_DIM_COUNT; dim++)
-        for (int id = before [dim]; id < scratch->count [dim]; id++) {
-            free (scratch->codes [dim][id].sq);
-            free (scratch->codes [dim][id].en);
+    cp_catalogue_t *revised = cp_catalogue_revise (self, text, why, why_size);
+    int version = revised? revised->version: -1;
+    cp_catalogue_destroy (&revised);
+    return version;
+}
+
+int
+cp_catalogue_text_version (const char *text)
+{
+    json_t *root = json_loads (text, JSON_REJECT_DUPLICATES, NULL);
+    json_t *number = json_object_get (root, "catalogue");
+    json_int_t version = json_is_integer (number)? json_integer_value (number): -1;
+    json_decref (root);
+    return version >= 1 && version <= INT_MAX? (int) version: -1;
+}
+
+int
+cp_catalogue_builtin_since (cp_dim_t dim, const char *code, size_t len, int after)
+{
+    assert (dim < CP_DIM_COUNT);
+    //  Only the revisions' change lists are read, not whole catalogues
+    //  built: a file of many lines with such codes stays quick to reject.
+    for (int version = after < 1? 2: after + 1; version <= cp_catalogue_builtin_count; version++) {
+        json_t *root = json_loads (cp_catalogue_builtin [version], 0, NULL);
+        size_t index;
+        json_t *change;
+        bool found = false;
+        json_array_foreach (json_object_get (root, "changes"), index, change) {
+            const char *dimension = s_string (change, "dimension");
+            const char *added = s_string (change, "code");
+            if (dimension && added && strcmp (dimension, s_dim_names [dim]) == 0
+            &&  strlen (added) == len && memcmp (added, code, len) == 0)
+                found = true;
         }
-    int version = scratch->version;
-    free (scratch);
-    return rc == 0? version: -1;
+        json_decref (root);
+        if (found)
+            return version;
+    }
+    return 0;
+}
+
+const char *
+cp_catalogue_title (const cp_catalogue_t *self, int version)
+{
+    assert (version >= 1 && version <= self->version);
+    return self->titles [version - 1];
 }
 
 int

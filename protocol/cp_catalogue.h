@@ -59,10 +59,37 @@ int
     cp_catalogue_version (const cp_catalogue_t *self);
 
 //  Checks a revision text against this catalogue: returns its version when it
-//  is the next one and applies cleanly, else -1 with a message in why.
+//  is the next one and applies cleanly, else -1 with a message in why that
+//  names what is wrong: not JSON, not the next version, a "revises" that is
+//  not the version before, an op other than "add" (codes are never removed
+//  or renamed: counters are kept by code id) with its dimension and code, an
+//  unknown dimension, a code defined twice.
 int
     cp_catalogue_check_revision (const cp_catalogue_t *self, const char *text,
                                  char *why, size_t why_size);
+
+//  A new catalogue: self with the revision text applied (the next version),
+//  or NULL with cp_catalogue_check_revision's message in why.  self is left
+//  as it is.  Caller destroys.
+cp_catalogue_t *
+    cp_catalogue_revise (const cp_catalogue_t *self, const char *text,
+                         char *why, size_t why_size);
+
+//  The version a catalogue text says it is (its "catalogue" number), or -1
+//  when the text is not JSON or has no such number.  Reads nothing else.
+int
+    cp_catalogue_text_version (const char *text);
+
+//  The built-in revision after version after (from 2 on) that adds a code
+//  (len bytes) of dim, or 0 when none does.  Parses those revisions' texts
+//  on each call: for messages, not for a hot path.
+int
+    cp_catalogue_builtin_since (cp_dim_t dim, const char *code, size_t len, int after);
+
+//  The "title" of a version this catalogue holds (1 .. its version; "" when
+//  that text has none).  Borrowed.
+const char *
+    cp_catalogue_title (const cp_catalogue_t *self, int version);
 
 //  The JSON name of a dimension ("age_group", "close_reason", ...).
 const char *

@@ -92,11 +92,22 @@ s_set_code (cp_event_t *event, int slot, const char *field, cp_dim_t dim,
 {
     char shown [48];
     int id = len <= CP_CODE_MAX? cp_catalogue_lookup (catalogue, dim, value, len): -1;
-    if (id < 0)
+    if (id < 0) {
+        //  A code of a revision the node has not applied yet is no typo:
+        //  the message says which revision brings it.  Only when there is
+        //  a message to write (the central's resolving passes none).
+        int active = cp_catalogue_version (catalogue);
+        int since = why && len <= CP_CODE_MAX
+                  ? cp_catalogue_builtin_since (dim, value, len, active): 0;
+        if (since > 0)
+            return cp_error_why (CP_EBADCODE, why, why_size,
+                          "field '%s': '%s' comes with catalogue revision %d, which this "
+                          "node has not applied (it has catalogue %d)", field,
+                          s_quote (value, len, shown, sizeof shown), since, active);
         return cp_error_why (CP_EBADCODE, why, why_size,
                       "field '%s': '%s' is not a %s code of catalogue %d", field,
-                      s_quote (value, len, shown, sizeof shown), cp_dim_name (dim),
-                      cp_catalogue_version (catalogue));
+                      s_quote (value, len, shown, sizeof shown), cp_dim_name (dim), active);
+    }
     if (event->codes [slot] != value) {
         memcpy (event->codes [slot], value, len);
         event->codes [slot][len] = 0;

@@ -220,17 +220,24 @@ cp_store_catalogue_install (const cp_store_kind_t *kind, MDB_txn *txn,
     memcpy (copy, text, size);
     copy [size] = 0;
     char reason [256] = "a NUL in the text";
-    int next = strlen (copy) == size
+    int claimed = strlen (copy) == size? cp_catalogue_text_version (copy): -1;
+    int next = strlen (copy) == size && (claimed < 1 || claimed > active)
              ? cp_catalogue_check_revision (catalogue, copy, reason, sizeof reason): -1;
     free (copy);
+    if (claimed >= 1 && claimed <= active)
+        //  A version's text never changes once anyone holds it.
+        return cp_error_why (CP_ECATALOGUE, why, why_size, "catalogue %d differs from the one "
+                             "held under that version (the next version is %d)", claimed,
+                             active + 1);
     if (next < 0)
         return cp_error_why (CP_ECATALOGUE, why, why_size, "not a revision of catalogue %d: %s",
                              active, reason);
     unsigned key = (unsigned) next;
     char number [16];
     snprintf (number, sizeof number, "%d", next);
-    MDB_val k = {sizeof key, &key}, v = {size, (void *) text};
-    int rc = cp_store_put (kind, txn, catalogues, &k, k.mv_size, &v, 0, "put catalogue", grow);
+    MDB_val v = {size, (void *) text};
+    int rc = cp_store_put (kind, txn, catalogues, &key, sizeof key, &v, 0, "put catalogue",
+                           grow);
     v = (MDB_val) {strlen (number), number};
     if (!rc) rc = cp_store_put (kind, txn, meta, "catalogue", strlen ("catalogue"), &v, 0,
                                 "put catalogue version", grow);

@@ -214,7 +214,7 @@ test_check_revision (void)
     //  Version 2 again on top of version 2: not the next version.
     why [0] = 0;
     CHECK_EQ_INT (cp_catalogue_check_revision (v2, cp_catalogue_builtin [2], why, sizeof why), -1);
-    CHECK_STR_CONTAINS (why, "catalogue 3");
+    CHECK_STR_CONTAINS (why, "catalogue 2 is not the next version: expected catalogue 3");
 
     //  A version 3 that claims to revise 1.
     const char *wrong_revises =
@@ -254,11 +254,22 @@ test_check_revision (void)
         "{\"op\": \"remove\", \"dimension\": \"risk\", \"code\": \"low\", \"sq\": \"x\", \"en\": \"x\"}]}";
     why [0] = 0;
     CHECK_EQ_INT (cp_catalogue_check_revision (v1, remove, why, sizeof why), -1);
-    CHECK_STR_CONTAINS (why, "remove");
+    CHECK_STR_CONTAINS (why, "op 'remove' of risk code 'low'");
+    CHECK_STR_CONTAINS (why, "codes are never removed or renamed, because counters are kept "
+                        "by code id");
+    const char *rename =
+        "{\"catalogue\": 2, \"revises\": 1, \"changes\": ["
+        "{\"op\": \"rename\", \"dimension\": \"problem\", \"code\": \"neglect\", \"to\": \"x\"}]}";
+    why [0] = 0;
+    CHECK_EQ_INT (cp_catalogue_check_revision (v1, rename, why, sizeof why), -1);
+    CHECK_STR_CONTAINS (why, "op 'rename' of problem code 'neglect'");
+    CHECK_STR_CONTAINS (why, "never removed or renamed");
     const char *no_op =
         "{\"catalogue\": 2, \"revises\": 1, \"changes\": ["
         "{\"dimension\": \"risk\", \"code\": \"extreme\", \"sq\": \"x\", \"en\": \"x\"}]}";
+    why [0] = 0;
     CHECK_EQ_INT (cp_catalogue_check_revision (v1, no_op, why, sizeof why), -1);
+    CHECK_STR_CONTAINS (why, "op '(none)' of risk code 'extreme'");
 
     //  A code the catalogue has already, and one the revision adds twice.
     const char *duplicate =
@@ -280,6 +291,7 @@ test_check_revision (void)
     why [0] = 0;
     CHECK_EQ_INT (cp_catalogue_check_revision (v1, dimension, why, sizeof why), -1);
     CHECK_STR_CONTAINS (why, "colour");
+    CHECK_STR_CONTAINS (why, "'blue'");
     const char *unlabelled =
         "{\"catalogue\": 2, \"revises\": 1, \"changes\": ["
         "{\"op\": \"add\", \"dimension\": \"risk\", \"code\": \"extreme\"}]}";
@@ -373,6 +385,53 @@ test_new_broken (void)
     CHECK (cp_catalogue_new (broken, 1, NULL, 0) == NULL);
 }
 
+//  A revision applied to a copy (cp_catalogue_revise), the titles of the
+//  versions, the version a text says it is, and the built-in revision that
+//  brings a code.
+static void
+test_revise (void)
+{
+    cp_catalogue_t *v1 = cp_catalogue_new_builtin (1);
+    CHECK (v1);
+    if (!v1)
+        return;
+    char why [256] = "";
+    cp_catalogue_t *v2 = cp_catalogue_revise (v1, cp_catalogue_builtin [2], why, sizeof why);
+    CHECK (v2);
+    if (v2) {
+        CHECK_EQ_INT (cp_catalogue_version (v2), 2);
+        CHECK (s_lookup (v2, CP_DIM_PROBLEM, "child_labour") >= 0);
+        CHECK_STR_CONTAINS (cp_catalogue_title (v2, 1), "VKM 636/2018");
+        CHECK_STR_CONTAINS (cp_catalogue_title (v2, 2), "VKM 471/2022");
+        //  Labels are the copy's own: v1 may go first.
+        cp_catalogue_destroy (&v1);
+        int id = s_lookup (v2, CP_DIM_SEX, "F");
+        CHECK (id >= 0 && strcmp (cp_catalogue_label (v2, CP_DIM_SEX, id, "en"), "Female") == 0);
+        const char *untitled =
+            "{\"catalogue\": 3, \"revises\": 2, \"changes\": [" S_ADD ("risk", "extreme") "]}";
+        cp_catalogue_t *v3 = cp_catalogue_revise (v2, untitled, why, sizeof why);
+        CHECK (v3 && strcmp (cp_catalogue_title (v3, 3), "") == 0);
+        CHECK_EQ_INT (cp_catalogue_version (v2), 2);
+        CHECK (s_lookup (v2, CP_DIM_RISK, "extreme") < 0);
+        cp_catalogue_destroy (&v3);
+        CHECK (!cp_catalogue_revise (v2, "[]", why, sizeof why));
+        cp_catalogue_destroy (&v2);
+    }
+    cp_catalogue_destroy (&v1);
+    CHECK_EQ_INT (cp_catalogue_text_version (cp_catalogue_builtin [2]), 2);
+    CHECK_EQ_INT (cp_catalogue_text_version ("{\"catalogue\": 7}"), 7);
+    CHECK_EQ_INT (cp_catalogue_text_version ("{\"catalogue\": \"7\"}"), -1);
+    CHECK_EQ_INT (cp_catalogue_text_version ("{\"catalogue\": 0}"), -1);
+    CHECK_EQ_INT (cp_catalogue_text_version ("not json"), -1);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labour", 12, 1), 2);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_REFERRAL, "central_agency", 14, 0), 2);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labour", 12, 2), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "child_labou", 11, 1), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "neglect", 7, 1), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_RISK, "child_labour", 12, 1), 0);
+    CHECK_EQ_INT (cp_catalogue_builtin_since (CP_DIM_PROBLEM, "nonsense", 8, 1), 0);
+}
+
 TESTING_MAIN (
     TEST (test_builtin_load),
     TEST (test_dim_names),
@@ -381,5 +440,6 @@ TESTING_MAIN (
     TEST (test_court_confirmed),
     TEST (test_age_groups),
     TEST (test_check_revision),
+    TEST (test_revise),
     TEST (test_new_broken)
 )

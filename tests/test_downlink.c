@@ -610,7 +610,7 @@ test_apply_in_order (void)
     node_store_t *store = s_node (dir, sizeof dir);
     s_root_t root = s_root (1);
     CHECK_EQ_INT (s_cursor (store), 0);
-    cp_downlink_t first = s_entry (1, CP_DOWNLINK_CATALOGUE, "all", "{}");
+    cp_downlink_t first = s_entry (1, CP_DOWNLINK_DIRECTIVE, "all", "notice");
     cp_downlink_t second = s_entry (3, CP_DOWNLINK_DIRECTIVE, "county:" S_TOWN, "notice");
     cp_downlink_t third = s_entry (4, CP_DOWNLINK_FIGURES, S_TOWN, "digest");
     char why [256] = "";
@@ -721,7 +721,7 @@ test_not_addressed (void)
     CHECK_EQ_INT (s_cursor (store), 0);
     CHECK (s_holds_none (store, 1));
     cp_downlink_t own_county = s_entry (1, CP_DOWNLINK_DIRECTIVE, "county:" S_TOWN, "notice");
-    cp_downlink_t all = s_entry (2, CP_DOWNLINK_CATALOGUE, "all", "{}");
+    cp_downlink_t all = s_entry (2, CP_DOWNLINK_DIRECTIVE, "all", "deadline");
     CHECK_EQ_INT (s_apply (store, &root, 0, &own_county, why, sizeof why), 0);
     CHECK_EQ_INT (s_apply (store, &root, 1, &all, why, sizeof why), 0);
     CHECK_EQ_INT (s_cursor (store), 2);

@@ -508,7 +508,9 @@ test_catalogue_versions (void)
         snprintf (field, sizeof field, "field '%s': '%s'", added [index].field,
                   added [index].value);
         s_build (line, added [index].type, NULL, added [index].field, value);
-        EXPECT (line, CP_EBADCODE, field, "catalogue 1");
+        //  The message names the revision that brings the code.
+        EXPECT (line, CP_EBADCODE, field, "comes with catalogue revision 2, which this node "
+                "has not applied (it has catalogue 1)");
         EXPECT_V2 (line, 0, NULL, NULL);
         cp_event_t event;
         char why [256] = "";

@@ -305,7 +305,7 @@ rule code_reason '{"id":"bad","type":"case_closed","case":"c1","date":"2022-05-0
     "field 'reason': 'bored'"
 #  Codes of catalogue 2 on a node that has catalogue 1 only.
 rule code_of_catalogue_2 '{"id":"bad","type":"problem_set","case":"c1","date":"2022-05-05","problem":"child_labour"}' \
-    "field 'problem': 'child_labour'" "catalogue 1"
+    "field 'problem': 'child_labour' comes with catalogue revision 2, which this node has not applied" "(it has catalogue 1)"
 rule referral_of_catalogue_2 "{\"id\":\"bad\",$OPEN3,\"age\":4,\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\"}" \
     "field 'referral': 'central_agency'"
 #  The rules that depend on the case's history.
