@@ -3,6 +3,7 @@
         bench_sync latency NODE_DATA CENTRAL_DATA [SECONDS] [RATE]
         bench_sync zmq SIZE COUNT
         bench_sync batchsize NODE_DATA
+        bench_sync downlink CENTRAL_DATA NODES_DIR [ENTRIES]
 
     latency: with the node's `run` and the central's `run` going, appends
     events to the node at a steady RATE (default 10,000 events/s) in small
@@ -15,13 +16,22 @@
     bytes, DEALER to ROUTER over TCP loopback, COUNT messages: the ceiling
     that the end-to-end benchmark is compared with.
 
-    batchsize: the bytes of the first full batch the node would ship.     */
+    batchsize: the bytes of the first full batch the node would ship.
 
+    downlink: with the central and every node under NODES_DIR (one data
+    directory per municipality) running, publishes ENTRIES entries to all
+    (default 20), one at a time, as cpsync-admin publish does, and for each
+    measures the time from the publish's commit until each node's downlink
+    cursor reaches it (the cursor moves in the transaction that applies the
+    entry).  Prints p50, p99 and the maximum over every node and entry.   */
+
+#include "central_admin.h"
 #include "central_store.h"
 #include "cp_municipality.h"
 #include "node_store.h"
 
 #include <czmq.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <time.h>
 
@@ -181,6 +191,72 @@ s_batch_size (const char *node_data)
     return 0;
 }
 
+#define S_NODES_MAX 128
+
+static int
+s_downlink (const char *central_data, const char *nodes_dir, int entries)
+{
+    node_store_t *nodes [S_NODES_MAX];
+    int count = 0;
+    for (int index = 0; index < cp_municipality_count () && count < S_NODES_MAX; index++) {
+        char path [4096];
+        snprintf (path, sizeof path, "%s/%s", nodes_dir, cp_municipality_code (index));
+        int rc;
+        if (zsys_file_exists (path) && (nodes [count] = node_store_open (path, &rc)))
+            count++;
+    }
+    if (count == 0 || entries < 1) {
+        fprintf (stderr, "bench_sync: no node under %s\n", nodes_dir);
+        return 2;
+    }
+    double *latencies = calloc ((size_t) (count * entries), sizeof (double));
+    assert (latencies);
+    size_t measured = 0;
+    int rc = 0;
+    for (int entry = 0; rc == 0 && entry < entries; entry++) {
+        char why [512] = "", body [64];
+        snprintf (body, sizeof body, "bench entry %d", entry);
+        uint64_t seq;
+        rc = central_admin_publish (central_data, NULL, CP_DOWNLINK_DIRECTIVE, "all",
+                                    (const uint8_t *) body, strlen (body), &seq, why, sizeof why);
+        double published = s_now_ms ();
+        if (rc) {
+            fprintf (stderr, "bench_sync: publish: %s\n", why);
+            break;
+        }
+        bool *arrived = calloc ((size_t) count, sizeof (bool));
+        int left = count;
+        while (left > 0 && s_now_ms () - published < 30000) {
+            for (int node = 0; node < count; node++) {
+                uint64_t cursor = 0;
+                if (!arrived [node] && node_store_downlink_cursor (nodes [node], &cursor) == 0
+                &&  cursor >= seq) {
+                    arrived [node] = true;
+                    latencies [measured++] = s_now_ms () - published;
+                    left--;
+                }
+            }
+            zclock_sleep (1);
+        }
+        free (arrived);
+        if (left) {
+            fprintf (stderr, "bench_sync: entry %" PRIu64 " did not reach %d node(s) in 30 s\n",
+                     seq, left);
+            rc = 1;
+        }
+    }
+    qsort (latencies, measured, sizeof (double), s_compare);
+    if (measured)
+        printf ("downlink: %zu deliveries (%d entries to %d nodes): p50 %.0f ms, p99 %.0f ms, "
+                "max %.0f ms (target p99 < 1000 ms)\n", measured, entries, count,
+                latencies [measured / 2], latencies [measured * 99 / 100],
+                latencies [measured - 1]);
+    free (latencies);
+    for (int node = 0; node < count; node++)
+        node_store_destroy (&nodes [node]);
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -193,8 +269,11 @@ main (int argc, char **argv)
         return s_batch_size (argv [2]);
     if (argc == 4 && streq (argv [1], "zmq"))
         return s_zmq ((size_t) atol (argv [2]), atoi (argv [3]));
+    if (argc >= 4 && streq (argv [1], "downlink"))
+        return s_downlink (argv [2], argv [3], argc > 4? atoi (argv [4]): 20);
     fprintf (stderr, "usage: bench_sync latency NODE_DATA CENTRAL_DATA [SECONDS] [RATE]\n"
                      "       bench_sync zmq SIZE COUNT\n"
-                     "       bench_sync batchsize NODE_DATA\n");
+                     "       bench_sync batchsize NODE_DATA\n"
+                     "       bench_sync downlink CENTRAL_DATA NODES_DIR [ENTRIES]\n");
     return 2;
 }
