@@ -16,6 +16,12 @@
     Sessions are bounded: a new HELLO of a municipality replaces its older
     session, and when the table is full the least recently active goes.
 
+    The downlink goes the other way in the same loop: after WELCOME, and
+    after each DOWNACK, a session's node is sent the entries of the
+    downlink log due to it (central_downlink says which, under its window),
+    signed as replies; the log's end is looked at with the key table,
+    since other processes publish.
+
     A batch becomes one the store may apply through central_intake: its
     frames, header and keys are checked as it is read; it is verified,
     opened and decoded when its group commits, on two threads: a helper

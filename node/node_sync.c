@@ -13,6 +13,12 @@
     of the key files (cpsync-node enrol) is picked up within a second:
     new keys, new connection, new session.
 
+    The downlink comes on the same connection: HELLO carries the node's
+    downlink cursor, each DOWN (signed as a reply) is applied by
+    node_store_apply_downlink against the pinned root and answered with
+    DOWNACK, the cursor and the code of a refusal; a key announcement is
+    installed once applied (s_take_effect).
+
     No wait is for ever: the node starts a new session when the central
     is silent (S_SILENCE_MS), when it refuses (after a pause that grows
     while refusals come and no ACK does), and when batches in flight go
