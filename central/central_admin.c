@@ -483,11 +483,15 @@ central_admin_revoke (const char *dir, const char *what, char *why, size_t why_s
     return rc;
 }
 
-int
-central_admin_announcement (const char *dir, const char *root_secret, char **announcement,
-                            char *why, size_t why_size)
+//  What a command does with the store and the root secret, checked.
+typedef int (s_with_root_fn) (central_store_t *store, const uint8_t *root, void *args,
+                              char *why, size_t why_size);
+
+//  Opens the store, reads and checks the root secret, and runs fn with both.
+static int
+s_with_root (const char *dir, const char *root_secret, s_with_root_fn *fn, void *args,
+             char *why, size_t why_size)
 {
-    *announcement = NULL;
     int rc;
     central_store_t *store = s_open (dir, &rc, why, why_size);
     if (!store)
@@ -495,10 +499,43 @@ central_admin_announcement (const char *dir, const char *root_secret, char **ann
     uint8_t *root = NULL;
     rc = s_root_read (store, dir, root_secret, &root, why, why_size);
     if (rc == 0)
-        rc = s_announce (store, root, announcement, why, why_size);
+        rc = fn (store, root, args, why, why_size);
     cp_keyfile_free (&root);
     central_store_destroy (&store);
     return rc;
+}
+
+static int
+s_announce_fn (central_store_t *store, const uint8_t *root, void *args, char *why,
+               size_t why_size)
+{
+    return s_announce (store, root, (char **) args, why, why_size);
+}
+
+int
+central_admin_announcement (const char *dir, const char *root_secret, char **announcement,
+                            char *why, size_t why_size)
+{
+    *announcement = NULL;
+    return s_with_root (dir, root_secret, s_announce_fn, announcement, why, why_size);
+}
+
+//  What publish signs and appends.
+typedef struct {
+    int kind;
+    cp_scope_t to;
+    const uint8_t *body;
+    size_t size;
+    uint64_t *seq;
+} s_publish_t;
+
+static int
+s_publish_fn (central_store_t *store, const uint8_t *root, void *args, char *why,
+              size_t why_size)
+{
+    s_publish_t *publish = args;
+    return central_store_downlink_publish (store, publish->kind, &publish->to, publish->body,
+                                           publish->size, root, publish->seq, why, why_size);
 }
 
 int
@@ -507,24 +544,13 @@ central_admin_publish (const char *dir, const char *root_secret, int kind,
                        uint64_t *seq, char *why, size_t why_size)
 {
     *seq = 0;
-    cp_scope_t to;
+    s_publish_t publish = {kind, {0}, body, size, seq};
     if (!cp_downlink_kind_name (kind))
         return cp_error_why (CP_EBADKIND, why, why_size, "no downlink entry is of kind %d", kind);
-    if (cp_downlink_address_parse (address, &to))
+    if (cp_downlink_address_parse (address, &publish.to))
         return cp_error_why (CP_EBADID, why, why_size, "'%s' is no address: all, county:CODE "
                              "or a municipality's CODE", address);
-    int rc;
-    central_store_t *store = s_open (dir, &rc, why, why_size);
-    if (!store)
-        return rc;
-    uint8_t *root = NULL;
-    rc = s_root_read (store, dir, root_secret, &root, why, why_size);
-    if (rc == 0)
-        rc = central_store_downlink_publish (store, kind, &to, body, size, root, seq, why,
-                                             why_size);
-    cp_keyfile_free (&root);
-    central_store_destroy (&store);
-    return rc;
+    return s_with_root (dir, root_secret, s_publish_fn, &publish, why, why_size);
 }
 
 //  True when id can name a file: the letters, digits and '-' of the ids

@@ -138,10 +138,11 @@ s_central_stop (s_central_t *central)
 }
 
 //  Sends command and body (freed) to routing_id, signed for diber's node
-//  unless it is a PONG.
+//  as the command signed_as (a real central signs each as itself), unless
+//  it is a PONG.
 static void
-s_reply (s_central_t *central, zframe_t *routing_id, const char *command, uint8_t *body,
-         size_t size)
+s_reply_as (s_central_t *central, zframe_t *routing_id, const char *command,
+            const char *signed_as, uint8_t *body, size_t size)
 {
     zmsg_t *msg = zmsg_new ();
     zframe_t *to = zframe_dup (routing_id);
@@ -151,7 +152,7 @@ s_reply (s_central_t *central, zframe_t *routing_id, const char *command, uint8_
     if (strcmp (command, "PONG") != 0) {
         char key_id [CP_KEY_ID_MAX + 1];
         uint8_t signature [CP_SIGNATURE_SIZE];
-        int rc = central_auth_sign_reply (central->auth, command, "diber", body, size, NULL,
+        int rc = central_auth_sign_reply (central->auth, signed_as, "diber", body, size, NULL,
                                           key_id, signature);
         assert (rc == 0);
         zmsg_addstr (msg, key_id);
@@ -159,6 +160,13 @@ s_reply (s_central_t *central, zframe_t *routing_id, const char *command, uint8_
     }
     free (body);
     zmsg_send (&msg, central->router);
+}
+
+static void
+s_reply (s_central_t *central, zframe_t *routing_id, const char *command, uint8_t *body,
+         size_t size)
+{
+    s_reply_as (central, routing_id, command, command, body, size);
 }
 
 //  What the node said, as the played central saw it.
@@ -566,20 +574,7 @@ s_down (s_central_t *central, zframe_t *routing_id, const char *command, uint64_
     size_t size;
     uint8_t *body = cp_wire_down_encode (prev, entry, entry_size, &size);
     free (entry);
-    zmsg_t *msg = zmsg_new ();
-    zframe_t *to = zframe_dup (routing_id);
-    zmsg_append (msg, &to);
-    zmsg_addstr (msg, "DOWN");
-    zmsg_addmem (msg, body, size);
-    char key_id [CP_KEY_ID_MAX + 1];
-    uint8_t signature [CP_SIGNATURE_SIZE];
-    int rc = central_auth_sign_reply (central->auth, command, "diber", body, size, NULL,
-                                      key_id, signature);
-    assert (rc == 0);
-    zmsg_addstr (msg, key_id);
-    zmsg_addmem (msg, signature, sizeof signature);
-    free (body);
-    zmsg_send (&msg, central->router);
+    s_reply_as (central, routing_id, "DOWN", command, body, size);
 }
 
 //  The next DOWNACK, past PINGs (answered) and batches (left unanswered);
