@@ -41,6 +41,7 @@
 #include "cp_enrolment.h"
 #include "cp_catalogue.h"
 #include "cp_error.h"
+#include "cp_file.h"
 #include "cp_keyfile.h"
 #include "cp_municipality.h"
 #include "cp_process.h"
@@ -294,30 +295,6 @@ s_announce (const s_options_t *options)
     return s_write_out (options->out, &announcement, "announcement");
 }
 
-//  Reads a whole file of at most max bytes: a malloc'd copy, or NULL with
-//  a message said.
-static uint8_t *
-s_read_file (const char *path, size_t max, size_t *size)
-{
-    FILE *file = fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "cpsync-admin: cannot read %s: %s\n", path, strerror (errno));
-        return NULL;
-    }
-    uint8_t *data = malloc (max + 1);
-    assert (data);
-    *size = fread (data, 1, max + 1, file);
-    bool failed = ferror (file);
-    fclose (file);
-    if (failed || *size > max) {
-        fprintf (stderr, "cpsync-admin: %s: %s\n", path, failed? strerror (errno)
-                 : "over the 256 KiB a downlink entry may carry");
-        free (data);
-        return NULL;
-    }
-    return data;
-}
-
 static int
 s_publish (const s_options_t *options)
 {
@@ -330,10 +307,13 @@ s_publish (const s_options_t *options)
     if (!kind)
         return s_usage ("--kind is catalogue, directive, figures or keys");
     size_t size;
-    uint8_t *body = s_read_file (options->target, CP_DOWNLINK_BODY_MAX, &size);
-    if (!body)
-        return S_EXIT_USAGE;
     char why [512] = "";
+    uint8_t *body = (uint8_t *) cp_file_read (options->target, CP_DOWNLINK_BODY_MAX, &size,
+                                              why, sizeof why);
+    if (!body) {
+        fprintf (stderr, "cpsync-admin: publish: %s\n", why);
+        return S_EXIT_USAGE;
+    }
     uint64_t seq;
     int rc = central_admin_publish (options->central, options->root_secret, kind, options->to,
                                     body, size, &seq, why, sizeof why);

@@ -16,6 +16,7 @@
 #include "central_store.h"
 #include "cp_date.h"
 #include "cp_error.h"
+#include "cp_file.h"
 #include "cp_event.h"
 #include "cp_suppress.h"
 
@@ -697,20 +698,16 @@ s_address (const char *text, struct sockaddr_storage *address, bool *loopback)
     return -1;
 }
 
-//  A PEM file's text, or NULL.
+//  A PEM file's text, or NULL (an empty one too).
 static char *
 s_read_pem (const char *path)
 {
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return NULL;
-    char *text = calloc (1, S_TLS_FILE_MAX + 1);
-    assert (text);
-    size_t size = fread (text, 1, S_TLS_FILE_MAX + 1, file);
-    fclose (file);
-    if (size == 0 || size > S_TLS_FILE_MAX) {
+    size_t size;
+    char why [300];
+    char *text = cp_file_read (path, S_TLS_FILE_MAX, &size, why, sizeof why);
+    if (text && size == 0) {
         free (text);
-        return NULL;
+        text = NULL;
     }
     return text;
 }

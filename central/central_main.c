@@ -51,6 +51,7 @@
 #include "cp_suppress.h"
 #include "cp_date.h"
 #include "cp_error.h"
+#include "cp_file.h"
 #include "cp_municipality.h"
 #include "cp_wire.h"
 #include "cp_process.h"
@@ -302,26 +303,14 @@ s_run (const s_options_t *options)
     return 0;
 }
 
-//  Reads a whole small file (a published report) into a string; NULL on failure.
+//  Reads a whole small file (a published report) into a string; NULL on
+//  failure.
 static char *
 s_read_file (const char *path)
 {
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return NULL;
-    char *text = NULL;
-    size_t size = 0;
-    if (fseek (file, 0, SEEK_END) == 0) {
-        long length = ftell (file);
-        if (length >= 0 && length < (1 << 20) && fseek (file, 0, SEEK_SET) == 0) {
-            text = malloc ((size_t) length + 1);
-            size = text? fread (text, 1, (size_t) length, file): 0;
-            if (text)
-                text [size] = 0;
-        }
-    }
-    fclose (file);
-    return text;
+    size_t size;
+    char why [300];
+    return cp_file_read (path, 1 << 20, &size, why, sizeof why);
 }
 
 static int
@@ -830,23 +819,10 @@ s_user (const s_options_t *options)
 static char *
 s_read_revision (const char *path, size_t *size)
 {
-    FILE *file = fopen (path, "rb");
-    if (!file) {
-        fprintf (stderr, "cpsync-central: catalogue publish: %s: %s\n", path, strerror (errno));
-        return NULL;
-    }
-    char *text = malloc (CP_DOWNLINK_BODY_MAX + 2);
-    assert (text);
-    *size = fread (text, 1, CP_DOWNLINK_BODY_MAX + 1, file);
-    bool failed = ferror (file);
-    fclose (file);
-    if (failed || *size > CP_DOWNLINK_BODY_MAX) {
-        fprintf (stderr, "cpsync-central: catalogue publish: %s: %s\n", path,
-                 failed? strerror (errno): "over the 256 KiB a downlink entry may carry");
-        free (text);
-        return NULL;
-    }
-    text [*size] = 0;
+    char why [300];
+    char *text = cp_file_read (path, CP_DOWNLINK_BODY_MAX, size, why, sizeof why);
+    if (!text)
+        fprintf (stderr, "cpsync-central: catalogue publish: %s\n", why);
     return text;
 }
 

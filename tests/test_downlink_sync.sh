@@ -102,7 +102,7 @@ check "an unknown kind is refused (exit 2)" [ $? = 2 ]
 head -c $((256 * 1024 + 1)) /dev/zero > "$work/big.bin"
 publish directive all "$work/big.bin" > /dev/null
 check "a body over 256 KiB is refused" [ $? = 2 ]
-check "... saying so" grep -q "256 KiB" "$work/publish.err"
+check "... saying so" grep -q "over the 262144 bytes it may hold" "$work/publish.err"
 publish directive all "$work/missing.txt" > /dev/null
 check "a missing file is refused (exit 2)" [ $? = 2 ]
 
