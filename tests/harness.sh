@@ -56,6 +56,12 @@ while True:
 port=$(free_port)
 endpoint=tcp://127.0.0.1:$port
 
+#  field CODE NAME: one field of a node's status.
+field () {
+    "$bin/cpsync-node" status --data "$nodes/$1" --format json 2>/dev/null \
+        | python3 -c 'import json, sys; print (json.load (sys.stdin) [sys.argv [1]])' "$2"
+}
+
 #  acked_all CODE...: each node reports acked == head.
 acked_all () {
     local code

@@ -25,12 +25,6 @@ done
 step "the fleet ships the first 600 events of three municipalities" \
     "$bin/cpsync-fleet" --events "$work/events" --data "$work/data" --port "$port" --timeout 300
 
-#  field CODE NAME: one field of a node's status.
-field () {
-    "$bin/cpsync-node" status --data "$nodes/$1" --format json 2>/dev/null \
-        | python3 -c 'import json, sys; print (json.load (sys.stdin) [sys.argv [1]])' "$2"
-}
-
 #  current KIND: the id of the central's current key of that kind.
 current () {
     "$bin/cpsync-admin" keys --central "$central" --format json | python3 -c '

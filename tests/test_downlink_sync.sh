@@ -17,7 +17,10 @@
 #     unchanged (the next entry takes the next seq);
 #   - a central restored from a copy made before any entry learns from the
 #     nodes' HELLOs how far the log went, numbers the next entry after it,
-#     and every node applies it.
+#     and every node applies it;
+#   - a node offline while a catalogue revision, two directives and a key
+#     announcement are published gets all four, in order, when it comes
+#     back: it is at catalogue 2 and seals to the new data key.
 #
 #   test_downlink_sync.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
@@ -138,4 +141,32 @@ check "tirane applies it" wait_entries 10 tirane 1,3,5,6
 check "kucove applies it" wait_entries 10 kucove 1,2,4,5,6
 check "the central logged the nodes ahead of its log" \
     grep -q "past the log's end" "$central/central.log"
+
+#  kucove offline while four entries of three kinds are published.
+stop_node kucove
+check "kucove is at catalogue 1 before" [ "$(field kucove catalogue)" = 1 ]
+"$bin/cpsync-central" catalogue publish --data "$central" "$catalogues/catalogue-v2.json" \
+    > "$work/publish.out" 2>&1 || fail "catalogue publish: $(cat "$work/publish.out")"
+publish directive kucove "$work/d1.txt" > /dev/null || fail "publish a directive to kucove"
+publish directive county:berat "$work/d2.txt" > /dev/null || fail "publish a directive to Berat"
+step "cpsync-admin rotate-central --data" \
+    "$bin/cpsync-admin" rotate-central --central "$central" --data --out "$work/data.ann"
+new_data=$("$bin/cpsync-admin" keys --central "$central" --format json | python3 -c '
+import json, sys
+print ([k ["id"] for k in json.load (sys.stdin) ["keys"] if k ["kind"] == "data"
+        and k ["state"] == "current"] [-1])')
+start_node kucove "$endpoint"
+check "kucove, back, gets the four entries" wait_entries 15 kucove 1,2,4,5,6,7,8,9,10
+"$bin/cpsync-node" downlink --data "$nodes/kucove" --format json > "$work/kucove.json"
+check "... in order: the revision, the two directives, the announcement" python3 -c '
+import json, sys
+kinds = [e ["kind"] for e in json.load (open (sys.argv [1])) ["entries"]] [-4:]
+sys.exit (0 if kinds == ["catalogue", "directive", "directive", "keys"] else 1)' "$work/kucove.json"
+check "kucove is at catalogue 2" [ "$(field kucove catalogue)" = 2 ]
+deadline=$(( SECONDS + 10 ))
+until [ "$(field kucove central_data_key)" = "$new_data" ] || [ $SECONDS -ge $deadline ]; do
+    sleep 0.2
+done
+check "kucove seals to the new data key $new_data" \
+    [ "$(field kucove central_data_key)" = "$new_data" ]
 finish

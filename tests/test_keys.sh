@@ -26,12 +26,6 @@ source "$(dirname "$0")/harness.sh" keys "$@"
 central=$work/central
 nodes=$work/nodes
 
-#  field CODE NAME: one field of a node's status.
-field () {
-    "$bin/cpsync-node" status --data "$nodes/$1" --format json 2>/dev/null \
-        | python3 -c 'import json, sys; print (json.load (sys.stdin) [sys.argv [1]])' "$2"
-}
-
 #  synced SECONDS CODE: the node acknowledged its head (200 events) within
 #  SECONDS.
 synced () {
