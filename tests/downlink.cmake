@@ -25,3 +25,13 @@ add_test (NAME downlink_keys
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_downlink_keys.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (downlink_keys PROPERTIES TIMEOUT 300 LABELS security)
+
+#  The central's log and what it sends each node, without sockets
+add_executable (test_central_downlink ${CMAKE_CURRENT_LIST_DIR}/test_central_downlink.c)
+target_include_directories (test_central_downlink PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_central_downlink PRIVATE cpsync_central)
+set_target_properties (test_central_downlink PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME central_downlink COMMAND test_central_downlink)
+set_tests_properties (central_downlink PROPERTIES TIMEOUT 120 LABELS central
+    ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}")
