@@ -1,7 +1,8 @@
 # The downlink (issue 13, point 2): cp_downlink's entries, a node applying
 # them (node_store_apply_downlink) with its cursor and refusal counts, and
 # what `cpsync-node status` shows of them; the fuzz corpus of the entry's
-# decoder.  Included from tests/CMakeLists.txt.
+# decoder; cpsync-fleet waiting for the downlink.  Included from
+# tests/CMakeLists.txt.
 
 add_executable (test_downlink ${CMAKE_CURRENT_LIST_DIR}/test_downlink.c)
 target_include_directories (test_downlink PRIVATE ${CMAKE_CURRENT_LIST_DIR})
@@ -25,3 +26,9 @@ add_test (NAME downlink_keys
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_downlink_keys.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (downlink_keys PROPERTIES TIMEOUT 300 LABELS security)
+
+#  cpsync-fleet waits until every node has applied the entries addressed to it
+add_test (NAME fleet_downlink
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_fleet_downlink.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (fleet_downlink PROPERTIES TIMEOUT 300 LABELS sync)
