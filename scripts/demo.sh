@@ -175,10 +175,14 @@ print ("  other: %d published = %d (catalogue 2's other) + %s: reconciled by fol
 if folded != published [1] ["other"]:
     print ("   FAILED: the report's other rows do not fold", file = sys.stderr)
     failed = True
+#  The rows docs/events.md names ("The 2022 national figures"); a
+#  difference anywhere else, or one that the report's own catalogue-2
+#  figure does not account for, fails.
+unreconciled = {"psychological_violence", "trafficking", "socio_economic"}
 explained = []
 for key, code, ours, theirs in differing (1):
     moved = published [2].get (code, 0) - published [1].get (code, 0)
-    if key != "managed_by_problem" or code == "other" or moved == 0 \
+    if key != "managed_by_problem" or code not in unreconciled or moved == 0 \
        or ours != published [2].get (code, 0):
         failed = True
         print ("   FAILED: catalogue 1, %s %s: ours %d, published %d" % (key, code, ours, theirs),
