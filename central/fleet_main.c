@@ -5,15 +5,29 @@
     For every DIR/<code>.jsonl it sets up a node under DATA/nodes/<code>
     and enrols it (once), imports the file, then runs one central
     (DATA/central, on loopback) and every node as separate processes until
-    each node reports that the central has acknowledged its whole log; then
-    stops them all.  Enrolment is an administrator's: `cpsync-admin enrol`
+    each node reports that the central has acknowledged its whole log, and
+    each node has applied every downlink entry addressed to it; then stops
+    them all.  Enrolment is an administrator's: `cpsync-admin enrol`
     writes the node's bundle (0600, under DATA/bundles while it is in
     transit), `cpsync-node enrol` installs it, and the bundle is deleted.
     It drives the real commands (cpsync-node, cpsync-central, cpsync-admin,
-    found beside its own binary), exactly as an operator would, so it includes no code of
-    either daemon (only protocol/'s list of municipalities).  Running it again over the same DATA is safe: imports skip
-    events already stored and the central applies each sequence once.       */
+    found beside its own binary), exactly as an operator would.  Running
+    it again over the same DATA is safe: imports skip events already stored
+    and the central applies each sequence once.
 
+    The downlink wait is what makes a run after `cpsync-central catalogue
+    publish` (or any entry published while no central ran) deliver it: the
+    run ends only when, for every node, the central's log holds no entry
+    addressed to it after the node's downlink cursor.  The log is read the
+    way the central itself reads it, central_store_downlink_next over the
+    central's store opened read-only (a reader beside the running central,
+    as `cpsync-central query` is); the cursor is the node's own, "downlink"
+    in `cpsync-node status --format json`, read only for a node the log
+    says is behind, so a run with nothing to deliver costs nothing more.
+    A node that refuses an entry (section 10.2 of docs/design.md) never
+    catches up: the run then ends at the timeout, naming it.             */
+
+#include "central_store.h"
 #include "cp_municipality.h"
 
 #include <czmq.h>
@@ -35,6 +49,9 @@ typedef struct {
     char data [PATH_MAX];       //  DATA/nodes/<code>
     uint64_t head;
     uint64_t acked;
+    uint64_t downlink;          //  its downlink cursor, as its status last said
+    uint64_t pending;           //  the next entry to it after that in the central's
+                                //  log, as last read; 0 = none: it has them all
     pid_t pid;                  //  its `run`, while running
 } s_node_t;
 
@@ -137,11 +154,12 @@ s_spawn (const char *log, const char *program, const char *a1, const char *a2, c
     return pid;
 }
 
-//  Reads a node's head and acked from `cpsync-node status --format json`.
+//  Reads a node's head, acked and downlink cursor from `cpsync-node status
+//  --format json` (a status without "downlink" leaves the cursor as it was).
 static int
 s_status (s_node_t *node)
 {
-    char out [1024];
+    char out [8192];
     if (s_command (out, sizeof out, "cpsync-node", "status", "--data", node->data,
                    "--format", "json", NULL) != 0)
         return -1;
@@ -151,9 +169,54 @@ s_status (s_node_t *node)
     if (rc == 0) {
         node->head = (uint64_t) json_integer_value (head);
         node->acked = (uint64_t) json_integer_value (acked);
+        json_t *downlink = json_object_get (root, "downlink");
+        if (json_is_integer (downlink))
+            node->downlink = (uint64_t) json_integer_value (downlink);
     }
     json_decref (root);
     return rc;
+}
+
+//  Sets each node's pending: the first entry addressed to it in the
+//  central's downlink log after its cursor.  A node with one is asked its
+//  cursor again first (it may have applied it since), so that only nodes
+//  still behind cost a status.  Returns the count of nodes behind, or -1
+//  when the central's store or a node's status could not be read.
+static int
+s_downlink_behind (const char *central, s_node_t *nodes, size_t count)
+{
+    int error = 0;
+    central_store_t *store = central_store_open (central, CENTRAL_STORE_READONLY, &error);
+    if (!store)
+        return -1;
+    int behind = 0;
+    for (size_t index = 0; index < count && behind >= 0; index++) {
+        s_node_t *node = &nodes [index];
+        int municipality = cp_municipality_index (node->code);
+        for (int pass = 0; pass < 2; pass++) {
+            uint64_t seq, prev;
+            uint8_t *entry;
+            size_t size;
+            if (central_store_downlink_next (store, municipality, node->downlink, &seq, &prev,
+                                             &entry, &size)) {
+                behind = -1;
+                break;
+            }
+            free (entry);
+            node->pending = seq;
+            //  Nothing after its cursor, or still behind after a fresh look.
+            if (seq == 0 || pass == 1)
+                break;
+            if (s_status (node)) {
+                behind = -1;
+                break;
+            }
+        }
+        if (behind >= 0 && node->pending)
+            behind++;
+    }
+    central_store_destroy (&store);
+    return behind;
 }
 
 //  Reads the central's acknowledged cursors (`cpsync-central nodes`) into
@@ -312,7 +375,8 @@ main (int argc, char **argv)
     printf ("cpsync-fleet: %zu nodes set up and imported in %.1f s\n", count,
             (zclock_mono () - started) / 1000.0);
 
-    //  Run everything until every node's log is acknowledged.
+    //  Run everything until every node's log is acknowledged and every node
+    //  has applied the downlink entries addressed to it.
     started = zclock_mono ();
     //  The daemons' logs (no case values in them) go to DATA/logs/.
     char logs [PATH_MAX + 16], log [PATH_MAX + 96];
@@ -327,12 +391,14 @@ main (int argc, char **argv)
                                      "--central", endpoint);
     }
     int rc = 1;
+    bool acked_printed = false, central_died = false;
     while (zclock_mono () - started < (int64_t) timeout * 1000) {
         zclock_sleep (S_POLL_MS);
         int status;
         if (waitpid (central_pid, &status, WNOHANG) == central_pid) {
             fprintf (stderr, "cpsync-fleet: the central stopped unexpectedly\n");
             central_pid = 0;
+            central_died = true;
             break;
         }
         if (s_central_cursors (central, nodes, count))
@@ -343,16 +409,45 @@ main (int argc, char **argv)
             acked_total += nodes [index].acked;
             done += nodes [index].acked >= nodes [index].head;
         }
-        if (done == count) {
+        if (done < count)
+            continue;
+        if (!acked_printed) {
             printf ("cpsync-fleet: %llu events of %zu nodes acknowledged in %.1f s\n",
                     (unsigned long long) acked_total, count, (zclock_mono () - started) / 1000.0);
+            fflush (stdout);
+            acked_printed = true;
+        }
+        int behind = s_downlink_behind (central, nodes, count);
+        if (behind == 0) {
+            uint64_t last = 0;
+            for (size_t index = 0; index < count; index++)
+                if (nodes [index].downlink > last)
+                    last = nodes [index].downlink;
+            if (last)
+                printf ("cpsync-fleet: every node has applied the downlink entries addressed "
+                        "to it (up to entry %llu), in %.1f s\n", (unsigned long long) last,
+                        (zclock_mono () - started) / 1000.0);
             rc = 0;
             break;
         }
     }
-    if (rc)
+    if (central_died)
+        ;   //  said so already
+    else
+    if (rc && !acked_printed)
         fprintf (stderr, "cpsync-fleet: not every event was acknowledged within %d s "
                          "(the daemons' logs are in %s)\n", timeout, logs);
+    else
+    if (rc) {
+        fprintf (stderr, "cpsync-fleet: not every node applied the downlink entries addressed "
+                         "to it within %d s (the daemons' logs are in %s):", timeout, logs);
+        for (size_t index = 0; index < count; index++)
+            if (nodes [index].pending)
+                fprintf (stderr, " %s (at %llu, entry %llu waits)", nodes [index].code,
+                         (unsigned long long) nodes [index].downlink,
+                         (unsigned long long) nodes [index].pending);
+        fprintf (stderr, "\n");
+    }
     for (size_t index = 0; index < count; index++)
         s_stop (nodes [index].pid);
     s_stop (central_pid);

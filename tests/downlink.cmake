@@ -1,7 +1,8 @@
 # The downlink (issue 13, point 2): cp_downlink's entries, a node applying
 # them (node_store_apply_downlink) with its cursor and refusal counts, and
 # what `cpsync-node status` shows of them; the fuzz corpus of the entry's
-# decoder.  Included from tests/CMakeLists.txt.
+# decoder; cpsync-fleet waiting for the downlink.  Included from
+# tests/CMakeLists.txt.
 
 add_executable (test_downlink ${CMAKE_CURRENT_LIST_DIR}/test_downlink.c)
 target_include_directories (test_downlink PRIVATE ${CMAKE_CURRENT_LIST_DIR})
@@ -35,3 +36,9 @@ set_target_properties (test_central_downlink PROPERTIES
 add_test (NAME central_downlink COMMAND test_central_downlink)
 set_tests_properties (central_downlink PROPERTIES TIMEOUT 120 LABELS central
     ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}")
+
+#  cpsync-fleet waits until every node has applied the entries addressed to it
+add_test (NAME fleet_downlink
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_fleet_downlink.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (fleet_downlink PROPERTIES TIMEOUT 300 LABELS sync)

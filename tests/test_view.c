@@ -607,6 +607,81 @@ test_comparison (void)
     free (s_capture_close (&capture));
 }
 
+
+//  Under catalogue 2 the problems are compared with the report's
+//  catalogue-2 table, under catalogue 1 with its catalogue-1 table: a
+//  report that prints them twice, as report-2022.json does.
+static void
+test_comparison_catalogue_2 (void)
+{
+    cp_view_t view;
+    s_view (&view);
+    //  Every figure of the view under catalogue 2; its problems under 1 are
+    //  physical_violence 1, other 3 (1 + 2 unaccompanied), unspecified 3,
+    //  and its referral central_agency is other there.
+    const char *report =
+        "{\"period\": \"2022\", \"managed\": 7, \"new\": 4, \"closed\": 1, \"home_visits\": 6,"
+        " \"new_by_age_group\": {\"13-15\": 4},"
+        " \"new_by_sex\": {\"F\": 3, \"M\": 1},"
+        " \"new_by_ethnicity\": {\"roma\": 4},"
+        " \"new_by_referral\": {\"police\": 3, \"central_agency\": 1},"
+        " \"closed_by_reason\": {\"risk_reduced\": 1},"
+        " \"managed_by_risk\": {\"low\": 1, \"high\": 1, \"unassessed\": 5},"
+        " \"managed_by_problem_catalogue_1\": {\"physical_violence\": 1, \"other\": 3,"
+        "                                      \"unspecified\": 3},"
+        " \"managed_by_problem_catalogue_2\": {\"physical_violence\": 1, \"other\": 1,"
+        "                                      \"unaccompanied_foreign_child\": 2,"
+        "                                      \"unspecified\": 3},"
+        " \"measures_taken\": {\"emergency_removal\": 2},"
+        " \"measures_court_confirmed\": {\"emergency_removal\": 1},"
+        " \"school_identified\": {\"dropout_risk\": 1}}";
+    cp_figures_t figures;
+    cp_view_figures (&view, s_catalogue (), 2, &figures);
+    s_capture_t capture;
+    CHECK_EQ_INT (cp_view_print_comparison (&view, &figures, s_catalogue (), "en", report,
+                                            s_capture_open (&capture)), 0);
+    char *text = s_capture_close (&capture);
+    //  The catalogue-2 rows are there, compared, and equal.
+    CHECK_STR_CONTAINS (text, "unaccompanied foreign children");
+    int matched = 0;
+    for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n")) {
+        CHECK (!strstr (line, "differs"));
+        matched += strstr (line, "✓") != NULL;
+    }
+    CHECK_EQ_INT (matched, s_rows (2));
+    free (text);
+
+    //  Under catalogue 1 the problems match the catalogue-1 table; only the
+    //  referral other differs (central_agency folded into it, 1; the
+    //  report's catalogue-2 referrals have no other).
+    cp_view_figures (&view, s_catalogue (), 1, &figures);
+    CHECK_EQ_INT (cp_view_print_comparison (&view, &figures, s_catalogue (), "en", report,
+                                            s_capture_open (&capture)), 1);
+    text = s_capture_close (&capture);
+    for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+        if (strstr (line, "differs"))
+            CHECK (strstr (line, "Others"));
+    free (text);
+
+    //  The tables swapped: under catalogue 2, other (1, published 3) and
+    //  unaccompanied (2, published 0) differ; under 1, other (3, published 1)
+    //  and the referral other, as before.
+    const char *swapped_1 = strstr (report, "\"managed_by_problem_catalogue_1\"");
+    const char *swapped_2 = strstr (report, "\"managed_by_problem_catalogue_2\"");
+    CHECK (swapped_1 && swapped_2);
+    char *swapped = strdup (report);
+    swapped [swapped_1 - report + 30] = '2';
+    swapped [swapped_2 - report + 30] = '1';
+    cp_view_figures (&view, s_catalogue (), 2, &figures);
+    CHECK_EQ_INT (cp_view_print_comparison (&view, &figures, s_catalogue (), "en", swapped,
+                                            s_capture_open (&capture)), 2);
+    free (s_capture_close (&capture));
+    cp_view_figures (&view, s_catalogue (), 1, &figures);
+    CHECK_EQ_INT (cp_view_print_comparison (&view, &figures, s_catalogue (), "en", swapped,
+                                            s_capture_open (&capture)), 2);
+    free (s_capture_close (&capture));
+    free (swapped);
+}
 static void
 test_print (void)
 {
@@ -710,6 +785,7 @@ TESTING_MAIN (
     TEST (test_table),
     TEST (test_csv),
     TEST (test_comparison),
+    TEST (test_comparison_catalogue_2),
     TEST (test_print),
     TEST (test_damaged_rows),
     TEST (test_breakdown_names)

@@ -878,6 +878,7 @@ static void gen_replaceable(uint32_t ci, int type, int target, const MInfo *mi, 
         if (runif() < 0.06) { /* same-dated, imported earlier: must not win */
             int v = rpick(W, nvals);
             if (v == target) v = (v + 1) % (type == T_RISK ? N_RISK : N_PROB1);
+            if (type == T_PROB && v >= N_PROB1 && t < pre_from) v = 12; /* not before catalogue 2 */
             push_ev(ci, t, type, v);
         }
         push_ev(ci, t, type, target);
@@ -1069,6 +1070,21 @@ static int country_mode(const char *report_path, const char *muni_path, const ch
         }
         for (long i = NEW; i < M; i++)
             if (MI[i].target_prob == P_UFC) CS[mcase[i]].eth = 3;
+        /* a catalogue-2 problem is set from 2022-07-01 on, so a case whose window ends
+         * before then trades its target with one open after it (no random draw: the
+         * rest of the output stays as it was) */
+        for (long i = 0; i < M; i++) {
+            if (MI[i].target_prob < N_PROB1 || MI[i].whi >= pre_from) continue;
+            for (long j = 0; j < M; j++) {
+                if (MI[j].whi < pre_from || MI[j].target_prob >= N_PROB1) continue;
+                if (MI[i].target_prob == P_UFC && j < NEW && CS[mcase[j]].eth != 3) continue;
+                int t = MI[i].target_prob;
+                MI[i].target_prob = MI[j].target_prob;
+                MI[j].target_prob = t;
+                if (t == P_UFC) CS[mcase[j]].eth = 3;
+                break;
+            }
+        }
     }
     /* closing reasons of the period: 'adult' to the oldest closers */
     {
