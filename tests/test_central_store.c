@@ -1258,6 +1258,14 @@ test_map_full (void)
         opened += figures.opened;
     }
     CHECK_EQ_INT (opened, next_case);
+    //  The arrivals of the groups given up are not kept either.
+    uint64_t arrived = 0;
+    for (int year = CP_DATE_MIN_YEAR; year <= CP_DATE_MAX_YEAR; year++) {
+        char period [8];
+        snprintf (period, sizeof period, "%d", year);
+        arrived += s_arrival_in (store, period, "elbasan").events;
+    }
+    CHECK_EQ_INT (arrived, total);
     for (int index = 0; index < 8; index++)
         s_batch_free (&batches [index]);
     s_close_store (&store);
