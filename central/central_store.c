@@ -12,8 +12,8 @@
     When events arrive is kept the same way: per municipality, a table of
     the quarters 2000-Q1 to 2099-Q4 (made on first use), where each event
     applied adds one to its date's quarter (a comparison with the bounds
-    of the quarter before, a division on a change), and the batch's time
-    of arrival becomes the quarter's first or last.  At commit, each
+    of the quarter before, a division and a table on a change), and the
+    batch's time of arrival becomes the quarter's first or last.  At commit, each
     quarter touched is merged into its record in arrivals: one read and one
     put per municipality and quarter per group, never per event.
 
@@ -128,6 +128,7 @@ struct _central_store_t {
     cp_tally_t *national;       //  the group's national deltas, filled at commit
     cp_tally_t *into;           //  where the batch being applied adds its deltas
     s_arrivals_t **arrived;     //  per municipality: its arrivals in this group (lazy)
+    int32_t quarter_starts [S_QUARTERS + 1];    //  s_quarter_starts
     MDB_cursor *ids_cursor;     //  into ids, for the transaction
     uint8_t *stem_record;       //  where a stem's record of ids is merged
     size_t stem_record_size;
@@ -137,6 +138,9 @@ struct _central_store_t {
     uint64_t counts [S_CODES];  //  by code - S_CODE_LOW
     bool noted;                 //  some note or count is pending
 };
+
+static void
+    s_quarter_starts (int32_t *starts);
 
 //  =====================================================================
 //  Keys and small helpers
@@ -390,6 +394,7 @@ central_store_open (const char *dir, int flags, int *error)
             self->slots = calloc ((size_t) self->municipalities, sizeof (s_slot_t));
             self->notes = calloc ((size_t) self->municipalities, sizeof (s_note_t));
             self->arrived = calloc ((size_t) self->municipalities, sizeof (s_arrivals_t *));
+            s_quarter_starts (self->quarter_starts);
             assert (self->cache && self->tallies && self->county_tallies && self->national
                     && self->slots && self->notes && self->arrived);
         }
@@ -1033,6 +1038,16 @@ s_take_ids (central_store_t *self, const central_batch_t *batch, uint8_t *standi
 //  =====================================================================
 //  When events arrive: per municipality and quarter of their dates
 
+//  The first day of each quarter from 2000-Q1 to 2100-Q1, for the apply
+//  path: its quarter is then a division and a step or two, not a calendar
+//  conversion.
+static void
+s_quarter_starts (int32_t *starts)
+{
+    for (int at = 0; at <= S_QUARTERS; at++)
+        starts [at] = cp_date_from_civil (CP_DATE_MIN_YEAR + at / 4, at % 4 * 3 + 1, 1);
+}
+
 //  The quarter of a day as arrivals numbers it, year * 4 + quarter - 1, and
 //  its first and last days.
 static uint32_t
@@ -1056,19 +1071,26 @@ static s_quarter_t *
 s_arrival (central_store_t *self, int municipality, int32_t day, int64_t now,
            int32_t *start, int32_t *end)
 {
-    uint32_t quarter = s_quarter_of (day, start, end);
-    uint32_t lowest = CP_DATE_MIN_YEAR * 4;
-    if (quarter < lowest || quarter >= lowest + S_QUARTERS) {
+    const int32_t *starts = self->quarter_starts;
+    if (day < starts [0] || day >= starts [S_QUARTERS]) {
         *start = *end = day;
         return NULL;
     }
+    //  A quarter is 90 to 92 days, so the estimate is off by one at most.
+    int at = (int) ((int64_t) (day - starts [0]) * 4 / 1461);
+    while (at > 0 && day < starts [at])
+        at--;
+    while (at < S_QUARTERS - 1 && day >= starts [at + 1])
+        at++;
+    *start = starts [at];
+    *end = starts [at + 1] - 1;
     s_arrivals_t *arrivals = self->arrived [municipality];
     if (!arrivals) {
         arrivals = self->arrived [municipality] = calloc (1, sizeof (s_arrivals_t));
         assert (arrivals);
     }
     arrivals->touched = true;
-    s_quarter_t *slot = &arrivals->quarters [quarter - lowest];
+    s_quarter_t *slot = &arrivals->quarters [at];
     if (slot->first == 0 || now < slot->first)
         slot->first = now;
     if (now > slot->last)

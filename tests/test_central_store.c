@@ -1181,6 +1181,44 @@ test_arrivals (void)
     s_close_store (&store);
 }
 
+//  Each event counts in its own quarter, on either side of every boundary
+//  (leap years, the first and the last day events may have).
+static void
+test_arrival_quarters (void)
+{
+    central_store_t *store = s_new_store ();
+    static const char *const dates [] = {
+        "2000-01-01", "2020-02-29", "2020-03-31", "2020-04-01", "2020-06-30", "2020-07-01",
+        "2020-09-30", "2020-10-01", "2020-12-31", "2021-01-01", "2099-12-31"
+    };
+    static const char *const periods [] = {
+        "2000-Q1", "2020-Q1", "2020-Q1", "2020-Q2", "2020-Q2", "2020-Q3", "2020-Q3",
+        "2020-Q4", "2020-Q4", "2021-Q1", "2099-Q4"
+    };
+    size_t count = sizeof dates / sizeof dates [0];
+    cp_event_t events [16];
+    for (size_t index = 0; index < count; index++) {
+        char id [16], case_id [16];
+        snprintf (id, sizeof id, "q%zu", index);
+        snprintf (case_id, sizeof case_id, "c%zu", index);
+        events [index] = s_opened (id, case_id, dates [index], 5, "M");
+    }
+    CHECK_EQ_INT (s_apply_one (store, "vlore", 1, events, count, NULL), CENTRAL_STORE_APPLIED);
+    static const char *const asked [] = {"2000-Q1", "2000-Q2", "2019-Q4", "2020-Q1", "2020-Q2",
+                                         "2020-Q3", "2020-Q4", "2021-Q1", "2021-Q2", "2099-Q4"};
+    for (size_t at = 0; at < sizeof asked / sizeof asked [0]; at++) {
+        uint64_t expected = 0;
+        for (size_t index = 0; index < count; index++)
+            expected += strcmp (periods [index], asked [at]) == 0;
+        central_arrival_t arrival = s_arrival_in (store, asked [at], "vlore");
+        if (arrival.events != expected)
+            fprintf (stderr, "  %s:\n", asked [at]);
+        CHECK_EQ_INT (arrival.events, expected);
+    }
+    CHECK_EQ_INT (s_arrival_in (store, "2020", "vlore").events, 8);
+    s_close_store (&store);
+}
+
 //  Reporting deadlines: the default, a year's set and unset, bad values
 //  refused without a change.
 static void
@@ -1663,6 +1701,7 @@ TESTING_MAIN (
     TEST (test_quarantine),
     TEST (test_abort),
     TEST (test_arrivals),
+    TEST (test_arrival_quarters),
     TEST (test_deadlines),
     TEST (test_write_failure),
     TEST (test_kept_cases_after_abort),
