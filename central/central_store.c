@@ -1077,7 +1077,7 @@ s_arrival (central_store_t *self, int municipality, int32_t day, int64_t now,
         return NULL;
     }
     //  A quarter is 90 to 92 days, so the estimate is off by one at most.
-    int at = (int) ((int64_t) (day - starts [0]) * 4 / 1461);
+    int at = (int) ((int64_t) (day - starts [0]) * 16 / 1461);   //  1461 days: 16 quarters
     while (at > 0 && day < starts [at])
         at--;
     while (at < S_QUARTERS - 1 && day >= starts [at + 1])
