@@ -1148,11 +1148,16 @@ s_arrival_key (uint8_t *key, int municipality, uint32_t quarter)
     cp_put_u32 (key + 2, quarter);
 }
 
-//  Merges the group's arrivals into their records: one read and one put
-//  per municipality and quarter touched.
+//  Merges the group's arrivals into their records: one look-up and one
+//  put per municipality and quarter touched, through one cursor (a record
+//  there is rewritten in place, its size being fixed).
 static int
 s_write_arrivals (central_store_t *self)
 {
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (self->txn, self->arrivals, &cursor);
+    if (mdb_rc)
+        return cp_lmdb_fail ("central_store", "open arrivals", mdb_rc);
     int rc = 0;
     for (int index = 0; rc == 0 && index < self->municipalities; index++) {
         s_arrivals_t *arrivals = self->arrived [index];
@@ -1168,7 +1173,7 @@ s_write_arrivals (central_store_t *self)
             central_arrival_t group = {slot->first, slot->last, slot->events, slot->ahead,
                                        slot->latest};
             MDB_val k = {sizeof key, key}, v;
-            int mdb_rc = mdb_get (self->txn, self->arrivals, &k, &v);
+            mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_KEY);
             if (mdb_rc == 0)
                 rc = s_arrival_decode (&v, &record);
             else
@@ -1179,9 +1184,15 @@ s_write_arrivals (central_store_t *self)
             s_arrival_merge (&record, &group);
             s_arrival_encode (&record, buf);
             MDB_val value = {sizeof buf, buf};
-            rc = s_put (self, self->arrivals, key, sizeof key, &value, 0, "put arrivals");
+            k = (MDB_val) {sizeof key, key};
+            int put_rc = mdb_cursor_put (cursor, &k, &value, mdb_rc == 0? MDB_CURRENT: 0);
+            if (put_rc) {
+                self->grow |= put_rc == MDB_MAP_FULL;
+                rc = cp_lmdb_fail ("central_store", "put arrivals", put_rc);
+            }
         }
     }
+    mdb_cursor_close (cursor);
     return rc;
 }
 
