@@ -19,6 +19,12 @@
         cpsync-central user list --data DIR [--format json|table]
         cpsync-central catalogue publish --data DIR FILE.json [--root-secret PATH]
         cpsync-central catalogue list --data DIR [--format json|table]
+        cpsync-central quality --data DIR --period P
+                               [--scope national|county:CODE|municipality:CODE]
+                               [--format json|table]
+        cpsync-central deadline set --data DIR --year Y --days N
+        cpsync-central deadline unset --data DIR --year Y
+        cpsync-central deadline list --data DIR [--format json|table]
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
@@ -34,7 +40,9 @@
     catalogue in the same transaction (central_admin_publish); a text that
     is not the next version, does not apply, or removes or renames a code
     is refused and changes nothing.  catalogue list shows the versions the
-    central holds, with their titles.
+    central holds, with their titles.  quality reads a period's completeness and
+    timeliness (central_report_quality); deadline sets a year's reporting
+    deadline in the store's meta (docs/design.md, section 13).
 
     Exit codes: 0 done; 1 a command failed on its data or restore refused
     the backup; 2 usage or environment errors (bad flags, not a central,
@@ -65,6 +73,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <time.h>
 
 #define S_EXIT_FAILED 1
@@ -72,7 +81,7 @@
 
 typedef struct {
     const char *command;
-    const char *action;         //  user: add, remove or list
+    const char *action;         //  user: add, remove or list; deadline: set, unset or list
     const char *data;
     const char *listen;
     const char *period;
@@ -96,6 +105,8 @@ typedef struct {
     bool verbose;
     bool public;                //  query: for publication, small cells hidden
     int threshold;              //  query --public: cells of 1 to this hidden; 0 if invalid
+    const char *year;           //  deadline: as given, checked by the command
+    const char *days;
 } s_options_t;
 
 static int
@@ -135,6 +146,13 @@ s_usage (const char *message)
         "                            (a revision: the next version, codes only added; signed\n"
         "                            with the root and sent to all nodes; prints its seq)\n"
         "       cpsync-central catalogue list --data DIR [--format json|table]\n"
+        "       cpsync-central quality --data DIR --period YYYY|YYYY-Qn\n"
+        "                              [--scope national|county:CODE|municipality:CODE]\n"
+        "                              [--format json|table]  (completeness and timeliness)\n"
+        "       cpsync-central deadline set --data DIR --year YYYY --days N  (0 to 365 days\n"
+        "                              after each quarter of the year; the default is 15)\n"
+        "       cpsync-central deadline unset --data DIR --year YYYY\n"
+        "       cpsync-central deadline list --data DIR [--format json|table]\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
@@ -166,6 +184,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"role", required_argument, NULL, 'o' + 256},
         {"password-file", required_argument, NULL, 'w'},
         {"root-secret", required_argument, NULL, 'S'},
+        {"year", required_argument, NULL, 'y'},
+        {"days", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -176,8 +196,8 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->http = CENTRAL_HTTP_ADDRESS;
     options->token_ttl = CENTRAL_HTTP_TOKEN_TTL;
     optind = 2;
-    if ((streq (options->command, "user") || streq (options->command, "catalogue"))
-    &&  argc > 2) {
+    if ((streq (options->command, "user") || streq (options->command, "catalogue")
+         || streq (options->command, "deadline")) && argc > 2) {
         options->action = argv [2];
         optind = 3;
     }
@@ -218,6 +238,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'o' + 256: options->role = optarg; break;
             case 'w': options->password_file = optarg; break;
             case 'S': options->root_secret = optarg; break;
+            case 'y': options->year = optarg; break;
+            case 'D': options->days = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -523,7 +545,7 @@ s_nodes (const s_options_t *options)
     central_cursor_t *cursors = s_read_cursors (options, "nodes", NULL, NULL, &exit_code);
     if (!cursors)
         return exit_code;
-    json_t *list = central_report_nodes (cursors, NULL, zclock_time ());
+    json_t *list = central_report_nodes (cursors, NULL, cp_date_now_ms ());
     free (cursors);
     if (strcmp (format, "json") == 0) {
         json_dumpf (list, stdout, JSON_INDENT (2));
@@ -668,6 +690,163 @@ s_stats (const s_options_t *options)
     json_dumpf (root, stdout, JSON_INDENT (2));
     fputc ('\n', stdout);
     json_decref (root);
+    return 0;
+}
+
+//  Completeness and timeliness of a period: per municipality, by county.
+static int
+s_quality (const s_options_t *options)
+{
+    const char *format = options->format? options->format: "table";
+    cp_period_t period;
+    cp_scope_t scope;
+    if (!options->period || cp_period_parse (options->period, &period))
+        return s_usage ("quality needs --period YYYY or YYYY-Qn (from 2000)");
+    int year = (int) strtol (period.name, NULL, 10);
+    if (year > CP_DATE_MAX_YEAR)
+        return s_usage ("quality: --period must be of a year from 2000 to 2099");
+    if (cp_scope_parse (options->scope, &scope))
+        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+                        "of a known county or municipality");
+    if (strcmp (format, "json") && strcmp (format, "table"))
+        return s_usage ("--format must be json or table");
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    int count = cp_municipality_count ();
+    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
+    int days [CENTRAL_STORE_YEARS];
+    bool set [CENTRAL_STORE_YEARS];
+    assert (arrivals);
+    int rc;
+    central_cursor_t *cursors = central_report_cursors (store, &rc);
+    if (rc == 0)
+        rc = central_store_arrivals (store, &period, arrivals);
+    if (rc == 0)
+        rc = central_store_deadlines (store, days, set);
+    central_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: quality: %s\n", cp_strerror (rc));
+        free (cursors);
+        free (arrivals);
+        return S_EXIT_FAILED;
+    }
+    int at = year - CP_DATE_MIN_YEAR;
+    json_t *quality = central_report_quality (&period, &scope, arrivals, cursors, days [at],
+                                              set [at], cp_date_now_ms (), cp_date_today ());
+    free (cursors);
+    free (arrivals);
+    if (strcmp (format, "json") == 0) {
+        json_dumpf (quality, stdout, JSON_INDENT (2));
+        fputc ('\n', stdout);
+    }
+    else
+        central_report_quality_print (quality, stdout);
+    json_decref (quality);
+    return 0;
+}
+
+//  A whole number of text from low to high, or INT_MIN when it is not one.
+static int
+s_whole (const char *text, int low, int high)
+{
+    if (!text)
+        return INT_MIN;
+    char *end;
+    errno = 0;
+    long value = strtol (text, &end, 10);
+    if (errno || end == text || *end || value < low || value > high)
+        return INT_MIN;
+    return (int) value;
+}
+
+//  The reporting deadlines: set or unset a year's, or list them.
+static int
+s_deadline (const s_options_t *options)
+{
+    const char *action = options->action? options->action: "";
+    const char *format = options->format? options->format: "table";
+    if (!streq (action, "set") && !streq (action, "unset") && !streq (action, "list"))
+        return s_usage ("deadline takes set, unset or list");
+    if (streq (action, "list")) {
+        if (!streq (format, "json") && !streq (format, "table"))
+            return s_usage ("--format must be json or table");
+        central_store_t *store = s_open (options);
+        if (!store)
+            return S_EXIT_USAGE;
+        int days [CENTRAL_STORE_YEARS];
+        bool set [CENTRAL_STORE_YEARS];
+        int rc = central_store_deadlines (store, days, set);
+        central_store_destroy (&store);
+        if (rc) {
+            fprintf (stderr, "cpsync-central: deadline list: %s\n", cp_strerror (rc));
+            return S_EXIT_FAILED;
+        }
+        json_t *list = json_array ();
+        bool any = false;
+        for (int at = 0; at < CENTRAL_STORE_YEARS; at++)
+            any |= set [at];
+        if (streq (format, "table"))
+            printf ("every quarter's deadline is %d days after its last day%s\n",
+                    CENTRAL_STORE_DEADLINE_DAYS, any? ", except:": "");
+        for (int at = 0; at < CENTRAL_STORE_YEARS; at++) {
+            if (!set [at])
+                continue;
+            if (streq (format, "table"))
+                printf ("  %d: %d days\n", CP_DATE_MIN_YEAR + at, days [at]);
+            else
+                json_array_append_new (list, json_pack ("{s:i, s:i}", "year",
+                                       CP_DATE_MIN_YEAR + at, "days", days [at]));
+        }
+        if (streq (format, "json")) {
+            json_t *root = json_pack ("{s:i, s:o}", "default_days", CENTRAL_STORE_DEADLINE_DAYS,
+                                      "years", list);
+            json_dumpf (root, stdout, JSON_INDENT (2));
+            fputc ('\n', stdout);
+            json_decref (root);
+        }
+        else
+            json_decref (list);
+        return 0;
+    }
+    int year = s_whole (options->year, CP_DATE_MIN_YEAR, CP_DATE_MAX_YEAR);
+    if (year == INT_MIN)
+        return s_usage ("deadline: --year must be a year from 2000 to 2099");
+    int days = -1;
+    if (streq (action, "set")) {
+        days = s_whole (options->days, INT_MIN + 1, INT_MAX);
+        if (days == INT_MIN)
+            return s_usage ("deadline set: --days must be a whole number of days");
+        if (days < 0)
+            return s_usage ("deadline set: --days must not be negative (days after the "
+                            "quarter's last day)");
+        if (days > CENTRAL_STORE_DEADLINE_MAX)
+            return s_usage ("deadline set: --days must be at most 365 (a deadline more than "
+                            "a year after its quarter is a mistake)");
+    }
+    else
+    if (options->days)
+        return s_usage ("deadline unset takes no --days");
+    int error = 0;
+    central_store_t *store = central_store_open (options->data, 0, &error);
+    if (!store) {
+        fprintf (stderr, "cpsync-central: %s: %s\n", options->data,
+                 error == CP_ENOTCENTRAL? "not a cpsync central data directory "
+                                          "(run 'cpsync-central init' first)"
+                                        : cp_strerror (error));
+        return S_EXIT_USAGE;
+    }
+    int rc = central_store_deadline_set (store, year, days);
+    central_store_destroy (&store);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: deadline %s: %s\n", action, cp_strerror (rc));
+        return S_EXIT_FAILED;
+    }
+    if (days < 0)
+        printf ("deadline of %d: the default, %d days after each quarter\n", year,
+                CENTRAL_STORE_DEADLINE_DAYS);
+    else
+        printf ("deadline of %d: %d days after each quarter\n", year, days);
     return 0;
 }
 
@@ -917,6 +1096,10 @@ main (int argc, char **argv)
         return s_user (&options);
     if (strcmp (command, "catalogue") == 0)
         return s_catalogue (&options);
+    if (strcmp (command, "quality") == 0)
+        return s_quality (&options);
+    if (strcmp (command, "deadline") == 0)
+        return s_deadline (&options);
     if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
         bool backup = strcmp (command, "backup") == 0;
         if (!(backup? options.out: options.from))

@@ -295,3 +295,227 @@ central_report_nodes (const central_cursor_t *cursors, const cp_scope_t *scope, 
     }
     return list;
 }
+
+//  =====================================================================
+//  Completeness and timeliness
+
+#define S_DAY_MS (86400 * (int64_t) 1000)
+
+//  How a municipality's events dated in the period stand against the deadline.
+static const char *
+s_timeliness (const central_arrival_t *arrival, int64_t deadline_end, bool passed)
+{
+    if (arrival->events == 0)
+        return passed? "missing": "pending";
+    return arrival->first < deadline_end? "on_time": "late";
+}
+
+//  An instant as JSON: its text, or null for none.
+static json_t *
+s_instant (int64_t msecs)
+{
+    if (msecs <= 0)
+        return json_null ();
+    char text [32];
+    cp_date_format_instant (msecs, text, sizeof text);
+    return json_string (text);
+}
+
+static json_t *
+s_day_json (int32_t day)
+{
+    char text [CP_DATE_STRLEN + 1];
+    cp_date_format (day, text);
+    return json_string (text);
+}
+
+//  The counts of one group of municipalities (a county, the scope): how
+//  many, how many on time, late, missing and pending, and the share on time.
+static json_t *
+s_rate (const int *counts, int municipalities)
+{
+    json_t *rate = json_object ();
+    json_object_set_new (rate, "municipalities", json_integer (municipalities));
+    json_object_set_new (rate, "on_time", json_integer (counts [0]));
+    json_object_set_new (rate, "late", json_integer (counts [1]));
+    json_object_set_new (rate, "missing", json_integer (counts [2]));
+    json_object_set_new (rate, "pending", json_integer (counts [3]));
+    json_object_set_new (rate, "completeness", municipalities
+                         ? json_real ((double) counts [0] / municipalities): json_null ());
+    return rate;
+}
+
+static int
+s_timeliness_slot (const char *timeliness)
+{
+    static const char *const names [] = {"on_time", "late", "missing", "pending"};
+    for (int slot = 0; slot < 4; slot++)
+        if (strcmp (timeliness, names [slot]) == 0)
+            return slot;
+    assert (false);
+    return 0;
+}
+
+json_t *
+central_report_quality (const cp_period_t *period, const cp_scope_t *scope,
+                        const central_arrival_t *arrivals, const central_cursor_t *cursors,
+                        int deadline_days, bool deadline_set, int64_t now, int32_t today)
+{
+    //  The last day on which delivery is on time, and the instant after it.
+    int32_t deadline = period->end + deadline_days;
+    int64_t deadline_end = ((int64_t) deadline + 1) * S_DAY_MS;
+    bool passed = today > deadline;
+    char scope_name [CP_SCOPE_MAX];
+    cp_scope_format (scope, scope_name);
+
+    json_t *root = json_object ();
+    json_object_set_new (root, "period", json_string (period->name));
+    json_object_set_new (root, "scope", json_string (scope_name));
+    json_object_set_new (root, "today", s_day_json (today));
+    json_object_set_new (root, "deadline", s_day_json (deadline));
+    json_object_set_new (root, "deadline_days", json_integer (deadline_days));
+    json_object_set_new (root, "deadline_set", json_boolean (deadline_set));
+    json_object_set_new (root, "deadline_passed", json_boolean (passed));
+    json_object_set_new (root, "reconciliation", json_string ("unknown"));
+
+    int total [4] = {0}, members = 0;
+    uint64_t ahead = 0;
+    json_t *counties = json_array ();
+    for (int county = 0; county < cp_county_count (); county++) {
+        int counts [4] = {0}, count = 0;
+        json_t *list = json_array ();
+        for (int index = 0; index < cp_municipality_count (); index++) {
+            if (cp_municipality_county (index) != county || !cp_scope_contains (scope, index))
+                continue;
+            const central_cursor_t *cursor = &cursors [index];
+            const central_arrival_t *arrival = &arrivals [index];
+            uint64_t backlog = cursor->head > cursor->acked? cursor->head - cursor->acked: 0;
+            const char *timeliness = s_timeliness (arrival, deadline_end, passed);
+            json_t *entry = json_object ();
+            json_object_set_new (entry, "code", json_string (cp_municipality_code (index)));
+            json_object_set_new (entry, "name", json_string (cp_municipality_name (index)));
+            //  Caught up: heard from, and nothing of its log left to ship as
+            //  of its last message (lag says how long ago that was).
+            json_object_set_new (entry, "caught_up",
+                                 json_boolean (cursor->last_seen && backlog == 0));
+            json_object_set_new (entry, "backlog", json_integer ((json_int_t) backlog));
+            json_object_set_new (entry, "lag_seconds", cursor->last_seen
+                                 ? json_integer ((now - cursor->last_seen) / 1000): json_null ());
+            json_object_set_new (entry, "last_seen", s_instant (cursor->last_seen));
+            json_object_set_new (entry, "timeliness", json_string (timeliness));
+            json_object_set_new (entry, "events", json_integer ((json_int_t) arrival->events));
+            json_object_set_new (entry, "first_arrival", s_instant (arrival->first));
+            json_object_set_new (entry, "last_arrival", s_instant (arrival->last));
+            //  Late: whole days from the deadline's to the first arrival's (UTC).
+            json_object_set_new (entry, "days_late", strcmp (timeliness, "late") == 0
+                                 ? json_integer (arrival->first / S_DAY_MS - deadline)
+                                 : json_null ());
+            json_object_set_new (entry, "arrived_after_deadline",
+                                 json_boolean (arrival->events && arrival->last >= deadline_end));
+            json_object_set_new (entry, "ahead_events", json_integer ((json_int_t) arrival->ahead));
+            json_object_set_new (entry, "clock_ahead", json_boolean (arrival->ahead > 0));
+            json_object_set_new (entry, "latest_date", arrival->events
+                                 ? s_day_json (arrival->latest): json_null ());
+            json_object_set_new (entry, "reconciliation", json_string ("unknown"));
+            json_array_append_new (list, entry);
+            counts [s_timeliness_slot (timeliness)]++;
+            count++;
+            ahead += arrival->ahead;
+        }
+        if (count == 0) {
+            json_decref (list);
+            continue;
+        }
+        json_t *group = json_object ();
+        json_object_set_new (group, "county", json_string (cp_county_code (county)));
+        json_object_set_new (group, "name", json_string (cp_county_name (county)));
+        json_object_set_new (group, "rate", s_rate (counts, count));
+        json_object_set_new (group, "municipalities", list);
+        json_array_append_new (counties, group);
+        for (int slot = 0; slot < 4; slot++)
+            total [slot] += counts [slot];
+        members += count;
+    }
+    json_object_set_new (root, "rate", s_rate (total, members));
+    json_object_set_new (root, "ahead_events", json_integer ((json_int_t) ahead));
+    json_object_set_new (root, "counties", counties);
+    return root;
+}
+
+//  A string member, or what the table shows for null.
+static const char *
+s_text (const json_t *object, const char *key, const char *none)
+{
+    const char *text = json_string_value (json_object_get (object, key));
+    return text? text: none;
+}
+
+static long long
+s_integer (const json_t *object, const char *key)
+{
+    return (long long) json_integer_value (json_object_get (object, key));
+}
+
+//  "on time 3 of 6 (50.0%), late 1, missing 2, pending 0"
+static void
+s_rate_print (const json_t *rate, FILE *out)
+{
+    json_t *completeness = json_object_get (rate, "completeness");
+    char share [16] = "-";
+    if (json_is_number (completeness))
+        snprintf (share, sizeof share, "%.1f%%", 100 * json_number_value (completeness));
+    fprintf (out, "on time %lld of %lld (%s), late %lld, missing %lld, pending %lld\n",
+             s_integer (rate, "on_time"), s_integer (rate, "municipalities"), share,
+             s_integer (rate, "late"), s_integer (rate, "missing"), s_integer (rate, "pending"));
+}
+
+void
+central_report_quality_print (const json_t *quality, FILE *out)
+{
+    fprintf (out, "%s, %s: deadline %s (%lld days after the period, %s), today %s: %s\n",
+             s_text (quality, "period", "?"), s_text (quality, "scope", "?"),
+             s_text (quality, "deadline", "?"), s_integer (quality, "deadline_days"),
+             json_is_true (json_object_get (quality, "deadline_set"))? "set for the year"
+                                                                       : "the default",
+             s_text (quality, "today", "?"),
+             json_is_true (json_object_get (quality, "deadline_passed"))? "passed"
+                                                                         : "not passed yet");
+    fprintf (out, "reconciliation with published figures: unknown (not built yet)\n");
+    size_t index;
+    json_t *county;
+    json_array_foreach (json_object_get (quality, "counties"), index, county) {
+        fprintf (out, "\ncounty %s (%s): ", s_text (county, "county", "?"),
+                 s_text (county, "name", "?"));
+        s_rate_print (json_object_get (county, "rate"), out);
+        fprintf (out, "  %-14s %-9s %8s %9s %-20s  %-8s %-20s %5s %-20s %9s %6s\n",
+                 "municipality", "caught up", "backlog", "lag (s)", "last seen (UTC)",
+                 "delivery", "first arrival (UTC)", "late", "last arrival (UTC)", "events",
+                 "ahead");
+        size_t at;
+        json_t *entry;
+        json_array_foreach (json_object_get (county, "municipalities"), at, entry) {
+            char lag [24] = "-", late [16] = "-";
+            json_t *value = json_object_get (entry, "lag_seconds");
+            if (json_is_integer (value))
+                snprintf (lag, sizeof lag, "%lld", (long long) json_integer_value (value));
+            value = json_object_get (entry, "days_late");
+            if (json_is_integer (value))
+                snprintf (late, sizeof late, "%lldd", (long long) json_integer_value (value));
+            char ahead [64] = "";
+            if (json_is_true (json_object_get (entry, "clock_ahead")))
+                snprintf (ahead, sizeof ahead, "  (clock ahead: latest date %s)",
+                          s_text (entry, "latest_date", "?"));
+            fprintf (out, "  %-14s %-9s %8lld %9s %-20s  %-8s %-20s %5s %-20s %9lld %6lld%s\n",
+                     s_text (entry, "code", "?"),
+                     json_is_true (json_object_get (entry, "caught_up"))? "yes": "no",
+                     s_integer (entry, "backlog"), lag, s_text (entry, "last_seen", "never"),
+                     s_text (entry, "timeliness", "?"), s_text (entry, "first_arrival", "-"),
+                     late, s_text (entry, "last_arrival", "-"), s_integer (entry, "events"),
+                     s_integer (entry, "ahead_events"), ahead);
+        }
+    }
+    fprintf (out, "\n%s: ", s_text (quality, "scope", "?"));
+    s_rate_print (json_object_get (quality, "rate"), out);
+    fprintf (out, "events dated after the central's today when they arrived: %lld\n",
+             s_integer (quality, "ahead_events"));
+}

@@ -2,7 +2,8 @@
 
     A view of a period and scope (the figures of docs/events.md, exact or
     for publication with small cells hidden), the nodes (each
-    municipality's sync cursor) and the consistency check of views.
+    municipality's sync cursor), the consistency check of views, and the
+    completeness and timeliness of a period's reporting.
     cpsync-central's query, nodes and check print them, and its HTTP face
     (central_http) sends them, so both give the same bytes for the same
     question.  Each function reads an open store (read-only is enough) in
@@ -16,6 +17,7 @@
 #include "cp_municipality.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -61,6 +63,27 @@ json_t *
 json_t *
     central_report_nodes (const central_cursor_t *cursors, const cp_scope_t *scope,
                           int64_t now);
+
+//  Completeness and timeliness of a period (docs/design.md, section 13):
+//  for each municipality within scope, grouped by county, whether its node
+//  is caught up (from cursors, as central_report_nodes), when the events
+//  dated in the period arrived against the period's deadline (on_time,
+//  late, missing, or pending while the deadline has not passed), the
+//  events that were dated after the central's today when they arrived,
+//  and the share of municipalities that reported on time per county and
+//  for the scope; reconciliation is "unknown" (not built yet).  arrivals
+//  (central_store_arrivals) and cursors hold one entry per municipality;
+//  deadline_days is the period's year's (central_store_deadlines) and
+//  deadline_set whether an operator set it; now (ms) and today (a day
+//  number) are the central's.  The caller owns the document.
+json_t *
+    central_report_quality (const cp_period_t *period, const cp_scope_t *scope,
+                            const central_arrival_t *arrivals, const central_cursor_t *cursors,
+                            int deadline_days, bool deadline_set, int64_t now, int32_t today);
+
+//  Writes the document of central_report_quality as a table, by county.
+void
+    central_report_quality_print (const json_t *quality, FILE *out);
 
 //  Reads every municipality's cursor in one short read of the store: a
 //  malloc'd array of cp_municipality_count () cursors, or NULL with *rc.

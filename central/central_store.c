@@ -9,6 +9,14 @@
     once at commit; so are the cases and the cursors.  Peak memory is the
     group's case records and one national row per month the group touched.
 
+    When events arrive is kept the same way: per municipality, a table of
+    the quarters 2000-Q1 to 2099-Q4 (made on first use), where each event
+    applied adds one to its date's quarter (a comparison with the bounds
+    of the quarter before, a division and a table on a change), and the
+    batch's time of arrival becomes the quarter's first or last.  At commit, each
+    quarter touched is merged into its record in arrivals: one read and one
+    put per municipality and quarter per group, never per event.
+
     The cursors of the open transaction are kept in slots, one per
     municipality, read on first use; a group can hold several batches of one
     municipality (a node keeps a window of them in flight), and each sees the
@@ -47,6 +55,10 @@
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
 #define S_CASES_KEPT (256 * 1024)       //  cases kept in memory between groups (~80 MB)
+#define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
+#define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals
+#define S_ARRIVAL_VALUE 36              //  u64 first, last, events, ahead; i32 latest
+#define S_DEADLINE_KEY "deadline_days/" //  meta: + "YYYY" → u64 days
 
 //  What the central's store is to cp_store.
 static const cp_store_kind_t s_kind = {
@@ -70,6 +82,21 @@ typedef struct {
 //  What a SipHash-64 of ids hashes: each kind has a key of its own.
 typedef enum { S_HASH_STEM, S_HASH_ID, S_HASH_EVENT, S_HASHES } s_hash_kind_t;
 
+//  The events of one municipality dated in one quarter that the open
+//  transaction applied (central_arrival_t, before it is merged).
+typedef struct {
+    uint64_t events;            //  0: untouched in this group
+    uint64_t ahead;             //  of them, dated after the central's today
+    int64_t first, last;        //  ms: the earliest and latest arrival
+    int32_t latest;             //  the latest date among them
+} s_quarter_t;
+
+//  A municipality's quarters in the open transaction (S_QUARTERS).
+typedef struct {
+    bool touched;               //  some quarter has events: write at commit
+    s_quarter_t quarters [S_QUARTERS];
+} s_arrivals_t;
+
 //  A liveness note waiting for the next commit or flush.
 typedef struct {
     bool pending;
@@ -83,7 +110,7 @@ typedef struct {
 struct _central_store_t {
     MDB_env *env;
     MDB_dbi meta, catalogues, cursors, logs, ids, cases, months, archive, envelopes, counters,
-            quarantine, keys, downlink, downlink_to;
+            quarantine, keys, downlink, downlink_to, arrivals;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
@@ -100,6 +127,8 @@ struct _central_store_t {
     cp_tally_t **county_tallies;    //  per county, filled at commit (lazy)
     cp_tally_t *national;       //  the group's national deltas, filled at commit
     cp_tally_t *into;           //  where the batch being applied adds its deltas
+    s_arrivals_t **arrived;     //  per municipality: its arrivals in this group (lazy)
+    int32_t quarter_starts [S_QUARTERS + 1];    //  s_quarter_starts
     MDB_cursor *ids_cursor;     //  into ids, for the transaction
     uint8_t *stem_record;       //  where a stem's record of ids is merged
     size_t stem_record_size;
@@ -109,6 +138,9 @@ struct _central_store_t {
     uint64_t counts [S_CODES];  //  by code - S_CODE_LOW
     bool noted;                 //  some note or count is pending
 };
+
+static void
+    s_quarter_starts (int32_t *starts);
 
 //  =====================================================================
 //  Keys and small helpers
@@ -239,7 +271,8 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "quarantine", flags, &self->quarantine))
     ||  (rc = mdb_dbi_open (txn, "keys", flags, &self->keys))
     ||  (rc = mdb_dbi_open (txn, "downlink", flags, &self->downlink))
-    ||  (rc = mdb_dbi_open (txn, "downlink_to", flags, &self->downlink_to)))
+    ||  (rc = mdb_dbi_open (txn, "downlink_to", flags, &self->downlink_to))
+    ||  (rc = mdb_dbi_open (txn, "arrivals", flags, &self->arrivals)))
         return rc;
     return 0;
 }
@@ -362,8 +395,10 @@ central_store_open (const char *dir, int flags, int *error)
             self->national = cp_tally_new ();
             self->slots = calloc ((size_t) self->municipalities, sizeof (s_slot_t));
             self->notes = calloc ((size_t) self->municipalities, sizeof (s_note_t));
+            self->arrived = calloc ((size_t) self->municipalities, sizeof (s_arrivals_t *));
+            s_quarter_starts (self->quarter_starts);
             assert (self->cache && self->tallies && self->county_tallies && self->national
-                    && self->slots && self->notes);
+                    && self->slots && self->notes && self->arrived);
         }
     }
     if (rc) {
@@ -386,6 +421,9 @@ central_store_destroy (central_store_t **self_p)
         cp_tally_destroy (&self->tallies [index]);
     for (int index = 0; self->county_tallies && index < cp_county_count (); index++)
         cp_tally_destroy (&self->county_tallies [index]);
+    for (int index = 0; self->arrived && index < self->municipalities; index++)
+        free (self->arrived [index]);
+    free (self->arrived);
     free (self->tallies);
     free (self->county_tallies);
     cp_tally_destroy (&self->national);
@@ -999,12 +1037,175 @@ s_take_ids (central_store_t *self, const central_batch_t *batch, uint8_t *standi
     return 0;
 }
 
+//  =====================================================================
+//  When events arrive: per municipality and quarter of their dates
+
+//  The first day of each quarter from 2000-Q1 to 2100-Q1, for the apply
+//  path: its quarter is then a division and a step or two, not a calendar
+//  conversion.
+static void
+s_quarter_starts (int32_t *starts)
+{
+    for (int at = 0; at <= S_QUARTERS; at++)
+        starts [at] = cp_date_from_civil (CP_DATE_MIN_YEAR + at / 4, at % 4 * 3 + 1, 1);
+}
+
+//  The quarter of a day as arrivals numbers it, year * 4 + quarter - 1, and
+//  its first and last days.
+static uint32_t
+s_quarter_of (int32_t day, int32_t *start, int32_t *end)
+{
+    int year, month, ignored;
+    cp_date_to_civil (day, &year, &month, &ignored);
+    int first = (month - 1) / 3 * 3 + 1;
+    *start = cp_date_from_civil (year, first, 1);
+    *end = (first == 10? cp_date_from_civil (year + 1, 1, 1)
+                       : cp_date_from_civil (year, first + 3, 1)) - 1;
+    return (uint32_t) (year * 4 + (first - 1) / 3);
+}
+
+//  The slot, in the open transaction, of the quarter of day of a
+//  municipality, with the quarter's bounds in *start and *end; the batch
+//  arriving at now becomes its first or last arrival.  NULL for a day
+//  outside 2000..2099 (no applied event has one; *start and *end are the
+//  day then, so that the caller does not ask again for it).
+static s_quarter_t *
+s_arrival (central_store_t *self, int municipality, int32_t day, int64_t now,
+           int32_t *start, int32_t *end)
+{
+    const int32_t *starts = self->quarter_starts;
+    if (day < starts [0] || day >= starts [S_QUARTERS]) {
+        *start = *end = day;
+        return NULL;
+    }
+    //  A quarter is 90 to 92 days, so the estimate is off by one at most.
+    int at = (int) ((int64_t) (day - starts [0]) * 16 / 1461);   //  1461 days: 16 quarters
+    while (at > 0 && day < starts [at])
+        at--;
+    while (at < S_QUARTERS - 1 && day >= starts [at + 1])
+        at++;
+    *start = starts [at];
+    *end = starts [at + 1] - 1;
+    s_arrivals_t *arrivals = self->arrived [municipality];
+    if (!arrivals) {
+        arrivals = self->arrived [municipality] = calloc (1, sizeof (s_arrivals_t));
+        assert (arrivals);
+    }
+    arrivals->touched = true;
+    s_quarter_t *slot = &arrivals->quarters [at];
+    if (slot->first == 0 || now < slot->first)
+        slot->first = now;
+    if (now > slot->last)
+        slot->last = now;
+    return slot;
+}
+
+static void
+s_arrival_encode (const central_arrival_t *arrival, uint8_t *buf)
+{
+    cp_put_u64 (buf, (uint64_t) arrival->first);
+    cp_put_u64 (buf + 8, (uint64_t) arrival->last);
+    cp_put_u64 (buf + 16, arrival->events);
+    cp_put_u64 (buf + 24, arrival->ahead);
+    cp_put_u32 (buf + 32, (uint32_t) arrival->latest);
+}
+
+static int
+s_arrival_decode (const MDB_val *value, central_arrival_t *arrival)
+{
+    if (value->mv_size != S_ARRIVAL_VALUE) {
+        zsys_error ("central_store: a stored arrival record is corrupt");
+        return CP_ESTORE;
+    }
+    const uint8_t *buf = value->mv_data;
+    arrival->first = (int64_t) cp_get_u64 (buf);
+    arrival->last = (int64_t) cp_get_u64 (buf + 8);
+    arrival->events = cp_get_u64 (buf + 16);
+    arrival->ahead = cp_get_u64 (buf + 24);
+    arrival->latest = (int32_t) cp_get_u32 (buf + 32);
+    return 0;
+}
+
+//  Adds what a group (or another quarter) brought into an arrival record:
+//  the earliest first, the latest last, the sums, the latest date.
+static void
+s_arrival_merge (central_arrival_t *into, const central_arrival_t *from)
+{
+    if (from->events == 0)
+        return;
+    if (into->events == 0 || from->first < into->first)
+        into->first = from->first;
+    if (into->events == 0 || from->last > into->last)
+        into->last = from->last;
+    if (into->events == 0 || from->latest > into->latest)
+        into->latest = from->latest;
+    into->events += from->events;
+    into->ahead += from->ahead;
+}
+
+static void
+s_arrival_key (uint8_t *key, int municipality, uint32_t quarter)
+{
+    s_put_u16 (key, municipality);
+    cp_put_u32 (key + 2, quarter);
+}
+
+//  Merges the group's arrivals into their records: one look-up and one
+//  put per municipality and quarter touched, through one cursor (a record
+//  there is rewritten in place, its size being fixed).
+static int
+s_write_arrivals (central_store_t *self)
+{
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (self->txn, self->arrivals, &cursor);
+    if (mdb_rc)
+        return cp_lmdb_fail ("central_store", "open arrivals", mdb_rc);
+    int rc = 0;
+    for (int index = 0; rc == 0 && index < self->municipalities; index++) {
+        s_arrivals_t *arrivals = self->arrived [index];
+        if (!arrivals || !arrivals->touched)
+            continue;
+        for (int at = 0; rc == 0 && at < S_QUARTERS; at++) {
+            const s_quarter_t *slot = &arrivals->quarters [at];
+            if (slot->events == 0)
+                continue;
+            uint8_t key [S_ARRIVAL_KEY], buf [S_ARRIVAL_VALUE];
+            s_arrival_key (key, index, (uint32_t) (CP_DATE_MIN_YEAR * 4 + at));
+            central_arrival_t record = {0};
+            central_arrival_t group = {slot->first, slot->last, slot->events, slot->ahead,
+                                       slot->latest};
+            MDB_val k = {sizeof key, key}, v;
+            mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_KEY);
+            if (mdb_rc == 0)
+                rc = s_arrival_decode (&v, &record);
+            else
+            if (mdb_rc != MDB_NOTFOUND)
+                rc = cp_lmdb_fail ("central_store", "read arrivals", mdb_rc);
+            if (rc)
+                break;
+            s_arrival_merge (&record, &group);
+            s_arrival_encode (&record, buf);
+            MDB_val value = {sizeof buf, buf};
+            k = (MDB_val) {sizeof key, key};
+            int put_rc = mdb_cursor_put (cursor, &k, &value, mdb_rc == 0? MDB_CURRENT: 0);
+            if (put_rc) {
+                self->grow |= put_rc == MDB_MAP_FULL;
+                rc = cp_lmdb_fail ("central_store", "put arrivals", put_rc);
+            }
+        }
+    }
+    mdb_cursor_close (cursor);
+    return rc;
+}
+
 //  Takes the events of a batch each once by its id (s_take_ids), then in
 //  sequence order checks each new one against its case's rules and applies
-//  or quarantines it, and quarantines each conflict.  Returns 0, or
-//  CP_ESTORE / CP_EMAPFULL.
+//  or quarantines it, and quarantines each conflict.  Each event applied
+//  is noted in its quarter's arrival, at now; those dated after today are
+//  counted as ahead.  Returns 0, or CP_ESTORE / CP_EMAPFULL.
 static int
-s_apply_events (central_store_t *self, const central_batch_t *batch, central_result_t *result)
+s_apply_events (central_store_t *self, const central_batch_t *batch, int64_t now,
+                int32_t today, central_result_t *result)
 {
     int municipality = batch->municipality;
     const uint8_t *log = batch->header.log;
@@ -1012,6 +1213,9 @@ s_apply_events (central_store_t *self, const central_batch_t *batch, central_res
     assert (standing);
     int rc = s_take_ids (self, batch, standing);
     char why [256];
+    //  The quarter of the event before: its slot and its bounds (empty at first).
+    s_quarter_t *quarter = NULL;
+    int32_t start = 1, end = 0;
     for (size_t index = 0; index < batch->count && rc == 0; index++) {
         uint64_t seq = batch->header.first + index;
         cp_event_t *event = &batch->events [index];
@@ -1037,8 +1241,18 @@ s_apply_events (central_store_t *self, const central_batch_t *batch, central_res
         }
         if (event_rc == 0)
             event_rc = cp_case_apply (state, event, self->catalogue, self->into);
-        if (event_rc == 0)
+        if (event_rc == 0) {
             result->applied++;
+            int32_t date = event->date;
+            if (date < start || date > end)
+                quarter = s_arrival (self, municipality, date, now, &start, &end);
+            if (quarter) {
+                quarter->events++;
+                quarter->ahead += date > today;
+                if (date > quarter->latest)
+                    quarter->latest = date;
+            }
+        }
         else if ((rc = s_quarantine (self, municipality, log, seq, event_rc)) == 0)
             result->quarantined++;
     }
@@ -1116,7 +1330,8 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
 
     //  The counters are written at commit, summed over the group.
     self->into = s_tally (self->tallies, municipality);
-    rc = s_apply_events (self, batch, result);
+    int64_t now = cp_date_now_ms ();
+    rc = s_apply_events (self, batch, now, cp_date_today (), result);
     //  A batch of nothing but events taken before adds nothing to keep.
     bool keep = result->duplicates < batch->count;
     if (rc == 0 && keep)
@@ -1134,7 +1349,7 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     cursor->acked = header->last;
     memcpy (cursor->log, header->log, S_LOG_SIZE);
     cursor->head = header->head > header->last? header->head: header->last;
-    cursor->last_seen = zclock_time ();
+    cursor->last_seen = now;
     cursor->batches++;
     cursor->events += result->applied;
     cursor->quarantined += result->quarantined;
@@ -1224,6 +1439,9 @@ s_forget (central_store_t *self, bool committed)
         if (self->county_tallies [index])
             cp_tally_clear (self->county_tallies [index]);
     cp_tally_clear (self->national);
+    for (int index = 0; index < self->municipalities; index++)
+        if (self->arrived [index] && self->arrived [index]->touched)
+            memset (self->arrived [index], 0, sizeof (s_arrivals_t));
     memset (self->slots, 0, (size_t) self->municipalities * sizeof (s_slot_t));
     self->ids_cursor = NULL;    //  closed with its transaction
 }
@@ -1236,6 +1454,8 @@ central_store_commit (central_store_t *self)
     self->grow |= rc == CP_EMAPFULL;
     if (rc == 0)
         rc = s_write_rows (self);
+    if (rc == 0)
+        rc = s_write_arrivals (self);
     if (rc == 0)
         rc = s_write_cursors (self);
     if (rc == 0)
@@ -1274,7 +1494,7 @@ central_store_seen (central_store_t *self, int municipality, uint64_t head)
     s_note_t *note = &self->notes [municipality];
     note->pending = true;
     note->head = head;
-    note->when = zclock_time ();
+    note->when = cp_date_now_ms ();
     self->noted = true;
 }
 
@@ -1451,6 +1671,133 @@ central_store_view (central_store_t *self, const char *scope_text, cp_view_t *vi
             view->municipalities_reporting++;
     }
     mdb_txn_abort (txn);
+    return rc;
+}
+
+//  =====================================================================
+//  Arrivals and reporting deadlines (docs/design.md, "Completeness and
+//  timeliness")
+
+int
+central_store_arrivals (central_store_t *self, const cp_period_t *period,
+                        central_arrival_t *arrivals)
+{
+    memset (arrivals, 0, (size_t) self->municipalities * sizeof (central_arrival_t));
+    int32_t ignored;
+    uint32_t first = s_quarter_of (period->start, &ignored, &ignored);
+    uint32_t last = s_quarter_of (period->end, &ignored, &ignored);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    if ((rc = mdb_cursor_open (txn, self->arrivals, &cursor))) {
+        mdb_txn_abort (txn);
+        return cp_lmdb_fail ("central_store", "read arrivals", rc);
+    }
+    for (int index = 0; rc == 0 && index < self->municipalities; index++) {
+        uint8_t key [S_ARRIVAL_KEY];
+        s_arrival_key (key, index, first);
+        MDB_val k = {sizeof key, key}, v;
+        int op = MDB_SET_RANGE;
+        while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+            op = MDB_NEXT;
+            const uint8_t *at = k.mv_data;
+            if (k.mv_size != S_ARRIVAL_KEY || (at [0] << 8 | at [1]) != index
+            ||  cp_get_u32 (at + 2) > last)
+                break;
+            central_arrival_t quarter;
+            if ((rc = s_arrival_decode (&v, &quarter)))
+                break;
+            s_arrival_merge (&arrivals [index], &quarter);
+        }
+        if (rc == MDB_NOTFOUND || rc == 0)
+            rc = 0;
+        else
+        if (rc != CP_ESTORE)
+            rc = cp_lmdb_fail ("central_store", "read arrivals", rc);
+    }
+    mdb_cursor_close (cursor);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+//  The meta key of a year's deadline into key (at least 20 bytes).
+static void
+s_deadline_key (int year, char *key, size_t size)
+{
+    snprintf (key, size, "%s%04d", S_DEADLINE_KEY, year);
+}
+
+int
+central_store_deadlines (central_store_t *self, int *days, bool *set)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    for (int year = CP_DATE_MIN_YEAR; year <= CP_DATE_MAX_YEAR; year++) {
+        char key [32];
+        s_deadline_key (year, key, sizeof key);
+        MDB_val k = {strlen (key), key}, v;
+        int at = year - CP_DATE_MIN_YEAR;
+        int mdb_rc = mdb_get (txn, self->meta, &k, &v);
+        days [at] = CENTRAL_STORE_DEADLINE_DAYS;
+        if (set)
+            set [at] = false;
+        if (mdb_rc == 0 && v.mv_size == 8 && cp_get_u64 (v.mv_data) <= CENTRAL_STORE_DEADLINE_MAX) {
+            days [at] = (int) cp_get_u64 (v.mv_data);
+            if (set)
+                set [at] = true;
+        }
+        else
+        if (mdb_rc == 0)
+            zsys_warning ("central_store: meta %s is not a number of days from 0 to %d; "
+                          "the default (%d) holds", key, CENTRAL_STORE_DEADLINE_MAX,
+                          CENTRAL_STORE_DEADLINE_DAYS);
+        else
+        if (mdb_rc != MDB_NOTFOUND) {
+            rc = cp_lmdb_fail ("central_store", "read deadline", mdb_rc);
+            break;
+        }
+    }
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_deadline_set (central_store_t *self, int year, int days)
+{
+    assert (!self->readonly && !self->txn);
+    if (year < CP_DATE_MIN_YEAR || year > CP_DATE_MAX_YEAR
+    ||  days < -1 || days > CENTRAL_STORE_DEADLINE_MAX)
+        return CP_EUSAGE;
+    char key [32];
+    s_deadline_key (year, key, sizeof key);
+    int rc = 0;
+    //  A full map is grown (by the abort) and the write done again, once.
+    for (int round = 0; round < 2; round++) {
+        if ((rc = central_store_begin (self)))
+            return rc;
+        if (days < 0) {
+            MDB_val k = {strlen (key), key};
+            int mdb_rc = mdb_del (self->txn, self->meta, &k, NULL);
+            if (mdb_rc && mdb_rc != MDB_NOTFOUND)
+                rc = cp_lmdb_fail ("central_store", "remove deadline", mdb_rc);
+        }
+        else {
+            uint8_t buf [8];
+            cp_put_u64 (buf, (uint64_t) days);
+            MDB_val value = {sizeof buf, buf};
+            rc = s_put (self, self->meta, key, strlen (key), &value, 0, "put deadline");
+        }
+        if (rc == 0)
+            rc = central_store_commit (self);
+        else
+            central_store_abort (self);
+        if (rc != CP_EMAPFULL)
+            break;
+    }
     return rc;
 }
 

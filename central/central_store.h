@@ -15,7 +15,7 @@
     Databases of the environment (integers big-endian, so that LMDB's byte
     order is numeric order; m is a municipality index of cp_municipality;
     log a node's log identity, 16 bytes, cp_wire.h):
-        meta        "format" ("cpsync-central 5"), "listen", "catalogue",
+        meta        "format" ("cpsync-central 6"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t
@@ -60,6 +60,15 @@
                     each scope (all is the national scope), so that the
                     next entry to a municipality after a cursor is three
                     range reads
+        arrivals    u16 m, u32 quarter (year * 4 + quarter - 1) → when the
+                    events of m dated in that quarter arrived
+                    (central_arrival_t: u64 ms of the first and of the last
+                    applied, u64 events applied, u64 of them dated after
+                    the central's today when they arrived, i32 the latest
+                    date among them); summed in memory over a group and
+                    merged once per quarter touched at commit.  meta
+                    "deadline_days/YYYY" (u64) is a year's reporting
+                    deadline when an operator set one
 
     Applying follows docs/design.md's replication model: a batch's events, its case
     records, its counter rows and the log's cursor change in the same write
@@ -95,6 +104,7 @@
 #include "central_keys.h"
 #include "cp_batch.h"
 #include "cp_catalogue.h"
+#include "cp_date.h"
 #include "cp_downlink.h"
 #include "cp_event.h"
 #include "cp_view.h"
@@ -112,6 +122,12 @@ typedef struct _central_store_t central_store_t;
 //  format is refused rather than misread.
 #define CENTRAL_STORE_FORMAT "cpsync-central 6"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
+
+//  A quarter's reporting deadline: this many days after its last day,
+//  unless an operator set another for its year (central_store_deadline_set).
+#define CENTRAL_STORE_DEADLINE_DAYS 15
+#define CENTRAL_STORE_DEADLINE_MAX 365  //  more is a mistake, not a deadline
+#define CENTRAL_STORE_YEARS (CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1)
 
 //  Flags of central_store_open.
 #define CENTRAL_STORE_READONLY 1        //  readers: query, nodes, stats
@@ -139,6 +155,18 @@ typedef struct {
                                 //  a restored copy of one; 0 = never
     uint8_t log [CENTRAL_STORE_LOG_SIZE];   //  the log it last spoke for (zeros: none)
 } central_cursor_t;
+
+//  When the events of a municipality dated in a quarter (or a period)
+//  arrived: only events applied and counted, not duplicates or those
+//  quarantined.  All zeros when none has.
+typedef struct {
+    int64_t first;              //  ms since the epoch: the first batch that brought one
+    int64_t last;               //  ms: the last batch that brought one
+    uint64_t events;            //  how many
+    uint64_t ahead;             //  of them, dated after the central's today
+                                //  (cp_date_today) when they arrived
+    int32_t latest;             //  the latest date (day number) among them
+} central_arrival_t;
 
 //  An event's identity in ids: its id's stem and id hashed, its content's
 //  digest, and where it is in its batch.
@@ -370,6 +398,31 @@ int
 //  or CP_ESTORE.
 int
     central_store_view (central_store_t *self, const char *scope, cp_view_t *view);
+
+//  When the events of each municipality dated in period arrived, its
+//  quarters merged (first: the earliest; last: the latest; the sums),
+//  committed state, into arrivals (cp_municipality_count () entries).
+//  Returns 0 or CP_ESTORE.
+int
+    central_store_arrivals (central_store_t *self, const cp_period_t *period,
+                            central_arrival_t *arrivals);
+
+//  Reads the reporting deadline of each year CP_DATE_MIN_YEAR ..
+//  CP_DATE_MAX_YEAR into days (CENTRAL_STORE_YEARS entries, the first for
+//  CP_DATE_MIN_YEAR): the days after a quarter's last day, the default
+//  where none is set; set (NULL: not wanted) says which were.  Returns 0 or
+//  CP_ESTORE.
+int
+    central_store_deadlines (central_store_t *self, int *days, bool *set);
+
+//  Sets a year's reporting deadline to days (0 .. CENTRAL_STORE_DEADLINE_MAX)
+//  after each quarter's last day, or back to the default with -1, in a
+//  durable write transaction of its own (no write transaction may be open;
+//  the store must be open to write).  Returns 0, CP_EUSAGE (a year outside
+//  CP_DATE_MIN_YEAR .. CP_DATE_MAX_YEAR, or days out of range), CP_ESTORE,
+//  or CP_EMAPFULL after a second full map.
+int
+    central_store_deadline_set (central_store_t *self, int year, int days);
 
 //  The key serial: raised by every change of the key table.  A cheap read,
 //  so that the server can poll it.  Returns 0 or CP_ESTORE.

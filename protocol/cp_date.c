@@ -7,6 +7,7 @@
 #include "cp_date.h"
 #include "cp_error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,22 @@ cp_date_today (void)
     if (fixed && cp_date_parse (fixed, strlen (fixed), &days) == 0)
         return days;
     return (int32_t) (time (NULL) / 86400);
+}
+
+int64_t
+cp_date_now_ms (void)
+{
+    const char *fixed = getenv ("CPSYNC_NOW_MS");
+    if (fixed && *fixed) {
+        char *end;
+        errno = 0;
+        long long msecs = strtoll (fixed, &end, 10);
+        if (!errno && !*end && msecs > 0)
+            return (int64_t) msecs;
+    }
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 int

@@ -52,6 +52,14 @@ void
 int32_t
     cp_date_today (void);
 
+//  Now (UTC) as ms since the epoch: the central's clock for when events
+//  arrive and nodes were last heard from.  CPSYNC_NOW_MS=N (ms since the
+//  epoch) in the environment overrides it, for tests only: a test can
+//  then make events arrive before or after a reporting deadline.  Read
+//  here and nowhere else.
+int64_t
+    cp_date_now_ms (void);
+
 //  Parses "YYYY" or "YYYY-Qn" into a period.  Returns 0 or CP_EBADDATE.
 int
     cp_period_parse (const char *text, cp_period_t *period);

@@ -1089,6 +1089,165 @@ test_kept_cases_after_abort (void)
     s_close_store (&store);
 }
 
+//  The arrivals of one municipality in a period, committed state.
+static central_arrival_t
+s_arrival_in (central_store_t *store, const char *period_text, const char *municipality)
+{
+    cp_period_t period;
+    CHECK_EQ_INT (cp_period_parse (period_text, &period), 0);
+    central_arrival_t *arrivals = calloc ((size_t) cp_municipality_count (),
+                                          sizeof (central_arrival_t));
+    CHECK (arrivals);
+    CHECK_EQ_INT (central_store_arrivals (store, &period, arrivals), 0);
+    central_arrival_t arrival = arrivals [cp_municipality_index (municipality)];
+    free (arrivals);
+    return arrival;
+}
+
+//  When events arrive: each event applied and counted adds to its date's
+//  quarter at the batch's time (CPSYNC_NOW_MS), those dated after the
+//  central's today (CPSYNC_TODAY) as ahead; merged over groups at commit;
+//  nothing of an aborted group, a duplicate or a quarantined event.
+static void
+test_arrivals (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t first [] = {
+        s_opened ("e1", "c1", "2022-02-01", 10, "F"),
+        s_event (CP_EVENT_HOME_VISIT, "e2", "c1", "2022-03-20", NULL),
+        s_event (CP_EVENT_HOME_VISIT, "e3", "c9", "2022-03-21", NULL),   //  no such case
+        s_event (CP_EVENT_HOME_VISIT, "e4", "c1", "2022-05-02", NULL),
+    };
+    setenv ("CPSYNC_TODAY", "2022-03-01", 1);
+    setenv ("CPSYNC_NOW_MS", "1646136000000", 1);      //  2022-03-01T12:00Z
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, first, 4, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.quarantined, 1);
+    central_arrival_t q1 = s_arrival_in (store, "2022-Q1", "berat");
+    CHECK_EQ_INT (q1.events, 2);
+    CHECK_EQ_INT (q1.ahead, 1);                         //  2022-03-20, not 2022-02-01
+    CHECK_EQ_INT (q1.first, 1646136000000);
+    CHECK_EQ_INT (q1.last, 1646136000000);
+    CHECK_EQ_INT (q1.latest, s_day ("2022-03-20"));
+    central_arrival_t q2 = s_arrival_in (store, "2022-Q2", "berat");
+    CHECK_EQ_INT (q2.events, 1);
+    CHECK_EQ_INT (q2.ahead, 1);
+
+    //  A second group, later: a new event of Q1, and the first batch again.
+    setenv ("CPSYNC_TODAY", "2022-06-01", 1);
+    setenv ("CPSYNC_NOW_MS", "1654084800000", 1);      //  2022-06-01T12:00Z
+    cp_event_t second [] = {s_event (CP_EVENT_HOME_VISIT, "e5", "c1", "2022-02-15", NULL)};
+    s_batch_t again = s_batch ("berat", 1, first, 4);
+    s_batch_t more = s_batch ("berat", 5, second, 1);
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (s_apply (store, &again, &result), CENTRAL_STORE_DUPLICATE);
+    CHECK_EQ_INT (s_apply (store, &more, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    q1 = s_arrival_in (store, "2022-Q1", "berat");
+    CHECK_EQ_INT (q1.events, 3);
+    CHECK_EQ_INT (q1.ahead, 1);
+    CHECK_EQ_INT (q1.first, 1646136000000);
+    CHECK_EQ_INT (q1.last, 1654084800000);
+    CHECK_EQ_INT (q1.latest, s_day ("2022-03-20"));
+
+    //  An aborted group leaves nothing; the year merges its quarters.
+    setenv ("CPSYNC_NOW_MS", "1656676800000", 1);      //  2022-07-01T12:00Z
+    cp_event_t third [] = {s_event (CP_EVENT_HOME_VISIT, "e6", "c1", "2022-12-01", NULL)};
+    s_batch_t aborted = s_batch ("berat", 6, third, 1);
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (s_apply (store, &aborted, &result), CENTRAL_STORE_APPLIED);
+    central_store_abort (store);
+    CHECK_EQ_INT (s_arrival_in (store, "2022-Q4", "berat").events, 0);
+    central_arrival_t year = s_arrival_in (store, "2022", "berat");
+    CHECK_EQ_INT (year.events, 4);
+    CHECK_EQ_INT (year.ahead, 2);
+    CHECK_EQ_INT (year.first, 1646136000000);
+    CHECK_EQ_INT (year.last, 1654084800000);
+    CHECK_EQ_INT (year.latest, s_day ("2022-05-02"));
+    CHECK_EQ_INT (s_arrival_in (store, "2022", "dimal").events, 0);
+    CHECK_EQ_INT (s_arrival_in (store, "2021", "berat").events, 0);
+    //  The same batch once more, in a group that commits: counted now.
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    CHECK_EQ_INT (s_apply (store, &aborted, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    central_arrival_t q4 = s_arrival_in (store, "2022-Q4", "berat");
+    CHECK_EQ_INT (q4.events, 1);
+    CHECK_EQ_INT (q4.first, 1656676800000);
+    unsetenv ("CPSYNC_TODAY");
+    unsetenv ("CPSYNC_NOW_MS");
+    s_batch_free (&again);
+    s_batch_free (&more);
+    s_batch_free (&aborted);
+    s_close_store (&store);
+}
+
+//  Each event counts in its own quarter, on either side of every boundary
+//  (leap years, the first and the last day events may have).
+static void
+test_arrival_quarters (void)
+{
+    central_store_t *store = s_new_store ();
+    static const char *const dates [] = {
+        "2000-01-01", "2020-02-29", "2020-03-31", "2020-04-01", "2020-06-30", "2020-07-01",
+        "2020-09-30", "2020-10-01", "2020-12-31", "2021-01-01", "2099-12-31"
+    };
+    static const char *const periods [] = {
+        "2000-Q1", "2020-Q1", "2020-Q1", "2020-Q2", "2020-Q2", "2020-Q3", "2020-Q3",
+        "2020-Q4", "2020-Q4", "2021-Q1", "2099-Q4"
+    };
+    size_t count = sizeof dates / sizeof dates [0];
+    cp_event_t events [16];
+    for (size_t index = 0; index < count; index++) {
+        char id [16], case_id [16];
+        snprintf (id, sizeof id, "q%zu", index);
+        snprintf (case_id, sizeof case_id, "c%zu", index);
+        events [index] = s_opened (id, case_id, dates [index], 5, "M");
+    }
+    CHECK_EQ_INT (s_apply_one (store, "vlore", 1, events, count, NULL), CENTRAL_STORE_APPLIED);
+    static const char *const asked [] = {"2000-Q1", "2000-Q2", "2019-Q4", "2020-Q1", "2020-Q2",
+                                         "2020-Q3", "2020-Q4", "2021-Q1", "2021-Q2", "2099-Q4"};
+    for (size_t at = 0; at < sizeof asked / sizeof asked [0]; at++) {
+        uint64_t expected = 0;
+        for (size_t index = 0; index < count; index++)
+            expected += strcmp (periods [index], asked [at]) == 0;
+        central_arrival_t arrival = s_arrival_in (store, asked [at], "vlore");
+        if (arrival.events != expected)
+            fprintf (stderr, "  %s:\n", asked [at]);
+        CHECK_EQ_INT (arrival.events, expected);
+    }
+    CHECK_EQ_INT (s_arrival_in (store, "2020", "vlore").events, 8);
+    s_close_store (&store);
+}
+
+//  Reporting deadlines: the default, a year's set and unset, bad values
+//  refused without a change.
+static void
+test_deadlines (void)
+{
+    central_store_t *store = s_new_store ();
+    int days [CENTRAL_STORE_YEARS];
+    bool set [CENTRAL_STORE_YEARS];
+    CHECK_EQ_INT (central_store_deadlines (store, days, set), 0);
+    CHECK_EQ_INT (days [2023 - CP_DATE_MIN_YEAR], CENTRAL_STORE_DEADLINE_DAYS);
+    CHECK (!set [2023 - CP_DATE_MIN_YEAR]);
+    CHECK_EQ_INT (central_store_deadline_set (store, 2023, 30), 0);
+    CHECK_EQ_INT (central_store_deadline_set (store, 2099, 0), 0);
+    CHECK_EQ_INT (central_store_deadline_set (store, 2023, -2), CP_EUSAGE);
+    CHECK_EQ_INT (central_store_deadline_set (store, 2023, 366), CP_EUSAGE);
+    CHECK_EQ_INT (central_store_deadline_set (store, 1999, 10), CP_EUSAGE);
+    CHECK_EQ_INT (central_store_deadline_set (store, 2100, 10), CP_EUSAGE);
+    CHECK_EQ_INT (central_store_deadlines (store, days, set), 0);
+    CHECK_EQ_INT (days [2023 - CP_DATE_MIN_YEAR], 30);
+    CHECK (set [2023 - CP_DATE_MIN_YEAR]);
+    CHECK_EQ_INT (days [2099 - CP_DATE_MIN_YEAR], 0);
+    CHECK_EQ_INT (days [2022 - CP_DATE_MIN_YEAR], CENTRAL_STORE_DEADLINE_DAYS);
+    CHECK_EQ_INT (central_store_deadline_set (store, 2023, -1), 0);
+    CHECK_EQ_INT (central_store_deadlines (store, days, set), 0);
+    CHECK_EQ_INT (days [2023 - CP_DATE_MIN_YEAR], CENTRAL_STORE_DEADLINE_DAYS);
+    CHECK (!set [2023 - CP_DATE_MIN_YEAR]);
+    s_close_store (&store);
+}
+
 //  A map too small for the group: apply or commit says CP_EMAPFULL, the
 //  map grows, and the redone group counts every event exactly once.
 static void
@@ -1137,6 +1296,14 @@ test_map_full (void)
         opened += figures.opened;
     }
     CHECK_EQ_INT (opened, next_case);
+    //  The arrivals of the groups given up are not kept either.
+    uint64_t arrived = 0;
+    for (int year = CP_DATE_MIN_YEAR; year <= CP_DATE_MAX_YEAR; year++) {
+        char period [8];
+        snprintf (period, sizeof period, "%d", year);
+        arrived += s_arrival_in (store, period, "elbasan").events;
+    }
+    CHECK_EQ_INT (arrived, total);
     for (int index = 0; index < 8; index++)
         s_batch_free (&batches [index]);
     s_close_store (&store);
@@ -1533,6 +1700,9 @@ TESTING_MAIN (
     TEST (test_refusals),
     TEST (test_quarantine),
     TEST (test_abort),
+    TEST (test_arrivals),
+    TEST (test_arrival_quarters),
+    TEST (test_deadlines),
     TEST (test_write_failure),
     TEST (test_kept_cases_after_abort),
     TEST (test_map_full),
