@@ -41,7 +41,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
-#define S_MAX_DBS 16
+#define S_MAX_DBS 24
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_CASE_KEY (2 + S_HASH_SIZE)    //  u16 municipality, hash of case
 #define S_CURSOR_SIZE (11 * 8 + 16)     //  eleven u64, a log identity
@@ -59,6 +59,12 @@
 #define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals
 #define S_ARRIVAL_VALUE 36              //  u64 first, last, events, ahead; i32 latest
 #define S_DEADLINE_KEY "deadline_days/" //  meta: + "YYYY" → u64 days
+#define S_DIRECTIVE_KEY 10              //  u64 seq, u16 m: directive_reports
+#define S_DIRECTIVE_VALUE 8             //  i32 received, i32 done; the note after
+#define S_STAFFING_KEY 6                //  u16 m, u32 day: staffing
+#define S_STAFFING_VALUE 16             //  u32 workers, u32 children, i64 ms
+#define S_RECONCILIATION_VALUE 21       //  u64 entry, u8 verdict, i32 day, i64 ms;
+                                        //  the periods after
 
 //  What the central's store is to cp_store.
 static const cp_store_kind_t s_kind = {
@@ -110,7 +116,8 @@ typedef struct {
 struct _central_store_t {
     MDB_env *env;
     MDB_dbi meta, catalogues, cursors, logs, ids, cases, months, archive, envelopes, counters,
-            quarantine, keys, downlink, downlink_to, arrivals;
+            quarantine, keys, downlink, downlink_to, arrivals, directive_reports, staffing,
+            reconciliation;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
@@ -272,7 +279,10 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "keys", flags, &self->keys))
     ||  (rc = mdb_dbi_open (txn, "downlink", flags, &self->downlink))
     ||  (rc = mdb_dbi_open (txn, "downlink_to", flags, &self->downlink_to))
-    ||  (rc = mdb_dbi_open (txn, "arrivals", flags, &self->arrivals)))
+    ||  (rc = mdb_dbi_open (txn, "arrivals", flags, &self->arrivals))
+    ||  (rc = mdb_dbi_open (txn, "directive_reports", flags, &self->directive_reports))
+    ||  (rc = mdb_dbi_open (txn, "staffing", flags, &self->staffing))
+    ||  (rc = mdb_dbi_open (txn, "reconciliation", flags, &self->reconciliation)))
         return rc;
     return 0;
 }
@@ -856,6 +866,15 @@ s_event_digest (const uint8_t *subkeys, const cp_event_t *event)
 {
     uint8_t form [6 + (2 + CP_EVENT_CODES) * (1 + CP_ID_MAX)];
     const cp_event_kind_t *kind = cp_event_kind (event->type);
+    if (kind && kind->own) {
+        //  The node's own kinds: the id names what is reported, and the
+        //  node may make the report again (a restored node takes a
+        //  directive again, on another day): the same id is the same report.
+        form [0] = event->type;
+        size_t size = strnlen (event->id, CP_ID_MAX);
+        memcpy (form + 1, event->id, size);
+        return s_siphash64 (subkeys, S_HASH_EVENT, form, 1 + size);
+    }
     form [0] = event->type;
     form [1] = event->age;
     cp_put_u32 (form + 2, (uint32_t) event->date);
@@ -1198,6 +1217,143 @@ s_write_arrivals (central_store_t *self)
     return rc;
 }
 
+//  =====================================================================
+//  What the nodes report of themselves (the node's own kinds)
+
+static void
+s_directive_key (uint8_t *key, uint64_t seq, int municipality)
+{
+    cp_put_u64 (key, seq);
+    s_put_u16 (key + 8, municipality);
+}
+
+static void
+s_directive_decode (const MDB_val *value, central_directive_report_t *report)
+{
+    memset (report, 0, sizeof *report);
+    if (value->mv_size < S_DIRECTIVE_VALUE)
+        return;
+    const uint8_t *at = value->mv_data;
+    report->received = (int32_t) cp_get_u32 (at);
+    report->done = (int32_t) cp_get_u32 (at + 4);
+    size_t note = value->mv_size - S_DIRECTIVE_VALUE;
+    if (note > CP_NOTE_MAX)
+        note = CP_NOTE_MAX;
+    memcpy (report->note, at + S_DIRECTIVE_VALUE, note);
+}
+
+//  directive_received or directive_done: merged into the directive's
+//  record for municipality (a receipt keeps its first day).
+static int
+s_apply_directive (central_store_t *self, int municipality, const cp_event_t *event)
+{
+    uint8_t key [S_DIRECTIVE_KEY];
+    s_directive_key (key, event->entry, municipality);
+    MDB_val k = {sizeof key, key}, v;
+    central_directive_report_t report;
+    memset (&report, 0, sizeof report);
+    int rc = mdb_get (self->txn, self->directive_reports, &k, &v);
+    if (rc == 0)
+        s_directive_decode (&v, &report);
+    else
+    if (rc != MDB_NOTFOUND)
+        return cp_lmdb_fail ("central_store", "read directive_reports", rc);
+    if (event->type == CP_EVENT_DIRECTIVE_RECEIVED) {
+        if (!report.received || event->date < report.received)
+            report.received = event->date;
+    }
+    else {
+        report.done = event->date;
+        snprintf (report.note, sizeof report.note, "%s", event->note);
+        if (!report.received)
+            report.received = event->date;      //  done says it came
+    }
+    uint8_t value [S_DIRECTIVE_VALUE + CP_NOTE_MAX];
+    cp_put_u32 (value, (uint32_t) report.received);
+    cp_put_u32 (value + 4, (uint32_t) report.done);
+    size_t note = strlen (report.note);
+    memcpy (value + S_DIRECTIVE_VALUE, report.note, note);
+    MDB_val record = {S_DIRECTIVE_VALUE + note, value};
+    return s_put (self, self->directive_reports, key, sizeof key, &record, 0,
+                  "put directive_reports");
+}
+
+static int
+s_apply_staff_set (central_store_t *self, int municipality, const cp_event_t *event,
+                   int64_t now)
+{
+    uint8_t key [S_STAFFING_KEY], value [S_STAFFING_VALUE];
+    s_put_u16 (key, municipality);
+    cp_put_u32 (key + 2, (uint32_t) event->date);
+    cp_put_u32 (value, event->workers);
+    cp_put_u32 (value + 4, event->children);
+    cp_put_u64 (value + 8, (uint64_t) now);
+    MDB_val record = {sizeof value, value};
+    return s_put (self, self->staffing, key, sizeof key, &record, 0, "put staffing");
+}
+
+static int
+s_reconciliation_decode (const MDB_val *value, central_reconciliation_t *out)
+{
+    memset (out, 0, sizeof *out);
+    if (value->mv_size < S_RECONCILIATION_VALUE
+    ||  value->mv_size > S_RECONCILIATION_VALUE + CP_NOTE_MAX)
+        return cp_lmdb_fail ("central_store", "read reconciliation (a damaged record)",
+                             MDB_CORRUPTED);
+    const uint8_t *at = value->mv_data;
+    out->entry = cp_get_u64 (at);
+    out->verdict = at [8];
+    out->date = (int32_t) cp_get_u32 (at + 9);
+    out->arrived = (int64_t) cp_get_u64 (at + 13);
+    memcpy (out->periods, at + S_RECONCILIATION_VALUE, value->mv_size - S_RECONCILIATION_VALUE);
+    return 0;
+}
+
+//  figures_checked: the node's verdict, unless it has given one on a later
+//  figures entry already.
+static int
+s_apply_figures_checked (central_store_t *self, int municipality, const cp_event_t *event,
+                         int64_t now)
+{
+    uint8_t key [2];
+    s_put_u16 (key, municipality);
+    MDB_val k = {sizeof key, key}, v;
+    int rc = mdb_get (self->txn, self->reconciliation, &k, &v);
+    if (rc == 0 && v.mv_size >= 8 && cp_get_u64 (v.mv_data) > event->entry)
+        return 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return cp_lmdb_fail ("central_store", "read reconciliation", rc);
+    uint8_t value [S_RECONCILIATION_VALUE + CP_NOTE_MAX];
+    cp_put_u64 (value, event->entry);
+    value [8] = event->verdict;
+    cp_put_u32 (value + 9, (uint32_t) event->date);
+    cp_put_u64 (value + 13, (uint64_t) now);
+    size_t periods = strlen (event->note);
+    memcpy (value + S_RECONCILIATION_VALUE, event->note, periods);
+    MDB_val record = {S_RECONCILIATION_VALUE + periods, value};
+    return s_put (self, self->reconciliation, key, sizeof key, &record, 0,
+                  "put reconciliation");
+}
+
+//  Applies an event of the node's own kinds, checked already
+//  (cp_event_resolve), to what the central keeps of it.
+static int
+s_apply_own (central_store_t *self, int municipality, const cp_event_t *event, int64_t now)
+{
+    switch (event->type) {
+        case CP_EVENT_DIRECTIVE_RECEIVED:
+        case CP_EVENT_DIRECTIVE_DONE:
+            return s_apply_directive (self, municipality, event);
+        case CP_EVENT_FIGURES_CHECKED:
+            return s_apply_figures_checked (self, municipality, event, now);
+        case CP_EVENT_STAFF_SET:
+            return s_apply_staff_set (self, municipality, event, now);
+        default:
+            assert (false);     //  cp_event_resolve let no other through
+            return CP_ESTORE;
+    }
+}
+
 //  Takes the events of a batch each once by its id (s_take_ids), then in
 //  sequence order checks each new one against its case's rules and applies
 //  or quarantines it, and quarantines each conflict.  Each event applied
@@ -1232,6 +1388,14 @@ s_apply_events (central_store_t *self, const central_batch_t *batch, int64_t now
             continue;
         }
         int event_rc = batch->resolved [index];
+        if (event_rc == 0 && cp_event_is_own (event->type)) {
+            //  What a node reports of itself: counted in no month row and
+            //  no quarter's arrivals.
+            if ((rc = s_apply_own (self, municipality, event, now)))
+                break;
+            result->applied++;
+            continue;
+        }
         cp_case_t *state = NULL;
         if (event_rc == 0) {
             state = s_case (self, municipality, event->case_id, &rc);
@@ -2245,6 +2409,131 @@ central_store_catalogue_refresh (central_store_t *self)
         else
             rc = CP_ECATALOGUE;
     }
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+//  =====================================================================
+//  Reading what the nodes report of themselves
+
+int
+central_store_directive_report (central_store_t *self, uint64_t seq, int municipality,
+                                central_directive_report_t *report)
+{
+    memset (report, 0, sizeof *report);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint8_t key [S_DIRECTIVE_KEY];
+    s_directive_key (key, seq, municipality);
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_get (txn, self->directive_reports, &k, &v);
+    if (rc == 0)
+        s_directive_decode (&v, report);
+    mdb_txn_abort (txn);
+    return rc == 0? 0: rc == MDB_NOTFOUND? CP_ENOTFOUND
+         : cp_lmdb_fail ("central_store", "read directive_reports", rc);
+}
+
+//  Reads a staffing record; false for one of the wrong size (damage).
+static bool
+s_staffing_decode (const MDB_val *key, const MDB_val *value, central_staffing_t *staffing)
+{
+    if (key->mv_size != S_STAFFING_KEY || value->mv_size != S_STAFFING_VALUE)
+        return false;
+    const uint8_t *at = value->mv_data;
+    staffing->date = (int32_t) cp_get_u32 ((const uint8_t *) key->mv_data + 2);
+    staffing->workers = cp_get_u32 (at);
+    staffing->children = cp_get_u32 (at + 4);
+    staffing->arrived = (int64_t) cp_get_u64 (at + 8);
+    return true;
+}
+
+int
+central_store_staffing_history (central_store_t *self, int municipality,
+                                central_staffing_t *items, size_t max, size_t *count)
+{
+    *count = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (txn, self->staffing, &cursor);
+    if (mdb_rc == 0) {
+        uint8_t key [S_STAFFING_KEY] = {0};
+        s_put_u16 (key, municipality);
+        MDB_val k = {sizeof key, key}, v;
+        mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+        while (mdb_rc == 0 && k.mv_size == S_STAFFING_KEY
+           &&  memcmp (k.mv_data, key, 2) == 0 && *count < max) {
+            if (!s_staffing_decode (&k, &v, &items [*count])) {
+                mdb_rc = MDB_CORRUPTED;
+                break;
+            }
+            (*count)++;
+            mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close (cursor);
+    }
+    mdb_txn_abort (txn);
+    return mdb_rc == 0 || mdb_rc == MDB_NOTFOUND? 0
+         : cp_lmdb_fail ("central_store", "read staffing", mdb_rc);
+}
+
+int
+central_store_staffing (central_store_t *self, int municipality, int32_t day,
+                        central_staffing_t *staffing)
+{
+    memset (staffing, 0, sizeof *staffing);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (txn, self->staffing, &cursor);
+    bool found = false;
+    if (mdb_rc == 0) {
+        //  The first record after (m, day), then one back: the latest on or
+        //  before day, if it is m's.
+        uint8_t key [S_STAFFING_KEY];
+        s_put_u16 (key, municipality);
+        cp_put_u32 (key + 2, (uint32_t) day + 1);
+        MDB_val k = {sizeof key, key}, v;
+        mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+        mdb_rc = mdb_cursor_get (cursor, &k, &v, mdb_rc == 0? MDB_PREV: MDB_LAST);
+        if (mdb_rc == 0 && k.mv_size == S_STAFFING_KEY && memcmp (k.mv_data, key, 2) == 0) {
+            found = s_staffing_decode (&k, &v, staffing);
+            if (!found)
+                mdb_rc = MDB_CORRUPTED;
+        }
+        mdb_cursor_close (cursor);
+    }
+    mdb_txn_abort (txn);
+    if (mdb_rc && mdb_rc != MDB_NOTFOUND)
+        return cp_lmdb_fail ("central_store", "read staffing", mdb_rc);
+    return found? 0: CP_ENOTFOUND;
+}
+
+int
+central_store_reconciliation (central_store_t *self, int municipality,
+                              central_reconciliation_t *reconciliation)
+{
+    memset (reconciliation, 0, sizeof *reconciliation);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    uint8_t key [2];
+    s_put_u16 (key, municipality);
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_get (txn, self->reconciliation, &k, &v);
+    if (rc == 0)
+        rc = s_reconciliation_decode (&v, reconciliation);
+    else
+        rc = rc == MDB_NOTFOUND? CP_ENOTFOUND
+           : cp_lmdb_fail ("central_store", "read reconciliation", rc);
     mdb_txn_abort (txn);
     return rc;
 }

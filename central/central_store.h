@@ -69,6 +69,19 @@
                     merged once per quarter touched at commit.  meta
                     "deadline_days/YYYY" (u64) is a year's reporting
                     deadline when an operator set one
+        directive_reports   u64 seq, u16 m → what m's node reported of
+                    the directive entry seq: i32 day received, i32 day
+                    done (0: not yet), the note (central_directive_report_t)
+        staffing    u16 m, u32 day → u32 workers, u32 children, i64 ms it
+                    arrived: each staff_set of m by the day it takes effect
+                    (a later one for the same day replaces it)
+        reconciliation  u16 m → u64 entry, u8 verdict, i32 day, i64 ms it
+                    arrived, the periods that differ: m's node's verdict on
+                    the latest figures entry it checked
+
+    Events of the nodes' own kinds (cp_event_is_own) are taken by id like
+    every other, and then update those three databases, never the month
+    rows or the cases.
 
     Applying follows docs/design.md's replication model: a batch's events, its case
     records, its counter rows and the log's cursor change in the same write
@@ -120,7 +133,7 @@ typedef struct _central_store_t central_store_t;
 //  database "months" (CP_STORE_MONTHS), not "days", 6 keeps the downlink
 //  log.  A store of another
 //  format is refused rather than misread.
-#define CENTRAL_STORE_FORMAT "cpsync-central 6"
+#define CENTRAL_STORE_FORMAT "cpsync-central 7"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  A quarter's reporting deadline: this many days after its last day,
@@ -406,6 +419,56 @@ int
 int
     central_store_arrivals (central_store_t *self, const cp_period_t *period,
                             central_arrival_t *arrivals);
+
+//  What a node reported of a directive (a downlink entry).
+typedef struct {
+    int32_t received;           //  day its node applied the entry (0: no receipt yet)
+    int32_t done;               //  day an operator marked it done there (0: not)
+    char note [CP_NOTE_MAX + 1];    //  the operator's note, with done
+} central_directive_report_t;
+
+//  What municipality's node reported of the directive entry seq, committed
+//  state.  Returns 0, CP_ENOTFOUND (nothing yet: *report zeroed) or
+//  CP_ESTORE.
+int
+    central_store_directive_report (central_store_t *self, uint64_t seq, int municipality,
+                                    central_directive_report_t *report);
+
+//  A municipality's staffing from the day it takes effect.
+typedef struct {
+    int32_t date;               //  day number
+    uint32_t workers;
+    uint32_t children;
+    int64_t arrived;            //  ms since the epoch
+} central_staffing_t;
+
+//  The staffing of municipality in effect on day: the one set for the
+//  latest date on or before it.  Returns 0, CP_ENOTFOUND (none: zeroed)
+//  or CP_ESTORE.
+int
+    central_store_staffing (central_store_t *self, int municipality, int32_t day,
+                            central_staffing_t *staffing);
+
+//  Every staffing set of municipality, oldest date first, at most max into
+//  items, their number in *count.  Returns 0 or CP_ESTORE.
+int
+    central_store_staffing_history (central_store_t *self, int municipality,
+                                    central_staffing_t *items, size_t max, size_t *count);
+
+//  A node's verdict on the figures the central published to it.
+typedef struct {
+    uint64_t entry;             //  the figures entry checked (its seq)
+    int verdict;                //  cp_figures_verdict_t
+    int32_t date;               //  day the node checked
+    int64_t arrived;            //  ms since the epoch
+    char periods [CP_NOTE_MAX + 1];     //  the periods that differ, with diverged
+} central_reconciliation_t;
+
+//  The latest verdict of municipality's node.  Returns 0, CP_ENOTFOUND
+//  (none yet: zeroed) or CP_ESTORE.
+int
+    central_store_reconciliation (central_store_t *self, int municipality,
+                                  central_reconciliation_t *reconciliation);
 
 //  Reads the reporting deadline of each year CP_DATE_MIN_YEAR ..
 //  CP_DATE_MAX_YEAR into days (CENTRAL_STORE_YEARS entries, the first for

@@ -358,15 +358,35 @@ node_store_prepare (node_store_t *self, node_store_entry_t *entry)
     entry->encoded_size = 0;
 }
 
+//  In the write transaction: what an event of the node's own kinds does to
+//  the store besides being logged, whether the node makes it now or takes
+//  it back from the central's archive (recover).  Returns 0 or a store
+//  error.
+static int
+s_own_effect (node_store_t *self, const cp_event_t *event)
+{
+    (void) self;
+    (void) event;
+    return 0;
+}
+
 //  Checks an entry against its case and, if it passes, applies it and
-//  gives it the next sequence.  Returns NODE_STORE_APPENDED, a rule's code
-//  (nothing done) or a store error.
+//  gives it the next sequence.  An event of the node's own kinds has no
+//  case and counts in no month row.  Returns NODE_STORE_APPENDED, a rule's
+//  code (nothing done) or a store error.
 static int
 s_append_checked (node_store_t *self, const node_store_entry_t *entry, char *why,
                   size_t why_size)
 {
     const cp_event_t *event = &entry->event;
     int rc = 0;
+    if (cp_event_is_own (event->type)) {
+        if ((rc = cp_event_own_check (event, why, why_size))
+        ||  (rc = s_own_effect (self, event)))
+            return rc;
+        self->head++;
+        return NODE_STORE_APPENDED;
+    }
     cp_case_t *state = cp_case_cache_get (self->cache, self->txn, self->cases,
                                           entry->case_key, &rc);
     if (state)
@@ -569,6 +589,25 @@ node_store_append_many (node_store_t *self, node_store_entry_t *const *entries, 
     free (claimed);
     free (stored);
     return rc;
+}
+
+int
+node_store_append_own (node_store_t *self, const cp_event_t *event, char *why,
+                       size_t why_size)
+{
+    assert (self->txn && cp_event_is_own (event->type));
+    node_store_entry_t entry = {.event = *event};
+    node_store_prepare (self, &entry);
+    node_store_entry_t *const entries [1] = {&entry};
+    int outcome = 0;
+    int rc = node_store_append_many (self, entries, 1, NULL, &outcome, why, why_size);
+    //  The transaction may be one that node_store_commit does not end.
+    if (rc == 0 && outcome == NODE_STORE_APPENDED)
+        rc = s_put_u64 (self, "head", self->head);
+    if (rc == 0 && outcome == NODE_STORE_APPENDED)
+        rc = s_put (self, self->meta, "chain", 5, self->chain, S_CHAIN_SIZE, 0, "put chain");
+    sodium_memzero (&entry, sizeof entry);
+    return rc? rc: outcome;
 }
 
 static void

@@ -160,6 +160,17 @@ int
                             size_t count, const uint32_t *by_key, int *outcomes,
                             char *whys, size_t why_size);
 
+//  Appends an event of the node's own kinds (cp_event_is_own), which the
+//  node makes in the write transaction that causes it (node_store_begin,
+//  or one that applies a downlink entry), in a log block of its own.  Its
+//  id names what it reports, so an id stored already is a report made
+//  before.  Returns NODE_STORE_APPENDED, NODE_STORE_DUPLICATE, a rule's
+//  cp_error_t with why (cp_event_own_check), or CP_ESTORE / CP_EMAPFULL
+//  (the transaction is dead).
+int
+    node_store_append_own (node_store_t *self, const cp_event_t *event, char *why,
+                           size_t why_size);
+
 //  Writes into by_key the order of entries by id key (ties by position),
 //  as node_store_append_many wants it.  Safe from any thread.
 void

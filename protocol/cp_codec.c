@@ -84,6 +84,31 @@ s_pack_string (msgpack_packer *packer, const char *text, size_t max)
     return rc;
 }
 
+//  Packs an event of the node's own kinds: [type, id, date, ...], the rest
+//  as cp_codec.h gives it for the type.
+static int
+s_pack_own (msgpack_packer *packer, const cp_event_t *event)
+{
+    bool entry = event->type != CP_EVENT_STAFF_SET;
+    size_t fields = event->type == CP_EVENT_DIRECTIVE_RECEIVED? 4
+                  : event->type == CP_EVENT_FIGURES_CHECKED? 6: 5;
+    int rc = msgpack_pack_array (packer, fields);
+    rc |= msgpack_pack_uint8 (packer, event->type);
+    rc |= s_pack_string (packer, event->id, CP_ID_MAX);
+    rc |= msgpack_pack_int32 (packer, event->date);
+    if (entry)
+        rc |= msgpack_pack_uint64 (packer, event->entry);
+    if (event->type == CP_EVENT_FIGURES_CHECKED)
+        rc |= msgpack_pack_uint8 (packer, event->verdict);
+    if (event->type == CP_EVENT_DIRECTIVE_DONE || event->type == CP_EVENT_FIGURES_CHECKED)
+        rc |= s_pack_string (packer, event->note, CP_NOTE_MAX);
+    if (event->type == CP_EVENT_STAFF_SET) {
+        rc |= msgpack_pack_uint32 (packer, event->workers);
+        rc |= msgpack_pack_uint32 (packer, event->children);
+    }
+    return rc? -1: 0;
+}
+
 //  Packs one event.  Returns 0, or -1 when the type is not one we know or the
 //  buffer could not grow.
 static int
@@ -92,6 +117,8 @@ s_pack_event (msgpack_packer *packer, const cp_event_t *event)
     const cp_event_kind_t *kind = cp_event_kind (event->type);
     if (!kind)
         return -1;
+    if (kind->own)
+        return s_pack_own (packer, event);
     int rc = msgpack_pack_array (packer, 4 + (kind->has_age? 1: 0) + kind->code_count);
     rc |= msgpack_pack_uint8 (packer, event->type);
     rc |= s_pack_string (packer, event->id, CP_ID_MAX);
@@ -351,6 +378,82 @@ s_read_code (const msgpack_object *object, char *target)
     return 0;
 }
 
+//  Reads a whole number of at most max into *value.
+static int
+s_read_number (const msgpack_object *object, uint64_t max, uint64_t *value)
+{
+    if (object->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return CP_EBADVALUE;
+    if (object->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return CP_ETYPE;
+    if (object->via.u64 > max)
+        return CP_EBADVALUE;
+    *value = object->via.u64;
+    return 0;
+}
+
+//  Reads a day number (field of an event) into *date.
+static int
+s_read_date (const msgpack_object *object, int32_t date_min, int32_t *date)
+{
+    //  A negative day number is an integer, just far out of range
+    if (object->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return CP_EDATERANGE;
+    if (object->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return CP_ETYPE;
+    if (object->via.u64 > INT32_MAX || (int64_t) object->via.u64 < date_min)
+        return CP_EDATERANGE;
+    *date = (int32_t) object->via.u64;
+    return 0;
+}
+
+//  Reads the fields after the type of an event of the node's own kinds,
+//  then checks what it reports (cp_event_own_check).
+static int
+s_read_own (const msgpack_object *object, int32_t date_min, cp_event_t *event)
+{
+    const msgpack_object *field = object->via.array.ptr;
+    uint32_t fields = object->via.array.size;
+    int type = event->type;
+    uint32_t expected = type == CP_EVENT_DIRECTIVE_RECEIVED? 4
+                      : type == CP_EVENT_FIGURES_CHECKED? 6: 5;
+    if (fields != expected)
+        return CP_ETYPE;
+    int rc = s_read_id (&field [1], event->id);
+    if (rc == 0)
+        rc = s_read_date (&field [2], date_min, &event->date);
+    const msgpack_object *next = &field [3];
+    uint64_t value = 0;
+    if (rc == 0 && type != CP_EVENT_STAFF_SET && (rc = s_read_number (next++, UINT64_MAX,
+                                                                      &value)) == 0)
+        event->entry = value;
+    if (rc == 0 && type == CP_EVENT_FIGURES_CHECKED
+    &&  (rc = s_read_number (next++, UINT8_MAX, &value)) == 0)
+        event->verdict = (uint8_t) value;
+    if (rc == 0 && (type == CP_EVENT_DIRECTIVE_DONE || type == CP_EVENT_FIGURES_CHECKED)) {
+        if (next->type != MSGPACK_OBJECT_STR)
+            rc = CP_ETYPE;
+        else
+        if (next->via.str.size > CP_NOTE_MAX)
+            rc = CP_ETOOBIG;
+        else
+        if (memchr (next->via.str.ptr, 0, next->via.str.size))
+            rc = CP_EBADVALUE;      //  a NUL would cut the note short
+        else
+            memcpy (event->note, next->via.str.ptr, next->via.str.size);
+        next++;
+    }
+    if (rc == 0 && type == CP_EVENT_STAFF_SET
+    &&  (rc = s_read_number (next++, UINT32_MAX, &value)) == 0) {
+        event->workers = (uint32_t) value;
+        if ((rc = s_read_number (next++, UINT32_MAX, &value)) == 0)
+            event->children = (uint32_t) value;
+    }
+    if (rc == 0)
+        rc = cp_event_own_check (event, NULL, 0);
+    return rc;
+}
+
 //  Reads one event from its object into event, which the caller has zeroed.
 //  date_min is the day number of 2000-01-01.
 static int
@@ -363,10 +466,14 @@ s_read_event (const msgpack_object *object, int32_t date_min, cp_event_t *event)
     //  The type first, as it says how many fields there must be
     if (field [0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return CP_ETYPE;
-    const cp_event_kind_t *kind = field [0].via.u64 <= CP_EVENT_TYPE_MAX
+    const cp_event_kind_t *kind = field [0].via.u64 <= CP_EVENT_OWN_MAX
                                 ? cp_event_kind ((int) field [0].via.u64): NULL;
     if (!kind)
         return CP_EBADTYPE;
+    if (kind->own) {
+        event->type = (uint8_t) field [0].via.u64;
+        return s_read_own (object, date_min, event);
+    }
     unsigned fields = 4u + (kind->has_age? 1u: 0u) + (unsigned) kind->code_count;
     if (object->via.array.size != fields)
         return CP_ETYPE;
@@ -378,14 +485,8 @@ s_read_event (const msgpack_object *object, int32_t date_min, cp_event_t *event)
     if (rc)
         return rc;
 
-    //  A negative day number is an integer, just far out of range
-    if (field [3].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return CP_EDATERANGE;
-    if (field [3].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return CP_ETYPE;
-    if (field [3].via.u64 > INT32_MAX || (int64_t) field [3].via.u64 < date_min)
-        return CP_EDATERANGE;
-    event->date = (int32_t) field [3].via.u64;
+    if ((rc = s_read_date (&field [3], date_min, &event->date)))
+        return rc;
 
     const msgpack_object *next = &field [4];
     if (kind->has_age) {

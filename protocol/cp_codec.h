@@ -13,6 +13,11 @@
         case_opened         [1, id, case, date, age, sex, ethnicity, referral]
         home_visit          [4, id, case, date]
         every other type    [t, id, case, date, code]
+    The node's own kinds have no case, and say what they report:
+        directive_received  [64, id, date, entry]
+        directive_done      [65, id, date, entry, note]
+        figures_checked     [66, id, date, entry, verdict, periods]
+        staff_set           [67, id, date, workers, children]
     A batch is an array [first_seq, [event, ...]]: the events have the
     sequence numbers first_seq, first_seq + 1, ... in order.                 */
 

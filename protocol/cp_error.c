@@ -21,6 +21,7 @@ cp_strerror (int code)
         case CP_EBADTYPE:       return "unknown event type";
         case CP_EBADCODE:       return "code not in the active catalogue";
         case CP_EBADAGE:        return "age out of range";
+        case CP_EBADVALUE:      return "value out of range";
         case CP_EUNKNOWNCASE:   return "unknown case";
         case CP_ECASEOPEN:      return "case already opened";
         case CP_ECASECLOSED:    return "case is closed";

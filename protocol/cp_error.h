@@ -25,6 +25,7 @@ typedef enum {
     CP_EBADTYPE = -30892,       //  an unknown event type
     CP_EBADCODE = -30891,       //  a code the active catalogue does not define
     CP_EBADAGE = -30890,        //  age outside 0..18
+    CP_EBADVALUE = -30889,      //  a number outside its range (staffing, a verdict)
     //  Event rules that depend on the case's history
     CP_EUNKNOWNCASE = -30880,   //  an event for a case that was never opened
     CP_ECASEOPEN = -30879,      //  case_opened for a case that is already opened

@@ -12,13 +12,14 @@
 #include "cp_error.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <yajl/yajl_parse.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static const cp_event_kind_t s_kinds [CP_EVENT_TYPE_MAX + 1] = {
+static const cp_event_kind_t s_kinds [CP_EVENT_OWN_MAX + 1] = {
     [CP_EVENT_CASE_OPENED] = {"case_opened", true, 3,
         {"sex", "ethnicity", "referral"}, {CP_DIM_SEX, CP_DIM_ETHNICITY, CP_DIM_REFERRAL}},
     [CP_EVENT_RISK_ASSESSED] = {"risk_assessed", false, 1, {"level"}, {CP_DIM_RISK}},
@@ -28,22 +29,85 @@ static const cp_event_kind_t s_kinds [CP_EVENT_TYPE_MAX + 1] = {
     [CP_EVENT_MEASURE_CONFIRMED] = {"measure_confirmed", false, 1, {"measure"}, {CP_DIM_MEASURE}},
     [CP_EVENT_SCHOOL_IDENTIFIED] = {"school_identified", false, 1, {"category"}, {CP_DIM_SCHOOL}},
     [CP_EVENT_CASE_CLOSED] = {"case_closed", false, 1, {"reason"}, {CP_DIM_CLOSE_REASON}},
+    [CP_EVENT_DIRECTIVE_RECEIVED] = {"directive_received", false, 0, {NULL}, {0}, true},
+    [CP_EVENT_DIRECTIVE_DONE] = {"directive_done", false, 0, {NULL}, {0}, true},
+    [CP_EVENT_FIGURES_CHECKED] = {"figures_checked", false, 0, {NULL}, {0}, true},
+    [CP_EVENT_STAFF_SET] = {"staff_set", false, 0, {NULL}, {0}, true},
 };
+
+bool
+cp_event_is_own (int type)
+{
+    return type >= CP_EVENT_OWN_FIRST && type <= CP_EVENT_OWN_MAX;
+}
 
 const cp_event_kind_t *
 cp_event_kind (int type)
 {
-    if (type < 1 || type > CP_EVENT_TYPE_MAX)
+    if ((type < 1 || type > CP_EVENT_TYPE_MAX) && !cp_event_is_own (type))
         return NULL;
     return &s_kinds [type];
 }
 
 int
-cp_event_type_of (const char *text, size_t len)
+cp_event_type_of (const char *text, size_t len, bool own)
 {
-    for (int type = 1; type <= CP_EVENT_TYPE_MAX; type++)
-        if (strlen (s_kinds [type].name) == len && memcmp (s_kinds [type].name, text, len) == 0)
+    for (int type = 1; type <= CP_EVENT_OWN_MAX; type++) {
+        const char *name = s_kinds [type].name;
+        if (name && (own || !s_kinds [type].own)
+        &&  strlen (name) == len && memcmp (name, text, len) == 0)
             return type;
+    }
+    return 0;
+}
+
+//  A note is text for people: UTF-8 is fine, control characters are not
+//  (a note is printed in tables and logs).
+static bool
+s_note_printable (const char *note, size_t len)
+{
+    for (size_t at = 0; at < len; at++)
+        if ((unsigned char) note [at] < 0x20 || note [at] == 0x7f)
+            return false;
+    return true;
+}
+
+int
+cp_event_own_check (const cp_event_t *event, char *why, size_t why_size)
+{
+    if (event->case_id [0])
+        return cp_error_why (CP_EUNKNOWNFIELD, why, why_size,
+                             "a %s event has no case", s_kinds [event->type].name);
+    switch (event->type) {
+        case CP_EVENT_DIRECTIVE_RECEIVED:
+        case CP_EVENT_DIRECTIVE_DONE:
+        case CP_EVENT_FIGURES_CHECKED:
+            if (event->entry == 0)
+                return cp_error_why (CP_EBADID, why, why_size, "a %s event names no downlink "
+                                     "entry", s_kinds [event->type].name);
+            break;
+        case CP_EVENT_STAFF_SET:
+            if (event->workers > CP_STAFF_WORKERS_MAX)
+                return cp_error_why (CP_EBADVALUE, why, why_size, "workers: %" PRIu32 " is over "
+                                     "%d", event->workers, CP_STAFF_WORKERS_MAX);
+            if (event->children < 1 || event->children > CP_STAFF_CHILDREN_MAX)
+                return cp_error_why (CP_EBADVALUE, why, why_size, "children: %" PRIu32 " is not "
+                                     "1-%d", event->children, CP_STAFF_CHILDREN_MAX);
+            break;
+        default:
+            return cp_error_why (CP_EBADTYPE, why, why_size, "event type %d is not one of the "
+                                 "node's own", event->type);
+    }
+    if (event->type == CP_EVENT_FIGURES_CHECKED
+    &&  event->verdict != CP_FIGURES_IN_SYNC && event->verdict != CP_FIGURES_DIVERGED)
+        return cp_error_why (CP_EBADVALUE, why, why_size, "verdict %d is neither in_sync nor "
+                             "diverged", event->verdict);
+    size_t note = strnlen (event->note, sizeof event->note);
+    if (note > CP_NOTE_MAX)
+        return cp_error_why (CP_ETOOBIG, why, why_size, "a note is at most %d bytes",
+                             CP_NOTE_MAX);
+    if (!s_note_printable (event->note, note))
+        return cp_error_why (CP_EBADVALUE, why, why_size, "a note holds a control character");
     return 0;
 }
 
@@ -329,7 +393,11 @@ s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32
     int rc = s_string_field (fields, "type", &value, why, why_size);
     if (rc)
         return rc;
-    event->type = (uint8_t) cp_event_type_of (value->text, value->length);
+    event->type = (uint8_t) cp_event_type_of (value->text, value->length, false);
+    if (!event->type && cp_event_type_of (value->text, value->length, true))
+        return cp_error_why (CP_EBADTYPE, why, why_size, "field 'type': '%s' is a kind the "
+                             "node makes itself, not one to import",
+                             s_quote (value->text, value->length, shown, sizeof shown));
     if (!event->type)
         return cp_error_why (CP_EBADTYPE, why, why_size, "field 'type': '%s' is not an event type",
                       s_quote (value->text, value->length, shown, sizeof shown));
@@ -435,6 +503,14 @@ cp_event_resolve (cp_event_t *event, const cp_catalogue_t *catalogue,
         return cp_error_why (CP_EBADTYPE, why, why_size, "event type %d is not a type", event->type);
     if (!cp_event_id_valid (event->id, strnlen (event->id, CP_ID_MAX + 1)))
         return cp_error_why (CP_EBADID, why, why_size, "field 'id' is not a valid id");
+    if (kind->own) {
+        int rc = cp_event_own_check (event, why, why_size);
+        if (rc == 0 && (event->date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
+                    ||  event->date > cp_date_from_civil (CP_DATE_MAX_YEAR, 12, 31)))
+            rc = cp_error_why (CP_EDATERANGE, why, why_size, "field 'date' is out of %d-%d",
+                               CP_DATE_MIN_YEAR, CP_DATE_MAX_YEAR);
+        return rc;
+    }
     if (!cp_event_id_valid (event->case_id, strnlen (event->case_id, CP_ID_MAX + 1)))
         return cp_error_why (CP_EBADID, why, why_size, "field 'case' is not a valid pseudonym");
     if (event->date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1))

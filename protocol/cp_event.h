@@ -9,7 +9,13 @@
 
     Reading a line checks every rule that needs no history: the JSON shape,
     the id alphabet, dates, ages and codes against the active catalogue.  The
-    rules that need the case's history are cp_case's.                         */
+    rules that need the case's history are cp_case's.
+
+    The node's own kinds (types from CP_EVENT_OWN_FIRST) report what the
+    node did or knows, not what happened in a case: a directive received or
+    done, a verdict on published figures, its staffing.  A node makes them
+    in the transaction that causes them; import refuses them, cp_case never
+    sees them, and they count in no month row.                                */
 
 #ifndef CP_EVENT_H_INCLUDED
 #define CP_EVENT_H_INCLUDED
@@ -24,6 +30,9 @@
 #define CP_EVENT_CODES 3        //  coded fields of the richest type
 #define CP_AGE_MAX 18
 #define CP_LINE_MAX 4096        //  a longer import line is rejected unread
+#define CP_NOTE_MAX 200         //  bytes of an own kind's note (no NUL)
+#define CP_STAFF_WORKERS_MAX 10000          //  workers of one municipality
+#define CP_STAFF_CHILDREN_MAX 2000000       //  children of one municipality
 
 typedef enum {
     CP_EVENT_CASE_OPENED = 1,
@@ -34,8 +43,21 @@ typedef enum {
     CP_EVENT_MEASURE_CONFIRMED,
     CP_EVENT_SCHOOL_IDENTIFIED,
     CP_EVENT_CASE_CLOSED,
-    CP_EVENT_TYPE_MAX = CP_EVENT_CASE_CLOSED
+    CP_EVENT_TYPE_MAX = CP_EVENT_CASE_CLOSED,
+    //  The node's own kinds
+    CP_EVENT_OWN_FIRST = 64,
+    CP_EVENT_DIRECTIVE_RECEIVED = CP_EVENT_OWN_FIRST,
+    CP_EVENT_DIRECTIVE_DONE,
+    CP_EVENT_FIGURES_CHECKED,
+    CP_EVENT_STAFF_SET,
+    CP_EVENT_OWN_MAX = CP_EVENT_STAFF_SET
 } cp_event_type_t;
+
+//  figures_checked's verdict
+typedef enum {
+    CP_FIGURES_IN_SYNC = 1,
+    CP_FIGURES_DIVERGED = 2
+} cp_figures_verdict_t;
 
 //  What a type carries besides id, type, case and date.
 typedef struct {
@@ -44,6 +66,7 @@ typedef struct {
     int code_count;                         //  coded fields, 0..CP_EVENT_CODES
     const char *fields [CP_EVENT_CODES];    //  their JSON names ("sex", ...)
     cp_dim_t dims [CP_EVENT_CODES];         //  their dimensions
+    bool own;                               //  the node's own kind: no case
 } cp_event_kind_t;
 
 typedef struct {
@@ -54,15 +77,34 @@ typedef struct {
     char case_id [CP_ID_MAX + 1];           //  NUL-terminated
     char codes [CP_EVENT_CODES][CP_CODE_MAX + 1];   //  per cp_event_kind ()
     int8_t code_ids [CP_EVENT_CODES];       //  catalogue ids, set by resolve
+    //  The node's own kinds: what they report (case_id is empty)
+    uint64_t entry;                         //  directive_*, figures_checked: its seq
+                                            //  in the downlink log
+    uint8_t verdict;                        //  figures_checked: cp_figures_verdict_t
+    uint32_t workers;                       //  staff_set: workers ...
+    uint32_t children;                      //  ... and the municipality's children
+    char note [CP_NOTE_MAX + 1];            //  directive_done: the operator's note;
+                                            //  figures_checked: the periods that differ
 } cp_event_t;
 
 //  The description of a type, or NULL for a number that is not a type.
 const cp_event_kind_t *
     cp_event_kind (int type);
 
-//  The type whose name is text (len bytes), or 0.
+//  The type whose name is text (len bytes), or 0; the node's own kinds
+//  only when own is true.
 int
-    cp_event_type_of (const char *text, size_t len);
+    cp_event_type_of (const char *text, size_t len, bool own);
+
+//  True when type is one of the node's own kinds.
+bool
+    cp_event_is_own (int type);
+
+//  Checks what an event of the node's own kinds reports (entry, verdict,
+//  staffing, note) against the limits above.  Returns 0 or a cp_error_t,
+//  with why.
+int
+    cp_event_own_check (const cp_event_t *event, char *why, size_t why_size);
 
 //  True when text (len bytes) is 1..CP_ID_MAX characters of [A-Za-z0-9_.:-].
 bool

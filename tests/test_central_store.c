@@ -1183,6 +1183,109 @@ test_arrivals (void)
 
 //  Each event counts in its own quarter, on either side of every boundary
 //  (leap years, the first and the last day events may have).
+//  An event of the node's own kinds with what it reports.
+static cp_event_t
+s_own (int type, const char *id, const char *date, uint64_t entry, const char *note)
+{
+    cp_event_t event;
+    memset (&event, 0, sizeof event);
+    event.type = (uint8_t) type;
+    snprintf (event.id, sizeof event.id, "%s", id);
+    event.date = s_day (date);
+    event.entry = entry;
+    snprintf (event.note, sizeof event.note, "%s", note? note: "");
+    return event;
+}
+
+//  The node's own kinds land in their own records, by id once, and in no
+//  month row, case or quarter's arrivals.
+static void
+test_own_kinds (void)
+{
+    central_store_t *store = s_new_store ();
+    setenv ("CPSYNC_NOW_MS", "1654084800000", 1);      //  2022-06-01T12:00Z
+    cp_event_t staff = s_own (CP_EVENT_STAFF_SET, "n-ss-a", "2022-01-01", 0, NULL);
+    staff.workers = 4;
+    staff.children = 12000;
+    cp_event_t checked = s_own (CP_EVENT_FIGURES_CHECKED, "n-fc-9", "2022-05-02", 9,
+                                "2022-03 2022-04");
+    checked.verdict = CP_FIGURES_DIVERGED;
+    cp_event_t first [] = {
+        s_own (CP_EVENT_DIRECTIVE_RECEIVED, "n-dr-7", "2022-05-01", 7, NULL),
+        s_opened ("e1", "c1", "2022-05-01", 10, "F"),
+        staff,
+        checked,
+        s_own (CP_EVENT_DIRECTIVE_DONE, "n-dd-7", "2022-05-03", 7, "visited the family"),
+    };
+    central_result_t result;
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, first, 5, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.applied, 5);
+    int berat = cp_municipality_index ("berat");
+    central_directive_report_t report;
+    CHECK_EQ_INT (central_store_directive_report (store, 7, berat, &report), 0);
+    CHECK_EQ_INT (report.received, s_day ("2022-05-01"));
+    CHECK_EQ_INT (report.done, s_day ("2022-05-03"));
+    CHECK (strcmp (report.note, "visited the family") == 0);
+    CHECK_EQ_INT (central_store_directive_report (store, 7, cp_municipality_index ("durres"),
+                                                  &report), CP_ENOTFOUND);
+    central_reconciliation_t verdict;
+    CHECK_EQ_INT (central_store_reconciliation (store, berat, &verdict), 0);
+    CHECK_EQ_INT (verdict.entry, 9);
+    CHECK_EQ_INT (verdict.verdict, CP_FIGURES_DIVERGED);
+    CHECK (strcmp (verdict.periods, "2022-03 2022-04") == 0);
+    CHECK_EQ_INT (verdict.arrived, 1654084800000);
+    //  Only the case event counts, and arrives.
+    cp_figures_t figures;
+    s_figures (store, "municipality:berat", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    CHECK_EQ_INT (s_arrival_in (store, "2022-Q2", "berat").events, 1);
+    CHECK_EQ_INT (s_arrival_in (store, "2022-Q1", "berat").events, 0);
+
+    //  A restored node makes its receipt again, another day: the same id is
+    //  the same report, a duplicate and no conflict.  A later staffing, a
+    //  correction of the first, and an older verdict that must not win.
+    cp_event_t later = staff;
+    snprintf (later.id, sizeof later.id, "n-ss-b");
+    later.date = s_day ("2022-07-01");
+    later.workers = 6;
+    cp_event_t corrected = staff;
+    snprintf (corrected.id, sizeof corrected.id, "n-ss-c");
+    corrected.workers = 5;
+    cp_event_t older = checked;
+    snprintf (older.id, sizeof older.id, "n-fc-8");
+    older.entry = 8;
+    older.verdict = CP_FIGURES_IN_SYNC;
+    cp_event_t second [] = {
+        s_own (CP_EVENT_DIRECTIVE_RECEIVED, "n-dr-7", "2022-06-01", 7, NULL),
+        later, corrected, older
+    };
+    CHECK_EQ_INT (s_apply_one (store, "berat", 6, second, 4, &result), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (result.duplicates, 1);
+    CHECK_EQ_INT (result.conflicts, 0);
+    CHECK_EQ_INT (result.applied, 3);
+    CHECK_EQ_INT (central_store_directive_report (store, 7, berat, &report), 0);
+    CHECK_EQ_INT (report.received, s_day ("2022-05-01"));
+    CHECK_EQ_INT (central_store_reconciliation (store, berat, &verdict), 0);
+    CHECK_EQ_INT (verdict.entry, 9);
+    central_staffing_t staffing;
+    CHECK_EQ_INT (central_store_staffing (store, berat, s_day ("2021-12-31"), &staffing),
+                  CP_ENOTFOUND);
+    CHECK_EQ_INT (central_store_staffing (store, berat, s_day ("2022-03-31"), &staffing), 0);
+    CHECK_EQ_INT (staffing.workers, 5);
+    CHECK_EQ_INT (staffing.children, 12000);
+    CHECK_EQ_INT (staffing.date, s_day ("2022-01-01"));
+    CHECK_EQ_INT (central_store_staffing (store, berat, s_day ("2023-01-01"), &staffing), 0);
+    CHECK_EQ_INT (staffing.workers, 6);
+    CHECK_EQ_INT (central_store_staffing (store, cp_municipality_index ("belsh"),
+                                          s_day ("2023-01-01"), &staffing), CP_ENOTFOUND);
+    central_staffing_t history [4];
+    size_t count;
+    CHECK_EQ_INT (central_store_staffing_history (store, berat, history, 4, &count), 0);
+    CHECK_EQ_INT (count, 2);
+    unsetenv ("CPSYNC_NOW_MS");
+    s_close_store (&store);
+}
+
 static void
 test_arrival_quarters (void)
 {
@@ -1671,7 +1774,7 @@ test_old_format (void)
         s_open_expect (flags [index], CP_ENOTCENTRAL);
         char *log = testing_log_end ();
         CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-central 4\"; "
-                                 "this central reads \"cpsync-central 6\"");
+                                 "this central reads \"cpsync-central 7\"");
         free (log);
     }
     s_remove_dir ();
@@ -1706,6 +1809,7 @@ TESTING_MAIN (
     TEST (test_write_failure),
     TEST (test_kept_cases_after_abort),
     TEST (test_map_full),
+    TEST (test_own_kinds),
     TEST (test_at_rest),
     TEST (test_at_rest_refused),
     TEST (test_failed_setup),

@@ -105,7 +105,8 @@ s_event_equal (const cp_event_t *a, const cp_event_t *b)
     for (int slot = 0; slot < CP_EVENT_CODES; slot++)
         if (strcmp (a->codes [slot], b->codes [slot]) != 0)
             return false;
-    return true;
+    return a->entry == b->entry && a->verdict == b->verdict && a->workers == b->workers
+        && a->children == b->children && strcmp (a->note, b->note) == 0;
 }
 
 //  The checks a decoded event must pass, whatever bytes it came from.
@@ -958,6 +959,88 @@ test_prescan_formats (s_tally_t *tally)
 
 
 //  --------------------------------------------------------------------------
+//  The node's own kinds
+
+static cp_event_t
+s_own (int type, const char *id, uint64_t entry, const char *note)
+{
+    cp_event_t event;
+    memset (&event, 0, sizeof event);
+    event.type = (uint8_t) type;
+    snprintf (event.id, sizeof event.id, "%s", id);
+    event.date = 19084;
+    event.entry = entry;
+    snprintf (event.note, sizeof event.note, "%s", note? note: "");
+    return event;
+}
+
+//  Bytes worked out by hand from cp_codec.h's layouts; then round trips of
+//  each own kind in a batch with a case event, and each limit.
+static void
+test_own_kinds (s_tally_t *tally)
+{
+    cp_event_t done = s_own (CP_EVENT_DIRECTIVE_DONE, "n-dd-7", 7, "ok");
+    s_kat_event (tally, &done, "95 41"              //  array of 5, type 65
+                 " a6 6e 2d 64 64 2d 37"            //  "n-dd-7"
+                 " cd 4a 8c 07 a2 6f 6b");          //  19084 (uint 16), entry 7, "ok"
+    cp_event_t staff = s_own (CP_EVENT_STAFF_SET, "n-ss-1", 0, NULL);
+    staff.workers = 4;
+    staff.children = 12000;
+    s_kat_event (tally, &staff, "95 43 a6 6e 2d 73 73 2d 31 cd 4a 8c"
+                 " 04 cd 2e e0");                   //  workers 4, children 12000
+
+    cp_event_t events [5];
+    events [0] = s_own (CP_EVENT_DIRECTIVE_RECEIVED, "n-dr-7", 7, NULL);
+    events [1] = done;
+    events [2] = s_own (CP_EVENT_FIGURES_CHECKED, "n-fc-9", 9, "2022-03 2022-04");
+    events [2].verdict = CP_FIGURES_DIVERGED;
+    events [3] = staff;
+    events [4] = s_event (CP_EVENT_HOME_VISIT, "e-000004", "c-17", 19084, 0, NULL, NULL, NULL);
+    size_t size;
+    uint8_t *data = cp_codec_batch_encode (3, events, 5, &size);
+    uint64_t first;
+    cp_event_t *decoded = NULL;
+    size_t count = 0;
+    if (CHECK (data) && CHECK_RC (cp_codec_batch_decode (data, size, &first, &decoded, &count), 0)
+    &&  CHECK (count == 5))
+        for (size_t index = 0; index < count; index++)
+            CHECK (s_event_equal (&decoded [index], &events [index]));
+    free (decoded);
+    free (data);
+    char note [CP_NOTE_MAX + 1];
+    memset (note, 'n', CP_NOTE_MAX);
+    note [CP_NOTE_MAX] = 0;
+    cp_event_t longest = s_own (CP_EVENT_DIRECTIVE_DONE, "n-dd-1", UINT64_MAX, note);
+    data = cp_codec_event_encode (&longest, &size);
+    cp_event_t back;
+    if (CHECK (data) && CHECK_RC (cp_codec_event_decode (data, size, &back), 0))
+        CHECK (s_event_equal (&back, &longest));
+    free (data);
+
+    //  Refused, each with its code
+    EVENT_HEX ("95 43 a6 6e 2d 73 73 2d 31 cd 4a 8c 04 00", CP_EBADVALUE);       //  0 children
+    EVENT_HEX ("95 43 a6 6e 2d 73 73 2d 31 cd 4a 8c cd 27 11 01", CP_EBADVALUE); //  10001 workers
+    EVENT_HEX ("95 43 a6 6e 2d 73 73 2d 31 cd 4a 8c ff 01", CP_EBADVALUE);       //  -1 workers
+    EVENT_HEX ("95 43 a6 6e 2d 73 73 2d 31 cd 4a 8c 04 a1 31", CP_ETYPE);        //  "1" children
+    EVENT_HEX ("94 40 a6 6e 2d 64 72 2d 31 cd 4a 8c 00", CP_EBADID);             //  entry 0
+    EVENT_HEX ("95 40 a6 6e 2d 64 72 2d 31 cd 4a 8c 01 01", CP_ETYPE);           //  5 fields
+    EVENT_HEX ("94 40 a6 6e 2d 64 72 2d 31 a1 63 cd 4a 8c", CP_ETYPE);           //  a case
+    EVENT_HEX ("96 42 a6 6e 2d 66 63 2d 31 cd 4a 8c 05 03 a0", CP_EBADVALUE);    //  verdict 3
+    EVENT_HEX ("96 42 a6 6e 2d 66 63 2d 31 cd 4a 8c 05 00 a0", CP_EBADVALUE);    //  verdict 0
+    EVENT_HEX ("95 41 a6 6e 2d 64 64 2d 37 cd 4a 8c 07 a1 0a", CP_EBADVALUE);    //  "\n"
+    EVENT_HEX ("95 41 a6 6e 2d 64 64 2d 37 cd 4a 8c 07 a3 6f 00 6b", CP_EBADVALUE); //  a NUL
+    EVENT_HEX ("95 41 a6 6e 2d 64 64 2d 37 cd 4a 8c 07 c4 02 6f 6b", CP_ETYPE);  //  bin note
+    EVENT_HEX ("94 44 a6 6e 2d 64 72 2d 31 cd 4a 8c 01", CP_EBADTYPE);           //  68
+    //  A note one byte over its limit
+    uint8_t over [64 + CP_NOTE_MAX];
+    size_t at = s_hex ("95 41 a6 6e 2d 64 64 2d 37 cd 4a 8c 07 d9", over, sizeof over);
+    over [at++] = CP_NOTE_MAX + 1;
+    memset (over + at, 'n', CP_NOTE_MAX + 1);
+    at += CP_NOTE_MAX + 1;
+    CHECK_RC (cp_codec_event_decode (over, at, &back), CP_ETOOBIG);
+}
+
+//  --------------------------------------------------------------------------
 
 typedef struct {
     const char *name;
@@ -993,6 +1076,7 @@ static const s_test_t s_tests [] = {
     TEST (test_reserved_byte),
     TEST (test_sizes),
     TEST (test_prescan_formats),
+    TEST (test_own_kinds),
 };
 
 int

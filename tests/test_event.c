@@ -433,13 +433,23 @@ test_types (void)
 
     for (int type = 1; type <= CP_EVENT_TYPE_MAX; type++) {
         const char *name = cp_event_kind (type)->name;
-        CHECK_EQ_INT (cp_event_type_of (name, strlen (name)), type);
+        CHECK_EQ_INT (cp_event_type_of (name, strlen (name), false), type);
     }
-    CHECK_EQ_INT (cp_event_type_of ("home_visits", 11), 0);
-    CHECK_EQ_INT (cp_event_type_of ("home_visits", 10), CP_EVENT_HOME_VISIT);
+    CHECK_EQ_INT (cp_event_type_of ("home_visits", 11, false), 0);
+    CHECK_EQ_INT (cp_event_type_of ("home_visits", 10, false), CP_EVENT_HOME_VISIT);
     CHECK (cp_event_kind (0) == NULL);
     CHECK (cp_event_kind (CP_EVENT_TYPE_MAX + 1) == NULL);
     CHECK (cp_event_kind (-1) == NULL);
+    //  The node's own kinds are its own to make: import names them so.
+    for (int type = CP_EVENT_OWN_FIRST; type <= CP_EVENT_OWN_MAX; type++) {
+        const char *name = cp_event_kind (type)->name;
+        CHECK_EQ_INT (cp_event_type_of (name, strlen (name), false), 0);
+        CHECK_EQ_INT (cp_event_type_of (name, strlen (name), true), type);
+    }
+    CHECK (cp_event_kind (CP_EVENT_OWN_FIRST - 1) == NULL);
+    CHECK (cp_event_kind (CP_EVENT_OWN_MAX + 1) == NULL);
+    EXPECT (s_build (line, CP_EVENT_HOME_VISIT, NULL, "type", "\"staff_set\""), CP_EBADTYPE,
+            "field 'type'", "'staff_set' is a kind the node makes itself, not one to import");
 }
 
 static void

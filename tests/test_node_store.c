@@ -1137,6 +1137,71 @@ test_read_batch (void)
     s_dir_remove (dir);
 }
 
+//  An event of the node's own kinds: logged with the next sequence in a
+//  block of its own, taken once by id, in no case and no month row.
+static void
+test_append_own (void)
+{
+    char dir [256], path [512];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "own", path, sizeof path);
+    node_store_entry_t *opened = OPENED (store, "e1", "c1", "2022-05-01");
+    int outcome;
+    s_append_committed (store, &opened, 1, &outcome);
+    CHECK_EQ_INT (outcome, NODE_STORE_APPENDED);
+
+    cp_event_t receipt;
+    memset (&receipt, 0, sizeof receipt);
+    receipt.type = CP_EVENT_DIRECTIVE_RECEIVED;
+    strcpy (receipt.id, "n-dr-7");
+    receipt.date = cp_date_from_civil (2022, 5, 2);
+    receipt.entry = 7;
+    char why [256] = "";
+    CHECK_EQ_INT (node_store_begin (store), 0);
+    CHECK_EQ_INT (node_store_append_own (store, &receipt, why, sizeof why), NODE_STORE_APPENDED);
+    CHECK_EQ_INT (node_store_commit (store), 0);
+    CHECK_EQ_INT (s_head (store), 2);
+    CHECK_EQ_INT (s_cases (store), 1);
+    //  The same report again (a node that takes the entry again): nothing.
+    CHECK_EQ_INT (node_store_begin (store), 0);
+    CHECK_EQ_INT (node_store_append_own (store, &receipt, why, sizeof why),
+                  NODE_STORE_DUPLICATE);
+    cp_event_t bad = receipt;
+    strcpy (bad.id, "n-dr-0");
+    bad.entry = 0;
+    CHECK_EQ_INT (node_store_append_own (store, &bad, why, sizeof why), CP_EBADID);
+    CHECK_STR_CONTAINS (why, "names no downlink entry");
+    CHECK_EQ_INT (node_store_commit (store), 0);
+    CHECK_EQ_INT (s_head (store), 2);
+
+    //  Read back as the central will: the case event, then the receipt.
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    uint64_t last = 0, first = 0;
+    CHECK_EQ_INT (node_store_read_batch (store, 1, 16, 1 << 20, &payload, &size, &last), 0);
+    CHECK_EQ_INT (last, 2);
+    cp_event_t *events = NULL;
+    size_t count = 0;
+    if (payload) {
+        CHECK_EQ_INT (cp_codec_batch_decode (payload, size, &first, &events, &count), 0);
+        CHECK_EQ_INT (count, 2);
+        if (count == 2) {
+            CHECK_EQ_INT (events [1].type, CP_EVENT_DIRECTIVE_RECEIVED);
+            CHECK_EQ_INT (events [1].entry, 7);
+            CHECK (strcmp (events [1].id, "n-dr-7") == 0);
+        }
+    }
+    free (events);
+    free (payload);
+    char *view = s_view_json (store, "2022");
+    CHECK_STR_CONTAINS (view, "\"new\": 1,");
+    CHECK_STR_CONTAINS (view, "\"managed\": 1,");
+    free (view);
+    s_entries_free (&opened, 1);
+    node_store_destroy (&store);
+    s_dir_remove (dir);
+}
+
 static void
 test_set_acked (void)
 {
@@ -2219,5 +2284,6 @@ TESTING_MAIN (
     TEST (test_index_confidential),
     TEST (test_at_rest_sealed),
     TEST (test_at_rest_refused),
-    TEST (test_old_format)
+    TEST (test_old_format),
+    TEST (test_append_own)
 )

@@ -30,7 +30,8 @@ static bool
 s_payload_refusal (int rc)
 {
     return rc == CP_EMALFORMED || rc == CP_ETOOBIG || rc == CP_ETYPE || rc == CP_EBADTYPE
-        || rc == CP_EBADID || rc == CP_EDATERANGE || rc == CP_EBADAGE || rc == CP_EBADCODE;
+        || rc == CP_EBADID || rc == CP_EDATERANGE || rc == CP_EBADAGE || rc == CP_EBADCODE
+        || rc == CP_EBADVALUE;
 }
 
 //  Reads and opens frames with the fixed keys.  Returns cp_batch_read's

@@ -32,7 +32,8 @@ s_event_equal (const cp_event_t *a, const cp_event_t *b)
     for (int slot = 0; slot < CP_EVENT_CODES; slot++)
         if (strcmp (a->codes [slot], b->codes [slot]) != 0)
             return false;
-    return true;
+    return a->entry == b->entry && a->verdict == b->verdict && a->workers == b->workers
+        && a->children == b->children && strcmp (a->note, b->note) == 0;
 }
 
 static bool
@@ -40,7 +41,7 @@ s_is_decode_error (int rc)
 {
     return rc == CP_EMALFORMED || rc == CP_ETOOBIG || rc == CP_ETYPE || rc == CP_EBADTYPE
         || rc == CP_EBADID || rc == CP_EDATERANGE || rc == CP_EBADAGE
-        || rc == CP_EBADCODE;
+        || rc == CP_EBADCODE || rc == CP_EBADVALUE || rc == CP_EUNKNOWNFIELD;
 }
 
 static void
