@@ -1,0 +1,159 @@
+/*  cp_directive: a directive's body, encoded and decoded.                   */
+
+#include "cp_directive.h"
+#include "cp_codec.h"
+#include "cp_date.h"
+#include "cp_error.h"
+
+#include <msgpack.h>
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_kind_names [CP_DIRECTIVE_KIND_MAX + 1] = {
+    [CP_DIRECTIVE_REFERRAL] = "referral",
+    [CP_DIRECTIVE_DEADLINE] = "deadline",
+    [CP_DIRECTIVE_NOTICE] = "notice"
+};
+
+const char *
+cp_directive_kind_name (int kind)
+{
+    return kind >= 1 && kind <= CP_DIRECTIVE_KIND_MAX? s_kind_names [kind]: NULL;
+}
+
+int
+cp_directive_kind_of (const char *name)
+{
+    for (int kind = 1; kind <= CP_DIRECTIVE_KIND_MAX; kind++)
+        if (strcmp (s_kind_names [kind], name) == 0)
+            return kind;
+    return 0;
+}
+
+int
+cp_directive_check (const cp_directive_t *directive, char *why, size_t why_size)
+{
+    if (!cp_directive_kind_name (directive->kind))
+        return cp_error_why (CP_EBADKIND, why, why_size, "directive kind %d is none of "
+                             "referral, deadline, notice", directive->kind);
+    if (directive->due != 0
+    &&  (directive->due < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
+    ||   directive->due > cp_date_from_civil (CP_DATE_MAX_YEAR, 12, 31)))
+        return cp_error_why (CP_EDATERANGE, why, why_size, "the due date is out of %d-%d",
+                             CP_DATE_MIN_YEAR, CP_DATE_MAX_YEAR);
+    size_t len = strnlen (directive->text, sizeof directive->text);
+    if (len == 0)
+        return cp_error_why (CP_EMISSING, why, why_size, "a directive needs a text");
+    if (len > CP_DIRECTIVE_TEXT_MAX)
+        return cp_error_why (CP_ETOOBIG, why, why_size, "the text is over %d bytes",
+                             CP_DIRECTIVE_TEXT_MAX);
+    for (size_t at = 0; at < len; at++) {
+        unsigned char c = (unsigned char) directive->text [at];
+        if ((c < 0x20 && c != '\n') || c == 0x7f)
+            return cp_error_why (CP_EBADVALUE, why, why_size, "the text holds a control "
+                                 "character at byte %zu", at);
+    }
+    return 0;
+}
+
+uint8_t *
+cp_directive_encode (const cp_directive_t *directive, size_t *size)
+{
+    *size = 0;
+    if (cp_directive_check (directive, NULL, 0))
+        return NULL;
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
+    size_t len = strlen (directive->text);
+    int rc = msgpack_pack_array (&packer, 4);
+    rc |= msgpack_pack_uint8 (&packer, CP_DIRECTIVE_VERSION);
+    rc |= msgpack_pack_uint8 (&packer, (uint8_t) directive->kind);
+    rc |= msgpack_pack_int32 (&packer, directive->due);
+    rc |= msgpack_pack_str (&packer, len);
+    rc |= msgpack_pack_str_body (&packer, directive->text, len);
+    if (rc) {
+        msgpack_sbuffer_destroy (&buffer);
+        return NULL;
+    }
+    *size = buffer.size;
+    return (uint8_t *) msgpack_sbuffer_release (&buffer);
+}
+
+//  A whole number of at most max from object, into *value.
+static int
+s_number (const msgpack_object *object, uint64_t max, uint64_t *value)
+{
+    if (object->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return CP_ETYPE;
+    if (object->via.u64 > max)
+        return CP_EBADVALUE;
+    *value = object->via.u64;
+    return 0;
+}
+
+//  The unpacked array's fields into directive; then the fields' rules.
+static int
+s_read (const msgpack_object *root, cp_directive_t *directive, char *why, size_t why_size)
+{
+    if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size != 4)
+        return cp_error_why (CP_ETYPE, why, why_size, "a directive is an array of 4");
+    const msgpack_object *field = root->via.array.ptr;
+    uint64_t version, kind, due;
+    if (s_number (&field [0], UINT8_MAX, &version))
+        return cp_error_why (CP_ETYPE, why, why_size, "a directive's version is not a number");
+    if (version != CP_DIRECTIVE_VERSION)
+        return cp_error_why (CP_EVERSION, why, why_size, "directive version %d, this "
+                             "software reads %d", (int) version, CP_DIRECTIVE_VERSION);
+    if (s_number (&field [1], UINT8_MAX, &kind))
+        return cp_error_why (CP_ETYPE, why, why_size, "a directive's kind is not a number");
+    if (field [2].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return cp_error_why (CP_EDATERANGE, why, why_size, "the due date is negative");
+    if (s_number (&field [2], INT32_MAX, &due))
+        return cp_error_why (field [2].type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                             ? CP_EDATERANGE: CP_ETYPE, why, why_size,
+                             "the due date is not a day number");
+    if (field [3].type != MSGPACK_OBJECT_STR)
+        return cp_error_why (CP_ETYPE, why, why_size, "a directive's text is not a str");
+    uint32_t len = field [3].via.str.size;
+    if (len > CP_DIRECTIVE_TEXT_MAX)
+        return cp_error_why (CP_ETOOBIG, why, why_size, "the text is over %d bytes",
+                             CP_DIRECTIVE_TEXT_MAX);
+    if (memchr (field [3].via.str.ptr, 0, len))
+        return cp_error_why (CP_EBADVALUE, why, why_size, "the text holds a NUL");
+    directive->kind = (int) kind;
+    directive->due = (int32_t) due;
+    memcpy (directive->text, field [3].via.str.ptr, len);
+    directive->text [len] = 0;
+    return cp_directive_check (directive, why, why_size);
+}
+
+int
+cp_directive_decode (const uint8_t *data, size_t size, cp_directive_t *directive,
+                     char *why, size_t why_size)
+{
+    memset (directive, 0, sizeof *directive);
+    if (size > CP_DIRECTIVE_BODY_MAX)
+        return cp_error_why (CP_ETOOBIG, why, why_size, "a directive of %zu bytes is over "
+                             "%d", size, CP_DIRECTIVE_BODY_MAX);
+    int rc = cp_codec_prescan (data, size, 1, CP_DIRECTIVE_TEXT_MAX + 1);
+    if (rc)
+        return cp_error_why (rc, why, why_size, "a directive that is not one msgpack object "
+                             "within its limits");
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    if (msgpack_unpack_next (&unpacked, (const char *) data, size, &offset)
+            != MSGPACK_UNPACK_SUCCESS || offset != size)
+        rc = cp_error_why (CP_EMALFORMED, why, why_size, "a directive that does not unpack");
+    else
+        rc = s_read (&unpacked.data, directive, why, why_size);
+    msgpack_unpacked_destroy (&unpacked);
+    if (rc)
+        memset (directive, 0, sizeof *directive);
+    return rc;
+}

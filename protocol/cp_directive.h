@@ -1,0 +1,68 @@
+/*  cp_directive: the body of a directive, a downlink entry of kind
+    CP_DOWNLINK_DIRECTIVE that the State Agency sends to municipalities.
+
+    A directive is a referral (a case the Agency refers to the unit), a
+    reporting deadline or a notice, with an optional due date and a short
+    text.  The text must never carry case data: directives are not sealed,
+    every node addressed keeps them, and the central lists them; a referral
+    names no child, the unit learns who from the Agency by its usual
+    channel, and the case it opens names the directive (docs/events.md).
+
+    The body is msgpack, [version, kind, due, text]: version 1, kind a
+    cp_directive_kind_t, due a day number (days since 1970-01-01) or 0 for
+    none, text a str of 1 to CP_DIRECTIVE_TEXT_MAX bytes without control
+    characters but for line breaks.  The decoder bounds everything before
+    msgpack-c reads it (cp_codec_prescan), wants exact types and no
+    trailing bytes, and names what was wrong.                              */
+
+#ifndef CP_DIRECTIVE_H_INCLUDED
+#define CP_DIRECTIVE_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_DIRECTIVE_VERSION 1
+#define CP_DIRECTIVE_TEXT_MAX 1000      //  bytes of a directive's text
+#define CP_DIRECTIVE_BODY_MAX (CP_DIRECTIVE_TEXT_MAX + 32)
+
+typedef enum {
+    CP_DIRECTIVE_REFERRAL = 1,          //  a case the Agency refers to the unit
+    CP_DIRECTIVE_DEADLINE = 2,          //  a reporting deadline
+    CP_DIRECTIVE_NOTICE = 3,            //  anything else the units should know
+    CP_DIRECTIVE_KIND_MAX = CP_DIRECTIVE_NOTICE
+} cp_directive_kind_t;
+
+typedef struct {
+    int kind;                           //  cp_directive_kind_t
+    int32_t due;                        //  day number; 0: no due date
+    char text [CP_DIRECTIVE_TEXT_MAX + 1];
+} cp_directive_t;
+
+//  "referral", "deadline", "notice"; NULL for another number.
+const char *
+    cp_directive_kind_name (int kind);
+
+//  The kind named name, or 0.
+int
+    cp_directive_kind_of (const char *name);
+
+//  Checks a directive's fields (kind, due within the calendar's years,
+//  text).  Returns 0 or CP_EBADKIND, CP_EDATERANGE, CP_EMISSING (no text),
+//  CP_ETOOBIG (text too long), CP_EBADVALUE (a control character), with why.
+int
+    cp_directive_check (const cp_directive_t *directive, char *why, size_t why_size);
+
+//  Encodes a directive that cp_directive_check passes.  Returns a malloc'd
+//  buffer and its size in *size, or NULL (a directive that does not pass;
+//  out of memory).
+uint8_t *
+    cp_directive_encode (const cp_directive_t *directive, size_t *size);
+
+//  Decodes a body of exactly size bytes.  Returns 0 or CP_EMALFORMED,
+//  CP_ETOOBIG, CP_ETYPE, CP_EVERSION, or a code of cp_directive_check, with
+//  why; on error *directive is zeroed.
+int
+    cp_directive_decode (const uint8_t *data, size_t size, cp_directive_t *directive,
+                         char *why, size_t why_size);
+
+#endif
