@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef struct {
     const char *name;
@@ -47,16 +50,51 @@ static int testing_failures_ = 0;
     } \
 } while (0)
 
+//  The watchdog: a case that runs past TESTING_CASE_SECONDS has the stacks
+//  of all its threads printed by gdb (when it is installed) and is
+//  aborted, so a hang shows where it hangs, not a bare ctest timeout.
+//  Only async-signal-safe calls here.
+#ifndef TESTING_CASE_SECONDS
+#define TESTING_CASE_SECONDS 200
+#endif
+
+static void
+testing_watchdog_ (int signal_number)
+{
+    (void) signal_number;
+    static const char note [] = "watchdog: a test case ran past its time; its stacks:\n";
+    if (write (2, note, sizeof note - 1) < 0) {}
+    char pid [24];
+    int at = (int) sizeof pid - 1;
+    pid [at] = 0;
+    for (long value = (long) getpid (); value > 0 && at > 0; value /= 10)
+        pid [--at] = (char) ('0' + value % 10);
+    prctl (PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+    pid_t child = fork ();
+    if (child == 0) {
+        dup2 (2, 1);
+        execlp ("gdb", "gdb", "-batch", "-nx", "-p", pid + at, "-ex", "thread apply all bt",
+                (char *) NULL);
+        _exit (127);
+    }
+    if (child > 0)
+        waitpid (child, NULL, 0);
+    abort ();
+}
+
 #define TESTING_MAIN(...) \
 int main (int argc, char **argv) { \
     testing_case_t cases_ [] = {__VA_ARGS__}; \
     size_t count_ = sizeof cases_ / sizeof cases_ [0]; \
     int passed_ = 0, failed_ = 0; \
+    signal (SIGALRM, testing_watchdog_); \
     for (size_t i_ = 0; i_ < count_; i_++) { \
         if (argc > 1 && strcmp (argv [1], cases_ [i_].name) != 0) \
             continue; \
         int before_ = testing_failures_; \
+        alarm (TESTING_CASE_SECONDS); \
         cases_ [i_].run (); \
+        alarm (0); \
         int ok_ = testing_failures_ == before_; \
         printf ("%s %s\n", ok_? "ok  ": "FAIL", cases_ [i_].name); \
         if (ok_) passed_++; else failed_++; \
