@@ -33,3 +33,7 @@ target_link_libraries (test_workforce PRIVATE cpsync_central PkgConfig::JANSSON)
 set_target_properties (test_workforce PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test (NAME workforce_figures COMMAND test_workforce)
 set_tests_properties (workforce_figures PROPERTIES TIMEOUT 60 LABELS governance)
+add_test (NAME workforce
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_workforce.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (workforce PROPERTIES TIMEOUT 300 LABELS governance)
