@@ -76,7 +76,8 @@ print (sum (json.loads (line) ["head"] for line in sys.stdin))')
         echo "   FAILED: $lines lines, but $heads events in the nodes' logs" >&2
         return 1
     fi
-    echo "   every line imported: $heads events in the nodes' logs"
+    echo "   every line imported: $heads events in the nodes' logs$( [ "$own_events" = 0 ] \
+        || echo ", $own_events of them the nodes' own (staffing)")"
 }
 
 echo "== Generating the events of 61 municipalities (2019-2023), catalogue 2 from $cut"
