@@ -161,7 +161,8 @@ s_usage (const char *message)
         "       cpsync-central deadline list --data DIR [--format json|table]\n"
         "       cpsync-central workforce --data DIR --period YYYY|YYYY-Qn\n"
         "                              [--scope national|county:CODE|municipality:CODE]\n"
-        "                              [--format json|table]  (children per worker, target 3000)\n"
+        "                              [--format json|table]  (children per worker against\n"
+        "                              the target of 3000)\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;

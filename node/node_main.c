@@ -683,8 +683,10 @@ s_staff_count (const char *flag, const char *text, uint32_t low, uint32_t high,
     bool digits = length > 0 && strspn (text, "0123456789") == length;
     //  Past ten digits it is over any limit; strtoull would wrap instead.
     unsigned long long number = digits && length <= 10? strtoull (text, NULL, 10): ULLONG_MAX;
-    if (!digits && text [0] == '-' && length > 1 && strspn (text + 1, "0123456789") == length - 1)
-        snprintf (message, sizeof message, "%s '%s' is negative: %s are %u to %u", flag, text,
+    bool negative = text [0] == '-' && length > 1
+                 && strspn (text + 1, "0123456789") == length - 1;
+    if (negative)
+        snprintf (message, sizeof message, "%s '%.40s' is negative: %s are %u to %u", flag, text,
                   what, low, high);
     else
     if (!digits)

@@ -1236,7 +1236,8 @@ test_staffing (void)
     char why [256] = "";
     CHECK_EQ_INT (node_store_begin (store), 0);
     CHECK_EQ_INT (node_store_append_own (store, &later, why, sizeof why), NODE_STORE_APPENDED);
-    CHECK_EQ_INT (node_store_append_own (store, &earlier, why, sizeof why), NODE_STORE_APPENDED);
+    CHECK_EQ_INT (node_store_append_own (store, &earlier, why, sizeof why),
+                  NODE_STORE_APPENDED);
     CHECK_EQ_INT (node_store_commit (store), 0);
     CHECK_EQ_INT (node_store_staffing_history (store, items, 8, &count), 0);
     CHECK_EQ_INT (count, 2);
