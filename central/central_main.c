@@ -25,6 +25,9 @@
         cpsync-central deadline set --data DIR --year Y --days N
         cpsync-central deadline unset --data DIR --year Y
         cpsync-central deadline list --data DIR [--format json|table]
+        cpsync-central workforce --data DIR --period P
+                                 [--scope national|county:CODE|municipality:CODE]
+                                 [--format json|table]
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
@@ -42,7 +45,9 @@
     is refused and changes nothing.  catalogue list shows the versions the
     central holds, with their titles.  quality reads a period's completeness and
     timeliness (central_report_quality); deadline sets a year's reporting
-    deadline in the store's meta (docs/design.md, section 13).
+    deadline in the store's meta (docs/design.md, section 13).  workforce
+    reads children per child protection worker from the staffing the nodes
+    report (central_workforce), read-only as query is.
 
     Exit codes: 0 done; 1 a command failed on its data or restore refused
     the backup; 2 usage or environment errors (bad flags, not a central,
@@ -54,6 +59,7 @@
 #include "central_report.h"
 #include "central_server.h"
 #include "central_store.h"
+#include "central_workforce.h"
 #include "cp_backup.h"
 #include "cp_check.h"
 #include "cp_suppress.h"
@@ -153,6 +159,10 @@ s_usage (const char *message)
         "                              after each quarter of the year; the default is 15)\n"
         "       cpsync-central deadline unset --data DIR --year YYYY\n"
         "       cpsync-central deadline list --data DIR [--format json|table]\n"
+        "       cpsync-central workforce --data DIR --period YYYY|YYYY-Qn\n"
+        "                              [--scope national|county:CODE|municipality:CODE]\n"
+        "                              [--format json|table]  (children per worker against\n"
+        "                              the target of 3000)\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
@@ -746,6 +756,48 @@ s_quality (const s_options_t *options)
     return 0;
 }
 
+//  Children per child protection worker at a period's end: per
+//  municipality, by county, and for the scope.
+static int
+s_workforce (const s_options_t *options)
+{
+    const char *format = options->format? options->format: "table";
+    cp_period_t period;
+    cp_scope_t scope;
+    if (!options->period || cp_period_parse (options->period, &period)
+    ||  strtol (period.name, NULL, 10) > CP_DATE_MAX_YEAR)
+        return s_usage ("workforce needs --period YYYY or YYYY-Qn of a year from 2000 to 2099");
+    if (cp_scope_parse (options->scope, &scope))
+        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+                        "of a known county or municipality");
+    if (strcmp (format, "json") && strcmp (format, "table"))
+        return s_usage ("--format must be json or table");
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    size_t count = (size_t) cp_municipality_count ();
+    central_staffing_t *staffing = calloc (count, sizeof (central_staffing_t));
+    bool *reported = calloc (count, sizeof (bool));
+    assert (staffing && reported);
+    int rc = central_workforce_read (store, period.end, staffing, reported);
+    central_store_destroy (&store);
+    if (rc == 0) {
+        json_t *workforce = central_workforce (&period, &scope, staffing, reported);
+        if (strcmp (format, "json") == 0) {
+            json_dumpf (workforce, stdout, JSON_INDENT (2) | JSON_REAL_PRECISION (12));
+            fputc ('\n', stdout);
+        }
+        else
+            central_workforce_print (workforce, stdout);
+        json_decref (workforce);
+    }
+    else
+        fprintf (stderr, "cpsync-central: workforce: %s\n", cp_strerror (rc));
+    free (staffing);
+    free (reported);
+    return rc? S_EXIT_FAILED: 0;
+}
+
 //  A whole number of text from low to high, or INT_MIN when it is not one.
 static int
 s_whole (const char *text, int low, int high)
@@ -1100,6 +1152,8 @@ main (int argc, char **argv)
         return s_quality (&options);
     if (strcmp (command, "deadline") == 0)
         return s_deadline (&options);
+    if (strcmp (command, "workforce") == 0)
+        return s_workforce (&options);
     if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
         bool backup = strcmp (command, "backup") == 0;
         if (!(backup? options.out: options.from))

@@ -11,6 +11,8 @@
         cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]
         cpsync-node backup --data DIR --out FILE
         cpsync-node restore --from FILE --data DIR
+        cpsync-node staff set --data DIR --workers N --children M [--date YYYY-MM-DD]
+        cpsync-node staff list --data DIR [--format json|table]
 
     backup and restore are cp_backup's: backup copies the store while run
     and imports go on; restore refuses while run holds DIR/run.lock.
@@ -36,6 +38,7 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sodium.h>
@@ -55,6 +58,10 @@ typedef struct {
     const char *bundle;         //  enrol: the bundle or announcement file
     const char *out;            //  backup: the file to write
     const char *from;           //  restore: the backup to read
+    const char *action;         //  staff: set or list
+    const char *workers;        //  staff set: as given, checked by the command
+    const char *children;
+    const char *date;
     bool keep_endpoint;         //  enrol: leave the "central" setting alone
     bool verbose;
     int catalogue;              //  0 = the default
@@ -80,6 +87,8 @@ s_usage (const char *message)
         "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
         "       cpsync-node backup --data DIR --out FILE\n"
         "       cpsync-node restore --from FILE --data DIR\n"
+        "       cpsync-node staff set --data DIR --workers N --children M [--date YYYY-MM-DD]\n"
+        "       cpsync-node staff list --data DIR [--format json|table]\n"
         "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n"
         "recover rebuilds a node set up anew (init, enrol) from its municipality's\n"
         "archive at the central, for a node that lost its disk (default timeout 600 s).\n"
@@ -88,7 +97,9 @@ s_usage (const char *message)
         "downlink lists the entries the central sent this node (directives, catalogue\n"
         "revisions, ...), each checked again against the root pinned at enrolment.\n"
         "backup works while run and imports go on; restore needs DIR/keys in place\n"
-        "(a backup holds no keys) and refuses while run runs.\n");
+        "(a backup holds no keys) and refuses while run runs.\n"
+        "staff set reports the unit's child protection workers and the municipality's\n"
+        "children to the central, from --date on (default today); staff list shows them.\n");
     return S_EXIT_USAGE;
 }
 
@@ -109,6 +120,9 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"from", required_argument, NULL, 'F'},
         {"verbose", no_argument, NULL, 'v'},
         {"timeout", required_argument, NULL, 't'},
+        {"workers", required_argument, NULL, 'W'},
+        {"children", required_argument, NULL, 'C'},
+        {"date", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -118,6 +132,10 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->lang = "sq";
     options->timeout = 600;
     optind = 2;
+    if (streq (options->command, "staff") && argc > 2 && argv [2][0] != '-') {
+        options->action = argv [2];
+        optind = 3;
+    }
     int option;
     while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
         switch (option) {
@@ -131,6 +149,9 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'k': options->keep_endpoint = true; break;
             case 'o': options->out = optarg; break;
             case 'F': options->from = optarg; break;
+            case 'W': options->workers = optarg; break;
+            case 'C': options->children = optarg; break;
+            case 'D': options->date = optarg; break;
             case 'v': options->verbose = true; break;
             case 't': {
                 char *end;
@@ -647,6 +668,170 @@ s_downlink (const s_options_t *options)
     return rc? S_EXIT_USAGE: 0;
 }
 
+//  =====================================================================
+//  Staffing: what the node reports of its workforce (docs/design.md,
+//  "Workforce coverage")
+
+//  A count given to flag: digits only, from low to high.  Returns 0 with
+//  *value, or -1 having said what is wrong with it.
+static int
+s_staff_count (const char *flag, const char *text, uint32_t low, uint32_t high,
+               const char *what, uint32_t *value)
+{
+    char message [256];
+    size_t length = strlen (text);
+    bool digits = length > 0 && strspn (text, "0123456789") == length;
+    //  Past ten digits it is over any limit; strtoull would wrap instead.
+    unsigned long long number = digits && length <= 10? strtoull (text, NULL, 10): ULLONG_MAX;
+    bool negative = text [0] == '-' && length > 1
+                 && strspn (text + 1, "0123456789") == length - 1;
+    if (negative)
+        snprintf (message, sizeof message, "%s '%.40s' is negative: %s are %u to %u", flag, text,
+                  what, low, high);
+    else
+    if (!digits)
+        snprintf (message, sizeof message, "%s '%.40s' is not a whole number (%s: %u to %u)",
+                  flag, text, what, low, high);
+    else
+    if (number < low || number > high)
+        snprintf (message, sizeof message, "%s %.40s is out of range: %s are %u to %u", flag,
+                  text, what, low, high);
+    else {
+        *value = (uint32_t) number;
+        return 0;
+    }
+    s_usage (message);
+    return -1;
+}
+
+//  Sets the staffing from a date on: one write transaction that appends a
+//  staff_set event (its id random: each set is news, even with the same
+//  figures), which ships to the central as any event does.
+static int
+s_staff_set (const s_options_t *options)
+{
+    if (!options->workers || !options->children || options->argc != 0)
+        return s_usage ("staff set needs --workers N and --children M (and no operand)");
+    cp_event_t event;
+    memset (&event, 0, sizeof event);
+    event.type = CP_EVENT_STAFF_SET;
+    if (s_staff_count ("--workers", options->workers, 0, CP_STAFF_WORKERS_MAX,
+                       "a municipality's child protection workers", &event.workers)
+    ||  s_staff_count ("--children", options->children, 1, CP_STAFF_CHILDREN_MAX,
+                       "a municipality's children", &event.children))
+        return S_EXIT_USAGE;
+    //  The date rule of an event: from 2000, at most a day after today.
+    int32_t today = cp_date_today ();
+    event.date = today;
+    char message [256];
+    if (options->date) {
+        if (cp_date_parse (options->date, strlen (options->date), &event.date)) {
+            snprintf (message, sizeof message, "--date '%.40s' is not a real YYYY-MM-DD date",
+                      options->date);
+            return s_usage (message);
+        }
+        if (event.date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
+        ||  event.date > today + 1) {
+            snprintf (message, sizeof message, "--date %s is %s", options->date,
+                      event.date > today + 1? "in the future (tomorrow is the latest)"
+                                            : "before 2000-01-01");
+            return s_usage (message);
+        }
+    }
+    uint8_t random [8];
+    randombytes_buf (random, sizeof random);
+    memcpy (event.id, "n-ss-", 5);
+    sodium_bin2hex (event.id + 5, sizeof event.id - 5, random, sizeof random);
+
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    char why [256] = "";
+    int rc = CP_EMAPFULL;
+    //  A full map aborts and grows it: the same append again.
+    for (int attempt = 0; attempt < 4 && rc == CP_EMAPFULL; attempt++) {
+        rc = node_store_begin (store);
+        if (rc)
+            break;
+        rc = node_store_append_own (store, &event, why, sizeof why);
+        if (rc == NODE_STORE_APPENDED)
+            rc = node_store_commit (store);         //  which aborts when it fails
+        else {
+            node_store_abort (store);
+            //  A random id of 64 bits met again: nothing was written.
+            if (rc == NODE_STORE_DUPLICATE)
+                rc = CP_EEXISTS;
+        }
+    }
+    uint64_t head = 0, acked = 0, cases = 0;
+    if (rc == 0)
+        node_store_counts (store, &head, &acked, &cases);
+    const char *municipality = node_store_municipality (store);
+    char date [CP_DATE_STRLEN + 1];
+    cp_date_format (event.date, date);
+    if (rc == 0)
+        printf ("staffing of %s from %s: %u workers, %u children (event %s, seq %llu)\n",
+                municipality, date, event.workers, event.children, event.id,
+                (unsigned long long) head);
+    else
+        fprintf (stderr, "cpsync-node: staff set: %s%s%s\n", cp_strerror (rc),
+                 why [0]? ": ": "", why);
+    node_store_destroy (&store);
+    return rc? 1: 0;
+}
+
+//  The staffing the node has set, oldest date first.
+static int
+s_staff_list (const s_options_t *options)
+{
+    bool json = strcmp (options->format, "json") == 0;
+    if (!json && strcmp (options->format, "table") != 0)
+        return s_usage ("--format is json or table");
+    if (options->argc != 0)
+        return s_usage ("staff list takes no operand");
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    //  A set a day for thirty years is under 11,000: more is not kept apart.
+    size_t max = 16384, count = 0;
+    node_staffing_t *items = calloc (max, sizeof (node_staffing_t));
+    assert (items);
+    int rc = node_store_staffing_history (store, items, max, &count);
+    if (rc == 0 && json)
+        printf ("{\"municipality\": \"%s\", \"staffing\": [",
+                node_store_municipality (store));
+    else
+    if (rc == 0)
+        printf ("%-10s %8s %9s\n", "from", "workers", "children");
+    for (size_t index = 0; rc == 0 && index < count; index++) {
+        char date [CP_DATE_STRLEN + 1];
+        cp_date_format (items [index].date, date);
+        if (json)
+            printf ("%s\n  {\"date\": \"%s\", \"workers\": %u, \"children\": %u}",
+                    index? ",": "", date, items [index].workers, items [index].children);
+        else
+            printf ("%-10s %8u %9u\n", date, items [index].workers, items [index].children);
+    }
+    if (rc == 0 && json)
+        printf ("%s]}\n", count? "\n": "");
+    if (rc)
+        fprintf (stderr, "cpsync-node: staff list: %s\n", cp_strerror (rc));
+    free (items);
+    node_store_destroy (&store);
+    return rc? S_EXIT_USAGE: 0;
+}
+
+static int
+s_staff (const s_options_t *options)
+{
+    const char *action = options->action? options->action: "";
+    if (streq (action, "set"))
+        return s_staff_set (options);
+    if (streq (action, "list"))
+        return s_staff_list (options);
+    return s_usage ("staff takes set or list");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -674,6 +859,8 @@ main (int argc, char **argv)
         return s_enrol (&options);
     if (strcmp (command, "recover") == 0)
         return s_recover (&options);
+    if (strcmp (command, "staff") == 0)
+        return s_staff (&options);
     if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
         bool backup = strcmp (command, "backup") == 0;
         if (!(backup? options.out: options.from) || options.argc != 0)

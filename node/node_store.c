@@ -50,9 +50,10 @@
 //  the clear.  3: the log is sealed in blocks of events; format 2 sealed
 //  each event.  4: the log has an identity and a chain.  5: the month rows
 //  are in "months" (CP_STORE_MONTHS), no longer in "days".  6: the
-//  downlink (its cursor, the entries applied, refusals counted).  Another
-//  format is refused rather than misread.
-#define S_FORMAT "cpsync-node 6"
+//  downlink (its cursor, the entries applied, refusals counted).  7: the
+//  node's own records (its staffing).  Another format is refused rather
+//  than misread.
+#define S_FORMAT "cpsync-node 7"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_MAX_DBS 16
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence
@@ -69,6 +70,9 @@
 #define S_DOWNLINK_CURSOR "downlink"
 #define S_DOWNLINK_DB "downlink"
 #define S_DOWNLINK_REFUSED_DB "downlink_refused"
+//  The staffing the node has set: u32 day → u32 workers, u32 children
+#define S_STAFFING_DB "staffing"
+#define S_STAFFING_VALUE 8
 
 //  What the node's store is to cp_store.
 static const cp_store_kind_t s_kind = {
@@ -86,6 +90,7 @@ static const cp_store_kind_t s_kind = {
 struct _node_store_t {
     MDB_env *env;
     MDB_dbi meta, catalogues, log, ids, cases, months, chains, downlink, downlink_refused;
+    MDB_dbi staffing;           //  the node's staffing by the day it takes effect
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
     uint8_t *index_key;         //  cp_index_key: guarded, read-only
@@ -164,7 +169,8 @@ s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
     ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains))
     ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_DB, flags, &self->downlink))
-    ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_REFUSED_DB, flags, &self->downlink_refused)))
+    ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_REFUSED_DB, flags, &self->downlink_refused))
+    ||  (rc = mdb_dbi_open (txn, S_STAFFING_DB, flags, &self->staffing)))
         return rc;
     return 0;
 }
@@ -365,8 +371,16 @@ node_store_prepare (node_store_t *self, node_store_entry_t *entry)
 static int
 s_own_effect (node_store_t *self, const cp_event_t *event)
 {
-    (void) self;
-    (void) event;
+    if (event->type == CP_EVENT_STAFF_SET) {
+        //  Kept by the day it takes effect: a later set for the same day
+        //  replaces it, as at the central.
+        uint8_t day [4], value [S_STAFFING_VALUE];
+        cp_put_u32 (day, (uint32_t) event->date);
+        cp_put_u32 (value, event->workers);
+        cp_put_u32 (value + 4, event->children);
+        return s_put (self, self->staffing, day, sizeof day, value, sizeof value, 0,
+                      "put staffing");
+    }
     return 0;
 }
 
@@ -1280,4 +1294,39 @@ node_store_downlink_refusals (node_store_t *self, cp_store_counter_t *refusals, 
         mdb_txn_abort (txn);
     }
     return rc;
+}
+
+//  =====================================================================
+//  The node's staffing
+
+int
+node_store_staffing_history (node_store_t *self, node_staffing_t *items, size_t max,
+                             size_t *count)
+{
+    *count = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (txn, self->staffing, &cursor);
+    if (mdb_rc == 0) {
+        MDB_val k, v;
+        mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_FIRST);
+        while (mdb_rc == 0 && *count < max) {
+            if (k.mv_size != 4 || v.mv_size != S_STAFFING_VALUE) {
+                mdb_rc = MDB_CORRUPTED;
+                break;
+            }
+            node_staffing_t *item = &items [(*count)++];
+            item->date = (int32_t) cp_get_u32 (k.mv_data);
+            item->workers = cp_get_u32 (v.mv_data);
+            item->children = cp_get_u32 ((const uint8_t *) v.mv_data + 4);
+            mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close (cursor);
+    }
+    mdb_txn_abort (txn);
+    return mdb_rc == 0 || mdb_rc == MDB_NOTFOUND? 0
+         : cp_lmdb_fail ("node_store", "read staffing", mdb_rc);
 }

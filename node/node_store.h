@@ -11,7 +11,7 @@
                             record's key as associated data, so the store
                             holds no case data in the clear.
     Databases of the environment:
-        meta        "format" ("cpsync-node 6"), "municipality", "catalogue",
+        meta        "format" ("cpsync-node 7"), "municipality", "catalogue",
                     "head", "acked", "log" (the log's identity), "log_started",
                     "chain" (at the head), "previous_log", "restore_detected",
                     "central_behind", "central_behind_by", "recovered" (the
@@ -30,6 +30,10 @@
                     signed, and no case data, so not sealed)
         downlink_refused
                     i32 cp_error_t → u64: downlink entries refused, by reason
+        staffing    u32 day → u32 workers, u32 children: each staffing the
+                    node set (staff_set events), by the day it takes effect;
+                    a later set for the same day replaces it.  Written when
+                    the event is appended, so recover brings it back.
 
     Appending runs in large write transactions: begin, append many events,
     commit.  Cases and counter rows touched in a transaction are kept in
@@ -296,6 +300,22 @@ int
 int
     node_store_downlink_refusals (node_store_t *self, cp_store_counter_t *refusals,
                                   size_t max, size_t *count);
+
+//  The node's staffing (docs/design.md, "Workforce coverage"): set by
+//  appending a CP_EVENT_STAFF_SET event (node_store_append_own), which
+//  also records it here, by the day it takes effect.
+typedef struct {
+    int32_t date;               //  day number it takes effect
+    uint32_t workers;           //  child protection workers
+    uint32_t children;          //  the municipality's children
+} node_staffing_t;
+
+//  Every staffing set, oldest date first, at most max into items, their
+//  number in *count.  Returns 0 or a store error (CP_ESTORE also for a
+//  damaged record: logged).
+int
+    node_store_staffing_history (node_store_t *self, node_staffing_t *items, size_t max,
+                                 size_t *count);
 
 //  Builds the payload of a batch (cp_codec's batch form) from the log,
 //  starting at sequence first, of at most max_events events and about

@@ -18,8 +18,10 @@
 #      publishes catalogue-v2.json (cpsync-central catalogue publish); a
 #      fleet run delivers it (it ends only when every node has applied the
 #      downlink entries addressed to it), and every node is at catalogue 2
-#   5. phase 2: the fleet syncs the rest; every line of both phases was
-#      imported
+#   5. every node sets its staffing from 2022-01-01 (cpsync-node staff
+#      set, figures from scripts/staffing-2022.csv: 241 workers, as the
+#      report, the rest illustrative); phase 2: the fleet syncs the rest
+#      and the staffing; every line of both phases was imported
 #   6. asks the central for the national view of 2022 and prints it beside
 #      report-2022.json, marking every row that differs: under catalogue 2
 #      (all rows equal) and under catalogue 1, where three problem rows
@@ -30,6 +32,10 @@
 #      girls), which breaks one
 #   8. prints the view of a small municipality as it may be published:
 #      small cells, and those that would give them away, hidden
+#   9. prints the workforce coverage of 2022 (cpsync-central workforce):
+#      the nation's children per worker and the municipalities above the
+#      target of 3,000; fails unless the nation's workers and children are
+#      the staffing file's
 #
 #   CPSYNC_DEMO_DIR   where the events and data go (default build/demo)
 #   CPSYNC_DEMO_PORT  the central's port (default 7400)
@@ -40,10 +46,12 @@ work=${CPSYNC_DEMO_DIR:-build/demo}
 port=${CPSYNC_DEMO_PORT:-7400}
 report=tests/data/report-2022.json
 revision=protocol/catalogue/catalogue-v2.json
+staffing=scripts/staffing-2022.csv
 cut=2022-07-01      # VKM 471/2022: catalogue 2 from here on
 rm -rf "$work"
 mkdir -p "$work"
 started=$SECONDS
+own_events=0        # events the nodes make of their own (staff set), beside the lines
 
 #  catalogues: how many nodes are at each catalogue, as their status says.
 catalogues () {
@@ -55,11 +63,11 @@ print (", ".join ("%d at catalogue %d" % (n, c) for c, n in sorted (counts.items
 }
 
 #  imported_all PARTS...: every line of the parts is in its node's log (the
-#  heads add up to the lines: the fleet's import takes a rejected line as a
-#  warning, so this is what says none was).
+#  heads add up to the lines and the nodes' own events: the fleet's import
+#  takes a rejected line as a warning, so this is what says none was).
 imported_all () {
     local lines heads
-    lines=$(cat "$@" | wc -l)
+    lines=$(( $(cat "$@" | wc -l) + own_events ))
     heads=$(for node in "$work"/data/nodes/*; do
                 build/bin/cpsync-node status --data "$node" --format json
             done | python3 -c 'import json, sys
@@ -68,7 +76,8 @@ print (sum (json.loads (line) ["head"] for line in sys.stdin))')
         echo "   FAILED: $lines lines, but $heads events in the nodes' logs" >&2
         return 1
     fi
-    echo "   every line imported: $heads events in the nodes' logs"
+    echo "   every line imported: $heads events in the nodes' logs$( [ "$own_events" = 0 ] \
+        || echo ", $own_events of them the nodes' own (staffing)")"
 }
 
 echo "== Generating the events of 61 municipalities (2019-2023), catalogue 2 from $cut"
@@ -117,7 +126,15 @@ build/bin/cpsync-central catalogue publish --data "$work/data/central" "$revisio
 build/bin/cpsync-fleet --events "$work/before" --data "$work/data" --port "$port"
 echo "   nodes: $(catalogues)"
 
-echo "== Phase 2: syncing the rest of 2022 and 2023 (catalogue 2)"
+echo "== Every node sets its staffing from 2022-01-01 ($staffing: illustrative, 241 workers)"
+while IFS=, read -r code workers children; do
+    build/bin/cpsync-node staff set --data "$work/data/nodes/$code" --workers "$workers" \
+        --children "$children" --date 2022-01-01 > /dev/null
+    own_events=$((own_events + 1))
+done < <(grep -v -e '^#' -e '^code,' "$staffing")
+echo "   $own_events nodes staffed"
+
+echo "== Phase 2: syncing the rest of 2022 and 2023 (catalogue 2), and the staffing"
 build/bin/cpsync-fleet --events "$work/after" --data "$work/data" --port "$port"
 imported_all "$work"/before/*.jsonl "$work"/after/*.jsonl
 
@@ -221,4 +238,24 @@ build/bin/cpsync-central check --data "$work/data/central" --period 2022 \
 echo "== Poliçan's 2022, as it may be published (cells of 1 to 5 and what gives them away: c)"
 build/bin/cpsync-central query --data "$work/data/central" --period 2022 \
     --scope municipality:polican --public --format table --lang en | head -24
+echo "== Workforce coverage at the end of 2022: children per child protection worker (target 3,000)"
+build/bin/cpsync-central workforce --data "$work/data/central" --period 2022 \
+    > "$work/workforce.txt"
+grep -E '^(national|above target):' "$work/workforce.txt" | sed 's/^/   /'
+build/bin/cpsync-central workforce --data "$work/data/central" --period 2022 --format json \
+    > "$work/workforce.json"
+python3 - "$work/workforce.json" "$staffing" <<'PY'
+import json, sys
+total = json.load (open (sys.argv [1])) ["total"]
+rows = [line.strip ().split (",") for line in open (sys.argv [2])
+        if not line.startswith (("#", "code,")) and line.strip ()]
+workers, children = sum (int (r [1]) for r in rows), sum (int (r [2]) for r in rows)
+if (total ["workers"], total ["children"], total ["reported"]) != (241, children, len (rows)) \
+   or workers != 241:
+    print ("   FAILED: the nation has %d workers and %d children of %d municipalities; the file "
+           "%d and %d of %d" % (total ["workers"], total ["children"], total ["reported"], workers,
+                                children, len (rows)), file = sys.stderr)
+    sys.exit (1)
+print ("   the nation's 241 workers and %d children are the staffing file's" % children)
+PY
 echo "== Done in $(( SECONDS - started )) s"

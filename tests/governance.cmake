@@ -24,3 +24,16 @@ add_test (NAME quality
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_quality.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (quality PROPERTIES TIMEOUT 300 LABELS governance)
+
+# Workforce coverage: central_workforce's figures from hand-made staffings,
+# and staff set / staff list / workforce with real processes.
+add_executable (test_workforce ${CMAKE_CURRENT_LIST_DIR}/test_workforce.c)
+target_include_directories (test_workforce PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_workforce PRIVATE cpsync_central PkgConfig::JANSSON)
+set_target_properties (test_workforce PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME workforce_figures COMMAND test_workforce)
+set_tests_properties (workforce_figures PROPERTIES TIMEOUT 60 LABELS governance)
+add_test (NAME workforce
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_workforce.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (workforce PROPERTIES TIMEOUT 300 LABELS governance)

@@ -1202,6 +1202,77 @@ test_append_own (void)
     s_dir_remove (dir);
 }
 
+//  A staff_set: logged like any own event, and kept in the node's staffing
+//  by the day it takes effect, oldest first; a later set for a day replaces
+//  it; a set refused by the limits, or a duplicate, leaves it alone.
+static cp_event_t
+s_staff_set (const char *id, const char *date, uint32_t workers, uint32_t children)
+{
+    cp_event_t event;
+    memset (&event, 0, sizeof event);
+    event.type = CP_EVENT_STAFF_SET;
+    snprintf (event.id, sizeof event.id, "%s", id);
+    CHECK_EQ_INT (cp_date_parse (date, strlen (date), &event.date), 0);
+    event.workers = workers;
+    event.children = children;
+    return event;
+}
+
+static void
+test_staffing (void)
+{
+    char dir [256], path [512];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "staff", path, sizeof path);
+    node_staffing_t items [8];
+    size_t count = 99;
+    CHECK_EQ_INT (node_store_staffing_history (store, items, 8, &count), 0);
+    CHECK_EQ_INT (count, 0);
+
+    cp_event_t later = s_staff_set ("n-ss-2", "2022-07-01", 5, 16000);
+    cp_event_t earlier = s_staff_set ("n-ss-1", "2022-01-01", 4, 15000);
+    cp_event_t again = s_staff_set ("n-ss-3", "2022-07-01", 6, 16100);
+    cp_event_t absurd = s_staff_set ("n-ss-4", "2022-03-01", 10001, 15000);
+    char why [256] = "";
+    CHECK_EQ_INT (node_store_begin (store), 0);
+    CHECK_EQ_INT (node_store_append_own (store, &later, why, sizeof why), NODE_STORE_APPENDED);
+    CHECK_EQ_INT (node_store_append_own (store, &earlier, why, sizeof why),
+                  NODE_STORE_APPENDED);
+    CHECK_EQ_INT (node_store_commit (store), 0);
+    CHECK_EQ_INT (node_store_staffing_history (store, items, 8, &count), 0);
+    CHECK_EQ_INT (count, 2);
+    if (count == 2) {
+        CHECK_EQ_INT (items [0].date, cp_date_from_civil (2022, 1, 1));
+        CHECK_EQ_INT (items [0].workers, 4);
+        CHECK_EQ_INT (items [0].children, 15000);
+        CHECK_EQ_INT (items [1].date, cp_date_from_civil (2022, 7, 1));
+        CHECK_EQ_INT (items [1].workers, 5);
+        CHECK_EQ_INT (items [1].children, 16000);
+    }
+    CHECK_EQ_INT (node_store_begin (store), 0);
+    CHECK_EQ_INT (node_store_append_own (store, &absurd, why, sizeof why), CP_EBADVALUE);
+    CHECK_STR_CONTAINS (why, "workers: 10001 is over 10000");
+    CHECK_EQ_INT (node_store_append_own (store, &again, why, sizeof why), NODE_STORE_APPENDED);
+    cp_event_t resent = earlier;
+    resent.workers = 1;         //  an id stored already: a duplicate, no effect
+    CHECK_EQ_INT (node_store_append_own (store, &resent, why, sizeof why),
+                  NODE_STORE_DUPLICATE);
+    CHECK_EQ_INT (node_store_commit (store), 0);
+    CHECK_EQ_INT (s_head (store), 3);
+    CHECK_EQ_INT (node_store_staffing_history (store, items, 8, &count), 0);
+    CHECK_EQ_INT (count, 2);
+    if (count == 2) {
+        CHECK_EQ_INT (items [0].workers, 4);
+        CHECK_EQ_INT (items [1].workers, 6);
+        CHECK_EQ_INT (items [1].children, 16100);
+    }
+    //  At most max.
+    CHECK_EQ_INT (node_store_staffing_history (store, items, 1, &count), 0);
+    CHECK_EQ_INT (count, 1);
+    node_store_destroy (&store);
+    s_dir_remove (dir);
+}
+
 static void
 test_set_acked (void)
 {
@@ -1984,7 +2055,7 @@ test_old_format (void)
     s_open_expect (path, CP_ENOTNODE, __LINE__);
     char *log = testing_log_end ();
     CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 4\"; "
-                             "this node reads \"cpsync-node 6\" (set the node up again");
+                             "this node reads \"cpsync-node 7\" (set the node up again");
     free (log);
 
     store = s_node_new (dir, "five", path, sizeof path);
@@ -1997,7 +2068,20 @@ test_old_format (void)
     s_open_expect (path, CP_ENOTNODE, __LINE__);
     log = testing_log_end ();
     CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 5\"; "
-                             "this node reads \"cpsync-node 6\" (set the node up again");
+                             "this node reads \"cpsync-node 7\" (set the node up again");
+    free (log);
+
+    //  Format 6 had no staffing database.
+    store = s_node_new (dir, "six", path, sizeof path);
+    node_store_destroy (&store);
+    s_raw_drop (path, "staffing");
+    const char *six = "cpsync-node 6";
+    free (s_raw_put (path, "meta", "format", 6, six, strlen (six), NULL));
+    testing_log_start ();
+    s_open_expect (path, CP_ENOTNODE, __LINE__);
+    log = testing_log_end ();
+    CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 6\"; "
+                             "this node reads \"cpsync-node 7\" (set the node up again");
     free (log);
     s_dir_remove (dir);
 }
@@ -2285,5 +2369,6 @@ TESTING_MAIN (
     TEST (test_at_rest_sealed),
     TEST (test_at_rest_refused),
     TEST (test_old_format),
-    TEST (test_append_own)
+    TEST (test_append_own),
+    TEST (test_staffing)
 )
