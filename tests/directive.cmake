@@ -1,0 +1,15 @@
+# Directives (issue "Downlink", point 4, the central's half): the body of
+# a directive entry (cp_directive) with its fuzz corpus; the states the
+# central gives each municipality's copy of a directive
+# (central_directives); `cpsync-central directive send` and `list` with
+# real processes.  Included from tests/CMakeLists.txt.
+
+add_executable (test_directive ${CMAKE_CURRENT_LIST_DIR}/test_directive.c)
+target_include_directories (test_directive PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_directive PRIVATE cpsync_protocol)
+set_target_properties (test_directive PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME directive COMMAND test_directive)
+set_tests_properties (directive PROPERTIES TIMEOUT 120 LABELS foundation)
+
+cpsync_fuzz_corpus (directive foundation)
