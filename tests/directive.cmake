@@ -13,3 +13,15 @@ add_test (NAME directive COMMAND test_directive)
 set_tests_properties (directive PROPERTIES TIMEOUT 120 LABELS foundation)
 
 cpsync_fuzz_corpus (directive foundation)
+
+#  The states of a directive at each municipality, from what the nodes
+#  report through the store, and the durable downlink cursor
+add_executable (test_central_directives ${CMAKE_CURRENT_LIST_DIR}/test_central_directives.c)
+target_include_directories (test_central_directives PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_central_directives PRIVATE cpsync_central PkgConfig::JANSSON
+                       PkgConfig::MSGPACK)
+set_target_properties (test_central_directives PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME central_directives COMMAND test_central_directives)
+set_tests_properties (central_directives PROPERTIES TIMEOUT 120 LABELS central
+    ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}")
