@@ -25,3 +25,10 @@ set_target_properties (test_central_directives PROPERTIES
 add_test (NAME central_directives COMMAND test_central_directives)
 set_tests_properties (central_directives PROPERTIES TIMEOUT 120 LABELS central
     ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}")
+
+#  directive send and list with real processes: every bad input refused,
+#  sent → delivered, a node offline while directives are sent
+add_test (NAME directive_sync
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_directive_sync.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (directive_sync PROPERTIES TIMEOUT 300 LABELS sync)
