@@ -11,8 +11,9 @@
 
     The saved corpus (corpus/directive) holds a directive of each kind,
     with and without a due date, texts of 1 and 1000 bytes, with line
-    breaks and UTF-8, and a few refused ones.  replay.c runs it as an
-    ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined. */
+    breaks and UTF-8, and a few refused ones, and (fuzz-*) the smallest
+    inputs of a libFuzzer run that reached new code.  replay.c runs it as
+    an ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined. */
 
 #include "fuzzing.h"
 #include "cp_directive.h"
