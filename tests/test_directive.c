@@ -115,7 +115,8 @@ test_round_trip (void)
         {CP_DIRECTIVE_REFERRAL, s_day (2000, 1, 1), "a"},
         {CP_DIRECTIVE_DEADLINE, s_day (2099, 12, 31), "Raporti i T3 deri më 15 tetor.\n"
                                                       "Faleminderit."},
-        {CP_DIRECTIVE_NOTICE, 0, "Ndërprerje e shërbimit të shtunën \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {CP_DIRECTIVE_NOTICE, 0, "Ndërprerje e shërbimit të shtunën "
+                                 "\xe2\x82\xac \xf0\x9f\x98\x80"},
     };
     for (size_t at = 0; at < sizeof cases / sizeof cases [0]; at++) {
         size_t size = 0;
@@ -306,7 +307,8 @@ test_truncation (void)
         int rc = s_decode (copy, cut, &decoded);
         if (rc != CP_EMALFORMED || !s_zeroed (&decoded)) {
             if (!wrong++)
-                fprintf (stderr, "  truncated at %zu of %zu: %s\n", cut, size, cp_strerror (rc));
+                fprintf (stderr, "  truncated at %zu of %zu: %s\n", cut, size,
+                         cp_strerror (rc));
         }
         free (copy);
     }

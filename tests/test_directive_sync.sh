@@ -93,10 +93,13 @@ refused () {
     fi
 }
 
-"$bin/cpsync-central" --help 2> "$work/help.txt"
+#  The help's words, its lines joined
+"$bin/cpsync-central" --help 2>&1 | tr -s ' \n' ' ' > "$work/help.txt"
 check "--help says the text must not contain case data" \
     grep -q "The TEXT must not contain case data" "$work/help.txt"
 check "... names what that is" grep -q "no names, no case pseudonyms, no addresses" \
+    "$work/help.txt"
+check "... and why" grep -q "Directives are not sealed and every node addressed keeps them" \
     "$work/help.txt"
 
 #  Every bad input, with the central not running and then running
@@ -159,8 +162,8 @@ sys.exit (0 if (d ["id"], d ["to"], d ["kind"], d ["due"]) == (2, "berat", "refe
     "$work/send.out"
 send --to county:tirane --kind deadline --due 2099-03-31 --text "Quarterly report by 31 March"
 check "a deadline to county:tirane is sent" [ $? = 0 ]
-check "... as directive 3" grep -qx "directive 3 (deadline, due 2099-03-31) sent to county:tirane" \
-    "$work/send.out"
+check "... as directive 3" \
+    grep -qx "directive 3 (deadline, due 2099-03-31) sent to county:tirane" "$work/send.out"
 check "the list holds the three" [ "$(listed)" = 3 ]
 
 check "berat's copy of 1 is delivered" wait_for 20 has_it 1 berat
