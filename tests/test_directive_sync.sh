@@ -175,9 +175,9 @@ check "nodes shows berat's downlink cursor at 2" wait_for 10 \
     eval '[ "$(downlink_of berat)" = 2 ]'
 check "... and tirane's at 0" [ "$(downlink_of tirane)" = 0 ]
 "$bin/cpsync-central" directive list --data "$central" > "$work/list.txt"
-check "the table shows the referral's counts" \
-    grep -qE "^  sent 0  delivered 1  acknowledged 0  done 0  overdue 0  taken up 0 of 1" \
-    "$work/list.txt"
+#  (delivered, or acknowledged once berat's receipt is back)
+counts="^  sent 0  delivered [01]  acknowledged [01]  done 0  overdue 0  taken up 0 of 1"
+check "the table shows the referral's counts" grep -qE "$counts" "$work/list.txt"
 check "... and tirane's deadline sent" grep -qE "^  tirane +sent " "$work/list.txt"
 check "the table's nodes show the downlink column" bash -c \
     "'$bin/cpsync-central' nodes --data '$central' | head -1 | grep -q downlink"
