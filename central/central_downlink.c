@@ -76,6 +76,7 @@ central_downlink_hello (central_downlink_t *self, int municipality, uint64_t cur
     if (!node)
         return;
     *node = (s_node_t) {.connected = true, .cursor = cursor, .sent = cursor};
+    central_store_downlink_reached (self->store, municipality, cursor);
     //  A node ahead of the log: the store was restored from an older copy.
     //  New entries must be numbered past what the node has applied.
     if (cursor > self->last && central_store_downlink_seen (self->store, cursor) == 0)
@@ -93,6 +94,7 @@ central_downlink_ack (central_downlink_t *self, int municipality, uint64_t curso
     if (node->in_flight > 0)
         node->in_flight--;
     node->cursor = cursor;
+    central_store_downlink_reached (self->store, municipality, cursor);
     if (node->sent < cursor)
         s_rewind (node);        //  the node is further on than we thought
     if (code == 0 || code == CP_EREPLAY)

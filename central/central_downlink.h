@@ -18,7 +18,10 @@
     DOWNs unanswered for CENTRAL_DOWNLINK_RESEND_MSECS (one lost, or its
     DOWNACK) are sent again from the cursor.  The server sends what
     central_downlink_next gives, signed as a reply, and calls it again
-    when a DOWNACK arrives, when the log grows and on its timer.          */
+    when a DOWNACK arrives, when the log grows and on its timer.  The
+    cursor each HELLO and DOWNACK names is also noted in the store
+    (central_store_downlink_reached), written with the next commit or
+    flush: it says which entries each node has, for `directive list`.     */
 
 #ifndef CENTRAL_DOWNLINK_H_INCLUDED
 #define CENTRAL_DOWNLINK_H_INCLUDED

@@ -28,6 +28,11 @@
         cpsync-central workforce --data DIR --period P
                                  [--scope national|county:CODE|municipality:CODE]
                                  [--format json|table]
+        cpsync-central directive send --data DIR --to CODE|county:CODE|all
+                                      --kind referral|deadline|notice
+                                      [--due YYYY-MM-DD] --text TEXT
+                                      [--root-secret PATH] [--format json|table]
+        cpsync-central directive list --data DIR [--format json|table]
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
@@ -48,6 +53,11 @@
     deadline in the store's meta (docs/design.md, section 13).  workforce
     reads children per child protection worker from the staffing the nodes
     report (central_workforce), read-only as query is.
+    deadline in the store's meta (docs/design.md, section 13).  directive
+    send signs a directive (cp_directive) with the root and appends it to
+    the downlink log (central_admin_publish); directive list reads every
+    directive with its state at each municipality it addresses
+    (central_directives), the store open read-only.
 
     Exit codes: 0 done; 1 a command failed on its data or restore refused
     the backup; 2 usage or environment errors (bad flags, not a central,
@@ -55,6 +65,7 @@
 
 #include "central_accounts.h"
 #include "central_admin.h"
+#include "central_directives.h"
 #include "central_http.h"
 #include "central_report.h"
 #include "central_server.h"
@@ -64,6 +75,7 @@
 #include "cp_check.h"
 #include "cp_suppress.h"
 #include "cp_date.h"
+#include "cp_directive.h"
 #include "cp_error.h"
 #include "cp_file.h"
 #include "cp_municipality.h"
@@ -113,6 +125,10 @@ typedef struct {
     int threshold;              //  query --public: cells of 1 to this hidden; 0 if invalid
     const char *year;           //  deadline: as given, checked by the command
     const char *days;
+    const char *to;             //  directive send: the address
+    const char *kind;           //  directive send: referral, deadline or notice
+    const char *due;            //  directive send: YYYY-MM-DD, or NULL
+    const char *text;           //  directive send
 } s_options_t;
 
 static int
@@ -163,6 +179,18 @@ s_usage (const char *message)
         "                              [--scope national|county:CODE|municipality:CODE]\n"
         "                              [--format json|table]  (children per worker against\n"
         "                              the target of 3000)\n"
+        "       cpsync-central directive send --data DIR --to CODE|county:CODE|all\n"
+        "                              --kind referral|deadline|notice [--due YYYY-MM-DD]\n"
+        "                              --text TEXT [--root-secret PATH] [--format json|table]\n"
+        "                              (signed with the root and sent to the nodes\n"
+        "                              addressed; prints its id.  The TEXT must not contain\n"
+        "                              case data: no names, no case pseudonyms, no addresses.\n"
+        "                              Directives are not sealed and every node addressed\n"
+        "                              keeps them.  At most 1000 bytes of UTF-8, line breaks\n"
+        "                              the only control characters.)\n"
+        "       cpsync-central directive list --data DIR [--format json|table]\n"
+        "                              (each directive's state at each municipality: sent,\n"
+        "                              delivered, acknowledged, done or overdue)\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
     return S_EXIT_USAGE;
@@ -196,6 +224,10 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"root-secret", required_argument, NULL, 'S'},
         {"year", required_argument, NULL, 'y'},
         {"days", required_argument, NULL, 'D'},
+        {"to", required_argument, NULL, 't' + 256},
+        {"kind", required_argument, NULL, 'k' + 256},
+        {"due", required_argument, NULL, 'u' + 256},
+        {"text", required_argument, NULL, 'x' + 256},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -207,7 +239,8 @@ s_parse (int argc, char **argv, s_options_t *options)
     options->token_ttl = CENTRAL_HTTP_TOKEN_TTL;
     optind = 2;
     if ((streq (options->command, "user") || streq (options->command, "catalogue")
-         || streq (options->command, "deadline")) && argc > 2) {
+         || streq (options->command, "deadline") || streq (options->command, "directive"))
+        && argc > 2) {
         options->action = argv [2];
         optind = 3;
     }
@@ -250,6 +283,10 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'S': options->root_secret = optarg; break;
             case 'y': options->year = optarg; break;
             case 'D': options->days = optarg; break;
+            case 't' + 256: options->to = optarg; break;
+            case 'k' + 256: options->kind = optarg; break;
+            case 'u' + 256: options->due = optarg; break;
+            case 'x' + 256: options->text = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -563,9 +600,9 @@ s_nodes (const s_options_t *options)
         json_decref (list);
         return 0;
     }
-    printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s  %s\n", "municipality",
+    printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s %9s  %s\n", "municipality",
             "county", "last seen (UTC)", "log", "acked", "head", "backlog", "lag (s)",
-            "again", "conflicts", "new log or restore seen (UTC)");
+            "again", "conflicts", "downlink", "new log or restore seen (UTC)");
     size_t index;
     json_t *node;
     json_array_foreach (list, index, node) {
@@ -573,12 +610,13 @@ s_nodes (const s_options_t *options)
         json_t *lag_seconds = json_object_get (node, "lag_seconds");
         if (json_is_integer (lag_seconds))
             snprintf (lag, sizeof lag, "%lld", (long long) json_integer_value (lag_seconds));
-        printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu  %s\n",
+        printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu %9llu  %s\n",
                 s_node_text (node, "code", "?"), s_node_text (node, "county", "?"),
                 s_node_text (node, "last_seen", "never"), s_node_text (node, "log", "-"),
                 s_node_count (node, "acked"), s_node_count (node, "head"),
                 s_node_count (node, "backlog"), lag, s_node_count (node, "duplicate_events"),
-                s_node_count (node, "conflicts"), s_node_text (node, "log_changed", "-"));
+                s_node_count (node, "conflicts"), s_node_count (node, "downlink"),
+                s_node_text (node, "log_changed", "-"));
     }
     json_decref (list);
     return 0;
@@ -1117,6 +1155,176 @@ s_catalogue (const s_options_t *options)
     return 0;
 }
 
+//  Refuses a directive to send: says why and returns the exit code.
+static int
+s_directive_refused (int exit_code, const char *why)
+{
+    fprintf (stderr, "cpsync-central: directive send: %s; nothing was sent\n", why);
+    return exit_code;
+}
+
+//  directive send: checks every flag, then signs the directive with the
+//  root and appends it to the downlink log.  Nothing is published unless
+//  everything is right.
+static int
+s_directive_send (const s_options_t *options, const char *format)
+{
+    if (!options->to || !options->kind || !options->text)
+        return s_usage ("directive send needs --to, --kind and --text");
+    cp_directive_t directive = {0};
+    directive.kind = cp_directive_kind_of (options->kind);
+    if (!directive.kind)
+        return s_usage ("directive send: --kind must be referral, deadline or notice");
+    if (options->due) {
+        if (cp_date_parse (options->due, strlen (options->due), &directive.due))
+            return s_usage ("directive send: --due must be a date, YYYY-MM-DD");
+        if (directive.due < cp_date_today ())
+            return s_usage ("directive send: --due is before today (the directive would be "
+                            "overdue as it is sent)");
+    }
+    cp_scope_t to;
+    char why [512] = "";
+    if (cp_downlink_address_parse (options->to, &to)) {
+        snprintf (why, sizeof why, "--to '%s' is no %s", options->to,
+                  strncmp (options->to, "county:", 7) == 0? "county code"
+                  : "municipality code, county:CODE or all");
+        return s_directive_refused (S_EXIT_FAILED, why);
+    }
+    size_t len = strlen (options->text);
+    if (len > CP_DIRECTIVE_TEXT_MAX) {
+        snprintf (why, sizeof why, "--text is %zu bytes, over the %d a directive may hold",
+                  len, CP_DIRECTIVE_TEXT_MAX);
+        return s_directive_refused (S_EXIT_FAILED, why);
+    }
+    memcpy (directive.text, options->text, len + 1);
+    if (cp_directive_check (&directive, why, sizeof why))
+        return s_directive_refused (S_EXIT_FAILED, why);
+    size_t size = 0;
+    uint8_t *body = cp_directive_encode (&directive, &size);
+    assert (body);              //  it passed its check
+    uint64_t seq = 0;
+    int rc = central_admin_publish (options->data, options->root_secret, CP_DOWNLINK_DIRECTIVE,
+                                    options->to, body, size, &seq, why, sizeof why);
+    free (body);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: directive send: %s\n", *why? why: cp_strerror (rc));
+        return rc == CP_EIO || rc == CP_ESTORE || rc == CP_EUSAGE || rc == CP_ENOTCENTRAL
+            || rc == CP_EINSECURE? S_EXIT_USAGE: S_EXIT_FAILED;
+    }
+    char address [CP_SCOPE_MAX], due [16] = "";
+    cp_downlink_address_format (&to, address);
+    if (directive.due)
+        cp_date_format (directive.due, due);
+    if (streq (format, "json")) {
+        json_t *sent = json_pack ("{s:I, s:s, s:s, s:o}", "id", (json_int_t) seq,
+                                  "kind", options->kind, "to", address,
+                                  "due", *due? json_string (due): json_null ());
+        json_dumpf (sent, stdout, JSON_INDENT (2));
+        fputc ('\n', stdout);
+        json_decref (sent);
+    }
+    else
+        printf ("directive %" PRIu64 " (%s%s%s) sent to %s\n", seq, options->kind,
+                *due? ", due ": "", due, address);
+    return 0;
+}
+
+//  A day of a directive list's JSON, or what the table shows for none.
+static const char *
+s_directive_day (const json_t *object, const char *key)
+{
+    const char *day = json_string_value (json_object_get (object, key));
+    return day? day: "-";
+}
+
+//  directive list as a table: a block per directive.
+static void
+s_directive_table (const json_t *list)
+{
+    size_t index;
+    json_t *item;
+    json_array_foreach (list, index, item) {
+        const char *kind = json_string_value (json_object_get (item, "kind"));
+        const char *to = json_string_value (json_object_get (item, "to"));
+        const char *issued = json_string_value (json_object_get (item, "issued"));
+        printf ("%sdirective %lld  %s  due %s  to %s  issued %s\n", index? "\n": "",
+                (long long) json_integer_value (json_object_get (item, "seq")),
+                kind? kind: "?", s_directive_day (item, "due"), to? to: "?",
+                issued? issued: "-");
+        const char *error = json_string_value (json_object_get (item, "error"));
+        if (error)
+            printf ("  not readable: %s\n", error);
+        const char *text = json_string_value (json_object_get (item, "text"));
+        //  The text line by line, indented
+        for (const char *line = text; line && *line; ) {
+            size_t length = strcspn (line, "\n");
+            printf ("  | %.*s\n", (int) length, line);
+            line += length + (line [length] == '\n');
+        }
+        json_t *counts = json_object_get (item, "counts");
+        printf ("  ");
+        for (int state = 0; state < CENTRAL_DIRECTIVE_STATES; state++) {
+            const char *name = central_directive_state_name (state);
+            printf ("%s %lld  ", name, (long long) json_integer_value (json_object_get (counts,
+                                                                                    name)));
+        }
+        json_t *taken_up = json_object_get (item, "taken_up");
+        if (json_is_integer (taken_up))
+            printf ("taken up %lld of %zu", (long long) json_integer_value (taken_up),
+                    json_array_size (json_object_get (item, "municipalities")));
+        printf ("\n");
+        size_t at;
+        json_t *where;
+        json_array_foreach (json_object_get (item, "municipalities"), at, where) {
+            const char *note = json_string_value (json_object_get (where, "note"));
+            printf ("  %-14s %-13s received %-10s  done ",
+                    json_string_value (json_object_get (where, "code")),
+                    json_string_value (json_object_get (where, "state")),
+                    s_directive_day (where, "received"));
+            if (note && *note)
+                printf ("%-10s  %s\n", s_directive_day (where, "done"), note);
+            else
+                printf ("%s\n", s_directive_day (where, "done"));
+        }
+    }
+    if (json_array_size (list) == 0)
+        printf ("no directives\n");
+}
+
+//  directive send and directive list.
+static int
+s_directive (const s_options_t *options)
+{
+    const char *action = options->action? options->action: "";
+    const char *format = options->format? options->format: "table";
+    if (!streq (format, "json") && !streq (format, "table"))
+        return s_usage ("--format must be json or table");
+    if (streq (action, "send"))
+        return s_directive_send (options, format);
+    if (!streq (action, "list"))
+        return s_usage ("directive takes send or list");
+    if (options->to || options->kind || options->due || options->text)
+        return s_usage ("directive list takes no --to, --kind, --due or --text");
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    int rc = 0;
+    json_t *list = central_directives_list (store, cp_date_today (), &rc);
+    central_store_destroy (&store);
+    if (!list) {
+        fprintf (stderr, "cpsync-central: directive list: %s\n", cp_strerror (rc));
+        return S_EXIT_FAILED;
+    }
+    if (streq (format, "json")) {
+        json_dumpf (list, stdout, JSON_INDENT (2));
+        fputc ('\n', stdout);
+    }
+    else
+        s_directive_table (list);
+    json_decref (list);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1154,6 +1362,8 @@ main (int argc, char **argv)
         return s_deadline (&options);
     if (strcmp (command, "workforce") == 0)
         return s_workforce (&options);
+    if (strcmp (command, "directive") == 0)
+        return s_directive (&options);
     if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
         bool backup = strcmp (command, "backup") == 0;
         if (!(backup? options.out: options.from))

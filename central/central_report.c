@@ -291,6 +291,7 @@ central_report_nodes (const central_cursor_t *cursors, const cp_scope_t *scope, 
         json_object_set_new (node, "archived", json_integer ((json_int_t) cursor->archived));
         json_object_set_new (node, "log_changed",
                              cursor->log_changed? json_string (changed): json_null ());
+        json_object_set_new (node, "downlink", json_integer ((json_int_t) cursor->downlink));
         json_array_append_new (list, node);
     }
     return list;

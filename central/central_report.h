@@ -57,7 +57,8 @@ json_t *
 //  The nodes of the municipalities within scope (NULL: all of them), one
 //  object each (code, name, county, last_seen, log, acked, head, backlog,
 //  lag_seconds, batches, events, duplicates, duplicate_events, conflicts,
-//  quarantined, archived, log_changed), from cursors (one per
+//  quarantined, archived, log_changed, downlink: its node's downlink
+//  cursor), from cursors (one per
 //  municipality, as central_store_cursors fills them) as of now (msecs
 //  since the epoch).  The caller owns the array.
 json_t *

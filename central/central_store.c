@@ -44,7 +44,9 @@
 #define S_MAX_DBS 24
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_CASE_KEY (2 + S_HASH_SIZE)    //  u16 municipality, hash of case
-#define S_CURSOR_SIZE (11 * 8 + 16)     //  eleven u64, a log identity
+#define S_CURSOR_SIZE_7 (11 * 8 + 16)   //  eleven u64, a log identity: until the
+                                        //  downlink cursor was kept
+#define S_CURSOR_SIZE (S_CURSOR_SIZE_7 + 8)     //  ... and the downlink cursor
 #define S_LOG_SIZE CENTRAL_STORE_LOG_SIZE
 #define S_CHAIN_SIZE CENTRAL_STORE_CHAIN_SIZE
 #define S_LOG_KEY (2 + S_LOG_SIZE + 8)  //  u16 m, log, u64 sequence: logs, quarantine
@@ -111,6 +113,8 @@ typedef struct {
     bool hello;                 //  a HELLO named log
     bool changed;               //  ... and it was another log, or a restored copy
     uint8_t log [S_LOG_SIZE];
+    bool downlink_noted;        //  a HELLO or DOWNACK named the node's downlink cursor
+    uint64_t downlink;          //  ... this one
 } s_note_t;
 
 struct _central_store_t {
@@ -200,12 +204,15 @@ s_cursor_encode (const central_cursor_t *cursor, uint8_t *buf)
     cp_put_u64 (buf + 72, cursor->archived);
     cp_put_u64 (buf + 80, (uint64_t) cursor->log_changed);
     memcpy (buf + 88, cursor->log, S_LOG_SIZE);
+    cp_put_u64 (buf + S_CURSOR_SIZE_7, cursor->downlink);
 }
 
 static int
 s_cursor_decode (const MDB_val *value, central_cursor_t *cursor)
 {
-    if (value->mv_size != S_CURSOR_SIZE) {
+    //  A record written before the downlink cursor was kept has none: 0
+    //  until its node next says HELLO.
+    if (value->mv_size != S_CURSOR_SIZE && value->mv_size != S_CURSOR_SIZE_7) {
         zsys_error ("central_store: a stored cursor is corrupt");
         return CP_ESTORE;
     }
@@ -222,6 +229,7 @@ s_cursor_decode (const MDB_val *value, central_cursor_t *cursor)
     cursor->archived = cp_get_u64 (buf + 72);
     cursor->log_changed = (int64_t) cp_get_u64 (buf + 80);
     memcpy (cursor->log, buf + 88, S_LOG_SIZE);
+    cursor->downlink = value->mv_size == S_CURSOR_SIZE? cp_get_u64 (buf + S_CURSOR_SIZE_7): 0;
     return 0;
 }
 
@@ -1532,9 +1540,15 @@ s_write_cursors (central_store_t *self)
     int rc = 0;
     for (int index = 0; index < self->municipalities && !rc; index++) {
         s_note_t *note = &self->notes [index];
-        if (!note->pending)
+        if (!note->pending && !note->downlink_noted)
             continue;
         s_slot_t *slot = s_slot (self, index, &rc);
+        if (slot && note->downlink_noted) {
+            slot->value.downlink = note->downlink;
+            slot->dirty = true;
+        }
+        if (!note->pending)
+            continue;
         if (slot && note->when >= slot->value.last_seen) {
             slot->value.last_seen = note->when;
             slot->value.head = note->head;
@@ -1671,6 +1685,17 @@ central_store_hello (central_store_t *self, int municipality, const uint8_t *log
     note->hello = true;
     note->changed |= changed;
     memcpy (note->log, log, S_LOG_SIZE);
+}
+
+void
+central_store_downlink_reached (central_store_t *self, int municipality, uint64_t cursor)
+{
+    assert (municipality >= 0 && municipality < self->municipalities);
+    assert (self->notes);
+    s_note_t *note = &self->notes [municipality];
+    note->downlink_noted = true;
+    note->downlink = cursor;
+    self->noted = true;
 }
 
 void
@@ -2353,6 +2378,39 @@ central_store_downlink_entry (central_store_t *self, uint64_t seq, uint8_t **ent
     if (rc)
         return rc;
     rc = s_downlink_copy (self, txn, seq, entry, size);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_downlink_after (central_store_t *self, uint64_t after, uint64_t *seq,
+                              uint8_t **entry, size_t *size)
+{
+    *seq = 0;
+    *entry = NULL;
+    *size = 0;
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (txn, self->downlink, &cursor);
+    if (mdb_rc == 0) {
+        uint8_t key [8];
+        cp_put_u64 (key, after + 1);
+        MDB_val k = {sizeof key, key}, v;
+        mdb_rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
+        if (mdb_rc == 0 && k.mv_size == 8) {
+            *seq = cp_get_u64 (k.mv_data);
+            *entry = malloc (v.mv_size? v.mv_size: 1);
+            assert (*entry);
+            memcpy (*entry, v.mv_data, v.mv_size);
+            *size = v.mv_size;
+        }
+        mdb_cursor_close (cursor);
+    }
+    if (mdb_rc && mdb_rc != MDB_NOTFOUND)
+        rc = cp_lmdb_fail ("central_store", "read downlink", mdb_rc);
     mdb_txn_abort (txn);
     return rc;
 }

@@ -18,7 +18,9 @@
         meta        "format" ("cpsync-central 6"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
-        cursors     u16 m → the municipality's central_cursor_t
+        cursors     u16 m → the municipality's central_cursor_t (its node's
+                    downlink cursor last: a record of format 7 without
+                    it reads as 0)
         logs        u16 m, log, u64 last → the log's chain at last: one
                     record per batch applied, so the greatest key of a log
                     is its cursor, and a batch sent again can be told from
@@ -167,6 +169,8 @@ typedef struct {
     int64_t log_changed;        //  ms: when its node last came with another log or
                                 //  a restored copy of one; 0 = never
     uint8_t log [CENTRAL_STORE_LOG_SIZE];   //  the log it last spoke for (zeros: none)
+    uint64_t downlink;          //  its node's downlink cursor, as its last HELLO or
+                                //  DOWNACK named it: the entries up to it are delivered
 } central_cursor_t;
 
 //  When the events of a municipality dated in a quarter (or a period)
@@ -389,6 +393,14 @@ int
     central_store_envelope_key (central_store_t *self, const char *node_key,
                                 const char *data_key, uint8_t *key);
 
+//  Notes a municipality's node's downlink cursor, as its HELLO or DOWNACK
+//  named it (central_downlink), for the cursor's downlink field: what
+//  "delivered" is read from.  Kept in memory until the next commit or
+//  flush, like the liveness notes.
+void
+    central_store_downlink_reached (central_store_t *self, int municipality,
+                                    uint64_t cursor);
+
 //  Adds one to the refusal counter of code (a cp_error_t); kept in memory
 //  until the next commit or flush.
 void
@@ -569,6 +581,14 @@ int
 int
     central_store_downlink_entry (central_store_t *self, uint64_t seq, uint8_t **entry,
                                   size_t *size);
+
+//  The first entry of the log with a seq above after, whatever its address:
+//  0 with *seq and a malloc'd copy of its bytes (*entry, *size; the caller
+//  frees), or 0 with *seq 0 past the log's end.  Returns CP_ESTORE on a
+//  failed read.  For walking the whole log (directive list).
+int
+    central_store_downlink_after (central_store_t *self, uint64_t after, uint64_t *seq,
+                                  uint8_t **entry, size_t *size);
 
 //  Takes up a catalogue that another process installed (a published
 //  revision): when meta "catalogue" names another version than the one in

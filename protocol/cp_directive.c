@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,46 @@ cp_directive_kind_of (const char *name)
     return 0;
 }
 
+//  True when the len bytes at text are well-formed UTF-8 (RFC 3629: no
+//  overlong forms, no surrogates, nothing past U+10FFFF).  The text is
+//  printed and put in JSON, which takes nothing else.
+static bool
+s_utf8 (const unsigned char *text, size_t len)
+{
+    size_t at = 0;
+    while (at < len) {
+        unsigned char lead = text [at];
+        size_t more;
+        uint32_t point;
+        if (lead < 0x80) {
+            at++;
+            continue;
+        }
+        if (lead >= 0xc2 && lead <= 0xdf)
+            more = 1, point = lead & 0x1f;
+        else
+        if (lead >= 0xe0 && lead <= 0xef)
+            more = 2, point = lead & 0x0f;
+        else
+        if (lead >= 0xf0 && lead <= 0xf4)
+            more = 3, point = lead & 0x07;
+        else
+            return false;
+        if (len - at <= more)
+            return false;
+        for (size_t next = 1; next <= more; next++) {
+            if ((text [at + next] & 0xc0) != 0x80)
+                return false;
+            point = point << 6 | (text [at + next] & 0x3f);
+        }
+        if ((more == 2 && (point < 0x800 || (point >= 0xd800 && point <= 0xdfff)))
+        ||  (more == 3 && (point < 0x10000 || point > 0x10ffff)))
+            return false;
+        at += more + 1;
+    }
+    return true;
+}
+
 int
 cp_directive_check (const cp_directive_t *directive, char *why, size_t why_size)
 {
@@ -56,6 +97,8 @@ cp_directive_check (const cp_directive_t *directive, char *why, size_t why_size)
             return cp_error_why (CP_EBADVALUE, why, why_size, "the text holds a control "
                                  "character at byte %zu", at);
     }
+    if (!s_utf8 ((const unsigned char *) directive->text, len))
+        return cp_error_why (CP_EBADVALUE, why, why_size, "the text is not UTF-8");
     return 0;
 }
 
@@ -84,39 +127,32 @@ cp_directive_encode (const cp_directive_t *directive, size_t *size)
     return (uint8_t *) msgpack_sbuffer_release (&buffer);
 }
 
-//  A whole number of at most max from object, into *value.
-static int
-s_number (const msgpack_object *object, uint64_t max, uint64_t *value)
-{
-    if (object->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return CP_ETYPE;
-    if (object->via.u64 > max)
-        return CP_EBADVALUE;
-    *value = object->via.u64;
-    return 0;
-}
-
 //  The unpacked array's fields into directive; then the fields' rules.
+//  A number too large for its field is a wrong value, not a wrong type.
 static int
 s_read (const msgpack_object *root, cp_directive_t *directive, char *why, size_t why_size)
 {
     if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size != 4)
         return cp_error_why (CP_ETYPE, why, why_size, "a directive is an array of 4");
     const msgpack_object *field = root->via.array.ptr;
-    uint64_t version, kind, due;
-    if (s_number (&field [0], UINT8_MAX, &version))
+    if (field [0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return cp_error_why (CP_ETYPE, why, why_size, "a directive's version is not a number");
-    if (version != CP_DIRECTIVE_VERSION)
-        return cp_error_why (CP_EVERSION, why, why_size, "directive version %d, this "
-                             "software reads %d", (int) version, CP_DIRECTIVE_VERSION);
-    if (s_number (&field [1], UINT8_MAX, &kind))
+    if (field [0].via.u64 != CP_DIRECTIVE_VERSION)
+        return cp_error_why (CP_EVERSION, why, why_size, "directive version %" PRIu64 ", this "
+                             "software reads %d", field [0].via.u64, CP_DIRECTIVE_VERSION);
+    if (field [1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return cp_error_why (CP_ETYPE, why, why_size, "a directive's kind is not a number");
+    if (field [1].via.u64 > CP_DIRECTIVE_KIND_MAX)
+        return cp_error_why (CP_EBADKIND, why, why_size, "directive kind %" PRIu64 " is none "
+                             "of referral, deadline, notice", field [1].via.u64);
     if (field [2].type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
         return cp_error_why (CP_EDATERANGE, why, why_size, "the due date is negative");
-    if (s_number (&field [2], INT32_MAX, &due))
-        return cp_error_why (field [2].type == MSGPACK_OBJECT_POSITIVE_INTEGER
-                             ? CP_EDATERANGE: CP_ETYPE, why, why_size,
-                             "the due date is not a day number");
+    if (field [2].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return cp_error_why (CP_ETYPE, why, why_size, "the due date is not a day number");
+    if (field [2].via.u64 > INT32_MAX)
+        return cp_error_why (CP_EDATERANGE, why, why_size, "the due date is out of %d-%d",
+                             CP_DATE_MIN_YEAR, CP_DATE_MAX_YEAR);
+    uint64_t kind = field [1].via.u64, due = field [2].via.u64;
     if (field [3].type != MSGPACK_OBJECT_STR)
         return cp_error_why (CP_ETYPE, why, why_size, "a directive's text is not a str");
     uint32_t len = field [3].via.str.size;
@@ -130,6 +166,22 @@ s_read (const msgpack_object *root, cp_directive_t *directive, char *why, size_t
     memcpy (directive->text, field [3].via.str.ptr, len);
     directive->text [len] = 0;
     return cp_directive_check (directive, why, why_size);
+}
+
+//  The body must be the encoder's own bytes: each value in its shortest
+//  form.  A directive then has one encoding, so the same directive is the
+//  same bytes wherever it is compared or digested.
+static int
+s_shortest (const uint8_t *data, size_t size, const cp_directive_t *directive, char *why,
+            size_t why_size)
+{
+    size_t again_size;
+    uint8_t *again = cp_directive_encode (directive, &again_size);
+    assert (again);             //  it passed cp_directive_check: only memory lacks
+    bool same = again_size == size && memcmp (again, data, size) == 0;
+    free (again);
+    return same? 0: cp_error_why (CP_EMALFORMED, why, why_size, "a directive with a value "
+                                  "not in its shortest msgpack form");
 }
 
 int
@@ -153,6 +205,8 @@ cp_directive_decode (const uint8_t *data, size_t size, cp_directive_t *directive
     else
         rc = s_read (&unpacked.data, directive, why, why_size);
     msgpack_unpacked_destroy (&unpacked);
+    if (rc == 0)
+        rc = s_shortest (data, size, directive, why, why_size);
     if (rc)
         memset (directive, 0, sizeof *directive);
     return rc;

@@ -11,9 +11,11 @@
     The body is msgpack, [version, kind, due, text]: version 1, kind a
     cp_directive_kind_t, due a day number (days since 1970-01-01) or 0 for
     none, text a str of 1 to CP_DIRECTIVE_TEXT_MAX bytes without control
-    characters but for line breaks.  The decoder bounds everything before
-    msgpack-c reads it (cp_codec_prescan), wants exact types and no
-    trailing bytes, and names what was wrong.                              */
+    characters but for line breaks, in UTF-8.  The decoder bounds
+    everything before msgpack-c reads it (cp_codec_prescan), wants exact
+    types, no trailing bytes and every value in its shortest form (the
+    encoder's bytes: a directive has one encoding), and names what was
+    wrong.                                                                 */
 
 #ifndef CP_DIRECTIVE_H_INCLUDED
 #define CP_DIRECTIVE_H_INCLUDED
@@ -48,7 +50,8 @@ int
 
 //  Checks a directive's fields (kind, due within the calendar's years,
 //  text).  Returns 0 or CP_EBADKIND, CP_EDATERANGE, CP_EMISSING (no text),
-//  CP_ETOOBIG (text too long), CP_EBADVALUE (a control character), with why.
+//  CP_ETOOBIG (text too long), CP_EBADVALUE (a control character, a NUL or
+//  bytes that are not UTF-8), with why.
 int
     cp_directive_check (const cp_directive_t *directive, char *why, size_t why_size);
 
@@ -58,9 +61,11 @@ int
 uint8_t *
     cp_directive_encode (const cp_directive_t *directive, size_t *size);
 
-//  Decodes a body of exactly size bytes.  Returns 0 or CP_EMALFORMED,
-//  CP_ETOOBIG, CP_ETYPE, CP_EVERSION, or a code of cp_directive_check, with
-//  why; on error *directive is zeroed.
+//  Decodes a body of exactly size bytes.  Returns 0 or CP_EMALFORMED (not
+//  one msgpack object, trailing bytes, a value not in its shortest form),
+//  CP_ETOOBIG, CP_ETYPE (a field of the wrong type, an array not of 4),
+//  CP_EVERSION, or a code of cp_directive_check, with why; on error
+//  *directive is zeroed.
 int
     cp_directive_decode (const uint8_t *data, size_t size, cp_directive_t *directive,
                          char *why, size_t why_size);
