@@ -1962,8 +1962,9 @@ s_raw_drop (const char *node, const char *db)
     mdb_env_close (env);
 }
 
-//  A store of format 4, whose month rows are in "days", and one of format
-//  5, without the downlink's databases: each refused as what it is, with
+//  A store of format 4, whose month rows are in "days", one of format 5,
+//  without the downlink's databases, and one of format 6, without the
+//  directives' states: each refused as what it is, with
 //  the line that names both formats, not opened without its rows or its
 //  downlink.
 static void
@@ -1984,7 +1985,7 @@ test_old_format (void)
     s_open_expect (path, CP_ENOTNODE, __LINE__);
     char *log = testing_log_end ();
     CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 4\"; "
-                             "this node reads \"cpsync-node 6\" (set the node up again");
+                             "this node reads \"cpsync-node 7\" (set the node up again");
     free (log);
 
     store = s_node_new (dir, "five", path, sizeof path);
@@ -1997,7 +1998,20 @@ test_old_format (void)
     s_open_expect (path, CP_ENOTNODE, __LINE__);
     log = testing_log_end ();
     CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 5\"; "
-                             "this node reads \"cpsync-node 6\" (set the node up again");
+                             "this node reads \"cpsync-node 7\" (set the node up again");
+    free (log);
+
+    //  Format 6, without the directives' states.
+    store = s_node_new (dir, "six", path, sizeof path);
+    node_store_destroy (&store);
+    s_raw_drop (path, "directives");
+    const char *six = "cpsync-node 6";
+    free (s_raw_put (path, "meta", "format", 6, six, strlen (six), NULL));
+    testing_log_start ();
+    s_open_expect (path, CP_ENOTNODE, __LINE__);
+    log = testing_log_end ();
+    CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-node 6\"; "
+                             "this node reads \"cpsync-node 7\" (set the node up again");
     free (log);
     s_dir_remove (dir);
 }
