@@ -750,9 +750,10 @@ s_directives (const s_options_t *options)
     }
     if (json && rc == 0) {
         json_t *all = json_pack ("{sI so}", "cursor", (json_int_t) cursor, "directives", list);
-        char *text = json_dumps (all, JSON_INDENT (2) | JSON_ENSURE_ASCII);
-        printf ("%s\n", text);
-        free (text);
+        //  Straight to stdout: json_dumps's text would need jansson's own
+        //  free, which the key files' loading guards (cp_enrolment).
+        json_dumpf (all, stdout, JSON_INDENT (2) | JSON_ENSURE_ASCII);
+        printf ("\n");
         json_decref (all);
     }
     else

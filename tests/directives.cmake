@@ -15,6 +15,11 @@ set_tests_properties (node_directives PROPERTIES TIMEOUT 120 LABELS foundation
 
 cpsync_fuzz_corpus (directive foundation)
 
+#  What the central holds of a node's reports on a directive, for the
+#  shell test (a reader of the central's store, beside the central)
+add_executable (directive_report ${CMAKE_CURRENT_LIST_DIR}/directive_report.c)
+target_link_libraries (directive_report PRIVATE cpsync_central)
+
 add_test (NAME directives_sync
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_directives.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
