@@ -6,9 +6,9 @@
     with a fixed today.  What fails must fail with one of the line's
     codes (CP_EMALFORMED to CP_EBADVALUE, for a directive's number) and
     say why.  What is read must keep the rules of docs/events.md that need
-    no history: a known type,
-    ids of the id alphabet, a date from 2000-01-01 to today + 1, an age of
-    0 to 18 only where the type has one, codes the catalogue defines; it
+    no history: a known type, ids of the id alphabet, a date from
+    2000-01-01 to today + 1, an age of 0 to 18 only where the type has
+    one, codes the catalogue defines; it
     must resolve again as an event from the wire would, and survive the
     msgpack codec's round trip byte for byte.  A broken promise aborts,
     and so does a sanitizer's report, so the fuzzer keeps the input.
