@@ -744,8 +744,8 @@ s_directives (const s_options_t *options)
             if (state.done)
                 cp_date_format (state.done, done);
             printf ("%-8llu %-9s %-11s %-11s %-9s %-11s %s%s%s\n", (unsigned long long) seq,
-                    kind, due, received, said, done, directive.text, *state.note? "  | note: ": "",
-                    state.note);
+                    kind, due, received, said, done, directive.text,
+                    *state.note? "  | note: ": "", state.note);
         }
     }
     if (json && rc == 0) {

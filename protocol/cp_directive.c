@@ -204,7 +204,8 @@ cp_directive_state_decode (const uint8_t *data, size_t size, cp_directive_state_
     if (state->kind != 0 && !cp_directive_kind_name (state->kind))
         rc = CP_EBADKIND;
     else
-    if (!s_day_valid (state->due) || !s_day_valid (state->received) || !s_day_valid (state->done))
+    if (!s_day_valid (state->due) || !s_day_valid (state->received)
+    ||  !s_day_valid (state->done))
         rc = CP_EDATERANGE;
     else
     if (memchr (state->note, 0, len))

@@ -410,7 +410,8 @@ s_check_directive (const s_fields_t *fields, cp_event_t *event, char *why, size_
         digits = (value->text [at] >= '0' && value->text [at] <= '9')
               || (at == 0 && value->text [at] == '-');
     if (!digits)
-        return cp_error_why (CP_ETYPE, why, why_size, "field 'directive' is not a whole number");
+        return cp_error_why (CP_ETYPE, why, why_size,
+                             "field 'directive' is not a whole number");
     char shown [48];
     unsigned long long seq = value->text [0] != '-' && value->length <= S_DIRECTIVE_DIGITS
                            ? strtoull (value->text, NULL, 10): 0;

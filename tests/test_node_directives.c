@@ -336,7 +336,8 @@ test_recover_keeps_state (void)
     testing_fresh_dir ("test_node_directives", dir, sizeof dir);
     node_store_t *lost = s_node (dir, "lost");
     int32_t today = cp_date_today ();
-    CHECK_EQ_INT (s_apply_directive (lost, &root, 1, 0, CP_DIRECTIVE_REFERRAL, 0, "A child"), 0);
+    CHECK_EQ_INT (s_apply_directive (lost, &root, 1, 0, CP_DIRECTIVE_REFERRAL, 0, "A child"),
+                  0);
     CHECK_EQ_INT (s_apply_directive (lost, &root, 2, 1, CP_DIRECTIVE_NOTICE, 0, "Read it"), 0);
     char why [256] = "";
     CHECK_EQ_INT (s_done (lost, 1, today - 2, "seen to", why, sizeof why), NODE_STORE_APPENDED);
@@ -357,7 +358,8 @@ test_recover_keeps_state (void)
         pointers [index] = &entries [index];
     }
     CHECK_EQ_INT (node_store_begin (rebuilt), 0);
-    CHECK_EQ_INT (node_store_append_many (rebuilt, pointers, count, NULL, outcomes, NULL, 0), 0);
+    CHECK_EQ_INT (node_store_append_many (rebuilt, pointers, count, NULL, outcomes, NULL, 0),
+                  0);
     CHECK_EQ_INT (node_store_commit (rebuilt), 0);
     CHECK_EQ_INT (s_head (rebuilt), 3);
     cp_directive_state_t state = s_state (rebuilt, 1, 0);
@@ -372,7 +374,8 @@ test_recover_keeps_state (void)
     //  The entries come again: no new receipt, the states complete.
     CHECK_EQ_INT (s_apply_directive (rebuilt, &root, 1, 0, CP_DIRECTIVE_REFERRAL, 0, "A child"),
                   0);
-    CHECK_EQ_INT (s_apply_directive (rebuilt, &root, 2, 1, CP_DIRECTIVE_NOTICE, 0, "Read it"), 0);
+    CHECK_EQ_INT (s_apply_directive (rebuilt, &root, 2, 1, CP_DIRECTIVE_NOTICE, 0, "Read it"),
+                  0);
     CHECK_EQ_INT (s_head (rebuilt), 3);
     state = s_state (rebuilt, 1, 0);
     CHECK_EQ_INT (state.kind, CP_DIRECTIVE_REFERRAL);
@@ -421,7 +424,8 @@ test_referral_taken_up (void)
     node_store_t *store = s_node (dir, "node");
     CHECK_EQ_INT (s_apply_directive (store, &root, 4, 0, CP_DIRECTIVE_REFERRAL, 0,
                                      "A referral"), 0);
-    CHECK_EQ_INT (s_apply_directive (store, &root, 6, 4, CP_DIRECTIVE_NOTICE, 0, "A notice"), 0);
+    CHECK_EQ_INT (s_apply_directive (store, &root, 6, 4, CP_DIRECTIVE_NOTICE, 0, "A notice"),
+                  0);
     CHECK_EQ_INT (s_head (store), 2);
     const char *lines =
         "{\"id\":\"a1\",\"type\":\"case_opened\",\"case\":\"k1\",\"date\":\"2023-03-01\","
@@ -468,6 +472,16 @@ test_referral_taken_up (void)
 //  =====================================================================
 //  The import line's "directive" and the stored state
 
+//  A case_opened line with referral and, unless NULL, "directive": value.
+static void
+s_opened_line (char *line, size_t size, const char *referral, const char *value)
+{
+    snprintf (line, size, "{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\","
+              "\"date\":\"2023-01-01\",\"age\":3,\"sex\":\"F\",\"ethnicity\":\"roma\","
+              "\"referral\":\"%s\"%s%s}", referral, value? ",\"directive\":": "",
+              value? value: "");
+}
+
 static void
 test_directive_field (void)
 {
@@ -475,50 +489,44 @@ test_directive_field (void)
     CHECK (catalogue);
     int32_t today = cp_date_today ();
     static const struct {
-        const char *line;
+        const char *referral;
+        const char *value;          //  of "directive", NULL: none
         int code;
         const char *why;
         uint64_t entry;
     } cases [] = {
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\",\"directive\":12}",
-         0, "", 12},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\"}", 0, "", 0},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"school\",\"directive\":12}",
-         CP_EUNKNOWNFIELD, "field 'directive' belongs only to a case referred by the State "
-         "Agency", 0},
-        {"{\"id\":\"a\",\"type\":\"case_closed\",\"case\":\"k\",\"date\":\"2023-01-01\","
-         "\"reason\":\"adult\",\"directive\":12}",
-         CP_EUNKNOWNFIELD, "field 'directive' does not belong to a case_closed event", 0},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\",\"directive\":\"2x\"}",
-         CP_ETYPE, "field 'directive' is not a whole number", 0},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\",\"directive\":1.5}",
-         CP_ETYPE, "field 'directive' is not a whole number", 0},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\",\"directive\":0}",
-         CP_EBADVALUE, "field 'directive': 0 is no directive's number", 0},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\",\"directive\":-4}",
-         CP_EBADVALUE, "field 'directive': -4 is no directive's number", 0},
-        {"{\"id\":\"a\",\"type\":\"case_opened\",\"case\":\"k\",\"date\":\"2023-01-01\",\"age\":3,"
-         "\"sex\":\"F\",\"ethnicity\":\"roma\",\"referral\":\"central_agency\","
-         "\"directive\":99999999999999999999}",
-         CP_EBADVALUE, "is no directive's number", 0},
+        {"central_agency", "12", 0, "", 12},
+        {"central_agency", NULL, 0, "", 0},
+        {"school", "12", CP_EUNKNOWNFIELD,
+         "field 'directive' belongs only to a case referred by the State Agency", 0},
+        {"central_agency", "\"2x\"", CP_ETYPE, "field 'directive' is not a whole number", 0},
+        {"central_agency", "1.5", CP_ETYPE, "field 'directive' is not a whole number", 0},
+        {"central_agency", "true", CP_ETYPE, "field 'directive' is not a whole number", 0},
+        {"central_agency", "0", CP_EBADVALUE, "field 'directive': 0 is no directive's number",
+         0},
+        {"central_agency", "-4", CP_EBADVALUE, "field 'directive': -4 is no directive's number",
+         0},
+        {"central_agency", "99999999999999999999", CP_EBADVALUE, "is no directive's number", 0}
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases [0]; index++) {
+        char line [512], why [256] = "";
+        s_opened_line (line, sizeof line, cases [index].referral, cases [index].value);
         cp_event_t event;
-        char why [256] = "";
-        int rc = cp_event_from_json (cases [index].line, strlen (cases [index].line),
-                                     catalogue, today, &event, why, sizeof why);
+        int rc = cp_event_from_json (line, strlen (line), catalogue, today, &event, why,
+                                     sizeof why);
         CHECK_EQ_INT (rc, cases [index].code);
         CHECK_STR_CONTAINS (why, cases [index].why);
         if (rc == 0)
             CHECK_EQ_INT (event.entry, cases [index].entry);
     }
+    //  On another type than case_opened.
+    const char *closed = "{\"id\":\"a\",\"type\":\"case_closed\",\"case\":\"k\","
+                         "\"date\":\"2023-01-01\",\"reason\":\"adult\",\"directive\":12}";
+    cp_event_t event;
+    char why [256] = "";
+    CHECK_EQ_INT (cp_event_from_json (closed, strlen (closed), catalogue, today, &event, why,
+                                      sizeof why), CP_EUNKNOWNFIELD);
+    CHECK_STR_CONTAINS (why, "field 'directive' does not belong to a case_closed event");
     cp_catalogue_destroy (&catalogue);
 }
 
