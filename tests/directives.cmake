@@ -13,7 +13,7 @@ add_test (NAME node_directives COMMAND test_node_directives)
 set_tests_properties (node_directives PROPERTIES TIMEOUT 120 LABELS foundation
     ENVIRONMENT "CPSYNC_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}")
 
-cpsync_fuzz_corpus (directive foundation)
+cpsync_fuzz_corpus (directive_node foundation)
 
 #  What the central holds of a node's reports on a directive, for the
 #  shell test (a reader of the central's store, beside the central)

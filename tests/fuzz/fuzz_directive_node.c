@@ -1,19 +1,21 @@
-/*  fuzz_directive: libFuzzer target for the two decoders of a directive:
-    its body as the downlink carries it (cp_directive_decode) and the state
-    a node keeps of it (cp_directive_state_decode).
+/*  fuzz_directive_node: libFuzzer target for the two decoders of a
+    directive that a node runs: its body as the downlink carries it
+    (cp_directive_decode) and the state the node keeps of it
+    (cp_directive_state_decode).
 
     The first byte of an input says which: even, the rest is a body; odd,
     a state record.  A body that decodes must pass cp_directive_check and
-    encode to exactly the input's bytes when the input used msgpack's
-    shortest forms, or at least decode again to the same fields; a record
-    that decodes must encode to exactly the input.  What fails must fail
+    encode to bytes no longer than the input (the encoder takes msgpack's
+    shortest forms) that decode to the same fields; a record that decodes
+    must encode to exactly the input.  What fails must fail
     with a code the header lists and leave the output zeroed.  A broken
     promise aborts, so the fuzzer keeps the input.
 
-    The saved corpus (corpus/directive) holds a body of each kind, with and
-    without a due date, bodies each with one thing wrong, and state records
-    received, done with a note, and broken.  replay.c runs it as an
-    ordinary test.  Build with clang -fsanitize=fuzzer,address,undefined.  */
+    The saved corpus (corpus/directive_node) holds a body of each kind,
+    with and without a due date, bodies each with one thing wrong, and
+    state records received, done with a note, and broken.  replay.c runs
+    it as an ordinary test.  Build with clang
+    -fsanitize=fuzzer,address,undefined.                                    */
 
 #include "fuzzing.h"
 #include "cp_directive.h"
