@@ -27,6 +27,7 @@
 
 #include "central_admin.h"
 #include "central_store.h"
+#include "cp_directive.h"
 #include "cp_municipality.h"
 #include "node_store.h"
 
@@ -214,11 +215,17 @@ s_downlink (const char *central_data, const char *nodes_dir, int entries)
     size_t measured = 0;
     int rc = 0;
     for (int entry = 0; rc == 0 && entry < entries; entry++) {
-        char why [512] = "", body [64];
-        snprintf (body, sizeof body, "bench entry %d", entry);
+        char why [512] = "";
+        //  A notice, as nodes refuse a directive entry whose body is not one.
+        cp_directive_t notice = {.kind = CP_DIRECTIVE_NOTICE};
+        snprintf (notice.text, sizeof notice.text, "bench entry %d", entry);
+        size_t body_size = 0;
+        uint8_t *body = cp_directive_encode (&notice, &body_size);
+        assert (body);
         uint64_t seq;
-        rc = central_admin_publish (central_data, NULL, CP_DOWNLINK_DIRECTIVE, "all",
-                                    (const uint8_t *) body, strlen (body), &seq, why, sizeof why);
+        rc = central_admin_publish (central_data, NULL, CP_DOWNLINK_DIRECTIVE, "all", body,
+                                    body_size, &seq, why, sizeof why);
+        free (body);
         double published = s_now_ms ();
         if (rc) {
             fprintf (stderr, "bench_sync: publish: %s\n", why);

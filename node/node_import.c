@@ -11,6 +11,7 @@
 #define S_CHUNK_LINES 65536         //  lines per transaction (two chunks are in memory)
 #define S_BUFFER_SIZE (1 << 20)     //  read buffer; a longer line is rejected
 #define S_WHY_SIZE 200
+#define S_REFERRAL_NOTE "case opened"   //  directive_done's note for a referral taken up
 
 //  =====================================================================
 //  Line reader: hands out lines of a file without holding more than its
@@ -189,17 +190,45 @@ s_parser_actor (zsock_t *pipe, void *args)
 //  =====================================================================
 //  The import loop
 
+//  In the chunk's transaction: each case_opened appended that names a
+//  referral directive takes it up, so the directive is marked done (unless
+//  it is already) with the events that say so.  Returns 0 or a store error.
+static int
+s_take_up_referrals (node_store_t *store, s_chunk_t *chunk, const int *outcomes,
+                     int32_t today)
+{
+    for (size_t at = 0; at < chunk->entry_count; at++) {
+        const cp_event_t *event = &chunk->entries [at]->event;
+        if (outcomes [at] != NODE_STORE_APPENDED || event->type != CP_EVENT_CASE_OPENED
+        ||  event->entry == 0)
+            continue;
+        char why [S_WHY_SIZE];
+        int rc = node_store_directive_done (store, event->entry, today, S_REFERRAL_NOTE, why,
+                                            sizeof why);
+        if (rc == CP_ESTORE || rc == CP_EMAPFULL)
+            return rc;
+        //  Done already is fine: another case, or the operator, took it up.
+        if (rc != NODE_STORE_APPENDED && rc != CP_EEXISTS)
+            zsys_warning ("node_import: directive %llu stays open: %s",
+                          (unsigned long long) event->entry, why);
+    }
+    return 0;
+}
+
 //  Applies a chunk of parsed lines in one transaction; redoes it when the
 //  map had to grow.  whys has S_WHY_SIZE bytes per line.  Returns 0 or a
 //  store error.
 static int
-s_apply_chunk (node_store_t *store, s_chunk_t *chunk, int *outcomes, char *whys)
+s_apply_chunk (node_store_t *store, s_chunk_t *chunk, int *outcomes, char *whys,
+               int32_t today)
 {
     for (;;) {
         int rc = node_store_begin (store);
         if (rc == 0)
             rc = node_store_append_many (store, chunk->entries, chunk->entry_count,
                                          chunk->by_key, outcomes, whys, S_WHY_SIZE);
+        if (rc == 0)
+            rc = s_take_up_referrals (store, chunk, outcomes, today);
         if (rc == 0)
             rc = node_store_commit (store);
         else
@@ -300,7 +329,7 @@ node_import_file (node_store_t *store, const char *path, FILE *errors, bool prog
         stats->lines += chunk->count;
         rc = chunk->rc;
         if (rc == 0 && chunk->count)
-            rc = s_apply_chunk (store, chunk, outcomes, whys);
+            rc = s_apply_chunk (store, chunk, outcomes, whys, args.today);
         if (rc == 0)
             s_report (path, chunk, errors, stats);
         else

@@ -6,6 +6,8 @@
                            [--format json|table|csv] [--lang sq|en]
         cpsync-node status --data DIR [--format json|table]
         cpsync-node downlink --data DIR [--format json|table]
+        cpsync-node directives --data DIR [--format json|table]
+        cpsync-node directive done --data DIR ID [--note TEXT]
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
         cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
         cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]
@@ -24,6 +26,7 @@
 
 #include "cp_backup.h"
 #include "cp_date.h"
+#include "cp_directive.h"
 #include "cp_downlink.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
@@ -40,6 +43,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <sys/file.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -62,6 +66,7 @@ typedef struct {
     const char *workers;        //  staff set: as given, checked by the command
     const char *children;
     const char *date;
+    const char *note;           //  directive done: the operator's note
     bool keep_endpoint;         //  enrol: leave the "central" setting alone
     bool verbose;
     int catalogue;              //  0 = the default
@@ -82,6 +87,8 @@ s_usage (const char *message)
         "                          [--format json|table|csv] [--lang sq|en]\n"
         "       cpsync-node status --data DIR [--format json|table]\n"
         "       cpsync-node downlink --data DIR [--format json|table]\n"
+        "       cpsync-node directives --data DIR [--format json|table]\n"
+        "       cpsync-node directive done --data DIR ID [--note TEXT]\n"
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
         "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
         "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
@@ -96,6 +103,8 @@ s_usage (const char *message)
         "sets the central endpoint it names, unless --keep-endpoint is given.\n"
         "downlink lists the entries the central sent this node (directives, catalogue\n"
         "revisions, ...), each checked again against the root pinned at enrolment.\n"
+        "directives lists the directives received, with their state; directive done\n"
+        "marks one done (ID is its seq), which the central is told through the log.\n"
         "backup works while run and imports go on; restore needs DIR/keys in place\n"
         "(a backup holds no keys) and refuses while run runs.\n"
         "staff set reports the unit's child protection workers and the municipality's\n"
@@ -118,6 +127,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"keep-endpoint", no_argument, NULL, 'k'},
         {"out", required_argument, NULL, 'o'},
         {"from", required_argument, NULL, 'F'},
+        {"note", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"timeout", required_argument, NULL, 't'},
         {"workers", required_argument, NULL, 'W'},
@@ -152,6 +162,7 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'W': options->workers = optarg; break;
             case 'C': options->children = optarg; break;
             case 'D': options->date = optarg; break;
+            case 'n': options->note = optarg; break;
             case 'v': options->verbose = true; break;
             case 't': {
                 char *end;
@@ -832,6 +843,172 @@ s_staff (const s_options_t *options)
     return s_usage ("staff takes set or list");
 }
 
+
+//  A day for people, or JSON null when there is none.
+static json_t *
+s_day_json (int32_t day)
+{
+    char text [16];
+    if (day == 0)
+        return json_null ();
+    cp_date_format (day, text);
+    return json_string (text);
+}
+
+//  The directives applied at this node, from the downlink entries (each
+//  checked again against the pinned root) and what the node knows of each
+//  (received, done).  Overdue: a due date before the node's today, not done.
+static int
+s_directives (const s_options_t *options)
+{
+    bool json = strcmp (options->format, "json") == 0;
+    if (!json && strcmp (options->format, "table") != 0)
+        return s_usage ("--format is json or table");
+    int rc = 0;
+    node_keys_t *keys = node_keys_load (options->data, &rc);
+    if (!keys) {
+        fprintf (stderr, "cpsync-node: directives: the keys: %s\n", cp_strerror (rc));
+        return S_EXIT_USAGE;
+    }
+    node_store_t *store = s_open (options);
+    if (!store) {
+        node_keys_destroy (&keys);
+        return S_EXIT_USAGE;
+    }
+    uint64_t cursor = 0;
+    rc = node_store_downlink_cursor (store, &cursor);
+    int32_t today = cp_date_today ();
+    json_t *list = json_array ();
+    if (!json)
+        printf ("%-8s %-9s %-11s %-11s %-9s %-11s %s\n", "id", "kind", "due", "received",
+                "state", "done", "text");
+    for (uint64_t seq = 1; rc == 0 && seq <= cursor; seq++) {
+        uint8_t *bytes = NULL;
+        size_t size = 0;
+        rc = node_store_downlink_entry (store, seq, &bytes, &size);
+        if (rc || !bytes)
+            continue;
+        cp_downlink_t entry;
+        cp_directive_t directive;
+        char why [200] = "";
+        int check = cp_downlink_decode (bytes, size, node_keys_enrolment (keys)->root, &entry,
+                                        why, sizeof why);
+        if (check == 0 && entry.kind != CP_DOWNLINK_DIRECTIVE) {
+            free (bytes);
+            continue;
+        }
+        if (check == 0)
+            check = cp_directive_decode (entry.body, entry.body_size, &directive, why,
+                                         sizeof why);
+        free (bytes);
+        if (check) {
+            fprintf (stderr, "cpsync-node: downlink entry %llu no longer reads: %s\n",
+                     (unsigned long long) seq, why);
+            continue;
+        }
+        cp_directive_state_t state;
+        if ((rc = node_store_directive_state (store, seq, &state)) == 1)
+            rc = 0;             //  applied before this node kept states: nothing known
+        const char *said = state.done? "done"
+                         : directive.due && directive.due < today? "overdue": "received";
+        const char *kind = cp_directive_kind_name (directive.kind);
+        if (json)
+            json_array_append_new (list, json_pack ("{sI ss so ss so ss so ss}",
+                                                    "id", (json_int_t) seq, "kind", kind,
+                                                    "due", s_day_json (directive.due),
+                                                    "text", directive.text,
+                                                    "received", s_day_json (state.received),
+                                                    "state", said,
+                                                    "done", s_day_json (state.done),
+                                                    "note", state.note));
+        else {
+            char due [16] = "-", received [16] = "-", done [16] = "-";
+            if (directive.due)
+                cp_date_format (directive.due, due);
+            if (state.received)
+                cp_date_format (state.received, received);
+            if (state.done)
+                cp_date_format (state.done, done);
+            printf ("%-8llu %-9s %-11s %-11s %-9s %-11s %s%s%s\n", (unsigned long long) seq,
+                    kind, due, received, said, done, directive.text,
+                    *state.note? "  | note: ": "", state.note);
+        }
+    }
+    if (json && rc == 0) {
+        json_t *all = json_pack ("{sI so}", "cursor", (json_int_t) cursor, "directives", list);
+        //  Straight to stdout: json_dumps's text would need jansson's own
+        //  free, which the key files' loading guards (cp_enrolment).
+        json_dumpf (all, stdout, JSON_INDENT (2) | JSON_ENSURE_ASCII);
+        printf ("\n");
+        json_decref (all);
+    }
+    else
+        json_decref (list);
+    if (rc)
+        fprintf (stderr, "cpsync-node: directives: %s\n", cp_strerror (rc));
+    node_store_destroy (&store);
+    node_keys_destroy (&keys);
+    return rc? S_EXIT_USAGE: 0;
+}
+
+//  A directive's id as typed: its seq, digits only, 1 and up.
+static bool
+s_directive_id (const char *text, uint64_t *seq)
+{
+    size_t len = strlen (text);
+    if (len == 0 || len > 19 || strspn (text, "0123456789") != len)
+        return false;
+    *seq = strtoull (text, NULL, 10);
+    return *seq > 0;
+}
+
+//  directive done: the operator marks a directive done, in one write
+//  transaction with the event that tells the central.
+static int
+s_directive (const s_options_t *options)
+{
+    if (options->argc != 2 || strcmp (options->argv [0], "done") != 0)
+        return s_usage ("directive needs 'done ID' (directive done --data DIR ID "
+                        "[--note TEXT])");
+    const char *id = options->argv [1];
+    uint64_t seq = 0;
+    if (!s_directive_id (id, &seq)) {
+        fprintf (stderr, "cpsync-node: directive done: '%s' is not a directive id (the "
+                         "number 'cpsync-node directives' shows)\n", id);
+        return 1;
+    }
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    const char *note = options->note? options->note: "";
+    int32_t today = cp_date_today ();
+    char why [256] = "";
+    int rc;
+    for (;;) {
+        rc = node_store_begin (store);
+        if (rc)
+            break;
+        rc = node_store_directive_done (store, seq, today, note, why, sizeof why);
+        if (rc == NODE_STORE_APPENDED)
+            rc = node_store_commit (store);
+        else
+            node_store_abort (store);
+        if (rc != CP_EMAPFULL)
+            break;
+    }
+    node_store_destroy (&store);
+    if (rc == 0) {
+        char day [16];
+        cp_date_format (today, day);
+        printf ("directive %llu done on %s\n", (unsigned long long) seq, day);
+        return 0;
+    }
+    bool refused = rc != CP_ESTORE && rc != CP_EIO;
+    fprintf (stderr, "cpsync-node: directive done %s: %s\n", id,
+             refused && *why? why: cp_strerror (rc));
+    return refused? 1: S_EXIT_USAGE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -853,6 +1030,10 @@ main (int argc, char **argv)
         return s_status (&options);
     if (strcmp (command, "downlink") == 0)
         return s_downlink (&options);
+    if (strcmp (command, "directives") == 0)
+        return s_directives (&options);
+    if (strcmp (command, "directive") == 0)
+        return s_directive (&options);
     if (strcmp (command, "run") == 0)
         return s_run (&options);
     if (strcmp (command, "enrol") == 0)

@@ -30,6 +30,8 @@
 #include "cp_case.h"
 #include "cp_case_cache.h"
 #include "cp_codec.h"
+#include "cp_date.h"
+#include "cp_directive.h"
 #include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
@@ -51,8 +53,8 @@
 //  each event.  4: the log has an identity and a chain.  5: the month rows
 //  are in "months" (CP_STORE_MONTHS), no longer in "days".  6: the
 //  downlink (its cursor, the entries applied, refusals counted).  7: the
-//  node's own records (its staffing).  Another format is refused rather
-//  than misread.
+//  node's own records (its staffing, its directives' receipt and
+//  completion).  Another format is refused rather than misread.
 #define S_FORMAT "cpsync-node 7"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_MAX_DBS 16
@@ -73,6 +75,7 @@
 //  The staffing the node has set: u32 day → u32 workers, u32 children
 #define S_STAFFING_DB "staffing"
 #define S_STAFFING_VALUE 8
+#define S_DIRECTIVES_DB "directives"
 
 //  What the node's store is to cp_store.
 static const cp_store_kind_t s_kind = {
@@ -91,6 +94,7 @@ struct _node_store_t {
     MDB_env *env;
     MDB_dbi meta, catalogues, log, ids, cases, months, chains, downlink, downlink_refused;
     MDB_dbi staffing;           //  the node's staffing by the day it takes effect
+    MDB_dbi directives;         //  u64 seq → cp_directive_state_t's record
     char municipality [CP_ID_MAX + 1];
     cp_catalogue_t *catalogue;  //  the active catalogue
     uint8_t *index_key;         //  cp_index_key: guarded, read-only
@@ -170,7 +174,8 @@ s_open_dbis (node_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "chains", flags, &self->chains))
     ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_DB, flags, &self->downlink))
     ||  (rc = mdb_dbi_open (txn, S_DOWNLINK_REFUSED_DB, flags, &self->downlink_refused))
-    ||  (rc = mdb_dbi_open (txn, S_STAFFING_DB, flags, &self->staffing)))
+    ||  (rc = mdb_dbi_open (txn, S_STAFFING_DB, flags, &self->staffing))
+    ||  (rc = mdb_dbi_open (txn, S_DIRECTIVES_DB, flags, &self->directives)))
         return rc;
     return 0;
 }
@@ -364,10 +369,49 @@ node_store_prepare (node_store_t *self, node_store_entry_t *entry)
     entry->encoded_size = 0;
 }
 
+//  =====================================================================
+//  Directives: what the node knows of each one addressed to it
+
+//  The state of directive seq as txn sees it, into *state (zeroed when the
+//  node knows nothing of it).  Returns 0, 1 when there is none, or
+//  CP_ESTORE (logged: a record that does not read).
+static int
+s_directive_get (node_store_t *self, MDB_txn *txn, uint64_t seq, cp_directive_state_t *state)
+{
+    memset (state, 0, sizeof *state);
+    uint8_t key [8];
+    cp_put_u64 (key, seq);
+    MDB_val k = {8, key}, v;
+    int rc = mdb_get (txn, self->directives, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 1;
+    if (rc)
+        return cp_lmdb_fail ("node_store", "read directives", rc);
+    rc = cp_directive_state_decode (v.mv_data, v.mv_size, state);
+    if (rc) {
+        zsys_error ("node_store: the state of directive %" PRIu64 " does not read (%s)", seq,
+                    cp_strerror (rc));
+        return CP_ESTORE;
+    }
+    return 0;
+}
+
+//  In the write transaction: stores the state of directive seq.
+static int
+s_directive_put (node_store_t *self, uint64_t seq, const cp_directive_state_t *state)
+{
+    uint8_t key [8], record [CP_DIRECTIVE_STATE_MAX];
+    cp_put_u64 (key, seq);
+    size_t size = cp_directive_state_encode (state, record);
+    return s_put (self, self->directives, key, 8, record, size, 0, "put directive");
+}
+
 //  In the write transaction: what an event of the node's own kinds does to
 //  the store besides being logged, whether the node makes it now or takes
-//  it back from the central's archive (recover).  Returns 0 or a store
-//  error.
+//  it back from the central's archive (recover): its staffing is kept in
+//  staffing, a directive's receipt and completion in directives, so a
+//  rebuilt node knows them even before the entries come again.  Returns 0
+//  or a store error.
 static int
 s_own_effect (node_store_t *self, const cp_event_t *event)
 {
@@ -381,7 +425,78 @@ s_own_effect (node_store_t *self, const cp_event_t *event)
         return s_put (self, self->staffing, day, sizeof day, value, sizeof value, 0,
                       "put staffing");
     }
+    if (event->type != CP_EVENT_DIRECTIVE_RECEIVED && event->type != CP_EVENT_DIRECTIVE_DONE)
+        return 0;
+    cp_directive_state_t state;
+    int rc = s_directive_get (self, self->txn, event->entry, &state);
+    if (rc == CP_ESTORE)
+        return rc;
+    if (event->type == CP_EVENT_DIRECTIVE_RECEIVED)
+        state.received = event->date;
+    else {
+        state.done = event->date;
+        snprintf (state.note, sizeof state.note, "%s", event->note);
+    }
+    return s_directive_put (self, event->entry, &state);
+}
+
+//  A case_opened that names a directive (the referral it takes up): the
+//  node must have applied that directive, and it must be a referral.
+//  Returns 0, a rule's code with why, or a store error.
+static int
+s_referral_check (node_store_t *self, const cp_event_t *event, char *why, size_t why_size)
+{
+    cp_directive_state_t state;
+    int rc = s_directive_get (self, self->txn, event->entry, &state);
+    if (rc == CP_ESTORE)
+        return rc;
+    if (rc == 1 || state.kind == 0)
+        return cp_error_why (CP_ENOTFOUND, why, why_size, "field 'directive': %" PRIu64 " is "
+                             "no directive this node has received", event->entry);
+    if (state.kind != CP_DIRECTIVE_REFERRAL)
+        return cp_error_why (CP_EBADVALUE, why, why_size, "field 'directive': directive %"
+                             PRIu64 " is a %s, not a referral", event->entry,
+                             cp_directive_kind_name (state.kind));
     return 0;
+}
+
+int
+node_store_directive_done (node_store_t *self, uint64_t seq, int32_t date, const char *note,
+                           char *why, size_t why_size)
+{
+    assert (self->txn);
+    cp_directive_state_t state;
+    int rc = s_directive_get (self, self->txn, seq, &state);
+    if (rc == CP_ESTORE)
+        return rc;
+    if (rc == 1 || state.kind == 0)
+        return cp_error_why (CP_ENOTFOUND, why, why_size, "%" PRIu64 " is no directive this "
+                             "node has received", seq);
+    if (state.done) {
+        char day [16];
+        cp_date_format (state.done, day);
+        return cp_error_why (CP_EEXISTS, why, why_size, "directive %" PRIu64 " was done "
+                             "already on %s", seq, day);
+    }
+    cp_event_t done = {.type = CP_EVENT_DIRECTIVE_DONE, .date = date, .entry = seq};
+    snprintf (done.id, sizeof done.id, "n-dd-%" PRIu64, seq);
+    if (strlen (note) > CP_NOTE_MAX)
+        return cp_error_why (CP_ETOOBIG, why, why_size, "the note is over %d bytes",
+                             CP_NOTE_MAX);
+    memcpy (done.note, note, strlen (note) + 1);
+    return node_store_append_own (self, &done, why, why_size);
+}
+
+int
+node_store_directive_state (node_store_t *self, uint64_t seq, cp_directive_state_t *state)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    rc = s_directive_get (self, txn, seq, state);
+    mdb_txn_abort (txn);
+    return rc;
 }
 
 //  Checks an entry against its case and, if it passes, applies it and
@@ -401,6 +516,9 @@ s_append_checked (node_store_t *self, const node_store_entry_t *entry, char *why
         self->head++;
         return NODE_STORE_APPENDED;
     }
+    if (event->type == CP_EVENT_CASE_OPENED && event->entry
+    &&  (rc = s_referral_check (self, event, why, why_size)))
+        return rc;
     cp_case_t *state = cp_case_cache_get (self->cache, self->txn, self->cases,
                                           entry->case_key, &rc);
     if (state)
@@ -1156,15 +1274,53 @@ s_catalogue_take (node_store_t *self, s_downlink_t *apply)
     return rc;
 }
 
-//  In the write transaction: what an entry does besides being recorded.
-//  Only a catalogue revision does anything so far; the other kinds are
-//  recorded for later work to read.
+//  In the write transaction: a directive is kept in directives with its
+//  kind and due date, and the node gives its receipt, directive_received,
+//  in this transaction, so the receipt exists exactly when the entry is
+//  applied: once, whatever crashes or resends.  A body that does not
+//  decode is refused with its code.
+static int
+s_directive_take (node_store_t *self, s_downlink_t *apply)
+{
+    uint64_t seq = apply->entry->seq;
+    cp_directive_t directive;
+    char reason [200] = "";
+    int rc = cp_directive_decode (apply->entry->body, apply->entry->body_size, &directive,
+                                  reason, sizeof reason);
+    if (rc)
+        return apply->refused = cp_error_why (rc, apply->why, apply->why_size, "entry %" PRIu64
+                                              ": not a directive: %s", seq, reason);
+    cp_directive_state_t state;
+    rc = s_directive_get (self, self->txn, seq, &state);
+    if (rc == CP_ESTORE)
+        return rc;
+    state.kind = directive.kind;
+    state.due = directive.due;
+    if ((rc = s_directive_put (self, seq, &state)))
+        return rc;
+    //  A node rebuilt by recover holds the receipt already: a duplicate.
+    cp_event_t receipt = {.type = CP_EVENT_DIRECTIVE_RECEIVED, .date = cp_date_today (),
+                          .entry = seq};
+    snprintf (receipt.id, sizeof receipt.id, "n-dr-%" PRIu64, seq);
+    rc = node_store_append_own (self, &receipt, reason, sizeof reason);
+    if (rc == NODE_STORE_APPENDED || rc == NODE_STORE_DUPLICATE)
+        return 0;
+    if (rc != CP_ESTORE && rc != CP_EMAPFULL)
+        zsys_error ("node_store: the receipt of entry %" PRIu64 " is refused: %s", seq, reason);
+    return rc;
+}
+
+//  In the write transaction: what an entry does besides being recorded: a
+//  catalogue revision is installed, a directive kept with its receipt; the
+//  other kinds are recorded for later work to read.
 static int
 s_downlink_effect (node_store_t *self, s_downlink_t *apply)
 {
     switch (apply->entry->kind) {
         case CP_DOWNLINK_CATALOGUE:
             return s_catalogue_take (self, apply);
+        case CP_DOWNLINK_DIRECTIVE:
+            return s_directive_take (self, apply);
         default:
             return 0;
     }

@@ -34,6 +34,10 @@
                     node set (staff_set events), by the day it takes effect;
                     a later set for the same day replaces it.  Written when
                     the event is appended, so recover brings it back.
+        directives  u64 seq → what the node knows of the directive of that
+                    downlink seq (cp_directive_state_t: kind and due date
+                    once applied, the days of its receipt and completion,
+                    the note), not sealed: a directive names no case
 
     Appending runs in large write transactions: begin, append many events,
     commit.  Cases and counter rows touched in a transaction are kept in
@@ -47,6 +51,7 @@
 #define NODE_STORE_H_INCLUDED
 
 #include "cp_catalogue.h"
+#include "cp_directive.h"
 #include "cp_event.h"
 #include "cp_index_key.h"
 #include "cp_store.h"
@@ -262,7 +267,10 @@ int
 //  cp_catalogue_check_revision accepts is stored in catalogues under its
 //  version and becomes meta "catalogue", and after the commit the active
 //  catalogue (node_store_catalogue); a version the node holds with the
-//  very same text changes nothing but the cursor.  Returns 0 when applied,
+//  very same text changes nothing but the cursor.  A directive's effect
+//  (CP_DOWNLINK_DIRECTIVE, body cp_directive's): its kind and due date are
+//  kept in directives and the node appends its receipt, directive_received
+//  ("n-dr-SEQ", dated today), in the same transaction.  Returns 0 when applied,
 //  or a refusal, with why, that changes nothing but one more count of its
 //  code in downlink_refused:
 //      cp_downlink_decode's codes (a bad signature is CP_EAUTH, another
@@ -279,6 +287,7 @@ int
 //      CP_ECATALOGUE   a catalogue revision that does not apply: a version
 //                      past the next, a version held with another text, or
 //                      a text that cp_catalogue_check_revision refuses
+//      cp_directive_decode's codes   a directive whose body does not decode
 //  or CP_ESTORE (logged; nothing changed or counted).  prev is not signed by
 //  the root (it is per node): the caller checks the signature of the
 //  message that carried it.  Not within a transaction of node_store_begin.
@@ -293,6 +302,26 @@ int
 int
     node_store_downlink_entry (node_store_t *self, uint64_t seq, uint8_t **bytes,
                                size_t *size);
+
+//  Within an open write transaction (node_store_begin): marks directive seq
+//  done at the node, on date with note (at most CP_NOTE_MAX bytes, no
+//  control characters), by appending directive_done ("n-dd-SEQ"), whose
+//  effect keeps the day and note in directives.  Returns
+//  NODE_STORE_APPENDED, or with why: CP_ENOTFOUND (no directive of that
+//  seq applied at this node), CP_EEXISTS (done already: why says when), a
+//  code of cp_event_own_check (the note), or CP_ESTORE / CP_EMAPFULL (the
+//  transaction is dead).  A refusal changes nothing.
+int
+    node_store_directive_done (node_store_t *self, uint64_t seq, int32_t date,
+                               const char *note, char *why, size_t why_size);
+
+//  Reads what the node knows of directive seq into *state.  Returns 0, 1
+//  when it knows nothing of it (state zeroed), or a store error.  A state
+//  whose kind is 0 is one known from the node's own events (recover) whose
+//  entry has not come again yet.
+int
+    node_store_directive_state (node_store_t *self, uint64_t seq,
+                                cp_directive_state_t *state);
 
 //  Reads the downlink refusal counts, by code (at most max of them; the
 //  codes are far fewer than 64) into refusals and *count.  Returns 0 or a

@@ -4,6 +4,7 @@
 #include "cp_codec.h"
 #include "cp_date.h"
 #include "cp_error.h"
+#include "cp_lmdb.h"
 
 #include <msgpack.h>
 
@@ -209,5 +210,61 @@ cp_directive_decode (const uint8_t *data, size_t size, cp_directive_t *directive
         rc = s_shortest (data, size, directive, why, why_size);
     if (rc)
         memset (directive, 0, sizeof *directive);
+    return rc;
+}
+
+//  =====================================================================
+//  What a node keeps of a directive
+
+size_t
+cp_directive_state_encode (const cp_directive_state_t *state, uint8_t *buf)
+{
+    size_t len = strnlen (state->note, CP_NOTE_MAX);
+    buf [0] = CP_DIRECTIVE_STATE_VERSION;
+    buf [1] = (uint8_t) state->kind;
+    cp_put_u32 (buf + 2, (uint32_t) state->due);
+    cp_put_u32 (buf + 6, (uint32_t) state->received);
+    cp_put_u32 (buf + 10, (uint32_t) state->done);
+    buf [14] = (uint8_t) len;
+    memcpy (buf + CP_DIRECTIVE_STATE_HEADER, state->note, len);
+    return CP_DIRECTIVE_STATE_HEADER + len;
+}
+
+//  A stored day: 0 for none, else within the calendar's years.
+static bool
+s_day_valid (int32_t day)
+{
+    return day == 0 || (day >= cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
+                    &&  day <= cp_date_from_civil (CP_DATE_MAX_YEAR, 12, 31));
+}
+
+int
+cp_directive_state_decode (const uint8_t *data, size_t size, cp_directive_state_t *state)
+{
+    memset (state, 0, sizeof *state);
+    int rc = 0;
+    if (size < CP_DIRECTIVE_STATE_HEADER || size > CP_DIRECTIVE_STATE_MAX
+    ||  size != CP_DIRECTIVE_STATE_HEADER + (size_t) data [14])
+        return CP_EMALFORMED;
+    if (data [0] != CP_DIRECTIVE_STATE_VERSION)
+        return CP_EVERSION;
+    state->kind = data [1];
+    state->due = (int32_t) cp_get_u32 (data + 2);
+    state->received = (int32_t) cp_get_u32 (data + 6);
+    state->done = (int32_t) cp_get_u32 (data + 10);
+    size_t len = data [14];
+    memcpy (state->note, data + CP_DIRECTIVE_STATE_HEADER, len);
+    state->note [len] = 0;
+    if (state->kind != 0 && !cp_directive_kind_name (state->kind))
+        rc = CP_EBADKIND;
+    else
+    if (!s_day_valid (state->due) || !s_day_valid (state->received)
+    ||  !s_day_valid (state->done))
+        rc = CP_EDATERANGE;
+    else
+    if (memchr (state->note, 0, len))
+        rc = CP_EMALFORMED;
+    if (rc)
+        memset (state, 0, sizeof *state);
     return rc;
 }

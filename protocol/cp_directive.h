@@ -20,6 +20,8 @@
 #ifndef CP_DIRECTIVE_H_INCLUDED
 #define CP_DIRECTIVE_H_INCLUDED
 
+#include "cp_event.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,5 +71,39 @@ uint8_t *
 int
     cp_directive_decode (const uint8_t *data, size_t size, cp_directive_t *directive,
                          char *why, size_t why_size);
+
+//  What a node keeps of a directive addressed to it (its "directives"
+//  database, under the entry's seq): the kind and due date, known once the
+//  entry is applied, and the days of its receipt and its completion with
+//  the operator's note, known from the node's own events, so that a node
+//  rebuilt from the central's archive knows them before the entries come
+//  again.  Stored as a fixed record, big-endian: u8 version (1), u8 kind
+//  (0: the entry not applied yet), i32 due, i32 received, i32 done (each a
+//  day number, 0 for none), u8 the note's length, the note's bytes.
+#define CP_DIRECTIVE_STATE_VERSION 1
+#define CP_DIRECTIVE_STATE_HEADER 15
+#define CP_DIRECTIVE_STATE_MAX (CP_DIRECTIVE_STATE_HEADER + CP_NOTE_MAX)
+
+typedef struct {
+    int kind;                           //  cp_directive_kind_t; 0: not applied yet
+    int32_t due;                        //  day number; 0: no due date
+    int32_t received;                   //  day of directive_received; 0: none
+    int32_t done;                       //  day of directive_done; 0: not done
+    char note [CP_NOTE_MAX + 1];        //  directive_done's note
+} cp_directive_state_t;
+
+//  Writes state into buf (CP_DIRECTIVE_STATE_MAX bytes) and returns its
+//  size.  The note is cut at CP_NOTE_MAX bytes (cp_event_own_check keeps
+//  notes within it).
+size_t
+    cp_directive_state_encode (const cp_directive_state_t *state, uint8_t *buf);
+
+//  Reads a record of exactly size bytes.  Returns 0, or CP_EMALFORMED (a
+//  size that is not the record's, a NUL in the note), CP_EVERSION,
+//  CP_EBADKIND or CP_EDATERANGE (a day out of the calendar's years); on
+//  error *state is zeroed.
+int
+    cp_directive_state_decode (const uint8_t *data, size_t size,
+                               cp_directive_state_t *state);
 
 #endif

@@ -213,12 +213,16 @@ s_check_date (int32_t date, int32_t today, char *why, size_t why_size)
 //  import); the rules are checked once the object is complete, because
 //  which fields belong depends on "type", which may come last.
 
-//  The keys any event may carry; s_fields_t keeps one slot per key.
+//  The keys any event may carry; s_fields_t keeps one slot per key.  The
+//  coded fields come last, from S_FIRST_CODE on.
 static const char *const s_keys [] = {
-    "id", "type", "case", "date", "age",
+    "id", "type", "case", "date", "age", "directive",
     "sex", "ethnicity", "referral", "level", "problem", "measure", "category", "reason"
 };
 #define S_KEYS (sizeof s_keys / sizeof s_keys [0])
+#define S_FIRST_CODE 6
+#define S_REFERRAL_TAKEN_UP "central_agency"    //  the referral a directive can name
+#define S_DIRECTIVE_DIGITS 19                   //  any such number fits a u64
 #define S_VALUE_MAX 80          //  longer values are kept cut, with their real length
 
 typedef enum { S_ABSENT, S_STRING, S_NUMBER, S_OTHER } s_kind_t;
@@ -382,6 +386,43 @@ s_string_field (const s_fields_t *fields, const char *key, const s_value_t **val
     return 0;
 }
 
+//  "directive": the referral directive (its seq in the downlink log) that a
+//  case_opened with referral central_agency takes up, read into
+//  event->entry; whether the node holds such a directive is the store's
+//  to check.  Returns 0 or a cp_error_t naming the field, with why.
+static int
+s_check_directive (const s_fields_t *fields, cp_event_t *event, char *why, size_t why_size)
+{
+    const s_value_t *value = s_value (fields, "directive");
+    if (value->kind == S_ABSENT)
+        return 0;
+    const cp_event_kind_t *kind = cp_event_kind (event->type);
+    if (event->type != CP_EVENT_CASE_OPENED)
+        return cp_error_why (CP_EUNKNOWNFIELD, why, why_size,
+                             "field 'directive' does not belong to a %s event", kind->name);
+    //  case_opened's third coded field is its referral.
+    if (strcmp (event->codes [2], S_REFERRAL_TAKEN_UP) != 0)
+        return cp_error_why (CP_EUNKNOWNFIELD, why, why_size, "field 'directive' belongs only "
+                             "to a case referred by the State Agency (referral '%s'), not "
+                             "'%s'", S_REFERRAL_TAKEN_UP, event->codes [2]);
+    bool digits = value->kind == S_NUMBER && value->length > 0;
+    for (size_t at = 0; digits && at < value->length; at++)
+        digits = (value->text [at] >= '0' && value->text [at] <= '9')
+              || (at == 0 && value->text [at] == '-');
+    if (!digits)
+        return cp_error_why (CP_ETYPE, why, why_size,
+                             "field 'directive' is not a whole number");
+    char shown [48];
+    unsigned long long seq = value->text [0] != '-' && value->length <= S_DIRECTIVE_DIGITS
+                           ? strtoull (value->text, NULL, 10): 0;
+    if (seq == 0)
+        return cp_error_why (CP_EBADVALUE, why, why_size, "field 'directive': %s is no "
+                             "directive's number (1 and up)",
+                             s_quote (value->text, value->length, shown, sizeof shown));
+    event->entry = seq;
+    return 0;
+}
+
 //  Checks the collected fields against the type's rules, in a fixed order:
 //  type, unknown fields, id, case, date, age, codes.
 static int
@@ -405,7 +446,7 @@ s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32
     if (*fields->unknown)
         return cp_error_why (CP_EUNKNOWNFIELD, why, why_size, "field '%s' does not belong to a %s event",
                       fields->unknown, kind->name);
-    for (size_t slot = 5; slot < S_KEYS; slot++) {
+    for (size_t slot = S_FIRST_CODE; slot < S_KEYS; slot++) {
         bool belongs = false;
         for (int code = 0; code < kind->code_count; code++)
             belongs |= strcmp (kind->fields [code], s_keys [slot]) == 0;
@@ -452,7 +493,7 @@ s_check_fields (const s_fields_t *fields, const cp_catalogue_t *catalogue, int32
                               value->text, value->length, catalogue, why, why_size)))
             return rc;
     }
-    return 0;
+    return s_check_directive (fields, event, why, why_size);
 }
 
 int

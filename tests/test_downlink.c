@@ -15,6 +15,7 @@
 
 #define _XOPEN_SOURCE 700       //  nftw, mkdtemp
 
+#include "cp_directive.h"
 #include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_municipality.h"
@@ -54,6 +55,28 @@ s_entry (uint64_t seq, int kind, const char *address, const char *body)
     cp_downlink_t entry = {.seq = seq, .kind = kind, .issued = S_ISSUED,
                            .body = (const uint8_t *) body, .body_size = strlen (body)};
     CHECK_EQ_INT (cp_downlink_address_parse (address, &entry.address), 0);
+    return entry;
+}
+
+//  A directive entry (a notice with text) as a node applies it: its body
+//  is cp_directive's, kept in a ring of static buffers that outlive the
+//  entries of one test.
+static cp_downlink_t
+s_directive (uint64_t seq, const char *address, const char *text)
+{
+    static uint8_t bodies [16][CP_DIRECTIVE_BODY_MAX];
+    static size_t next = 0;
+    cp_directive_t directive = {.kind = CP_DIRECTIVE_NOTICE};
+    snprintf (directive.text, sizeof directive.text, "%s", text);
+    size_t size = 0;
+    uint8_t *encoded = cp_directive_encode (&directive, &size);
+    CHECK (encoded && size <= CP_DIRECTIVE_BODY_MAX);
+    uint8_t *body = bodies [next++ % 16];
+    memcpy (body, encoded, size);
+    free (encoded);
+    cp_downlink_t entry = s_entry (seq, CP_DOWNLINK_DIRECTIVE, address, "");
+    entry.body = body;
+    entry.body_size = size;
     return entry;
 }
 
@@ -610,8 +633,8 @@ test_apply_in_order (void)
     node_store_t *store = s_node (dir, sizeof dir);
     s_root_t root = s_root (1);
     CHECK_EQ_INT (s_cursor (store), 0);
-    cp_downlink_t first = s_entry (1, CP_DOWNLINK_DIRECTIVE, "all", "notice");
-    cp_downlink_t second = s_entry (3, CP_DOWNLINK_DIRECTIVE, "county:" S_TOWN, "notice");
+    cp_downlink_t first = s_directive (1, "all", "notice");
+    cp_downlink_t second = s_directive (3, "county:" S_TOWN, "notice");
     cp_downlink_t third = s_entry (4, CP_DOWNLINK_FIGURES, S_TOWN, "digest");
     char why [256] = "";
     CHECK_EQ_INT (s_apply (store, &root, 0, &first, why, sizeof why), 0);
@@ -640,8 +663,8 @@ test_replay_and_rollback (void)
     char dir [512];
     node_store_t *store = s_node (dir, sizeof dir);
     s_root_t root = s_root (1);
-    cp_downlink_t first = s_entry (2, CP_DOWNLINK_DIRECTIVE, S_TOWN, "referral");
-    cp_downlink_t second = s_entry (5, CP_DOWNLINK_DIRECTIVE, "all", "deadline");
+    cp_downlink_t first = s_directive (2, S_TOWN, "referral");
+    cp_downlink_t second = s_directive (5, "all", "deadline");
     char why [256] = "";
     CHECK_EQ_INT (s_apply (store, &root, 0, &first, why, sizeof why), 0);
     CHECK_EQ_INT (s_apply (store, &root, 2, &second, why, sizeof why), 0);
@@ -653,7 +676,7 @@ test_replay_and_rollback (void)
     CHECK_EQ_INT (s_refused (store, CP_EREPLAY), 3);
     //  Another entry under seq 5 (say, from a central restored from an
     //  old copy, signing again), and one under 4, never applied.
-    cp_downlink_t other = s_entry (5, CP_DOWNLINK_DIRECTIVE, "all", "another deadline");
+    cp_downlink_t other = s_directive (5, "all", "another deadline");
     CHECK_EQ_INT (s_apply (store, &root, 2, &other, why, sizeof why), CP_EROLLBACK);
     CHECK_STR_CONTAINS (why, "not the one applied");
     cp_downlink_t older = s_entry (4, CP_DOWNLINK_CATALOGUE, "all", "{}");
@@ -677,8 +700,8 @@ test_gap (void)
     char dir [512];
     node_store_t *store = s_node (dir, sizeof dir);
     s_root_t root = s_root (1);
-    cp_downlink_t first = s_entry (1, CP_DOWNLINK_DIRECTIVE, "all", "notice");
-    cp_downlink_t later = s_entry (6, CP_DOWNLINK_DIRECTIVE, "all", "notice");
+    cp_downlink_t first = s_directive (1, "all", "notice");
+    cp_downlink_t later = s_directive (6, "all", "notice");
     char why [256] = "";
     CHECK_EQ_INT (s_apply (store, &root, 0, &first, why, sizeof why), 0);
     CHECK_EQ_INT (s_apply (store, &root, 4, &later, why, sizeof why), CP_EGAP);
@@ -709,19 +732,19 @@ test_not_addressed (void)
     node_store_t *store = s_node (dir, sizeof dir);
     s_root_t root = s_root (1);
     char why [256] = "";
-    cp_downlink_t neighbour = s_entry (1, CP_DOWNLINK_DIRECTIVE, S_NEIGHBOUR, "referral");
+    cp_downlink_t neighbour = s_directive (1, S_NEIGHBOUR, "referral");
     CHECK_EQ_INT (s_apply (store, &root, 0, &neighbour, why, sizeof why), CP_ENOTADDRESSED);
     CHECK_STR_CONTAINS (why, "entry 1 is addressed to " S_NEIGHBOUR ", not to " S_TOWN);
-    cp_downlink_t elsewhere = s_entry (1, CP_DOWNLINK_DIRECTIVE, "elbasan", "referral");
+    cp_downlink_t elsewhere = s_directive (1, "elbasan", "referral");
     CHECK_EQ_INT (s_apply (store, &root, 0, &elsewhere, why, sizeof why), CP_ENOTADDRESSED);
-    cp_downlink_t county = s_entry (1, CP_DOWNLINK_DIRECTIVE, "county:elbasan", "notice");
+    cp_downlink_t county = s_directive (1, "county:elbasan", "notice");
     CHECK_EQ_INT (s_apply (store, &root, 0, &county, why, sizeof why), CP_ENOTADDRESSED);
     CHECK_STR_CONTAINS (why, "county:elbasan");
     CHECK_EQ_INT (s_refused (store, CP_ENOTADDRESSED), 3);
     CHECK_EQ_INT (s_cursor (store), 0);
     CHECK (s_holds_none (store, 1));
-    cp_downlink_t own_county = s_entry (1, CP_DOWNLINK_DIRECTIVE, "county:" S_TOWN, "notice");
-    cp_downlink_t all = s_entry (2, CP_DOWNLINK_DIRECTIVE, "all", "deadline");
+    cp_downlink_t own_county = s_directive (1, "county:" S_TOWN, "notice");
+    cp_downlink_t all = s_directive (2, "all", "deadline");
     CHECK_EQ_INT (s_apply (store, &root, 0, &own_county, why, sizeof why), 0);
     CHECK_EQ_INT (s_apply (store, &root, 1, &all, why, sizeof why), 0);
     CHECK_EQ_INT (s_cursor (store), 2);
@@ -793,7 +816,7 @@ test_status (void)
     node_store_t *store = s_node (dir, sizeof dir);
     s_root_t root = s_root (1);
     char why [256] = "";
-    cp_downlink_t entry = s_entry (3, CP_DOWNLINK_DIRECTIVE, "all", "notice");
+    cp_downlink_t entry = s_directive (3, "all", "notice");
     CHECK_EQ_INT (s_apply (store, &root, 0, &entry, why, sizeof why), 0);
     CHECK_EQ_INT (s_apply (store, &root, 0, &entry, why, sizeof why), CP_EREPLAY);
     node_store_destroy (&store);

@@ -66,7 +66,15 @@ publish () {
     return $rc
 }
 
-for n in 1 2 3 4 5 6; do echo "directive $n: report by the deadline" > "$work/d$n.txt"; done
+#  Directive bodies as protocol/cp_directive encodes them: [1, kind 3
+#  (notice), due 0, text], msgpack.
+python3 - "$work" <<'PY'
+import sys
+for n in range (1, 7):
+    text = b"directive %d: report by the deadline" % n
+    open ("%s/d%d.txt" % (sys.argv [1], n), "wb").write (
+        bytes ([0x94, 1, 3, 0, 0xd9, len (text)]) + text)
+PY
 
 start_central
 start_node berat "$endpoint"

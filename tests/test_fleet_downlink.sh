@@ -79,7 +79,11 @@ check "it still says the events are acknowledged, as before" \
 "$bin/cpsync-node" import --data "$nodes/tirane" "$work/cat2.jsonl" > /dev/null 2> "$work/import.err"
 check "after it the catalogue-2 line imports (exit 0)" [ $? = 0 ]
 
-echo "check the shelter's records" > "$work/directive.txt"
+#  A notice as protocol/cp_directive encodes it: [1, 3, 0, text], msgpack.
+python3 -c 'import sys
+text = b"check the shelter records"
+open (sys.argv [1], "wb").write (bytes ([0x94, 1, 3, 0, 0xa0 | len (text)]) + text)' \
+    "$work/directive.txt"
 step "a directive to kucove alone is published" "$bin/cpsync-admin" publish \
     --central "$central" --kind directive --to kucove "$work/directive.txt"
 check "the next fleet run exits 0 (tirane's new events too)" fleet

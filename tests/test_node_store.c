@@ -2033,8 +2033,9 @@ s_raw_drop (const char *node, const char *db)
     mdb_env_close (env);
 }
 
-//  A store of format 4, whose month rows are in "days", and one of format
-//  5, without the downlink's databases: each refused as what it is, with
+//  A store of format 4, whose month rows are in "days", one of format 5,
+//  without the downlink's databases, and one of format 6, without the
+//  directives' states: each refused as what it is, with
 //  the line that names both formats, not opened without its rows or its
 //  downlink.
 static void
@@ -2071,10 +2072,11 @@ test_old_format (void)
                              "this node reads \"cpsync-node 7\" (set the node up again");
     free (log);
 
-    //  Format 6 had no staffing database.
+    //  Format 6 had no staffing and no directives' states.
     store = s_node_new (dir, "six", path, sizeof path);
     node_store_destroy (&store);
     s_raw_drop (path, "staffing");
+    s_raw_drop (path, "directives");
     const char *six = "cpsync-node 6";
     free (s_raw_put (path, "meta", "format", 6, six, strlen (six), NULL));
     testing_log_start ();

@@ -4,10 +4,11 @@
 
     Each input is one line, read against the newest built-in catalogue
     with a fixed today.  What fails must fail with one of the line's
-    codes (CP_EMALFORMED to CP_EBADAGE) and say why.  What is read must
-    keep the rules of docs/events.md that need no history: a known type,
-    ids of the id alphabet, a date from 2000-01-01 to today + 1, an age of
-    0 to 18 only where the type has one, codes the catalogue defines; it
+    codes (CP_EMALFORMED to CP_EBADVALUE, for a directive's number) and
+    say why.  What is read must keep the rules of docs/events.md that need
+    no history: a known type, ids of the id alphabet, a date from
+    2000-01-01 to today + 1, an age of 0 to 18 only where the type has
+    one, codes the catalogue defines; it
     must resolve again as an event from the wire would, and survive the
     msgpack codec's round trip byte for byte.  A broken promise aborts,
     and so does a sanitizer's report, so the fuzzer keeps the input.
@@ -45,7 +46,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     int rc = cp_event_from_json ((const char *) data, size, catalogue, today, &event, why,
                                  sizeof why);
     if (rc) {
-        if (rc < CP_EMALFORMED || rc > CP_EBADAGE || why [0] == 0
+        if (rc < CP_EMALFORMED || rc > CP_EBADVALUE || why [0] == 0
         ||  strnlen (why, sizeof why) == sizeof why)
             fuzzing_fail ("failed with a stray code or no reason");
         return 0;
