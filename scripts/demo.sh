@@ -15,13 +15,20 @@
 #      separate processes on loopback until the central has acknowledged
 #      every event
 #   4. shows a node rejecting a catalogue-2 line, naming the revision;
-#      publishes catalogue-v2.json (cpsync-central catalogue publish); a
-#      fleet run delivers it (it ends only when every node has applied the
-#      downlink entries addressed to it), and every node is at catalogue 2
+#      publishes catalogue-v2.json (cpsync-central catalogue publish) and
+#      sends the report's 102 referrals (cpsync-central directive send),
+#      one to the municipality of each generated case the Agency referred,
+#      the rest to every municipality in turn; a fleet run delivers them
+#      (it ends only when every node has applied the downlink entries
+#      addressed to it), every node is at catalogue 2, and each referred
+#      case's import line names its referral
 #   5. every node sets its staffing from 2022-01-01 (cpsync-node staff
 #      set, figures from scripts/staffing-2022.csv: 241 workers, as the
-#      report, the rest illustrative); phase 2: the fleet syncs the rest
-#      and the staffing; every line of both phases was imported
+#      report, the rest illustrative); phase 2: the fleet syncs the rest,
+#      the staffing and the receipts; every line of both phases was
+#      imported; the referrals' states at the central (cpsync-central
+#      directive list): every one acknowledged by its node, those named by
+#      a case taken up, the others overdue
 #   6. asks the central for the national view of 2022 and prints it beside
 #      report-2022.json, marking every row that differs: under catalogue 2
 #      (all rows equal) and under catalogue 1, where three problem rows
@@ -47,11 +54,13 @@ port=${CPSYNC_DEMO_PORT:-7400}
 report=tests/data/report-2022.json
 revision=protocol/catalogue/catalogue-v2.json
 staffing=scripts/staffing-2022.csv
+referrals=$(python3 -c 'import json, sys
+print (json.load (open (sys.argv [1])) ["central_agency"] ["cases_referred_to_cpus"])' "$report")
 cut=2022-07-01      # VKM 471/2022: catalogue 2 from here on
 rm -rf "$work"
 mkdir -p "$work"
 started=$SECONDS
-own_events=0        # events the nodes make of their own (staff set), beside the lines
+own_events=0        # events the nodes make of their own (staffing, receipts, referrals done)
 
 #  catalogues: how many nodes are at each catalogue, as their status says.
 catalogues () {
@@ -77,7 +86,7 @@ print (sum (json.loads (line) ["head"] for line in sys.stdin))')
         return 1
     fi
     echo "   every line imported: $heads events in the nodes' logs$( [ "$own_events" = 0 ] \
-        || echo ", $own_events of them the nodes' own (staffing)")"
+        || echo ", $own_events of them the nodes' own (staffing, receipts, referrals taken up)")"
 }
 
 echo "== Generating the events of 61 municipalities (2019-2023), catalogue 2 from $cut"
@@ -123,20 +132,96 @@ sed 's/^/   /' "$work/rejected.txt"
 
 echo "== Publishing catalogue 2 (VKM 471/2022) to every node"
 build/bin/cpsync-central catalogue publish --data "$work/data/central" "$revision"
+
+echo "== Sending the State Agency's $referrals referrals of 2022 to the municipalities"
+#  One to the municipality of each generated case that the Agency referred
+#  (referral central_agency, opened in 2023), the rest to every
+#  municipality in turn.  Sent as on 2022-12-15 (a due date may not be
+#  past), due 2023-03-31; the text names no child, as directives must not.
+python3 - "$work/after" "$referrals" > "$work/referral-to.txt" <<'PY'
+import os, sys
+after, count = sys.argv [1], int (sys.argv [2])
+codes = sorted (name [:-len (".jsonl")] for name in os.listdir (after))
+to = [code for code in codes for line in open (os.path.join (after, code + ".jsonl"))
+      if '"type":"case_opened"' in line and '"referral":"central_agency"' in line]
+to += [codes [at % len (codes)] for at in range (count - len (to))]
+print ("\n".join (to [:count]))
+PY
+while read -r code; do
+    CPSYNC_TODAY=2022-12-15 build/bin/cpsync-central directive send --data "$work/data/central" \
+        --to "$code" --kind referral --due 2023-03-31 --format json \
+        --text "A child referred to the unit by the State Agency; details by the usual channel." \
+        | python3 -c 'import json, sys; print (sys.argv [1], json.load (sys.stdin) ["id"])' "$code"
+done < "$work/referral-to.txt" > "$work/referrals.txt"
+own_events=$((own_events + $(wc -l < "$work/referrals.txt")))   # a receipt each
+echo "   $(wc -l < "$work/referrals.txt") referrals sent, to $(cut -d' ' -f1 "$work/referrals.txt" | sort -u | wc -l) municipalities"
 build/bin/cpsync-fleet --events "$work/before" --data "$work/data" --port "$port"
 echo "   nodes: $(catalogues)"
 
+#  Each case the Agency referred names its referral when it is imported,
+#  which the node marks done ("case opened") and the central counts as
+#  taken up.
+taken_up=$(python3 - "$work/after" "$work/referrals.txt" <<'PY'
+import collections, os, sys
+after = sys.argv [1]
+ids = collections.defaultdict (list)
+for line in open (sys.argv [2]):
+    code, seq = line.split ()
+    ids [code].append (seq)
+taken = 0
+for name in sorted (os.listdir (after)):
+    path, code = os.path.join (after, name), name [:-len (".jsonl")]
+    lines = open (path).readlines ()
+    with open (path, "w") as out:
+        for line in lines:
+            if '"type":"case_opened"' in line and '"referral":"central_agency"' in line:
+                line = line.rstrip ().rstrip ("}") + ',"directive":%s}\n' % ids [code].pop (0)
+                taken += 1
+            out.write (line)
+print (taken)
+PY
+)
+own_events=$((own_events + taken_up))                             # a directive_done each
+
+staffed=0
 echo "== Every node sets its staffing from 2022-01-01 ($staffing: illustrative, 241 workers)"
 while IFS=, read -r code workers children; do
     build/bin/cpsync-node staff set --data "$work/data/nodes/$code" --workers "$workers" \
         --children "$children" --date 2022-01-01 > /dev/null
-    own_events=$((own_events + 1))
+    staffed=$((staffed + 1))
 done < <(grep -v -e '^#' -e '^code,' "$staffing")
-echo "   $own_events nodes staffed"
+own_events=$((own_events + staffed))
+echo "   $staffed nodes staffed"
 
 echo "== Phase 2: syncing the rest of 2022 and 2023 (catalogue 2), and the staffing"
 build/bin/cpsync-fleet --events "$work/after" --data "$work/data" --port "$port"
 imported_all "$work"/before/*.jsonl "$work"/after/*.jsonl
+
+echo "== The referrals' states at the central, as on 2023-12-31"
+CPSYNC_TODAY=2023-12-31 build/bin/cpsync-central directive list --data "$work/data/central" \
+    --format json > "$work/directives.json"
+python3 - "$work/directives.json" "$referrals" "$taken_up" <<'PY'
+import collections, json, sys
+listed, sent, taken = json.load (open (sys.argv [1])), int (sys.argv [2]), int (sys.argv [3])
+referrals = [d for d in listed if d ["kind"] == "referral"]
+states = collections.Counter ()
+for d in referrals:
+    states.update (d ["counts"])
+taken_up = sum (d ["taken_up"] for d in referrals)
+unreceipted = sum (1 for d in referrals for m in d ["municipalities"] if not m ["received"])
+print ("   %d referrals: %s; %d taken up by a case that names them"
+       % (len (referrals), ", ".join ("%d %s" % (states [s], s) for s in
+          ("sent", "delivered", "acknowledged", "done", "overdue")), taken_up))
+print ("   overdue: no case opened by the due date, 2023-03-31; %s"
+       % ("every unit's node acknowledged its referrals on its own" if not unreceipted
+          else "%d not acknowledged" % unreceipted))
+failed = len (referrals) != sent or taken_up != taken or unreceipted
+if failed:
+    print ("   FAILED: %d referrals listed (%d sent), %d taken up (%d cases name one), %d not"
+           " acknowledged" % (len (referrals), sent, taken_up, taken, unreceipted),
+           file = sys.stderr)
+sys.exit (1 if failed else 0)
+PY
 
 echo "== The national view of 2022 under catalogue 2, beside the published figures"
 build/bin/cpsync-central query --data "$work/data/central" --period 2022 --catalogue 2 \
