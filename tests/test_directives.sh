@@ -13,7 +13,10 @@
 #     changes nothing;
 #   - an imported case_opened naming the referral takes it up (done, note
 #     "case opened", at the node and the central); one naming an unknown
-#     directive, or the notice, is rejected with a message naming it.
+#     directive, or the notice, is rejected with a message naming it;
+#   - `cpsync-central directive list` gives each directive's state at each
+#     municipality (acknowledged, done, the referral taken up), and a
+#     deadline due tomorrow turns overdue with CPSYNC_TODAY five days on.
 # What the central holds of the reports is read with tests/directive_report
 # (central_store_directive_report).
 #
@@ -199,4 +202,34 @@ check "the central counts kucove's 6 events: 3 receipts, 2 done, 1 case" python3
 import json, sys
 row = [r for r in json.load (open (sys.argv [1])) if r ["code"] == "kucove"] [0]
 sys.exit (0 if row ["acked"] == 6 and row ["events"] == 6 else 1)' "$work/nodes.json"
+
+#  The central's list of directives: each one's state at each municipality.
+#  A deadline to berat due tomorrow is acknowledged today, overdue after.
+tomorrow=$(python3 -c 'import datetime; print ((datetime.date.today () + datetime.timedelta (days = 1) - datetime.date (1970, 1, 1)).days)')
+later=$(date -u -d "+5 days" +%F)
+body "$work/due.bin" 2 "$tomorrow" "Send the quarter's table"
+due=$(publish berat "$work/due.bin")
+check "a deadline to berat is entry 4" [ "$due" = 4 ]
+check "berat's receipt reaches the central" \
+    wait_report 30 4 berat "received $today done - note "
+#  states [TODAY]: "seq:code:state:taken_up" lines of the central's list,
+#  for the two municipalities that have nodes (the notice went to all 61).
+states () {
+    CPSYNC_TODAY=${1:-} "$bin/cpsync-central" directive list --data "$central" --format json \
+        | python3 -c '
+import json, sys
+for d in json.load (sys.stdin):
+    for m in d ["municipalities"]:
+        if m ["code"] in ("berat", "kucove"):
+                print ("%d:%s:%s:%s" % (d ["seq"], m ["code"], m ["state"], d ["taken_up"]))'
+}
+check "the central lists every directive's state at each municipality" diff - <(states) <<EOF
+1:berat:acknowledged:None
+1:kucove:acknowledged:None
+2:kucove:done:None
+3:kucove:done:1
+4:berat:acknowledged:None
+EOF
+check "... and five days on, berat's deadline is overdue" \
+    grep -qx "4:berat:overdue:None" <(states "$later")
 finish
