@@ -19,16 +19,21 @@
 #include <stdio.h>
 #include <string.h>
 
+//  name, has_age, code_count, fields, dims, own
 static const cp_event_kind_t s_kinds [CP_EVENT_OWN_MAX + 1] = {
-    [CP_EVENT_CASE_OPENED] = {"case_opened", true, 3,
-        {"sex", "ethnicity", "referral"}, {CP_DIM_SEX, CP_DIM_ETHNICITY, CP_DIM_REFERRAL}},
-    [CP_EVENT_RISK_ASSESSED] = {"risk_assessed", false, 1, {"level"}, {CP_DIM_RISK}},
-    [CP_EVENT_PROBLEM_SET] = {"problem_set", false, 1, {"problem"}, {CP_DIM_PROBLEM}},
-    [CP_EVENT_HOME_VISIT] = {"home_visit", false, 0, {NULL}, {0}},
-    [CP_EVENT_MEASURE_TAKEN] = {"measure_taken", false, 1, {"measure"}, {CP_DIM_MEASURE}},
-    [CP_EVENT_MEASURE_CONFIRMED] = {"measure_confirmed", false, 1, {"measure"}, {CP_DIM_MEASURE}},
-    [CP_EVENT_SCHOOL_IDENTIFIED] = {"school_identified", false, 1, {"category"}, {CP_DIM_SCHOOL}},
-    [CP_EVENT_CASE_CLOSED] = {"case_closed", false, 1, {"reason"}, {CP_DIM_CLOSE_REASON}},
+    [CP_EVENT_CASE_OPENED] = {"case_opened", true, 3, {"sex", "ethnicity", "referral"},
+        {CP_DIM_SEX, CP_DIM_ETHNICITY, CP_DIM_REFERRAL}, false},
+    [CP_EVENT_RISK_ASSESSED] = {"risk_assessed", false, 1, {"level"}, {CP_DIM_RISK}, false},
+    [CP_EVENT_PROBLEM_SET] = {"problem_set", false, 1, {"problem"}, {CP_DIM_PROBLEM}, false},
+    [CP_EVENT_HOME_VISIT] = {"home_visit", false, 0, {NULL}, {0}, false},
+    [CP_EVENT_MEASURE_TAKEN] = {"measure_taken", false, 1, {"measure"}, {CP_DIM_MEASURE},
+        false},
+    [CP_EVENT_MEASURE_CONFIRMED] = {"measure_confirmed", false, 1, {"measure"},
+        {CP_DIM_MEASURE}, false},
+    [CP_EVENT_SCHOOL_IDENTIFIED] = {"school_identified", false, 1, {"category"},
+        {CP_DIM_SCHOOL}, false},
+    [CP_EVENT_CASE_CLOSED] = {"case_closed", false, 1, {"reason"}, {CP_DIM_CLOSE_REASON},
+        false},
     [CP_EVENT_DIRECTIVE_RECEIVED] = {"directive_received", false, 0, {NULL}, {0}, true},
     [CP_EVENT_DIRECTIVE_DONE] = {"directive_done", false, 0, {NULL}, {0}, true},
     [CP_EVENT_FIGURES_CHECKED] = {"figures_checked", false, 0, {NULL}, {0}, true},
@@ -88,11 +93,11 @@ cp_event_own_check (const cp_event_t *event, char *why, size_t why_size)
             break;
         case CP_EVENT_STAFF_SET:
             if (event->workers > CP_STAFF_WORKERS_MAX)
-                return cp_error_why (CP_EBADVALUE, why, why_size, "workers: %" PRIu32 " is over "
-                                     "%d", event->workers, CP_STAFF_WORKERS_MAX);
+                return cp_error_why (CP_EBADVALUE, why, why_size, "workers: %" PRIu32
+                                     " is over %d", event->workers, CP_STAFF_WORKERS_MAX);
             if (event->children < 1 || event->children > CP_STAFF_CHILDREN_MAX)
-                return cp_error_why (CP_EBADVALUE, why, why_size, "children: %" PRIu32 " is not "
-                                     "1-%d", event->children, CP_STAFF_CHILDREN_MAX);
+                return cp_error_why (CP_EBADVALUE, why, why_size, "children: %" PRIu32
+                                     " is not 1-%d", event->children, CP_STAFF_CHILDREN_MAX);
             break;
         default:
             return cp_error_why (CP_EBADTYPE, why, why_size, "event type %d is not one of the "
