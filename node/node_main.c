@@ -614,6 +614,24 @@ s_enrol (const s_options_t *options)
     return 0;
 }
 
+//  Loads the node's keys (their pinned root checks downlink entries again)
+//  and opens its store, for command.  Returns the store, or NULL having said
+//  why.
+static node_store_t *
+s_open_keyed (const s_options_t *options, const char *command, node_keys_t **keys)
+{
+    int rc = 0;
+    *keys = node_keys_load (options->data, &rc);
+    if (!*keys) {
+        fprintf (stderr, "cpsync-node: %s: the keys: %s\n", command, cp_strerror (rc));
+        return NULL;
+    }
+    node_store_t *store = s_open (options);
+    if (!store)
+        node_keys_destroy (keys);
+    return store;
+}
+
 //  The downlink entries applied, in order: each is read back and checked
 //  against the pinned root again, so what is listed is what the root signed.
 static int
@@ -622,19 +640,12 @@ s_downlink (const s_options_t *options)
     bool json = strcmp (options->format, "json") == 0;
     if (!json && strcmp (options->format, "table") != 0)
         return s_usage ("--format is json or table");
-    int rc = 0;
-    node_keys_t *keys = node_keys_load (options->data, &rc);
-    if (!keys) {
-        fprintf (stderr, "cpsync-node: downlink: the keys: %s\n", cp_strerror (rc));
+    node_keys_t *keys;
+    node_store_t *store = s_open_keyed (options, "downlink", &keys);
+    if (!store)
         return S_EXIT_USAGE;
-    }
-    node_store_t *store = s_open (options);
-    if (!store) {
-        node_keys_destroy (&keys);
-        return S_EXIT_USAGE;
-    }
     uint64_t cursor = 0;
-    rc = node_store_downlink_cursor (store, &cursor);
+    int rc = node_store_downlink_cursor (store, &cursor);
     if (json)
         printf ("{\"cursor\": %llu, \"entries\": [", (unsigned long long) cursor);
     else
@@ -864,19 +875,12 @@ s_directives (const s_options_t *options)
     bool json = strcmp (options->format, "json") == 0;
     if (!json && strcmp (options->format, "table") != 0)
         return s_usage ("--format is json or table");
-    int rc = 0;
-    node_keys_t *keys = node_keys_load (options->data, &rc);
-    if (!keys) {
-        fprintf (stderr, "cpsync-node: directives: the keys: %s\n", cp_strerror (rc));
+    node_keys_t *keys;
+    node_store_t *store = s_open_keyed (options, "directives", &keys);
+    if (!store)
         return S_EXIT_USAGE;
-    }
-    node_store_t *store = s_open (options);
-    if (!store) {
-        node_keys_destroy (&keys);
-        return S_EXIT_USAGE;
-    }
     uint64_t cursor = 0;
-    rc = node_store_downlink_cursor (store, &cursor);
+    int rc = node_store_downlink_cursor (store, &cursor);
     int32_t today = cp_date_today ();
     json_t *list = json_array ();
     if (!json)
