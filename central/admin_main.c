@@ -38,6 +38,7 @@
 #include "central_admin.h"
 #include "central_keys.h"
 #include "central_store.h"
+#include "cp_directive.h"
 #include "cp_enrolment.h"
 #include "cp_catalogue.h"
 #include "cp_error.h"
@@ -313,6 +314,17 @@ s_publish (const s_options_t *options)
     if (!body) {
         fprintf (stderr, "cpsync-admin: publish: %s\n", why);
         return S_EXIT_USAGE;
+    }
+    //  A node refuses a directive whose body is not one, and waits on it
+    //  for every entry after it: never publish one.
+    cp_directive_t directive;
+    char reason [256] = "";
+    if (kind == CP_DOWNLINK_DIRECTIVE
+    &&  cp_directive_decode (body, size, &directive, reason, sizeof reason)) {
+        free (body);
+        fprintf (stderr, "cpsync-admin: publish: %s is not a directive (%s): "
+                 "cpsync-central directive send makes one\n", options->target, reason);
+        return 1;
     }
     uint64_t seq;
     int rc = central_admin_publish (options->central, options->root_secret, kind, options->to,

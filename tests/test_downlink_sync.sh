@@ -12,7 +12,8 @@
 #   - a node killed (-9) and restarted gets nothing twice, and one more
 #     entry reaches all three;
 #   - publishing with a root secret that is not the central's, to an
-#     unknown address, of an unknown kind, or a file over 256 KiB is
+#     unknown address, of an unknown kind, a directive whose body is not
+#     one, or a file over 256 KiB is
 #     refused with a message naming what was wrong, and the log is
 #     unchanged (the next entry takes the next seq);
 #   - a central restored from a copy made before any entry learns from the
@@ -110,6 +111,10 @@ check "an unknown address is refused" [ $? = 1 ]
 check "... naming it" grep -q "'nowhere' is no address" "$work/publish.err"
 publish notice all "$work/d5.txt" > /dev/null
 check "an unknown kind is refused (exit 2)" [ $? = 2 ]
+echo "report by Friday" > "$work/plain.txt"
+publish directive all "$work/plain.txt" > /dev/null
+check "a directive whose body is not one is refused (exit 1)" [ $? = 1 ]
+check "... saying so" grep -q "plain.txt is not a directive" "$work/publish.err"
 head -c $((256 * 1024 + 1)) /dev/zero > "$work/big.bin"
 publish directive all "$work/big.bin" > /dev/null
 check "a body over 256 KiB is refused" [ $? = 2 ]
