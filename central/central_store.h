@@ -120,6 +120,7 @@
 #include "cp_date.h"
 #include "cp_downlink.h"
 #include "cp_event.h"
+#include "cp_figures.h"
 #include "cp_view.h"
 
 #include <stdbool.h>
@@ -469,6 +470,15 @@ typedef struct {
 int
     central_store_reconciliation (central_store_t *self, int municipality,
                                   central_reconciliation_t *reconciliation);
+
+//  The central's figures of municipality as its node can check them
+//  (docs/design.md, 10.7), as committed, in one read transaction: figures
+//  gets the digest of each month row of the municipality's scope
+//  (cp_store_months_figures) and as_of its cursor (acked), *head the head
+//  its node last reported.  Returns 0 or CP_ESTORE.
+int
+    central_store_figures (central_store_t *self, int municipality, uint64_t *head,
+                           cp_month_digests_t *figures);
 
 //  Reads the reporting deadline of each year CP_DATE_MIN_YEAR ..
 //  CP_DATE_MAX_YEAR into days (CENTRAL_STORE_YEARS entries, the first for

@@ -21,8 +21,8 @@ static const uint8_t s_set_personal [crypto_generichash_blake2b_PERSONALBYTES] =
 void
 cp_figures_digest (const uint8_t *row, size_t size, uint8_t *digest)
 {
-    crypto_generichash_blake2b_salt_personal (digest, CP_FIGURES_DIGEST_SIZE, row, size, NULL, 0,
-                                              NULL, s_personal);
+    crypto_generichash_blake2b_salt_personal (digest, CP_FIGURES_DIGEST_SIZE, row, size,
+                                              NULL, 0, NULL, s_personal);
 }
 
 int
@@ -46,7 +46,8 @@ cp_figures_add (cp_month_digests_t *figures, int32_t month, const uint8_t *row, 
 }
 
 size_t
-cp_figures_compare (const cp_month_digests_t *ours, const cp_month_digests_t *theirs, int32_t *differ)
+cp_figures_compare (const cp_month_digests_t *ours, const cp_month_digests_t *theirs,
+                    int32_t *differ)
 {
     //  Both lists are in month order: one pass over the two.
     size_t count = 0, left = 0, right = 0;
@@ -81,7 +82,8 @@ s_periods_length (size_t shown, size_t rest)
     size_t length = shown? shown * 8 - 1: 0;
     if (rest) {
         char suffix [32];
-        length += (size_t) snprintf (suffix, sizeof suffix, "%s+%zu more", shown? " ": "", rest);
+        length += (size_t) snprintf (suffix, sizeof suffix, "%s+%zu more", shown? " ": "",
+                                     rest);
     }
     return length;
 }

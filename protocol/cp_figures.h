@@ -52,13 +52,15 @@ void
 //  A row of no cell is skipped.  Returns 0, or CP_EMALFORMED for a month
 //  out of range or not after the last one, or a row that is not one.
 int
-    cp_figures_add (cp_month_digests_t *figures, int32_t month, const uint8_t *row, size_t size);
+    cp_figures_add (cp_month_digests_t *figures, int32_t month, const uint8_t *row,
+                    size_t size);
 
 //  The months in which ours and theirs differ, in increasing order: a
 //  digest that differs, or a month that only one of them has.  Writes them
 //  into differ (room for 2 * CP_FIGURES_MONTHS) and returns how many.
 size_t
-    cp_figures_compare (const cp_month_digests_t *ours, const cp_month_digests_t *theirs, int32_t *differ);
+    cp_figures_compare (const cp_month_digests_t *ours, const cp_month_digests_t *theirs,
+                        int32_t *differ);
 
 //  Writes months (count of them, cp_tally numbers) as "YYYY-MM YYYY-MM ..."
 //  into text (size bytes, at least 16): as many as fit, then "+N more" for
