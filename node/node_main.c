@@ -274,7 +274,8 @@ s_view (const s_options_t *options)
 }
 
 //  The last check of the central's figures, for status: a JSON member
-//  (verdict, as_of, checked, periods, periods_more: the months not listed)
+//  (verdict, as_of, checked, periods, periods_more: the months not listed,
+//  reports: the figures_checked events appended to the log)
 //  followed by ", ", or a line of the table.
 static void
 s_reconciliation_print (node_store_t *store, bool json)
@@ -309,7 +310,8 @@ s_reconciliation_print (node_store_t *store, bool json)
         else
         if (strlen (token) == 7 && strspn (token, "0123456789-") == 7)
             printf ("%s\"%s\"", listed++? ", ": "", token);
-    printf ("], \"periods_more\": %lu}, ", more);
+    printf ("], \"periods_more\": %lu, \"reports\": %llu}, ", more,
+            (unsigned long long) last.reports);
 }
 
 static int

@@ -1287,10 +1287,10 @@ node_store_downlink_refusals (node_store_t *self, cp_store_counter_t *refusals, 
 //  Published figures: the central's digests against this node's rows
 
 #define S_RECONCILIATION "reconciliation"
-#define S_RECONCILIATION_SIZE (8 + 1 + 8 + CP_FIGURES_DIGEST_SIZE)
+#define S_RECONCILIATION_SIZE (8 + 1 + 8 + CP_FIGURES_DIGEST_SIZE + 8)
                                 //  u64 as_of, u8 verdict, i64 checked, the
-                                //  fingerprint of the node's figures; the
-                                //  periods after
+                                //  fingerprint of the node's figures, u64
+                                //  reports; the periods after
 
 //  Reads meta "reconciliation" in txn; *fingerprint (NULL: not wanted) gets
 //  the node's figures' fingerprint as of the check.
@@ -1311,6 +1311,7 @@ s_reconciliation_read (node_store_t *self, MDB_txn *txn, node_reconciliation_t *
     out->checked = (int64_t) cp_get_u64 (at + 9);
     if (fingerprint)
         memcpy (fingerprint, at + 17, CP_FIGURES_DIGEST_SIZE);
+    out->reports = cp_get_u64 (at + 17 + CP_FIGURES_DIGEST_SIZE);
     memcpy (out->periods, at + S_RECONCILIATION_SIZE, v.mv_size - S_RECONCILIATION_SIZE);
 }
 
@@ -1342,6 +1343,7 @@ s_figures_check (node_store_t *self, void *args)
     s_reconciliation_read (self, self->txn, &last, last_fingerprint);
     cp_figures_fingerprint (check->ours, fingerprint);
     memset (result, 0, sizeof *result);
+    result->reports = last.reports;
     result->verdict = count? CP_FIGURES_DIVERGED: CP_FIGURES_IN_SYNC;
     result->as_of = check->theirs->as_of;
     result->checked = zclock_time ();
@@ -1359,8 +1361,10 @@ s_figures_check (node_store_t *self, void *args)
         snprintf (event.note, sizeof event.note, "%s", result->periods);
         char why [256] = "";
         rc = node_store_append_own (self, &event, why, sizeof why);
-        if (rc == NODE_STORE_APPENDED)
+        if (rc == NODE_STORE_APPENDED) {
             result->reported = true;
+            result->reports++;
+        }
         else
         if (rc != NODE_STORE_DUPLICATE) {
             if (rc != CP_ESTORE && rc != CP_EMAPFULL)
@@ -1373,6 +1377,7 @@ s_figures_check (node_store_t *self, void *args)
     value [8] = (uint8_t) result->verdict;
     cp_put_u64 (value + 9, (uint64_t) result->checked);
     memcpy (value + 17, fingerprint, sizeof fingerprint);
+    cp_put_u64 (value + 17 + sizeof fingerprint, result->reports);
     size_t periods = strlen (result->periods);
     memcpy (value + S_RECONCILIATION_SIZE, result->periods, periods);
     return s_put (self, self->meta, S_RECONCILIATION, strlen (S_RECONCILIATION), value,

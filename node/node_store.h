@@ -335,6 +335,7 @@ typedef struct {
     uint64_t as_of;             //  the central's as_of then
     int64_t checked;            //  when (ms since the epoch)
     char periods [CP_NOTE_MAX + 1];     //  the months that differ, "YYYY-MM ..."
+    uint64_t reports;           //  figures_checked events it has appended
     bool reported;              //  node_store_check_figures: it appended a
                                 //  figures_checked
 } node_reconciliation_t;

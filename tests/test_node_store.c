@@ -2377,6 +2377,7 @@ test_check_figures (void)
     CHECK_EQ_INT (node_store_reconciliation (store, &last), 0);
     CHECK_EQ_INT (last.verdict, CP_FIGURES_DIVERGED);
     CHECK_EQ_INT (last.as_of, 5);
+    CHECK_EQ_INT (last.reports, 3);
 
     free (theirs);
     s_entries_free (entries, 3);

@@ -86,6 +86,11 @@ check "no verdicts without end: the heads stay at $heads once shipped" \
     [ "$(field berat head) $(field tirane head)" = "$heads" -a "$(field berat acked)" = "$(field berat head)" ]
 check "... one figures_checked each: the head is the events imported and one" \
     [ "$(field berat head)" = $(( $(wc -l < "$work/events/berat.jsonl") + 1 )) ]
+check "... and status counts it (reports 1)" python3 -c '
+import json, subprocess, sys
+s = json.loads (subprocess.run ([sys.argv [1], "status", "--data", sys.argv [2]],
+                                capture_output = True).stdout)
+sys.exit (0 if s ["reconciliation"] ["reports"] == 1 else 1)' "$bin/cpsync-node" "$nodes/berat"
 
 # ---------------------------------------------------------------------------
 #  (a) the central's row changed behind its back
