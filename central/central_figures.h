@@ -21,7 +21,9 @@
           (a figures_checked among them) change no month row, so the
           verdict a node appends does not bring another FIGURES.
 
-    Reading a municipality's figures is one range read of its rows.        */
+    Reading a municipality's figures is one range read of its rows.
+    CPSYNC_FIGURES=off in the environment turns FIGURES off, for tests
+    that take a node's log for its import order (a verdict is an event).  */
 
 #ifndef CENTRAL_FIGURES_H_INCLUDED
 #define CENTRAL_FIGURES_H_INCLUDED
