@@ -2554,7 +2554,9 @@ central_store_figures (central_store_t *self, int municipality, uint64_t *head,
     rc = s_cursor_read (self, txn, municipality, &cursor);
     uint8_t prefix [S_SCOPE_SIZE];
     s_scope_prefix (prefix, CP_SCOPE_MUNICIPALITY, municipality);
-    if (rc == 0)
+    //  The rows only of a node that can compare them: caught up
+    figures->count = 0;
+    if (rc == 0 && cursor.acked == cursor.head && cursor.acked > 0)
         rc = cp_store_months_figures (&s_kind, txn, self->months, prefix, sizeof prefix,
                                       figures);
     mdb_txn_abort (txn);

@@ -472,10 +472,11 @@ int
                                   central_reconciliation_t *reconciliation);
 
 //  The central's figures of municipality as its node can check them
-//  (docs/design.md, 10.7), as committed, in one read transaction: figures
-//  gets the digest of each month row of the municipality's scope
-//  (cp_store_months_figures) and as_of its cursor (acked), *head the head
-//  its node last reported.  Returns 0 or CP_ESTORE.
+//  (docs/design.md, 10.7), as committed, in one read transaction: as_of
+//  gets its cursor (acked), *head the head its node last reported, and
+//  when the two are equal and not 0 (the node caught up), figures the
+//  digest of each month row of the municipality's scope
+//  (cp_store_months_figures); else no month.  Returns 0 or CP_ESTORE.
 int
     central_store_figures (central_store_t *self, int municipality, uint64_t *head,
                            cp_month_digests_t *figures);
