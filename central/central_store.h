@@ -77,7 +77,7 @@
                     (a later one for the same day replaces it)
         reconciliation  u16 m → u64 entry, u8 verdict, i32 day, i64 ms it
                     arrived, the periods that differ: m's node's verdict on
-                    the latest figures entry it checked
+                    the latest figures it checked (FIGURES' as_of)
 
     Events of the nodes' own kinds (cp_event_is_own) are taken by id like
     every other, and then update those three databases, never the month
@@ -458,7 +458,8 @@ int
 
 //  A node's verdict on the figures the central published to it.
 typedef struct {
-    uint64_t entry;             //  the figures entry checked (its seq)
+    uint64_t entry;             //  the FIGURES checked: its as_of, the sequence
+                                //  of the node's log the figures were as of
     int verdict;                //  cp_figures_verdict_t
     int32_t date;               //  day the node checked
     int64_t arrived;            //  ms since the epoch
