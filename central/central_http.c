@@ -464,13 +464,19 @@ s_nodes (s_call_t *call)
         return result;
     int rc;
     central_cursor_t *cursors = central_report_cursors (store, &rc);
+    central_reconciliation_t *reconciliations = cursors
+        ? central_report_reconciliations (store, &rc): NULL;
     central_store_destroy (&store);
-    if (!cursors)
+    if (!cursors || !reconciliations) {
+        free (cursors);
         return s_error (call->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
                         "the nodes could not be read");
+    }
     bool all = account->role == CENTRAL_ROLE_OPERATOR;
     json_t *list = central_report_nodes (cursors, all? NULL: &account->scope, zclock_time ());
+    central_report_nodes_reconciled (list, reconciliations);
     free (cursors);
+    free (reconciliations);
     return s_send_json (call->connection, MHD_HTTP_OK, list);
 }
 

@@ -543,11 +543,13 @@ s_check (const s_options_t *options)
 }
 
 //  Reads every municipality's cursor (and, with counters, up to 128 refusal
-//  counters) in one short read of the store.  Returns a malloc'd array of
+//  counters; with reconciliations, a malloc'd array of what each node said
+//  of its figures) in one short read of the store.  Returns a malloc'd array of
 //  cp_municipality_count () cursors, or NULL with the exit code to use.
 static central_cursor_t *
 s_read_cursors (const s_options_t *options, const char *command,
-                central_counter_t *counters, size_t *counter_count, int *exit_code)
+                central_counter_t *counters, size_t *counter_count,
+                central_reconciliation_t **reconciliations, int *exit_code)
 {
     central_store_t *store = s_open (options);
     if (!store) {
@@ -558,6 +560,9 @@ s_read_cursors (const s_options_t *options, const char *command,
     central_cursor_t *cursors = central_report_cursors (store, &rc);
     if (cursors && counters)
         rc = central_store_counters (store, counters, 128, counter_count);
+    //  And what each node said of its figures, from the same opening
+    if (cursors && rc == 0 && reconciliations)
+        *reconciliations = central_report_reconciliations (store, &rc);
     central_store_destroy (&store);
     if (rc) {
         fprintf (stderr, "cpsync-central: %s: %s\n", command, cp_strerror (rc));
@@ -582,6 +587,25 @@ s_node_count (const json_t *node, const char *key)
     return (unsigned long long) json_integer_value (json_object_get (node, key));
 }
 
+//  What a node said of the figures it was sent, as the table shows it:
+//  "in_sync", "unknown", or "diverged" and the months that differ.
+static void
+s_node_figures (const json_t *node, char *text, size_t size)
+{
+    const json_t *reconciliation = json_object_get (node, "reconciliation");
+    size_t used = (size_t) snprintf (text, size, "%s", s_node_text (reconciliation, "verdict",
+                                                                    "unknown"));
+    size_t index;
+    json_t *period;
+    json_array_foreach (json_object_get (reconciliation, "periods"), index, period)
+        if (used < size)
+            used += (size_t) snprintf (text + used, size - used, " %s",
+                                       json_string_value (period));
+    json_int_t more = json_integer_value (json_object_get (reconciliation, "periods_more"));
+    if (more && used < size)
+        snprintf (text + used, size - used, " +%lld more", (long long) more);
+}
+
 static int
 s_nodes (const s_options_t *options)
 {
@@ -589,20 +613,25 @@ s_nodes (const s_options_t *options)
     if (strcmp (format, "json") && strcmp (format, "table"))
         return s_usage ("--format must be json or table");
     int exit_code;
-    central_cursor_t *cursors = s_read_cursors (options, "nodes", NULL, NULL, &exit_code);
+    central_reconciliation_t *reconciliations = NULL;
+    central_cursor_t *cursors = s_read_cursors (options, "nodes", NULL, NULL, &reconciliations,
+                                                &exit_code);
     if (!cursors)
         return exit_code;
     json_t *list = central_report_nodes (cursors, NULL, cp_date_now_ms ());
+    central_report_nodes_reconciled (list, reconciliations);
     free (cursors);
+    free (reconciliations);
     if (strcmp (format, "json") == 0) {
         json_dumpf (list, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);
         json_decref (list);
         return 0;
     }
-    printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s %9s  %s\n", "municipality",
-            "county", "last seen (UTC)", "log", "acked", "head", "backlog", "lag (s)",
-            "again", "conflicts", "downlink", "new log or restore seen (UTC)");
+    printf ("%-14s %-12s %-20s %-16s %10s %10s %8s %10s %9s %9s %9s  %-20s  %s\n",
+            "municipality", "county", "last seen (UTC)", "log", "acked", "head", "backlog",
+            "lag (s)", "again", "conflicts", "downlink", "new log or restore seen (UTC)",
+            "figures");
     size_t index;
     json_t *node;
     json_array_foreach (list, index, node) {
@@ -610,13 +639,16 @@ s_nodes (const s_options_t *options)
         json_t *lag_seconds = json_object_get (node, "lag_seconds");
         if (json_is_integer (lag_seconds))
             snprintf (lag, sizeof lag, "%lld", (long long) json_integer_value (lag_seconds));
-        printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu %9llu  %s\n",
+        char figures [CP_NOTE_MAX + 64];
+        s_node_figures (node, figures, sizeof figures);
+        printf ("%-14s %-12s %-20s %-16s %10llu %10llu %8llu %10s %9llu %9llu %9llu"
+                "  %-20s  %s\n",
                 s_node_text (node, "code", "?"), s_node_text (node, "county", "?"),
                 s_node_text (node, "last_seen", "never"), s_node_text (node, "log", "-"),
                 s_node_count (node, "acked"), s_node_count (node, "head"),
                 s_node_count (node, "backlog"), lag, s_node_count (node, "duplicate_events"),
                 s_node_count (node, "conflicts"), s_node_count (node, "downlink"),
-                s_node_text (node, "log_changed", "-"));
+                s_node_text (node, "log_changed", "-"), figures);
     }
     json_decref (list);
     return 0;
@@ -694,7 +726,7 @@ s_stats (const s_options_t *options)
     size_t counter_count = 0;
     int exit_code;
     central_cursor_t *cursors = s_read_cursors (options, "stats", counters, &counter_count,
-                                                &exit_code);
+                                                NULL, &exit_code);
     if (!cursors)
         return exit_code;
     int count = cp_municipality_count ();
@@ -768,10 +800,13 @@ s_quality (const s_options_t *options)
     assert (arrivals);
     int rc;
     central_cursor_t *cursors = central_report_cursors (store, &rc);
+    central_reconciliation_t *reconciliations = NULL;
     if (rc == 0)
         rc = central_store_arrivals (store, &period, arrivals);
     if (rc == 0)
         rc = central_store_deadlines (store, days, set);
+    if (rc == 0)
+        reconciliations = central_report_reconciliations (store, &rc);
     central_store_destroy (&store);
     if (rc) {
         fprintf (stderr, "cpsync-central: quality: %s\n", cp_strerror (rc));
@@ -782,8 +817,10 @@ s_quality (const s_options_t *options)
     int at = year - CP_DATE_MIN_YEAR;
     json_t *quality = central_report_quality (&period, &scope, arrivals, cursors, days [at],
                                               set [at], cp_date_now_ms (), cp_date_today ());
+    central_report_quality_reconciled (quality, reconciliations);
     free (cursors);
     free (arrivals);
+    free (reconciliations);
     if (strcmp (format, "json") == 0) {
         json_dumpf (quality, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);

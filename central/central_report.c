@@ -457,6 +457,21 @@ s_integer (const json_t *object, const char *key)
     return (long long) json_integer_value (json_object_get (object, key));
 }
 
+//  A verdict as a table shows it: "in_sync", "unknown", or "diverged" and
+//  the months of the array under key of object.
+static void
+s_figures_text (const json_t *object, const char *key, const char *verdict, char *text,
+                size_t size)
+{
+    size_t used = (size_t) snprintf (text, size, "%s", verdict);
+    size_t index;
+    json_t *period;
+    json_array_foreach (json_object_get (object, key), index, period)
+        if (used < size)
+            used += (size_t) snprintf (text + used, size - used, " %s",
+                                       json_string_value (period));
+}
+
 //  "on time 3 of 6 (50.0%), late 1, missing 2, pending 0"
 static void
 s_rate_print (const json_t *rate, FILE *out)
@@ -481,17 +496,24 @@ central_report_quality_print (const json_t *quality, FILE *out)
              s_text (quality, "today", "?"),
              json_is_true (json_object_get (quality, "deadline_passed"))? "passed"
                                                                          : "not passed yet");
-    fprintf (out, "reconciliation with published figures: unknown (not built yet)\n");
+    json_t *counts = json_object_get (quality, "reconciliation_counts");
+    fprintf (out, "reconciliation with published figures: %s",
+             s_text (quality, "reconciliation", "unknown"));
+    if (counts)
+        fprintf (out, " (in sync %lld, diverged %lld, unknown %lld)",
+                 s_integer (counts, "in_sync"), s_integer (counts, "diverged"),
+                 s_integer (counts, "unknown"));
+    fprintf (out, "\n");
     size_t index;
     json_t *county;
     json_array_foreach (json_object_get (quality, "counties"), index, county) {
         fprintf (out, "\ncounty %s (%s): ", s_text (county, "county", "?"),
                  s_text (county, "name", "?"));
         s_rate_print (json_object_get (county, "rate"), out);
-        fprintf (out, "  %-14s %-9s %8s %9s %-20s  %-8s %-20s %5s %-20s %9s %6s\n",
+        fprintf (out, "  %-14s %-9s %8s %9s %-20s  %-8s %-20s %5s %-20s %9s %6s  %s\n",
                  "municipality", "caught up", "backlog", "lag (s)", "last seen (UTC)",
                  "delivery", "first arrival (UTC)", "late", "last arrival (UTC)", "events",
-                 "ahead");
+                 "ahead", "figures");
         size_t at;
         json_t *entry;
         json_array_foreach (json_object_get (county, "municipalities"), at, entry) {
@@ -506,17 +528,127 @@ central_report_quality_print (const json_t *quality, FILE *out)
             if (json_is_true (json_object_get (entry, "clock_ahead")))
                 snprintf (ahead, sizeof ahead, "  (clock ahead: latest date %s)",
                           s_text (entry, "latest_date", "?"));
-            fprintf (out, "  %-14s %-9s %8lld %9s %-20s  %-8s %-20s %5s %-20s %9lld %6lld%s\n",
+            char figures [CP_NOTE_MAX + 32];
+            s_figures_text (entry, "reconciliation_periods", s_text (entry, "reconciliation",
+                                                                     "unknown"),
+                            figures, sizeof figures);
+            fprintf (out, "  %-14s %-9s %8lld %9s %-20s  %-8s %-20s %5s %-20s %9lld %6lld  "
+                     "%s%s\n",
                      s_text (entry, "code", "?"),
                      json_is_true (json_object_get (entry, "caught_up"))? "yes": "no",
                      s_integer (entry, "backlog"), lag, s_text (entry, "last_seen", "never"),
                      s_text (entry, "timeliness", "?"), s_text (entry, "first_arrival", "-"),
                      late, s_text (entry, "last_arrival", "-"), s_integer (entry, "events"),
-                     s_integer (entry, "ahead_events"), ahead);
+                     s_integer (entry, "ahead_events"), figures, ahead);
         }
     }
     fprintf (out, "\n%s: ", s_text (quality, "scope", "?"));
     s_rate_print (json_object_get (quality, "rate"), out);
     fprintf (out, "events dated after the central's today when they arrived: %lld\n",
              s_integer (quality, "ahead_events"));
+}
+
+//  =====================================================================
+//  Reconciliation: what the nodes said of the figures they were sent
+
+central_reconciliation_t *
+central_report_reconciliations (central_store_t *store, int *rc)
+{
+    int count = cp_municipality_count ();
+    central_reconciliation_t *reconciliations = calloc ((size_t) count,
+                                                        sizeof (central_reconciliation_t));
+    assert (reconciliations);
+    *rc = 0;
+    for (int index = 0; index < count && *rc == 0; index++) {
+        *rc = central_store_reconciliation (store, index, &reconciliations [index]);
+        if (*rc == CP_ENOTFOUND)
+            *rc = 0;            //  nothing said yet: verdict 0
+    }
+    if (*rc) {
+        free (reconciliations);
+        return NULL;
+    }
+    return reconciliations;
+}
+
+static const char *
+s_verdict (int verdict)
+{
+    return verdict == CP_FIGURES_IN_SYNC? "in_sync"
+         : verdict == CP_FIGURES_DIVERGED? "diverged": "unknown";
+}
+
+//  The months of a node's note ("YYYY-MM YYYY-MM ... +N more") as an
+//  array of "YYYY-MM", and N in *more.  The note is the node's: only what
+//  has that form is taken.
+static json_t *
+s_periods (const char *note, json_int_t *more)
+{
+    json_t *periods = json_array ();
+    *more = 0;
+    char copy [CP_NOTE_MAX + 1];
+    snprintf (copy, sizeof copy, "%s", note);
+    char *save = NULL;
+    for (char *token = strtok_r (copy, " ", &save); token; token = strtok_r (NULL, " ", &save))
+        if (*token == '+')
+            *more = (json_int_t) strtoul (token + 1, NULL, 10);
+        else
+        if (strlen (token) == 7 && strspn (token, "0123456789-") == 7 && token [4] == '-')
+            json_array_append_new (periods, json_string (token));
+    return periods;
+}
+
+void
+central_report_nodes_reconciled (json_t *nodes, const central_reconciliation_t *reconciliations)
+{
+    size_t index;
+    json_t *node;
+    json_array_foreach (nodes, index, node) {
+        int municipality = cp_municipality_index (s_text (node, "code", ""));
+        if (municipality < 0)
+            continue;
+        const central_reconciliation_t *last = &reconciliations [municipality];
+        json_int_t more;
+        json_t *reconciliation = json_object ();
+        json_object_set_new (reconciliation, "verdict",
+                             json_string (s_verdict (last->verdict)));
+        json_object_set_new (reconciliation, "as_of", last->verdict
+                             ? json_integer ((json_int_t) last->entry): json_null ());
+        json_object_set_new (reconciliation, "checked", last->verdict
+                             ? s_day_json (last->date): json_null ());
+        json_object_set_new (reconciliation, "periods", s_periods (last->periods, &more));
+        json_object_set_new (reconciliation, "periods_more", json_integer (more));
+        json_object_set_new (node, "reconciliation", reconciliation);
+    }
+}
+
+void
+central_report_quality_reconciled (json_t *quality,
+                                   const central_reconciliation_t *reconciliations)
+{
+    json_int_t counts [3] = {0};        //  unknown, in_sync, diverged
+    size_t index, at;
+    json_t *county, *entry;
+    json_array_foreach (json_object_get (quality, "counties"), index, county)
+        json_array_foreach (json_object_get (county, "municipalities"), at, entry) {
+            int municipality = cp_municipality_index (s_text (entry, "code", ""));
+            if (municipality < 0)
+                continue;
+            const central_reconciliation_t *last = &reconciliations [municipality];
+            int verdict = last->verdict == CP_FIGURES_IN_SYNC
+                       || last->verdict == CP_FIGURES_DIVERGED? last->verdict: 0;
+            json_int_t more;
+            json_object_set_new (entry, "reconciliation", json_string (s_verdict (verdict)));
+            json_object_set_new (entry, "reconciliation_periods",
+                                 s_periods (last->periods, &more));
+            counts [verdict]++;
+        }
+    const char *summary = counts [CP_FIGURES_DIVERGED]? "diverged"
+                        : counts [0] == 0 && counts [CP_FIGURES_IN_SYNC]? "in_sync": "unknown";
+    json_object_set_new (quality, "reconciliation", json_string (summary));
+    json_t *total = json_object ();
+    json_object_set_new (total, "in_sync", json_integer (counts [CP_FIGURES_IN_SYNC]));
+    json_object_set_new (total, "diverged", json_integer (counts [CP_FIGURES_DIVERGED]));
+    json_object_set_new (total, "unknown", json_integer (counts [0]));
+    json_object_set_new (quality, "reconciliation_counts", total);
 }

@@ -72,7 +72,8 @@ json_t *
 //  late, missing, or pending while the deadline has not passed), the
 //  events that were dated after the central's today when they arrived,
 //  and the share of municipalities that reported on time per county and
-//  for the scope; reconciliation is "unknown" (not built yet).  arrivals
+//  for the scope; reconciliation is "unknown" until
+//  central_report_quality_reconciled fills it.  arrivals
 //  (central_store_arrivals) and cursors hold one entry per municipality;
 //  deadline_days is the period's year's (central_store_deadlines) and
 //  deadline_set whether an operator set it; now (ms) and today (a day
@@ -90,5 +91,30 @@ void
 //  malloc'd array of cp_municipality_count () cursors, or NULL with *rc.
 central_cursor_t *
     central_report_cursors (central_store_t *store, int *rc);
+
+//  What each municipality's node last said of the figures the central
+//  sent it (central_store_reconciliation), in one short read: a malloc'd
+//  array of cp_municipality_count () entries (verdict 0: none yet), or
+//  NULL with *rc.
+central_reconciliation_t *
+    central_report_reconciliations (central_store_t *store, int *rc);
+
+//  Adds to each node of a list of central_report_nodes its reconciliation:
+//  {verdict "in_sync", "diverged" or "unknown", as_of (the sequence of its
+//  log the figures were as of), checked (the day its node checked),
+//  periods (the months that differ, "YYYY-MM"), periods_more (how many
+//  more than are listed)}.
+void
+    central_report_nodes_reconciled (json_t *nodes,
+                                     const central_reconciliation_t *reconciliations);
+
+//  Fills quality's reconciliation (central_report_quality): per
+//  municipality its node's verdict ("in_sync", "diverged", "unknown") and
+//  reconciliation_periods; for the document "diverged" when one of the
+//  scope's municipalities diverged, "in_sync" when all are in sync, else
+//  "unknown", with reconciliation_counts (in_sync, diverged, unknown).
+void
+    central_report_quality_reconciled (json_t *quality,
+                                       const central_reconciliation_t *reconciliations);
 
 #endif

@@ -20,7 +20,10 @@
     after each DOWNACK, a session's node is sent the entries of the
     downlink log due to it (central_downlink says which, under its window),
     signed as replies; the log's end is looked at with the key table,
-    since other processes publish.
+    since other processes publish.  A node that is caught up is also sent
+    its municipality's figures to check (FIGURES, signed as a reply:
+    central_figures says when), after commits that applied its events,
+    after its HELLO and now and then.
 
     A batch becomes one the store may apply through central_intake: its
     frames, header and keys are checked as it is read; it is verified,
@@ -57,6 +60,7 @@
 #include "central_server.h"
 #include "central_auth.h"
 #include "central_downlink.h"
+#include "central_figures.h"
 #include "central_guard.h"
 #include "central_intake.h"
 #include "central_store.h"
@@ -120,6 +124,7 @@ typedef struct {
     char store_why [512];
     central_auth_t *auth;       //  keys and the ZAP handler; NULL when they did not load
     central_downlink_t *downlink;   //  what each node is sent of the downlink log
+    central_figures_t *figures;     //  when each node is sent its figures to check
     char *endpoint;             //  what BIND asked for, to bind again on a new transport key
     central_guard_t *guard;     //  watches the ROUTER's connections
     uint64_t key_serial;        //  the key table the guard last rechecked against
@@ -327,6 +332,25 @@ s_send_down (self_t *self, s_session_t *session)
     }
 }
 
+//  Sends a session's node its municipality's figures when they are due
+//  (central_figures), signed as a reply.
+static void
+s_send_figures (self_t *self, s_session_t *session)
+{
+    if (!session || !self->figures)
+        return;
+    size_t size;
+    uint64_t as_of;
+    uint8_t *body = central_figures_next (self->figures, session->municipality, zclock_mono (),
+                                          &size, &as_of);
+    if (!body)
+        return;
+    const char *code = cp_municipality_code (session->municipality);
+    if (self->verbose)
+        zsys_debug ("central_server: FIGURES as of %" PRIu64 " to %s", as_of, code);
+    s_send (self, session->routing_id, "FIGURES", body, size, code, session->data_key);
+}
+
 //  The sequence a municipality's node should send next on a log, as
 //  committed (0 when the store cannot say).
 static uint64_t
@@ -506,8 +530,14 @@ s_commit_group (self_t *self)
         zsys_debug ("central_server: group of %zu batches committed in %" PRId64 " ms",
                     self->queued, zclock_mono () - started);
     s_mark_superseded (self);
-    for (size_t index = 0; index < self->queued; index++)
-        s_answer (self, &self->queue [index]);
+    for (size_t index = 0; index < self->queued; index++) {
+        s_item_t *item = &self->queue [index];
+        s_answer (self, item);
+        //  Its figures may have changed: FIGURES once its node is caught up
+        if (rc == 0 && self->figures && !item->refused
+        &&  item->status == CENTRAL_STORE_APPLIED && item->result.applied)
+            central_figures_changed (self->figures, item->municipality);
+    }
     s_queue_clear (self);
 }
 
@@ -648,6 +678,10 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     s_send (self, routing_id, "WELCOME", body, size, hello.municipality, hello.data_key);
     central_downlink_hello (self->downlink, municipality, hello.downlink);
     s_send_down (self, s_session (self, routing_id));
+    if (self->figures) {
+        central_figures_hello (self->figures, municipality);
+        s_send_figures (self, s_session (self, routing_id));
+    }
 }
 
 //  The session of a routing id if it belongs to municipality, else NULL.
@@ -1060,8 +1094,10 @@ s_refresh (self_t *self)
     if (central_downlink_grew (self->downlink))
         central_store_catalogue_refresh (self->store);
     for (s_session_t *session = zhashx_first (self->sessions); session;
-         session = zhashx_next (self->sessions))
+         session = zhashx_next (self->sessions)) {
         s_send_down (self, session);
+        s_send_figures (self, session);
+    }
 }
 
 static void
@@ -1143,6 +1179,7 @@ s_self_new (zsock_t *pipe, const char *data)
         if (!self->auth)
             snprintf (self->store_why, sizeof self->store_why, "%s: %s", data, why);
         self->downlink = central_downlink_new (self->store);
+        self->figures = central_figures_new (self->store);
     }
     self->poller = zpoller_new (pipe, NULL);
     if (self->auth)
@@ -1177,6 +1214,7 @@ s_self_destroy (self_t **self_p)
     }
     s_queue_clear (self);
     central_downlink_destroy (&self->downlink);
+    central_figures_destroy (&self->figures);
     free (self->queue);
     cp_keyfile_free (&self->session_keys);
     free (self->in_group);

@@ -2595,3 +2595,30 @@ central_store_reconciliation (central_store_t *self, int municipality,
     mdb_txn_abort (txn);
     return rc;
 }
+
+//  =====================================================================
+//  The figures a node checks
+
+int
+central_store_figures (central_store_t *self, int municipality, uint64_t *head,
+                       cp_month_digests_t *figures)
+{
+    assert (municipality >= 0 && municipality < self->municipalities);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    central_cursor_t cursor;
+    rc = s_cursor_read (self, txn, municipality, &cursor);
+    uint8_t prefix [S_SCOPE_SIZE];
+    s_scope_prefix (prefix, CP_SCOPE_MUNICIPALITY, municipality);
+    //  The rows only of a node that can compare them: caught up
+    figures->count = 0;
+    if (rc == 0 && cursor.acked == cursor.head && cursor.acked > 0)
+        rc = cp_store_months_figures (&s_kind, txn, self->months, prefix, sizeof prefix,
+                                      figures);
+    mdb_txn_abort (txn);
+    figures->as_of = cursor.acked;
+    *head = cursor.head;
+    return rc;
+}

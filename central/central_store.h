@@ -79,7 +79,7 @@
                     (a later one for the same day replaces it)
         reconciliation  u16 m → u64 entry, u8 verdict, i32 day, i64 ms it
                     arrived, the periods that differ: m's node's verdict on
-                    the latest figures entry it checked
+                    the latest figures it checked (FIGURES' as_of)
 
     Events of the nodes' own kinds (cp_event_is_own) are taken by id like
     every other, and then update those three databases, never the month
@@ -122,6 +122,7 @@
 #include "cp_date.h"
 #include "cp_downlink.h"
 #include "cp_event.h"
+#include "cp_figures.h"
 #include "cp_view.h"
 
 #include <stdbool.h>
@@ -469,7 +470,8 @@ int
 
 //  A node's verdict on the figures the central published to it.
 typedef struct {
-    uint64_t entry;             //  the figures entry checked (its seq)
+    uint64_t entry;             //  the FIGURES checked: its as_of, the sequence
+                                //  of the node's log the figures were as of
     int verdict;                //  cp_figures_verdict_t
     int32_t date;               //  day the node checked
     int64_t arrived;            //  ms since the epoch
@@ -481,6 +483,16 @@ typedef struct {
 int
     central_store_reconciliation (central_store_t *self, int municipality,
                                   central_reconciliation_t *reconciliation);
+
+//  The central's figures of municipality as its node can check them
+//  (docs/design.md, 10.7), as committed, in one read transaction: as_of
+//  gets its cursor (acked), *head the head its node last reported, and
+//  when the two are equal and not 0 (the node caught up), figures the
+//  digest of each month row of the municipality's scope
+//  (cp_store_months_figures); else no month.  Returns 0 or CP_ESTORE.
+int
+    central_store_figures (central_store_t *self, int municipality, uint64_t *head,
+                           cp_month_digests_t *figures);
 
 //  Reads the reporting deadline of each year CP_DATE_MIN_YEAR ..
 //  CP_DATE_MAX_YEAR into days (CENTRAL_STORE_YEARS entries, the first for

@@ -305,6 +305,47 @@ s_view (const s_options_t *options)
     return rc? 1: 0;
 }
 
+//  The last check of the central's figures, for status: a JSON member
+//  (verdict, as_of, checked, periods, periods_more: the months not listed,
+//  reports: the figures_checked events appended to the log)
+//  followed by ", ", or a line of the table.
+static void
+s_reconciliation_print (node_store_t *store, bool json)
+{
+    node_reconciliation_t last;
+    if (node_store_reconciliation (store, &last))
+        memset (&last, 0, sizeof last);
+    const char *verdict = last.verdict == CP_FIGURES_IN_SYNC? "in_sync"
+                        : last.verdict == CP_FIGURES_DIVERGED? "diverged": "unknown";
+    char checked [32] = "";
+    if (last.checked)
+        cp_date_format_instant (last.checked, checked, sizeof checked);
+    if (!json) {
+        printf ("figures       %s", verdict);
+        if (last.verdict)
+            printf (" (as of %llu, checked %s)%s%s", (unsigned long long) last.as_of, checked,
+                    *last.periods? ": ": "", last.periods);
+        printf ("\n");
+        return;
+    }
+    printf ("\"reconciliation\": {\"verdict\": \"%s\", ", verdict);
+    printf (last.verdict? "\"as_of\": %llu, ": "\"as_of\": null, ",
+            (unsigned long long) last.as_of);
+    printf (last.checked? "\"checked\": \"%s\", \"periods\": [": "\"checked\": null, "
+            "\"periods\": [", checked);
+    //  The note is "YYYY-MM YYYY-MM ... +N more" (cp_figures_periods)
+    unsigned long more = 0;
+    int listed = 0;
+    for (char *token = strtok (last.periods, " "); token; token = strtok (NULL, " "))
+        if (*token == '+')
+            more = strtoul (token + 1, NULL, 10);
+        else
+        if (strlen (token) == 7 && strspn (token, "0123456789-") == 7)
+            printf ("%s\"%s\"", listed++? ", ": "", token);
+    printf ("], \"periods_more\": %lu, \"reports\": %llu}, ", more,
+            (unsigned long long) last.reports);
+}
+
 static int
 s_status (const s_options_t *options)
 {
@@ -368,6 +409,7 @@ s_status (const s_options_t *options)
             cp_date_format_instant (info.recovery_done, done, sizeof done);
         printf (info.recovery_done? "\"recovery_done\": \"%s\", ": "\"recovery_done\": null, ",
                 done);
+        s_reconciliation_print (store, true);
         printf ("\"downlink\": %llu, \"downlink_refused\": [", (unsigned long long) downlink);
         for (size_t index = 0; index < refused; index++)
             printf ("%s{\"code\": %d, \"reason\": \"%s\", \"count\": %llu}",
@@ -388,6 +430,7 @@ s_status (const s_options_t *options)
                 enrolled, *node_key? node_key: "-", *data_key? data_key: "-", serial,
                 log, started, restored, has_previous? " (the log was ": "",
                 has_previous? previous: "", has_previous? ")": "", behind);
+        s_reconciliation_print (store, false);
         printf ("downlink      %llu\n", (unsigned long long) downlink);
         for (size_t index = 0; index < refused; index++)
             printf ("  refused     %-50s %llu  (%d)\n", cp_strerror (refusals [index].code),

@@ -1486,3 +1486,128 @@ node_store_staffing_history (node_store_t *self, node_staffing_t *items, size_t 
     return mdb_rc == 0 || mdb_rc == MDB_NOTFOUND? 0
          : cp_lmdb_fail ("node_store", "read staffing", mdb_rc);
 }
+
+//  =====================================================================
+//  Published figures: the central's digests against this node's rows
+
+#define S_RECONCILIATION "reconciliation"
+#define S_RECONCILIATION_SIZE (8 + 1 + 8 + CP_FIGURES_DIGEST_SIZE + 8)
+                                //  u64 as_of, u8 verdict, i64 checked, the
+                                //  fingerprint of the node's figures, u64
+                                //  reports; the periods after
+
+//  Reads meta "reconciliation" in txn; *fingerprint (NULL: not wanted) gets
+//  the node's figures' fingerprint as of the check.
+static void
+s_reconciliation_read (node_store_t *self, MDB_txn *txn, node_reconciliation_t *out,
+                       uint8_t *fingerprint)
+{
+    memset (out, 0, sizeof *out);
+    if (fingerprint)
+        memset (fingerprint, 0, CP_FIGURES_DIGEST_SIZE);
+    MDB_val k = {strlen (S_RECONCILIATION), S_RECONCILIATION}, v;
+    if (mdb_get (txn, self->meta, &k, &v) || v.mv_size < S_RECONCILIATION_SIZE
+    ||  v.mv_size > S_RECONCILIATION_SIZE + CP_NOTE_MAX)
+        return;                 //  never checked (a damaged record is as good as none)
+    const uint8_t *at = v.mv_data;
+    out->as_of = cp_get_u64 (at);
+    out->verdict = at [8];
+    out->checked = (int64_t) cp_get_u64 (at + 9);
+    if (fingerprint)
+        memcpy (fingerprint, at + 17, CP_FIGURES_DIGEST_SIZE);
+    out->reports = cp_get_u64 (at + 17 + CP_FIGURES_DIGEST_SIZE);
+    memcpy (out->periods, at + S_RECONCILIATION_SIZE, v.mv_size - S_RECONCILIATION_SIZE);
+}
+
+typedef struct {
+    const cp_month_digests_t *theirs;
+    cp_month_digests_t *ours;   //  scratch
+    node_reconciliation_t *result;
+    bool stale;
+} s_figures_check_t;
+
+//  In the write transaction: the comparison, the report when something
+//  changed, the record of the check.
+static int
+s_figures_check (node_store_t *self, void *args)
+{
+    s_figures_check_t *check = args;
+    node_reconciliation_t *result = check->result;
+    if (self->head != check->theirs->as_of) {
+        check->stale = true;
+        return 1;
+    }
+    int rc = cp_store_months_figures (&s_kind, self->txn, self->months, NULL, 0, check->ours);
+    if (rc)
+        return rc;
+    int32_t differ [2 * CP_FIGURES_MONTHS];
+    size_t count = cp_figures_compare (check->ours, check->theirs, differ);
+    node_reconciliation_t last;
+    uint8_t last_fingerprint [CP_FIGURES_DIGEST_SIZE], fingerprint [CP_FIGURES_DIGEST_SIZE];
+    s_reconciliation_read (self, self->txn, &last, last_fingerprint);
+    cp_figures_fingerprint (check->ours, fingerprint);
+    memset (result, 0, sizeof *result);
+    result->reports = last.reports;
+    result->verdict = count? CP_FIGURES_DIVERGED: CP_FIGURES_IN_SYNC;
+    result->as_of = check->theirs->as_of;
+    result->checked = zclock_time ();
+    cp_figures_periods (differ, count, result->periods, sizeof result->periods);
+    //  Reported again only when there is something new to say
+    if (last.verdict != result->verdict || strcmp (last.periods, result->periods) != 0
+    ||  memcmp (last_fingerprint, fingerprint, sizeof fingerprint) != 0) {
+        cp_event_t event;
+        memset (&event, 0, sizeof event);
+        event.type = CP_EVENT_FIGURES_CHECKED;
+        snprintf (event.id, sizeof event.id, "n-fc-%" PRIu64, result->as_of);
+        event.date = cp_date_today ();
+        event.entry = result->as_of;
+        event.verdict = (uint8_t) result->verdict;
+        snprintf (event.note, sizeof event.note, "%s", result->periods);
+        char why [256] = "";
+        rc = node_store_append_own (self, &event, why, sizeof why);
+        if (rc == NODE_STORE_APPENDED) {
+            result->reported = true;
+            result->reports++;
+        }
+        else
+        if (rc != NODE_STORE_DUPLICATE) {
+            if (rc != CP_ESTORE && rc != CP_EMAPFULL)
+                zsys_error ("node_store: figures_checked refused: %s", why);
+            return rc;
+        }
+    }
+    uint8_t value [S_RECONCILIATION_SIZE + CP_NOTE_MAX];
+    cp_put_u64 (value, result->as_of);
+    value [8] = (uint8_t) result->verdict;
+    cp_put_u64 (value + 9, (uint64_t) result->checked);
+    memcpy (value + 17, fingerprint, sizeof fingerprint);
+    cp_put_u64 (value + 17 + sizeof fingerprint, result->reports);
+    size_t periods = strlen (result->periods);
+    memcpy (value + S_RECONCILIATION_SIZE, result->periods, periods);
+    return s_put (self, self->meta, S_RECONCILIATION, strlen (S_RECONCILIATION), value,
+                  S_RECONCILIATION_SIZE + periods, 0, "put reconciliation");
+}
+
+int
+node_store_check_figures (node_store_t *self, const cp_month_digests_t *theirs,
+                          node_reconciliation_t *result)
+{
+    memset (result, 0, sizeof *result);
+    s_figures_check_t check = {theirs, calloc (1, sizeof (cp_month_digests_t)), result, false};
+    assert (check.ours);
+    int rc = s_edit_meta (self, s_figures_check, &check);
+    free (check.ours);
+    return rc? rc: check.stale? NODE_STORE_STALE: 0;
+}
+
+int
+node_store_reconciliation (node_store_t *self, node_reconciliation_t *reconciliation)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    s_reconciliation_read (self, txn, reconciliation, NULL);
+    mdb_txn_abort (txn);
+    return 0;
+}

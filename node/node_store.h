@@ -16,7 +16,9 @@
                     "chain" (at the head), "previous_log", "restore_detected",
                     "central_behind", "central_behind_by", "recovered" (the
                     archive position a recovery has reached), "recovery_done",
-                    "downlink" (the downlink cursor, u64)
+                    "downlink" (the downlink cursor, u64),
+                    "reconciliation" (the last check of the central's figures:
+                    node_store_check_figures)
         catalogues  u32 version → the catalogue's JSON text
         log         u64 sequence → a block of consecutive events from that
                     sequence on (encoded by cp_codec, about 16 KiB of
@@ -53,6 +55,7 @@
 #include "cp_catalogue.h"
 #include "cp_directive.h"
 #include "cp_event.h"
+#include "cp_figures.h"
 #include "cp_index_key.h"
 #include "cp_store.h"
 #include "cp_view.h"
@@ -366,5 +369,42 @@ int
     node_store_read_chained (node_store_t *self, uint64_t first, size_t max_events,
                              size_t max_bytes, uint8_t **payload, size_t *size,
                              uint64_t *last, uint8_t *prev, uint8_t *chain);
+
+//  Published figures (docs/design.md, 10.7).  The central sends its
+//  digests of this municipality's month rows (cp_figures) with as_of, how
+//  far it has applied this node's log; when that is the node's head, the
+//  node holds what the central holds and compares.
+
+//  What node_store_check_figures found.
+#define NODE_STORE_STALE 2          //  the head is not as_of: nothing compared
+
+//  The last check of the central's figures (meta "reconciliation").
+typedef struct {
+    int verdict;                //  cp_figures_verdict_t; 0: never checked
+    uint64_t as_of;             //  the central's as_of then
+    int64_t checked;            //  when (ms since the epoch)
+    char periods [CP_NOTE_MAX + 1];     //  the months that differ, "YYYY-MM ..."
+    uint64_t reports;           //  figures_checked events it has appended
+    bool reported;              //  node_store_check_figures: it appended a
+                                //  figures_checked
+} node_reconciliation_t;
+
+//  In one write transaction (not within node_store_begin's): when the head
+//  is theirs->as_of, computes this node's digests, compares them with
+//  theirs (a month present on one side only differs too) and records the
+//  check in meta; when the verdict, the months that differ or the node's
+//  own figures changed since the last check, it appends figures_checked
+//  (id "n-fc-AS_OF", entry as_of, the verdict, the months as its note)
+//  for the central.  A figures_checked changes no month row, so the
+//  central's next FIGURES finds the same figures and nothing is appended
+//  again.  Returns 0 with *result, NODE_STORE_STALE (nothing done: a
+//  newer FIGURES follows once the central has the rest), or a store error.
+int
+    node_store_check_figures (node_store_t *self, const cp_month_digests_t *theirs,
+                              node_reconciliation_t *result);
+
+//  Reads the last check (verdict 0 when there was none).
+int
+    node_store_reconciliation (node_store_t *self, node_reconciliation_t *reconciliation);
 
 #endif

@@ -17,7 +17,11 @@
     downlink cursor, each DOWN (signed as a reply) is applied by
     node_store_apply_downlink against the pinned root and answered with
     DOWNACK, the cursor and the code of a refusal; a key announcement is
-    installed once applied (s_take_effect).
+    installed once applied (s_take_effect).  FIGURES (signed as a reply)
+    brings the central's digests of this municipality's month rows; the
+    store compares them with its own when its head is the central's as_of
+    and reports a new verdict as a figures_checked event, shipped like any
+    other (node_store_check_figures).
 
     No wait is for ever: the node starts a new session when the central
     is silent (S_SILENCE_MS), when it refuses (after a pause that grows
@@ -580,6 +584,42 @@ s_on_down (s_sync_t *self, zframe_t *body)
 }
 
 //  =====================================================================
+//  Published figures: the central's digests of this municipality's month
+//  rows, compared with the store's own when it holds just what the
+//  central applied (docs/design.md, 10.7).
+
+static void
+s_on_figures (s_sync_t *self, zframe_t *body)
+{
+    cp_month_digests_t *theirs = malloc (sizeof (cp_month_digests_t));
+    assert (theirs);
+    int rc = cp_wire_figures_decode (zframe_data (body), zframe_size (body), theirs);
+    node_reconciliation_t result;
+    if (rc)
+        zsys_warning ("node_sync: bad FIGURES: %s", cp_strerror (rc));
+    else
+        rc = node_store_check_figures (self->store, theirs, &result);
+    if (rc == NODE_STORE_STALE) {
+        //  Events the central has not applied yet: its next FIGURES covers them
+        if (self->verbose)
+            zsys_debug ("node_sync: FIGURES as of %llu ignored: the head is past it",
+                        (unsigned long long) theirs->as_of);
+    }
+    else
+    if (rc && rc != CP_EMALFORMED && rc != CP_ETOOBIG && rc != CP_ETYPE)
+        zsys_error ("node_sync: checking the central's figures: %s", cp_strerror (rc));
+    else
+    if (rc == 0 && result.reported && result.verdict == CP_FIGURES_DIVERGED)
+        zsys_warning ("node_sync: the central's figures as of %llu differ from this node's "
+                      "in %s", (unsigned long long) result.as_of, result.periods);
+    else
+    if (rc == 0 && result.reported)
+        zsys_info ("node_sync: the central's figures as of %llu are this node's",
+                   (unsigned long long) result.as_of);
+    free (theirs);
+}
+
+//  =====================================================================
 //  Recovery: a node that lost its store is set up again and asks the
 //  central for its municipality's archive, batch by batch, appending each
 //  batch's events to its log in one transaction with the archive position
@@ -793,6 +833,7 @@ s_on_central (s_sync_t *self)
         case CP_CMD_ACK:     s_on_ack (self, body); break;
         case CP_CMD_NACK:    s_on_nack (self, body); break;
         case CP_CMD_DOWN:    s_on_down (self, body); break;
+        case CP_CMD_FIGURES: s_on_figures (self, body); break;
         case CP_CMD_PONG:    break;
         default:
             zsys_warning ("node_sync: unexpected message from the central (%s)",

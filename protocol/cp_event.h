@@ -78,8 +78,9 @@ typedef struct {
     char codes [CP_EVENT_CODES][CP_CODE_MAX + 1];   //  per cp_event_kind ()
     int8_t code_ids [CP_EVENT_CODES];       //  catalogue ids, set by resolve
     //  The node's own kinds: what they report (case_id is empty)
-    uint64_t entry;                         //  directive_*, figures_checked: its seq
-                                            //  in the downlink log
+    uint64_t entry;                         //  directive_*: its seq in the downlink
+                                            //  log; figures_checked: the as_of of
+                                            //  the FIGURES checked
     uint8_t verdict;                        //  figures_checked: cp_figures_verdict_t
     uint32_t workers;                       //  staff_set: workers ...
     uint32_t children;                      //  ... and the municipality's children

@@ -461,6 +461,40 @@ cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
     return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "view", rc);
 }
 
+int
+cp_store_months_figures (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                         const uint8_t *prefix, size_t prefix_size, cp_month_digests_t *figures)
+{
+    figures->count = 0;
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, months, &cursor);
+    if (rc)
+        return cp_lmdb_fail (kind->module, "figures", rc);
+    uint8_t start [CP_STORE_MONTH_PREFIX_MAX + 4];
+    size_t key_size = s_month_key (start, prefix, prefix_size, 0);
+    MDB_val k = {key_size, start}, v;
+    int op = MDB_SET_RANGE;
+    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (k.mv_size != key_size) {
+            rc = CP_ESTORE;
+            break;
+        }
+        if (prefix_size && memcmp (k.mv_data, prefix, prefix_size) != 0)
+            break;              //  past the prefix's rows
+        int32_t month = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + prefix_size);
+        if (cp_figures_add (figures, month, v.mv_data, v.mv_size)) {
+            zsys_error ("%s: a stored counter row is corrupt", kind->module);
+            rc = CP_ESTORE;
+            break;
+        }
+    }
+    mdb_cursor_close (cursor);
+    if (rc == 0 || rc == MDB_NOTFOUND)
+        return 0;
+    return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "figures", rc);
+}
+
 //  =====================================================================
 //  Refusal counters
 

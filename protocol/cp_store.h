@@ -33,6 +33,7 @@
 #define CP_STORE_H_INCLUDED
 
 #include "cp_catalogue.h"
+#include "cp_figures.h"
 #include "cp_lmdb.h"
 #include "cp_seal.h"
 #include "cp_tally.h"
@@ -182,6 +183,14 @@ int
 int
     cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
                           const uint8_t *prefix, size_t prefix_size, cp_view_t *view);
+
+//  Reads the rows of months under prefix (as cp_store_months_merge), every
+//  month, into figures (its months and their digests, cp_figures_add;
+//  as_of is left as it is): one range read.  Returns 0, or CP_ESTORE (a
+//  row that is not one is logged).
+int
+    cp_store_months_figures (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                             const uint8_t *prefix, size_t prefix_size, cp_month_digests_t *figures);
 
 //  Refusal counters: a database of its own whose key is a cp_error_t (i32,
 //  big-endian) and whose value is how many times it was refused (u64).

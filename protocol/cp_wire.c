@@ -16,7 +16,7 @@
 
 static const char *s_names [CP_CMD_MAX + 1] = {
     NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER", "RECOVERED",
-    "DOWN", "DOWNACK"
+    "DOWN", "DOWNACK", "FIGURES"
 };
 
 int
@@ -161,6 +161,22 @@ cp_wire_downack_encode (uint64_t cursor, int code, size_t *size)
 }
 
 uint8_t *
+cp_wire_figures_encode (const cp_month_digests_t *figures, size_t *size)
+{
+    assert (figures->count <= CP_FIGURES_MONTHS);
+    s_writer_t writer;
+    msgpack_packer *packer = s_begin (&writer, 2);
+    msgpack_pack_uint64 (packer, figures->as_of);
+    msgpack_pack_array (packer, figures->count);
+    for (uint32_t index = 0; index < figures->count; index++) {
+        msgpack_pack_array (packer, 2);
+        msgpack_pack_uint32 (packer, (uint32_t) figures->months [index].month);
+        s_pack_bin (packer, figures->months [index].digest, CP_FIGURES_DIGEST_SIZE);
+    }
+    return s_end (&writer, size);
+}
+
+uint8_t *
 cp_wire_ping_encode (uint64_t head, size_t *size)
 {
     s_writer_t writer;
@@ -217,13 +233,13 @@ typedef struct {
 //  Prescans and unpacks a body of at most max bytes that must be an array
 //  of `elements`.
 static int
-s_open_max (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements,
-            size_t max)
+s_open_deep (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements,
+             size_t max, int depth)
 {
     msgpack_unpacked_init (&reader->unpacked);
     if (size > max)
         return CP_ETOOBIG;
-    int rc = cp_codec_prescan (data, size, 2, max);
+    int rc = cp_codec_prescan (data, size, depth, max);
     if (rc)
         return rc;
     size_t offset = 0;
@@ -239,7 +255,15 @@ s_open_max (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t eleme
     return 0;
 }
 
-//  Every body but DOWN's: at most CP_WIRE_BODY_MAX bytes.
+//  An array of scalars: every body but FIGURES's.
+static int
+s_open_max (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements,
+            size_t max)
+{
+    return s_open_deep (reader, data, size, elements, max, 2);
+}
+
+//  Every body but DOWN's and FIGURES's: at most CP_WIRE_BODY_MAX bytes.
 static int
 s_open (s_reader_t *reader, const uint8_t *data, size_t size, uint32_t elements)
 {
@@ -501,5 +525,53 @@ cp_wire_recovered_decode (const uint8_t *data, size_t size, cp_recovered_t *reco
     if (!rc) rc = s_take_id (&reader, recovered->node_key, CP_WIRE_KEYID_MAX);
     if (!rc) rc = s_take_id (&reader, recovered->data_key, CP_WIRE_KEYID_MAX);
     if (!rc) rc = s_take_nonce (&reader, recovered->nonce, &recovered->nonce_size);
+    return s_close (&reader, rc);
+}
+
+//  One [month, digest] pair of FIGURES, after the month before it (-1 for
+//  the first).
+static int
+s_take_month (const msgpack_object *item, int32_t before, cp_month_digest_t *month)
+{
+    if (item->type != MSGPACK_OBJECT_ARRAY || item->via.array.size != 2)
+        return CP_ETYPE;
+    const msgpack_object *number = &item->via.array.ptr [0];
+    const msgpack_object *digest = &item->via.array.ptr [1];
+    if (number->type != MSGPACK_OBJECT_POSITIVE_INTEGER || digest->type != MSGPACK_OBJECT_BIN)
+        return CP_ETYPE;
+    //  Months in order, each once, within cp_tally's range.
+    if (number->via.u64 >= CP_FIGURES_MONTHS || (int64_t) number->via.u64 <= before
+    ||  digest->via.bin.size != CP_FIGURES_DIGEST_SIZE)
+        return CP_EMALFORMED;
+    month->month = (int32_t) number->via.u64;
+    memcpy (month->digest, digest->via.bin.ptr, CP_FIGURES_DIGEST_SIZE);
+    return 0;
+}
+
+int
+cp_wire_figures_decode (const uint8_t *data, size_t size, cp_month_digests_t *figures)
+{
+    s_reader_t reader;
+    figures->as_of = 0;
+    figures->count = 0;
+    int rc = s_open_deep (&reader, data, size, 2, CP_WIRE_FIGURES_MAX, 3);
+    if (!rc) rc = s_take_u64 (&reader, &figures->as_of);
+    if (!rc) {
+        const msgpack_object *list = &reader.items [reader.next++];
+        if (list->type != MSGPACK_OBJECT_ARRAY)
+            rc = CP_ETYPE;
+        else
+        if (list->via.array.size > CP_FIGURES_MONTHS)
+            rc = CP_ETOOBIG;
+        int32_t before = -1;
+        for (uint32_t index = 0; !rc && index < list->via.array.size; index++) {
+            rc = s_take_month (&list->via.array.ptr [index], before,
+                               &figures->months [index]);
+            before = figures->months [index].month;
+            figures->count = rc? 0: index + 1;
+        }
+    }
+    if (rc)
+        figures->count = 0;
     return s_close (&reader, rc);
 }

@@ -22,6 +22,7 @@
                                   + payload + signature
         DOWN      central → node  [prev, entry]
         DOWNACK   node → central  [cursor, code]
+        FIGURES   central → node  [as_of, [[month, digest], ...]]
 
     Logs.  A node's uplink log has an identity (log: 16 random bytes, made
     when the store is set up and made anew when the node finds that its log
@@ -58,13 +59,20 @@
     reply, so prev, which the root's signature cannot cover, is the
     central's word.  DOWNACK answers each DOWN with the node's downlink
     cursor after it and the code of a refusal (0: applied).  docs/design.md,
-    "Downlink", has the model.                                              */
+    "Downlink", has the model.
+
+    FIGURES gives the node the central's figures of its municipality as
+    digests (cp_figures): as_of, the sequence of the node's log that the
+    central has applied up to, and per month that has a row there, its
+    number (cp_tally_month's) and its digest, months in increasing order.
+    It is signed as a reply and kept in no log; docs/design.md, 10.7.      */
 
 #ifndef CP_WIRE_H_INCLUDED
 #define CP_WIRE_H_INCLUDED
 
 #include "cp_downlink.h"
 #include "cp_event.h"
+#include "cp_figures.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +89,9 @@
 #define CP_WIRE_RECOVER_MAX 64          //  batches one RECOVER may ask for
 //  Bytes in a DOWN body: an entry and what msgpack puts around it and prev
 #define CP_WIRE_DOWN_MAX (CP_DOWNLINK_ENTRY_MAX + 32)
+//  Bytes in a FIGURES body: every month, each [u16, bin 16] in 22 bytes,
+//  and room for as_of and the arrays around them
+#define CP_WIRE_FIGURES_MAX (CP_FIGURES_MONTHS * 22 + 32)
 
 typedef enum {
     CP_CMD_HELLO = 1,
@@ -94,7 +105,8 @@ typedef enum {
     CP_CMD_RECOVERED,
     CP_CMD_DOWN,
     CP_CMD_DOWNACK,
-    CP_CMD_MAX = CP_CMD_DOWNACK
+    CP_CMD_FIGURES,
+    CP_CMD_MAX = CP_CMD_FIGURES
 } cp_command_t;
 
 typedef struct {
@@ -194,6 +206,8 @@ uint8_t *
     cp_wire_down_encode (uint64_t prev, const uint8_t *entry, size_t entry_size, size_t *size);
 uint8_t *
     cp_wire_downack_encode (uint64_t cursor, int code, size_t *size);
+uint8_t *
+    cp_wire_figures_encode (const cp_month_digests_t *figures, size_t *size);
 
 //  Decoders read exactly size bytes.  They return 0, or CP_EMALFORMED,
 //  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality or
@@ -205,7 +219,10 @@ uint8_t *
 //  do not follow (position <= next <= end, next > position unless
 //  position is end).  DOWN's body may be CP_WIRE_DOWN_MAX bytes, every
 //  other CP_WIRE_BODY_MAX; its entry (not checked here: cp_downlink's to
-//  decode) points into data and is not empty.
+//  decode) points into data and is not empty.  FIGURES's body may be
+//  CP_WIRE_FIGURES_MAX bytes; more months than CP_FIGURES_MONTHS are
+//  CP_ETOOBIG, a month out of range or not after the one before, or a
+//  digest of another size than CP_FIGURES_DIGEST_SIZE, CP_EMALFORMED.
 int
     cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello);
 int
@@ -228,5 +245,7 @@ int
     cp_wire_down_decode (const uint8_t *data, size_t size, cp_down_t *down);
 int
     cp_wire_downack_decode (const uint8_t *data, size_t size, cp_reply_t *downack);
+int
+    cp_wire_figures_decode (const uint8_t *data, size_t size, cp_month_digests_t *figures);
 
 #endif

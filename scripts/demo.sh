@@ -72,21 +72,26 @@ print (", ".join ("%d at catalogue %d" % (n, c) for c, n in sorted (counts.items
 }
 
 #  imported_all PARTS...: every line of the parts is in its node's log (the
-#  heads add up to the lines and the nodes' own events: the fleet's import
-#  takes a rejected line as a warning, so this is what says none was).
+#  heads add up to the lines and the events the nodes make of their own:
+#  staffing, receipts, referrals taken up, and the verdicts on the
+#  central's figures that status counts; the fleet's import takes a
+#  rejected line as a warning, so this is what says none was).
 imported_all () {
-    local lines heads
+    local lines heads verdicts
     lines=$(( $(cat "$@" | wc -l) + own_events ))
-    heads=$(for node in "$work"/data/nodes/*; do
+    read -r heads verdicts < <(for node in "$work"/data/nodes/*; do
                 build/bin/cpsync-node status --data "$node" --format json
             done | python3 -c 'import json, sys
-print (sum (json.loads (line) ["head"] for line in sys.stdin))')
-    if [ "$lines" != "$heads" ]; then
-        echo "   FAILED: $lines lines, but $heads events in the nodes' logs" >&2
+nodes = [json.loads (line) for line in sys.stdin]
+print (sum (s ["head"] for s in nodes), sum (s ["reconciliation"] ["reports"] for s in nodes))')
+    if [ "$lines" != "$(( heads - verdicts ))" ]; then
+        echo "   FAILED: $lines lines and own events, but $heads events in the nodes' logs," \
+             "$verdicts of them verdicts on the central's figures" >&2
         return 1
     fi
-    echo "   every line imported: $heads events in the nodes' logs$( [ "$own_events" = 0 ] \
-        || echo ", $own_events of them the nodes' own (staffing, receipts, referrals taken up)")"
+    echo "   every line imported: $heads events in the nodes' logs, $(( own_events + verdicts ))" \
+         "of them the nodes' own (staffing, receipts, referrals taken up, $verdicts verdicts on" \
+         "the central's figures)"
 }
 
 echo "== Generating the events of 61 municipalities (2019-2023), catalogue 2 from $cut"

@@ -37,3 +37,13 @@ add_test (NAME workforce
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_workforce.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (workforce PROPERTIES TIMEOUT 300 LABELS governance)
+
+#  Published figures, reconciled: FIGURES from the central, the nodes'
+#  verdicts, rows changed behind either side's back
+add_executable (tamper_month ${CMAKE_CURRENT_LIST_DIR}/tamper_month.c)
+target_link_libraries (tamper_month PRIVATE cpsync_protocol)
+set_target_properties (tamper_month PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME reconcile
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_reconcile.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (reconcile PROPERTIES TIMEOUT 300 LABELS governance)

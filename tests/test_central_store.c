@@ -20,6 +20,7 @@
 
 #define _XOPEN_SOURCE 700      //  nftw, to remove the temporary directories
 
+#include "central_figures.h"
 #include "central_store.h"
 #include "cp_batch.h"
 #include "cp_case.h"
@@ -1788,6 +1789,87 @@ s_setup (void)
 }
 
 #define main s_main
+//  FIGURES (central_figures): the digests of a municipality's rows as of
+//  its cursor, sent only to a node caught up, after a change, a HELLO or
+//  a minute, at most every 2 s, and not after commits of own events only.
+static void
+test_figures (void)
+{
+    central_store_t *store = s_new_store ();
+    central_figures_t *figures = central_figures_new (store);
+    assert (figures);
+    int berat = cp_municipality_index ("berat");
+    cp_month_digests_t *sent = calloc (1, sizeof *sent);
+    assert (sent);
+    size_t size = 0;
+    uint64_t as_of = 0;
+    uint8_t *body;
+    //  Nothing said yet, nothing due
+    CHECK (central_figures_next (figures, berat, 1000, &size, &as_of) == NULL);
+    //  A never heard of node: nothing applied, nothing to check
+    central_figures_hello (figures, cp_municipality_index ("durres"));
+    CHECK (central_figures_next (figures, cp_municipality_index ("durres"), 1000, &size,
+                                 &as_of) == NULL);
+
+    cp_event_t first [] = {
+        s_opened ("e1", "c1", "2022-05-03", 10, "F"),
+        s_opened ("e2", "c2", "2022-07-09", 12, "M"),
+    };
+    central_store_seen (store, berat, 2);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, first, 2, NULL), CENTRAL_STORE_APPLIED);
+    central_figures_changed (figures, berat);
+    body = central_figures_next (figures, berat, 10000, &size, &as_of);
+    CHECK (body != NULL);
+    CHECK_EQ_INT (as_of, 2);
+    if (body)
+        CHECK_EQ_INT (cp_wire_figures_decode (body, size, sent), 0);
+    free (body);
+    CHECK_EQ_INT (sent->as_of, 2);
+    CHECK_EQ_INT (sent->count, 2);
+    CHECK_EQ_INT (sent->months [0].month, 22 * 12 + 4);         //  2022-05
+    CHECK_EQ_INT (sent->months [1].month, 22 * 12 + 6);         //  2022-07
+    //  Within 2 s: nothing, whatever is due
+    central_figures_hello (figures, berat);
+    CHECK (central_figures_next (figures, berat, 11999, &size, &as_of) == NULL);
+    body = central_figures_next (figures, berat, 12000, &size, &as_of);
+    CHECK (body != NULL);                                       //  HELLO: sent again
+    free (body);
+
+    //  A commit of the node's own event only: the same figures, not sent
+    cp_event_t verdict = s_own (CP_EVENT_FIGURES_CHECKED, "n-fc-2", "2022-08-01", 2, "");
+    verdict.verdict = CP_FIGURES_IN_SYNC;
+    central_store_seen (store, berat, 3);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 3, &verdict, 1, NULL), CENTRAL_STORE_APPLIED);
+    central_figures_changed (figures, berat);
+    CHECK (central_figures_next (figures, berat, 20000, &size, &as_of) == NULL);
+
+    //  A node with events left to ship: not yet; once they are applied, yes
+    central_store_seen (store, berat, 4);
+    CHECK_EQ_INT (central_store_flush (store), 0);
+    central_figures_changed (figures, berat);
+    CHECK (central_figures_next (figures, berat, 30000, &size, &as_of) == NULL);
+    cp_event_t visit = s_event (CP_EVENT_HOME_VISIT, "e3", "c1", "2022-09-01", NULL);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 4, &visit, 1, NULL), CENTRAL_STORE_APPLIED);
+    body = central_figures_next (figures, berat, 30250, &size, &as_of);
+    CHECK (body != NULL);
+    CHECK_EQ_INT (as_of, 4);
+    if (body)
+        CHECK_EQ_INT (cp_wire_figures_decode (body, size, sent), 0);
+    free (body);
+    CHECK_EQ_INT (sent->count, 3);
+
+    //  A minute on, sent again though nothing changed
+    CHECK (central_figures_next (figures, berat, 60000, &size, &as_of) == NULL);
+    body = central_figures_next (figures, berat, 30250 + CENTRAL_FIGURES_RECHECK_MSECS, &size,
+                                 &as_of);
+    CHECK (body != NULL);
+    free (body);
+    free (sent);
+    central_figures_destroy (&figures);
+    CHECK (figures == NULL);
+    s_close_store (&store);
+}
+
 TESTING_MAIN (
     TEST (test_municipalities),
     TEST (test_create_open),
@@ -1810,6 +1892,7 @@ TESTING_MAIN (
     TEST (test_kept_cases_after_abort),
     TEST (test_map_full),
     TEST (test_own_kinds),
+    TEST (test_figures),
     TEST (test_at_rest),
     TEST (test_at_rest_refused),
     TEST (test_failed_setup),

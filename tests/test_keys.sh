@@ -31,7 +31,8 @@ nodes=$work/nodes
 synced () {
     local deadline=$(( SECONDS + $1 ))
     while [ $SECONDS -lt $deadline ]; do
-        [ "$(field "$2" acked)" = 200 ] && return 0; sleep 0.25
+        #  200 and, once the central's figures are checked, its verdict
+        [ "$(field "$2" acked)" -ge 200 ] && return 0; sleep 0.25
     done
     return 1
 }

@@ -2352,6 +2352,125 @@ test_watch (void)
     s_dir_remove (dir);
 }
 
+//  The node's own digests, read as the central reads its own (the store
+//  closed first: one handle on the environment at a time).
+static node_store_t *
+s_own_figures (node_store_t *store, const char *path, cp_month_digests_t *figures)
+{
+    node_store_destroy (&store);
+    static const cp_store_kind_t kind = {.module = "test_node_store"};
+    char store_path [700];
+    snprintf (store_path, sizeof store_path, "%s/store", path);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi months;
+    CHECK_EQ_INT (cp_lmdb_open (&env, store_path, 16, CP_LMDB_READONLY), 0);
+    CHECK_EQ_INT (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn), 0);
+    CHECK_EQ_INT (mdb_dbi_open (txn, CP_STORE_MONTHS, 0, &months), 0);
+    CHECK_EQ_INT (cp_store_months_figures (&kind, txn, months, NULL, 0, figures), 0);
+    mdb_txn_abort (txn);
+    mdb_env_close (env);
+    int error = 0;
+    store = node_store_open (path, &error);
+    assert (store);
+    return store;
+}
+
+//  The central's figures checked (node_store_check_figures): ignored while
+//  the head is past as_of; a month on one side only, or with another
+//  digest, differs; a verdict is appended as figures_checked only when
+//  something changed, and the last check is kept for status.
+static void
+test_check_figures (void)
+{
+    char dir [256], path [512];
+    s_dir_new (dir, sizeof dir);
+    node_store_t *store = s_node_new (dir, "figures", path, sizeof path);
+    node_store_entry_t *entries [3] = {
+        OPENED (store, "e1", "c1", "2022-05-01"), VISIT (store, "e2", "c1", "2022-05-09"),
+        VISIT (store, "e3", "c1", "2022-07-04")
+    };
+    int outcomes [3];
+    s_append_committed (store, entries, 3, outcomes);
+    CHECK_EQ_INT (s_head (store), 3);
+    cp_month_digests_t *theirs = calloc (1, sizeof *theirs);
+    assert (theirs);
+    node_reconciliation_t result, last;
+    CHECK_EQ_INT (node_store_reconciliation (store, &last), 0);
+    CHECK_EQ_INT (last.verdict, 0);
+
+    //  The central has applied less than the node holds: nothing compared
+    theirs->as_of = 2;
+    CHECK_EQ_INT (node_store_check_figures (store, theirs, &result), NODE_STORE_STALE);
+    CHECK_EQ_INT (s_head (store), 3);
+
+    //  The central holds no row: both months differ, reported
+    theirs->as_of = 3;
+    CHECK_EQ_INT (node_store_check_figures (store, theirs, &result), 0);
+    CHECK_EQ_INT (result.verdict, CP_FIGURES_DIVERGED);
+    CHECK (result.reported);
+    CHECK (strcmp (result.periods, "2022-05 2022-07") == 0);
+    CHECK_EQ_INT (s_head (store), 4);
+    uint8_t *payload = NULL;
+    size_t size = 0;
+    uint64_t batch_last = 0, first = 0;
+    CHECK_EQ_INT (node_store_read_batch (store, 4, 16, 1 << 20, &payload, &size, &batch_last),
+                  0);
+    cp_event_t *events = NULL;
+    size_t count = 0;
+    if (payload)
+        CHECK_EQ_INT (cp_codec_batch_decode (payload, size, &first, &events, &count), 0);
+    CHECK_EQ_INT (count, 1);
+    if (count == 1) {
+        CHECK_EQ_INT (events [0].type, CP_EVENT_FIGURES_CHECKED);
+        CHECK (strcmp (events [0].id, "n-fc-3") == 0);
+        CHECK_EQ_INT (events [0].entry, 3);
+        CHECK_EQ_INT (events [0].verdict, CP_FIGURES_DIVERGED);
+        CHECK (strcmp (events [0].note, "2022-05 2022-07") == 0);
+    }
+    free (events);
+    free (payload);
+
+    //  The same figures after the verdict is shipped: nothing new to say
+    theirs->as_of = 4;
+    CHECK_EQ_INT (node_store_check_figures (store, theirs, &result), 0);
+    CHECK_EQ_INT (result.verdict, CP_FIGURES_DIVERGED);
+    CHECK (!result.reported);
+    CHECK_EQ_INT (s_head (store), 4);
+    CHECK_EQ_INT (node_store_reconciliation (store, &last), 0);
+    CHECK_EQ_INT (last.as_of, 4);
+    CHECK (last.checked > 0 && strcmp (last.periods, "2022-05 2022-07") == 0);
+
+    //  The central's rows are the node's: in sync, reported once
+    store = s_own_figures (store, path, theirs);
+    CHECK_EQ_INT (theirs->count, 2);
+    theirs->as_of = 4;
+    CHECK_EQ_INT (node_store_check_figures (store, theirs, &result), 0);
+    CHECK_EQ_INT (result.verdict, CP_FIGURES_IN_SYNC);
+    CHECK (result.reported && result.periods [0] == 0);
+    CHECK_EQ_INT (s_head (store), 5);
+    theirs->as_of = 5;
+    CHECK_EQ_INT (node_store_check_figures (store, theirs, &result), 0);
+    CHECK (!result.reported);
+    CHECK_EQ_INT (s_head (store), 5);
+
+    //  One month's digest differs: that month alone
+    theirs->months [1].digest [0] ^= 1;
+    CHECK_EQ_INT (node_store_check_figures (store, theirs, &result), 0);
+    CHECK_EQ_INT (result.verdict, CP_FIGURES_DIVERGED);
+    CHECK (result.reported && strcmp (result.periods, "2022-07") == 0);
+    CHECK_EQ_INT (s_head (store), 6);
+    CHECK_EQ_INT (node_store_reconciliation (store, &last), 0);
+    CHECK_EQ_INT (last.verdict, CP_FIGURES_DIVERGED);
+    CHECK_EQ_INT (last.as_of, 5);
+    CHECK_EQ_INT (last.reports, 3);
+
+    free (theirs);
+    s_entries_free (entries, 3);
+    node_store_destroy (&store);
+    s_dir_remove (dir);
+}
+
 TESTING_MAIN (
     TEST (test_create_open),
     TEST (test_not_a_node),
@@ -2372,5 +2491,6 @@ TESTING_MAIN (
     TEST (test_at_rest_refused),
     TEST (test_old_format),
     TEST (test_append_own),
-    TEST (test_staffing)
+    TEST (test_staffing),
+    TEST (test_check_figures)
 )

@@ -19,7 +19,9 @@
 # and for the scope: the counts and the completeness rate) is compared with
 # what this script computes from the event files and the clocks it set, for
 # several periods, scopes and deadlines (the default, a year's set with
-# `deadline set`, unset again).  Bad input is refused with exit 2 and a
+# `deadline set`, unset again).  Each node waits before it stops until it
+# has checked the central's figures and shipped its verdict, so every
+# municipality that reported is in_sync and the others unknown.  Bad input is refused with exit 2 and a
 # message that names it.
 #
 #   test_quality.sh BIN_DIR SOURCE_DIR WORK_DIR
@@ -65,6 +67,22 @@ for code in berat dimal tirane kucove; do
         --bundle "$work/$code.bundle"
 done
 
+#   wait_in_sync SECONDS CODE...: each node has checked the central's
+#   figures (FIGURES), found them its own and shipped its verdict.
+wait_in_sync () {
+    local deadline=$(( SECONDS + $1 )) code; shift
+    while [ $SECONDS -lt $deadline ]; do
+        for code in "$@"; do
+            "$bin/cpsync-node" status --data "$nodes/$code" --format json 2>/dev/null | python3 -c '
+import json, sys; s = json.load (sys.stdin)
+sys.exit (0 if s ["reconciliation"] ["verdict"] == "in_sync" and s ["acked"] == s ["head"] else 1)' \
+                || continue 2
+        done
+        return 0
+    done
+    return 1
+}
+
 #   ship PHASE CENTRAL_TODAY NOW_MS NODE_TODAY CODE...: imports each CODE's
 #   file of the phase and ships it to the central running at that clock.
 ship () {
@@ -76,6 +94,8 @@ ship () {
     CPSYNC_TODAY=$today CPSYNC_NOW_MS=$now start_central
     for code in "$@"; do CPSYNC_TODAY=$node_today start_node "$code" "$endpoint"; done
     check "phase $phase: $* shipped" wait_acked 60 "$@"
+    check "phase $phase: $* find the central's figures their own, and say so" \
+        wait_in_sync 30 "$@"
     for code in "$@"; do stop_node "$code"; done
     stop_central
 }
@@ -147,8 +167,9 @@ inside = [r for r in rows if kind == "national" or (kind == "county" and r ["cou
 passed = today > deadline
 expected = {"period": period, "scope": scope, "today": "2023-05-01",
             "deadline": deadline.isoformat (), "deadline_days": days,
-            "deadline_passed": passed, "reconciliation": "unknown", "counties": []}
+            "deadline_passed": passed, "counties": []}
 names = ["on_time", "late", "missing", "pending"]
+reconciled = {"in_sync": 0, "diverged": 0, "unknown": 0}
 total = dict.fromkeys (names, 0)
 ahead_total = 0
 for county in dict.fromkeys (r ["county"] for r in inside):
@@ -174,7 +195,10 @@ for county in dict.fromkeys (r ["county"] for r in inside):
             "ahead_events": e ["ahead"] if e else 0,
             "clock_ahead": bool (e) and e ["ahead"] > 0,
             "latest_date": e ["latest"].isoformat () if e else None,
-            "reconciliation": "unknown"})
+            # Every node that shipped found its figures the central's
+            "reconciliation": "in_sync" if last_seen else "unknown",
+            "reconciliation_periods": []})
+        reconciled [members [-1] ["reconciliation"]] += 1
         ahead_total += e ["ahead"] if e else 0
     rate = dict (counts, municipalities = len (members),
                  completeness = counts ["on_time"] / len (members))
@@ -185,6 +209,8 @@ for county in dict.fromkeys (r ["county"] for r in inside):
 expected ["rate"] = dict (total, municipalities = len (inside),
                           completeness = total ["on_time"] / len (inside))
 expected ["ahead_events"] = ahead_total
+expected ["reconciliation"] = "in_sync" if reconciled ["unknown"] == 0 else "unknown"
+expected ["reconciliation_counts"] = reconciled
 
 def differences (a, b, where):
     if isinstance (a, dict) and isinstance (b, dict):

@@ -470,9 +470,9 @@ test_command_names (void)
 {
     static const char *names [] = {
         NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER",
-        "RECOVERED", "DOWN", "DOWNACK"
+        "RECOVERED", "DOWN", "DOWNACK", "FIGURES"
     };
-    CHECK_EQ_INT (CP_CMD_MAX, 11);
+    CHECK_EQ_INT (CP_CMD_MAX, 12);
     CHECK_EQ_INT (S_COUNT (names), CP_CMD_MAX + 1);
     for (int command = 1; command <= CP_CMD_MAX; command++) {
         const char *name = cp_wire_command_name (command);
@@ -1033,11 +1033,11 @@ s_sized_body (size_t size, int elements)
 static void
 test_maximum_size (void)
 {
-    //  Each command's elements (PONG: 1, not 0); DOWN has its own limit
-    //  (test_down_size)
-    int elements [CP_CMD_MAX + 1] = {0, 7, 4, 10, 1, 2, 1, 1, 4, 7, 2, 2};
+    //  Each command's elements (PONG: 1, not 0); DOWN and FIGURES have
+    //  their own limits (test_down_size, test_figures_size)
+    int elements [CP_CMD_MAX + 1] = {0, 7, 4, 10, 1, 2, 1, 1, 4, 7, 2, 2, 2};
     for (int command = 1; command <= CP_CMD_MAX; command++) {
-        if (command == CP_CMD_DOWN)
+        if (command == CP_CMD_DOWN || command == CP_CMD_FIGURES)
             continue;
         wire_any_t value;
         s_body_t body = s_sized_body (CP_WIRE_BODY_MAX, elements [command]);
@@ -1681,8 +1681,10 @@ test_huge_counts (void)
         for (int command = 1; command <= CP_CMD_MAX; command++) {
             wire_any_t value;
             int rc = s_decode (command, body.data, body.size, &value);
-            //  DOWN's limit is an entry's: 1025 bytes are only missing
-            int want = command == CP_CMD_DOWN && strcmp (cases [index].hex, "da 04 01") == 0
+            //  DOWN's and FIGURES's limits are larger: 1025 bytes are only
+            //  missing
+            int want = (command == CP_CMD_DOWN || command == CP_CMD_FIGURES)
+                    && strcmp (cases [index].hex, "da 04 01") == 0
                      ? CP_EMALFORMED: cases [index].want;
             if (rc != want) {
                 fprintf (stderr, "  %s:%d: %s \"%s\" gave %d (%s)\n", __FILE__, __LINE__,
@@ -1820,6 +1822,188 @@ test_down_size (void)
     free (entry);
 }
 
+//  --------------------------------------------------------------------------
+//  FIGURES: the central's month digests of a municipality
+
+//  Figures of count months, month numbers from first by step, each digest
+//  sixteen bytes from its index on.
+static void
+s_figures_fill (cp_month_digests_t *figures, uint64_t as_of, uint32_t count, int32_t first,
+                int32_t step)
+{
+    memset (figures, 0, sizeof *figures);
+    figures->as_of = as_of;
+    figures->count = count;
+    for (uint32_t index = 0; index < count; index++) {
+        figures->months [index].month = first + (int32_t) index * step;
+        for (int byte = 0; byte < CP_FIGURES_DIGEST_SIZE; byte++)
+            figures->months [index].digest [byte] = (uint8_t) (16 * index + (uint32_t) byte);
+    }
+}
+
+//  [300, [[0, 00..0f], [275, 10..1f]]], worked out from the specification
+static void
+test_known_figures (void)
+{
+    wire_any_t value;
+    memset (&value, 0, sizeof value);
+    s_figures_fill (&value.figures, 300, 2, 0, 275);
+    wire_any_t back = s_known_answer (CP_CMD_FIGURES, &value,
+        "92 cd 01 2c "                                  //  array of 2, as_of uint 16
+        "92 "                                           //  two months
+        "92 00 c4 10 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f "
+        "92 cd 01 13 c4 10 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f");
+    CHECK_EQ_INT (back.figures.count, 2);
+    CHECK_EQ_INT (back.figures.months [1].month, 275);
+    //  No month at all: the central holds no row of the municipality
+    memset (&value, 0, sizeof value);
+    value.figures.as_of = 7;
+    s_known_answer (CP_CMD_FIGURES, &value, "92 07 90");
+    //  Truncation at every length, and a trailing byte
+    s_body_t body = s_body ("92 cd 01 2c 92 92 00 c4 10 00 01 02 03 04 05 06 07 08 09 0a 0b "
+                            "0c 0d 0e 0f 92 cd 01 13 c4 10 10 11 12 13 14 15 16 17 18 19 1a "
+                            "1b 1c 1d 1e 1f");
+    for (size_t len = 0; len < body.size; len++)
+        CHECK_RC (s_decode (CP_CMD_FIGURES, body.data, len, &value), CP_EMALFORMED);
+    body.data [body.size++] = 0x00;
+    CHECK_RC (s_decode (CP_CMD_FIGURES, body.data, body.size, &value), CP_EMALFORMED);
+}
+
+//  Months out of range, out of order or twice, digests of another size,
+//  other shapes: each refused with its code, nothing decoded.
+static void
+test_hostile_figures (void)
+{
+    #define S_D16 "c4 10 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f "
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 cd 04 af " S_D16, 0);          //  1199: 2099-12
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 cd 04 b0 " S_D16, CP_EMALFORMED);  //  1200
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 ff " S_D16, CP_ETYPE);         //  -1
+    EXPECT (CP_CMD_FIGURES, "92 01 92 92 05 " S_D16 "92 05 " S_D16, CP_EMALFORMED);  //  twice
+    EXPECT (CP_CMD_FIGURES, "92 01 92 92 06 " S_D16 "92 05 " S_D16, CP_EMALFORMED);  //  back
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 05 c4 0f 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d "
+            "0e", CP_EMALFORMED);                                       //  15 bytes
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 05 c4 11 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d "
+            "0e 0f 10", CP_EMALFORMED);                                 //  17 bytes
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 05 b0 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e "
+            "0f", CP_ETYPE);                                            //  a str
+    EXPECT (CP_CMD_FIGURES, "92 01 91 93 05 " S_D16 "00", CP_ETYPE);    //  three elements
+    EXPECT (CP_CMD_FIGURES, "92 01 91 91 05", CP_ETYPE);                //  one
+    EXPECT (CP_CMD_FIGURES, "92 01 91 05", CP_ETYPE);                   //  not a pair
+    EXPECT (CP_CMD_FIGURES, "92 01 81 05 " S_D16, CP_ETYPE);            //  a map
+    EXPECT (CP_CMD_FIGURES, "92 01 c0", CP_ETYPE);                      //  nil
+    EXPECT (CP_CMD_FIGURES, "91 01", CP_ETYPE);                         //  no months
+    EXPECT (CP_CMD_FIGURES, "93 01 90 00", CP_ETYPE);
+    EXPECT (CP_CMD_FIGURES, "92 ff 90", CP_ETYPE);                      //  as_of -1
+    EXPECT (CP_CMD_FIGURES, "92 01 91 92 05 91 " S_D16, CP_ETOOBIG);    //  nested too deep
+    #undef S_D16
+}
+
+//  Every month of the century fits within CP_WIRE_FIGURES_MAX; a month
+//  more is too big, and so is a body over the limit, unread.
+static void
+test_figures_size (void)
+{
+    wire_any_t *value = calloc (1, sizeof *value), *back = calloc (1, sizeof *back);
+    assert (value && back);
+    s_figures_fill (&value->figures, UINT64_MAX, CP_FIGURES_MONTHS, 0, 1);
+    size_t size;
+    uint8_t *body = cp_wire_figures_encode (&value->figures, &size);
+    CHECK (body && size <= CP_WIRE_FIGURES_MAX);
+    CHECK_RC (s_decode (CP_CMD_FIGURES, body, size, back), 0);
+    CHECK (wire_any_same (CP_CMD_FIGURES, value, back));
+    CHECK (wire_any_holds (CP_CMD_FIGURES, back));
+    free (body);
+    //  1201 pairs: array 16 of them, the last month past the range anyway
+    uint8_t *big = malloc (CP_WIRE_FIGURES_MAX + 64);
+    assert (big);
+    size_t at = 0;
+    big [at++] = 0x92;
+    big [at++] = 0x01;
+    big [at++] = 0xdc;
+    big [at++] = (CP_FIGURES_MONTHS + 1) >> 8;
+    big [at++] = (CP_FIGURES_MONTHS + 1) & 0xff;
+    for (int month = 0; month <= CP_FIGURES_MONTHS; month++) {
+        big [at++] = 0x92;
+        big [at++] = 0xcd;
+        big [at++] = (uint8_t) (month >> 8);
+        big [at++] = (uint8_t) month;
+        big [at++] = 0xc4;
+        big [at++] = CP_FIGURES_DIGEST_SIZE;
+        memset (big + at, 0x5a, CP_FIGURES_DIGEST_SIZE);
+        at += CP_FIGURES_DIGEST_SIZE;
+    }
+    CHECK (at <= CP_WIRE_FIGURES_MAX);
+    CHECK_RC (s_decode (CP_CMD_FIGURES, big, at, back), CP_ETOOBIG);
+    CHECK_EQ_INT (back->figures.count, 0);
+    //  Over the limit: refused before it is read
+    memset (big, 0, CP_WIRE_FIGURES_MAX + 1);
+    CHECK_RC (s_decode (CP_CMD_FIGURES, big, CP_WIRE_FIGURES_MAX + 1, back), CP_ETOOBIG);
+    free (big);
+    free (value);
+    free (back);
+}
+
+//  A month's digest is BLAKE2b-128 personalised "cpsync months v1" over
+//  the stored row (the answers from Python's hashlib); a row of no cell is
+//  no month; the comparison names the months that differ or that one side
+//  lacks; the periods are cut to fit with how many more.
+static void
+test_figures_digest (void)
+{
+    static const uint8_t row [] = {1, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t want [CP_FIGURES_DIGEST_SIZE] = {
+        0x6a, 0xea, 0x9b, 0x6c, 0xe4, 0x82, 0xbe, 0x86,
+        0x01, 0x93, 0x17, 0x55, 0x5a, 0x2b, 0xfb, 0x85};
+    uint8_t digest [CP_FIGURES_DIGEST_SIZE];
+    cp_figures_digest (row, sizeof row, digest);
+    CHECK (memcmp (digest, want, sizeof want) == 0);
+
+    cp_month_digests_t *ours = calloc (1, sizeof *ours), *theirs = calloc (1, sizeof *theirs);
+    assert (ours && theirs);
+    static const uint8_t empty [] = {0, 0}, other [] = {1, 0, 5, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+    CHECK_RC (cp_figures_add (ours, 3, empty, sizeof empty), 0);
+    CHECK_EQ_INT (ours->count, 0);                      //  no cell, no month
+    CHECK_RC (cp_figures_add (ours, 264, row, sizeof row), 0);         //  2022-01
+    CHECK_RC (cp_figures_add (ours, 265, row, sizeof row), 0);         //  2022-02
+    CHECK_RC (cp_figures_add (ours, 266, row, sizeof row), 0);         //  2022-03
+    CHECK_RC (cp_figures_add (ours, 266, row, sizeof row), CP_EMALFORMED);     //  again
+    CHECK_RC (cp_figures_add (ours, 1200, row, sizeof row), CP_EMALFORMED);
+    CHECK_RC (cp_figures_add (ours, 1199, row, sizeof row - 1), CP_EMALFORMED);
+    CHECK_EQ_INT (ours->count, 3);
+    CHECK (memcmp (ours->months [0].digest, want, sizeof want) == 0);
+    CHECK_RC (cp_figures_add (theirs, 264, row, sizeof row), 0);
+    CHECK_RC (cp_figures_add (theirs, 265, other, sizeof other), 0);   //  a count differs
+    CHECK_RC (cp_figures_add (theirs, 1199, row, sizeof row), 0);      //  theirs only
+    int32_t differ [2 * CP_FIGURES_MONTHS];
+    size_t count = cp_figures_compare (ours, theirs, differ);
+    CHECK_EQ_INT (count, 3);
+    CHECK (count == 3 && differ [0] == 265 && differ [1] == 266 && differ [2] == 1199);
+    CHECK_EQ_INT (cp_figures_compare (ours, ours, differ), 0);
+    char text [CP_NOTE_MAX + 1];
+    cp_figures_periods (differ, count, text, sizeof text);
+    CHECK (strcmp (text, "2022-02 2022-03 2099-12") == 0);
+    cp_figures_periods (differ, 0, text, sizeof text);
+    CHECK (strcmp (text, "") == 0);
+    //  Every month differs: as many as fit in 200 bytes, then how many more
+    for (int32_t month = 0; month < CP_FIGURES_MONTHS; month++)
+        differ [month] = month;
+    cp_figures_periods (differ, CP_FIGURES_MONTHS, text, sizeof text);
+    CHECK (strlen (text) <= CP_NOTE_MAX);
+    CHECK (strncmp (text, "2000-01 2000-02 ", 16) == 0);
+    //  23 months of 8 bytes and " +1177 more" fit in 200, 24 would not
+    CHECK_STR_CONTAINS (text, "2001-10 2001-11 +1177 more");
+    //  The fingerprint follows the months and their digests only
+    uint8_t one [CP_FIGURES_DIGEST_SIZE], two [CP_FIGURES_DIGEST_SIZE];
+    cp_figures_fingerprint (ours, one);
+    ours->as_of = 99;
+    cp_figures_fingerprint (ours, two);
+    CHECK (memcmp (one, two, sizeof one) == 0);
+    cp_figures_fingerprint (theirs, two);
+    CHECK (memcmp (one, two, sizeof one) != 0);
+    free (ours);
+    free (theirs);
+}
+
 TESTING_MAIN (
     TEST (test_command_names),
     TEST (test_command_unknown),
@@ -1855,5 +2039,9 @@ TESTING_MAIN (
     TEST (test_reserved_byte),
     TEST (test_noncanonical),
     TEST (test_known_down),
-    TEST (test_down_size)
+    TEST (test_down_size),
+    TEST (test_known_figures),
+    TEST (test_hostile_figures),
+    TEST (test_figures_size),
+    TEST (test_figures_digest)
 )

@@ -24,6 +24,7 @@ typedef union {
     uint64_t seq;               //  ACK, PING
     cp_recover_t recover;
     cp_recovered_t recovered;
+    cp_month_digests_t figures;       //  FIGURES (about 24 KiB)
 } wire_any_t;
 
 //  Decodes size bytes as a body of command into value (cleared first).
@@ -44,6 +45,7 @@ wire_any_decode (int command, const uint8_t *data, size_t size, wire_any_t *valu
         case CP_CMD_RECOVERED: return cp_wire_recovered_decode (data, size, &value->recovered);
         case CP_CMD_DOWN:      return cp_wire_down_decode (data, size, &value->down);
         case CP_CMD_DOWNACK:   return cp_wire_downack_decode (data, size, &value->reply);
+        case CP_CMD_FIGURES:   return cp_wire_figures_decode (data, size, &value->figures);
     }
     return CP_EPROTOCOL;
 }
@@ -67,6 +69,7 @@ wire_any_encode (int command, const wire_any_t *value, size_t *size)
                                                            value->down.entry_size, size);
         case CP_CMD_DOWNACK:   return cp_wire_downack_encode (value->reply.seq,
                                                               value->reply.reason, size);
+        case CP_CMD_FIGURES:   return cp_wire_figures_encode (&value->figures, size);
     }
     return NULL;
 }
@@ -138,12 +141,25 @@ wire_any_holds (int command, const wire_any_t *value)
         case CP_CMD_DOWN:
             return value->down.entry && value->down.entry_size > 0
                 && value->down.entry_size <= CP_WIRE_DOWN_MAX;
+        case CP_CMD_FIGURES: {
+            //  Months in range, each after the one before
+            const cp_month_digests_t *figures = &value->figures;
+            if (figures->count > CP_FIGURES_MONTHS)
+                return false;
+            for (uint32_t index = 0; index < figures->count; index++)
+                if (figures->months [index].month < 0
+                ||  figures->months [index].month >= CP_FIGURES_MONTHS
+                ||  (index && figures->months [index].month <= figures->months [index - 1].month))
+                    return false;
+            return true;
+        }
     }
     return true;                //  ACK, NACK, PING, PONG, DOWNACK: any value of their types
 }
 
 //  True when two decoded values are the same: DOWN's entries by their
-//  bytes (each points into the body it came from), the rest as memory.
+//  bytes (each points into the body it came from), FIGURES by its months,
+//  the rest as memory.
 static inline bool
 wire_any_same (int command, const wire_any_t *one, const wire_any_t *other)
 {
@@ -151,6 +167,11 @@ wire_any_same (int command, const wire_any_t *one, const wire_any_t *other)
         return one->down.prev == other->down.prev
             && one->down.entry_size == other->down.entry_size
             && memcmp (one->down.entry, other->down.entry, one->down.entry_size) == 0;
+    if (command == CP_CMD_FIGURES)
+        return one->figures.as_of == other->figures.as_of
+            && one->figures.count == other->figures.count
+            && memcmp (one->figures.months, other->figures.months,
+                       one->figures.count * sizeof (cp_month_digest_t)) == 0;
     return memcmp (one, other, sizeof *one) == 0;
 }
 
