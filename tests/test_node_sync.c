@@ -20,6 +20,7 @@
 #include "central_auth.h"
 #include "central_store.h"
 #include "cp_batch.h"
+#include "cp_directive.h"
 #include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_keyfile.h"
@@ -558,11 +559,17 @@ test_log_renewed (void)
 static uint8_t *
 s_entry (uint64_t seq, const char *address, const uint8_t *root_secret, size_t *size)
 {
+    cp_directive_t notice = {.kind = CP_DIRECTIVE_NOTICE, .text = "a directive"};
+    size_t body_size;
+    uint8_t *body = cp_directive_encode (&notice, &body_size);
+    assert (body);
     cp_downlink_t entry = {.seq = seq, .kind = CP_DOWNLINK_DIRECTIVE, .issued = 1,
-                           .body = (const uint8_t *) "a directive", .body_size = 11};
+                           .body = body, .body_size = body_size};
     int rc = cp_downlink_address_parse (address, &entry.address);
     assert (rc == 0);
-    return cp_downlink_encode (&entry, root_secret, size);
+    uint8_t *encoded = cp_downlink_encode (&entry, root_secret, size);
+    free (body);
+    return encoded;
 }
 
 //  Sends DOWN [prev, entry] (entry freed), signed as a reply (as command,
