@@ -437,6 +437,9 @@ s_read_own (const msgpack_object *object, int32_t date_min, cp_event_t *event)
         if (next->via.str.size > CP_NOTE_MAX)
             rc = CP_ETOOBIG;
         else
+        if (next->via.str.size == 0)
+            ;                       //  no note (msgpack-c may give no pointer)
+        else
         if (memchr (next->via.str.ptr, 0, next->via.str.size))
             rc = CP_EBADVALUE;      //  a NUL would cut the note short
         else

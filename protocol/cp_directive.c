@@ -160,11 +160,13 @@ s_read (const msgpack_object *root, cp_directive_t *directive, char *why, size_t
     if (len > CP_DIRECTIVE_TEXT_MAX)
         return cp_error_why (CP_ETOOBIG, why, why_size, "the text is over %d bytes",
                              CP_DIRECTIVE_TEXT_MAX);
-    if (memchr (field [3].via.str.ptr, 0, len))
+    //  An empty str may come with no pointer at all.
+    if (len && memchr (field [3].via.str.ptr, 0, len))
         return cp_error_why (CP_EBADVALUE, why, why_size, "the text holds a NUL");
     directive->kind = (int) kind;
     directive->due = (int32_t) due;
-    memcpy (directive->text, field [3].via.str.ptr, len);
+    if (len)
+        memcpy (directive->text, field [3].via.str.ptr, len);
     directive->text [len] = 0;
     return cp_directive_check (directive, why, why_size);
 }

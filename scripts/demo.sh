@@ -202,6 +202,15 @@ echo "== Phase 2: syncing the rest of 2022 and 2023 (catalogue 2), and the staff
 build/bin/cpsync-fleet --events "$work/after" --data "$work/data" --port "$port"
 imported_all "$work"/before/*.jsonl "$work"/after/*.jsonl
 
+verdicts=$(for node in "$work"/data/nodes/*; do
+                build/bin/cpsync-node status --data "$node" --format json
+            done | python3 -c 'import collections, json, sys
+verdicts = collections.Counter (json.loads (line) ["reconciliation"] ["verdict"] for line in sys.stdin)
+print (", ".join ("%d %s" % (n, v) for v, n in sorted (verdicts.items ())))
+sys.exit (1 if verdicts ["diverged"] else 0)') \
+    || { echo "   FAILED: a node's figures diverge from the central's: $verdicts" >&2; exit 1; }
+echo "   figures reconciled (each node against the central's digests of its month rows): $verdicts"
+
 echo "== The referrals' states at the central, as on 2023-12-31"
 CPSYNC_TODAY=2023-12-31 build/bin/cpsync-central directive list --data "$work/data/central" \
     --format json > "$work/directives.json"
