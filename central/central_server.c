@@ -769,6 +769,44 @@ s_on_downack (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **
     s_send_down (self, session);
 }
 
+//  FIGREQ: a node that found its figures differ from the central's asks
+//  for the central's rows of those months, to show beside its own.  Only
+//  its own municipality's; FIGROWS is signed as a reply.
+static void
+s_on_figreq (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
+             int count)
+{
+    int municipality;
+    int rc = s_peer (self, command, &municipality);
+    s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
+    if (rc == 0 && !session)
+        rc = CP_EPROTOCOL;
+    cp_figreq_t figreq;
+    if (rc == 0)
+        rc = count == 1? cp_wire_figreq_decode (zframe_data (frames [0]),
+                                                zframe_size (frames [0]), &figreq)
+                       : CP_EMALFORMED;
+    cp_month_rows_t *rows = rc == 0? calloc (1, sizeof (cp_month_rows_t)): NULL;
+    if (rc == 0) {
+        assert (rows);
+        rows->count = figreq.count;
+        for (uint32_t index = 0; index < figreq.count; index++)
+            rows->months [index].month = figreq.months [index];
+        rc = central_store_month_rows (self->store, municipality, rows);
+    }
+    if (rc)
+        s_refuse (self, routing_id, "FIGREQ", rc, municipality);
+    else {
+        size_t size;
+        uint8_t *body = cp_wire_figrows_encode (rows, &size);
+        zsys_info ("central_server: %s asked for its rows of %u months (as of %" PRIu64 ")",
+                   cp_municipality_code (municipality), figreq.count, rows->as_of);
+        s_send (self, routing_id, "FIGROWS", body, size, cp_municipality_code (municipality),
+                session->data_key);
+    }
+    free (rows);
+}
+
 //  Sends a RECOVERED: the command, then its frames (header, sealed events,
 //  signature).  Like every reply, it is lost rather than waited for when
 //  the peer does not read (the node asks again).
@@ -892,6 +930,9 @@ s_on_message (self_t *self)
     else
     if (command == CP_CMD_DOWNACK)
         s_on_downack (self, routing_id, frames [1], frames + 2, count - 2);
+    else
+    if (command == CP_CMD_FIGREQ)
+        s_on_figreq (self, routing_id, frames [1], frames + 2, count - 2);
     else
         s_refuse (self, routing_id, count < 2? "an empty message"
                                    : command? "a command the central does not take"

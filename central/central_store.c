@@ -2622,3 +2622,22 @@ central_store_figures (central_store_t *self, int municipality, uint64_t *head,
     *head = cursor.head;
     return rc;
 }
+
+int
+central_store_month_rows (central_store_t *self, int municipality, cp_month_rows_t *rows)
+{
+    assert (municipality >= 0 && municipality < self->municipalities);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    central_cursor_t cursor;
+    rc = s_cursor_read (self, txn, municipality, &cursor);
+    uint8_t prefix [S_SCOPE_SIZE];
+    s_scope_prefix (prefix, CP_SCOPE_MUNICIPALITY, municipality);
+    if (rc == 0)
+        rc = cp_store_months_rows (&s_kind, txn, self->months, prefix, sizeof prefix, rows);
+    mdb_txn_abort (txn);
+    rows->as_of = cursor.acked;
+    return rc;
+}

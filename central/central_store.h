@@ -494,6 +494,12 @@ int
     central_store_figures (central_store_t *self, int municipality, uint64_t *head,
                            cp_month_digests_t *figures);
 
+//  Reads the municipality's stored rows of the months rows names (its
+//  count of them; cp_store_months_rows), and as_of, how far its log is
+//  applied.  Returns 0 or CP_ESTORE.
+int
+    central_store_month_rows (central_store_t *self, int municipality, cp_month_rows_t *rows);
+
 //  Reads the reporting deadline of each year CP_DATE_MIN_YEAR ..
 //  CP_DATE_MAX_YEAR into days (CENTRAL_STORE_YEARS entries, the first for
 //  CP_DATE_MIN_YEAR): the days after a quarter's last day, the default

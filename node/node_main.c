@@ -5,6 +5,7 @@
         cpsync-node view   --data DIR --period P [--catalogue N]
                            [--format json|table|csv] [--lang sq|en]
         cpsync-node status --data DIR [--format json|table]
+        cpsync-node figures --data DIR [--format json|table]
         cpsync-node downlink --data DIR [--format json|table]
         cpsync-node directives --data DIR [--format json|table]
         cpsync-node directive done --data DIR ID [--note TEXT]
@@ -34,6 +35,7 @@
 #include "cp_process.h"
 #include "cp_view.h"
 #include "cp_wire.h"
+#include "node_figures.h"
 #include "node_import.h"
 #include "node_keys.h"
 #include "node_store.h"
@@ -86,6 +88,7 @@ s_usage (const char *message)
         "       cpsync-node view   --data DIR --period YYYY|YYYY-Qn [--catalogue N]\n"
         "                          [--format json|table|csv] [--lang sq|en]\n"
         "       cpsync-node status --data DIR [--format json|table]\n"
+        "       cpsync-node figures --data DIR [--format json|table]\n"
         "       cpsync-node downlink --data DIR [--format json|table]\n"
         "       cpsync-node directives --data DIR [--format json|table]\n"
         "       cpsync-node directive done --data DIR ID [--note TEXT]\n"
@@ -107,6 +110,8 @@ s_usage (const char *message)
         "marks one done (ID is its seq), which the central is told through the log.\n"
         "backup works while run and imports go on; restore needs DIR/keys in place\n"
         "(a backup holds no keys) and refuses while run runs.\n"
+        "figures shows, when this node's figures differ from the central's, the\n"
+        "central's counts of the months that differ beside this node's, cell by cell.\n"
         "staff set reports the unit's child protection workers and the municipality's\n"
         "children to the central, from --date on (default today); staff list shows them.\n");
     return S_EXIT_USAGE;
@@ -344,6 +349,20 @@ s_reconciliation_print (node_store_t *store, bool json)
             printf ("%s\"%s\"", listed++? ", ": "", token);
     printf ("], \"periods_more\": %lu, \"reports\": %llu}, ", more,
             (unsigned long long) last.reports);
+}
+
+//  The central's rows of the months that differ, beside this node's.
+static int
+s_figures (const s_options_t *options)
+{
+    node_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    int rc = node_figures_print (store, strcmp (options->format, "json") == 0, stdout);
+    node_store_destroy (&store);
+    if (rc)
+        fprintf (stderr, "cpsync-node: figures: %s\n", cp_strerror (rc));
+    return rc? S_EXIT_USAGE: 0;
 }
 
 static int
@@ -1075,6 +1094,8 @@ main (int argc, char **argv)
         return s_view (&options);
     if (strcmp (command, "status") == 0)
         return s_status (&options);
+    if (strcmp (command, "figures") == 0)
+        return s_figures (&options);
     if (strcmp (command, "downlink") == 0)
         return s_downlink (&options);
     if (strcmp (command, "directives") == 0)

@@ -40,6 +40,7 @@
 #include "cp_municipality.h"
 #include "cp_seal.h"
 #include "cp_store.h"
+#include "cp_wire.h"
 
 #include <czmq.h>
 #include <inttypes.h>
@@ -1491,6 +1492,7 @@ node_store_staffing_history (node_store_t *self, node_staffing_t *items, size_t 
 //  Published figures: the central's digests against this node's rows
 
 #define S_RECONCILIATION "reconciliation"
+#define S_CENTRAL_ROWS "central_rows"   //  i64 when it came, then a FIGROWS body
 #define S_RECONCILIATION_SIZE (8 + 1 + 8 + CP_FIGURES_DIGEST_SIZE + 8)
                                 //  u64 as_of, u8 verdict, i64 checked, the
                                 //  fingerprint of the node's figures, u64
@@ -1552,6 +1554,15 @@ s_figures_check (node_store_t *self, void *args)
     result->as_of = check->theirs->as_of;
     result->checked = zclock_time ();
     cp_figures_periods (differ, count, result->periods, sizeof result->periods);
+    result->differ_count = count < CP_FIGURES_ASK_MAX? (uint32_t) count: CP_FIGURES_ASK_MAX;
+    memcpy (result->differ, differ, result->differ_count * sizeof differ [0]);
+    if (count == 0) {
+        //  The central's rows kept from an earlier divergence say nothing now
+        MDB_val k = {strlen (S_CENTRAL_ROWS), S_CENTRAL_ROWS};
+        rc = mdb_del (self->txn, self->meta, &k, NULL);
+        if (rc && rc != MDB_NOTFOUND)
+            return cp_lmdb_fail ("node_store", "drop central rows", rc);
+    }
     //  Reported again only when there is something new to say
     if (last.verdict != result->verdict || strcmp (last.periods, result->periods) != 0
     ||  memcmp (last_fingerprint, fingerprint, sizeof fingerprint) != 0) {
@@ -1610,4 +1621,66 @@ node_store_reconciliation (node_store_t *self, node_reconciliation_t *reconcilia
     s_reconciliation_read (self, txn, reconciliation, NULL);
     mdb_txn_abort (txn);
     return 0;
+}
+
+static int
+s_central_rows_put (node_store_t *self, void *args)
+{
+    const zchunk_t *record = args;
+    return s_put (self, self->meta, S_CENTRAL_ROWS, strlen (S_CENTRAL_ROWS),
+                  zchunk_data ((zchunk_t *) record), zchunk_size ((zchunk_t *) record), 0,
+                  "put central rows");
+}
+
+int
+node_store_keep_central_rows (node_store_t *self, const uint8_t *body, size_t size)
+{
+    cp_month_rows_t *rows = malloc (sizeof (cp_month_rows_t));
+    assert (rows);
+    int rc = cp_wire_figrows_decode (body, size, rows);
+    free (rows);
+    if (rc)
+        return rc;
+    zchunk_t *record = zchunk_new (NULL, 8 + size);
+    assert (record);
+    uint8_t when [8];
+    cp_put_u64 (when, (uint64_t) zclock_time ());
+    zchunk_append (record, when, sizeof when);
+    zchunk_append (record, body, size);
+    rc = s_edit_meta (self, s_central_rows_put, record);
+    zchunk_destroy (&record);
+    return rc;
+}
+
+int
+node_store_central_rows (node_store_t *self, cp_month_rows_t *theirs, cp_month_rows_t *ours,
+                         int64_t *received)
+{
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    MDB_val k = {strlen (S_CENTRAL_ROWS), S_CENTRAL_ROWS}, v;
+    rc = mdb_get (txn, self->meta, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        rc = CP_ENOTFOUND;
+    else
+    if (rc)
+        rc = cp_lmdb_fail ("node_store", "read central rows", rc);
+    else
+    if (v.mv_size < 8 || cp_wire_figrows_decode ((const uint8_t *) v.mv_data + 8,
+                                                 v.mv_size - 8, theirs)) {
+        zsys_error ("node_store: the central's rows kept are damaged");
+        rc = CP_ESTORE;
+    }
+    if (rc == 0) {
+        *received = (int64_t) cp_get_u64 (v.mv_data);
+        ours->as_of = cp_lmdb_get_u64 (txn, self->meta, "head");
+        ours->count = theirs->count;
+        for (uint32_t index = 0; index < theirs->count; index++)
+            ours->months [index].month = theirs->months [index].month;
+        rc = cp_store_months_rows (&s_kind, txn, self->months, NULL, 0, ours);
+    }
+    mdb_txn_abort (txn);
+    return rc;
 }

@@ -387,6 +387,8 @@ typedef struct {
     uint64_t reports;           //  figures_checked events it has appended
     bool reported;              //  node_store_check_figures: it appended a
                                 //  figures_checked
+    uint32_t differ_count;      //  node_store_check_figures: the first months
+    int32_t differ [CP_FIGURES_ASK_MAX];    //  that differ, to ask the central for
 } node_reconciliation_t;
 
 //  In one write transaction (not within node_store_begin's): when the head
@@ -406,5 +408,22 @@ int
 //  Reads the last check (verdict 0 when there was none).
 int
     node_store_reconciliation (node_store_t *self, node_reconciliation_t *reconciliation);
+
+//  Keeps the central's rows of months that differ (a FIGROWS body, size
+//  bytes: decoded first, and refused with nothing changed when it does not
+//  decode) in meta "central_rows", with the time it came, replacing what
+//  was kept.  A check that finds the figures in sync drops them.  Returns
+//  0, a cp_wire decoder's error, or a store error.
+int
+    node_store_keep_central_rows (node_store_t *self, const uint8_t *body, size_t size);
+
+//  Reads the kept central rows into theirs, this node's rows of the same
+//  months into ours (its as_of the node's head) and when the central's came
+//  into *received (ms since the epoch), in one read transaction.  Returns
+//  0, CP_ENOTFOUND when none are kept, or a store error (a kept record that
+//  does not decode is CP_ESTORE).
+int
+    node_store_central_rows (node_store_t *self, cp_month_rows_t *theirs,
+                             cp_month_rows_t *ours, int64_t *received);
 
 #endif

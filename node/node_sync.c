@@ -21,7 +21,8 @@
     brings the central's digests of this municipality's month rows; the
     store compares them with its own when its head is the central's as_of
     and reports a new verdict as a figures_checked event, shipped like any
-    other (node_store_check_figures).
+    other (node_store_check_figures); when months differ it asks for the
+    central's rows of them (FIGREQ) and keeps the answer (FIGROWS).
 
     No wait is for ever: the node starts a new session when the central
     is silent (S_SILENCE_MS), when it refuses (after a pause that grows
@@ -616,7 +617,29 @@ s_on_figures (s_sync_t *self, zframe_t *body)
     if (rc == 0 && result.reported)
         zsys_info ("node_sync: the central's figures as of %llu are this node's",
                    (unsigned long long) result.as_of);
+    if (rc == 0 && result.differ_count) {
+        //  The central's rows of those months, to show beside this node's
+        cp_figreq_t figreq = {.as_of = result.as_of, .count = result.differ_count};
+        memcpy (figreq.months, result.differ, result.differ_count * sizeof result.differ [0]);
+        size_t size;
+        uint8_t *request = cp_wire_figreq_encode (&figreq, &size);
+        s_send (self, CP_CMD_FIGREQ, request, size, NULL, 0, NULL);
+    }
     free (theirs);
+}
+
+//  The central's rows of the months asked for, kept for `cpsync-node
+//  figures` until a check finds the figures in sync again.
+static void
+s_on_figrows (s_sync_t *self, zframe_t *body)
+{
+    int rc = node_store_keep_central_rows (self->store, zframe_data (body), zframe_size (body));
+    if (rc)
+        zsys_warning ("node_sync: the central's rows (FIGROWS) were not kept: %s",
+                      cp_strerror (rc));
+    else
+        zsys_info ("node_sync: the central's rows of the months that differ are kept "
+                   "(cpsync-node figures shows them)");
 }
 
 //  =====================================================================
@@ -834,6 +857,7 @@ s_on_central (s_sync_t *self)
         case CP_CMD_NACK:    s_on_nack (self, body); break;
         case CP_CMD_DOWN:    s_on_down (self, body); break;
         case CP_CMD_FIGURES: s_on_figures (self, body); break;
+        case CP_CMD_FIGROWS: s_on_figrows (self, body); break;
         case CP_CMD_PONG:    break;
         default:
             zsys_warning ("node_sync: unexpected message from the central (%s)",

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_CELL_SIZE 10          //  cp_tally's stored bytes per cell
@@ -123,4 +124,23 @@ cp_figures_fingerprint (const cp_month_digests_t *figures, uint8_t *fingerprint)
                                            CP_FIGURES_DIGEST_SIZE);
     }
     crypto_generichash_blake2b_final (&state, fingerprint, CP_FIGURES_DIGEST_SIZE);
+}
+
+int
+cp_figures_row_differences (const uint8_t *ours, size_t our_size, const uint8_t *theirs,
+                            size_t their_size, cp_cell_difference_t *differences)
+{
+    //  Dense rows: a cell missing from one sparse row is a zero there
+    cp_tally_row_t *rows = calloc (2, sizeof (cp_tally_row_t));
+    assert (rows);
+    int count = 0;
+    if ((our_size && cp_tally_row_decode_add (ours, our_size, &rows [0]))
+    ||  (their_size && cp_tally_row_decode_add (theirs, their_size, &rows [1])))
+        count = -1;
+    for (int cell = 0; count >= 0 && cell < CP_CELLS; cell++)
+        if (rows [0].cells [cell] != rows [1].cells [cell])
+            differences [count++] = (cp_cell_difference_t) {
+                (uint16_t) cell, rows [0].cells [cell], rows [1].cells [cell]};
+    free (rows);
+    return count;
 }

@@ -14,7 +14,11 @@
     as_of, the sequence of the node's log up to which it has applied it;
     the node compares them with its own (cp_figures_compare) and reports
     the months that differ (cp_figures_periods) as a figures_checked event.
-    docs/design.md, section 10.7, has the model.                           */
+    A node that finds months differ asks for the central's rows of them
+    (FIGREQ, at most CP_FIGURES_ASK_MAX months) and keeps the answer
+    (FIGROWS: cp_month_rows_t) to show beside its own rows, cell by cell
+    (cp_figures_row_differences).  docs/design.md, section 10.7, has the
+    model.                                                                  */
 
 #ifndef CP_FIGURES_H_INCLUDED
 #define CP_FIGURES_H_INCLUDED
@@ -42,6 +46,30 @@ typedef struct {
     uint32_t count;                     //  months
     cp_month_digest_t months [CP_FIGURES_MONTHS];
 } cp_month_digests_t;
+
+//  Months one request for the central's rows may name: two years' worth,
+//  enough to see what went wrong, small enough for one message.
+#define CP_FIGURES_ASK_MAX 24
+
+//  One month's stored row (cp_tally's stored form), as one side holds it.
+typedef struct {
+    int32_t month;
+    uint16_t size;                      //  bytes of row; 0: no row on that side
+    uint8_t row [CP_TALLY_ROW_ENCODED_MAX];
+} cp_month_row_t;
+
+//  Rows of a municipality's months (about 119 KiB: allocate it).
+typedef struct {
+    uint64_t as_of;                     //  the node's log applied up to here
+    uint32_t count;
+    cp_month_row_t months [CP_FIGURES_ASK_MAX];
+} cp_month_rows_t;
+
+//  A cell whose counts differ between two rows of one month.
+typedef struct {
+    uint16_t cell;                      //  cp_tally's cell number
+    int64_t ours, theirs;
+} cp_cell_difference_t;
 
 //  The digest of a stored row (size bytes) into digest
 //  (CP_FIGURES_DIGEST_SIZE bytes).
@@ -73,5 +101,12 @@ void
 //  the same figures.
 void
     cp_figures_fingerprint (const cp_month_digests_t *figures, uint8_t *fingerprint);
+
+//  The cells in which the stored rows ours and theirs (size bytes each; 0:
+//  no row, all zero) differ, in cell order, into differences (room for
+//  CP_CELLS).  Returns how many, or -1 when either is not a row.
+int
+    cp_figures_row_differences (const uint8_t *ours, size_t our_size, const uint8_t *theirs,
+                                size_t their_size, cp_cell_difference_t *differences);
 
 #endif

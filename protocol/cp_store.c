@@ -495,6 +495,30 @@ cp_store_months_figures (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi mont
     return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "figures", rc);
 }
 
+int
+cp_store_months_rows (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                      const uint8_t *prefix, size_t prefix_size, cp_month_rows_t *rows)
+{
+    for (uint32_t index = 0; index < rows->count; index++) {
+        cp_month_row_t *month = &rows->months [index];
+        uint8_t key [CP_STORE_MONTH_PREFIX_MAX + 4];
+        MDB_val k = {s_month_key (key, prefix, prefix_size, month->month), key}, v;
+        int rc = mdb_get (txn, months, &k, &v);
+        month->size = 0;
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc)
+            return cp_lmdb_fail (kind->module, "read row", rc);
+        if (v.mv_size > CP_TALLY_ROW_ENCODED_MAX) {
+            zsys_error ("%s: a stored counter row is corrupt", kind->module);
+            return CP_ESTORE;
+        }
+        month->size = (uint16_t) v.mv_size;
+        memcpy (month->row, v.mv_data, v.mv_size);
+    }
+    return 0;
+}
+
 //  =====================================================================
 //  Refusal counters
 

@@ -192,6 +192,13 @@ int
     cp_store_months_figures (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
                              const uint8_t *prefix, size_t prefix_size, cp_month_digests_t *figures);
 
+//  Reads the stored rows under prefix (as cp_store_months_merge) of the
+//  months rows names (rows->count of them), each as stored or of size 0
+//  where there is none; as_of is left as it is.  Returns 0, or CP_ESTORE.
+int
+    cp_store_months_rows (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                          const uint8_t *prefix, size_t prefix_size, cp_month_rows_t *rows);
+
 //  Refusal counters: a database of its own whose key is a cp_error_t (i32,
 //  big-endian) and whose value is how many times it was refused (u64).
 typedef struct {

@@ -12,6 +12,7 @@
 #include "cp_error.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,47 @@ struct _cp_tally_t {
 
 #define S_CELL_SIZE 10          //  stored bytes per cell
 #define S_EMPTY INT32_MIN
+
+//  Each metric's name and dimension (-1: a single cell, slot 0).
+static const struct {
+    const char *name;
+    int dim;
+} s_metrics [CP_METRIC_COUNT] = {
+    [CP_METRIC_NEW]                = {"new", -1},
+    [CP_METRIC_CLOSED]             = {"closed", -1},
+    [CP_METRIC_HOME_VISITS]        = {"home_visits", -1},
+    [CP_METRIC_NEW_AGE_GROUP]      = {"new_by_age_group", CP_DIM_AGE_GROUP},
+    [CP_METRIC_NEW_SEX]            = {"new_by_sex", CP_DIM_SEX},
+    [CP_METRIC_NEW_ETHNICITY]      = {"new_by_ethnicity", CP_DIM_ETHNICITY},
+    [CP_METRIC_NEW_REFERRAL]       = {"new_by_referral", CP_DIM_REFERRAL},
+    [CP_METRIC_CLOSED_REASON]      = {"closed_by_reason", CP_DIM_CLOSE_REASON},
+    [CP_METRIC_MEASURES_TAKEN]     = {"measures_taken", CP_DIM_MEASURE},
+    [CP_METRIC_MEASURES_CONFIRMED] = {"measures_court_confirmed", CP_DIM_MEASURE},
+    [CP_METRIC_SCHOOL]             = {"school_identified", CP_DIM_SCHOOL},
+    [CP_METRIC_RISK_STATE]         = {"risk_changes", CP_DIM_RISK},
+    [CP_METRIC_PROBLEM_STATE]      = {"problem_changes", CP_DIM_PROBLEM},
+    [CP_METRIC_CLOSED_RISK]        = {"closed_by_risk", CP_DIM_RISK},
+    [CP_METRIC_CLOSED_PROBLEM]     = {"closed_by_problem", CP_DIM_PROBLEM},
+};
+
+void
+cp_tally_cell_name (const cp_catalogue_t *catalogue, int cell, char *name, size_t size)
+{
+    assert (cell >= 0 && cell < CP_CELLS);
+    int metric = cell / CP_SLOTS, slot = cell % CP_SLOTS;
+    int dim = s_metrics [metric].dim;
+    if (dim < 0 && slot == 0)
+        snprintf (name, size, "%s", s_metrics [metric].name);
+    else
+    if (slot == CP_SLOT_NONE)
+        snprintf (name, size, "%s/none", s_metrics [metric].name);
+    else
+    if (dim >= 0 && slot < cp_catalogue_count (catalogue, (cp_dim_t) dim))
+        snprintf (name, size, "%s/%s", s_metrics [metric].name,
+                  cp_catalogue_code (catalogue, (cp_dim_t) dim, slot));
+    else                        //  a code this catalogue does not have
+        snprintf (name, size, "%s/#%d", s_metrics [metric].name, slot);
+}
 
 int32_t
 cp_tally_month (int32_t date)

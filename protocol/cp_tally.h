@@ -51,6 +51,14 @@ typedef enum {
 #define CP_CELLS (CP_METRIC_COUNT * CP_SLOTS)
 #define CP_CELL(metric, slot) ((metric) * CP_SLOTS + (slot))
 
+//  What a cell counts, for people: its metric's name ("new", "new_by_sex",
+//  "risk_changes", ...) and, when the metric has a dimension, the code of
+//  its slot in catalogue ("none" for CP_SLOT_NONE), as "metric/code", into
+//  name (size bytes).  The state metrics are deltas, so their names say
+//  "changes" rather than a view's "managed_by_...".
+void
+    cp_tally_cell_name (const cp_catalogue_t *catalogue, int cell, char *name, size_t size);
+
 //  Counters are kept per calendar month, numbered from 2000-01 (0) to
 //  2099-12: every period a view answers (a year, a quarter) is a run of
 //  whole months, and a month row is a thirtieth of the rows, the reads and

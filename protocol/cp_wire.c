@@ -12,11 +12,12 @@
 #include <assert.h>
 #include <msgpack.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *s_names [CP_CMD_MAX + 1] = {
     NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER", "RECOVERED",
-    "DOWN", "DOWNACK", "FIGURES"
+    "DOWN", "DOWNACK", "FIGURES", "FIGREQ", "FIGROWS"
 };
 
 int
@@ -172,6 +173,35 @@ cp_wire_figures_encode (const cp_month_digests_t *figures, size_t *size)
         msgpack_pack_array (packer, 2);
         msgpack_pack_uint32 (packer, (uint32_t) figures->months [index].month);
         s_pack_bin (packer, figures->months [index].digest, CP_FIGURES_DIGEST_SIZE);
+    }
+    return s_end (&writer, size);
+}
+
+uint8_t *
+cp_wire_figreq_encode (const cp_figreq_t *figreq, size_t *size)
+{
+    assert (figreq->count <= CP_FIGURES_ASK_MAX);
+    s_writer_t writer;
+    msgpack_packer *packer = s_begin (&writer, 2);
+    msgpack_pack_uint64 (packer, figreq->as_of);
+    msgpack_pack_array (packer, figreq->count);
+    for (uint32_t index = 0; index < figreq->count; index++)
+        msgpack_pack_uint32 (packer, (uint32_t) figreq->months [index]);
+    return s_end (&writer, size);
+}
+
+uint8_t *
+cp_wire_figrows_encode (const cp_month_rows_t *rows, size_t *size)
+{
+    assert (rows->count <= CP_FIGURES_ASK_MAX);
+    s_writer_t writer;
+    msgpack_packer *packer = s_begin (&writer, 2);
+    msgpack_pack_uint64 (packer, rows->as_of);
+    msgpack_pack_array (packer, rows->count);
+    for (uint32_t index = 0; index < rows->count; index++) {
+        msgpack_pack_array (packer, 2);
+        msgpack_pack_uint32 (packer, (uint32_t) rows->months [index].month);
+        s_pack_bin (packer, rows->months [index].row, rows->months [index].size);
     }
     return s_end (&writer, size);
 }
@@ -548,30 +578,113 @@ s_take_month (const msgpack_object *item, int32_t before, cp_month_digest_t *mon
     return 0;
 }
 
+//  The body's next element, an array of at most max items, into *list.
+static int
+s_take_list (s_reader_t *reader, uint32_t max, const msgpack_object **list)
+{
+    *list = &reader->items [reader->next++];
+    if ((*list)->type != MSGPACK_OBJECT_ARRAY)
+        return CP_ETYPE;
+    return (*list)->via.array.size > max? CP_ETOOBIG: 0;
+}
+
 int
 cp_wire_figures_decode (const uint8_t *data, size_t size, cp_month_digests_t *figures)
 {
     s_reader_t reader;
     figures->as_of = 0;
     figures->count = 0;
+    const msgpack_object *list;
     int rc = s_open_deep (&reader, data, size, 2, CP_WIRE_FIGURES_MAX, 3);
     if (!rc) rc = s_take_u64 (&reader, &figures->as_of);
-    if (!rc) {
-        const msgpack_object *list = &reader.items [reader.next++];
-        if (list->type != MSGPACK_OBJECT_ARRAY)
-            rc = CP_ETYPE;
-        else
-        if (list->via.array.size > CP_FIGURES_MONTHS)
-            rc = CP_ETOOBIG;
-        int32_t before = -1;
-        for (uint32_t index = 0; !rc && index < list->via.array.size; index++) {
-            rc = s_take_month (&list->via.array.ptr [index], before,
-                               &figures->months [index]);
-            before = figures->months [index].month;
-            figures->count = rc? 0: index + 1;
-        }
+    if (!rc) rc = s_take_list (&reader, CP_FIGURES_MONTHS, &list);
+    int32_t before = -1;
+    for (uint32_t index = 0; !rc && index < list->via.array.size; index++) {
+        rc = s_take_month (&list->via.array.ptr [index], before, &figures->months [index]);
+        before = figures->months [index].month;
+        figures->count = rc? 0: index + 1;
     }
     if (rc)
         figures->count = 0;
+    return s_close (&reader, rc);
+}
+
+//  A month number of FIGREQ or FIGROWS, after the one before it (-1 for
+//  the first), within cp_tally's range.
+static int
+s_take_month_number (const msgpack_object *item, int32_t before, int32_t *month)
+{
+    if (item->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return CP_ETYPE;
+    if (item->via.u64 >= CP_FIGURES_MONTHS || (int64_t) item->via.u64 <= before)
+        return CP_EMALFORMED;
+    *month = (int32_t) item->via.u64;
+    return 0;
+}
+
+int
+cp_wire_figreq_decode (const uint8_t *data, size_t size, cp_figreq_t *figreq)
+{
+    s_reader_t reader;
+    memset (figreq, 0, sizeof *figreq);
+    const msgpack_object *list;
+    int rc = s_open_deep (&reader, data, size, 2, CP_WIRE_BODY_MAX, 2);
+    if (!rc) rc = s_take_u64 (&reader, &figreq->as_of);
+    if (!rc) rc = s_take_list (&reader, CP_FIGURES_ASK_MAX, &list);
+    if (!rc && list->via.array.size == 0)
+        rc = CP_EMALFORMED;     //  a request for nothing
+    for (uint32_t index = 0; !rc && index < list->via.array.size; index++)
+        rc = s_take_month_number (&list->via.array.ptr [index],
+                                  index? figreq->months [index - 1]: -1,
+                                  &figreq->months [index]);
+    figreq->count = rc? 0: list->via.array.size;
+    return s_close (&reader, rc);
+}
+
+//  One [month, row] pair of FIGROWS, after the month before it.
+static int
+s_take_month_row (const msgpack_object *item, int32_t before, cp_month_row_t *month,
+                  cp_tally_row_t *scratch)
+{
+    if (item->type != MSGPACK_OBJECT_ARRAY || item->via.array.size != 2)
+        return CP_ETYPE;
+    const msgpack_object *row = &item->via.array.ptr [1];
+    int rc = s_take_month_number (&item->via.array.ptr [0], before, &month->month);
+    if (!rc && row->type != MSGPACK_OBJECT_BIN)
+        rc = CP_ETYPE;
+    if (!rc && row->via.bin.size > CP_TALLY_ROW_ENCODED_MAX)
+        rc = CP_EMALFORMED;
+    //  A row the node could not read would fail it later, when shown
+    if (!rc && row->via.bin.size) {
+        memset (scratch, 0, sizeof *scratch);
+        rc = cp_tally_row_decode_add ((const uint8_t *) row->via.bin.ptr, row->via.bin.size,
+                                      scratch);
+    }
+    if (!rc) {
+        month->size = (uint16_t) row->via.bin.size;
+        if (month->size)
+            memcpy (month->row, row->via.bin.ptr, month->size);
+    }
+    return rc;
+}
+
+int
+cp_wire_figrows_decode (const uint8_t *data, size_t size, cp_month_rows_t *rows)
+{
+    s_reader_t reader;
+    rows->as_of = 0;
+    rows->count = 0;
+    const msgpack_object *list;
+    int rc = s_open_deep (&reader, data, size, 2, CP_WIRE_FIGROWS_MAX, 3);
+    if (!rc) rc = s_take_u64 (&reader, &rows->as_of);
+    if (!rc) rc = s_take_list (&reader, CP_FIGURES_ASK_MAX, &list);
+    cp_tally_row_t *scratch = malloc (sizeof (cp_tally_row_t));
+    assert (scratch);
+    for (uint32_t index = 0; !rc && index < list->via.array.size; index++)
+        rc = s_take_month_row (&list->via.array.ptr [index],
+                               index? rows->months [index - 1].month: -1,
+                               &rows->months [index], scratch);
+    free (scratch);
+    rows->count = rc? 0: list->via.array.size;
     return s_close (&reader, rc);
 }

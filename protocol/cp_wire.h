@@ -23,6 +23,8 @@
         DOWN      central → node  [prev, entry]
         DOWNACK   node → central  [cursor, code]
         FIGURES   central → node  [as_of, [[month, digest], ...]]
+        FIGREQ    node → central  [as_of, [month, ...]]
+        FIGROWS   central → node  [as_of, [[month, row], ...]]
 
     Logs.  A node's uplink log has an identity (log: 16 random bytes, made
     when the store is set up and made anew when the node finds that its log
@@ -65,7 +67,14 @@
     digests (cp_figures): as_of, the sequence of the node's log that the
     central has applied up to, and per month that has a row there, its
     number (cp_tally_month's) and its digest, months in increasing order.
-    It is signed as a reply and kept in no log; docs/design.md, 10.7.      */
+    It is signed as a reply and kept in no log; docs/design.md, 10.7.
+    A node that finds months differ asks for the central's rows of them
+    with FIGREQ (the as_of it checked, at most CP_FIGURES_ASK_MAX months in
+    increasing order); FIGROWS answers with the central's as_of and per
+    month asked its row as stored (cp_tally's form; empty: no row), signed
+    as a reply.  Neither changes anything at either side but what the node
+    keeps to show, and only a central that sends FIGURES is asked, so they
+    need no new version.                                                    */
 
 #ifndef CP_WIRE_H_INCLUDED
 #define CP_WIRE_H_INCLUDED
@@ -92,6 +101,8 @@
 //  Bytes in a FIGURES body: every month, each [u16, bin 16] in 22 bytes,
 //  and room for as_of and the arrays around them
 #define CP_WIRE_FIGURES_MAX (CP_FIGURES_MONTHS * 22 + 32)
+//  Bytes in a FIGROWS body: the months asked, each [u16, bin 32 of a row]
+#define CP_WIRE_FIGROWS_MAX (CP_FIGURES_ASK_MAX * (CP_TALLY_ROW_ENCODED_MAX + 9) + 32)
 
 typedef enum {
     CP_CMD_HELLO = 1,
@@ -106,7 +117,9 @@ typedef enum {
     CP_CMD_DOWN,
     CP_CMD_DOWNACK,
     CP_CMD_FIGURES,
-    CP_CMD_MAX = CP_CMD_FIGURES
+    CP_CMD_FIGREQ,
+    CP_CMD_FIGROWS,
+    CP_CMD_MAX = CP_CMD_FIGROWS
 } cp_command_t;
 
 typedef struct {
@@ -163,6 +176,13 @@ typedef struct {
     uint8_t nonce_size;
 } cp_recovered_t;
 
+//  FIGREQ: the months whose rows a node asks for.
+typedef struct {
+    uint64_t as_of;             //  of the FIGURES the node checked
+    uint32_t count;
+    int32_t months [CP_FIGURES_ASK_MAX];    //  increasing cp_tally months
+} cp_figreq_t;
+
 typedef struct {
     uint64_t prev;              //  the seq of the entry to this node before it
     const uint8_t *entry;       //  the entry's bytes, within the decoded body
@@ -208,6 +228,10 @@ uint8_t *
     cp_wire_downack_encode (uint64_t cursor, int code, size_t *size);
 uint8_t *
     cp_wire_figures_encode (const cp_month_digests_t *figures, size_t *size);
+uint8_t *
+    cp_wire_figreq_encode (const cp_figreq_t *figreq, size_t *size);
+uint8_t *
+    cp_wire_figrows_encode (const cp_month_rows_t *rows, size_t *size);
 
 //  Decoders read exactly size bytes.  They return 0, or CP_EMALFORMED,
 //  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality or
@@ -223,6 +247,10 @@ uint8_t *
 //  CP_WIRE_FIGURES_MAX bytes; more months than CP_FIGURES_MONTHS are
 //  CP_ETOOBIG, a month out of range or not after the one before, or a
 //  digest of another size than CP_FIGURES_DIGEST_SIZE, CP_EMALFORMED.
+//  FIGREQ names 1..CP_FIGURES_ASK_MAX months (CP_ETOOBIG beyond), in
+//  increasing order within cp_tally's range; FIGROWS's body may be
+//  CP_WIRE_FIGROWS_MAX bytes, its months are as FIGREQ's and each row is
+//  empty or one cp_tally_row_decode_add takes (else CP_EMALFORMED).
 int
     cp_wire_hello_decode (const uint8_t *data, size_t size, cp_hello_t *hello);
 int
@@ -247,5 +275,9 @@ int
     cp_wire_downack_decode (const uint8_t *data, size_t size, cp_reply_t *downack);
 int
     cp_wire_figures_decode (const uint8_t *data, size_t size, cp_month_digests_t *figures);
+int
+    cp_wire_figreq_decode (const uint8_t *data, size_t size, cp_figreq_t *figreq);
+int
+    cp_wire_figrows_decode (const uint8_t *data, size_t size, cp_month_rows_t *rows);
 
 #endif

@@ -13,9 +13,13 @@
 #     its store, the central started again: within seconds berat's node
 #     reports diverged naming 2022-03, and `cpsync-central nodes` and
 #     `quality` show berat diverged in 2022-03, tirane still in sync;
+#     berat's node asks for the central's rows of 2022-03 and `cpsync-node
+#     figures` shows the one cell that differs, the central's count one
+#     more than the node's;
 #   (b) tirane's node stopped, one counter of its own 2022-07 row changed,
 #     the node started again: within seconds it reports diverged naming
-#     2022-07, and the central shows it.
+#     2022-07, and the central shows it; `figures` shows the cell, the
+#     central's count one less than the node's.
 #
 #   test_reconcile.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
@@ -60,6 +64,25 @@ want = sys.argv [3].split () if len (sys.argv) > 3 else None
 sys.exit (0 if r ["verdict"] == sys.argv [2] and (want is None or r ["periods"] == want) else 1)' "$@"
 }
 
+#   rows_differ CODE MONTH DIFFERENCE: `cpsync-node figures` of CODE shows
+#   the central's rows of MONTH alone, one cell differing by DIFFERENCE
+#   (central - node), its counts as the node's and the central's.
+rows_differ () {
+    "$bin/cpsync-node" figures --data "$nodes/$1" --format json 2>/dev/null | python3 -c '
+import json, sys
+f = json.load (sys.stdin)
+months = f ["months"]
+ok = f ["verdict"] == "diverged" and [m ["month"] for m in months] == [sys.argv [1]]
+if ok:
+    m = months [0]
+    cells = m ["cells"]
+    ok = m ["node_row"] and m ["central_row"] and m ["readable"] and len (cells) == 1 \
+        and cells [0] ["difference"] == int (sys.argv [2]) \
+        and cells [0] ["central"] - cells [0] ["node"] == int (sys.argv [2]) \
+        and ("/" in cells [0] ["cell"] or cells [0] ["cell"] in ("new", "closed", "home_visits"))
+sys.exit (0 if ok else 1)' "$2" "$3"
+}
+
 #   within SECONDS COMMAND...: COMMAND succeeds within SECONDS.
 within () {
     local deadline=$(( SECONDS + $1 )); shift
@@ -102,6 +125,12 @@ check "(a) within seconds berat's node reports diverged, naming 2022-03" \
     within 30 node_says berat diverged 2022-03
 check "... nodes shows berat diverged in 2022-03" within 20 central_says berat diverged 2022-03
 check "... and tirane still in sync" central_says tirane in_sync ""
+check "... berat's node has the central's row of 2022-03: one cell, the central's one more" \
+    within 20 rows_differ berat 2022-03 1
+check "... its table shows the month and the difference" bash -c \
+    "'$bin/cpsync-node' figures --data '$nodes/berat' --format table | grep -qE '^2022-03 .* \\+1\$'"
+check "... tirane, in sync, has no central rows kept" bash -c \
+    "'$bin/cpsync-node' figures --data '$nodes/tirane' --format json | grep -q '\"months\": \\[\\]'"
 check "... nodes' table names the municipality and the period" \
     bash -c "'$bin/cpsync-central' nodes --data '$central' | grep -qE '^berat .* diverged 2022-03\$'"
 "$bin/cpsync-central" quality --data "$central" --period 2022 --format json > "$work/q.json"
@@ -133,6 +162,8 @@ check "(b) within seconds tirane's node reports diverged, naming 2022-07" \
     within 30 node_says tirane diverged 2022-07
 check "... nodes shows tirane diverged in 2022-07" within 20 central_says tirane diverged 2022-07
 check "... berat still diverged in 2022-03 only" central_says berat diverged 2022-03
+check "... tirane's node has the central's row of 2022-07: the central's one less" \
+    within 20 rows_differ tirane 2022-07 -1
 check "... status' table says so" bash -c "'$bin/cpsync-node' status --data '$nodes/tirane' \
     --format table | grep -qE '^figures +diverged .*: 2022-07\$'"
 check "the node logged what differs" grep -q "differ from this node's in 2022-07" "$nodes/tirane/node.log"

@@ -470,9 +470,9 @@ test_command_names (void)
 {
     static const char *names [] = {
         NULL, "HELLO", "WELCOME", "BATCH", "ACK", "NACK", "PING", "PONG", "RECOVER",
-        "RECOVERED", "DOWN", "DOWNACK", "FIGURES"
+        "RECOVERED", "DOWN", "DOWNACK", "FIGURES", "FIGREQ", "FIGROWS"
     };
-    CHECK_EQ_INT (CP_CMD_MAX, 12);
+    CHECK_EQ_INT (CP_CMD_MAX, 14);
     CHECK_EQ_INT (S_COUNT (names), CP_CMD_MAX + 1);
     for (int command = 1; command <= CP_CMD_MAX; command++) {
         const char *name = cp_wire_command_name (command);
@@ -1033,11 +1033,11 @@ s_sized_body (size_t size, int elements)
 static void
 test_maximum_size (void)
 {
-    //  Each command's elements (PONG: 1, not 0); DOWN and FIGURES have
-    //  their own limits (test_down_size, test_figures_size)
-    int elements [CP_CMD_MAX + 1] = {0, 7, 4, 10, 1, 2, 1, 1, 4, 7, 2, 2, 2};
+    //  Each command's elements (PONG: 1, not 0); DOWN, FIGURES and FIGROWS
+    //  have their own limits (test_down_size, test_figures_size, ...)
+    int elements [CP_CMD_MAX + 1] = {0, 7, 4, 10, 1, 2, 1, 1, 4, 7, 2, 2, 2, 2, 2};
     for (int command = 1; command <= CP_CMD_MAX; command++) {
-        if (command == CP_CMD_DOWN || command == CP_CMD_FIGURES)
+        if (command == CP_CMD_DOWN || command == CP_CMD_FIGURES || command == CP_CMD_FIGROWS)
             continue;
         wire_any_t value;
         s_body_t body = s_sized_body (CP_WIRE_BODY_MAX, elements [command]);
@@ -1681,9 +1681,10 @@ test_huge_counts (void)
         for (int command = 1; command <= CP_CMD_MAX; command++) {
             wire_any_t value;
             int rc = s_decode (command, body.data, body.size, &value);
-            //  DOWN's and FIGURES's limits are larger: 1025 bytes are only
-            //  missing
-            int want = (command == CP_CMD_DOWN || command == CP_CMD_FIGURES)
+            //  DOWN's, FIGURES's and FIGROWS's limits are larger: 1025
+            //  bytes are only missing
+            int want = (command == CP_CMD_DOWN || command == CP_CMD_FIGURES
+                        || command == CP_CMD_FIGROWS)
                     && strcmp (cases [index].hex, "da 04 01") == 0
                      ? CP_EMALFORMED: cases [index].want;
             if (rc != want) {
@@ -1943,6 +1944,144 @@ test_figures_size (void)
     free (back);
 }
 
+//  --------------------------------------------------------------------------
+//  FIGREQ and FIGROWS: a node asks for the central's rows of months
+
+//  [300, [264, 275]] and [7, [[264, row], [265, empty]]], worked out from
+//  the specification; truncations and a trailing byte refused.
+static void
+test_known_figrows (void)
+{
+    wire_any_t *value = calloc (1, sizeof *value);
+    assert (value);
+    value->figreq = (cp_figreq_t) {.as_of = 300, .count = 2, .months = {264, 275}};
+    s_known_answer (CP_CMD_FIGREQ, value, "92 cd 01 2c 92 cd 01 08 cd 01 13");
+    //  A row: one cell (5) of 3; then a month with no row
+    static const uint8_t row [] = {1, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+    memset (value, 0, sizeof *value);
+    value->figrows.as_of = 7;
+    value->figrows.count = 2;
+    value->figrows.months [0].month = 264;
+    value->figrows.months [0].size = sizeof row;
+    memcpy (value->figrows.months [0].row, row, sizeof row);
+    value->figrows.months [1].month = 265;
+    const char *hex = "92 07 92 92 cd 01 08 c4 0c 01 00 05 00 03 00 00 00 00 00 00 00 "
+                      "92 cd 01 09 c4 00";
+    s_known_answer (CP_CMD_FIGROWS, value, hex);
+    s_body_t body = s_body (hex);
+    for (size_t len = 0; len < body.size; len++)
+        CHECK_RC (s_decode (CP_CMD_FIGROWS, body.data, len, value), CP_EMALFORMED);
+    body.data [body.size++] = 0x00;
+    CHECK_RC (s_decode (CP_CMD_FIGROWS, body.data, body.size, value), CP_EMALFORMED);
+    //  The most a FIGROWS holds: every month asked, each row of every cell,
+    //  within CP_WIRE_FIGROWS_MAX
+    cp_tally_row_t *full = calloc (1, sizeof *full);
+    wire_any_t *back = calloc (1, sizeof *back);
+    assert (full && back);
+    for (int cell = 0; cell < CP_CELLS; cell++)
+        full->cells [cell] = -CP_TALLY_VALUE_MAX;
+    memset (value, 0, sizeof *value);
+    value->figrows.as_of = UINT64_MAX;
+    value->figrows.count = CP_FIGURES_ASK_MAX;
+    for (int index = 0; index < CP_FIGURES_ASK_MAX; index++) {
+        value->figrows.months [index].month = CP_FIGURES_MONTHS - CP_FIGURES_ASK_MAX + index;
+        value->figrows.months [index].size =
+            (uint16_t) cp_tally_row_encode (full, value->figrows.months [index].row);
+    }
+    size_t size;
+    uint8_t *most = cp_wire_figrows_encode (&value->figrows, &size);
+    CHECK (most && size <= CP_WIRE_FIGROWS_MAX);
+    CHECK_RC (s_decode (CP_CMD_FIGROWS, most, size, back), 0);
+    CHECK (wire_any_same (CP_CMD_FIGROWS, value, back));
+    free (most);
+    free (back);
+    free (full);
+    free (value);
+}
+
+//  A request for nothing or for too much, months out of range or order,
+//  rows that are not rows: each refused with its code.
+static void
+test_hostile_figrows (void)
+{
+    EXPECT (CP_CMD_FIGREQ, "92 01 91 cd 04 af", 0);                     //  2099-12
+    EXPECT (CP_CMD_FIGREQ, "92 01 90", CP_EMALFORMED);                  //  nothing
+    EXPECT (CP_CMD_FIGREQ, "92 01 91 cd 04 b0", CP_EMALFORMED);         //  1200
+    EXPECT (CP_CMD_FIGREQ, "92 01 92 05 05", CP_EMALFORMED);            //  twice
+    EXPECT (CP_CMD_FIGREQ, "92 01 92 06 05", CP_EMALFORMED);            //  back
+    EXPECT (CP_CMD_FIGREQ, "92 01 91 ff", CP_ETYPE);                    //  -1
+    EXPECT (CP_CMD_FIGREQ, "92 01 91 a1 35", CP_ETYPE);                 //  a str
+    EXPECT (CP_CMD_FIGREQ, "92 01 05", CP_ETYPE);                       //  not a list
+    EXPECT (CP_CMD_FIGREQ, "92 01 91 91 05", CP_ETOOBIG);               //  nested
+    EXPECT (CP_CMD_FIGREQ, "92 01 dc 00 19 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e "
+            "0f 10 11 12 13 14 15 16 17 18", CP_ETOOBIG);               //  25 months
+    EXPECT (CP_CMD_FIGREQ, "92 01 dc 00 18 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e "
+            "0f 10 11 12 13 14 15 16 17", 0);                           //  24
+    #define S_ROW "c4 0c 01 00 05 00 03 00 00 00 00 00 00 00 "
+    EXPECT (CP_CMD_FIGROWS, "92 01 90", 0);                             //  no month
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 " S_ROW, 0);
+    EXPECT (CP_CMD_FIGROWS, "92 01 92 92 05 " S_ROW "92 05 " S_ROW, CP_EMALFORMED);
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 cd 04 b0 " S_ROW, CP_EMALFORMED);
+    //  Two cells announced, one there; a cell past the row; cells out of order
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 c4 0c 02 00 05 00 03 00 00 00 00 00 00 00",
+            CP_EMALFORMED);
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 c4 0c 01 00 ff ff 03 00 00 00 00 00 00 00",
+            CP_EMALFORMED);
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 c4 16 02 00 05 00 03 00 00 00 00 00 00 00 "
+            "04 00 03 00 00 00 00 00 00 00", CP_EMALFORMED);
+    //  A value beyond 2^53
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 c4 0c 01 00 05 00 00 00 00 00 00 00 40 00",
+            CP_EMALFORMED);
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 ac 01 00 05 00 03 00 00 00 00 00 00 00",
+            CP_ETYPE);                                                  //  a str
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 91 05", CP_ETYPE);                //  no row
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 05", CP_ETYPE);                   //  not a pair
+    EXPECT (CP_CMD_FIGROWS, "92 01 91 92 05 91 " S_ROW, CP_ETOOBIG);    //  nested too deep
+    #undef S_ROW
+}
+
+//  Rows compared cell by cell: a cell one side lacks is a zero there; a
+//  row that is not one is -1.  Cells are named by metric and code.
+static void
+test_figures_rows (void)
+{
+    static const uint8_t ours [] = {2, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+                                       9, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t theirs [] = {2, 0, 5, 0, 4, 0, 0, 0, 0, 0, 0, 0,
+                                         7, 0, 2, 0, 0, 0, 0, 0, 0, 0};
+    cp_cell_difference_t differences [CP_CELLS];
+    int count = cp_figures_row_differences (ours, sizeof ours, theirs, sizeof theirs,
+                                            differences);
+    CHECK_EQ_INT (count, 3);
+    CHECK (count == 3 && differences [0].cell == 5 && differences [0].ours == 3
+           && differences [0].theirs == 4);
+    CHECK (count == 3 && differences [1].cell == 7 && differences [1].ours == 0
+           && differences [1].theirs == 2);
+    CHECK (count == 3 && differences [2].cell == 9 && differences [2].ours == 1
+           && differences [2].theirs == 0);
+    CHECK_EQ_INT (cp_figures_row_differences (ours, sizeof ours, ours, sizeof ours,
+                                              differences), 0);
+    CHECK_EQ_INT (cp_figures_row_differences (NULL, 0, theirs, sizeof theirs, differences), 2);
+    CHECK_EQ_INT (cp_figures_row_differences (ours, sizeof ours - 1, theirs, sizeof theirs,
+                                              differences), -1);
+    cp_catalogue_t *catalogue = cp_catalogue_new_builtin (1);
+    assert (catalogue);
+    char name [64];
+    cp_tally_cell_name (catalogue, CP_CELL (CP_METRIC_NEW, 0), name, sizeof name);
+    CHECK (strcmp (name, "new") == 0);
+    int female = cp_catalogue_lookup (catalogue, CP_DIM_SEX, "F", 1);
+    CHECK (female >= 0);
+    cp_tally_cell_name (catalogue, CP_CELL (CP_METRIC_NEW_SEX, female), name, sizeof name);
+    CHECK (strcmp (name, "new_by_sex/F") == 0);
+    cp_tally_cell_name (catalogue, CP_CELL (CP_METRIC_RISK_STATE, CP_SLOT_NONE), name,
+                        sizeof name);
+    CHECK (strcmp (name, "risk_changes/none") == 0);
+    cp_tally_cell_name (catalogue, CP_CELL (CP_METRIC_SCHOOL, CP_SLOT_NONE - 1), name,
+                        sizeof name);
+    CHECK (strncmp (name, "school_identified/#", 19) == 0);
+    cp_catalogue_destroy (&catalogue);
+}
+
 //  A month's digest is BLAKE2b-128 personalised "cpsync months v1" over
 //  the stored row (the answers from Python's hashlib); a row of no cell is
 //  no month; the comparison names the months that differ or that one side
@@ -2043,5 +2182,8 @@ TESTING_MAIN (
     TEST (test_known_figures),
     TEST (test_hostile_figures),
     TEST (test_figures_size),
-    TEST (test_figures_digest)
+    TEST (test_figures_digest),
+    TEST (test_known_figrows),
+    TEST (test_hostile_figrows),
+    TEST (test_figures_rows)
 )

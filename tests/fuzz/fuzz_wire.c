@@ -2,8 +2,8 @@
 
     The first byte of an input picks the decoder: 1 HELLO, 2 WELCOME,
     3 BATCH, 4 ACK, 5 NACK, 6 PING, 7 PONG, 8 RECOVER, 9 RECOVERED,
-    10 DOWN, 11 DOWNACK, 12 FIGURES (any other byte modulo 12, 0 meaning
-    FIGURES); the rest is the body.  What
+    10 DOWN, 11 DOWNACK, 12 FIGURES, 13 FIGREQ, 14 FIGROWS (any other byte
+    modulo 14, 0 meaning FIGROWS); the rest is the body.  What
     decodes must keep the header's promises (wire_any_holds) and survive the
     trip back: encoding it and decoding that gives the same value, a second
     encoding the same bytes, none longer than the body (the encoder takes the

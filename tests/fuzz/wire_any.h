@@ -25,6 +25,8 @@ typedef union {
     cp_recover_t recover;
     cp_recovered_t recovered;
     cp_month_digests_t figures;       //  FIGURES (about 24 KiB)
+    cp_figreq_t figreq;
+    cp_month_rows_t figrows;          //  FIGROWS (about 119 KiB)
 } wire_any_t;
 
 //  Decodes size bytes as a body of command into value (cleared first).
@@ -46,6 +48,8 @@ wire_any_decode (int command, const uint8_t *data, size_t size, wire_any_t *valu
         case CP_CMD_DOWN:      return cp_wire_down_decode (data, size, &value->down);
         case CP_CMD_DOWNACK:   return cp_wire_downack_decode (data, size, &value->reply);
         case CP_CMD_FIGURES:   return cp_wire_figures_decode (data, size, &value->figures);
+        case CP_CMD_FIGREQ:    return cp_wire_figreq_decode (data, size, &value->figreq);
+        case CP_CMD_FIGROWS:   return cp_wire_figrows_decode (data, size, &value->figrows);
     }
     return CP_EPROTOCOL;
 }
@@ -70,6 +74,8 @@ wire_any_encode (int command, const wire_any_t *value, size_t *size)
         case CP_CMD_DOWNACK:   return cp_wire_downack_encode (value->reply.seq,
                                                               value->reply.reason, size);
         case CP_CMD_FIGURES:   return cp_wire_figures_encode (&value->figures, size);
+        case CP_CMD_FIGREQ:    return cp_wire_figreq_encode (&value->figreq, size);
+        case CP_CMD_FIGROWS:   return cp_wire_figrows_encode (&value->figrows, size);
     }
     return NULL;
 }
@@ -153,13 +159,40 @@ wire_any_holds (int command, const wire_any_t *value)
                     return false;
             return true;
         }
+        case CP_CMD_FIGREQ: {
+            const cp_figreq_t *figreq = &value->figreq;
+            if (figreq->count < 1 || figreq->count > CP_FIGURES_ASK_MAX)
+                return false;
+            for (uint32_t index = 0; index < figreq->count; index++)
+                if (figreq->months [index] < 0 || figreq->months [index] >= CP_FIGURES_MONTHS
+                ||  (index && figreq->months [index] <= figreq->months [index - 1]))
+                    return false;
+            return true;
+        }
+        case CP_CMD_FIGROWS: {
+            //  Months as FIGREQ's (none is allowed), each row one a view reads
+            const cp_month_rows_t *rows = &value->figrows;
+            if (rows->count > CP_FIGURES_ASK_MAX)
+                return false;
+            static cp_tally_row_t scratch;
+            for (uint32_t index = 0; index < rows->count; index++) {
+                const cp_month_row_t *month = &rows->months [index];
+                memset (&scratch, 0, sizeof scratch);
+                if (month->month < 0 || month->month >= CP_FIGURES_MONTHS
+                ||  (index && month->month <= rows->months [index - 1].month)
+                ||  month->size > CP_TALLY_ROW_ENCODED_MAX
+                ||  (month->size && cp_tally_row_decode_add (month->row, month->size, &scratch)))
+                    return false;
+            }
+            return true;
+        }
     }
     return true;                //  ACK, NACK, PING, PONG, DOWNACK: any value of their types
 }
 
 //  True when two decoded values are the same: DOWN's entries by their
-//  bytes (each points into the body it came from), FIGURES by its months,
-//  the rest as memory.
+//  bytes (each points into the body it came from), FIGURES, FIGREQ and
+//  FIGROWS by their months, the rest as memory.
 static inline bool
 wire_any_same (int command, const wire_any_t *one, const wire_any_t *other)
 {
@@ -172,6 +205,23 @@ wire_any_same (int command, const wire_any_t *one, const wire_any_t *other)
             && one->figures.count == other->figures.count
             && memcmp (one->figures.months, other->figures.months,
                        one->figures.count * sizeof (cp_month_digest_t)) == 0;
+    if (command == CP_CMD_FIGREQ)
+        return one->figreq.as_of == other->figreq.as_of
+            && one->figreq.count == other->figreq.count
+            && memcmp (one->figreq.months, other->figreq.months,
+                       one->figreq.count * sizeof (int32_t)) == 0;
+    if (command == CP_CMD_FIGROWS) {
+        if (one->figrows.as_of != other->figrows.as_of
+        ||  one->figrows.count != other->figrows.count)
+            return false;
+        for (uint32_t index = 0; index < one->figrows.count; index++) {
+            const cp_month_row_t *a = &one->figrows.months [index],
+                                 *b = &other->figrows.months [index];
+            if (a->month != b->month || a->size != b->size || memcmp (a->row, b->row, a->size))
+                return false;
+        }
+        return true;
+    }
     return memcmp (one, other, sizeof *one) == 0;
 }
 
