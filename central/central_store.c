@@ -123,6 +123,7 @@ struct _central_store_t {
             quarantine, keys, downlink, downlink_to, arrivals, directive_reports, staffing,
             reconciliation;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
+    bool dedup_off;             //  CPSYNC_FAULT=dedup-off: a planted fault (below)
     char listen [256];          //  endpoint recorded at set-up
     cp_catalogue_t *catalogue;  //  newest catalogue the central holds
     uint8_t *index_key;         //  cp_index_key: guarded, read-only; NULL when readonly
@@ -399,6 +400,14 @@ central_store_open (const char *dir, int flags, int *error)
     assert (self);
     self->readonly = (flags & CENTRAL_STORE_READONLY) != 0;
     self->municipalities = cp_municipality_count ();
+    //  The chaos test's control run plants this fault to show that its
+    //  check catches an event counted twice: batches sent again and events
+    //  taken before are applied as if new.  Never set it on real data.
+    const char *fault = getenv ("CPSYNC_FAULT");
+    self->dedup_off = fault && strcmp (fault, "dedup-off") == 0;
+    if (self->dedup_off)
+        zsys_warning ("central_store: CPSYNC_FAULT=dedup-off: events sent again are counted "
+                      "again (a fault planted for a test)");
     int rc = cp_store_open (&s_kind, dir, self->readonly? CP_LMDB_READONLY: CP_LMDB_WRITE,
                             s_open, self, &self->env, &self->catalogue);
     //  Readers never read the cases, so only a writer loads the keys.
@@ -1376,6 +1385,8 @@ s_apply_events (central_store_t *self, const central_batch_t *batch, int64_t now
     uint8_t *standing = malloc (batch->count);
     assert (standing);
     int rc = s_take_ids (self, batch, standing);
+    if (self->dedup_off)
+        memset (standing, S_ID_NEW, batch->count);
     char why [256];
     //  The quarter of the event before: its slot and its bounds (empty at first).
     s_quarter_t *quarter = NULL;
@@ -1489,6 +1500,13 @@ central_store_apply (central_store_t *self, const central_batch_t *batch,
     int standing = s_against_log (self, municipality, header, acked, chain, &rc);
     if (rc)
         return rc;
+    if (standing == CENTRAL_STORE_DUPLICATE && self->dedup_off) {
+        //  The planted fault: counted again, the cursor left where it is
+        self->into = s_tally (self->tallies, municipality);
+        rc = s_apply_events (self, batch, cp_date_now_ms (), cp_date_today (), result);
+        result->seq = header->last;
+        return rc? rc: CENTRAL_STORE_DUPLICATE;
+    }
     if (standing == CENTRAL_STORE_DUPLICATE) {
         result->seq = header->last;
         cursor->duplicates++;

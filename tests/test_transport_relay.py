@@ -11,18 +11,24 @@ fault, chosen at random (seeded):
              once and the connection reset right behind it;
   partition  every connection stops forwarding, both ways, for 1 to 3 s;
   flip       one byte of the next chunk forwarded (either way) is flipped;
+  delay      one node's traffic, both ways, is held for 0.2 to 1 s, then
+             goes on (no reset);
+  truncate   the next chunk a node sends is forwarded in part only, and the
+             connection is reset behind it;
   garbage    a connection of its own to the central sends random bytes and
              is reset;
   handshake  a connection of its own sends a CURVE greeting and a HELLO
              command of random bytes, and is reset.
 
 Then it goes on forwarding, faultless, until it is killed, and writes
-PORT_FILE.done with the count of each fault.  One thread, one selector:
+PORT_FILE.done with the count of each fault.  SIGUSR1 ends the faults
+early, the same way (the chaos test's settling phase).  One thread, one selector:
 a fault is an event in the same loop as the bytes.
 """
 import os
 import random
 import selectors
+import signal
 import socket
 import struct
 import sys
@@ -56,6 +62,7 @@ class Pair:
         self.pending = [bytearray (), bytearray ()]     # to central, to node
         self.held_until = [0.0, 0.0]
         self.flip = [False, False]
+        self.truncate = False
         self.reset_when_flushed = False
         self.closed = False
         for end in self.ends:
@@ -95,6 +102,10 @@ class Pair:
                 self.flip [index] = False
                 data = bytearray (data)
                 data [rng.randrange (len (data))] ^= 1 << rng.randrange (8)
+            if index == 0 and self.truncate:
+                data = data [:rng.randrange (len (data))]
+                self.truncate = False
+                self.reset_when_flushed = True
             self.pending [index] += data
         if mask & selectors.EVENT_WRITE:
             way = 1 - index
@@ -139,8 +150,9 @@ def greeting ():
 
 def fault (now):
     live = [pair for pair in pairs if not pair.closed]
-    kind = rng.choice (["cut", "burst", "burst", "partition", "flip", "garbage", "handshake"])
-    if kind in ("cut", "burst", "flip") and not live:
+    kind = rng.choice (["cut", "burst", "burst", "partition", "flip", "garbage", "handshake",
+                        "delay", "truncate"])
+    if kind in ("cut", "burst", "flip", "delay", "truncate") and not live:
         kind = "garbage"
     if kind == "cut":
         rng.choice (live).close ()
@@ -154,6 +166,11 @@ def fault (now):
             pair.held_until = [until, until]
     elif kind == "flip":
         rng.choice (live).flip [rng.randrange (2)] = True
+    elif kind == "delay":
+        until = now + rng.uniform (0.2, 1.0)
+        rng.choice (live).held_until = [until, until]
+    elif kind == "truncate":
+        rng.choice (live).truncate = True
     elif kind == "garbage":
         probe (bytes (rng.randrange (256) for _ in range (rng.randrange (1, 400))))
     else:
@@ -162,17 +179,23 @@ def fault (now):
     counts [kind] = counts.get (kind, 0) + 1
 
 
+def stop_faults (signum, frame):
+    global cycles
+    cycles = injected
+
+
 next_fault = time.monotonic () + 1.0
 injected = 0
+signal.signal (signal.SIGUSR1, stop_faults)
 while True:
     now = time.monotonic ()
+    if injected == cycles and not os.path.exists (port_file + ".done"):
+        with open (port_file + ".done", "w") as out:
+            out.write (" ".join ("%s %d" % item for item in sorted (counts.items ())) + "\n")
     if injected < cycles and now >= next_fault:
         fault (now)
         injected += 1
         next_fault = now + rng.uniform (0.3, 0.8)
-        if injected == cycles:
-            with open (port_file + ".done", "w") as out:
-                out.write (" ".join ("%s %d" % item for item in sorted (counts.items ())) + "\n")
     for when, sock in [entry for entry in probes if entry [0] <= now]:
         reset (sock)
     probes = [entry for entry in probes if entry [0] > now]
