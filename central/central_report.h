@@ -83,6 +83,29 @@ json_t *
                             const central_arrival_t *arrivals, const central_cursor_t *cursors,
                             int deadline_days, bool deadline_set, int64_t now, int32_t today);
 
+//  Reads what central_report_quality needs from store (cursors, arrivals
+//  of period, the deadlines, the reconciliations) and makes the document
+//  for scope, reconciled, as of now (ms) and today (a day number): what
+//  `quality --format json` prints and GET /api/v1/quality sends.  period's
+//  year is at most CP_DATE_MAX_YEAR (the caller checks).  Returns the
+//  document (the caller's), or NULL with *rc.
+json_t *
+    central_report_quality_read (central_store_t *store, const cp_period_t *period,
+                                 const cp_scope_t *scope, int64_t now, int32_t today, int *rc);
+
+//  The workforce document (central_workforce) of period and scope, read
+//  from store: what `workforce --format json` prints and GET
+//  /api/v1/workforce sends.  Returns it (the caller's), or NULL with *rc.
+json_t *
+    central_report_workforce_read (central_store_t *store, const cp_period_t *period,
+                                   const cp_scope_t *scope, int *rc);
+
+//  The JSON flags each document is printed and sent with: indented by
+//  two; workforce's ratios with twelve digits (jansson's default shows
+//  0.1 as 0.10000000000000001).
+#define CENTRAL_REPORT_JSON JSON_INDENT (2)
+#define CENTRAL_REPORT_WORKFORCE_JSON (JSON_INDENT (2) | JSON_REAL_PRECISION (12))
+
 //  Writes the document of central_report_quality as a table, by county.
 void
     central_report_quality_print (const json_t *quality, FILE *out);
