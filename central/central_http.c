@@ -6,8 +6,10 @@
     route's parameters (400 for one unknown, repeated or empty); its token
     found and its account still in accounts.json (401); then the route's
     handler, which checks the role and the scope (403, logged) before it
-    opens the store.  Tokens and failed-login counters live in fixed
-    tables, so no request can make the process grow without bound.        */
+    opens the store.  The dashboard's files are routes without a token,
+    answered from the program's own bytes (s_assets).  Tokens and
+    failed-login counters live in fixed tables, so no request can make the
+    process grow without bound.                                            */
 
 #include "central_http.h"
 #include "central_accounts.h"
@@ -26,9 +28,9 @@
 #include "cp_suppress.h"
 
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <assert.h>
 #include <czmq.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -661,9 +663,8 @@ s_directive_send (s_call_t *call)
     const central_account_t *account = call->account;
     if (account->role != CENTRAL_ROLE_OPERATOR)
         return s_forbidden (call, "national", "only the operator role sends directives");
-    json_error_t parsed;
     json_t *body = json_loadb (call->request->body, call->request->size,
-                               JSON_REJECT_DUPLICATES, &parsed);
+                               JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object (body)) {
         json_decref (body);
         return s_error (call->connection, MHD_HTTP_BAD_REQUEST, "the body must be a JSON "
@@ -695,10 +696,8 @@ s_directive_send (s_call_t *call)
     int rc = central_directive_compose (to, kind, due, text, "", cp_date_today (), &directive,
                                         &address, why, sizeof why);
     json_decref (body);
-    if (rc) {
-        sodium_memzero (&directive, sizeof directive);
+    if (rc)
         return s_error (call->connection, MHD_HTTP_BAD_REQUEST, "%s; nothing was sent", why);
-    }
     //  serve signs only with a root secret left in the data directory; a
     //  central whose root is kept offline sends from the command line.
     char *root = zsys_sprintf ("%s/keys/root.secret", self->data);
@@ -786,24 +785,24 @@ typedef struct {
 } s_route_t;
 
 static const s_route_t s_routes [] = {
-    {"/openapi.json",           "GET",  false, " ",                         s_openapi},
-    {"/api/v1/login",           "POST", false, " ",                         s_login},
-    {"/api/v1/logout",          "POST", true,  " ",                         s_logout},
-    {"/api/v1/me",              "GET",  true,  " ",                         s_me},
-    {"/api/v1/views",           "GET",  true,  " period scope catalogue public ", s_views},
-    {"/api/v1/nodes",           "GET",  true,  " ",                         s_nodes},
-    {"/api/v1/check",           "GET",  true,  " period scope catalogue ",  s_check},
-    {"/api/v1/quality",         "GET",  true,  " period scope ",            s_quality},
-    {"/api/v1/workforce",       "GET",  true,  " period scope ",            s_workforce},
-    {"/api/v1/directives",      "GET",  true,  " scope ",                   s_directives},
-    {"/api/v1/directives",      "POST", true,  " ",                         s_directive_send},
-    //  The dashboard's page and assets (s_assets)
-    {"/",                       "GET",  false, " ",                         s_asset},
-    {"/dashboard/dashboard.css", "GET", false, " ",                         s_asset},
-    {"/dashboard/dashboard.js", "GET",  false, " ",                         s_asset},
-    {"/dashboard/catalogue-v1.json", "GET", false, " ",                     s_asset},
-    {"/dashboard/catalogue-v2.json", "GET", false, " ",                     s_asset},
-    {"/dashboard/municipalities.csv", "GET", false, " ",                    s_asset},
+    {"/openapi.json",   "GET",  false, " ",                                s_openapi},
+    {"/api/v1/login",   "POST", false, " ",                                s_login},
+    {"/api/v1/logout",  "POST", true,  " ",                                s_logout},
+    {"/api/v1/me",      "GET",  true,  " ",                                s_me},
+    {"/api/v1/views",   "GET",  true,  " period scope catalogue public ", s_views},
+    {"/api/v1/nodes",   "GET",  true,  " ",                                s_nodes},
+    {"/api/v1/check",   "GET",  true,  " period scope catalogue ",        s_check},
+    {"/api/v1/quality", "GET",  true,  " period scope ",                   s_quality},
+    {"/api/v1/workforce", "GET", true, " period scope ",                   s_workforce},
+    {"/api/v1/directives", "GET", true, " scope ",                         s_directives},
+    {"/api/v1/directives", "POST", true, " ",                              s_directive_send},
+    //  The dashboard: its page, and its assets under /dashboard/ (s_assets)
+    {"/",               "GET",  false, " ",                                s_asset},
+    {"/dashboard/dashboard.css", "GET", false, " ",                        s_asset},
+    {"/dashboard/dashboard.js", "GET", false, " ",                         s_asset},
+    {"/dashboard/catalogue-v1.json", "GET", false, " ",                    s_asset},
+    {"/dashboard/catalogue-v2.json", "GET", false, " ",                    s_asset},
+    {"/dashboard/municipalities.csv", "GET", false, " ",                   s_asset},
 };
 
 //  The query string's check: every key one the route takes, once, with a

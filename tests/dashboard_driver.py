@@ -10,7 +10,8 @@ offers them, waits until the page has drawn, and writes OUT.json:
 {"who", "shown", "error", "scopes" (the choices offered), "figures"
 ({data-figure: data-value}), "municipalities" ({code: {field: value}}),
 "counties" ({code: {field: value}}), "directives" ({seq: {field: value}}),
-"picked" (whether SCOPE was offered)}, and a screenshot to SHOT.png.
+"picked" (whether SCOPE was offered), "language" (lang and heading first,
+then after the English switch)}, and a screenshot to SHOT.png.
 Exits 1, saying why, when chromedriver or the page fails."""
 import base64, json, os, shutil, socket, subprocess, sys, tempfile, time
 import urllib.error, urllib.request
@@ -115,6 +116,14 @@ try:
                        directives: !document.getElementById ('directives-section').hidden},
         };""")
     seen ["picked"] = picked
+    #  The language: Albanian first, English at the switch.
+    seen ["language"] = {"first": script ("return [document.documentElement.lang, "
+                                          "document.querySelector ('h1').textContent]")}
+    script ("document.getElementById ('lang-en').click ()")
+    seen ["language"] ["switched"] = script ("return [document.documentElement.lang, "
+                                             "document.querySelector ('h1').textContent, "
+                                             "document.querySelector ('#summary th').textContent]")
+    script ("document.getElementById ('lang-sq').click ()")
     #  The whole page in the picture: the window as tall as the document.
     height = script ("return document.documentElement.scrollHeight")
     call ("POST", session + "/window/rect", {"width": 1280, "height": min (height + 100, 8000)})

@@ -13,7 +13,8 @@
 # workforce and directive list.  A county sees its own municipalities and
 # may not pick another county; a municipality sees itself; the public
 # sees the figures for publication and neither municipalities nor
-# directives.  Screenshots are kept in ARTIFACTS.  Without Chromium the
+# directives.  The page is in Albanian, in English at its switch.
+# Screenshots are kept in ARTIFACTS.  Without Chromium the
 # test fails (scripts/setup.sh installs it).
 #
 #   test_dashboard.sh BIN_DIR SOURCE_DIR WORK_DIR ARTIFACTS_DIR
@@ -196,6 +197,8 @@ check "... all 61 municipalities, berat above the target" \
     field operator "len (p ['municipalities']) == 61 and 'above_target' in p ['municipalities'] ['berat'] ['short']"
 check "... may pick the nation, 12 counties and 61 municipalities" \
     field operator "len (p ['scopes']) == 74"
+check "... in Albanian, and in English at the switch" \
+    field operator "p ['language'] ['first'] == ['sq', 'Mbrojtja e fëmijëve: pasqyra kombëtare'] and p ['language'] ['switched'] == ['en', 'Child protection: the national picture', 'Cases managed']"
 check "operator: 2021-Q3 of county Tirana" open operator-q op 2021-Q3 county:tirane
 check "... query's figures" expect operator-q 2021-Q3 county:tirane
 
