@@ -366,9 +366,12 @@ function barChart (key, dimension, figures) {
         const value = figures [code];
         const width = typeof value === "number" ? value / largest * barWidth : 0;
         const y = index * row;
+        //  A long label is cut to fit beside its bar; the whole of it is its title.
+        const name = label (dimension, code);
         chart.append (
             svg ("text", {x: labelWidth - 6, y: y + 15, "text-anchor": "end", class: "label",
-                          text: label (dimension, code)}),
+                          text: name.length > 46 ? name.slice (0, 45) + "…" : name},
+                 svg ("title", {text: name})),
             svg ("rect", {x: labelWidth, y: y + 4, width: Math.max (width, 0), height: row - 8,
                           class: "bar"}),
             svg ("text", {x: labelWidth + width + 6, y: y + 15, class: "value",
@@ -392,7 +395,7 @@ function drawTrend (views) {
     const width = 760, height = 240, left = 50, bottom = 30, top = 10;
     const largest = Math.max (1, ...views.flatMap ((view) =>
         TREND.map ((key) => Number (view [key]) || 0)));
-    const x = (index) => left + index * (width - left - 20) / Math.max (1, views.length - 1);
+    const x = (index) => left + index * (width - left - 40) / Math.max (1, views.length - 1);
     const y = (value) => top + (height - top - bottom) * (1 - value / largest);
     const chart = svg ("svg", {viewBox: `0 0 ${width} ${height + 20}`, role: "img",
                                "aria-label": t ("trend")});
@@ -403,19 +406,34 @@ function drawTrend (views) {
         chart.append (svg ("text", {x: x (index), y: height - 10, "text-anchor": "middle",
                                     class: "label", text: view.period.replace ("-", " ")})));
     TREND.forEach ((key, series) => {
-        const points = views.map ((view, index) =>
-            typeof view [key] === "number" ? x (index) + "," + y (view [key]) : null)
-            .filter (Boolean).join (" ");
-        chart.append (svg ("polyline", {points, class: "line series" + series}));
+        //  A line through each run of quarters with a figure; a hidden
+        //  cell ("c") breaks it and is shown as "c" on the axis.
+        let run = [];
+        const flush = () => {
+            if (run.length)
+                chart.append (svg ("polyline", {points: run.join (" "),
+                                                class: "line series" + series}));
+            run = [];
+        };
         views.forEach ((view, index) => {
             const value = view [key];
-            chart.append (svg ("circle", {cx: x (index), cy: y (Number (value) || 0), r: 3,
-                                          class: "series" + series,
-                                          "data-figure": "trend." + view.period + "." + key,
-                                          "data-value": value},
-                                svg ("title", {text: t (key) + " " + view.period + ": " +
-                                                     number (value)})));
+            const figure = {"data-figure": "trend." + view.period + "." + key,
+                            "data-value": value};
+            const title = svg ("title", {text: t (key) + " " + view.period + ": " + number (value)});
+            if (typeof value === "number") {
+                run.push (x (index) + "," + y (value));
+                chart.append (svg ("circle", {cx: x (index), cy: y (value), r: 3,
+                                              class: "series" + series, ...figure}, title));
+            }
+            else {
+                flush ();
+                chart.append (svg ("text", {x: x (index), y: y (0) - 4 - 10 * series,
+                                            "text-anchor": "middle",
+                                            class: "legend series" + series, text: String (value),
+                                            ...figure}, title));
+            }
         });
+        flush ();
         chart.append (svg ("text", {x: left + 10 + series * 190, y: height + 15,
                                     class: "legend series" + series, text: "● " + t (key)}));
     });
