@@ -27,7 +27,7 @@ password="correct horse battery"
 mkdir -p "$artifacts"
 
 check "chromium and chromedriver are installed (scripts/setup.sh)" \
-    bash -c "command -v chromium && command -v chromedriver" > /dev/null
+    bash -c "command -v chromium > /dev/null && command -v chromedriver > /dev/null"
 [ $failed = 0 ] || finish
 
 mkdir -p "$work/events"
