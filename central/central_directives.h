@@ -17,7 +17,9 @@
     Reading is all done here, on a store open read-only or to write, in
     short read transactions: `cpsync-central directive list` works while
     `run` holds the store.  Entries are checked against the root key of the
-    key table again before they are read.                                  */
+    key table again before they are read.  The checking of a directive to
+    send is here too, so that `directive send` and serve's POST refuse the
+    same things with the same words.                                       */
 
 #ifndef CENTRAL_DIRECTIVES_H_INCLUDED
 #define CENTRAL_DIRECTIVES_H_INCLUDED

@@ -2,12 +2,13 @@
 
     A view of a period and scope (the figures of docs/events.md, exact or
     for publication with small cells hidden), the nodes (each
-    municipality's sync cursor), the consistency check of views, and the
-    completeness and timeliness of a period's reporting.
-    cpsync-central's query, nodes and check print them, and its HTTP face
-    (central_http) sends them, so both give the same bytes for the same
-    question.  Each function reads an open store (read-only is enough) in
-    short read transactions and writes nothing.                           */
+    municipality's sync cursor), the consistency check of views, the
+    completeness and timeliness of a period's reporting, and the workforce
+    document read from the store.  cpsync-central's query, nodes, check,
+    quality and workforce print them, and its HTTP face (central_http)
+    sends them, so both give the same bytes for the same question.  Each
+    function reads an open store (read-only is enough) in short read
+    transactions and writes nothing.                                      */
 
 #ifndef CENTRAL_REPORT_H_INCLUDED
 #define CENTRAL_REPORT_H_INCLUDED
