@@ -196,3 +196,94 @@ central_directives_list (central_store_t *store, int32_t today, int *error)
     free (cursors);
     return list;
 }
+
+//  =====================================================================
+//  Scope and sending
+
+void
+central_directives_scoped (json_t *list, const cp_scope_t *scope)
+{
+    if (scope->kind == CP_SCOPE_NATIONAL)
+        return;
+    size_t index = 0;
+    while (index < json_array_size (list)) {
+        json_t *item = json_array_get (list, index);
+        json_t *municipalities = json_object_get (item, "municipalities");
+        json_t *kept = json_array ();
+        int counts [CENTRAL_DIRECTIVE_STATES] = {0};
+        size_t at;
+        json_t *where;
+        json_array_foreach (municipalities, at, where) {
+            int municipality = cp_municipality_index (
+                json_string_value (json_object_get (where, "code")));
+            if (municipality < 0 || !cp_scope_contains (scope, municipality))
+                continue;
+            const char *state = json_string_value (json_object_get (where, "state"));
+            for (int each = 0; each < CENTRAL_DIRECTIVE_STATES; each++)
+                if (state && strcmp (state, s_state_names [each]) == 0)
+                    counts [each]++;
+            json_array_append (kept, where);
+        }
+        if (json_array_size (kept) == 0) {
+            json_decref (kept);
+            json_array_remove (list, index);
+            continue;
+        }
+        json_t *by_state = json_object ();
+        for (int state = 0; state < CENTRAL_DIRECTIVE_STATES; state++)
+            json_object_set_new (by_state, s_state_names [state], json_integer (counts [state]));
+        json_object_set_new (item, "counts", by_state);
+        json_object_set_new (item, "municipalities", kept);
+        if (json_is_integer (json_object_get (item, "taken_up")))
+            json_object_set_new (item, "taken_up",
+                                 json_integer (counts [CENTRAL_DIRECTIVE_DONE]));
+        index++;
+    }
+}
+
+int
+central_directive_compose (const char *to, const char *kind, const char *due,
+                           const char *text, const char *prefix, int32_t today,
+                           cp_directive_t *directive, cp_scope_t *address,
+                           char *why, size_t why_size)
+{
+    memset (directive, 0, sizeof *directive);
+    directive->kind = cp_directive_kind_of (kind);
+    if (!directive->kind)
+        return cp_error_why (CP_EUSAGE, why, why_size,
+                             "%skind must be referral, deadline or notice", prefix);
+    if (due) {
+        if (cp_date_parse (due, strlen (due), &directive->due))
+            return cp_error_why (CP_EUSAGE, why, why_size, "%sdue must be a date, YYYY-MM-DD",
+                                 prefix);
+        if (directive->due < today)
+            return cp_error_why (CP_EUSAGE, why, why_size, "%sdue is before today (the "
+                                 "directive would be overdue as it is sent)", prefix);
+    }
+    if (cp_downlink_address_parse (to, address))
+        return cp_error_why (CP_EMALFORMED, why, why_size, "%sto '%s' is no %s", prefix, to,
+                             strncmp (to, "county:", 7) == 0? "county code"
+                             : "municipality code, county:CODE or all");
+    size_t len = strlen (text);
+    if (len > CP_DIRECTIVE_TEXT_MAX)
+        return cp_error_why (CP_EMALFORMED, why, why_size,
+                             "%stext is %zu bytes, over the %d a directive may hold", prefix,
+                             len, CP_DIRECTIVE_TEXT_MAX);
+    memcpy (directive->text, text, len + 1);
+    if (cp_directive_check (directive, why, why_size))
+        return CP_EMALFORMED;
+    return 0;
+}
+
+json_t *
+central_directive_sent (uint64_t seq, const cp_directive_t *directive,
+                        const cp_scope_t *address)
+{
+    char to [CP_SCOPE_MAX], due [16] = "";
+    cp_downlink_address_format (address, to);
+    if (directive->due)
+        cp_date_format (directive->due, due);
+    return json_pack ("{s:I, s:s, s:s, s:o}", "id", (json_int_t) seq,
+                      "kind", cp_directive_kind_name (directive->kind), "to", to,
+                      "due", *due? json_string (due): json_null ());
+}

@@ -17,12 +17,16 @@
     Reading is all done here, on a store open read-only or to write, in
     short read transactions: `cpsync-central directive list` works while
     `run` holds the store.  Entries are checked against the root key of the
-    key table again before they are read.                                  */
+    key table again before they are read.  The checking of a directive to
+    send is here too, so that `directive send` and serve's POST refuse the
+    same things with the same words.                                       */
 
 #ifndef CENTRAL_DIRECTIVES_H_INCLUDED
 #define CENTRAL_DIRECTIVES_H_INCLUDED
 
 #include "central_store.h"
+#include "cp_directive.h"
+#include "cp_municipality.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -64,5 +68,32 @@ central_directive_state_t
 //  the key table).
 json_t *
     central_directives_list (central_store_t *store, int32_t today, int *error);
+
+//  Narrows a list of central_directives_list to scope: a directive stays
+//  when it addresses a municipality within scope, with only those
+//  municipalities, its counts and taken_up counted again over them.  An
+//  entry without municipalities (one not readable) stays only for the
+//  national scope.  Changes list in place.
+void
+    central_directives_scoped (json_t *list, const cp_scope_t *scope);
+
+//  Checks what a directive to send is made of, as the command line and
+//  the HTTP face both take it: to (all, county:CODE, CODE), kind
+//  (referral, deadline or notice), due (YYYY-MM-DD not before today, or
+//  NULL) and text (1 to CP_DIRECTIVE_TEXT_MAX bytes, cp_directive_check).
+//  why names the field as prefix + its name ("--" for the command line).
+//  Returns 0 with *directive and *address filled, CP_EUSAGE (kind or due
+//  wrong) or CP_EMALFORMED (to or text wrong), with why.
+int
+    central_directive_compose (const char *to, const char *kind, const char *due,
+                               const char *text, const char *prefix, int32_t today,
+                               cp_directive_t *directive, cp_scope_t *address,
+                               char *why, size_t why_size);
+
+//  What a sent directive is said to be: {id, kind, to, due}.  The caller
+//  owns it.
+json_t *
+    central_directive_sent (uint64_t seq, const cp_directive_t *directive,
+                            const cp_scope_t *address);
 
 #endif

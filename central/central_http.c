@@ -6,15 +6,22 @@
     route's parameters (400 for one unknown, repeated or empty); its token
     found and its account still in accounts.json (401); then the route's
     handler, which checks the role and the scope (403, logged) before it
-    opens the store.  Tokens and failed-login counters live in fixed
-    tables, so no request can make the process grow without bound.        */
+    opens the store.  The dashboard's files are routes without a token,
+    answered from the program's own bytes (s_assets).  Tokens and
+    failed-login counters live in fixed tables, so no request can make the
+    process grow without bound.                                            */
 
 #include "central_http.h"
 #include "central_accounts.h"
+#include "central_admin.h"
+#include "central_dashboard.h"
+#include "central_directives.h"
 #include "central_openapi.h"
 #include "central_report.h"
 #include "central_store.h"
 #include "cp_date.h"
+#include "cp_directive.h"
+#include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_file.h"
 #include "cp_event.h"
@@ -23,11 +30,13 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <czmq.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define S_TOKENS 4096               //  live tokens, at most (the oldest goes first)
 #define S_TOKEN_HEX (2 * 32)        //  a token: 32 random bytes in hex
@@ -104,19 +113,27 @@ s_send (struct MHD_Connection *connection, unsigned int status, char *body, size
     return result;
 }
 
-//  Queues document (taken) as indented JSON and a newline, as the command
-//  line prints it.
+//  Queues document (taken) as JSON with flags and a newline, as the
+//  command line prints it.
 static enum MHD_Result
-s_send_json (struct MHD_Connection *connection, unsigned int status, json_t *document)
+s_send_json_as (struct MHD_Connection *connection, unsigned int status, json_t *document,
+                size_t flags)
 {
     //  json_dumpb into our own malloc: jansson's allocator is not malloc's (cp_process).
-    size_t size = json_dumpb (document, NULL, 0, JSON_INDENT (2));
+    size_t size = json_dumpb (document, NULL, 0, flags);
     char *text = malloc (size + 1);
     assert (size && text);
-    json_dumpb (document, text, size, JSON_INDENT (2));
+    json_dumpb (document, text, size, flags);
     json_decref (document);
     text [size] = '\n';
     return s_send (connection, status, text, size + 1);
+}
+
+//  Queues document (taken) as indented JSON and a newline.
+static enum MHD_Result
+s_send_json (struct MHD_Connection *connection, unsigned int status, json_t *document)
+{
+    return s_send_json_as (connection, status, document, CENTRAL_REPORT_JSON);
 }
 
 //  An error: {"error": message, "status": status}.
@@ -518,6 +535,244 @@ s_check (s_call_t *call)
                                                    checked));
 }
 
+//  The period and scope of quality and workforce, checked as views' are,
+//  the period's year at most CP_DATE_MAX_YEAR; then the role (the public
+//  sees neither) and the scope.  false with the answer queued.
+static bool
+s_report_arguments (s_call_t *call, cp_period_t *period, cp_scope_t *scope,
+                    enum MHD_Result *result)
+{
+    int catalogue;
+    if (!s_view_arguments (call, period, scope, NULL, &catalogue, result))
+        return false;
+    if (strtol (period->name, NULL, 10) > CP_DATE_MAX_YEAR) {
+        *result = s_error (call->connection, MHD_HTTP_BAD_REQUEST,
+                           "period must be of a year from 2000 to %d", CP_DATE_MAX_YEAR);
+        return false;
+    }
+    char name [CP_SCOPE_MAX];
+    cp_scope_format (scope, name);
+    if (call->account->role == CENTRAL_ROLE_PUBLIC) {
+        *result = s_forbidden (call, name, "the public role sees views only");
+        return false;
+    }
+    if (!central_account_may_see (call->account, scope)) {
+        *result = s_forbidden (call, name, "this scope is outside the account's");
+        return false;
+    }
+    return true;
+}
+
+static enum MHD_Result
+s_quality (s_call_t *call)
+{
+    enum MHD_Result result;
+    cp_period_t period;
+    cp_scope_t scope;
+    if (!s_report_arguments (call, &period, &scope, &result))
+        return result;
+    central_store_t *store = s_store (call, &result);
+    if (!store)
+        return result;
+    int rc = 0;
+    json_t *quality = central_report_quality_read (store, &period, &scope, cp_date_now_ms (),
+                                                   cp_date_today (), &rc);
+    central_store_destroy (&store);
+    if (!quality) {
+        zsys_error ("central_http: quality: %s", cp_strerror (rc));
+        return s_error (call->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "the quality could not be read");
+    }
+    return s_send_json_as (call->connection, MHD_HTTP_OK, quality, CENTRAL_REPORT_JSON);
+}
+
+static enum MHD_Result
+s_workforce (s_call_t *call)
+{
+    enum MHD_Result result;
+    cp_period_t period;
+    cp_scope_t scope;
+    if (!s_report_arguments (call, &period, &scope, &result))
+        return result;
+    central_store_t *store = s_store (call, &result);
+    if (!store)
+        return result;
+    int rc = 0;
+    json_t *workforce = central_report_workforce_read (store, &period, &scope, &rc);
+    central_store_destroy (&store);
+    if (!workforce) {
+        zsys_error ("central_http: workforce: %s", cp_strerror (rc));
+        return s_error (call->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "the workforce could not be read");
+    }
+    return s_send_json_as (call->connection, MHD_HTTP_OK, workforce,
+                           CENTRAL_REPORT_WORKFORCE_JSON);
+}
+
+//  The directives that reach the scope (the account's, or one within it),
+//  as directive list --scope prints them.
+static enum MHD_Result
+s_directives (s_call_t *call)
+{
+    const central_account_t *account = call->account;
+    cp_scope_t scope = account->scope;
+    const char *text = s_argument (call, "scope");
+    if (text && cp_scope_parse (text, &scope))
+        return s_error (call->connection, MHD_HTTP_BAD_REQUEST,
+                        "scope must be national, county:CODE or municipality:CODE "
+                        "of a known county or municipality");
+    char name [CP_SCOPE_MAX];
+    cp_scope_format (&scope, name);
+    if (account->role == CENTRAL_ROLE_PUBLIC)
+        return s_forbidden (call, name, "the public role sees views only");
+    if (!central_account_may_see (account, &scope))
+        return s_forbidden (call, name, "this scope is outside the account's");
+    enum MHD_Result result;
+    central_store_t *store = s_store (call, &result);
+    if (!store)
+        return result;
+    int rc = 0;
+    json_t *list = central_directives_list (store, cp_date_today (), &rc);
+    central_store_destroy (&store);
+    if (!list) {
+        zsys_error ("central_http: directives: %s", cp_strerror (rc));
+        return s_error (call->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "the directives could not be read");
+    }
+    central_directives_scoped (list, &scope);
+    return s_send_json (call->connection, MHD_HTTP_OK, list);
+}
+
+//  A string member of body, or NULL; *wrong when it is there but no string.
+static const char *
+s_member (json_t *body, const char *key, bool *wrong)
+{
+    json_t *value = json_object_get (body, key);
+    if (value && !json_is_string (value) && !(json_is_null (value) && streq (key, "due")))
+        *wrong = true;
+    return json_string_value (value);
+}
+
+//  Sends a directive as directive send does: checked the same way, signed
+//  with the root secret in DIR/keys/root.secret, appended to the downlink
+//  log.  Only an operator may, and only where that secret is.
+static enum MHD_Result
+s_directive_send (s_call_t *call)
+{
+    central_http_t *self = call->self;
+    const central_account_t *account = call->account;
+    if (account->role != CENTRAL_ROLE_OPERATOR)
+        return s_forbidden (call, "national", "only the operator role sends directives");
+    json_t *body = json_loadb (call->request->body, call->request->size,
+                               JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object (body)) {
+        json_decref (body);
+        return s_error (call->connection, MHD_HTTP_BAD_REQUEST, "the body must be a JSON "
+                        "object {\"to\", \"kind\", \"text\", \"due\" (optional)}");
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach (body, key, value)
+        if (!streq (key, "to") && !streq (key, "kind") && !streq (key, "text")
+        &&  !streq (key, "due")) {
+            enum MHD_Result result = s_error (call->connection, MHD_HTTP_BAD_REQUEST,
+                                              "a directive has no member '%.64s'", key);
+            json_decref (body);
+            return result;
+        }
+    bool wrong = false;
+    const char *to = s_member (body, "to", &wrong);
+    const char *kind = s_member (body, "kind", &wrong);
+    const char *text = s_member (body, "text", &wrong);
+    const char *due = s_member (body, "due", &wrong);
+    if (wrong || !to || !kind || !text) {
+        json_decref (body);
+        return s_error (call->connection, MHD_HTTP_BAD_REQUEST, "to, kind and text are "
+                        "needed, each a string; due is a string or null");
+    }
+    cp_directive_t directive;
+    cp_scope_t address;
+    char why [512] = "";
+    int rc = central_directive_compose (to, kind, due, text, "", cp_date_today (), &directive,
+                                        &address, why, sizeof why);
+    json_decref (body);
+    if (rc)
+        return s_error (call->connection, MHD_HTTP_BAD_REQUEST, "%s; nothing was sent", why);
+    //  serve signs only with a root secret left in the data directory; a
+    //  central whose root is kept offline sends from the command line.
+    char *root = zsys_sprintf ("%s/keys/root.secret", self->data);
+    bool reachable = access (root, R_OK) == 0;
+    zstr_free (&root);
+    if (!reachable)
+        return s_error (call->connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                        "the root secret is not in the data directory (keys/root.secret), so "
+                        "serve cannot sign: send it with cpsync-central directive send "
+                        "--root-secret PATH; nothing was sent");
+    size_t size = 0;
+    uint8_t *encoded = cp_directive_encode (&directive, &size);
+    assert (encoded);           //  it passed its check
+    char target [CP_SCOPE_MAX];
+    cp_downlink_address_format (&address, target);
+    uint64_t seq = 0;
+    rc = central_admin_publish (self->data, NULL, CP_DOWNLINK_DIRECTIVE, target, encoded, size,
+                                &seq, why, sizeof why);
+    free (encoded);
+    if (rc) {
+        zsys_error ("central_http: directive of %s not sent: %s", account->name,
+                    *why? why: cp_strerror (rc));
+        return s_error (call->connection, rc == CP_ESTORE? MHD_HTTP_INTERNAL_SERVER_ERROR
+                                                         : MHD_HTTP_SERVICE_UNAVAILABLE,
+                        "the directive could not be signed and sent (%s); nothing was sent",
+                        cp_strerror (rc));
+    }
+    zsys_info ("central_http: %s (operator) sent directive %" PRIu64 " (%s) to %s",
+               account->name, seq, cp_directive_kind_name (directive.kind), target);
+    return s_send_json (call->connection, MHD_HTTP_CREATED,
+                        central_directive_sent (seq, &directive, &address));
+}
+
+//  =====================================================================
+//  The dashboard: its page and assets, built into the program, so that
+//  the browser loads nothing from anywhere but the central.
+
+typedef struct {
+    const char *path;
+    const char *type;
+    const unsigned char *text;  //  NUL-terminated
+} s_asset_t;
+
+static const s_asset_t s_assets [] = {
+    {"/",                               "text/html; charset=utf-8",  central_dashboard_html},
+    {"/dashboard/dashboard.css",        "text/css; charset=utf-8",   central_dashboard_css},
+    {"/dashboard/dashboard.js",         "text/javascript; charset=utf-8", central_dashboard_js},
+    {"/dashboard/catalogue-v1.json",    "application/json",          central_dashboard_catalogue_v1},
+    {"/dashboard/catalogue-v2.json",    "application/json",          central_dashboard_catalogue_v2},
+    {"/dashboard/municipalities.csv",   "text/csv; charset=utf-8",   central_dashboard_municipalities},
+};
+
+static enum MHD_Result
+s_asset (s_call_t *call)
+{
+    const s_asset_t *asset = NULL;
+    for (size_t index = 0; index < sizeof s_assets / sizeof s_assets [0]; index++)
+        if (streq (s_assets [index].path, call->path))
+            asset = &s_assets [index];
+    assert (asset);             //  the route table names only these
+    struct MHD_Response *response = MHD_create_response_from_buffer (
+        strlen ((const char *) asset->text), (void *) asset->text, MHD_RESPMEM_PERSISTENT);
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, asset->type);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    //  Nothing from elsewhere, no inline script, no framing.
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result result = MHD_queue_response (call->connection, MHD_HTTP_OK, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
 //  =====================================================================
 //  Routing
 
@@ -537,6 +792,17 @@ static const s_route_t s_routes [] = {
     {"/api/v1/views",   "GET",  true,  " period scope catalogue public ", s_views},
     {"/api/v1/nodes",   "GET",  true,  " ",                                s_nodes},
     {"/api/v1/check",   "GET",  true,  " period scope catalogue ",        s_check},
+    {"/api/v1/quality", "GET",  true,  " period scope ",                   s_quality},
+    {"/api/v1/workforce", "GET", true, " period scope ",                   s_workforce},
+    {"/api/v1/directives", "GET", true, " scope ",                         s_directives},
+    {"/api/v1/directives", "POST", true, " ",                              s_directive_send},
+    //  The dashboard: its page, and its assets under /dashboard/ (s_assets)
+    {"/",               "GET",  false, " ",                                s_asset},
+    {"/dashboard/dashboard.css", "GET", false, " ",                        s_asset},
+    {"/dashboard/dashboard.js", "GET", false, " ",                         s_asset},
+    {"/dashboard/catalogue-v1.json", "GET", false, " ",                    s_asset},
+    {"/dashboard/catalogue-v2.json", "GET", false, " ",                    s_asset},
+    {"/dashboard/municipalities.csv", "GET", false, " ",                   s_asset},
 };
 
 //  The query string's check: every key one the route takes, once, with a
@@ -579,15 +845,21 @@ s_dispatch (central_http_t *self, struct MHD_Connection *connection, const char 
     if (request->too_big)
         return s_error (connection, MHD_HTTP_CONTENT_TOO_LARGE,
                         "a request's body is at most %d bytes", CENTRAL_HTTP_BODY_MAX);
+    //  The route of path and method; else the methods path takes, for 405.
     const s_route_t *route = NULL;
+    char methods [32] = "";
     for (size_t index = 0; index < sizeof s_routes / sizeof s_routes [0]; index++)
-        if (streq (s_routes [index].path, path))
-            route = &s_routes [index];
-    if (!route)
+        if (streq (s_routes [index].path, path)) {
+            if (streq (s_routes [index].method, method))
+                route = &s_routes [index];
+            snprintf (methods + strlen (methods), sizeof methods - strlen (methods), "%s%s",
+                      *methods? " or ": "", s_routes [index].method);
+        }
+    if (!*methods)
         return s_error (connection, MHD_HTTP_NOT_FOUND, "no such path: see /openapi.json");
-    if (!streq (route->method, method))
+    if (!route)
         return s_error (connection, MHD_HTTP_METHOD_NOT_ALLOWED, "%s takes %s only", path,
-                        route->method);
+                        methods);
     s_arguments_t arguments = {route, NULL, " "};
     MHD_get_connection_values (connection, MHD_GET_ARGUMENT_KIND, s_argument_check, &arguments);
     if (arguments.wrong) {

@@ -1,14 +1,18 @@
-/*  central_http: the central's HTTP face, the JSON API of views, nodes and
-    checks for people and the dashboard.
+/*  central_http: the central's HTTP face, the JSON API of views, nodes,
+    checks, quality, workforce and directives, and the dashboard that
+    reads it (central_dashboard), for people.
 
     It runs in its own process (cpsync-central serve), not in the daemon
     that holds the nodes' connections: LMDB forbids a second opening of
     the store in one process, and the face to the web should not be the
     process with the nodes' keys.  It opens the store read-only for each
     request (readers never block the writer) and writes nothing but its
-    log.
+    log, except a directive an operator sends (POST /api/v1/directives),
+    signed with the root secret of the data directory when it is there,
+    as `directive send` signs it.
 
-    Everything but /openapi.json and the login needs a token: POST
+    Everything but /openapi.json, the dashboard's files and the login
+    needs a token: POST
     /api/v1/login with {"name", "password"} gives one (32 random bytes in
     hex), kept in this process's memory with its account until it expires
     or the account leaves accounts.json.  What an account may ask is its

@@ -188,7 +188,7 @@ s_usage (const char *message)
         "                              Directives are not sealed and every node addressed\n"
         "                              keeps them.  At most 1000 bytes of UTF-8, line breaks\n"
         "                              the only control characters.)\n"
-        "       cpsync-central directive list --data DIR [--format json|table]\n"
+        "       cpsync-central directive list --data DIR [--scope S] [--format json|table]\n"
         "                              (each directive's state at each municipality: sent,\n"
         "                              delivered, acknowledged, done or overdue)\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
@@ -793,36 +793,16 @@ s_quality (const s_options_t *options)
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
-    int count = cp_municipality_count ();
-    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
-    int days [CENTRAL_STORE_YEARS];
-    bool set [CENTRAL_STORE_YEARS];
-    assert (arrivals);
     int rc;
-    central_cursor_t *cursors = central_report_cursors (store, &rc);
-    central_reconciliation_t *reconciliations = NULL;
-    if (rc == 0)
-        rc = central_store_arrivals (store, &period, arrivals);
-    if (rc == 0)
-        rc = central_store_deadlines (store, days, set);
-    if (rc == 0)
-        reconciliations = central_report_reconciliations (store, &rc);
+    json_t *quality = central_report_quality_read (store, &period, &scope, cp_date_now_ms (),
+                                                   cp_date_today (), &rc);
     central_store_destroy (&store);
-    if (rc) {
+    if (!quality) {
         fprintf (stderr, "cpsync-central: quality: %s\n", cp_strerror (rc));
-        free (cursors);
-        free (arrivals);
         return S_EXIT_FAILED;
     }
-    int at = year - CP_DATE_MIN_YEAR;
-    json_t *quality = central_report_quality (&period, &scope, arrivals, cursors, days [at],
-                                              set [at], cp_date_now_ms (), cp_date_today ());
-    central_report_quality_reconciled (quality, reconciliations);
-    free (cursors);
-    free (arrivals);
-    free (reconciliations);
     if (strcmp (format, "json") == 0) {
-        json_dumpf (quality, stdout, JSON_INDENT (2));
+        json_dumpf (quality, stdout, CENTRAL_REPORT_JSON);
         fputc ('\n', stdout);
     }
     else
@@ -850,27 +830,21 @@ s_workforce (const s_options_t *options)
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
-    size_t count = (size_t) cp_municipality_count ();
-    central_staffing_t *staffing = calloc (count, sizeof (central_staffing_t));
-    bool *reported = calloc (count, sizeof (bool));
-    assert (staffing && reported);
-    int rc = central_workforce_read (store, period.end, staffing, reported);
+    int rc;
+    json_t *workforce = central_report_workforce_read (store, &period, &scope, &rc);
     central_store_destroy (&store);
-    if (rc == 0) {
-        json_t *workforce = central_workforce (&period, &scope, staffing, reported);
-        if (strcmp (format, "json") == 0) {
-            json_dumpf (workforce, stdout, JSON_INDENT (2) | JSON_REAL_PRECISION (12));
-            fputc ('\n', stdout);
-        }
-        else
-            central_workforce_print (workforce, stdout);
-        json_decref (workforce);
+    if (!workforce) {
+        fprintf (stderr, "cpsync-central: workforce: %s\n", cp_strerror (rc));
+        return S_EXIT_FAILED;
+    }
+    if (strcmp (format, "json") == 0) {
+        json_dumpf (workforce, stdout, CENTRAL_REPORT_WORKFORCE_JSON);
+        fputc ('\n', stdout);
     }
     else
-        fprintf (stderr, "cpsync-central: workforce: %s\n", cp_strerror (rc));
-    free (staffing);
-    free (reported);
-    return rc? S_EXIT_FAILED: 0;
+        central_workforce_print (workforce, stdout);
+    json_decref (workforce);
+    return 0;
 }
 
 //  A whole number of text from low to high, or INT_MIN when it is not one.
@@ -1208,40 +1182,21 @@ s_directive_send (const s_options_t *options, const char *format)
 {
     if (!options->to || !options->kind || !options->text)
         return s_usage ("directive send needs --to, --kind and --text");
-    cp_directive_t directive = {0};
-    directive.kind = cp_directive_kind_of (options->kind);
-    if (!directive.kind)
-        return s_usage ("directive send: --kind must be referral, deadline or notice");
-    if (options->due) {
-        if (cp_date_parse (options->due, strlen (options->due), &directive.due))
-            return s_usage ("directive send: --due must be a date, YYYY-MM-DD");
-        if (directive.due < cp_date_today ())
-            return s_usage ("directive send: --due is before today (the directive would be "
-                            "overdue as it is sent)");
-    }
+    cp_directive_t directive;
     cp_scope_t to;
     char why [512] = "";
-    if (cp_downlink_address_parse (options->to, &to)) {
-        snprintf (why, sizeof why, "--to '%s' is no %s", options->to,
-                  strncmp (options->to, "county:", 7) == 0? "county code"
-                  : "municipality code, county:CODE or all");
-        return s_directive_refused (S_EXIT_FAILED, why);
-    }
-    size_t len = strlen (options->text);
-    if (len > CP_DIRECTIVE_TEXT_MAX) {
-        snprintf (why, sizeof why, "--text is %zu bytes, over the %d a directive may hold",
-                  len, CP_DIRECTIVE_TEXT_MAX);
-        return s_directive_refused (S_EXIT_FAILED, why);
-    }
-    memcpy (directive.text, options->text, len + 1);
-    if (cp_directive_check (&directive, why, sizeof why))
+    int rc = central_directive_compose (options->to, options->kind, options->due, options->text,
+                                        "--", cp_date_today (), &directive, &to, why, sizeof why);
+    if (rc == CP_EUSAGE)
+        return s_usage (why);
+    if (rc)
         return s_directive_refused (S_EXIT_FAILED, why);
     size_t size = 0;
     uint8_t *body = cp_directive_encode (&directive, &size);
     assert (body);              //  it passed its check
     uint64_t seq = 0;
-    int rc = central_admin_publish (options->data, options->root_secret, CP_DOWNLINK_DIRECTIVE,
-                                    options->to, body, size, &seq, why, sizeof why);
+    rc = central_admin_publish (options->data, options->root_secret, CP_DOWNLINK_DIRECTIVE,
+                                options->to, body, size, &seq, why, sizeof why);
     free (body);
     if (rc) {
         fprintf (stderr, "cpsync-central: directive send: %s\n", *why? why: cp_strerror (rc));
@@ -1253,9 +1208,7 @@ s_directive_send (const s_options_t *options, const char *format)
     if (directive.due)
         cp_date_format (directive.due, due);
     if (streq (format, "json")) {
-        json_t *sent = json_pack ("{s:I, s:s, s:s, s:o}", "id", (json_int_t) seq,
-                                  "kind", options->kind, "to", address,
-                                  "due", *due? json_string (due): json_null ());
+        json_t *sent = central_directive_sent (seq, &directive, &to);
         json_dumpf (sent, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);
         json_decref (sent);
@@ -1342,6 +1295,10 @@ s_directive (const s_options_t *options)
         return s_usage ("directive takes send or list");
     if (options->to || options->kind || options->due || options->text)
         return s_usage ("directive list takes no --to, --kind, --due or --text");
+    cp_scope_t scope;
+    if (cp_scope_parse (options->scope, &scope))
+        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+                        "of a known county or municipality");
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -1352,6 +1309,7 @@ s_directive (const s_options_t *options)
         fprintf (stderr, "cpsync-central: directive list: %s\n", cp_strerror (rc));
         return S_EXIT_FAILED;
     }
+    central_directives_scoped (list, &scope);
     if (streq (format, "json")) {
         json_dumpf (list, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);

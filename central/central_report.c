@@ -8,6 +8,7 @@
     numbered in the order cp_suppress takes them.                          */
 
 #include "central_report.h"
+#include "central_workforce.h"
 #include "cp_check.h"
 #include "cp_error.h"
 #include "cp_suppress.h"
@@ -651,4 +652,55 @@ central_report_quality_reconciled (json_t *quality,
     json_object_set_new (total, "diverged", json_integer (counts [CP_FIGURES_DIVERGED]));
     json_object_set_new (total, "unknown", json_integer (counts [0]));
     json_object_set_new (quality, "reconciliation_counts", total);
+}
+
+//  =====================================================================
+//  Quality and workforce, read from the store
+
+json_t *
+central_report_quality_read (central_store_t *store, const cp_period_t *period,
+                             const cp_scope_t *scope, int64_t now, int32_t today, int *rc)
+{
+    int year = (int) strtol (period->name, NULL, 10);
+    assert (year >= CP_DATE_MIN_YEAR && year <= CP_DATE_MAX_YEAR);
+    int count = cp_municipality_count ();
+    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
+    assert (arrivals);
+    int days [CENTRAL_STORE_YEARS];
+    bool set [CENTRAL_STORE_YEARS];
+    central_reconciliation_t *reconciliations = NULL;
+    *rc = 0;
+    central_cursor_t *cursors = central_report_cursors (store, rc);
+    if (cursors)
+        *rc = central_store_arrivals (store, period, arrivals);
+    if (cursors && *rc == 0)
+        *rc = central_store_deadlines (store, days, set);
+    if (cursors && *rc == 0)
+        reconciliations = central_report_reconciliations (store, rc);
+    json_t *quality = NULL;
+    if (reconciliations) {
+        int at = year - CP_DATE_MIN_YEAR;
+        quality = central_report_quality (period, scope, arrivals, cursors, days [at], set [at],
+                                          now, today);
+        central_report_quality_reconciled (quality, reconciliations);
+    }
+    free (cursors);
+    free (arrivals);
+    free (reconciliations);
+    return quality;
+}
+
+json_t *
+central_report_workforce_read (central_store_t *store, const cp_period_t *period,
+                               const cp_scope_t *scope, int *rc)
+{
+    size_t count = (size_t) cp_municipality_count ();
+    central_staffing_t *staffing = calloc (count, sizeof (central_staffing_t));
+    bool *reported = calloc (count, sizeof (bool));
+    assert (staffing && reported);
+    *rc = central_workforce_read (store, period->end, staffing, reported);
+    json_t *workforce = *rc? NULL: central_workforce (period, scope, staffing, reported);
+    free (staffing);
+    free (reported);
+    return workforce;
 }

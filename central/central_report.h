@@ -2,12 +2,13 @@
 
     A view of a period and scope (the figures of docs/events.md, exact or
     for publication with small cells hidden), the nodes (each
-    municipality's sync cursor), the consistency check of views, and the
-    completeness and timeliness of a period's reporting.
-    cpsync-central's query, nodes and check print them, and its HTTP face
-    (central_http) sends them, so both give the same bytes for the same
-    question.  Each function reads an open store (read-only is enough) in
-    short read transactions and writes nothing.                           */
+    municipality's sync cursor), the consistency check of views, the
+    completeness and timeliness of a period's reporting, and the workforce
+    document read from the store.  cpsync-central's query, nodes, check,
+    quality and workforce print them, and its HTTP face (central_http)
+    sends them, so both give the same bytes for the same question.  Each
+    function reads an open store (read-only is enough) in short read
+    transactions and writes nothing.                                      */
 
 #ifndef CENTRAL_REPORT_H_INCLUDED
 #define CENTRAL_REPORT_H_INCLUDED
@@ -82,6 +83,29 @@ json_t *
     central_report_quality (const cp_period_t *period, const cp_scope_t *scope,
                             const central_arrival_t *arrivals, const central_cursor_t *cursors,
                             int deadline_days, bool deadline_set, int64_t now, int32_t today);
+
+//  Reads what central_report_quality needs from store (cursors, arrivals
+//  of period, the deadlines, the reconciliations) and makes the document
+//  for scope, reconciled, as of now (ms) and today (a day number): what
+//  `quality --format json` prints and GET /api/v1/quality sends.  period's
+//  year is at most CP_DATE_MAX_YEAR (the caller checks).  Returns the
+//  document (the caller's), or NULL with *rc.
+json_t *
+    central_report_quality_read (central_store_t *store, const cp_period_t *period,
+                                 const cp_scope_t *scope, int64_t now, int32_t today, int *rc);
+
+//  The workforce document (central_workforce) of period and scope, read
+//  from store: what `workforce --format json` prints and GET
+//  /api/v1/workforce sends.  Returns it (the caller's), or NULL with *rc.
+json_t *
+    central_report_workforce_read (central_store_t *store, const cp_period_t *period,
+                                   const cp_scope_t *scope, int *rc);
+
+//  The JSON flags each document is printed and sent with: indented by
+//  two; workforce's ratios with twelve digits (jansson's default shows
+//  0.1 as 0.10000000000000001).
+#define CENTRAL_REPORT_JSON JSON_INDENT (2)
+#define CENTRAL_REPORT_WORKFORCE_JSON (JSON_INDENT (2) | JSON_REAL_PRECISION (12))
 
 //  Writes the document of central_report_quality as a table, by county.
 void

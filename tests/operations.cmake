@@ -11,3 +11,11 @@ add_test (NAME http
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_http.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (http PROPERTIES TIMEOUT 600 LABELS operations)
+
+# The dashboard served at /, opened in headless Chromium by each role; its
+# figures against the command line's; screenshots in artifacts/.
+add_test (NAME dashboard
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_dashboard.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}
+            ${PROJECT_BINARY_DIR}/artifacts)
+set_tests_properties (dashboard PROPERTIES TIMEOUT 600 LABELS operations)

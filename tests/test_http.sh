@@ -17,6 +17,14 @@
 #     logout, an account removed), 429 after five failed logins, 400 (bad
 #     period, scope, catalogue, query string, login body), 404, 405, 413,
 #     each with a JSON body, and the server serving after every one;
+#   - quality, workforce and directives (issue "Operators"): each role's
+#     answer is quality's, workforce's and directive list's (--scope) byte
+#     for byte, 403 outside the scope and for the public; POST of a
+#     directive by the operator signs it with the root secret of the data
+#     directory as directive send does, refuses what directive send
+#     refuses (400, nothing sent), is 403 for other roles and 503 when the
+#     root secret is not in the data directory;
+#   - the dashboard's page and assets at / and /dashboard/;
 #   - HTTPS with a self-signed certificate.
 #
 #   test_http.sh BIN_DIR SOURCE_DIR WORK_DIR
@@ -34,6 +42,12 @@ for code in berat kucove tirane; do
     seed=$((seed + 1))
 done
 step "the fleet ships three municipalities' events" \
+    "$bin/cpsync-fleet" --events "$work/events" --data "$work/data" --port "$port" --timeout 300
+step "berat's staffing" "$bin/cpsync-node" staff set --data "$work/data/nodes/berat" \
+    --workers 4 --children 15000 --date 2022-01-01
+step "a directive to county Berat" "$bin/cpsync-central" directive send --data "$central" \
+    --to county:berat --kind notice --text "Raportoni deri më 31 janar"
+step "the fleet ships the staffing and delivers the directive" \
     "$bin/cpsync-fleet" --events "$work/events" --data "$work/data" --port "$port" --timeout 300
 
 #  python3 over JSON files: ARGS are files, the script on stdin.
@@ -116,7 +130,10 @@ timeout 10 "$bin/cpsync-central" serve --data "$central" --http "127.0.0.1:$http
     --tls-cert "$work/none.pem" > /dev/null 2> "$work/refusal.err"
 check "--tls-cert without --tls-key: exit 2" [ $? = 2 ]
 
-"$bin/cpsync-central" serve --data "$central" --http "127.0.0.1:$http_port" 2>> "$serve_log" &
+#  One instant for serve and the command line, so that quality's lags agree.
+now_ms=$(( $(date +%s) * 1000 ))
+CPSYNC_NOW_MS=$now_ms "$bin/cpsync-central" serve --data "$central" --http "127.0.0.1:$http_port" \
+    2>> "$serve_log" &
 serve_pid=$!; pids+=("$serve_pid")
 base=http://127.0.0.1:$http_port
 for _ in $(seq 100); do
@@ -156,7 +173,8 @@ check "... an OpenAPI 3 description of every path" json "$work/answer.json" <<'P
 import json, sys
 api = json.load (open (sys.argv [1]))
 paths = {"/openapi.json", "/api/v1/login", "/api/v1/logout", "/api/v1/me", "/api/v1/views",
-         "/api/v1/nodes", "/api/v1/check"}
+         "/api/v1/nodes", "/api/v1/check", "/api/v1/quality", "/api/v1/workforce",
+         "/api/v1/directives", "/"}
 sys.exit (0 if api ["openapi"].startswith ("3.") and set (api ["paths"]) == paths else 1)
 PY
 
@@ -283,6 +301,158 @@ check "public: check: 403" answers 403 GET "/api/v1/check?period=2022" --token "
 check "... logged" grep -q "press (public) asked /api/v1/nodes" "$serve_log"
 
 # ----------------------------------------------------------------------
+# Quality, workforce and directives
+
+#  same_as TOKEN PATH ARGS...: the API's answer is cpsync-central ARGS
+#  --format json's, byte for byte.
+same_as () {
+    local token=$1 path=$2; shift 2
+    answers 200 GET "$path" --token "$token" || return 1
+    CPSYNC_NOW_MS=$now_ms "$bin/cpsync-central" "$@" --data "$central" --format json \
+        > "$work/cli.json" || return 1
+    cmp -s "$work/answer.json" "$work/cli.json" \
+        || { echo "    $(diff "$work/answer.json" "$work/cli.json" | head -5)"; return 1; }
+}
+check "operator: quality of 2022 is quality's" \
+    same_as "$op" "/api/v1/quality?period=2022" quality --period 2022
+check "... of county:berat in 2022-Q3" \
+    same_as "$op" "/api/v1/quality?period=2022-Q3&scope=county:berat" quality --period 2022-Q3 \
+    --scope county:berat
+check "operator: workforce of 2022 is workforce's" \
+    same_as "$op" "/api/v1/workforce?period=2022" workforce --period 2022
+check "... with berat above the target" grep -q '"status": "above_target"' "$work/answer.json"
+check "... of municipality:tirane in 2021-Q4" \
+    same_as "$op" "/api/v1/workforce?period=2021-Q4&scope=municipality:tirane" workforce \
+    --period 2021-Q4 --scope municipality:tirane
+check "operator: directives are directive list's" \
+    same_as "$op" /api/v1/directives directive list
+check "... the one sent, to county:berat" json "$work/answer.json" <<'PY'
+import json, sys
+listed = json.load (open (sys.argv [1]))
+sys.exit (0 if [d ["to"] for d in listed] == ["county:berat"] else 1)
+PY
+
+check "county: its quality by default is quality --scope county:berat's" \
+    same_as "$county" "/api/v1/quality?period=2022" quality --period 2022 --scope county:berat
+check "... its workforce" \
+    same_as "$county" "/api/v1/workforce?period=2022" workforce --period 2022 --scope county:berat
+check "... one of its municipalities' workforce" \
+    same_as "$county" "/api/v1/workforce?period=2022&scope=municipality:kucove" workforce \
+    --period 2022 --scope municipality:kucove
+check "... its directives: directive list --scope county:berat's" \
+    same_as "$county" /api/v1/directives directive list --scope county:berat
+check "... the national quality: 403" answers 403 GET "/api/v1/quality?period=2022&scope=national" \
+    --token "$county"
+check "... another county's workforce: 403" answers 403 GET \
+    "/api/v1/workforce?period=2022&scope=county:tirane" --token "$county"
+check "... another county's municipality's directives: 403" answers 403 GET \
+    "/api/v1/directives?scope=municipality:tirane" --token "$county"
+check "... logged" grep -q \
+    "berat-county (county) asked /api/v1/workforce for county:tirane: refused" "$serve_log"
+check "municipality: its quality is quality --scope municipality:berat's" \
+    same_as "$office" "/api/v1/quality?period=2022-Q1" quality --period 2022-Q1 \
+    --scope municipality:berat
+check "... its directives, with its own state only" \
+    same_as "$office" /api/v1/directives directive list --scope municipality:berat
+check "... one municipality in the list" json "$work/answer.json" <<'PY'
+import json, sys
+listed = json.load (open (sys.argv [1]))
+sys.exit (0 if [[m ["code"] for m in d ["municipalities"]] for d in listed] == [["berat"]]
+          and sum (listed [0] ["counts"].values ()) == 1 else 1)
+PY
+check "... its county's workforce: 403" answers 403 GET \
+    "/api/v1/workforce?period=2022&scope=county:berat" --token "$office"
+check "municipality: tirane's directives: 403, none of berat's" answers 403 GET \
+    "/api/v1/directives?scope=municipality:tirane" --token "$office"
+check "public: quality: 403" answers 403 GET "/api/v1/quality?period=2022" --token "$press"
+check "public: workforce: 403" answers 403 GET "/api/v1/workforce?period=2022" --token "$press"
+check "public: directives: 403" answers 403 GET /api/v1/directives --token "$press"
+check "... logged" grep -q "press (public) asked /api/v1/quality for national: refused" "$serve_log"
+
+check "400: quality without a period" answers 400 GET /api/v1/quality --token "$op"
+check "400: quality of 2022-Q5" answers 400 GET "/api/v1/quality?period=2022-Q5" --token "$op"
+check "400: quality of 2100 (years to 2099)" answers 400 GET "/api/v1/quality?period=2100" \
+    --token "$op"
+check "400: workforce of a period that is none" answers 400 GET \
+    "/api/v1/workforce?period=last-year" --token "$op"
+check "400: workforce of an unknown county" answers 400 GET \
+    "/api/v1/workforce?period=2022&scope=county:atlantis" --token "$op"
+check "400: quality with an unknown parameter" answers 400 GET \
+    "/api/v1/quality?period=2022&format=table" --token "$op"
+check "... naming it" grep -q "takes no parameter 'format'" "$work/answer.json"
+check "400: directives with a period" answers 400 GET "/api/v1/directives?period=2022" --token "$op"
+check "405: DELETE of quality" answers 405 DELETE "/api/v1/quality?period=2022" --token "$op"
+check "405: PUT of directives" answers 405 PUT /api/v1/directives --token "$op" --data '{}'
+check "... naming GET or POST" grep -q "takes GET or POST only" "$work/answer.json"
+
+#  A directive sent over HTTP.
+"$bin/cpsync-central" directive list --data "$central" --format json > "$work/before.json"
+#  unsent BODY WORDS: POST of BODY is 400, says WORDS, and sends nothing.
+unsent () {
+    answers 400 POST /api/v1/directives --token "$op" --data "$1" || return 1
+    grep -q -- "$2" "$work/answer.json" \
+        || { echo "    $(cat "$work/answer.json")"; return 1; }
+    "$bin/cpsync-central" directive list --data "$central" --format json | cmp -s - "$work/before.json"
+}
+long=$(head -c 1001 /dev/zero | tr '\0' a)
+check "POST directive: a body that is not JSON: 400, nothing sent" unsent '{"to": "all",' \
+    "must be a JSON object"
+check "... an array" unsent '["all"]' "must be a JSON object"
+check "... without text" unsent '{"to": "all", "kind": "notice"}' "to, kind and text are needed"
+check "... a text that is a number" unsent '{"to": "all", "kind": "notice", "text": 7}' \
+    "each a string"
+check "... an unknown member" unsent '{"to": "all", "kind": "notice", "text": "x", "from": "me"}' \
+    "no member 'from'"
+check "... a text of 1001 bytes" unsent "{\"to\": \"all\", \"kind\": \"notice\", \"text\": \"$long\"}" \
+    "text is 1001 bytes, over the 1000"
+check "... an unknown kind" unsent '{"to": "all", "kind": "order", "text": "x"}' \
+    "kind must be referral, deadline or notice"
+check "... an unknown municipality" unsent '{"to": "atlantis", "kind": "notice", "text": "x"}' \
+    "to 'atlantis' is no municipality code"
+check "... a due date that is no date" \
+    unsent '{"to": "all", "kind": "deadline", "due": "2030-02-30", "text": "x"}' \
+    "due must be a date"
+check "... a due date before today" \
+    unsent '{"to": "all", "kind": "deadline", "due": "2001-01-01", "text": "x"}' \
+    "due is before today"
+check "... a control character in the text" \
+    unsent '{"to": "all", "kind": "notice", "text": "a\u0007b"}' "control"
+check "POST directive as a county: 403" answers 403 POST /api/v1/directives --token "$county" \
+    --data '{"to": "berat", "kind": "notice", "text": "x"}'
+check "... as the public: 403" answers 403 POST /api/v1/directives --token "$press" \
+    --data '{"to": "berat", "kind": "notice", "text": "x"}'
+check "... logged" grep -q "berat-county (county) asked /api/v1/directives for national: refused" \
+    "$serve_log"
+check "... nothing sent" bash -c "'$bin/cpsync-central' directive list --data '$central' \
+    --format json | cmp -s - '$work/before.json'"
+
+mv "$central/keys/root.secret" "$work/root.secret"
+check "POST directive without the root secret in the data directory: 503" \
+    answers 503 POST /api/v1/directives --token "$op" \
+    --data '{"to": "kucove", "kind": "notice", "text": "Dorëzoni raportin"}'
+check "... saying so" grep -q "root secret is not in the data directory" "$work/answer.json"
+check "... nothing sent" bash -c "'$bin/cpsync-central' directive list --data '$central' \
+    --format json | cmp -s - '$work/before.json'"
+mv "$work/root.secret" "$central/keys/root.secret"
+check "POST directive by the operator: 201" answers 201 POST /api/v1/directives --token "$op" \
+    --data '{"to": "kucove", "kind": "deadline", "due": "2099-01-31", "text": "Dorëzoni raportin"}'
+check "... what directive send --format json says of one it sent" json "$work/answer.json" <<'PY'
+import json, sys
+sys.exit (0 if json.load (open (sys.argv [1])) == {"id": 2, "kind": "deadline", "to": "kucove",
+                                                     "due": "2099-01-31"} else 1)
+PY
+check "... in the downlink log, signed: directive list shows it" json <(
+    "$bin/cpsync-central" directive list --data "$central" --format json) <<'PY'
+import json, sys
+listed = json.load (open (sys.argv [1]))
+sys.exit (0 if len (listed) == 2 and listed [1] ["text"] == "Dorëzoni raportin"
+          and "error" not in listed [1] and listed [1] ["due"] == "2099-01-31" else 1)
+PY
+check "... logged" grep -q "op (operator) sent directive 2 (deadline) to kucove" "$serve_log"
+check "... and the list over HTTP is directive list's again" \
+    same_as "$op" /api/v1/directives directive list
+
+# ----------------------------------------------------------------------
 # Bad input: a status with a JSON body, and the server goes on
 
 check "400: no period" answers 400 GET "/api/v1/views" --token "$op"
@@ -307,7 +477,12 @@ check "400: a parameter on a path that takes none" answers 400 GET "/api/v1/node
 check "400: a login body that is not JSON" answers 400 POST /api/v1/login --data '{"name": '
 check "400: a login body without a password" answers 400 POST /api/v1/login --data '{"name": "op"}'
 check "404: an unknown path" answers 404 GET /api/v1/secrets --token "$op"
-check "404: the root" answers 404 GET /
+check "the root is the dashboard's page, without login" answers 200 GET /
+check "... HTML" grep -q '<script src="/dashboard/dashboard.js"' "$work/answer.json"
+check "... its script" answers 200 GET /dashboard/dashboard.js
+check "... its catalogue labels" answers 200 GET /dashboard/catalogue-v1.json
+check "404: an asset it does not have" answers 404 GET /dashboard/secrets.js
+check "405: POST of the page" answers 405 POST / --data '{}'
 check "405: GET of the login" answers 405 GET /api/v1/login
 check "405: POST of views" answers 405 POST "/api/v1/views?period=2022" --token "$op" --data '{}'
 check "405: DELETE of the description" answers 405 DELETE /openapi.json
