@@ -401,7 +401,8 @@ central_store_open (const char *dir, int flags, int *error)
     self->readonly = (flags & CENTRAL_STORE_READONLY) != 0;
     self->municipalities = cp_municipality_count ();
     //  The chaos test's control run plants this fault to show that its
-    //  check catches an event counted twice: batches sent again and events
+    //  check catches an event counted twice: a node that says HELLO is
+    //  asked for its last batch again, and batches sent again and events
     //  taken before are applied as if new.  Never set it on real data.
     const char *fault = getenv ("CPSYNC_FAULT");
     self->dedup_off = fault && strcmp (fault, "dedup-off") == 0;
@@ -607,10 +608,11 @@ central_store_refused_list (central_store_t *self, int municipality,
     return rc == CP_ESTORE? rc: cp_lmdb_fail ("central_store", "quarantine", rc);
 }
 
-//  A log's cursor in txn: its greatest record in logs.
+//  A log's cursor in txn: its greatest record in logs (with back, the one
+//  before it: the planted fault's, below).
 static int
-s_log_cursor (central_store_t *self, MDB_txn *txn, int municipality, const uint8_t *log,
-              uint64_t *acked, uint8_t *chain)
+s_log_cursor_at (central_store_t *self, MDB_txn *txn, int municipality, const uint8_t *log,
+                 bool back, uint64_t *acked, uint8_t *chain)
 {
     *acked = 0;
     memset (chain, 0, S_CHAIN_SIZE);
@@ -624,6 +626,9 @@ s_log_cursor (central_store_t *self, MDB_txn *txn, int municipality, const uint8
     rc = mdb_cursor_get (cursor, &k, &v, MDB_SET_RANGE);
     if (rc == 0 || rc == MDB_NOTFOUND)
         rc = mdb_cursor_get (cursor, &k, &v, rc == 0? MDB_PREV: MDB_LAST);
+    if (back && rc == 0 && k.mv_size == S_LOG_KEY && memcmp (k.mv_data, key, 2 + S_LOG_SIZE) == 0
+    &&  mdb_cursor_get (cursor, &k, &v, MDB_PREV) == MDB_NOTFOUND)
+        rc = MDB_NOTFOUND;      //  no batch before it: the log from its start
     if (rc == 0 && k.mv_size == S_LOG_KEY && memcmp (k.mv_data, key, 2 + S_LOG_SIZE) == 0) {
         if (v.mv_size != S_CHAIN_SIZE)
             rc = CP_ESTORE;
@@ -644,17 +649,27 @@ s_log_cursor (central_store_t *self, MDB_txn *txn, int municipality, const uint8
     return rc;
 }
 
+static int
+s_log_cursor (central_store_t *self, MDB_txn *txn, int municipality, const uint8_t *log,
+              uint64_t *acked, uint8_t *chain)
+{
+    return s_log_cursor_at (self, txn, municipality, log, false, acked, chain);
+}
+
 int
 central_store_log_cursor (central_store_t *self, int municipality, const uint8_t *log,
                           uint64_t *acked, uint8_t *chain)
 {
+    //  The planted fault asks a node that says HELLO for its last batch
+    //  again, as a central that lost track of what it holds would.
+    bool back = self->dedup_off;
     if (self->txn)
-        return s_log_cursor (self, self->txn, municipality, log, acked, chain);
+        return s_log_cursor_at (self, self->txn, municipality, log, back, acked, chain);
     MDB_txn *txn;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    rc = s_log_cursor (self, txn, municipality, log, acked, chain);
+    rc = s_log_cursor_at (self, txn, municipality, log, back, acked, chain);
     mdb_txn_abort (txn);
     return rc;
 }

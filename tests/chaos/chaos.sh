@@ -212,10 +212,12 @@ for code in sys.argv [3:]:
     if s ["acked"] != s ["head"] or nodes [code] ["acked"] != s ["head"]:
         sys.exit (1)' "$bin/cpsync-node" "$nodes" "${codes[@]}"
 }
-deadline=$(( SECONDS + 300 ))
+#  (Under the planted fault a node may never catch up: the verdict on the
+#  figures is what the control run is about, so it waits less.)
+deadline=$(( SECONDS + $([ -n "$control" ] && echo 60 || echo 300) ))
 until caught_up || [ $SECONDS -ge $deadline ]; do sleep 1; done
-check "every node is acknowledged up to its head ($(( SECONDS - settled )) s after the chaos)" \
-    caught_up
+[ -n "$control" ] || check \
+    "every node is acknowledged up to its head ($(( SECONDS - settled )) s after the chaos)" caught_up
 
 # ---------------------------------------------------------------------------
 #  The verdict
