@@ -744,20 +744,32 @@ s_on_ping (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fra
     s_send (self, routing_id, "PONG", body, size, NULL, NULL);
 }
 
+//  A message of one body frame that only a node in session may send:
+//  0 with its municipality and session, or why it is refused.
+static int
+s_session_message (self_t *self, zframe_t *routing_id, zframe_t *command, int count,
+                   int *municipality, s_session_t **session)
+{
+    int rc = s_peer (self, command, municipality);
+    *session = rc == 0? s_session_of (self, routing_id, *municipality): NULL;
+    if (rc == 0 && !*session)
+        rc = CP_EPROTOCOL;
+    if (rc == 0 && count != 1)
+        rc = CP_EMALFORMED;
+    return rc;
+}
+
 static void
 s_on_downack (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **frames,
               int count)
 {
     int municipality;
-    int rc = s_peer (self, command, &municipality);
-    s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
-    if (rc == 0 && !session)
-        rc = CP_EPROTOCOL;
+    s_session_t *session;
+    int rc = s_session_message (self, routing_id, command, count, &municipality, &session);
     cp_reply_t downack = {0, 0};
     if (rc == 0)
-        rc = count == 1? cp_wire_downack_decode (zframe_data (frames [0]),
-                                                 zframe_size (frames [0]), &downack)
-                       : CP_EMALFORMED;
+        rc = cp_wire_downack_decode (zframe_data (frames [0]), zframe_size (frames [0]),
+                                     &downack);
     if (rc) {
         s_refuse (self, routing_id, "DOWNACK", rc, municipality);
         return;
@@ -777,15 +789,11 @@ s_on_figreq (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **f
              int count)
 {
     int municipality;
-    int rc = s_peer (self, command, &municipality);
-    s_session_t *session = rc == 0? s_session_of (self, routing_id, municipality): NULL;
-    if (rc == 0 && !session)
-        rc = CP_EPROTOCOL;
+    s_session_t *session;
+    int rc = s_session_message (self, routing_id, command, count, &municipality, &session);
     cp_figreq_t figreq;
     if (rc == 0)
-        rc = count == 1? cp_wire_figreq_decode (zframe_data (frames [0]),
-                                                zframe_size (frames [0]), &figreq)
-                       : CP_EMALFORMED;
+        rc = cp_wire_figreq_decode (zframe_data (frames [0]), zframe_size (frames [0]), &figreq);
     cp_month_rows_t *rows = rc == 0? calloc (1, sizeof (cp_month_rows_t)): NULL;
     if (rc == 0) {
         assert (rows);

@@ -2632,25 +2632,38 @@ central_store_reconciliation (central_store_t *self, int municipality,
 //  =====================================================================
 //  The figures a node checks
 
-int
-central_store_figures (central_store_t *self, int municipality, uint64_t *head,
-                       cp_month_digests_t *figures)
+//  In one read transaction, a municipality's cursor and, into figures, the
+//  digests of its month rows (only when its node is caught up, so that it
+//  can compare them), or, into rows, the rows of the months rows names.
+static int
+s_municipality_rows (central_store_t *self, int municipality, central_cursor_t *cursor,
+                     cp_month_digests_t *figures, cp_month_rows_t *rows)
 {
     assert (municipality >= 0 && municipality < self->municipalities);
+    memset (cursor, 0, sizeof *cursor);
     MDB_txn *txn;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
-    central_cursor_t cursor;
-    rc = s_cursor_read (self, txn, municipality, &cursor);
+    rc = s_cursor_read (self, txn, municipality, cursor);
     uint8_t prefix [S_SCOPE_SIZE];
     s_scope_prefix (prefix, CP_SCOPE_MUNICIPALITY, municipality);
-    //  The rows only of a node that can compare them: caught up
-    figures->count = 0;
-    if (rc == 0 && cursor.acked == cursor.head && cursor.acked > 0)
+    if (rc == 0 && figures && cursor->acked == cursor->head && cursor->acked > 0)
         rc = cp_store_months_figures (&s_kind, txn, self->months, prefix, sizeof prefix,
                                       figures);
+    if (rc == 0 && rows)
+        rc = cp_store_months_rows (&s_kind, txn, self->months, prefix, sizeof prefix, rows);
     mdb_txn_abort (txn);
+    return rc;
+}
+
+int
+central_store_figures (central_store_t *self, int municipality, uint64_t *head,
+                       cp_month_digests_t *figures)
+{
+    figures->count = 0;
+    central_cursor_t cursor;
+    int rc = s_municipality_rows (self, municipality, &cursor, figures, NULL);
     figures->as_of = cursor.acked;
     *head = cursor.head;
     return rc;
@@ -2659,18 +2672,8 @@ central_store_figures (central_store_t *self, int municipality, uint64_t *head,
 int
 central_store_month_rows (central_store_t *self, int municipality, cp_month_rows_t *rows)
 {
-    assert (municipality >= 0 && municipality < self->municipalities);
-    MDB_txn *txn;
-    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
-    if (rc)
-        return rc;
     central_cursor_t cursor;
-    rc = s_cursor_read (self, txn, municipality, &cursor);
-    uint8_t prefix [S_SCOPE_SIZE];
-    s_scope_prefix (prefix, CP_SCOPE_MUNICIPALITY, municipality);
-    if (rc == 0)
-        rc = cp_store_months_rows (&s_kind, txn, self->months, prefix, sizeof prefix, rows);
-    mdb_txn_abort (txn);
+    int rc = s_municipality_rows (self, municipality, &cursor, NULL, rows);
     rows->as_of = cursor.acked;
     return rc;
 }
