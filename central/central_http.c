@@ -11,12 +11,14 @@
 
 #include "central_http.h"
 #include "central_accounts.h"
+#include "central_metrics.h"
 #include "central_openapi.h"
 #include "central_report.h"
 #include "central_store.h"
 #include "cp_date.h"
 #include "cp_error.h"
 #include "cp_file.h"
+#include "cp_metrics.h"
 #include "cp_event.h"
 #include "cp_suppress.h"
 
@@ -519,6 +521,67 @@ s_check (s_call_t *call)
 }
 
 //  =====================================================================
+//  Metrics
+
+//  True when the request comes from this machine (127.0.0.0/8 or ::1).
+static bool
+s_from_loopback (struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return false;
+    const struct sockaddr *peer = info->client_addr;
+    if (peer->sa_family == AF_INET)
+        return (ntohl (((const struct sockaddr_in *) peer)->sin_addr.s_addr) >> 24) == 127;
+    if (peer->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) peer)->sin6_addr);
+    return false;
+}
+
+//  GET /metrics: the central's figures for Prometheus (central_metrics).
+//  A scraper on this machine needs no token, as anything on loopback may
+//  already read the figures through query; from elsewhere (serve beyond
+//  loopback, over HTTPS) it takes an operator's token, since the figures
+//  are every municipality's.
+static enum MHD_Result
+s_metrics (s_call_t *call)
+{
+    if (!s_from_loopback (call->connection)) {
+        call->token = s_token_of (call->self, call->connection, &call->account);
+        if (!call->token)
+            return s_error (call->connection, MHD_HTTP_UNAUTHORIZED,
+                            "/metrics from beyond loopback needs an operator's token");
+        if (call->account->role != CENTRAL_ROLE_OPERATOR)
+            return s_forbidden (call, "national", "metrics are for the operator role");
+    }
+    enum MHD_Result result;
+    central_store_t *store = s_store (call, &result);
+    if (!store)
+        return result;
+    int rc = 0;
+    size_t size = 0;
+    char *text = central_metrics_text (store, zclock_time (), &size, &rc);
+    central_store_destroy (&store);
+    if (!text) {
+        zsys_error ("central_http: metrics: %s", cp_strerror (rc));
+        return s_error (call->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "the metrics could not be read");
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (text);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, CP_METRICS_CONTENT_TYPE);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    result = MHD_queue_response (call->connection, MHD_HTTP_OK, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
+//  =====================================================================
 //  Routing
 
 typedef struct {
@@ -537,6 +600,8 @@ static const s_route_t s_routes [] = {
     {"/api/v1/views",   "GET",  true,  " period scope catalogue public ", s_views},
     {"/api/v1/nodes",   "GET",  true,  " ",                                s_nodes},
     {"/api/v1/check",   "GET",  true,  " period scope catalogue ",        s_check},
+    //  Its own check of who asks: loopback, or an operator's token.
+    {"/metrics",        "GET",  false, " ",                                s_metrics},
 };
 
 //  The query string's check: every key one the route takes, once, with a
