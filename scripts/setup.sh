@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config python3 systemd
           libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev libjansson-dev libyajl-dev
           libmicrohttpd-dev openssl
+          prometheus    # promtool: the metrics test checks both daemons' output with it
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do

@@ -11,3 +11,20 @@ add_test (NAME http
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_http.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (http PROPERTIES TIMEOUT 600 LABELS operations)
+
+# The daemons' configuration files (cp_config): run and serve started
+# from a file, a flag over a key, every refusal of a file (exit 2,
+# nothing started), SIGHUP changing a running node's log level; and the
+# decoder's fuzz corpus.
+add_test (NAME config
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_config.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (config PROPERTIES TIMEOUT 300 LABELS operations)
+cpsync_fuzz_corpus (config operations)
+
+# The daemons' metrics: serve's GET /metrics and the node's textfile,
+# checked by promtool and against nodes, stats and status, as events flow.
+add_test (NAME metrics
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_metrics.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (metrics PROPERTIES TIMEOUT 300 LABELS operations)
