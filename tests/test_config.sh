@@ -133,6 +133,20 @@ check "a command without a configuration file refuses --config (status)" \
     refused "missing or invalid options" \
     "$bin/cpsync-node" status --data "$nodes/berat" --config "$work/berat.conf"
 
+#  log-level = error: the info lines of a start and a sync are dropped.
+: > "$nodes/tirane/node.log"
+printf 'data = %s\nlog-level = error\n' "$nodes/tirane" > "$work/tirane.conf"
+"$bin/cpsync-node" run --config "$work/tirane.conf" --central "$endpoint" \
+    2>> "$nodes/tirane/node.log" &
+node_pid[tirane]=$!; pids+=("${node_pid[tirane]}")
+"$bin/gen_events" --seed 9 --events 100 --from 2021-01-01 --to 2022-12-31 --prefix "tirane-a-" \
+    > "$work/t.jsonl"
+step "100 events imported at tirane" "$bin/cpsync-node" import --data "$nodes/tirane" "$work/t.jsonl"
+check "log-level = error: tirane syncs" wait_acked 60 tirane
+stop_node tirane
+check "... and logs no info line (not even its start and stop)" \
+    bash -c "! grep -q '^I: ' '$nodes/tirane/node.log'"
+
 # ----------------------------------------------------------------------
 # SIGHUP: the log level of a running node
 
