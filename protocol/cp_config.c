@@ -135,7 +135,7 @@ cp_config_load (const char *path, const cp_config_key_t *keys, size_t count,
     char reason [300] = "";
     char *text = cp_file_read (path, CP_CONFIG_FILE_MAX, &size, reason, sizeof reason);
     if (!text)
-        return cp_error_why (CP_EIO, why, why_size, "%s: %s", path, reason);
+        return cp_error_why (CP_EIO, why, why_size, "%s", reason);  //  it names path
     int rc = cp_config_parse (text, size, path, keys, count, entries, entry_count, why,
                               why_size);
     free (text);

@@ -58,7 +58,8 @@ int
                      size_t *entry_count, char *why, size_t why_size);
 
 //  Reads and parses the file at path as cp_config_parse.  Returns 0,
-//  CP_EIO (it cannot be read: *why says why), CP_ETOOBIG or CP_EMALFORMED.
+//  CP_EIO (it cannot be read, or holds over CP_CONFIG_FILE_MAX bytes: *why
+//  says which) or CP_EMALFORMED.
 int
     cp_config_load (const char *path, const cp_config_key_t *keys, size_t count,
                     cp_config_entry_t *entries, size_t *entry_count, char *why,

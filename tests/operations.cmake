@@ -28,3 +28,10 @@ add_test (NAME metrics
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_metrics.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (metrics PROPERTIES TIMEOUT 300 LABELS operations)
+
+# cp_config's decoder and command line, and cp_metrics' escaping.
+add_executable (test_cp_config test_cp_config.c)
+target_link_libraries (test_cp_config PRIVATE cpsync_protocol)
+set_target_properties (test_cp_config PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME config_file COMMAND test_cp_config)
+set_tests_properties (config_file PROPERTIES TIMEOUT 120 LABELS operations)
