@@ -2,8 +2,7 @@
     (cp_config_parse), the one decoder an operator's editor feeds.
 
     Each input is parsed against a table of every kind of key (text,
-    bool, number, level), as cpsync-node run and cpsync-central serve
-    have them.  The promises: a file refused yields no entry and says
+    bool, number, level): the keys of the three daemons' files.  The promises: a file refused yields no entry and says
     why; a file taken yields only keys of the table, each once, with a
     value of its kind (a bool as "true" or "false", a level one of the
     names, a number in its range, text without control characters), and
@@ -26,6 +25,11 @@ static const cp_config_key_t s_keys [] = {
     {"verbose", CP_CONFIG_BOOL, 0, 0},
     {"token-ttl", CP_CONFIG_NUMBER, 1, 2592000},
     {"log-level", CP_CONFIG_LEVEL, 0, 0},
+    {"listen", CP_CONFIG_TEXT, 0, 0},
+    {"http", CP_CONFIG_TEXT, 0, 0},
+    {"tls-cert", CP_CONFIG_TEXT, 0, 0},
+    {"tls-key", CP_CONFIG_TEXT, 0, 0},
+    {"metrics-dir", CP_CONFIG_TEXT, 0, 0},
 };
 #define S_KEYS (sizeof s_keys / sizeof s_keys [0])
 
