@@ -57,6 +57,8 @@ struct _central_http_t {
     bool verbose;
     struct MHD_Daemon *daemon;
     char *tls_cert, *tls_key;           //  PEM texts, kept while the daemon runs
+    struct sockaddr_storage address;    //  where it listens
+    unsigned int flags;                 //  the daemon's, for a restart with new TLS files
     central_accounts_t *accounts;       //  as last read
     struct stat accounts_seen;          //  accounts.json when it was read
     char dummy [crypto_pwhash_STRBYTES];  //  verified against for unknown names
@@ -783,6 +785,34 @@ s_read_pem (const char *path)
     return text;
 }
 
+//  Starts libmicrohttpd: on self's address, or on listening, a socket
+//  taken over from a daemon before (a reload); with the PEM texts cert
+//  and key (kept by the caller while it runs) when it speaks HTTPS.
+static struct MHD_Daemon *
+s_start (central_http_t *self, const char *cert, const char *key, MHD_socket listening)
+{
+    //  Bounds on what a client may hold: connections, time, header bytes.
+    struct MHD_OptionItem options [8] = {
+        {MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 << 10, NULL}
+    };
+    size_t count = 4;
+    if (self->flags & MHD_USE_TLS) {
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) cert};
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) key};
+    }
+    if (listening != MHD_INVALID_SOCKET)
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_LISTEN_SOCKET, listening, NULL};
+    else
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_SOCK_ADDR, 0, &self->address};
+    options [count] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon (self->flags, 0, NULL, NULL, s_access, self,
+                             MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
 central_http_t *
 central_http_new (const central_http_config_t *config, char *why, size_t why_size)
 {
@@ -844,26 +874,12 @@ central_http_new (const central_http_config_t *config, char *why, size_t why_siz
             return NULL;
         }
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG
-                       | (address.ss_family == AF_INET6? MHD_USE_IPv6: 0)
-                       | (tls? MHD_USE_TLS: 0);
-    //  Bounds on what a client may hold: connections, time, header bytes.
-    struct MHD_OptionItem options [8] = {
-        {MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 << 10, NULL}
-    };
-    size_t count = 4;
-    if (tls) {
-        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, self->tls_cert};
-        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, self->tls_key};
-    }
-    options [count] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
-    self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, s_access, self,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
-                                     MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-                                     MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    //  MHD_USE_ITC lets a reload take the listening socket over (s_start).
+    self->flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC
+                | (address.ss_family == AF_INET6? MHD_USE_IPv6: 0)
+                | (tls? MHD_USE_TLS: 0);
+    self->address = address;
+    self->daemon = s_start (self, self->tls_cert, self->tls_key, MHD_INVALID_SOCKET);
     if (!self->daemon) {
         cp_error_why (CP_EIO, why, why_size, "cannot serve on %s%s", config->address,
                       tls? " (or the certificate and key do not load)": "");
@@ -891,4 +907,71 @@ central_http_destroy (central_http_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+//  True when libmicrohttpd takes cert and key: tried on a daemon with no
+//  socket and no thread, since a daemon that fails to start on a socket
+//  taken over closes it.
+static bool
+s_tls_loads (const char *cert, const char *key)
+{
+    struct MHD_Daemon *probe =
+        MHD_start_daemon (MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL,
+                          NULL, s_access, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert,
+                          MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+    if (probe)
+        MHD_stop_daemon (probe);
+    return probe != NULL;
+}
+
+int
+central_http_reload_tls (central_http_t *self, const char *cert_file, const char *key_file,
+                         char *why, size_t why_size)
+{
+    if (!self->daemon || !(self->flags & MHD_USE_TLS))
+        return cp_error_why (CP_EUSAGE, why, why_size, "not serving HTTPS");
+    char *cert = s_read_pem (cert_file), *key = s_read_pem (key_file);
+    int rc = 0;
+    if (!cert || !key)
+        rc = cp_error_why (CP_EIO, why, why_size, "%s cannot be read (a PEM file up to 64 KiB)",
+                           cert? key_file: cert_file);
+    else
+    if (streq (cert, self->tls_cert) && streq (key, self->tls_key))
+        rc = cp_error_why (0, why, why_size, "the certificate and key are unchanged");
+    else
+    if (!s_tls_loads (cert, key))
+        rc = cp_error_why (CP_EUSAGE, why, why_size, "the new certificate and key do not "
+                           "load; the old ones are kept");
+    else {
+        //  The socket stays open throughout: connections that come meanwhile
+        //  wait in its backlog, and one daemon at a time answers.
+        MHD_socket listening = MHD_quiesce_daemon (self->daemon);
+        MHD_stop_daemon (self->daemon);
+        self->daemon = s_start (self, cert, key, listening);
+        if (self->daemon) {
+            char *old_key = self->tls_key, *old_cert = self->tls_cert;
+            self->tls_cert = cert, self->tls_key = key;
+            cert = old_cert, key = old_key;     //  freed below
+            cp_error_why (0, why, why_size, "serving with the new certificate and key");
+        }
+        else {
+            rc = cp_error_why (CP_EUSAGE, why, why_size, "the new certificate and key do not "
+                               "load; the old ones are kept");
+            self->daemon = s_start (self, self->tls_cert, self->tls_key, listening);
+            if (!self->daemon)
+                rc = cp_error_why (CP_EIO, why, why_size, "the new certificate and key do "
+                                   "not load, and the old ones do not either now");
+        }
+    }
+    if (key)
+        sodium_memzero (key, strlen (key));
+    free (key);
+    free (cert);
+    return rc;
+}
+
+bool
+central_http_serving (central_http_t *self)
+{
+    return self->daemon != NULL;
 }

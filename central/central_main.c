@@ -388,10 +388,12 @@ s_log_level (const s_options_t *options)
 }
 
 //  SIGHUP: reads the configuration file again and sets the log level it
-//  names (a --log-level flag still wins); the rest needs a restart.  A
-//  file now refused changes nothing.
+//  names (a --log-level flag still wins); for serve (http not NULL) it
+//  also loads the certificate and key again, from the files named now.
+//  The rest needs a restart.  A file now refused changes nothing.
 static void
-s_reload (const s_options_t *options, const cp_config_key_t *keys, size_t key_count)
+s_reload (const s_options_t *options, const cp_config_key_t *keys, size_t key_count,
+          central_http_t *http)
 {
     if (!options->config) {
         zsys_notice ("cpsync-central: reload: no --config file; the log level stays");
@@ -415,6 +417,17 @@ s_reload (const s_options_t *options, const cp_config_key_t *keys, size_t key_co
     cp_log_set_level (level);
     zsys_notice ("cpsync-central: reloaded %s: log level %s", options->config,
                  cp_log_level_name (level));
+    const char *cert = cp_config_value (options->given_argc, options->given_argv, entries,
+                                        count, "tls-cert");
+    const char *key = cp_config_value (options->given_argc, options->given_argv, entries,
+                                       count, "tls-key");
+    if (http && cert && key) {
+        int rc = central_http_reload_tls (http, cert, key, why, sizeof why);
+        if (rc)
+            zsys_error ("cpsync-central: reload: TLS: %s", why);
+        else
+            zsys_notice ("cpsync-central: reload: TLS: %s", why);
+    }
 }
 
 static int
@@ -449,7 +462,7 @@ s_run (const s_options_t *options)
             zmsg_destroy (&unexpected);
         }
         if (cp_config_reload_asked ())
-            s_reload (options, S_KEYS (s_run_keys));
+            s_reload (options, S_KEYS (s_run_keys), NULL);
     }
     zpoller_destroy (&poller);
     zsys_info ("cpsync-central: stopping");
@@ -1083,14 +1096,15 @@ s_serve (const s_options_t *options)
     }
     zsys_info ("cpsync-central: serving the HTTP API of %s on %s%s", options->data,
                options->http, options->tls_cert? " (HTTPS)": "");
-    while (!zsys_interrupted) {
+    while (!zsys_interrupted && central_http_serving (http)) {
         zclock_sleep (100);
         if (cp_config_reload_asked ())
-            s_reload (options, S_KEYS (s_serve_keys));
+            s_reload (options, S_KEYS (s_serve_keys), http);
     }
+    int rc = central_http_serving (http)? 0: S_EXIT_FAILED;
     zsys_info ("cpsync-central: stopping");
     central_http_destroy (&http);
-    return 0;
+    return rc;
 }
 
 //  A password: the first line of --password-file, or a line of stdin read

@@ -9,7 +9,10 @@
 #     a message naming the key (and its line) or the file, nothing started;
 #   - SIGHUP with the file changed to log-level = debug: the running node
 #     (same pid) writes debug lines from then on, and goes on syncing; a
-#     file broken before a SIGHUP changes nothing and the node runs on.
+#     file broken before a SIGHUP changes nothing and the node runs on;
+#   - SIGHUP after a certificate's renewal: serve (same pid) serves the
+#     new one and keeps its tokens; a key that does not load is refused
+#     and the old certificate served still.
 #
 #   test_config.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
@@ -190,6 +193,64 @@ step "100 more events imported at berat" "$bin/cpsync-node" import --data "$node
 wait_acked 60 berat
 check "SIGHUP back to info: no more debug lines" \
     [ "$(grep -c '^D: ' "$nodes/berat/node.log")" = "$lines" ]
+# ----------------------------------------------------------------------
+# SIGHUP: serve's certificate renewed, its tokens kept
+
+client=$source/tests/http_client.py
+for name in one two; do
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$name" \
+        -addext "subjectAltName=IP:127.0.0.1" -keyout "$work/$name.key" -out "$work/$name.pem" \
+        2> /dev/null
+done
+cp "$work/one.pem" "$work/http.pem"; cp "$work/one.key" "$work/http.key"
+tls_port=$(free_port)
+cat > "$work/https.conf" <<CONF
+data = $central
+http = 127.0.0.1:$tls_port
+tls-cert = $work/http.pem
+tls-key = $work/http.key
+CONF
+printf 'correct horse battery\n' > "$work/password"
+step "an operator account" "$bin/cpsync-central" user add --data "$central" --name op \
+    --role operator --password-file "$work/password"
+"$bin/cpsync-central" serve --config "$work/https.conf" 2>> "$work/https.log" &
+https_pid=$!; pids+=("$https_pid")
+#  served_by PEM: the server's certificate is PEM's
+served_by () {
+    python3 - "$tls_port" "$1" <<'PY'
+import ssl, sys
+try:
+    served = ssl.get_server_certificate (("127.0.0.1", int (sys.argv [1])))
+except Exception:
+    sys.exit (1)
+sys.exit (0 if ssl.PEM_cert_to_DER_cert (served)
+                == ssl.PEM_cert_to_DER_cert (open (sys.argv [2]).read ()) else 1)
+PY
+}
+deadline=$((SECONDS + 15))
+until served_by "$work/one.pem" || [ $SECONDS -gt $deadline ]; do sleep 0.25; done
+check "serve over HTTPS from a file: it serves the file's certificate" served_by "$work/one.pem"
+python3 "$client" "$work/login.json" POST "https://127.0.0.1:$tls_port/api/v1/login" \
+    --cafile "$work/one.pem" --data '{"name": "op", "password": "correct horse battery"}' > /dev/null
+token=$(python3 -c 'import json, sys; print (json.load (open (sys.argv [1])) ["token"])' \
+        "$work/login.json" 2> /dev/null)
+check "... an operator logs in" [ -n "$token" ]
+cp "$work/two.pem" "$work/http.pem"; cp "$work/two.key" "$work/http.key"
+kill -HUP "$https_pid"
+sleep 1
+check "SIGHUP after a renewal: the new certificate is served" served_by "$work/two.pem"
+check "... by the same process" kill -0 "$https_pid"
+check "... and the token of before still works" \
+    [ "$(python3 "$client" "$work/me.json" GET "https://127.0.0.1:$tls_port/api/v1/me" \
+         --cafile "$work/two.pem" --token "$token")" = 200 ]
+printf 'not a key\n' > "$work/http.key"
+kill -HUP "$https_pid"
+sleep 1
+check "SIGHUP with a key that does not load: refused, logged" \
+    grep -q "reload: TLS: the new certificate and key do not load; the old ones are kept" \
+    "$work/https.log"
+check "... and the certificate of before is served still" served_by "$work/two.pem"
+
 check "SIGHUP on the central run: it reloads its file" \
     bash -c "kill -HUP $central_pid; sleep 1; grep -q 'reloaded $work/central.conf: log level info' '$central/central.log' && kill -0 $central_pid"
 finish
