@@ -10,7 +10,8 @@
 #     `stats --format json`, the node's `status --format json`;
 #   - events imported while they run move them: the node's head, its
 #     batches sent, the central's events and its cursor of the node;
-#   - /metrics from loopback needs no token.
+#   - /metrics from loopback needs no token; from another address of the
+#     host (serve on 0.0.0.0 over HTTPS), an operator's token.
 #
 #   test_metrics.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
@@ -204,6 +205,49 @@ check "... and its cursor of berat" \
     [ "$(value "$work/central.prom" cpsync_central_node_acknowledged '{municipality="berat"}')" = $((acked_before + moved)) ]
 check "after the flow, the central's metrics still equal nodes and stats" same_central
 check "... and berat's its status" same_node berat
+
+# ----------------------------------------------------------------------
+# From beyond loopback: an operator's token
+
+#  The first address of this host that is not loopback, if it has one.
+address=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9.]+$' | grep -v '^127\.' | head -1)
+if [ -z "$address" ]; then
+    echo "    (this host has no address beyond loopback: /metrics from afar not tried)"
+else
+    client=$source/tests/http_client.py
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$address" \
+        -addext "subjectAltName=IP:$address" -keyout "$work/http.key" -out "$work/http.pem" \
+        2> /dev/null
+    printf 'correct horse battery\n' > "$work/password"
+    for role in operator public; do
+        step "an account of role $role" "$bin/cpsync-central" user add --data "$central" \
+            --name "$role-1" --role "$role" --password-file "$work/password"
+    done
+    far_port=$(free_port)
+    "$bin/cpsync-central" serve --data "$central" --http "0.0.0.0:$far_port" \
+        --tls-cert "$work/http.pem" --tls-key "$work/http.key" 2>> "$work/serve.log" &
+    pids+=($!)
+    far=https://$address:$far_port
+    #  get OUT PATH [client options]: the status of a GET from afar
+    get () { local out=$1 path=$2; shift 2
+             python3 "$client" "$out" GET "$far$path" --cafile "$work/http.pem" "$@"; }
+    deadline=$((SECONDS + 15))
+    until [ "$(get "$work/up" /openapi.json)" = 200 ] || [ $SECONDS -gt $deadline ]; do
+        sleep 0.25
+    done
+    #  token ROLE: a token of ROLE's account
+    token () {
+        python3 "$client" "$work/login.json" POST "$far/api/v1/login" --cafile "$work/http.pem" \
+            --data "{\"name\": \"$1-1\", \"password\": \"correct horse battery\"}" > /dev/null
+        python3 -c 'import json, sys; print (json.load (open (sys.argv [1])) ["token"])' \
+            "$work/login.json"
+    }
+    check "/metrics from $address without a token: 401" [ "$(get "$work/far.prom" /metrics)" = 401 ]
+    check "... with the public role's token: 403" \
+        [ "$(get "$work/far.prom" /metrics --token "$(token public)")" = 403 ]
+    check "... with an operator's token: 200, and promtool passes it" \
+        bash -c "[ \"\$(python3 '$client' '$work/far.prom' GET '$far/metrics' --cafile '$work/http.pem' --token '$(token operator)')\" = 200 ] && promtool check metrics < '$work/far.prom' > /dev/null 2>&1"
+fi
 
 #  At stop the file is written a last time.
 rm -f "$metrics/cpsync_node_kucove.prom"
