@@ -5,6 +5,8 @@
 #   - cpsync-central run, serve and cpsync-node run start from a file
 #     (--config FILE) whose keys are their long options;
 #   - a flag on the command line wins over the file's key;
+#   - log levels, and the journal's priority prefix when stderr is its
+#     stream;
 #   - an unknown key, a bad value, a key twice and a missing file: exit 2,
 #     a message naming the key (and its line) or the file, nothing started;
 #   - SIGHUP with the file changed to log-level = debug: the running node
@@ -149,6 +151,26 @@ check "log-level = error: tirane syncs" wait_acked 60 tirane
 stop_node tirane
 check "... and logs no info line (not even its start and stop)" \
     bash -c "! grep -q '^I: ' '$nodes/tirane/node.log'"
+
+#  The journal: with JOURNAL_STREAM naming stderr (as systemd sets it),
+#  each line starts with its syslog priority; naming another file, none.
+journal=$work/journal.log
+: > "$journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$journal") \
+    "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint" 2>> "$journal" &
+node_pid[tirane]=$!; pids+=("${node_pid[tirane]}")
+sleep 1.5
+stop_node tirane
+check "stderr is the journal's stream: each line starts with its priority (<6>: info)" \
+    bash -c "grep -q '^<6>I: (cpsync-node) .*node_sync: tirane shipping to' '$journal' && ! grep -qv '^<[3-7]>[EWNID]: ' '$journal'"
+: > "$journal"
+JOURNAL_STREAM=1:2 "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint" \
+    2>> "$journal" &
+node_pid[tirane]=$!; pids+=("${node_pid[tirane]}")
+sleep 1.5
+stop_node tirane
+check "... another stream: no prefix" \
+    bash -c "grep -q '^I: (cpsync-node) .*node_sync: tirane shipping to' '$journal' && ! grep -q '^<' '$journal'"
 
 # ----------------------------------------------------------------------
 # SIGHUP: the log level of a running node
