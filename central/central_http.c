@@ -16,6 +16,7 @@
 #include "central_admin.h"
 #include "central_dashboard.h"
 #include "central_directives.h"
+#include "central_metrics.h"
 #include "central_openapi.h"
 #include "central_report.h"
 #include "central_store.h"
@@ -24,6 +25,7 @@
 #include "cp_downlink.h"
 #include "cp_error.h"
 #include "cp_file.h"
+#include "cp_metrics.h"
 #include "cp_event.h"
 #include "cp_suppress.h"
 
@@ -64,6 +66,8 @@ struct _central_http_t {
     bool verbose;
     struct MHD_Daemon *daemon;
     char *tls_cert, *tls_key;           //  PEM texts, kept while the daemon runs
+    struct sockaddr_storage address;    //  where it listens
+    unsigned int flags;                 //  the daemon's, for a restart with new TLS files
     central_accounts_t *accounts;       //  as last read
     struct stat accounts_seen;          //  accounts.json when it was read
     char dummy [crypto_pwhash_STRBYTES];  //  verified against for unknown names
@@ -774,6 +778,67 @@ s_asset (s_call_t *call)
 }
 
 //  =====================================================================
+//  Metrics
+
+//  True when the request comes from this machine (127.0.0.0/8 or ::1).
+static bool
+s_from_loopback (struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return false;
+    const struct sockaddr *peer = info->client_addr;
+    if (peer->sa_family == AF_INET)
+        return (ntohl (((const struct sockaddr_in *) peer)->sin_addr.s_addr) >> 24) == 127;
+    if (peer->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) peer)->sin6_addr);
+    return false;
+}
+
+//  GET /metrics: the central's figures for Prometheus (central_metrics).
+//  A scraper on this machine needs no token, as anything on loopback may
+//  already read the figures through query; from elsewhere (serve beyond
+//  loopback, over HTTPS) it takes an operator's token, since the figures
+//  are every municipality's.
+static enum MHD_Result
+s_metrics (s_call_t *call)
+{
+    if (!s_from_loopback (call->connection)) {
+        call->token = s_token_of (call->self, call->connection, &call->account);
+        if (!call->token)
+            return s_error (call->connection, MHD_HTTP_UNAUTHORIZED,
+                            "/metrics from beyond loopback needs an operator's token");
+        if (call->account->role != CENTRAL_ROLE_OPERATOR)
+            return s_forbidden (call, "national", "metrics are for the operator role");
+    }
+    enum MHD_Result result;
+    central_store_t *store = s_store (call, &result);
+    if (!store)
+        return result;
+    int rc = 0;
+    size_t size = 0;
+    char *text = central_metrics_text (store, zclock_time (), &size, &rc);
+    central_store_destroy (&store);
+    if (!text) {
+        zsys_error ("central_http: metrics: %s", cp_strerror (rc));
+        return s_error (call->connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "the metrics could not be read");
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (text);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, CP_METRICS_CONTENT_TYPE);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    result = MHD_queue_response (call->connection, MHD_HTTP_OK, response);
+    MHD_destroy_response (response);
+    return result;
+}
+
+//  =====================================================================
 //  Routing
 
 typedef struct {
@@ -803,6 +868,8 @@ static const s_route_t s_routes [] = {
     {"/dashboard/catalogue-v1.json", "GET", false, " ",                    s_asset},
     {"/dashboard/catalogue-v2.json", "GET", false, " ",                    s_asset},
     {"/dashboard/municipalities.csv", "GET", false, " ",                   s_asset},
+    //  Its own check of who asks: loopback, or an operator's token.
+    {"/metrics",        "GET",  false, " ",                                s_metrics},
 };
 
 //  The query string's check: every key one the route takes, once, with a
@@ -990,6 +1057,34 @@ s_read_pem (const char *path)
     return text;
 }
 
+//  Starts libmicrohttpd: on self's address, or on listening, a socket
+//  taken over from a daemon before (a reload); with the PEM texts cert
+//  and key (kept by the caller while it runs) when it speaks HTTPS.
+static struct MHD_Daemon *
+s_start (central_http_t *self, const char *cert, const char *key, MHD_socket listening)
+{
+    //  Bounds on what a client may hold: connections, time, header bytes.
+    struct MHD_OptionItem options [8] = {
+        {MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 << 10, NULL}
+    };
+    size_t count = 4;
+    if (self->flags & MHD_USE_TLS) {
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) cert};
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) key};
+    }
+    if (listening != MHD_INVALID_SOCKET)
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_LISTEN_SOCKET, listening, NULL};
+    else
+        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_SOCK_ADDR, 0, &self->address};
+    options [count] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon (self->flags, 0, NULL, NULL, s_access, self,
+                             MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
 central_http_t *
 central_http_new (const central_http_config_t *config, char *why, size_t why_size)
 {
@@ -1051,26 +1146,12 @@ central_http_new (const central_http_config_t *config, char *why, size_t why_siz
             return NULL;
         }
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG
-                       | (address.ss_family == AF_INET6? MHD_USE_IPv6: 0)
-                       | (tls? MHD_USE_TLS: 0);
-    //  Bounds on what a client may hold: connections, time, header bytes.
-    struct MHD_OptionItem options [8] = {
-        {MHD_OPTION_CONNECTION_LIMIT, 64, NULL},
-        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 << 10, NULL}
-    };
-    size_t count = 4;
-    if (tls) {
-        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_CERT, 0, self->tls_cert};
-        options [count++] = (struct MHD_OptionItem) {MHD_OPTION_HTTPS_MEM_KEY, 0, self->tls_key};
-    }
-    options [count] = (struct MHD_OptionItem) {MHD_OPTION_END, 0, NULL};
-    self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, s_access, self,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
-                                     MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-                                     MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    //  MHD_USE_ITC lets a reload take the listening socket over (s_start).
+    self->flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC
+                | (address.ss_family == AF_INET6? MHD_USE_IPv6: 0)
+                | (tls? MHD_USE_TLS: 0);
+    self->address = address;
+    self->daemon = s_start (self, self->tls_cert, self->tls_key, MHD_INVALID_SOCKET);
     if (!self->daemon) {
         cp_error_why (CP_EIO, why, why_size, "cannot serve on %s%s", config->address,
                       tls? " (or the certificate and key do not load)": "");
@@ -1098,4 +1179,71 @@ central_http_destroy (central_http_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+//  True when libmicrohttpd takes cert and key: tried on a daemon with no
+//  socket and no thread, since a daemon that fails to start on a socket
+//  taken over closes it.
+static bool
+s_tls_loads (const char *cert, const char *key)
+{
+    struct MHD_Daemon *probe =
+        MHD_start_daemon (MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG, 0, NULL,
+                          NULL, s_access, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert,
+                          MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+    if (probe)
+        MHD_stop_daemon (probe);
+    return probe != NULL;
+}
+
+int
+central_http_reload_tls (central_http_t *self, const char *cert_file, const char *key_file,
+                         char *why, size_t why_size)
+{
+    if (!self->daemon || !(self->flags & MHD_USE_TLS))
+        return cp_error_why (CP_EUSAGE, why, why_size, "not serving HTTPS");
+    char *cert = s_read_pem (cert_file), *key = s_read_pem (key_file);
+    int rc = 0;
+    if (!cert || !key)
+        rc = cp_error_why (CP_EIO, why, why_size, "%s cannot be read (a PEM file up to 64 KiB)",
+                           cert? key_file: cert_file);
+    else
+    if (streq (cert, self->tls_cert) && streq (key, self->tls_key))
+        rc = cp_error_why (0, why, why_size, "the certificate and key are unchanged");
+    else
+    if (!s_tls_loads (cert, key))
+        rc = cp_error_why (CP_EUSAGE, why, why_size, "the new certificate and key do not "
+                           "load; the old ones are kept");
+    else {
+        //  The socket stays open throughout: connections that come meanwhile
+        //  wait in its backlog, and one daemon at a time answers.
+        MHD_socket listening = MHD_quiesce_daemon (self->daemon);
+        MHD_stop_daemon (self->daemon);
+        self->daemon = s_start (self, cert, key, listening);
+        if (self->daemon) {
+            char *old_key = self->tls_key, *old_cert = self->tls_cert;
+            self->tls_cert = cert, self->tls_key = key;
+            cert = old_cert, key = old_key;     //  freed below
+            cp_error_why (0, why, why_size, "serving with the new certificate and key");
+        }
+        else {
+            rc = cp_error_why (CP_EUSAGE, why, why_size, "the new certificate and key do not "
+                               "load; the old ones are kept");
+            self->daemon = s_start (self, self->tls_cert, self->tls_key, listening);
+            if (!self->daemon)
+                rc = cp_error_why (CP_EIO, why, why_size, "the new certificate and key do "
+                                   "not load, and the old ones do not either now");
+        }
+    }
+    if (key)
+        sodium_memzero (key, strlen (key));
+    free (key);
+    free (cert);
+    return rc;
+}
+
+bool
+central_http_serving (central_http_t *self)
+{
+    return self->daemon != NULL;
 }

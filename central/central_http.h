@@ -20,6 +20,9 @@
     is answered 403 and logged, without figures.  Every error is an HTTP
     status with a JSON body {"error", "status"}.
 
+    A renewed certificate is taken without a restart
+    (central_http_reload_tls): the tokens and the listening socket stay.
+
     libmicrohttpd serves it with one internal thread, so requests are
     answered one after another and the tokens need no lock.  It listens on
     loopback unless TLS is given: beyond loopback, only HTTPS.             */
@@ -56,5 +59,20 @@ central_http_t *
 //  Stops serving (answers under way finish first) and forgets the tokens.
 void
     central_http_destroy (central_http_t **self_p);
+
+//  Serves from now on with the certificate and key of these PEM files (a
+//  renewal), keeping the tokens and the listening socket: answers under
+//  way finish first, connections made meanwhile wait.  Returns 0 with
+//  *why saying whether they changed; CP_EUSAGE when not serving HTTPS or
+//  the new files do not load (the old ones are kept), CP_EIO when a file
+//  cannot be read (nothing changed) or when, the new ones refused, the
+//  old ones do not load again: then it serves no more (central_http_serving).
+int
+    central_http_reload_tls (central_http_t *self, const char *cert_file, const char *key_file,
+                             char *why, size_t why_size);
+
+//  False once a failed reload left nothing serving.
+bool
+    central_http_serving (central_http_t *self);
 
 #endif

@@ -2,6 +2,7 @@
 
         cpsync-central init  --data DIR [--listen ENDPOINT] [--catalogue N]
         cpsync-central run   --data DIR [--listen ENDPOINT] [--verbose]
+                             [--log-level LEVEL] [--config FILE]
         cpsync-central query --data DIR --period P
                              [--scope national|county:CODE|municipality:CODE]
                              [--catalogue N] [--format json|table|csv] [--lang sq|en]
@@ -13,6 +14,7 @@
         cpsync-central restore --from FILE --data DIR
         cpsync-central serve --data DIR [--http HOST:PORT]
                              [--tls-cert FILE --tls-key FILE] [--token-ttl SECONDS]
+                             [--log-level LEVEL] [--config FILE]
         cpsync-central user add --data DIR --name N --role ROLE [--scope S]
                                 [--password-file FILE]
         cpsync-central user remove --data DIR --name N
@@ -72,11 +74,13 @@
 #include "central_store.h"
 #include "central_workforce.h"
 #include "cp_backup.h"
+#include "cp_config.h"
 #include "cp_check.h"
 #include "cp_suppress.h"
 #include "cp_date.h"
 #include "cp_directive.h"
 #include "cp_error.h"
+#include "cp_log.h"
 #include "cp_file.h"
 #include "cp_municipality.h"
 #include "cp_wire.h"
@@ -129,6 +133,11 @@ typedef struct {
     const char *kind;           //  directive send: referral, deadline or notice
     const char *due;            //  directive send: YYYY-MM-DD, or NULL
     const char *text;           //  directive send
+    //  run and serve: the log, and what a reload reads again
+    const char *log_level;
+    const char *config;         //  --config FILE, or NULL
+    int given_argc;             //  the command line as given (its flags win)
+    char **given_argv;
 } s_options_t;
 
 static int
@@ -193,6 +202,9 @@ s_usage (const char *message)
         "                              delivered, acknowledged, done or overdue)\n"
         "backup works while run runs; restore needs DIR/keys in place (a backup\n"
         "holds no keys) and refuses while run runs.\n");
+    //  Apart: one string may be 4095 characters at most.
+    fprintf (stderr, "run and serve also take --log-level error|warning|notice|info|debug\n"
+                     "and --config FILE, whose keys are their long options.\n");
     return S_EXIT_USAGE;
 }
 
@@ -228,6 +240,7 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"kind", required_argument, NULL, 'k' + 256},
         {"due", required_argument, NULL, 'u' + 256},
         {"text", required_argument, NULL, 'x' + 256},
+        {"log-level", required_argument, NULL, 'L' + 256},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -287,6 +300,7 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'k' + 256: options->kind = optarg; break;
             case 'u' + 256: options->due = optarg; break;
             case 'x' + 256: options->text = optarg; break;
+            case 'L' + 256: options->log_level = optarg; break;
             case 'c':
                 options->catalogue = atoi (optarg);
                 if (options->catalogue < 1)
@@ -340,9 +354,90 @@ s_init (const s_options_t *options)
     return 0;
 }
 
+//  =====================================================================
+//  The daemons' configuration files and reloads
+
+//  The keys of run's and serve's configuration files: their long options.
+static const cp_config_key_t s_run_keys [] = {
+    {"data", CP_CONFIG_TEXT, 0, 0},
+    {"listen", CP_CONFIG_TEXT, 0, 0},
+    {"verbose", CP_CONFIG_BOOL, 0, 0},
+    {"log-level", CP_CONFIG_LEVEL, 0, 0},
+};
+static const cp_config_key_t s_serve_keys [] = {
+    {"data", CP_CONFIG_TEXT, 0, 0},
+    {"http", CP_CONFIG_TEXT, 0, 0},
+    {"tls-cert", CP_CONFIG_TEXT, 0, 0},
+    {"tls-key", CP_CONFIG_TEXT, 0, 0},
+    {"token-ttl", CP_CONFIG_NUMBER, 1, 30 * 86400},
+    {"verbose", CP_CONFIG_BOOL, 0, 0},
+    {"log-level", CP_CONFIG_LEVEL, 0, 0},
+};
+#define S_KEYS(table) table, sizeof table / sizeof table [0]
+
+//  The log level run and serve start at: --log-level, else debug with
+//  --verbose, else info; -1 (said) when --log-level is not a level.
+static int
+s_log_level (const s_options_t *options)
+{
+    int level = options->log_level? cp_log_level_parse (options->log_level)
+              : options->verbose? CP_LOG_DEBUG: CP_LOG_INFO;
+    if (level < 0)
+        s_usage ("--log-level must be " CP_LOG_LEVELS);
+    return level;
+}
+
+//  SIGHUP: reads the configuration file again and sets the log level it
+//  names (a --log-level flag still wins); for serve (http not NULL) it
+//  also loads the certificate and key again, from the files named now.
+//  The rest needs a restart.  A file now refused changes nothing.
+static void
+s_reload (const s_options_t *options, const cp_config_key_t *keys, size_t key_count,
+          central_http_t *http)
+{
+    if (!options->config) {
+        zsys_notice ("cpsync-central: reload: no --config file; the log level stays");
+        return;
+    }
+    cp_config_entry_t entries [CP_CONFIG_ENTRIES_MAX];
+    size_t count = 0;
+    char why [CP_CONFIG_VALUE_MAX + 512];
+    if (cp_config_load (options->config, keys, key_count, entries, &count, why, sizeof why)) {
+        zsys_error ("cpsync-central: reload refused, nothing changed: configuration file %s",
+                    why);
+        return;
+    }
+    const char *text = cp_config_value (options->given_argc, options->given_argv, entries,
+                                        count, "log-level");
+    int level = text? cp_log_level_parse (text): CP_LOG_INFO;
+    if (level < 0) {
+        zsys_error ("cpsync-central: reload refused, nothing changed: --log-level %s", text);
+        return;
+    }
+    cp_log_set_level (level);
+    zsys_notice ("cpsync-central: reloaded %s: log level %s", options->config,
+                 cp_log_level_name (level));
+    const char *cert = cp_config_value (options->given_argc, options->given_argv, entries,
+                                        count, "tls-cert");
+    const char *key = cp_config_value (options->given_argc, options->given_argv, entries,
+                                       count, "tls-key");
+    if (http && cert && key) {
+        int rc = central_http_reload_tls (http, cert, key, why, sizeof why);
+        if (rc)
+            zsys_error ("cpsync-central: reload: TLS: %s", why);
+        else
+            zsys_notice ("cpsync-central: reload: TLS: %s", why);
+    }
+}
+
 static int
 s_run (const s_options_t *options)
 {
+    int level = s_log_level (options);
+    if (level < 0)
+        return S_EXIT_USAGE;
+    cp_log_start (level);
+    cp_config_catch_reload ();
     zactor_t *server = zactor_new (central_server, (void *) options->data);
     assert (server);
     if (options->verbose)
@@ -361,11 +456,14 @@ s_run (const s_options_t *options)
     zstr_free (&message);
     //  The actor says nothing unasked: this waits for SIGINT or SIGTERM.
     zpoller_t *poller = zpoller_new (server, NULL);
-    while (!zsys_interrupted)
+    while (!zsys_interrupted) {
         if (zpoller_wait (poller, 100) == server) {
             zmsg_t *unexpected = zmsg_recv (server);
             zmsg_destroy (&unexpected);
         }
+        if (cp_config_reload_asked ())
+            s_reload (options, S_KEYS (s_run_keys), NULL);
+    }
     zpoller_destroy (&poller);
     zsys_info ("cpsync-central: stopping");
     zactor_destroy (&server);
@@ -957,6 +1055,11 @@ s_serve (const s_options_t *options)
 {
     if (options->token_ttl < 1)
         return s_usage ("--token-ttl must be a number of seconds from 1 to 2592000 (30 days)");
+    int level = s_log_level (options);
+    if (level < 0)
+        return S_EXIT_USAGE;
+    cp_log_start (level);
+    cp_config_catch_reload ();
     central_http_config_t config = {options->data, options->http, options->tls_cert,
                                     options->tls_key, options->token_ttl, options->verbose};
     char why [512] = "";
@@ -967,11 +1070,15 @@ s_serve (const s_options_t *options)
     }
     zsys_info ("cpsync-central: serving the HTTP API of %s on %s%s", options->data,
                options->http, options->tls_cert? " (HTTPS)": "");
-    while (!zsys_interrupted)
+    while (!zsys_interrupted && central_http_serving (http)) {
         zclock_sleep (100);
+        if (cp_config_reload_asked ())
+            s_reload (options, S_KEYS (s_serve_keys), http);
+    }
+    int rc = central_http_serving (http)? 0: S_EXIT_FAILED;
     zsys_info ("cpsync-central: stopping");
     central_http_destroy (&http);
-    return 0;
+    return rc;
 }
 
 //  A password: the first line of --password-file, or a line of stdin read
@@ -1327,9 +1434,22 @@ main (int argc, char **argv)
         return s_usage (NULL);
     if (cp_process_start ("cpsync-central"))
         return S_EXIT_USAGE;
+    //  run's and serve's configuration files: their keys become options
+    //  before the given ones.
+    int given_argc = argc;
+    char **given_argv = argv;
+    const char *config = NULL;
+    if ((streq (argv [1], "run")
+         && cp_config_args ("cpsync-central", S_KEYS (s_run_keys), &argc, &argv, &config))
+    ||  (streq (argv [1], "serve")
+         && cp_config_args ("cpsync-central", S_KEYS (s_serve_keys), &argc, &argv, &config)))
+        return S_EXIT_USAGE;
     s_options_t options;
     if (s_parse (argc, argv, &options))
         return s_usage ("missing or invalid options (--data DIR is always needed)");
+    options.config = config;
+    options.given_argc = given_argc;
+    options.given_argv = given_argv;
     const char *command = options.command;
     if (strcmp (command, "init") == 0)
         return s_init (&options);

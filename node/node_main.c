@@ -10,6 +10,7 @@
         cpsync-node directives --data DIR [--format json|table]
         cpsync-node directive done --data DIR ID [--note TEXT]
         cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]
+                           [--metrics-dir DIR] [--log-level LEVEL] [--config FILE]
         cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]
         cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]
         cpsync-node backup --data DIR --out FILE
@@ -26,11 +27,13 @@
     files).                                                                */
 
 #include "cp_backup.h"
+#include "cp_config.h"
 #include "cp_date.h"
 #include "cp_directive.h"
 #include "cp_downlink.h"
 #include "cp_enrolment.h"
 #include "cp_error.h"
+#include "cp_log.h"
 #include "cp_municipality.h"
 #include "cp_process.h"
 #include "cp_view.h"
@@ -38,6 +41,7 @@
 #include "node_figures.h"
 #include "node_import.h"
 #include "node_keys.h"
+#include "node_metrics.h"
 #include "node_store.h"
 #include "node_sync.h"
 
@@ -75,6 +79,12 @@ typedef struct {
     int timeout;                //  recover: seconds to wait at most
     int argc;                   //  operands left after the options
     char **argv;
+    //  run: its log and metrics, and what a reload reads again
+    const char *log_level;
+    const char *metrics_dir;
+    const char *config;         //  --config FILE, or NULL
+    int given_argc;             //  the command line as given (its flags win)
+    char **given_argv;
 } s_options_t;
 
 static int
@@ -93,6 +103,7 @@ s_usage (const char *message)
         "       cpsync-node directives --data DIR [--format json|table]\n"
         "       cpsync-node directive done --data DIR ID [--note TEXT]\n"
         "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
+        "                          [--metrics-dir DIR] [--log-level LEVEL] [--config FILE]\n"
         "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
         "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
         "       cpsync-node backup --data DIR --out FILE\n"
@@ -139,6 +150,8 @@ s_parse (int argc, char **argv, s_options_t *options)
         {"children", required_argument, NULL, 'C'},
         {"date", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
+        {"log-level", required_argument, NULL, 'L' + 256},
+        {"metrics-dir", required_argument, NULL, 'M' + 256},
         {NULL, 0, NULL, 0}
     };
     memset (options, 0, sizeof *options);
@@ -169,6 +182,8 @@ s_parse (int argc, char **argv, s_options_t *options)
             case 'D': options->date = optarg; break;
             case 'n': options->note = optarg; break;
             case 'v': options->verbose = true; break;
+            case 'L' + 256: options->log_level = optarg; break;
+            case 'M' + 256: options->metrics_dir = optarg; break;
             case 't': {
                 char *end;
                 long seconds = strtol (optarg, &end, 10);
@@ -507,7 +522,7 @@ s_recover (const s_options_t *options)
     int lock = s_lock_run (options, "recover");
     if (lock < 0)
         return S_EXIT_USAGE;
-    node_sync_config_t config = {options->data, options->central, options->verbose, true};
+    node_sync_config_t config = {options->data, options->central, options->verbose, true, NULL};
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zsock_set_rcvtimeo (sync, 250);
     int64_t deadline = zclock_mono () + (int64_t) options->timeout * 1000;
@@ -543,10 +558,82 @@ s_recover (const s_options_t *options)
     return exit_code;
 }
 
-//  Runs the uplink until SIGINT or SIGTERM.
+//  The keys of run's configuration file: its long options.
+static const cp_config_key_t s_run_keys [] = {
+    {"data", CP_CONFIG_TEXT, 0, 0},
+    {"central", CP_CONFIG_TEXT, 0, 0},
+    {"verbose", CP_CONFIG_BOOL, 0, 0},
+    {"metrics-dir", CP_CONFIG_TEXT, 0, 0},
+    {"log-level", CP_CONFIG_LEVEL, 0, 0},
+};
+#define S_RUN_KEYS (sizeof s_run_keys / sizeof s_run_keys [0])
+
+//  A metrics directory run can write to, or a message and false.
+static bool
+s_metrics_dir_usable (const char *dir)
+{
+    struct stat seen;
+    if (stat (dir, &seen) || !S_ISDIR (seen.st_mode) || access (dir, W_OK | X_OK)) {
+        fprintf (stderr, "cpsync-node: run: --metrics-dir %s: %s\n", dir,
+                 errno && stat (dir, &seen)? strerror (errno)
+                 : "not a directory this user may write to");
+        return false;
+    }
+    return true;
+}
+
+//  SIGHUP: reads the configuration file again and applies what can change
+//  while the node runs (the log level, the metrics directory); a flag of
+//  the command line still wins.  A file now refused changes nothing.
+static void
+s_run_reload (const s_options_t *options, zactor_t *sync)
+{
+    if (!options->config) {
+        zsys_notice ("cpsync-node: reload: no --config file; the log level and metrics "
+                     "directory stay as given");
+        return;
+    }
+    cp_config_entry_t entries [CP_CONFIG_ENTRIES_MAX];
+    size_t count = 0;
+    char why [CP_CONFIG_VALUE_MAX + 512];
+    if (cp_config_load (options->config, s_run_keys, S_RUN_KEYS, entries, &count, why,
+                        sizeof why)) {
+        zsys_error ("cpsync-node: reload refused, nothing changed: configuration file %s", why);
+        return;
+    }
+    int argc = options->given_argc;
+    char **argv = options->given_argv;
+    const char *level_text = cp_config_value (argc, argv, entries, count, "log-level");
+    const char *verbose = cp_config_value (argc, argv, entries, count, "verbose");
+    bool verbose_flag = false;
+    for (int index = 2; index < argc; index++)
+        verbose_flag |= streq (argv [index], "--verbose");
+    int level = level_text? cp_log_level_parse (level_text)
+              : verbose_flag || (verbose && streq (verbose, "true"))? CP_LOG_DEBUG: CP_LOG_INFO;
+    const char *metrics = cp_config_value (argc, argv, entries, count, "metrics-dir");
+    if (level < 0 || (metrics && !s_metrics_dir_usable (metrics))) {
+        zsys_error ("cpsync-node: reload refused, nothing changed: %s",
+                    level < 0? "--log-level is not a level": "the metrics directory");
+        return;
+    }
+    cp_log_set_level (level);
+    zstr_sendx (sync, "VERBOSE", level == CP_LOG_DEBUG? "1": "0", NULL);
+    zstr_sendx (sync, "METRICS", metrics? metrics: "", NULL);
+    zsys_notice ("cpsync-node: reloaded %s: log level %s, metrics %s", options->config,
+                 cp_log_level_name (level), metrics? metrics: "none");
+}
+
+//  Runs the uplink until SIGINT or SIGTERM; SIGHUP reloads.
 static int
 s_run (const s_options_t *options)
 {
+    int level = options->log_level? cp_log_level_parse (options->log_level)
+              : options->verbose? CP_LOG_DEBUG: CP_LOG_INFO;
+    if (level < 0)
+        return s_usage ("--log-level must be " CP_LOG_LEVELS);
+    if (options->metrics_dir && !s_metrics_dir_usable (options->metrics_dir))
+        return S_EXIT_USAGE;
+    cp_log_start (level);
     node_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -560,11 +647,18 @@ s_run (const s_options_t *options)
     if (lock < 0)
         return S_EXIT_USAGE;
 
-    node_sync_config_t config = {options->data, options->central, options->verbose, false};
+    node_sync_config_t config = {options->data, options->central, level == CP_LOG_DEBUG,
+                                 false, options->metrics_dir};
+    cp_config_catch_reload ();
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zpoller_t *poller = zpoller_new (sync, NULL);
     //  The actor writes nothing to its pipe; a message there means it ended.
-    void *which = zpoller_wait (poller, -1);
+    void *which = NULL;
+    while (!zsys_interrupted && which != sync) {
+        which = zpoller_wait (poller, 1000);
+        if (cp_config_reload_asked ())
+            s_run_reload (options, sync);
+    }
     int rc = which == sync && !zsys_interrupted? 1: 0;
     zpoller_destroy (&poller);
     zactor_destroy (&sync);
@@ -1082,9 +1176,19 @@ main (int argc, char **argv)
         return s_usage (NULL);
     if (cp_process_start ("cpsync-node"))
         return S_EXIT_USAGE;
+    //  run's configuration file: its keys become options before the given ones.
+    int given_argc = argc;
+    char **given_argv = argv;
+    const char *config = NULL;
+    if (streq (argv [1], "run")
+    &&  cp_config_args ("cpsync-node", s_run_keys, S_RUN_KEYS, &argc, &argv, &config))
+        return S_EXIT_USAGE;
     s_options_t options;
     if (s_parse (argc, argv, &options))
         return s_usage ("missing or invalid options (--data DIR is always needed)");
+    options.config = config;
+    options.given_argc = given_argc;
+    options.given_argv = given_argv;
     const char *command = options.command;
     if (strcmp (command, "init") == 0)
         return s_init (&options);

@@ -36,6 +36,7 @@
 
 #include "node_sync.h"
 #include "node_keys.h"
+#include "node_metrics.h"
 #include "node_store.h"
 #include "cp_batch.h"
 #include "cp_codec.h"
@@ -129,6 +130,10 @@ typedef struct {
     int64_t ping_at;
     int64_t head_at;
     int64_t save_at;
+    //  Metrics (node_metrics)
+    char *metrics_dir;          //  NULL: none written
+    int64_t metrics_at;         //  when to write the file next
+    node_metrics_session_t session;
 } s_sync_t;
 
 //  The next pause of a backoff: twice this one, up to S_HELLO_MAX_MS.
@@ -300,6 +305,7 @@ s_ship (s_sync_t *self)
         if (!self->in_flight_count)
             self->moved_at = zclock_mono ();
         self->in_flight [self->in_flight_count++] = ready->last;
+        self->session.batches_sent++;
         self->next = ready->last + 1;
         s_ready_pop (self);
         if (!self->ready_count)
@@ -450,6 +456,7 @@ s_on_nack (s_sync_t *self, zframe_t *body)
         zsys_warning ("node_sync: bad NACK: %s", cp_strerror (rc));
         return;
     }
+    node_metrics_nack (&self->session, nack.reason);
     if (nack.reason == CP_EGAP || nack.reason == CP_EDIVERGED) {
         //  Not where the central's copy of the log stands: ask it where
         //  (its WELCOME names the chain there), at once.
@@ -819,6 +826,7 @@ s_on_central (s_sync_t *self)
     if (!msg)
         return;
     self->heard_at = zclock_mono ();
+    self->session.last_contact = zclock_time ();
     zframe_t *command = zmsg_first (msg);
     zframe_t *body = zmsg_next (msg);
     zframe_t *key_id = zmsg_next (msg);
@@ -1263,6 +1271,36 @@ s_teardown (s_sync_t *self)
     node_keys_destroy (&self->keys);
     cp_keyfile_free (&self->session_key);
     node_store_destroy (&self->store);
+    zstr_free (&self->metrics_dir);
+}
+
+//  Writes the metrics file when it is due (or now, with now).
+static void
+s_metrics (s_sync_t *self, bool now)
+{
+    if (!self->metrics_dir || (!now && zclock_mono () < self->metrics_at))
+        return;
+    node_metrics_write (self->metrics_dir, self->store, self->keys, &self->session);
+    self->metrics_at = zclock_mono () + NODE_SYNC_METRICS_MS;
+}
+
+//  A command of the caller's other than $TERM: a reload's new settings.
+static void
+s_on_command (s_sync_t *self, const char *command, zmsg_t *msg)
+{
+    char *value = zmsg_popstr (msg);
+    if (streq (command, "VERBOSE") && value)
+        self->verbose = streq (value, "1");
+    else
+    if (streq (command, "METRICS") && value) {
+        zstr_free (&self->metrics_dir);
+        if (*value)
+            self->metrics_dir = strdup (value);
+        s_metrics (self, true);
+    }
+    else
+        zsys_warning ("node_sync: unknown command '%s' ignored", command);
+    zstr_free (&value);
 }
 
 void
@@ -1317,6 +1355,8 @@ node_sync_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, 1);
         return;
     }
+    if (config->metrics_dir && *config->metrics_dir)
+        self.metrics_dir = strdup (config->metrics_dir);
     if (config->recover) {
         self.recovering = true;
         self.recover_next = info.recovered? info.recovered: 1;
@@ -1334,6 +1374,8 @@ node_sync_actor (zsock_t *pipe, void *args)
             char *command = msg? zmsg_popstr (msg): NULL;
             if (!command || streq (command, "$TERM"))
                 self.terminated = true;
+            else
+                s_on_command (&self, command, msg);
             zstr_free (&command);
             zmsg_destroy (&msg);
         }
@@ -1356,8 +1398,10 @@ node_sync_actor (zsock_t *pipe, void *args)
             s_check_keys (&self);
         s_reconnect (&self);
         s_on_timers (&self);
+        s_metrics (&self, false);
     }
     s_save_acked (&self, true);
+    s_metrics (&self, true);
     zsys_info ("node_sync: stopped (head %llu, acked %llu)", (unsigned long long) self.head,
                (unsigned long long) self.acked);
     s_teardown (&self);

@@ -20,6 +20,12 @@
     enrolled) and appends it to its log, then says "DONE" and 0 (or a
     cp_error_t) on its pipe and waits for $TERM.
 
+    While it runs, the actor takes two commands on its pipe, for a reload:
+    "VERBOSE" "1" or "0" (the debug lines of each message), and "METRICS"
+    DIR (where node_metrics writes its file from now on; "" for nowhere).
+    With a metrics directory it writes the file every NODE_SYNC_METRICS_MS
+    and when it stops.
+
     The actor signals 0 once running, or 1 when the store would not open
     (or, for a recovery, holds events of its own).                        */
 
@@ -29,11 +35,14 @@
 #include <czmq.h>
 #include <stdbool.h>
 
+#define NODE_SYNC_METRICS_MS 5000      //  how often the metrics file is written
+
 typedef struct {
     const char *data;           //  the node's data directory
     const char *central;        //  endpoint, or NULL for the enrolled one
     bool verbose;
     bool recover;               //  rebuild the store from the central's archive
+    const char *metrics_dir;    //  where node_metrics writes its file, or NULL
 } node_sync_config_t;
 
 //  The actor; args is a node_sync_config_t that must outlive zactor_new.

@@ -12,6 +12,7 @@ packages=(build-essential cmake pkg-config python3 systemd
           libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev libjansson-dev libyajl-dev
           libmicrohttpd-dev openssl
           chromium chromium-driver    # the dashboard test opens the page headless
+          prometheus    # promtool: the metrics test checks both daemons' output with it
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do

@@ -19,3 +19,27 @@ add_test (NAME dashboard
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}
             ${PROJECT_BINARY_DIR}/artifacts)
 set_tests_properties (dashboard PROPERTIES TIMEOUT 600 LABELS operations)
+
+# The daemons' configuration files (cp_config): run and serve started
+# from a file, a flag over a key, every refusal of a file (exit 2,
+# nothing started), SIGHUP changing a running node's log level; and the
+# decoder's fuzz corpus.
+add_test (NAME config
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_config.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (config PROPERTIES TIMEOUT 300 LABELS operations)
+cpsync_fuzz_corpus (config operations)
+
+# The daemons' metrics: serve's GET /metrics and the node's textfile,
+# checked by promtool and against nodes, stats and status, as events flow.
+add_test (NAME metrics
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_metrics.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (metrics PROPERTIES TIMEOUT 300 LABELS operations)
+
+# cp_config's decoder and command line, and cp_metrics' escaping.
+add_executable (test_cp_config test_cp_config.c)
+target_link_libraries (test_cp_config PRIVATE cpsync_protocol)
+set_target_properties (test_cp_config PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME config_file COMMAND test_cp_config)
+set_tests_properties (config_file PROPERTIES TIMEOUT 120 LABELS operations)

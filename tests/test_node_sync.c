@@ -309,7 +309,7 @@ s_world_start (s_world_t *world)
         return -1;
     }
     world->config = (node_sync_config_t) {world->node_dir, world->central.endpoint, false,
-                                          false};
+                                          false, NULL};
     world->sync = zactor_new (node_sync_actor, &world->config);
     assert (world->sync);
     return 0;
