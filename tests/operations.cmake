@@ -11,3 +11,10 @@ add_test (NAME http
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_http.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (http PROPERTIES TIMEOUT 600 LABELS operations)
+
+# The command line of every program (protocol/cp_cli): help everywhere,
+# foreign flags and bad numbers refused by name, the docs' commands.
+add_test (NAME cli
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (cli PROPERTIES TIMEOUT 120 LABELS operations)
