@@ -66,6 +66,7 @@
 #include "central_accounts.h"
 #include "central_admin.h"
 #include "central_directives.h"
+#include "central_export.h"
 #include "central_http.h"
 #include "central_report.h"
 #include "central_server.h"
@@ -235,6 +236,10 @@ static const cp_cli_command_t s_commands [] = {
     {"directive list", "data! format=json|table", NULL, 0,
      "each directive's state at each municipality",
      "sent, delivered, acknowledged, done or overdue."},
+    {"export", "data! pg csv public threshold", NULL, 0,
+     "write every period's figures, quality, workforce and directives to PostgreSQL or CSV",
+     "With --pg, into the schema cpsync, replaced in one transaction; with --csv, one "
+     "file per table. docs/export.md describes the tables."},
     {NULL, NULL, NULL, 0, NULL, NULL}
 };
 
@@ -775,6 +780,40 @@ s_stats (const s_options_t *options)
 }
 
 //  Completeness and timeliness of a period: per municipality, by county.
+//  A period's quality document (central_report_quality with what the
+//  store knows of arrivals, deadlines and reconciliations), the caller's;
+//  NULL with *rc when the store fails.  quality prints it, export loads it.
+static json_t *
+s_quality_document (central_store_t *store, const cp_period_t *period, const cp_scope_t *scope,
+                    int *rc)
+{
+    int year = (int) strtol (period->name, NULL, 10);
+    int count = cp_municipality_count ();
+    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
+    int days [CENTRAL_STORE_YEARS];
+    bool set [CENTRAL_STORE_YEARS];
+    assert (arrivals);
+    central_cursor_t *cursors = central_report_cursors (store, rc);
+    central_reconciliation_t *reconciliations = NULL;
+    if (*rc == 0)
+        *rc = central_store_arrivals (store, period, arrivals);
+    if (*rc == 0)
+        *rc = central_store_deadlines (store, days, set);
+    if (*rc == 0)
+        reconciliations = central_report_reconciliations (store, rc);
+    json_t *quality = NULL;
+    if (*rc == 0) {
+        int at = year - CP_DATE_MIN_YEAR;
+        quality = central_report_quality (period, scope, arrivals, cursors, days [at], set [at],
+                                          cp_date_now_ms (), cp_date_today ());
+        central_report_quality_reconciled (quality, reconciliations);
+    }
+    free (cursors);
+    free (arrivals);
+    free (reconciliations);
+    return quality;
+}
+
 static int
 s_quality (const s_options_t *options)
 {
@@ -794,34 +833,13 @@ s_quality (const s_options_t *options)
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
-    int count = cp_municipality_count ();
-    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
-    int days [CENTRAL_STORE_YEARS];
-    bool set [CENTRAL_STORE_YEARS];
-    assert (arrivals);
     int rc;
-    central_cursor_t *cursors = central_report_cursors (store, &rc);
-    central_reconciliation_t *reconciliations = NULL;
-    if (rc == 0)
-        rc = central_store_arrivals (store, &period, arrivals);
-    if (rc == 0)
-        rc = central_store_deadlines (store, days, set);
-    if (rc == 0)
-        reconciliations = central_report_reconciliations (store, &rc);
+    json_t *quality = s_quality_document (store, &period, &scope, &rc);
     central_store_destroy (&store);
-    if (rc) {
+    if (!quality) {
         fprintf (stderr, "cpsync-central: quality: %s\n", cp_strerror (rc));
-        free (cursors);
-        free (arrivals);
         return S_EXIT_FAILED;
     }
-    int at = year - CP_DATE_MIN_YEAR;
-    json_t *quality = central_report_quality (&period, &scope, arrivals, cursors, days [at],
-                                              set [at], cp_date_now_ms (), cp_date_today ());
-    central_report_quality_reconciled (quality, reconciliations);
-    free (cursors);
-    free (arrivals);
-    free (reconciliations);
     if (strcmp (format, "json") == 0) {
         json_dumpf (quality, stdout, JSON_INDENT (2));
         fputc ('\n', stdout);
@@ -830,6 +848,23 @@ s_quality (const s_options_t *options)
         central_report_quality_print (quality, stdout);
     json_decref (quality);
     return 0;
+}
+
+//  A period's workforce document (central_workforce over the staffing
+//  at its last day), the caller's; NULL with *rc when the store fails.
+static json_t *
+s_workforce_document (central_store_t *store, const cp_period_t *period,
+                      const cp_scope_t *scope, int *rc)
+{
+    size_t count = (size_t) cp_municipality_count ();
+    central_staffing_t *staffing = calloc (count, sizeof (central_staffing_t));
+    bool *reported = calloc (count, sizeof (bool));
+    assert (staffing && reported);
+    *rc = central_workforce_read (store, period->end, staffing, reported);
+    json_t *workforce = *rc? NULL: central_workforce (period, scope, staffing, reported);
+    free (staffing);
+    free (reported);
+    return workforce;
 }
 
 //  Children per child protection worker at a period's end: per
@@ -851,14 +886,10 @@ s_workforce (const s_options_t *options)
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
-    size_t count = (size_t) cp_municipality_count ();
-    central_staffing_t *staffing = calloc (count, sizeof (central_staffing_t));
-    bool *reported = calloc (count, sizeof (bool));
-    assert (staffing && reported);
-    int rc = central_workforce_read (store, period.end, staffing, reported);
+    int rc;
+    json_t *workforce = s_workforce_document (store, &period, &scope, &rc);
     central_store_destroy (&store);
-    if (rc == 0) {
-        json_t *workforce = central_workforce (&period, &scope, staffing, reported);
+    if (workforce) {
         if (strcmp (format, "json") == 0) {
             json_dumpf (workforce, stdout, JSON_INDENT (2) | JSON_REAL_PRECISION (12));
             fputc ('\n', stdout);
@@ -869,8 +900,6 @@ s_workforce (const s_options_t *options)
     }
     else
         fprintf (stderr, "cpsync-central: workforce: %s\n", cp_strerror (rc));
-    free (staffing);
-    free (reported);
     return rc? S_EXIT_FAILED: 0;
 }
 
@@ -1363,6 +1392,144 @@ s_directive (const s_options_t *options)
     return 0;
 }
 
+//  =====================================================================
+//  export: every period's figures, quality, workforce and directives as
+//  tables (central_export), from the documents the commands above print
+
+//  The view of scope for period, as query --format json prints it, loaded;
+//  NULL with *rc when it cannot be made.
+static json_t *
+s_view_document (central_store_t *store, const cp_period_t *period, const char *scope,
+                 int version, int threshold, int *rc)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream (&text, &size);
+    assert (memory);
+    *rc = central_report_view (store, period, scope, version, threshold, "json", "en", memory);
+    fclose (memory);
+    json_t *view = *rc? NULL: json_loadb (text, size, 0, NULL);
+    if (!*rc && !view)
+        *rc = CP_EMALFORMED;        //  our own output: a bug, said rather than asserted
+    free (text);
+    return view;
+}
+
+//  The periods of the store: every quarter in which events are dated, and
+//  the years of those quarters, each year before its quarters.  Returns
+//  their number (at most max), or -1 when the store fails.
+static int
+s_export_periods (central_store_t *store, cp_period_t *periods, int max)
+{
+    int count = cp_municipality_count (), found = 0;
+    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
+    assert (arrivals);
+    for (int year = CP_DATE_MIN_YEAR; year <= CP_DATE_MAX_YEAR; year++) {
+        int year_at = -1;
+        for (int quarter = 1; quarter <= 4 && found < max; quarter++) {
+            char name [16];
+            snprintf (name, sizeof name, "%d-Q%d", year, quarter);
+            cp_period_t period;
+            if (cp_period_parse (name, &period)
+            ||  central_store_arrivals (store, &period, arrivals)) {
+                free (arrivals);
+                return -1;
+            }
+            uint64_t events = 0;
+            for (int index = 0; index < count; index++)
+                events += arrivals [index].events;
+            if (events == 0)
+                continue;
+            if (year_at < 0 && found < max - 1) {
+                snprintf (name, sizeof name, "%d", year);
+                cp_period_parse (name, &periods [found]);
+                year_at = found++;
+            }
+            periods [found++] = period;
+        }
+    }
+    free (arrivals);
+    return found;
+}
+
+static int
+s_export (const s_options_t *options)
+{
+    if (!options->pg == !options->csv)
+        return s_usage (options, "export needs one of --pg CONNINFO and --csv DIR");
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    int version = cp_catalogue_version (central_store_catalogue (store));
+    int threshold = options->public? options->threshold: 0;
+    enum { S_PERIODS_MAX = (CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 5 };
+    cp_period_t *periods = calloc (S_PERIODS_MAX, sizeof (cp_period_t));
+    assert (periods);
+    int count = s_export_periods (store, periods, S_PERIODS_MAX);
+    int rc = count < 0? CP_ESTORE: 0;
+    central_export_t *export = central_export_new (version, threshold);
+    //  The scopes of every view: the nation, the counties, the municipalities.
+    int scopes = 1 + cp_county_count () + cp_municipality_count ();
+    cp_cli_progress_t *progress = cp_cli_progress_new ("export");
+    cp_scope_t national = {CP_SCOPE_NATIONAL, 0};
+    for (int at = 0; rc == 0 && at < count; at++) {
+        central_export_period (export, &periods [at]);
+        for (int index = 0; rc == 0 && index < scopes; index++) {
+            cp_scope_t scope = national;
+            if (index > 0 && index <= cp_county_count ())
+                scope = (cp_scope_t) {CP_SCOPE_COUNTY, index - 1};
+            else
+            if (index > cp_county_count ())
+                scope = (cp_scope_t) {CP_SCOPE_MUNICIPALITY, index - 1 - cp_county_count ()};
+            char name [CP_SCOPE_MAX];
+            cp_scope_format (&scope, name);
+            json_t *view = s_view_document (store, &periods [at], name, version, threshold, &rc);
+            if (view)
+                central_export_view (export, view);
+            json_decref (view);
+            cp_cli_progress_show (progress, (uint64_t) (at * scopes + index + 1),
+                                  (uint64_t) (count * scopes), "views");
+        }
+        json_t *quality = rc? NULL: s_quality_document (store, &periods [at], &national, &rc);
+        if (quality)
+            central_export_quality (export, quality);
+        json_decref (quality);
+        json_t *workforce = rc? NULL: s_workforce_document (store, &periods [at], &national, &rc);
+        if (workforce)
+            central_export_workforce (export, workforce);
+        json_decref (workforce);
+    }
+    cp_cli_progress_destroy (&progress);
+    if (rc == 0) {
+        json_t *list = central_directives_list (store, cp_date_today (), &rc);
+        if (list)
+            central_export_directives (export, list);
+        json_decref (list);
+    }
+    central_store_destroy (&store);
+    free (periods);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: export: %s; nothing was written\n", cp_strerror (rc));
+        central_export_destroy (&export);
+        return S_EXIT_FAILED;
+    }
+    char why [1024] = "";
+    int written = options->pg? central_export_to_pg (export, options->pg, why, sizeof why)
+                             : central_export_to_csv (export, options->csv, why, sizeof why);
+    size_t rows = central_export_rows (export);
+    central_export_destroy (&export);
+    if (written) {
+        fprintf (stderr, "cpsync-central: export: %s; nothing was written\n", why);
+        //  A database that cannot be reached or refuses is the environment's.
+        return S_EXIT_USAGE;
+    }
+    printf ("exported %d periods (%zu rows%s) to %s%s\n", count, rows,
+            threshold? ", small cells suppressed": "",
+            options->pg? "PostgreSQL schema " CENTRAL_EXPORT_SCHEMA: options->csv,
+            options->pg? "": " (CSV)");
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1394,6 +1561,7 @@ main (int argc, char **argv)
     else if (streq (command, "deadline"))   rc = s_deadline (&options);
     else if (streq (command, "workforce"))  rc = s_workforce (&options);
     else if (streq (command, "directive"))  rc = s_directive (&options);
+    else if (streq (command, "export"))     rc = s_export (&options);
     else {
         bool backup = streq (command, "backup");
         assert (backup || streq (command, "restore"));      //  the table's commands only

@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config python3 systemd
           libzmq3-dev libczmq-dev liblmdb-dev libmsgpack-dev libsodium-dev libjansson-dev libyajl-dev
           libmicrohttpd-dev openssl
+          libpq-dev             # cpsync-central export --pg
+          postgresql            # the export test runs a PostgreSQL 15 server of its own
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do

@@ -18,3 +18,10 @@ add_test (NAME cli
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (cli PROPERTIES TIMEOUT 120 LABELS operations)
+
+# cpsync-central export into a PostgreSQL 15 server the test starts itself,
+# and to CSV, checked against query, quality, workforce and directive list.
+add_test (NAME export
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_export.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (export PROPERTIES TIMEOUT 600 LABELS operations)
