@@ -246,8 +246,9 @@ static const cp_cli_command_t s_commands [] = {
 static const cp_cli_program_t s_program = {
     "cpsync-central", "The State Agency's central: it receives the nodes' events and "
     "answers for the figures.", s_options, s_commands, NULL,
-    "A directive's TEXT must not contain case data: no names, no case pseudonyms, no "
-    "addresses. Directives are not sealed and every node addressed keeps them.\n\n"
+    "directive send sends its text as written. The TEXT must not contain case data: no "
+    "names, no case pseudonyms, no addresses. Directives are not sealed and every node "
+    "addressed keeps them.\n\n"
     "Exit codes: 0 done; 1 a command failed on its data or restore refused the backup; "
     "2 usage or environment errors."
 };
