@@ -33,6 +33,13 @@
                                       [--due YYYY-MM-DD] --text TEXT
                                       [--root-secret PATH] [--format json|table]
         cpsync-central directive list --data DIR [--format json|table]
+        cpsync-central export --data DIR --pg CONNINFO|--csv DIR
+                              [--public [--threshold N]]
+
+    The command line is the table s_commands (cp_cli), from which every
+    --help is made.  export writes the documents query, quality, workforce
+    and directive list print, for every period and scope, as the tables of
+    central_export (PostgreSQL schema cpsync, or CSV files).
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,

@@ -16,7 +16,8 @@
         cpsync-node staff set --data DIR --workers N --children M [--date YYYY-MM-DD]
         cpsync-node staff list --data DIR [--format json|table]
 
-    backup and restore are cp_backup's: backup copies the store while run
+    The command line is the table s_commands (cp_cli), from which every
+    --help is made.  backup and restore are cp_backup's: backup copies the store while run
     and imports go on; restore refuses while run holds DIR/run.lock.
 
     Exit codes: 0 done; 1 import rejected lines, a command failed on its

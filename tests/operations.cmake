@@ -25,3 +25,11 @@ add_test (NAME export
     COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_export.sh
             ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties (export PROPERTIES TIMEOUT 600 LABELS operations)
+
+# cp_cli's parser alone, on a table of the test's own.
+add_executable (test_cli_parse ${CMAKE_CURRENT_LIST_DIR}/test_cli_parse.c)
+target_include_directories (test_cli_parse PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_cli_parse PRIVATE cpsync_protocol)
+set_target_properties (test_cli_parse PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME cli_parse COMMAND test_cli_parse)
+set_tests_properties (cli_parse PROPERTIES TIMEOUT 60 LABELS operations)
