@@ -245,7 +245,7 @@ s_command_help (FILE *out, const cp_cli_program_t *program, const cp_cli_command
             snprintf (help + used, sizeof help - used, " (a whole number, %lld to %lld)",
                       option->min, option->max);
         }
-        if (strlen (synopsis) > 25)
+        if (strlen (synopsis) > 24)
             fprintf (out, "  %s\n%28s", synopsis, "");
         else
             fprintf (out, "  %-26s", synopsis);
