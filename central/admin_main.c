@@ -41,6 +41,7 @@
 #include "cp_directive.h"
 #include "cp_enrolment.h"
 #include "cp_catalogue.h"
+#include "cp_cli.h"
 #include "cp_error.h"
 #include "cp_file.h"
 #include "cp_keyfile.h"
@@ -48,7 +49,6 @@
 #include "cp_process.h"
 
 #include <czmq.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -74,87 +74,105 @@ typedef struct {
     bool transport, data;
 } s_options_t;
 
+//  =====================================================================
+//  The command line (cp_cli): every command, its options and its help
+
+static const cp_cli_option_t s_options [] = {
+    {"central", CP_CLI_DIR, "DIR", 0, 0, "the central's data directory"},
+    {"listen", CP_CLI_TEXT, "ENDPOINT", 0, 0,
+     "where nodes connect (default tcp://127.0.0.1:7400)"},
+    {"catalogue", CP_CLI_INTEGER, "N", 1, 1000000, "the catalogue version to start with"},
+    {"root-secret", CP_CLI_FILE, "PATH", 0, 0,
+     "the root secret key (default DIR/keys/root.secret)"},
+    {"municipality", CP_CLI_TEXT, "CODE", 0, 0, "the municipality's code"},
+    {"endpoint", CP_CLI_TEXT, "ENDPOINT", 0, 0, "the central endpoint the bundle names"},
+    {"out", CP_CLI_FILE, "FILE", 0, 0, "the file to write (a bundle is written 0600)"},
+    {"grace", CP_CLI_TEXT, "D", 0, 0,
+     "how long the old keys stay good: N days, or Nd, Nh, Nm, Ns (default 30d)"},
+    {"format", CP_CLI_TEXT, "table|json", 0, 0, "the output's form (default table)"},
+    {"transport", CP_CLI_FLAG, NULL, 0, 0, "rotate the transport key"},
+    {"data", CP_CLI_FLAG, NULL, 0, 0, "rotate the data key"},
+    {"kind", CP_CLI_TEXT, "K", 0, 0, "the entry's kind: catalogue, directive, figures or keys"},
+    {"to", CP_CLI_TEXT, "ADDRESS", 0, 0, "all, county:CODE or a municipality's CODE"},
+    {NULL, 0, NULL, 0, 0, NULL}
+};
+
+static const cp_cli_command_t s_commands [] = {
+    {"init-central", "central! listen catalogue root-secret", NULL, 0,
+     "set up a central's data directory and its keys", NULL},
+    {"enrol", "central! municipality+ out+ endpoint root-secret", NULL, 0,
+     "enrol a node: write its bundle",
+     "The bundle holds the node's secret keys: carry it to the node and give it to "
+     "'cpsync-node enrol --data NODEDIR --bundle FILE'."},
+    {"rotate-node", "central! out+ grace root-secret municipality", "CODE", 1,
+     "new keys for a node, in a new bundle", NULL},
+    {"rotate-central", "central! transport data out+ grace root-secret", NULL, 0,
+     "new transport or data keys for the central (one of --transport and --data)",
+     "Writes the announcement to --out and publishes it to all as a downlink entry, so "
+     "running nodes move to the new keys with no step of their own."},
+    {"revoke", "central!", "CODE|KEY-ID", 1, "revoke a node's keys, or one key", NULL},
+    {"announce", "central! out+ root-secret", NULL, 0,
+     "write the central's current keys as a signed announcement", NULL},
+    {"keys", "central! format", NULL, 0, "every key the central knows", NULL},
+    {"prune", "central!", NULL, 0, "drop the keys whose grace has passed", NULL},
+    {"publish", "central! kind+ to+ root-secret", "FILE", 1,
+     "sign FILE with the root as a downlink entry and append it to the central's log",
+     "A running central sends it to the nodes addressed within a second."},
+    {NULL, NULL, NULL, 0, NULL, NULL}
+};
+
+static const cp_cli_program_t s_program = {
+    "cpsync-admin", "The keys of a deployment, held by its administrator; DIR is the "
+    "central's data directory.", s_options, s_commands, NULL,
+    "Exit codes: 0 done; 1 refused (the message says why); 2 usage or environment errors."
+};
+
+//  A usage error of the command being run: what was wrong, where the help is.
 static int
-s_usage (const char *message)
+s_usage (const s_options_t *options, const char *message)
 {
-    if (message)
-        fprintf (stderr, "cpsync-admin: %s\n", message);
-    fprintf (stderr,
-        "usage: cpsync-admin init-central   --central DIR [--listen ENDPOINT] [--catalogue N]\n"
-        "                                   [--root-secret PATH]\n"
-        "       cpsync-admin enrol          --central DIR --municipality CODE --out FILE\n"
-        "                                   [--endpoint ENDPOINT] [--root-secret PATH]\n"
-        "       cpsync-admin rotate-node    --central DIR CODE --out FILE [--grace D]\n"
-        "                                   [--root-secret PATH]\n"
-        "       cpsync-admin rotate-central --central DIR --transport|--data --out FILE\n"
-        "                                   [--grace D] [--root-secret PATH]\n"
-        "       cpsync-admin revoke         --central DIR CODE|KEY-ID\n"
-        "       cpsync-admin announce       --central DIR --out FILE [--root-secret PATH]\n"
-        "       cpsync-admin keys           --central DIR [--format table|json]\n"
-        "       cpsync-admin prune          --central DIR\n"
-        "       cpsync-admin publish        --central DIR --kind K --to ADDRESS FILE\n"
-        "                                   [--root-secret PATH]\n"
-        "kinds: catalogue, directive, figures, keys; addresses: all, county:CODE, CODE\n"
-        "durations: N days, or Nd, Nh, Nm, Ns (default 30d)\n");
-    return S_EXIT_USAGE;
+    return cp_cli_usage_error ("cpsync-admin", options? options->command: NULL, message);
 }
 
-static int
-s_parse (int argc, char **argv, s_options_t *options)
+//  Reads the command line into options; returns NULL when the program is
+//  to exit with *exit_code (help printed, or a usage error said).
+static cp_cli_t *
+s_parse (int argc, char **argv, s_options_t *options, int *exit_code)
 {
-    static const struct option longs [] = {
-        {"central", required_argument, NULL, 'C'},
-        {"listen", required_argument, NULL, 'L'},
-        {"catalogue", required_argument, NULL, 'c'},
-        {"root-secret", required_argument, NULL, 'R'},
-        {"municipality", required_argument, NULL, 'm'},
-        {"endpoint", required_argument, NULL, 'e'},
-        {"out", required_argument, NULL, 'o'},
-        {"grace", required_argument, NULL, 'g'},
-        {"format", required_argument, NULL, 'f'},
-        {"transport", no_argument, NULL, 't'},
-        {"data", no_argument, NULL, 'd'},
-        {"kind", required_argument, NULL, 'k'},
-        {"to", required_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0}
-    };
+    cp_cli_t *cli = cp_cli_parse (&s_program, argc, argv, exit_code);
+    if (!cli)
+        return NULL;
     memset (options, 0, sizeof *options);
-    options->command = argv [1];
+    options->command = cp_cli_command (cli);
+    options->central = cp_cli_text (cli, "central");
+    options->listen = cp_cli_text (cli, "listen");
+    options->root_secret = cp_cli_text (cli, "root-secret");
+    options->municipality = cp_cli_text (cli, "municipality");
+    options->endpoint = cp_cli_text (cli, "endpoint");
+    options->out = cp_cli_text (cli, "out");
+    options->format = cp_cli_given (cli, "format")? cp_cli_text (cli, "format"): "table";
+    options->transport = cp_cli_given (cli, "transport");
+    options->data = cp_cli_given (cli, "data");
+    options->kind = cp_cli_text (cli, "kind");
+    options->to = cp_cli_text (cli, "to");
+    options->catalogue = (int) cp_cli_integer (cli, "catalogue", 0);
     options->grace = CENTRAL_ADMIN_GRACE_DEFAULT;
-    options->format = "table";
-    optind = 2;
-    int option;
-    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
-        switch (option) {
-            case 'C': options->central = optarg; break;
-            case 'L': options->listen = optarg; break;
-            case 'R': options->root_secret = optarg; break;
-            case 'm': options->municipality = optarg; break;
-            case 'e': options->endpoint = optarg; break;
-            case 'o': options->out = optarg; break;
-            case 'f': options->format = optarg; break;
-            case 't': options->transport = true; break;
-            case 'd': options->data = true; break;
-            case 'k': options->kind = optarg; break;
-            case 'T': options->to = optarg; break;
-            case 'c':
-                options->catalogue = atoi (optarg);
-                if (options->catalogue < 1)
-                    return CP_EUSAGE;
-                break;
-            case 'g':
-                options->grace = central_admin_duration (optarg);
-                if (options->grace < 0)
-                    return CP_EUSAGE;
-                break;
-            default:  return CP_EUSAGE;
+    if (cp_cli_given (cli, "grace")) {
+        options->grace = central_admin_duration (cp_cli_text (cli, "grace"));
+        if (options->grace < 0) {
+            char message [200];
+            snprintf (message, sizeof message, "--grace '%.40s' is not a duration: N days, "
+                      "or Nd, Nh, Nm, Ns", cp_cli_text (cli, "grace"));
+            s_usage (options, message);
+            cp_cli_destroy (&cli);
+            *exit_code = S_EXIT_USAGE;
+            return NULL;
         }
     }
-    if (optind < argc)
-        options->target = argv [optind++];
-    if (optind != argc || !options->central)
-        return CP_EUSAGE;
-    return 0;
+    int operands = 0;
+    char **operand = cp_cli_operands (cli, &operands);
+    options->target = operands? operand [0]: NULL;
+    return cli;
 }
 
 //  Writes a signed file (0600: a bundle holds secrets), then wipes and
@@ -228,7 +246,7 @@ s_enrol (const s_options_t *options, bool rotate)
 {
     const char *code = options->municipality? options->municipality: options->target;
     if (!code || !options->out)
-        return s_usage (rotate? "rotate-node needs CODE and --out FILE"
+        return s_usage (options, rotate? "rotate-node needs CODE and --out FILE"
                               : "enrol needs --municipality CODE and --out FILE");
     char why [512] = "", *bundle = NULL;
     int rc = central_admin_enrol (options->central, options->root_secret, code,
@@ -245,7 +263,7 @@ static int
 s_rotate_central (const s_options_t *options)
 {
     if (options->transport == options->data || !options->out)
-        return s_usage ("rotate-central needs one of --transport and --data, and --out FILE");
+        return s_usage (options, "rotate-central needs one of --transport and --data, and --out FILE");
     char why [512] = "", *announcement = NULL;
     int rc = central_admin_rotate_central (options->central, options->root_secret,
                                            options->transport, options->grace,
@@ -273,7 +291,7 @@ static int
 s_revoke (const s_options_t *options)
 {
     if (!options->target)
-        return s_usage ("revoke needs a municipality code or a key id");
+        return s_usage (options, "revoke needs a municipality code or a key id");
     char why [512] = "";
     int rc = central_admin_revoke (options->central, options->target, why, sizeof why);
     if (rc)
@@ -287,7 +305,7 @@ static int
 s_announce (const s_options_t *options)
 {
     if (!options->out)
-        return s_usage ("announce needs --out FILE");
+        return s_usage (options, "announce needs --out FILE");
     char why [512] = "", *announcement = NULL;
     int rc = central_admin_announcement (options->central, options->root_secret,
                                          &announcement, why, sizeof why);
@@ -300,13 +318,13 @@ static int
 s_publish (const s_options_t *options)
 {
     if (!options->kind || !options->to || !options->target)
-        return s_usage ("publish needs --kind K, --to ADDRESS and a FILE");
+        return s_usage (options, "publish needs --kind K, --to ADDRESS and a FILE");
     int kind = 0;
     for (int candidate = 1; cp_downlink_kind_name (candidate); candidate++)
         if (streq (options->kind, cp_downlink_kind_name (candidate)))
             kind = candidate;
     if (!kind)
-        return s_usage ("--kind is catalogue, directive, figures or keys");
+        return s_usage (options, "--kind is catalogue, directive, figures or keys");
     size_t size;
     char why [512] = "";
     uint8_t *body = (uint8_t *) cp_file_read (options->target, CP_DOWNLINK_BODY_MAX, &size,
@@ -355,7 +373,7 @@ s_keys (const s_options_t *options)
 {
     bool json = streq (options->format, "json");
     if (!json && !streq (options->format, "table"))
-        return s_usage ("--format is table or json");
+        return s_usage (options, "--format is table or json");
     int error = 0;
     central_store_t *store = central_store_open (options->central, CENTRAL_STORE_READONLY,
                                                  &error);
@@ -410,23 +428,30 @@ s_keys (const s_options_t *options)
 int
 main (int argc, char **argv)
 {
-    zsys_init ();
-    if (cp_process_start ("cpsync-admin"))
-        return S_EXIT_USAGE;
-    if (argc < 2)
-        return s_usage (NULL);
     s_options_t options;
-    if (s_parse (argc, argv, &options))
-        return s_usage ("bad or missing arguments");
+    int exit_code = 0;
+    cp_cli_t *cli = s_parse (argc, argv, &options, &exit_code);
+    if (!cli)
+        return exit_code;
+    zsys_init ();
+    if (cp_process_start ("cpsync-admin")) {
+        cp_cli_destroy (&cli);
+        return S_EXIT_USAGE;
+    }
     const char *command = options.command;
-    if (streq (command, "init-central"))   return s_init_central (&options);
-    if (streq (command, "enrol"))          return s_enrol (&options, false);
-    if (streq (command, "rotate-node"))    return s_enrol (&options, true);
-    if (streq (command, "rotate-central")) return s_rotate_central (&options);
-    if (streq (command, "revoke"))         return s_revoke (&options);
-    if (streq (command, "announce"))       return s_announce (&options);
-    if (streq (command, "keys"))           return s_keys (&options);
-    if (streq (command, "prune"))          return s_prune (&options);
-    if (streq (command, "publish"))        return s_publish (&options);
-    return s_usage ("unknown command");
+    int rc;
+    if (streq (command, "init-central"))        rc = s_init_central (&options);
+    else if (streq (command, "enrol"))          rc = s_enrol (&options, false);
+    else if (streq (command, "rotate-node"))    rc = s_enrol (&options, true);
+    else if (streq (command, "rotate-central")) rc = s_rotate_central (&options);
+    else if (streq (command, "revoke"))         rc = s_revoke (&options);
+    else if (streq (command, "announce"))       rc = s_announce (&options);
+    else if (streq (command, "keys"))           rc = s_keys (&options);
+    else if (streq (command, "prune"))          rc = s_prune (&options);
+    else {
+        assert (streq (command, "publish"));     //  the table's commands only
+        rc = s_publish (&options);
+    }
+    cp_cli_destroy (&cli);
+    return rc;
 }

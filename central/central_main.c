@@ -34,7 +34,14 @@
                                       --kind referral|deadline|notice
                                       [--due YYYY-MM-DD] --text TEXT
                                       [--root-secret PATH] [--format json|table]
-        cpsync-central directive list --data DIR [--format json|table]
+        cpsync-central directive list --data DIR [--scope S] [--format json|table]
+        cpsync-central export --data DIR --pg CONNINFO|--csv DIR
+                              [--public [--threshold N]]
+
+    The command line is the table s_commands (cp_cli), from which every
+    --help is made.  export writes the documents query, quality, workforce
+    and directive list print, for every period and scope, as the tables of
+    central_export (PostgreSQL schema cpsync, or CSV files).
 
     run starts the server actor and waits for SIGINT or SIGTERM; the actor
     commits what it holds before it ends, and run exits 0.  query, nodes,
@@ -68,6 +75,7 @@
 #include "central_accounts.h"
 #include "central_admin.h"
 #include "central_directives.h"
+#include "central_export.h"
 #include "central_http.h"
 #include "central_report.h"
 #include "central_server.h"
@@ -75,6 +83,7 @@
 #include "central_workforce.h"
 #include "cp_backup.h"
 #include "cp_config.h"
+#include "cp_cli.h"
 #include "cp_check.h"
 #include "cp_suppress.h"
 #include "cp_date.h"
@@ -88,7 +97,6 @@
 #include "cp_view.h"
 
 #include <czmq.h>
-#include <getopt.h>
 #include <unistd.h>
 #include <errno.h>
 #include <termios.h>
@@ -138,183 +146,191 @@ typedef struct {
     const char *config;         //  --config FILE, or NULL
     int given_argc;             //  the command line as given (its flags win)
     char **given_argv;
+    const char *pg;             //  export: a libpq connection string
+    const char *csv;            //  export: the directory of the CSV files
 } s_options_t;
 
+//  =====================================================================
+//  The command line (cp_cli): every command, its options and its help
+
+static const cp_cli_option_t s_options [] = {
+    {"data", CP_CLI_DIR, "DIR", 0, 0, "the central's data directory"},
+    {"listen", CP_CLI_TEXT, "ENDPOINT", 0, 0,
+     "where nodes connect (default the one set at init, tcp://127.0.0.1:7400)"},
+    {"period", CP_CLI_PERIOD, "YYYY|YYYY-Qn", 0, 0, "a year or a quarter, from 2000"},
+    {"scope", CP_CLI_TEXT, "SCOPE", 0, 0,
+     "national (the default), county:CODE or municipality:CODE"},
+    {"catalogue", CP_CLI_INTEGER, "N", 1, 1000000,
+     "the catalogue version (default the central's newest)"},
+    {"format", CP_CLI_TEXT, "FORMAT", 0, 0, "the output's form"},
+    {"lang", CP_CLI_TEXT, "sq|en", 0, 0, "the language of table and csv labels (default sq)"},
+    {"compare", CP_CLI_FILE, "REPORT.json", 0, 0,
+     "a published report to print beside (with --format table)"},
+    {"report", CP_CLI_FILE, "REPORT.json", 0, 0, "a published report to check as well"},
+    {"public", CP_CLI_FLAG, NULL, 0, 0,
+     "for publication: cells of 1 to the threshold, and what would tell them, hidden"},
+    {"threshold", CP_CLI_INTEGER, "N", 1, 1000000,
+     "with --public: the largest count hidden (default 5)"},
+    {"verbose", CP_CLI_FLAG, NULL, 0, 0, "log every exchange"},
+    {"out", CP_CLI_FILE, "FILE", 0, 0, "the backup file to write"},
+    {"from", CP_CLI_FILE, "FILE", 0, 0, "the backup file to read"},
+    {"http", CP_CLI_TEXT, "HOST:PORT", 0, 0,
+     "where to serve (default " CENTRAL_HTTP_ADDRESS "; beyond loopback needs TLS)"},
+    {"tls-cert", CP_CLI_FILE, "FILE", 0, 0, "the PEM certificate for HTTPS"},
+    {"tls-key", CP_CLI_FILE, "FILE", 0, 0, "the PEM key for HTTPS"},
+    {"token-ttl", CP_CLI_INTEGER, "SECONDS", 1, 30 * 86400,
+     "how long a session token lives"},
+    {"name", CP_CLI_TEXT, "NAME", 0, 0, "the account's name"},
+    {"role", CP_CLI_TEXT, "operator|county|municipality|public", 0, 0, "the account's role"},
+    {"password-file", CP_CLI_FILE, "FILE", 0, 0, "read the password from FILE (else stdin)"},
+    {"root-secret", CP_CLI_FILE, "PATH", 0, 0,
+     "the root secret key (default DIR/keys/root.secret)"},
+    {"year", CP_CLI_TEXT, "YYYY", 0, 0, "the year, from 2000 to 2099"},
+    {"days", CP_CLI_TEXT, "N", 0, 0,
+     "days after each quarter of the year, 0 to 365 (the default deadline is 15)"},
+    {"to", CP_CLI_TEXT, "CODE|county:CODE|all", 0, 0, "whom the directive is for"},
+    {"kind", CP_CLI_TEXT, "referral|deadline|notice", 0, 0, "the directive's kind"},
+    {"due", CP_CLI_DATE, "YYYY-MM-DD", 0, 0, "when it is due"},
+    {"text", CP_CLI_TEXT, "TEXT", 0, 0,
+     "what it says: at most 1000 bytes of UTF-8, and no case data"},
+    {"pg", CP_CLI_TEXT, "CONNINFO", 0, 0,
+     "a PostgreSQL connection string (libpq's: \"host=... dbname=...\" or a URI)"},
+    {"csv", CP_CLI_DIR, "DIR", 0, 0, "write one CSV file per table into DIR"},
+    {"log-level", CP_CLI_TEXT, "LEVEL", 0, 0, "error, warning, notice, info or debug"},
+    {"config", CP_CLI_FILE, "FILE", 0, 0,
+     "a configuration file whose keys are these options (a flag given wins)"},
+    {NULL, 0, NULL, 0, 0, NULL}
+};
+
+static const cp_cli_command_t s_commands [] = {
+    {"init", "data! listen catalogue", NULL, 0,
+     "set up a central's data directory and its keys",
+     "The root key is kept in DIR/keys/root.secret; the administrator may move it "
+     "offline."},
+    {"run", "data! listen verbose log-level config", NULL, 0,
+     "receive the nodes' events until SIGTERM or SIGINT",
+     "Stays in the foreground; commits what it holds before it ends, and exits 0. "
+     "SIGHUP reads the configuration file again (the log level)."},
+    {"query", "data! period+ scope catalogue format=json|table|csv lang compare public "
+     "threshold", NULL, 0,
+     "the figures of a period and a scope",
+     "Reads the store read-only: it works while run runs."},
+    {"check", "data! period+ scope=national|county:CODE|municipality:CODE|all catalogue "
+     "report format=json|table", NULL, 0,
+     "check the consistency rules on the figures (exit 1 when one is broken)", NULL},
+    {"nodes", "data! format=json|table", NULL, 0, "every node the central knows, and how it is",
+     NULL},
+    {"stats", "data! format=json|table", NULL, 0, "the store's counts", NULL},
+    {"refused", "data! scope=municipality:CODE format=json|table", NULL, 0,
+     "the events not counted, without case values",
+     "A rule's quarantine, or a conflict: an event id taken before with other content."},
+    {"backup", "data! out+", NULL, 0, "copy the central's store to a file",
+     "Works while run runs; a backup holds no keys."},
+    {"restore", "from+ data!", NULL, 0, "put a backup back",
+     "Needs DIR/keys in place and refuses while run runs."},
+    {"serve", "data! http tls-cert tls-key token-ttl verbose log-level config", NULL, 0,
+     "the HTTP API, the dashboard and /metrics", "A process of its own that reads the "
+     "store as query does. An address beyond loopback needs --tls-cert and --tls-key. "
+     "SIGHUP reads the configuration file again (the log level, the certificate and "
+     "key)."},
+    {"user add", "data! name+ role+ scope=county:CODE|municipality:CODE password-file", NULL, 0,
+     "add an account of serve", NULL},
+    {"user remove", "data! name+", NULL, 0, "remove an account", NULL},
+    {"user list", "data! format=json|table", NULL, 0, "list the accounts", NULL},
+    {"catalogue publish", "data! root-secret", "FILE.json", 1,
+     "sign a catalogue revision with the root and send it to all nodes",
+     "The revision is the next version and only adds codes; prints its seq."},
+    {"catalogue list", "data! format=json|table", NULL, 0,
+     "the catalogue versions the central holds", NULL},
+    {"quality", "data! period+ scope format=json|table", NULL, 0,
+     "completeness and timeliness of a period", NULL},
+    {"deadline set", "data! year+ days+", NULL, 0, "set a year's reporting deadline", NULL},
+    {"deadline unset", "data! year+", NULL, 0, "back to the default deadline", NULL},
+    {"deadline list", "data! format=json|table", NULL, 0, "the deadlines set", NULL},
+    {"workforce", "data! period+ scope format=json|table", NULL, 0,
+     "children per child protection worker, against the target of 3000", NULL},
+    {"directive send", "data! to+ kind+ due text+ root-secret format=json|table", NULL, 0,
+     "sign a directive with the root and send it to the nodes addressed",
+     "Prints its id. The TEXT must not contain case data: no names, no case "
+     "pseudonyms, no addresses. Directives are not sealed and every node addressed "
+     "keeps them. At most 1000 bytes of UTF-8, line breaks the only control "
+     "characters."},
+    {"directive list", "data! scope format=json|table", NULL, 0,
+     "each directive's state at each municipality (of the scope)",
+     "sent, delivered, acknowledged, done or overdue."},
+    {"export", "data! pg csv public threshold", NULL, 0,
+     "write every period's figures, quality, workforce and directives to PostgreSQL or CSV",
+     "With --pg, into the schema cpsync, replaced in one transaction; with --csv, one "
+     "file per table. docs/export.md describes the tables."},
+    {NULL, NULL, NULL, 0, NULL, NULL}
+};
+
+static const cp_cli_program_t s_program = {
+    "cpsync-central", "The State Agency's central: it receives the nodes' events and "
+    "answers for the figures.", s_options, s_commands, NULL,
+    "directive send sends its text as written. The TEXT must not contain case data: no "
+    "names, no case pseudonyms, no addresses. Directives are not sealed and every node "
+    "addressed keeps them.\n\n"
+    "Exit codes: 0 done; 1 a command failed on its data or restore refused the backup; "
+    "2 usage or environment errors."
+};
+
+//  A usage error of the command being run: what was wrong, where the help is.
 static int
-s_usage (const char *message)
+s_usage (const s_options_t *options, const char *message)
 {
-    if (message)
-        fprintf (stderr, "cpsync-central: %s\n", message);
-    fprintf (stderr,
-        "usage: cpsync-central init  --data DIR [--listen ENDPOINT] [--catalogue N]\n"
-        "       cpsync-central run   --data DIR [--listen ENDPOINT] [--verbose]\n"
-        "       cpsync-central query --data DIR --period YYYY|YYYY-Qn\n"
-        "                            [--scope national|county:CODE|municipality:CODE]\n"
-        "                            [--catalogue N] [--format json|table|csv] [--lang sq|en]\n"
-        "                            [--compare REPORT.json]  (with --format table)\n"
-        "                            [--public [--threshold N]]  (for publication: cells of\n"
-        "                            1 to N, default 5, and what would tell them, shown as c)\n"
-        "       cpsync-central check --data DIR --period YYYY|YYYY-Qn\n"
-        "                            [--scope national|county:CODE|municipality:CODE|all]\n"
-        "                            [--catalogue N] [--report REPORT.json] [--format json|table]\n"
-        "                            (exit 1 when a consistency rule is broken)\n"
-        "       cpsync-central nodes --data DIR [--format json|table]\n"
-        "       cpsync-central stats --data DIR [--format json|table]\n"
-        "       cpsync-central refused --data DIR [--scope municipality:CODE]\n"
-        "                              [--format json|table]\n"
-        "       cpsync-central backup --data DIR --out FILE\n"
-        "       cpsync-central restore --from FILE --data DIR\n"
-        "       cpsync-central serve --data DIR [--http HOST:PORT]  (default 127.0.0.1:8470)\n"
-        "                            [--tls-cert FILE --tls-key FILE]  (needed beyond loopback)\n"
-        "                            [--token-ttl SECONDS] [--verbose]\n"
-        "       cpsync-central user add --data DIR --name NAME\n"
-        "                               --role operator|county|municipality|public\n"
-        "                               [--scope county:CODE|municipality:CODE]\n"
-        "                               [--password-file FILE]  (else read from stdin)\n"
-        "       cpsync-central user remove --data DIR --name NAME\n"
-        "       cpsync-central user list --data DIR [--format json|table]\n"
-        "       cpsync-central catalogue publish --data DIR FILE.json [--root-secret PATH]\n"
-        "                            (a revision: the next version, codes only added; signed\n"
-        "                            with the root and sent to all nodes; prints its seq)\n"
-        "       cpsync-central catalogue list --data DIR [--format json|table]\n"
-        "       cpsync-central quality --data DIR --period YYYY|YYYY-Qn\n"
-        "                              [--scope national|county:CODE|municipality:CODE]\n"
-        "                              [--format json|table]  (completeness and timeliness)\n"
-        "       cpsync-central deadline set --data DIR --year YYYY --days N  (0 to 365 days\n"
-        "                              after each quarter of the year; the default is 15)\n"
-        "       cpsync-central deadline unset --data DIR --year YYYY\n"
-        "       cpsync-central deadline list --data DIR [--format json|table]\n"
-        "       cpsync-central workforce --data DIR --period YYYY|YYYY-Qn\n"
-        "                              [--scope national|county:CODE|municipality:CODE]\n"
-        "                              [--format json|table]  (children per worker against\n"
-        "                              the target of 3000)\n"
-        "       cpsync-central directive send --data DIR --to CODE|county:CODE|all\n"
-        "                              --kind referral|deadline|notice [--due YYYY-MM-DD]\n"
-        "                              --text TEXT [--root-secret PATH] [--format json|table]\n"
-        "                              (signed with the root and sent to the nodes\n"
-        "                              addressed; prints its id.  The TEXT must not contain\n"
-        "                              case data: no names, no case pseudonyms, no addresses.\n"
-        "                              Directives are not sealed and every node addressed\n"
-        "                              keeps them.  At most 1000 bytes of UTF-8, line breaks\n"
-        "                              the only control characters.)\n"
-        "       cpsync-central directive list --data DIR [--scope S] [--format json|table]\n"
-        "                              (each directive's state at each municipality: sent,\n"
-        "                              delivered, acknowledged, done or overdue)\n"
-        "backup works while run runs; restore needs DIR/keys in place (a backup\n"
-        "holds no keys) and refuses while run runs.\n");
-    //  Apart: one string may be 4095 characters at most.
-    fprintf (stderr, "run and serve also take --log-level error|warning|notice|info|debug\n"
-                     "and --config FILE, whose keys are their long options.\n");
-    return S_EXIT_USAGE;
+    return cp_cli_usage_error ("cpsync-central", options? options->command: NULL, message);
 }
 
-static int
-s_parse (int argc, char **argv, s_options_t *options)
+//  Reads the command line into options; returns NULL when the program is
+//  to exit with *exit_code (help printed, or a usage error said).
+static cp_cli_t *
+s_parse (int argc, char **argv, s_options_t *options, int *exit_code)
 {
-    static const struct option longs [] = {
-        {"data", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'L'},
-        {"period", required_argument, NULL, 'p'},
-        {"scope", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {"lang", required_argument, NULL, 'l'},
-        {"compare", required_argument, NULL, 'r'},
-        {"report", required_argument, NULL, 'R'},
-        {"public", no_argument, NULL, 'P'},
-        {"threshold", required_argument, NULL, 'T'},
-        {"catalogue", required_argument, NULL, 'c'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"out", required_argument, NULL, 'o'},
-        {"from", required_argument, NULL, 'F'},
-        {"http", required_argument, NULL, 'H'},
-        {"tls-cert", required_argument, NULL, 'C'},
-        {"tls-key", required_argument, NULL, 'K'},
-        {"token-ttl", required_argument, NULL, 't'},
-        {"name", required_argument, NULL, 'n'},
-        {"role", required_argument, NULL, 'o' + 256},
-        {"password-file", required_argument, NULL, 'w'},
-        {"root-secret", required_argument, NULL, 'S'},
-        {"year", required_argument, NULL, 'y'},
-        {"days", required_argument, NULL, 'D'},
-        {"to", required_argument, NULL, 't' + 256},
-        {"kind", required_argument, NULL, 'k' + 256},
-        {"due", required_argument, NULL, 'u' + 256},
-        {"text", required_argument, NULL, 'x' + 256},
-        {"log-level", required_argument, NULL, 'L' + 256},
-        {NULL, 0, NULL, 0}
-    };
+    cp_cli_t *cli = cp_cli_parse (&s_program, argc, argv, exit_code);
+    if (!cli)
+        return NULL;
     memset (options, 0, sizeof *options);
-    options->command = argv [1];
-    options->scope = "national";
-    options->lang = "sq";
-    options->threshold = CP_SUPPRESS_THRESHOLD;
-    options->http = CENTRAL_HTTP_ADDRESS;
-    options->token_ttl = CENTRAL_HTTP_TOKEN_TTL;
-    optind = 2;
-    if ((streq (options->command, "user") || streq (options->command, "catalogue")
-         || streq (options->command, "deadline") || streq (options->command, "directive"))
-        && argc > 2) {
-        options->action = argv [2];
-        optind = 3;
-    }
-    int option;
-    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
-        switch (option) {
-            case 'd': options->data = optarg; break;
-            case 'L': options->listen = optarg; break;
-            case 'p': options->period = optarg; break;
-            case 's': options->scope = optarg; break;
-            case 'f': options->format = optarg; break;
-            case 'l': options->lang = optarg; break;
-            case 'r': options->compare = optarg; break;
-            case 'R': options->report = optarg; break;
-            case 'P': options->public = true; break;
-            case 'T': {
-                char *end;
-                errno = 0;
-                long threshold = strtol (optarg, &end, 10);
-                options->threshold = errno || *end || end == optarg || threshold < 1
-                                  || threshold > 1000000? 0: (int) threshold;
-                break;
-            }
-            case 'v': options->verbose = true; break;
-            case 'o': options->out = optarg; break;
-            case 'F': options->from = optarg; break;
-            case 'H': options->http = optarg; break;
-            case 'C': options->tls_cert = optarg; break;
-            case 'K': options->tls_key = optarg; break;
-            case 't': {
-                char *end;
-                long seconds = strtol (optarg, &end, 10);
-                options->token_ttl = *end || end == optarg || seconds < 1
-                                  || seconds > 30 * 86400? 0: (int) seconds;
-                break;
-            }
-            case 'n': options->name = optarg; break;
-            case 'o' + 256: options->role = optarg; break;
-            case 'w': options->password_file = optarg; break;
-            case 'S': options->root_secret = optarg; break;
-            case 'y': options->year = optarg; break;
-            case 'D': options->days = optarg; break;
-            case 't' + 256: options->to = optarg; break;
-            case 'k' + 256: options->kind = optarg; break;
-            case 'u' + 256: options->due = optarg; break;
-            case 'x' + 256: options->text = optarg; break;
-            case 'L' + 256: options->log_level = optarg; break;
-            case 'c':
-                options->catalogue = atoi (optarg);
-                if (options->catalogue < 1)
-                    return CP_EUSAGE;
-                break;
-            default:  return CP_EUSAGE;
-        }
-    }
-    //  catalogue publish takes its file as the one operand.
-    if (streq (options->command, "catalogue") && optind + 1 == argc)
-        options->file = argv [optind++];
-    if (optind != argc || !options->data)
-        return CP_EUSAGE;
-    return 0;
+    options->command = cp_cli_command (cli);
+    //  "user add": the action is the second word
+    const char *space = strchr (options->command, ' ');
+    options->action = space? space + 1: NULL;
+    options->data = cp_cli_text (cli, "data");
+    options->listen = cp_cli_text (cli, "listen");
+    options->period = cp_cli_text (cli, "period");
+    options->scope = cp_cli_given (cli, "scope")? cp_cli_text (cli, "scope"): "national";
+    options->format = cp_cli_text (cli, "format");
+    options->lang = cp_cli_given (cli, "lang")? cp_cli_text (cli, "lang"): "sq";
+    options->compare = cp_cli_text (cli, "compare");
+    options->report = cp_cli_text (cli, "report");
+    options->public = cp_cli_given (cli, "public");
+    options->threshold = (int) cp_cli_integer (cli, "threshold", CP_SUPPRESS_THRESHOLD);
+    options->verbose = cp_cli_given (cli, "verbose");
+    options->log_level = cp_cli_text (cli, "log-level");
+    options->out = cp_cli_text (cli, "out");
+    options->from = cp_cli_text (cli, "from");
+    options->http = cp_cli_given (cli, "http")? cp_cli_text (cli, "http")
+                                              : CENTRAL_HTTP_ADDRESS;
+    options->tls_cert = cp_cli_text (cli, "tls-cert");
+    options->tls_key = cp_cli_text (cli, "tls-key");
+    options->token_ttl = (int) cp_cli_integer (cli, "token-ttl", CENTRAL_HTTP_TOKEN_TTL);
+    options->name = cp_cli_text (cli, "name");
+    options->role = cp_cli_text (cli, "role");
+    options->password_file = cp_cli_text (cli, "password-file");
+    options->root_secret = cp_cli_text (cli, "root-secret");
+    options->catalogue = (int) cp_cli_integer (cli, "catalogue", 0);
+    options->year = cp_cli_text (cli, "year");
+    options->days = cp_cli_text (cli, "days");
+    options->to = cp_cli_text (cli, "to");
+    options->kind = cp_cli_text (cli, "kind");
+    options->due = cp_cli_text (cli, "due");
+    options->text = cp_cli_text (cli, "text");
+    options->pg = cp_cli_text (cli, "pg");
+    options->csv = cp_cli_text (cli, "csv");
+    int operands = 0;
+    char **operand = cp_cli_operands (cli, &operands);
+    options->file = operands? operand [0]: NULL;
+    return cli;
 }
 
 //  Opens the central of --data for reading, or explains why not.
@@ -383,7 +399,7 @@ s_log_level (const s_options_t *options)
     int level = options->log_level? cp_log_level_parse (options->log_level)
               : options->verbose? CP_LOG_DEBUG: CP_LOG_INFO;
     if (level < 0)
-        s_usage ("--log-level must be " CP_LOG_LEVELS);
+        s_usage (options, "--log-level must be " CP_LOG_LEVELS);
     return level;
 }
 
@@ -487,20 +503,20 @@ s_query (const s_options_t *options)
     cp_period_t period;
     cp_scope_t scope;
     if (!options->period || cp_period_parse (options->period, &period))
-        return s_usage ("query needs --period YYYY or YYYY-Qn (from 2000)");
+        return s_usage (options, "query needs --period YYYY or YYYY-Qn (from 2000)");
     if (cp_scope_parse (options->scope, &scope))
-        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+        return s_usage (options, "--scope must be national, county:CODE or municipality:CODE "
                         "of a known county or municipality");
     if (strcmp (format, "json") && strcmp (format, "table") && strcmp (format, "csv"))
-        return s_usage ("--format must be json, table or csv");
+        return s_usage (options, "--format must be json, table or csv");
     if (strcmp (options->lang, "sq") && strcmp (options->lang, "en"))
-        return s_usage ("--lang must be sq or en");
+        return s_usage (options, "--lang must be sq or en");
     if (options->compare && strcmp (format, "table"))
-        return s_usage ("--compare needs --format table");
+        return s_usage (options, "--compare needs --format table");
     if (options->compare && options->public)
-        return s_usage ("--compare and --public do not go together");
+        return s_usage (options, "--compare and --public do not go together");
     if (options->threshold < 1)
-        return s_usage ("--threshold must be a whole number from 1 (cells of 1 to it are hidden)");
+        return s_usage (options, "--threshold must be a whole number from 1 (cells of 1 to it are hidden)");
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -558,11 +574,11 @@ s_check (const s_options_t *options)
     cp_scope_t scope;
     bool all = strcmp (options->scope, "all") == 0;
     if (!options->period || cp_period_parse (options->period, &period))
-        return s_usage ("check needs --period YYYY or YYYY-Qn (from 2000)");
+        return s_usage (options, "check needs --period YYYY or YYYY-Qn (from 2000)");
     if (!all && cp_scope_parse (options->scope, &scope))
-        return s_usage ("--scope must be national, county:CODE, municipality:CODE or all");
+        return s_usage (options, "--scope must be national, county:CODE, municipality:CODE or all");
     if (strcmp (format, "json") && strcmp (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     json_t *report = NULL;
     if (options->report) {
         char *text = s_read_file (options->report);
@@ -709,7 +725,7 @@ s_nodes (const s_options_t *options)
 {
     const char *format = options->format? options->format: "table";
     if (strcmp (format, "json") && strcmp (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     int exit_code;
     central_reconciliation_t *reconciliations = NULL;
     central_cursor_t *cursors = s_read_cursors (options, "nodes", NULL, NULL, &reconciliations,
@@ -758,12 +774,12 @@ s_refused (const s_options_t *options)
 {
     const char *format = options->format? options->format: "table";
     if (strcmp (format, "json") && strcmp (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     int municipality = -1;
     if (options->scope && strcmp (options->scope, "national") != 0) {
         cp_scope_t scope;
         if (cp_scope_parse (options->scope, &scope) || scope.kind != CP_SCOPE_MUNICIPALITY)
-            return s_usage ("refused: --scope must be national (the default) or "
+            return s_usage (options, "refused: --scope must be national (the default) or "
                             "municipality:CODE");
         municipality = scope.index;
     }
@@ -819,7 +835,7 @@ s_stats (const s_options_t *options)
 {
     const char *format = options->format? options->format: "table";
     if (strcmp (format, "json") && strcmp (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     central_counter_t counters [128];
     size_t counter_count = 0;
     int exit_code;
@@ -879,15 +895,15 @@ s_quality (const s_options_t *options)
     cp_period_t period;
     cp_scope_t scope;
     if (!options->period || cp_period_parse (options->period, &period))
-        return s_usage ("quality needs --period YYYY or YYYY-Qn (from 2000)");
+        return s_usage (options, "quality needs --period YYYY or YYYY-Qn (from 2000)");
     int year = (int) strtol (period.name, NULL, 10);
     if (year > CP_DATE_MAX_YEAR)
-        return s_usage ("quality: --period must be of a year from 2000 to 2099");
+        return s_usage (options, "quality: --period must be of a year from 2000 to 2099");
     if (cp_scope_parse (options->scope, &scope))
-        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+        return s_usage (options, "--scope must be national, county:CODE or municipality:CODE "
                         "of a known county or municipality");
     if (strcmp (format, "json") && strcmp (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -919,30 +935,30 @@ s_workforce (const s_options_t *options)
     cp_scope_t scope;
     if (!options->period || cp_period_parse (options->period, &period)
     ||  strtol (period.name, NULL, 10) > CP_DATE_MAX_YEAR)
-        return s_usage ("workforce needs --period YYYY or YYYY-Qn of a year from 2000 to 2099");
+        return s_usage (options, "workforce needs --period YYYY or YYYY-Qn of a year from 2000 to 2099");
     if (cp_scope_parse (options->scope, &scope))
-        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+        return s_usage (options, "--scope must be national, county:CODE or municipality:CODE "
                         "of a known county or municipality");
     if (strcmp (format, "json") && strcmp (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
     int rc;
     json_t *workforce = central_report_workforce_read (store, &period, &scope, &rc);
     central_store_destroy (&store);
-    if (!workforce) {
-        fprintf (stderr, "cpsync-central: workforce: %s\n", cp_strerror (rc));
-        return S_EXIT_FAILED;
-    }
-    if (strcmp (format, "json") == 0) {
-        json_dumpf (workforce, stdout, CENTRAL_REPORT_WORKFORCE_JSON);
-        fputc ('\n', stdout);
+    if (workforce) {
+        if (strcmp (format, "json") == 0) {
+            json_dumpf (workforce, stdout, CENTRAL_REPORT_WORKFORCE_JSON);
+            fputc ('\n', stdout);
+        }
+        else
+            central_workforce_print (workforce, stdout);
+        json_decref (workforce);
     }
     else
-        central_workforce_print (workforce, stdout);
-    json_decref (workforce);
-    return 0;
+        fprintf (stderr, "cpsync-central: workforce: %s\n", cp_strerror (rc));
+    return rc? S_EXIT_FAILED: 0;
 }
 
 //  A whole number of text from low to high, or INT_MIN when it is not one.
@@ -966,10 +982,10 @@ s_deadline (const s_options_t *options)
     const char *action = options->action? options->action: "";
     const char *format = options->format? options->format: "table";
     if (!streq (action, "set") && !streq (action, "unset") && !streq (action, "list"))
-        return s_usage ("deadline takes set, unset or list");
+        return s_usage (options, "deadline takes set, unset or list");
     if (streq (action, "list")) {
         if (!streq (format, "json") && !streq (format, "table"))
-            return s_usage ("--format must be json or table");
+            return s_usage (options, "--format must be json or table");
         central_store_t *store = s_open (options);
         if (!store)
             return S_EXIT_USAGE;
@@ -1010,22 +1026,22 @@ s_deadline (const s_options_t *options)
     }
     int year = s_whole (options->year, CP_DATE_MIN_YEAR, CP_DATE_MAX_YEAR);
     if (year == INT_MIN)
-        return s_usage ("deadline: --year must be a year from 2000 to 2099");
+        return s_usage (options, "deadline: --year must be a year from 2000 to 2099");
     int days = -1;
     if (streq (action, "set")) {
         days = s_whole (options->days, INT_MIN + 1, INT_MAX);
         if (days == INT_MIN)
-            return s_usage ("deadline set: --days must be a whole number of days");
+            return s_usage (options, "deadline set: --days must be a whole number of days");
         if (days < 0)
-            return s_usage ("deadline set: --days must not be negative (days after the "
+            return s_usage (options, "deadline set: --days must not be negative (days after the "
                             "quarter's last day)");
         if (days > CENTRAL_STORE_DEADLINE_MAX)
-            return s_usage ("deadline set: --days must be at most 365 (a deadline more than "
+            return s_usage (options, "deadline set: --days must be at most 365 (a deadline more than "
                             "a year after its quarter is a mistake)");
     }
     else
     if (options->days)
-        return s_usage ("deadline unset takes no --days");
+        return s_usage (options, "deadline unset takes no --days");
     int error = 0;
     central_store_t *store = central_store_open (options->data, 0, &error);
     if (!store) {
@@ -1054,7 +1070,7 @@ static int
 s_serve (const s_options_t *options)
 {
     if (options->token_ttl < 1)
-        return s_usage ("--token-ttl must be a number of seconds from 1 to 2592000 (30 days)");
+        return s_usage (options, "--token-ttl must be a number of seconds from 1 to 2592000 (30 days)");
     int level = s_log_level (options);
     if (level < 0)
         return S_EXIT_USAGE;
@@ -1124,11 +1140,11 @@ s_user (const s_options_t *options)
     const char *action = options->action? options->action: "";
     const char *format = options->format? options->format: "table";
     if (!streq (action, "add") && !streq (action, "remove") && !streq (action, "list"))
-        return s_usage ("user takes add, remove or list");
+        return s_usage (options, "user takes add, remove or list");
     if (!streq (action, "list") && !options->name)
-        return s_usage ("user add and remove need --name NAME");
+        return s_usage (options, "user add and remove need --name NAME");
     if (streq (action, "list") && !streq (format, "json") && !streq (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     int error = 0;
     char why [512] = "";
     central_accounts_t *accounts = central_accounts_load (options->data, &error, why, sizeof why);
@@ -1222,7 +1238,7 @@ s_catalogue (const s_options_t *options)
     const char *format = options->format? options->format: "table";
     if (streq (action, "publish")) {
         if (!options->file)
-            return s_usage ("catalogue publish needs the revision's FILE.json");
+            return s_usage (options, "catalogue publish needs the revision's FILE.json");
         size_t size = 0;
         char *text = s_read_revision (options->file, &size);
         if (!text)
@@ -1244,11 +1260,11 @@ s_catalogue (const s_options_t *options)
         return 0;
     }
     if (!streq (action, "list"))
-        return s_usage ("catalogue takes publish or list");
+        return s_usage (options, "catalogue takes publish or list");
     if (options->file)
-        return s_usage ("catalogue list takes no FILE");
+        return s_usage (options, "catalogue list takes no FILE");
     if (!streq (format, "json") && !streq (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     central_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -1288,14 +1304,14 @@ static int
 s_directive_send (const s_options_t *options, const char *format)
 {
     if (!options->to || !options->kind || !options->text)
-        return s_usage ("directive send needs --to, --kind and --text");
+        return s_usage (options, "directive send needs --to, --kind and --text");
     cp_directive_t directive;
     cp_scope_t to;
     char why [512] = "";
     int rc = central_directive_compose (options->to, options->kind, options->due, options->text,
                                         "--", cp_date_today (), &directive, &to, why, sizeof why);
     if (rc == CP_EUSAGE)
-        return s_usage (why);
+        return s_usage (options, why);
     if (rc)
         return s_directive_refused (S_EXIT_FAILED, why);
     size_t size = 0;
@@ -1395,16 +1411,16 @@ s_directive (const s_options_t *options)
     const char *action = options->action? options->action: "";
     const char *format = options->format? options->format: "table";
     if (!streq (format, "json") && !streq (format, "table"))
-        return s_usage ("--format must be json or table");
+        return s_usage (options, "--format must be json or table");
     if (streq (action, "send"))
         return s_directive_send (options, format);
     if (!streq (action, "list"))
-        return s_usage ("directive takes send or list");
+        return s_usage (options, "directive takes send or list");
     if (options->to || options->kind || options->due || options->text)
-        return s_usage ("directive list takes no --to, --kind, --due or --text");
+        return s_usage (options, "directive list takes no --to, --kind, --due or --text");
     cp_scope_t scope;
     if (cp_scope_parse (options->scope, &scope))
-        return s_usage ("--scope must be national, county:CODE or municipality:CODE "
+        return s_usage (options, "--scope must be national, county:CODE or municipality:CODE "
                         "of a known county or municipality");
     central_store_t *store = s_open (options);
     if (!store)
@@ -1427,64 +1443,201 @@ s_directive (const s_options_t *options)
     return 0;
 }
 
+//  =====================================================================
+//  export: every period's figures, quality, workforce and directives as
+//  tables (central_export), from the documents the commands above print
+
+//  The view of scope for period, as query --format json prints it, loaded;
+//  NULL with *rc when it cannot be made.
+static json_t *
+s_view_document (central_store_t *store, const cp_period_t *period, const char *scope,
+                 int version, int threshold, int *rc)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream (&text, &size);
+    assert (memory);
+    *rc = central_report_view (store, period, scope, version, threshold, "json", "en", memory);
+    fclose (memory);
+    json_t *view = *rc? NULL: json_loadb (text, size, 0, NULL);
+    if (!*rc && !view)
+        *rc = CP_EMALFORMED;        //  our own output: a bug, said rather than asserted
+    free (text);
+    return view;
+}
+
+//  The periods of the store: every quarter in which events are dated, and
+//  the years of those quarters, each year before its quarters.  Returns
+//  their number (at most max), or -1 when the store fails.
+static int
+s_export_periods (central_store_t *store, cp_period_t *periods, int max)
+{
+    int count = cp_municipality_count (), found = 0;
+    central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
+    assert (arrivals);
+    for (int year = CP_DATE_MIN_YEAR; year <= CP_DATE_MAX_YEAR; year++) {
+        int year_at = -1;
+        for (int quarter = 1; quarter <= 4 && found < max; quarter++) {
+            char name [16];
+            snprintf (name, sizeof name, "%d-Q%d", year, quarter);
+            cp_period_t period;
+            if (cp_period_parse (name, &period)
+            ||  central_store_arrivals (store, &period, arrivals)) {
+                free (arrivals);
+                return -1;
+            }
+            uint64_t events = 0;
+            for (int index = 0; index < count; index++)
+                events += arrivals [index].events;
+            if (events == 0)
+                continue;
+            if (year_at < 0 && found < max - 1) {
+                snprintf (name, sizeof name, "%d", year);
+                cp_period_parse (name, &periods [found]);
+                year_at = found++;
+            }
+            periods [found++] = period;
+        }
+    }
+    free (arrivals);
+    return found;
+}
+
+static int
+s_export (const s_options_t *options)
+{
+    if (!options->pg == !options->csv)
+        return s_usage (options, "export needs one of --pg CONNINFO and --csv DIR");
+    central_store_t *store = s_open (options);
+    if (!store)
+        return S_EXIT_USAGE;
+    int version = cp_catalogue_version (central_store_catalogue (store));
+    int threshold = options->public? options->threshold: 0;
+    enum { S_PERIODS_MAX = (CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 5 };
+    cp_period_t *periods = calloc (S_PERIODS_MAX, sizeof (cp_period_t));
+    assert (periods);
+    int count = s_export_periods (store, periods, S_PERIODS_MAX);
+    int rc = count < 0? CP_ESTORE: 0;
+    central_export_t *export = central_export_new (version, threshold);
+    //  The scopes of every view: the nation, the counties, the municipalities.
+    int scopes = 1 + cp_county_count () + cp_municipality_count ();
+    cp_cli_progress_t *progress = cp_cli_progress_new ("export");
+    cp_scope_t national = {CP_SCOPE_NATIONAL, 0};
+    for (int at = 0; rc == 0 && at < count; at++) {
+        central_export_period (export, &periods [at]);
+        for (int index = 0; rc == 0 && index < scopes; index++) {
+            cp_scope_t scope = national;
+            if (index > 0 && index <= cp_county_count ())
+                scope = (cp_scope_t) {CP_SCOPE_COUNTY, index - 1};
+            else
+            if (index > cp_county_count ())
+                scope = (cp_scope_t) {CP_SCOPE_MUNICIPALITY, index - 1 - cp_county_count ()};
+            char name [CP_SCOPE_MAX];
+            cp_scope_format (&scope, name);
+            json_t *view = s_view_document (store, &periods [at], name, version, threshold, &rc);
+            if (view)
+                central_export_view (export, view);
+            json_decref (view);
+            cp_cli_progress_show (progress, (uint64_t) (at * scopes + index + 1),
+                                  (uint64_t) (count * scopes), "views");
+        }
+        json_t *quality = rc? NULL: central_report_quality_read (store, &periods [at], &national,
+                                                             cp_date_now_ms (), cp_date_today (), &rc);
+        if (quality)
+            central_export_quality (export, quality);
+        json_decref (quality);
+        json_t *workforce = rc? NULL: central_report_workforce_read (store, &periods [at], &national, &rc);
+        if (workforce)
+            central_export_workforce (export, workforce);
+        json_decref (workforce);
+    }
+    cp_cli_progress_destroy (&progress);
+    if (rc == 0) {
+        json_t *list = central_directives_list (store, cp_date_today (), &rc);
+        if (list)
+            central_export_directives (export, list);
+        json_decref (list);
+    }
+    central_store_destroy (&store);
+    free (periods);
+    if (rc) {
+        fprintf (stderr, "cpsync-central: export: %s; nothing was written\n", cp_strerror (rc));
+        central_export_destroy (&export);
+        return S_EXIT_FAILED;
+    }
+    char why [1024] = "";
+    int written = options->pg? central_export_to_pg (export, options->pg, why, sizeof why)
+                             : central_export_to_csv (export, options->csv, why, sizeof why);
+    size_t rows = central_export_rows (export);
+    central_export_destroy (&export);
+    if (written) {
+        fprintf (stderr, "cpsync-central: export: %s; nothing was written\n", why);
+        //  A database that cannot be reached or refuses is the environment's.
+        return S_EXIT_USAGE;
+    }
+    printf ("exported %d periods (%zu rows%s) to %s%s\n", count, rows,
+            threshold? ", small cells suppressed": "",
+            options->pg? "PostgreSQL schema " CENTRAL_EXPORT_SCHEMA: options->csv,
+            options->pg? "": " (CSV)");
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
-    if (argc < 2 || strcmp (argv [1], "--help") == 0)
-        return s_usage (NULL);
-    if (cp_process_start ("cpsync-central"))
-        return S_EXIT_USAGE;
     //  run's and serve's configuration files: their keys become options
     //  before the given ones.
     int given_argc = argc;
     char **given_argv = argv;
     const char *config = NULL;
-    if ((streq (argv [1], "run")
-         && cp_config_args ("cpsync-central", S_KEYS (s_run_keys), &argc, &argv, &config))
-    ||  (streq (argv [1], "serve")
-         && cp_config_args ("cpsync-central", S_KEYS (s_serve_keys), &argc, &argv, &config)))
+    if (argc > 1
+    &&  ((streq (argv [1], "run")
+          && cp_config_args ("cpsync-central", S_KEYS (s_run_keys), &argc, &argv, &config))
+      || (streq (argv [1], "serve")
+          && cp_config_args ("cpsync-central", S_KEYS (s_serve_keys), &argc, &argv, &config))))
         return S_EXIT_USAGE;
     s_options_t options;
-    if (s_parse (argc, argv, &options))
-        return s_usage ("missing or invalid options (--data DIR is always needed)");
+    int exit_code = 0;
+    cp_cli_t *cli = s_parse (argc, argv, &options, &exit_code);
+    if (!cli)
+        return exit_code;
     options.config = config;
     options.given_argc = given_argc;
     options.given_argv = given_argv;
-    const char *command = options.command;
-    if (strcmp (command, "init") == 0)
-        return s_init (&options);
-    if (strcmp (command, "run") == 0)
-        return s_run (&options);
-    if (strcmp (command, "query") == 0)
-        return s_query (&options);
-    if (strcmp (command, "check") == 0)
-        return s_check (&options);
-    if (strcmp (command, "nodes") == 0)
-        return s_nodes (&options);
-    if (strcmp (command, "refused") == 0)
-        return s_refused (&options);
-    if (strcmp (command, "stats") == 0)
-        return s_stats (&options);
-    if (strcmp (command, "serve") == 0)
-        return s_serve (&options);
-    if (strcmp (command, "user") == 0)
-        return s_user (&options);
-    if (strcmp (command, "catalogue") == 0)
-        return s_catalogue (&options);
-    if (strcmp (command, "quality") == 0)
-        return s_quality (&options);
-    if (strcmp (command, "deadline") == 0)
-        return s_deadline (&options);
-    if (strcmp (command, "workforce") == 0)
-        return s_workforce (&options);
-    if (strcmp (command, "directive") == 0)
-        return s_directive (&options);
-    if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
-        bool backup = strcmp (command, "backup") == 0;
-        if (!(backup? options.out: options.from))
-            return s_usage (backup? "backup needs --out FILE": "restore needs --from FILE");
-        return cp_backup_run ("cpsync-central", CP_BACKUP_CENTRAL, backup, options.data,
-                              backup? options.out: options.from);
+    if (cp_process_start ("cpsync-central")) {
+        cp_cli_destroy (&cli);
+        return S_EXIT_USAGE;
     }
-    return s_usage ("unknown command");
+    //  The first word: a command's subcommands share one function.
+    char command [32];
+    snprintf (command, sizeof command, "%.*s", (int) strcspn (options.command, " "),
+              options.command);
+    int rc;
+    if (streq (command, "init"))            rc = s_init (&options);
+    else if (streq (command, "run"))        rc = s_run (&options);
+    else if (streq (command, "query"))      rc = s_query (&options);
+    else if (streq (command, "check"))      rc = s_check (&options);
+    else if (streq (command, "nodes"))      rc = s_nodes (&options);
+    else if (streq (command, "refused"))    rc = s_refused (&options);
+    else if (streq (command, "stats"))      rc = s_stats (&options);
+    else if (streq (command, "serve"))      rc = s_serve (&options);
+    else if (streq (command, "user"))       rc = s_user (&options);
+    else if (streq (command, "catalogue"))  rc = s_catalogue (&options);
+    else if (streq (command, "quality"))    rc = s_quality (&options);
+    else if (streq (command, "deadline"))   rc = s_deadline (&options);
+    else if (streq (command, "workforce"))  rc = s_workforce (&options);
+    else if (streq (command, "directive"))  rc = s_directive (&options);
+    else if (streq (command, "export"))     rc = s_export (&options);
+    else {
+        bool backup = streq (command, "backup");
+        assert (backup || streq (command, "restore"));      //  the table's commands only
+        if (!(backup? options.out: options.from))
+            rc = s_usage (&options, backup? "backup needs --out FILE"
+                                          : "restore needs --from FILE");
+        else
+            rc = cp_backup_run ("cpsync-central", CP_BACKUP_CENTRAL, backup, options.data,
+                                backup? options.out: options.from);
+    }
+    cp_cli_destroy (&cli);
+    return rc;
 }

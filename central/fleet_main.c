@@ -28,12 +28,12 @@
     catches up: the run then ends at the timeout, naming it.             */
 
 #include "central_store.h"
+#include "cp_cli.h"
 #include "cp_municipality.h"
 
 #include <czmq.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
@@ -288,35 +288,54 @@ s_stop (pid_t pid)
     }
 }
 
+//  =====================================================================
+//  The command line (cp_cli)
+
+static const cp_cli_option_t s_options [] = {
+    {"events", CP_CLI_DIR, "DIR", 0, 0, "a directory of <municipality code>.jsonl files"},
+    {"data", CP_CLI_DIR, "DIR", 0, 0,
+     "where the deployment lives (DATA/central, DATA/nodes/<code>)"},
+    {"port", CP_CLI_INTEGER, "N", 1, 65535, "the central's port on loopback (default 7400)"},
+    {"timeout", CP_CLI_INTEGER, "SECONDS", 1, 7 * 86400,
+     "give up, exit non-zero, after this long (default 600)"},
+    {NULL, 0, NULL, 0, 0, NULL}
+};
+
+static const cp_cli_command_t s_commands [] = {
+    {"", "events! data! port timeout", NULL, 0,
+     "run a whole deployment on one machine: a node for every events file, enrolled, "
+     "imported and run against one central until it has every event",
+     "Every node and the central run as separate processes (cpsync-node, "
+     "cpsync-central, cpsync-admin, found beside this binary), exactly as an operator "
+     "would run them. Running it again over the same --data with the same or more "
+     "events is safe: nothing is counted twice. Afterwards 'cpsync-central query --data "
+     "DATA/central ...' answers."},
+    {NULL, NULL, NULL, 0, NULL, NULL}
+};
+
+static const cp_cli_program_t s_program = {
+    "cpsync-fleet", "A whole deployment on one machine, for demos and tests.", s_options,
+    s_commands, NULL, "Exit codes: 0 every event acknowledged; 1 the timeout passed or a "
+    "step failed; 2 usage or environment errors."
+};
+
 static int
 s_usage (const char *message)
 {
-    fprintf (stderr, "cpsync-fleet: %s\nusage: cpsync-fleet --events DIR --data DIR "
-                     "[--port N] [--timeout SECONDS]\n", message);
-    return 2;
+    return cp_cli_usage_error ("cpsync-fleet", NULL, message);
 }
 
 int
 main (int argc, char **argv)
 {
-    static const struct option longs [] = {
-        {"events", required_argument, NULL, 'e'}, {"data", required_argument, NULL, 'd'},
-        {"port", required_argument, NULL, 'p'}, {"timeout", required_argument, NULL, 't'},
-        {NULL, 0, NULL, 0}
-    };
-    const char *events = NULL, *data = NULL;
-    int port = 7400, timeout = 600, option;
-    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
-        switch (option) {
-            case 'e': events = optarg; break;
-            case 'd': data = optarg; break;
-            case 'p': port = atoi (optarg); break;
-            case 't': timeout = atoi (optarg); break;
-            default:  return s_usage ("invalid option");
-        }
-    }
-    if (!events || !data || port < 1 || port > 65535 || timeout < 1)
-        return s_usage ("--events DIR and --data DIR are needed");
+    int exit_code = 0;
+    cp_cli_t *cli = cp_cli_parse (&s_program, argc, argv, &exit_code);
+    if (!cli)
+        return exit_code;
+    const char *events = cp_cli_text (cli, "events"), *data = cp_cli_text (cli, "data");
+    int port = (int) cp_cli_integer (cli, "port", 7400);
+    int timeout = (int) cp_cli_integer (cli, "timeout", 600);
+    cp_cli_destroy (&cli);          //  the values are argv's
     char self [PATH_MAX];
     if (!realpath (argv [0], self) && !realpath ("/proc/self/exe", self))
         return s_usage ("cannot find my own binary");

@@ -18,7 +18,8 @@
         cpsync-node staff set --data DIR --workers N --children M [--date YYYY-MM-DD]
         cpsync-node staff list --data DIR [--format json|table]
 
-    backup and restore are cp_backup's: backup copies the store while run
+    The command line is the table s_commands (cp_cli), from which every
+    --help is made.  backup and restore are cp_backup's: backup copies the store while run
     and imports go on; restore refuses while run holds DIR/run.lock.
 
     Exit codes: 0 done; 1 import rejected lines, a command failed on its
@@ -27,6 +28,7 @@
     files).                                                                */
 
 #include "cp_backup.h"
+#include "cp_cli.h"
 #include "cp_config.h"
 #include "cp_date.h"
 #include "cp_directive.h"
@@ -46,7 +48,6 @@
 #include "node_sync.h"
 
 #include <czmq.h>
-#include <getopt.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -55,6 +56,8 @@
 #include <unistd.h>
 
 #define S_EXIT_USAGE 2
+#define S_TEXT_(x) #x
+#define S_TEXT(x) S_TEXT_ (x)               //  a number in help text
 #define S_REFUSALS_MAX 64           //  downlink refusal codes status shows, more than exist
 
 typedef struct {
@@ -68,7 +71,6 @@ typedef struct {
     const char *bundle;         //  enrol: the bundle or announcement file
     const char *out;            //  backup: the file to write
     const char *from;           //  restore: the backup to read
-    const char *action;         //  staff: set or list
     const char *workers;        //  staff set: as given, checked by the command
     const char *children;
     const char *date;
@@ -87,124 +89,135 @@ typedef struct {
     char **given_argv;
 } s_options_t;
 
+//  =====================================================================
+//  The command line (cp_cli): every command, its options and its help
+
+static const cp_cli_option_t s_options [] = {
+    {"data", CP_CLI_DIR, "DIR", 0, 0, "the node's data directory"},
+    {"municipality", CP_CLI_TEXT, "CODE", 0, 0,
+     "the municipality's code, as in municipalities.csv"},
+    {"period", CP_CLI_PERIOD, "YYYY|YYYY-Qn", 0, 0, "a year or a quarter, from 2000"},
+    {"catalogue", CP_CLI_INTEGER, "N", 1, 1000000,
+     "the catalogue version (default: init 1, view the node's newest)"},
+    {"format", CP_CLI_TEXT, "FORMAT", 0, 0, "the output's form (default json)"},
+    {"lang", CP_CLI_TEXT, "sq|en", 0, 0, "the language of table and csv labels (default sq)"},
+    {"central", CP_CLI_TEXT, "ENDPOINT", 0, 0,
+     "the central's endpoint (init: default tcp://127.0.0.1:7400; run and recover: "
+     "overrides the one enrolled)"},
+    {"bundle", CP_CLI_FILE, "FILE", 0, 0, "a bundle or an announcement from cpsync-admin"},
+    {"keep-endpoint", CP_CLI_FLAG, NULL, 0, 0, "leave the central endpoint as it is"},
+    {"out", CP_CLI_FILE, "FILE", 0, 0, "the backup file to write"},
+    {"from", CP_CLI_FILE, "FILE", 0, 0, "the backup file to read"},
+    {"note", CP_CLI_TEXT, "TEXT", 0, 0, "the operator's note, told to the central"},
+    {"verbose", CP_CLI_FLAG, NULL, 0, 0, "log every exchange with the central"},
+    {"timeout", CP_CLI_INTEGER, "SECONDS", 1, 86400, "how long to wait at most (default 600)"},
+    {"workers", CP_CLI_TEXT, "N", 0, 0,
+     "the unit's child protection workers (0 to " S_TEXT (CP_STAFF_WORKERS_MAX) ")"},
+    {"children", CP_CLI_TEXT, "M", 0, 0,
+     "the municipality's children (1 to " S_TEXT (CP_STAFF_CHILDREN_MAX) ")"},
+    {"date", CP_CLI_DATE, "YYYY-MM-DD", 0, 0, "from when it holds (default today)"},
+    {"metrics-dir", CP_CLI_DIR, "DIR", 0, 0,
+     "write the node's metrics for node_exporter's textfile collector there"},
+    {"log-level", CP_CLI_TEXT, "LEVEL", 0, 0, "error, warning, notice, info or debug"},
+    {"config", CP_CLI_FILE, "FILE", 0, 0,
+     "a configuration file whose keys are these options (a flag given wins)"},
+    {NULL, 0, NULL, 0, 0, NULL}
+};
+
+static const cp_cli_command_t s_commands [] = {
+    {"init", "data! municipality+ catalogue central", NULL, 0,
+     "set up a node's data directory for a municipality", NULL},
+    {"import", "data!", "FILE.jsonl", 1,
+     "import case events from a JSON Lines file",
+     "Exits 0 when every line was imported or was a duplicate, 1 when a line was "
+     "rejected (one line on stderr for each: FILE:LINE: reason), 2 on a usage or "
+     "environment error. Prints a summary line with the counts; on a terminal, a "
+     "progress line while it works."},
+    {"view", "data! period+ catalogue format=json|table|csv lang", NULL, 0,
+     "the node's own figures of a period", NULL},
+    {"status", "data! format=json|table", NULL, 0,
+     "the node's log head, what the central acknowledged, and its health", NULL},
+    {"figures", "data! format=json|table", NULL, 0,
+     "where this node's figures differ from the central's, cell by cell",
+     "When the central's figures differ from this node's, the running node asks for "
+     "the central's counts of the months that differ; this shows them beside the "
+     "node's own."},
+    {"downlink", "data! format=json|table", NULL, 0,
+     "the entries the central sent this node",
+     "Directives, catalogue revisions and the rest, each checked again against the "
+     "root pinned at enrolment."},
+    {"directives", "data! format=json|table", NULL, 0,
+     "the directives received, with their state", NULL},
+    {"directive done", "data! note", "ID", 1,
+     "mark a directive done (ID is its seq, as directives shows)",
+     "The central is told through the node's log."},
+    {"run", "data! central verbose metrics-dir log-level config", NULL, 0,
+     "ship events to the central until SIGTERM or SIGINT",
+     "Stays in the foreground and exits 0 after a clean stop. SIGHUP reads the "
+     "configuration file again (the log level, the metrics directory)."},
+    {"enrol", "data! bundle+ keep-endpoint", NULL, 0,
+     "install a bundle or an announcement from cpsync-admin",
+     "A bundle also sets the central endpoint it names, unless --keep-endpoint is "
+     "given."},
+    {"recover", "data! central timeout verbose", NULL, 0,
+     "rebuild a node that lost its disk from the central's archive",
+     "For a node set up anew (init, enrol): fetches its municipality's log back "
+     "from the central."},
+    {"backup", "data! out+", NULL, 0, "copy the node's store to a file",
+     "Works while run and imports go on; a backup holds no keys."},
+    {"restore", "from+ data!", NULL, 0, "put a backup back",
+     "Needs DIR/keys in place and refuses while run runs."},
+    {"staff set", "data! workers+ children+ date", NULL, 0,
+     "report the unit's workers and the municipality's children, from a date on", NULL},
+    {"staff list", "data! format=json|table", NULL, 0, "the staffing the node has set", NULL},
+    {NULL, NULL, NULL, 0, NULL, NULL}
+};
+
+static const cp_cli_program_t s_program = {
+    "cpsync-node", "A municipality's node: it keeps the municipality's case events and "
+    "ships them to the central.", s_options, s_commands, NULL,
+    "Exit codes: 0 done; 1 import rejected lines, a command failed on its data, enrol "
+    "refused the file, or restore refused the backup; 2 usage or environment errors."
+};
+
+//  A usage error of the command being run: what was wrong, where the help is.
 static int
-s_usage (const char *message)
+s_usage (const s_options_t *options, const char *message)
 {
-    if (message)
-        fprintf (stderr, "cpsync-node: %s\n", message);
-    fprintf (stderr,
-        "usage: cpsync-node init   --data DIR --municipality CODE [--catalogue N]\n"
-        "       cpsync-node import --data DIR FILE.jsonl\n"
-        "       cpsync-node view   --data DIR --period YYYY|YYYY-Qn [--catalogue N]\n"
-        "                          [--format json|table|csv] [--lang sq|en]\n"
-        "       cpsync-node status --data DIR [--format json|table]\n"
-        "       cpsync-node figures --data DIR [--format json|table]\n"
-        "       cpsync-node downlink --data DIR [--format json|table]\n"
-        "       cpsync-node directives --data DIR [--format json|table]\n"
-        "       cpsync-node directive done --data DIR ID [--note TEXT]\n"
-        "       cpsync-node run    --data DIR [--central ENDPOINT] [--verbose]\n"
-        "                          [--metrics-dir DIR] [--log-level LEVEL] [--config FILE]\n"
-        "       cpsync-node enrol  --data DIR --bundle FILE [--keep-endpoint]\n"
-        "       cpsync-node recover --data DIR [--central ENDPOINT] [--timeout SECONDS]\n"
-        "       cpsync-node backup --data DIR --out FILE\n"
-        "       cpsync-node restore --from FILE --data DIR\n"
-        "       cpsync-node staff set --data DIR --workers N --children M [--date YYYY-MM-DD]\n"
-        "       cpsync-node staff list --data DIR [--format json|table]\n"
-        "init also takes --central ENDPOINT (default tcp://127.0.0.1:7400).\n"
-        "recover rebuilds a node set up anew (init, enrol) from its municipality's\n"
-        "archive at the central, for a node that lost its disk (default timeout 600 s).\n"
-        "enrol installs a bundle or an announcement from cpsync-admin; a bundle also\n"
-        "sets the central endpoint it names, unless --keep-endpoint is given.\n"
-        "downlink lists the entries the central sent this node (directives, catalogue\n"
-        "revisions, ...), each checked again against the root pinned at enrolment.\n"
-        "directives lists the directives received, with their state; directive done\n"
-        "marks one done (ID is its seq), which the central is told through the log.\n"
-        "backup works while run and imports go on; restore needs DIR/keys in place\n"
-        "(a backup holds no keys) and refuses while run runs.\n"
-        "figures shows, when this node's figures differ from the central's, the\n"
-        "central's counts of the months that differ beside this node's, cell by cell.\n"
-        "staff set reports the unit's child protection workers and the municipality's\n"
-        "children to the central, from --date on (default today); staff list shows them.\n");
-    return S_EXIT_USAGE;
+    return cp_cli_usage_error ("cpsync-node", options? options->command: NULL, message);
 }
 
-static int
-s_parse (int argc, char **argv, s_options_t *options)
+//  Reads the command line into options; returns NULL when the program is
+//  to exit with *exit_code (help printed, or a usage error said).
+static cp_cli_t *
+s_parse (int argc, char **argv, s_options_t *options, int *exit_code)
 {
-    static const struct option longs [] = {
-        {"data", required_argument, NULL, 'd'},
-        {"municipality", required_argument, NULL, 'm'},
-        {"period", required_argument, NULL, 'p'},
-        {"format", required_argument, NULL, 'f'},
-        {"lang", required_argument, NULL, 'l'},
-        {"catalogue", required_argument, NULL, 'c'},
-        {"central", required_argument, NULL, 'e'},
-        {"bundle", required_argument, NULL, 'b'},
-        {"keep-endpoint", no_argument, NULL, 'k'},
-        {"out", required_argument, NULL, 'o'},
-        {"from", required_argument, NULL, 'F'},
-        {"note", required_argument, NULL, 'n'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"timeout", required_argument, NULL, 't'},
-        {"workers", required_argument, NULL, 'W'},
-        {"children", required_argument, NULL, 'C'},
-        {"date", required_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},
-        {"log-level", required_argument, NULL, 'L' + 256},
-        {"metrics-dir", required_argument, NULL, 'M' + 256},
-        {NULL, 0, NULL, 0}
-    };
+    cp_cli_t *cli = cp_cli_parse (&s_program, argc, argv, exit_code);
+    if (!cli)
+        return NULL;
     memset (options, 0, sizeof *options);
-    options->command = argv [1];
-    options->format = "json";
-    options->lang = "sq";
-    options->timeout = 600;
-    optind = 2;
-    if (streq (options->command, "staff") && argc > 2 && argv [2][0] != '-') {
-        options->action = argv [2];
-        optind = 3;
-    }
-    int option;
-    while ((option = getopt_long (argc, argv, "", longs, NULL)) != -1) {
-        switch (option) {
-            case 'd': options->data = optarg; break;
-            case 'm': options->municipality = optarg; break;
-            case 'p': options->period = optarg; break;
-            case 'f': options->format = optarg; break;
-            case 'l': options->lang = optarg; break;
-            case 'e': options->central = optarg; break;
-            case 'b': options->bundle = optarg; break;
-            case 'k': options->keep_endpoint = true; break;
-            case 'o': options->out = optarg; break;
-            case 'F': options->from = optarg; break;
-            case 'W': options->workers = optarg; break;
-            case 'C': options->children = optarg; break;
-            case 'D': options->date = optarg; break;
-            case 'n': options->note = optarg; break;
-            case 'v': options->verbose = true; break;
-            case 'L' + 256: options->log_level = optarg; break;
-            case 'M' + 256: options->metrics_dir = optarg; break;
-            case 't': {
-                char *end;
-                long seconds = strtol (optarg, &end, 10);
-                if (*end || seconds < 1 || seconds > 86400)
-                    return CP_EUSAGE;
-                options->timeout = (int) seconds;
-                break;
-            }
-            case 'c':
-                options->catalogue = atoi (optarg);
-                if (options->catalogue < 1)
-                    return CP_EUSAGE;
-                break;
-            default:  return CP_EUSAGE;
-        }
-    }
-    options->argc = argc - optind;
-    options->argv = argv + optind;
-    if (!options->data)
-        return CP_EUSAGE;
-    return 0;
+    options->command = cp_cli_command (cli);
+    options->data = cp_cli_text (cli, "data");
+    options->municipality = cp_cli_text (cli, "municipality");
+    options->period = cp_cli_text (cli, "period");
+    options->format = cp_cli_given (cli, "format")? cp_cli_text (cli, "format"): "json";
+    options->lang = cp_cli_given (cli, "lang")? cp_cli_text (cli, "lang"): "sq";
+    options->central = cp_cli_text (cli, "central");
+    options->bundle = cp_cli_text (cli, "bundle");
+    options->keep_endpoint = cp_cli_given (cli, "keep-endpoint");
+    options->out = cp_cli_text (cli, "out");
+    options->from = cp_cli_text (cli, "from");
+    options->note = cp_cli_text (cli, "note");
+    options->verbose = cp_cli_given (cli, "verbose");
+    options->timeout = (int) cp_cli_integer (cli, "timeout", 600);
+    options->catalogue = (int) cp_cli_integer (cli, "catalogue", 0);
+    options->workers = cp_cli_text (cli, "workers");
+    options->children = cp_cli_text (cli, "children");
+    options->date = cp_cli_text (cli, "date");
+    options->log_level = cp_cli_text (cli, "log-level");
+    options->metrics_dir = cp_cli_text (cli, "metrics-dir");
+    options->argv = cp_cli_operands (cli, &options->argc);
+    return cli;
 }
 
 //  Opens the node of --data, or explains why not.
@@ -227,9 +240,9 @@ static int
 s_init (const s_options_t *options)
 {
     if (!options->municipality)
-        return s_usage ("init needs --municipality CODE");
+        return s_usage (options, "init needs --municipality CODE");
     if (!cp_event_id_valid (options->municipality, strlen (options->municipality)))
-        return s_usage ("--municipality: not a municipality code");
+        return s_usage (options, "--municipality: not a municipality code");
     if (cp_municipality_index (options->municipality) < 0)
         fprintf (stderr, "cpsync-node: warning: '%s' is not one of the municipality codes of "
                          "municipalities.csv; the central will refuse this node\n",
@@ -260,7 +273,7 @@ static int
 s_import (const s_options_t *options)
 {
     if (options->argc != 1)
-        return s_usage ("import needs one FILE.jsonl");
+        return s_usage (options, "import needs one FILE.jsonl");
     node_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -289,12 +302,12 @@ s_view (const s_options_t *options)
 {
     cp_period_t period;
     if (!options->period || cp_period_parse (options->period, &period))
-        return s_usage ("view needs --period YYYY or YYYY-Qn (from 2000)");
+        return s_usage (options, "view needs --period YYYY or YYYY-Qn (from 2000)");
     if (strcmp (options->format, "json") && strcmp (options->format, "table")
     &&  strcmp (options->format, "csv"))
-        return s_usage ("--format must be json, table or csv");
+        return s_usage (options, "--format must be json, table or csv");
     if (strcmp (options->lang, "sq") && strcmp (options->lang, "en"))
-        return s_usage ("--lang must be sq or en");
+        return s_usage (options, "--lang must be sq or en");
     node_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -373,7 +386,7 @@ s_figures (const s_options_t *options)
     node_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
-    int rc = node_figures_print (store, strcmp (options->format, "json") == 0, stdout);
+    int rc = node_figures_print (store, streq (options->format, "json"), stdout);
     node_store_destroy (&store);
     if (rc)
         fprintf (stderr, "cpsync-node: figures: %s\n", cp_strerror (rc));
@@ -512,7 +525,7 @@ s_recover (const s_options_t *options)
     int rc = node_store_log_info (store, &info);
     node_store_destroy (&store);
     if (!options->central && !enrolled)
-        return s_usage ("recover: this node has no central endpoint; enrol it first");
+        return s_usage (options, "recover: this node has no central endpoint; enrol it first");
     if (rc == 0 && ((info.head > 0 && info.recovered == 0) || info.recovery_done)) {
         fprintf (stderr, "cpsync-node: recover: %s %s; a recovery rebuilds a node set up anew "
                  "(init, enrol, then recover)\n", options->data, info.recovery_done
@@ -630,7 +643,7 @@ s_run (const s_options_t *options)
     int level = options->log_level? cp_log_level_parse (options->log_level)
               : options->verbose? CP_LOG_DEBUG: CP_LOG_INFO;
     if (level < 0)
-        return s_usage ("--log-level must be " CP_LOG_LEVELS);
+        return s_usage (options, "--log-level must be " CP_LOG_LEVELS);
     if (options->metrics_dir && !s_metrics_dir_usable (options->metrics_dir))
         return S_EXIT_USAGE;
     cp_log_start (level);
@@ -641,7 +654,7 @@ s_run (const s_options_t *options)
     bool enrolled = node_store_setting (store, "central", endpoint, sizeof endpoint) == 0;
     node_store_destroy (&store);
     if (!options->central && !enrolled)
-        return s_usage ("run: this node has no central endpoint; give --central ENDPOINT");
+        return s_usage (options, "run: this node has no central endpoint; give --central ENDPOINT");
     //  One uplink per node: a second would ship the same log twice over.
     int lock = s_lock_run (options, "run");
     if (lock < 0)
@@ -720,7 +733,7 @@ static int
 s_enrol (const s_options_t *options)
 {
     if (!options->bundle || options->argc != 0)
-        return s_usage ("enrol needs --bundle FILE (and no other operand)");
+        return s_usage (options, "enrol needs --bundle FILE (and no other operand)");
     cp_enrolment_guard_json ();     //  jansson's copies of the secrets are wiped too
     node_store_t *store = s_open (options);
     if (!store)
@@ -795,7 +808,7 @@ s_downlink (const s_options_t *options)
 {
     bool json = strcmp (options->format, "json") == 0;
     if (!json && strcmp (options->format, "table") != 0)
-        return s_usage ("--format is json or table");
+        return s_usage (options, "--format is json or table");
     node_keys_t *keys;
     node_store_t *store = s_open_keyed (options, "downlink", &keys);
     if (!store)
@@ -853,8 +866,8 @@ s_downlink (const s_options_t *options)
 //  A count given to flag: digits only, from low to high.  Returns 0 with
 //  *value, or -1 having said what is wrong with it.
 static int
-s_staff_count (const char *flag, const char *text, uint32_t low, uint32_t high,
-               const char *what, uint32_t *value)
+s_staff_count (const s_options_t *options, const char *flag, const char *text, uint32_t low,
+               uint32_t high, const char *what, uint32_t *value)
 {
     char message [256];
     size_t length = strlen (text);
@@ -878,7 +891,7 @@ s_staff_count (const char *flag, const char *text, uint32_t low, uint32_t high,
         *value = (uint32_t) number;
         return 0;
     }
-    s_usage (message);
+    s_usage (options, message);
     return -1;
 }
 
@@ -889,13 +902,13 @@ static int
 s_staff_set (const s_options_t *options)
 {
     if (!options->workers || !options->children || options->argc != 0)
-        return s_usage ("staff set needs --workers N and --children M (and no operand)");
+        return s_usage (options, "staff set needs --workers N and --children M (and no operand)");
     cp_event_t event;
     memset (&event, 0, sizeof event);
     event.type = CP_EVENT_STAFF_SET;
-    if (s_staff_count ("--workers", options->workers, 0, CP_STAFF_WORKERS_MAX,
+    if (s_staff_count (options, "--workers", options->workers, 0, CP_STAFF_WORKERS_MAX,
                        "a municipality's child protection workers", &event.workers)
-    ||  s_staff_count ("--children", options->children, 1, CP_STAFF_CHILDREN_MAX,
+    ||  s_staff_count (options, "--children", options->children, 1, CP_STAFF_CHILDREN_MAX,
                        "a municipality's children", &event.children))
         return S_EXIT_USAGE;
     //  The date rule of an event: from 2000, at most a day after today.
@@ -906,14 +919,14 @@ s_staff_set (const s_options_t *options)
         if (cp_date_parse (options->date, strlen (options->date), &event.date)) {
             snprintf (message, sizeof message, "--date '%.40s' is not a real YYYY-MM-DD date",
                       options->date);
-            return s_usage (message);
+            return s_usage (options, message);
         }
         if (event.date < cp_date_from_civil (CP_DATE_MIN_YEAR, 1, 1)
         ||  event.date > today + 1) {
             snprintf (message, sizeof message, "--date %s is %s", options->date,
                       event.date > today + 1? "in the future (tomorrow is the latest)"
                                             : "before 2000-01-01");
-            return s_usage (message);
+            return s_usage (options, message);
         }
     }
     uint8_t random [8];
@@ -964,9 +977,9 @@ s_staff_list (const s_options_t *options)
 {
     bool json = strcmp (options->format, "json") == 0;
     if (!json && strcmp (options->format, "table") != 0)
-        return s_usage ("--format is json or table");
+        return s_usage (options, "--format is json or table");
     if (options->argc != 0)
-        return s_usage ("staff list takes no operand");
+        return s_usage (options, "staff list takes no operand");
     node_store_t *store = s_open (options);
     if (!store)
         return S_EXIT_USAGE;
@@ -999,16 +1012,6 @@ s_staff_list (const s_options_t *options)
     return rc? S_EXIT_USAGE: 0;
 }
 
-static int
-s_staff (const s_options_t *options)
-{
-    const char *action = options->action? options->action: "";
-    if (streq (action, "set"))
-        return s_staff_set (options);
-    if (streq (action, "list"))
-        return s_staff_list (options);
-    return s_usage ("staff takes set or list");
-}
 
 
 //  A day for people, or JSON null when there is none.
@@ -1030,7 +1033,7 @@ s_directives (const s_options_t *options)
 {
     bool json = strcmp (options->format, "json") == 0;
     if (!json && strcmp (options->format, "table") != 0)
-        return s_usage ("--format is json or table");
+        return s_usage (options, "--format is json or table");
     node_keys_t *keys;
     node_store_t *store = s_open_keyed (options, "directives", &keys);
     if (!store)
@@ -1127,10 +1130,10 @@ s_directive_id (const char *text, uint64_t *seq)
 static int
 s_directive (const s_options_t *options)
 {
-    if (options->argc != 2 || strcmp (options->argv [0], "done") != 0)
-        return s_usage ("directive needs 'done ID' (directive done --data DIR ID "
-                        "[--note TEXT])");
-    const char *id = options->argv [1];
+    if (options->argc != 1)
+        return s_usage (options, "directive done needs the directive's ID (the number "
+                        "'cpsync-node directives' shows)");
+    const char *id = options->argv [0];
     uint64_t seq = 0;
     if (!s_directive_id (id, &seq)) {
         fprintf (stderr, "cpsync-node: directive done: '%s' is not a directive id (the "
@@ -1172,54 +1175,50 @@ s_directive (const s_options_t *options)
 int
 main (int argc, char **argv)
 {
-    if (argc < 2 || strcmp (argv [1], "--help") == 0)
-        return s_usage (NULL);
-    if (cp_process_start ("cpsync-node"))
-        return S_EXIT_USAGE;
     //  run's configuration file: its keys become options before the given ones.
     int given_argc = argc;
     char **given_argv = argv;
     const char *config = NULL;
-    if (streq (argv [1], "run")
+    if (argc > 1 && streq (argv [1], "run")
     &&  cp_config_args ("cpsync-node", s_run_keys, S_RUN_KEYS, &argc, &argv, &config))
         return S_EXIT_USAGE;
     s_options_t options;
-    if (s_parse (argc, argv, &options))
-        return s_usage ("missing or invalid options (--data DIR is always needed)");
+    int exit_code = 0;
+    cp_cli_t *cli = s_parse (argc, argv, &options, &exit_code);
+    if (!cli)
+        return exit_code;
     options.config = config;
     options.given_argc = given_argc;
     options.given_argv = given_argv;
-    const char *command = options.command;
-    if (strcmp (command, "init") == 0)
-        return s_init (&options);
-    if (strcmp (command, "import") == 0)
-        return s_import (&options);
-    if (strcmp (command, "view") == 0)
-        return s_view (&options);
-    if (strcmp (command, "status") == 0)
-        return s_status (&options);
-    if (strcmp (command, "figures") == 0)
-        return s_figures (&options);
-    if (strcmp (command, "downlink") == 0)
-        return s_downlink (&options);
-    if (strcmp (command, "directives") == 0)
-        return s_directives (&options);
-    if (strcmp (command, "directive") == 0)
-        return s_directive (&options);
-    if (strcmp (command, "run") == 0)
-        return s_run (&options);
-    if (strcmp (command, "enrol") == 0)
-        return s_enrol (&options);
-    if (strcmp (command, "recover") == 0)
-        return s_recover (&options);
-    if (strcmp (command, "staff") == 0)
-        return s_staff (&options);
-    if (strcmp (command, "backup") == 0 || strcmp (command, "restore") == 0) {
-        bool backup = strcmp (command, "backup") == 0;
-        if (!(backup? options.out: options.from) || options.argc != 0)
-            return s_usage (backup? "backup needs --out FILE": "restore needs --from FILE");
-        return cp_backup_run ("cpsync-node", CP_BACKUP_NODE, backup, options.data,
-                              backup? options.out: options.from);
+    if (cp_process_start ("cpsync-node")) {
+        cp_cli_destroy (&cli);
+        return S_EXIT_USAGE;
     }
-    return s_usage ("unknown command");
+    const char *command = options.command;
+    int rc;
+    if (streq (command, "init"))                rc = s_init (&options);
+    else if (streq (command, "import"))         rc = s_import (&options);
+    else if (streq (command, "view"))           rc = s_view (&options);
+    else if (streq (command, "status"))         rc = s_status (&options);
+    else if (streq (command, "figures"))        rc = s_figures (&options);
+    else if (streq (command, "downlink"))       rc = s_downlink (&options);
+    else if (streq (command, "directives"))     rc = s_directives (&options);
+    else if (streq (command, "directive done")) rc = s_directive (&options);
+    else if (streq (command, "run"))            rc = s_run (&options);
+    else if (streq (command, "enrol"))          rc = s_enrol (&options);
+    else if (streq (command, "recover"))        rc = s_recover (&options);
+    else if (streq (command, "staff set"))      rc = s_staff_set (&options);
+    else if (streq (command, "staff list"))     rc = s_staff_list (&options);
+    else {
+        bool backup = streq (command, "backup");
+        assert (backup || streq (command, "restore"));      //  the table's commands only
+        if (!(backup? options.out: options.from))
+            rc = s_usage (&options, backup? "backup needs --out FILE"
+                                          : "restore needs --from FILE");
+        else
+            rc = cp_backup_run ("cpsync-node", CP_BACKUP_NODE, backup, options.data,
+                                backup? options.out: options.from);
+    }
+    cp_cli_destroy (&cli);
+    return rc;
 }

@@ -16,6 +16,7 @@
     node, "municipality".                                                  */
 
 #include "cp_backup.h"
+#include "cp_cli.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
 #include "cp_keyfile.h"
@@ -27,7 +28,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -388,6 +391,32 @@ s_write_at (int fd, const uint8_t *data, size_t size, off_t offset)
 //  =====================================================================
 //  Writing a backup
 
+//  What the copy has written so far, shown on a terminal (cp_cli_progress)
+//  by a thread of its own: LMDB's copy is one call that reports nothing.
+typedef struct {
+    int fd;
+    off_t base;                 //  where the copy starts in the file
+    uint64_t total;             //  the store's used pages, about what the copy writes
+    cp_cli_progress_t *progress;
+    atomic_bool done;
+} s_watch_t;
+
+static void *
+s_watch (void *argument)
+{
+    s_watch_t *watch = argument;
+    while (!atomic_load (&watch->done)) {
+        struct stat status;
+        if (fstat (watch->fd, &status) == 0 && status.st_size >= watch->base) {
+            uint64_t copied = (uint64_t) (status.st_size - watch->base);
+            cp_cli_progress_show (watch->progress, copied < watch->total? copied: watch->total,
+                                  watch->total, "bytes");
+        }
+        usleep (100 * 1000);
+    }
+    return NULL;
+}
+
 //  Copies env (open read-only; header filled but for store_size) behind a
 //  header into fd, then completes the header and appends the checksum.
 static int
@@ -409,7 +438,22 @@ s_write_file (MDB_env *env, int fd, const char *temp, cp_backup_header_t *header
             mdb_env_set_mapsize (env, 0);
         if (ftruncate (fd, (off_t) head_size) || lseek (fd, (off_t) head_size, SEEK_SET) < 0)
             return cp_error_why (CP_EIO, why, why_size, "%s: %s", temp, strerror (errno));
+        s_watch_t watch = {fd, (off_t) head_size, 0, cp_cli_progress_new ("backup"), false};
+        pthread_t watcher;
+        MDB_envinfo info;
+        MDB_stat pages;
+        bool watching = watch.progress && mdb_env_info (env, &info) == 0
+                     && mdb_env_stat (env, &pages) == 0;
+        if (watching) {
+            watch.total = ((uint64_t) info.me_last_pgno + 1) * pages.ms_psize;
+            watching = pthread_create (&watcher, NULL, s_watch, &watch) == 0;
+        }
         mdb_rc = mdb_env_copyfd2 (env, fd, MDB_CP_COMPACT);
+        if (watching) {
+            atomic_store (&watch.done, true);
+            pthread_join (watcher, NULL);
+        }
+        cp_cli_progress_destroy (&watch.progress);
     }
     if (mdb_rc)
         return cp_error_why (CP_ESTORE, why, why_size, "LMDB could not copy the store "

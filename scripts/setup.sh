@@ -13,6 +13,8 @@ packages=(build-essential cmake pkg-config python3 systemd
           libmicrohttpd-dev openssl
           chromium chromium-driver    # the dashboard test opens the page headless
           prometheus    # promtool: the metrics test checks both daemons' output with it
+          libpq-dev             # cpsync-central export --pg
+          postgresql            # the export test runs a PostgreSQL 15 server of its own
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do

@@ -43,3 +43,25 @@ target_link_libraries (test_cp_config PRIVATE cpsync_protocol)
 set_target_properties (test_cp_config PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test (NAME config_file COMMAND test_cp_config)
 set_tests_properties (config_file PROPERTIES TIMEOUT 120 LABELS operations)
+
+# The command line of every program (protocol/cp_cli): help everywhere,
+# foreign flags and bad numbers refused by name, the docs' commands.
+add_test (NAME cli
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (cli PROPERTIES TIMEOUT 120 LABELS operations)
+
+# cpsync-central export into a PostgreSQL 15 server the test starts itself,
+# and to CSV, checked against query, quality, workforce and directive list.
+add_test (NAME export
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_export.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (export PROPERTIES TIMEOUT 600 LABELS operations)
+
+# cp_cli's parser alone, on a table of the test's own.
+add_executable (test_cli_parse ${CMAKE_CURRENT_LIST_DIR}/test_cli_parse.c)
+target_include_directories (test_cli_parse PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries (test_cli_parse PRIVATE cpsync_protocol)
+set_target_properties (test_cli_parse PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+add_test (NAME cli_parse COMMAND test_cli_parse)
+set_tests_properties (cli_parse PROPERTIES TIMEOUT 60 LABELS operations)
