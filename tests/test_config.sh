@@ -135,7 +135,7 @@ check "central serve: a missing file is refused, naming it" \
 check "... none of them bound its port" \
     python3 -c "import socket, sys; socket.socket ().bind (('127.0.0.1', $other_port))"
 check "a command without a configuration file refuses --config (status)" \
-    refused "missing or invalid options" \
+    refused "--config is not an option of status" \
     "$bin/cpsync-node" status --data "$nodes/berat" --config "$work/berat.conf"
 
 #  log-level = error: the info lines of a start and a sync are dropped.
