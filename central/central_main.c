@@ -1628,16 +1628,9 @@ main (int argc, char **argv)
     else if (streq (command, "workforce"))  rc = s_workforce (&options);
     else if (streq (command, "directive"))  rc = s_directive (&options);
     else if (streq (command, "export"))     rc = s_export (&options);
-    else {
-        bool backup = streq (command, "backup");
-        assert (backup || streq (command, "restore"));      //  the table's commands only
-        if (!(backup? options.out: options.from))
-            rc = s_usage (&options, backup? "backup needs --out FILE"
-                                          : "restore needs --from FILE");
-        else
-            rc = cp_backup_run ("cpsync-central", CP_BACKUP_CENTRAL, backup, options.data,
-                                backup? options.out: options.from);
-    }
+    else                                //  the table's commands only: backup, restore
+        rc = cp_backup_command ("cpsync-central", CP_BACKUP_CENTRAL, command, options.data, options.out,
+                                options.from);
     cp_cli_destroy (&cli);
     return rc;
 }

@@ -1209,16 +1209,9 @@ main (int argc, char **argv)
     else if (streq (command, "recover"))        rc = s_recover (&options);
     else if (streq (command, "staff set"))      rc = s_staff_set (&options);
     else if (streq (command, "staff list"))     rc = s_staff_list (&options);
-    else {
-        bool backup = streq (command, "backup");
-        assert (backup || streq (command, "restore"));      //  the table's commands only
-        if (!(backup? options.out: options.from))
-            rc = s_usage (&options, backup? "backup needs --out FILE"
-                                          : "restore needs --from FILE");
-        else
-            rc = cp_backup_run ("cpsync-node", CP_BACKUP_NODE, backup, options.data,
-                                backup? options.out: options.from);
-    }
+    else                                //  the table's commands only: backup, restore
+        rc = cp_backup_command ("cpsync-node", CP_BACKUP_NODE, command, options.data, options.out,
+                                options.from);
     cp_cli_destroy (&cli);
     return rc;
 }

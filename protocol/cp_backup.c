@@ -795,3 +795,15 @@ cp_backup_run (const char *program, cp_backup_kind_t kind, bool backup, const ch
     printf ("restored %s into %s in %.2f s\n", what, dir, (zclock_mono () - started) / 1000.0);
     return 0;
 }
+
+int
+cp_backup_command (const char *program, cp_backup_kind_t kind, const char *command,
+                   const char *dir, const char *out, const char *from)
+{
+    bool backup = strcmp (command, "backup") == 0;
+    assert (backup || strcmp (command, "restore") == 0);
+    if (!(backup? out: from))
+        return cp_cli_usage_error (program, command, backup? "backup needs --out FILE"
+                                                           : "restore needs --from FILE");
+    return cp_backup_run (program, kind, backup, dir, backup? out: from);
+}

@@ -160,6 +160,14 @@ int
     cp_backup_run (const char *program, cp_backup_kind_t kind, bool backup, const char *dir,
                    const char *file);
 
+//  The backup and restore commands of a program's command line: command is
+//  "backup" or "restore", out and from their --out and --from (NULL when
+//  not given).  A missing one is a usage error (cp_cli's, exit 2); else
+//  cp_backup_run's exit code.
+int
+    cp_backup_command (const char *program, cp_backup_kind_t kind, const char *command,
+                       const char *dir, const char *out, const char *from);
+
 //  One line on a backup, for people: "the node of tirane (cpsync-node 7),
 //  made 2026-11-23T10:00:00Z, 1234567 bytes of store".
 void
