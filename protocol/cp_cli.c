@@ -175,10 +175,11 @@ static void
 s_synopsis (const s_token_t *token, char *text, size_t size)
 {
     const char *value = *token->value? token->value: token->option->value;
-    if (token->option->kind == CP_CLI_FLAG || !value)
-        snprintf (text, size, "--%s", token->name);
-    else
-        snprintf (text, size, "--%s %s", token->name, value);
+    bool flag = token->option->kind == CP_CLI_FLAG || !value;
+    //  A table's names are short; one past size is cut, and the help says less.
+    int length = snprintf (text, size, flag? "--%s": "--%s %s", token->name, flag? "": value);
+    if (length < 0)
+        *text = 0;
 }
 
 //  The usage line of a command: program, words, options, operands.
