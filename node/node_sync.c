@@ -1092,9 +1092,15 @@ s_choose_data_key (s_sync_t *self)
                                  self->data_key->kx_public, self->session_key);
 }
 
+//  Monitoring stops before its reader goes: libzmq's I/O thread sends a
+//  socket's events with a blocking send, so an event for a reader closed
+//  first would stall every connection of the process for good (seen in
+//  the chaos soak: a node stuck "connecting" after a refused handshake).
 static void
 s_disconnect (s_sync_t *self)
 {
+    if (self->dealer && self->monitor)
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->dealer);
 }
@@ -1143,6 +1149,8 @@ s_connect (s_sync_t *self)
     if (zmq_socket_monitor (zsock_resolve (dealer), monitor, events) == 0)
         self->monitor = zsock_new_pair (monitor);
     if (zsock_connect (dealer, "%s", self->endpoint)) {
+        if (self->monitor)
+            zmq_socket_monitor (zsock_resolve (dealer), NULL, 0);
         zsock_destroy (&dealer);
         zsock_destroy (&self->monitor);
         self->reconnect_at = zclock_mono () + self->reconnect_pause;

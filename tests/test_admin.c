@@ -528,6 +528,8 @@ s_played_start (s_played_t *self, const central_key_t *transport)
 static void
 s_played_stop (s_played_t *self)
 {
+    //  Monitoring stops before its reader goes (node_sync.c, s_disconnect)
+    zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
     zsock_destroy (&self->monitor);
     zsock_destroy (&self->router);
 }

@@ -55,17 +55,19 @@ step "the fleet runs again: staffing shipped, the directive delivered" \
 # ---------------------------------------------------------------------------
 #  A PostgreSQL server of the test's own, on loopback.
 pg_port=$(free_port)
-pg_data=$work/pg
-mkdir -p "$pg_data"
+#  Its directory is under /tmp, not the work directory: the user it runs as
+#  must reach it, and a build directory may sit under one only root enters.
+#  (The tools go back to the directory they started in: start them from /.)
+pg_data=$(mktemp -d /tmp/cpsync-export-pg.XXXXXX)
+cd /
 as_pg=()
 if [ "$(id -u)" = 0 ]; then
     #  initdb refuses root: the server runs as nobody, in a directory of its own.
     chown nobody "$pg_data"
-    chmod 755 "$work"
     as_pg=(runuser -u nobody --)
 fi
 pg_stop () { "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data/db" -m immediate stop > /dev/null 2>&1; }
-trap 'pg_stop; cleanup' EXIT
+trap 'pg_stop; rm -rf "$pg_data"; cleanup' EXIT
 step "initdb" "${as_pg[@]}" "$pg_bin/initdb" -D "$pg_data/db" -U postgres -A trust --no-sync
 step "pg_ctl start on 127.0.0.1:$pg_port" "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data/db" -w \
     -l "$pg_data/server.log" -o "-k $pg_data -p $pg_port -c listen_addresses=127.0.0.1 -c fsync=off" start

@@ -80,6 +80,9 @@ typedef struct {
 static void
 s_peer_close (s_peer_t *peer)
 {
+    //  Monitoring stops before its reader goes (node_sync.c, s_disconnect)
+    if (peer->dealer && peer->monitor)
+        zmq_socket_monitor (zsock_resolve (peer->dealer), NULL, 0);
     zsock_destroy (&peer->monitor);
     zsock_destroy (&peer->dealer);
     node_keys_destroy (&peer->keys);
