@@ -535,7 +535,8 @@ s_recover (const s_options_t *options)
     int lock = s_lock_run (options, "recover");
     if (lock < 0)
         return S_EXIT_USAGE;
-    node_sync_config_t config = {options->data, options->central, options->verbose, true, NULL};
+    node_sync_config_t config = {.data = options->data, .central = options->central,
+                                 .verbose = options->verbose, .recover = true};
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zsock_set_rcvtimeo (sync, 250);
     int64_t deadline = zclock_mono () + (int64_t) options->timeout * 1000;
@@ -636,6 +637,25 @@ s_run_reload (const s_options_t *options, zactor_t *sync)
                  cp_log_level_name (level), metrics? metrics: "none");
 }
 
+//  Reads what the sync actor said on its pipe: "PROGRESS" acked head is
+//  drawn on the progress line (cleared once the central has everything);
+//  anything else is the signal of an actor that ended: returns false.
+static bool
+s_run_progress (zactor_t *sync, cp_cli_progress_t *progress)
+{
+    char *what = NULL;
+    uint64_t acked = 0, head = 0;
+    zsock_recv (sync, "s88", &what, &acked, &head);
+    bool running = what && streq (what, "PROGRESS");
+    zstr_free (&what);
+    if (running && acked < head)
+        cp_cli_progress_show (progress, acked, head, "events acknowledged");
+    else
+    if (running)
+        cp_cli_progress_clear (progress);
+    return running;
+}
+
 //  Runs the uplink until SIGINT or SIGTERM; SIGHUP reloads.
 static int
 s_run (const s_options_t *options)
@@ -660,19 +680,24 @@ s_run (const s_options_t *options)
     if (lock < 0)
         return S_EXIT_USAGE;
 
-    node_sync_config_t config = {options->data, options->central, level == CP_LOG_DEBUG,
-                                 false, options->metrics_dir};
+    //  On a terminal, a line shows the catch-up while the central is behind.
+    cp_cli_progress_t *progress = cp_cli_progress_new ("catch-up");
+    node_sync_config_t config = {.data = options->data, .central = options->central,
+                                 .verbose = level == CP_LOG_DEBUG,
+                                 .metrics_dir = options->metrics_dir,
+                                 .progress = progress != NULL};
     cp_config_catch_reload ();
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zpoller_t *poller = zpoller_new (sync, NULL);
-    //  The actor writes nothing to its pipe; a message there means it ended.
-    void *which = NULL;
-    while (!zsys_interrupted && which != sync) {
-        which = zpoller_wait (poller, 1000);
+    bool ended = false;
+    while (!zsys_interrupted && !ended) {
+        if (zpoller_wait (poller, 1000) == sync)
+            ended = !s_run_progress (sync, progress);
         if (cp_config_reload_asked ())
             s_run_reload (options, sync);
     }
-    int rc = which == sync && !zsys_interrupted? 1: 0;
+    int rc = ended && !zsys_interrupted? 1: 0;
+    cp_cli_progress_destroy (&progress);
     zpoller_destroy (&poller);
     zactor_destroy (&sync);
     close (lock);

@@ -133,6 +133,10 @@ typedef struct {
     //  Metrics (node_metrics)
     char *metrics_dir;          //  NULL: none written
     int64_t metrics_at;         //  when to write the file next
+    bool progress;              //  tell the caller how the catch-up goes
+    int64_t progress_at;        //  when it may be told next
+    uint64_t progress_acked;    //  what it was told last
+    uint64_t progress_head;
     node_metrics_session_t session;
 } s_sync_t;
 
@@ -1292,6 +1296,24 @@ s_metrics (s_sync_t *self, bool now)
     self->metrics_at = zclock_mono () + NODE_SYNC_METRICS_MS;
 }
 
+//  Tells the caller "PROGRESS" acked head when either moved, for a
+//  progress line on its terminal: at most four times a second while the
+//  central is behind, and at once when it has caught up (the actor may
+//  sleep long after that, and the line must not stay up meanwhile).
+static void
+s_progress (s_sync_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (!self->progress
+    ||  (self->acked == self->progress_acked && self->head == self->progress_head)
+    ||  (now < self->progress_at && self->acked < self->head))
+        return;
+    zsock_send (self->pipe, "s88", "PROGRESS", self->acked, self->head);
+    self->progress_acked = self->acked;
+    self->progress_head = self->head;
+    self->progress_at = now + 250;
+}
+
 //  A command of the caller's other than $TERM: a reload's new settings.
 static void
 s_on_command (s_sync_t *self, const char *command, zmsg_t *msg)
@@ -1318,7 +1340,7 @@ node_sync_actor (zsock_t *pipe, void *args)
     s_sync_t self = {.pipe = pipe, .verbose = config->verbose, .data = config->data,
                      .hello_pause = S_HELLO_MIN_MS, .reconnect_pause = S_HELLO_MIN_MS,
                      .refused_pause = S_HELLO_MIN_MS,
-                     .watch = -1, .window = 1};
+                     .watch = -1, .window = 1, .progress = config->progress};
     int error = 0;
     self.store = node_store_open (config->data, &error);
     if (self.store && config->central)
@@ -1407,6 +1429,7 @@ node_sync_actor (zsock_t *pipe, void *args)
         s_reconnect (&self);
         s_on_timers (&self);
         s_metrics (&self, false);
+        s_progress (&self);
     }
     s_save_acked (&self, true);
     s_metrics (&self, true);

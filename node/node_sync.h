@@ -24,7 +24,9 @@
     "VERBOSE" "1" or "0" (the debug lines of each message), and "METRICS"
     DIR (where node_metrics writes its file from now on; "" for nowhere).
     With a metrics directory it writes the file every NODE_SYNC_METRICS_MS
-    and when it stops.
+    and when it stops.  With config.progress it sends "PROGRESS" acked head
+    (two uint64s) on its pipe whenever either moved, at most four times a
+    second, so the caller can draw the catch-up on a terminal.
 
     The actor signals 0 once running, or 1 when the store would not open
     (or, for a recovery, holds events of its own).                        */
@@ -43,6 +45,7 @@ typedef struct {
     bool verbose;
     bool recover;               //  rebuild the store from the central's archive
     const char *metrics_dir;    //  where node_metrics writes its file, or NULL
+    bool progress;              //  send "PROGRESS" acked head on the pipe
 } node_sync_config_t;
 
 //  The actor; args is a node_sync_config_t that must outlive zactor_new.

@@ -633,12 +633,21 @@ cp_cli_progress_show (cp_cli_progress_t *self, uint64_t done, uint64_t total, co
 }
 
 void
+cp_cli_progress_clear (cp_cli_progress_t *self)
+{
+    if (!self || !self->shown)
+        return;
+    fprintf (stderr, "\r\x1b[K");
+    fflush (stderr);
+    self->shown = 0;
+}
+
+void
 cp_cli_progress_destroy (cp_cli_progress_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    if ((*self_p)->shown)
-        fprintf (stderr, "\r\x1b[K");
+    cp_cli_progress_clear (*self_p);
     free (*self_p);
     *self_p = NULL;
 }

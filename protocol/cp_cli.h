@@ -144,6 +144,10 @@ void
     cp_cli_progress_show (cp_cli_progress_t *self, uint64_t done, uint64_t total,
                           const char *unit);
 
+//  Clears the line, if one is shown; the next show draws it again.
+void
+    cp_cli_progress_clear (cp_cli_progress_t *self);
+
 //  Clears the line and destroys; accepts NULL and clears the pointer.
 void
     cp_cli_progress_destroy (cp_cli_progress_t **self_p);

@@ -17,6 +17,7 @@
 static atomic_int s_level = CP_LOG_INFO;
 static FILE *s_stream;              //  the filter, once started
 static bool s_journal;              //  stderr is the journal's stream
+static bool s_terminal;             //  stderr is a terminal
 
 static const char *s_names [] = {"", "", "", "error", "warning", "notice", "info", "debug"};
 
@@ -81,6 +82,10 @@ s_filter_write (void *cookie, const char *data, size_t size)
                 char prefix [4] = {'<', (char) ('0' + level), '>', 0};
                 s_write_all (prefix, 3);
             }
+            //  Over a progress line (cp_cli_progress), if one is shown: it
+            //  is drawn again below at its next figure.
+            if (s_terminal)
+                s_write_all ("\r\x1b[K", 4);
             s_write_all (data + start, length);
         }
         start += length;
@@ -110,6 +115,7 @@ cp_log_start (int level)
     if (s_stream)
         return;
     s_journal = s_stderr_is_journal ();
+    s_terminal = isatty (STDERR_FILENO);
     cookie_io_functions_t functions = {NULL, s_filter_write, NULL, NULL};
     s_stream = fopencookie (NULL, "w", functions);
     if (!s_stream)

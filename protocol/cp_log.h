@@ -13,7 +13,10 @@
     syslog priority as "<N>" (3 error, 4 warning, 5 notice, 6 info, 7
     debug), which journald reads as the line's priority (the units leave
     SyslogLevelPrefix= at its default, yes).  On a terminal or a file the
-    lines are as zsys writes them ("E: ", "W: ", "N: ", "I: ", "D: ").     */
+    lines are as zsys writes them ("E: ", "W: ", "N: ", "I: ", "D: "); on a
+    terminal each line first clears the line it starts on, so that it
+    replaces a progress line (cp_cli_progress) rather than running on
+    from its end.                                                           */
 
 #ifndef CP_LOG_H_INCLUDED
 #define CP_LOG_H_INCLUDED

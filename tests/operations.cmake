@@ -65,3 +65,10 @@ target_link_libraries (test_cli_parse PRIVATE cpsync_protocol)
 set_target_properties (test_cli_parse PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 add_test (NAME cli_parse COMMAND test_cli_parse)
 set_tests_properties (cli_parse PROPERTIES TIMEOUT 60 LABELS operations)
+
+# run's catch-up line on a terminal (script(1) makes one), and none when
+# stderr is a file.
+add_test (NAME progress
+    COMMAND ${CPSYNC_BASH} ${CMAKE_CURRENT_LIST_DIR}/test_progress.sh
+            ${CMAKE_RUNTIME_OUTPUT_DIRECTORY} ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties (progress PROPERTIES TIMEOUT 300 LABELS operations)

@@ -615,7 +615,7 @@ test_expired_data_key (void)
     central_key_t transport = s_current_key (CENTRAL_KEY_TRANSPORT);
     s_played_t played;
     s_played_start (&played, &transport);
-    node_sync_config_t config = {s_node, played.endpoint, false, false, NULL};
+    node_sync_config_t config = {.data = s_node, .central = played.endpoint};
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zframe_t *from = NULL;
     CHECK_EQ_INT (s_hear (&played, 10000, &from), CP_CMD_HELLO);
@@ -644,7 +644,7 @@ test_expired_transport_key (void)
     CHECK (!streq (s_current_key (CENTRAL_KEY_TRANSPORT).id, old.id));
     s_played_t played;
     s_played_start (&played, &old);
-    node_sync_config_t config = {s_node, played.endpoint, false, false, NULL};
+    node_sync_config_t config = {.data = s_node, .central = played.endpoint};
     zactor_t *sync = zactor_new (node_sync_actor, &config);
     zframe_t *from = NULL;
     int command = s_hear (&played, 6000, &from);

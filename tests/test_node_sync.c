@@ -308,8 +308,8 @@ s_world_start (s_world_t *world)
         s_central_stop (&world->central);
         return -1;
     }
-    world->config = (node_sync_config_t) {world->node_dir, world->central.endpoint, false,
-                                          false, NULL};
+    world->config = (node_sync_config_t) {.data = world->node_dir,
+                                          .central = world->central.endpoint};
     world->sync = zactor_new (node_sync_actor, &world->config);
     assert (world->sync);
     return 0;
