@@ -26,16 +26,20 @@
 # CPSYNC_CHAOS_CONTROL=1 plants a fault (the central's CPSYNC_FAULT=
 # dedup-off: batches sent again are counted again) and turns the verdict
 # around: the run passes only if the same check finds the figures wrong.
-# CPSYNC_TEST_KEEP=1 keeps the work directory.  By hand, for hours:
+# CPSYNC_CHAOS_KILLERS=K kills K times as often (one every 0.2 to 2 s
+# divided by K), as K killers would: for a soak that must reach thousands
+# of kill cycles in an hour.  CPSYNC_TEST_KEEP=1 keeps the work directory.
+# By hand, for hours:
 #   bash tests/chaos/chaos.sh build/bin . /tmp 3600
 set -u
 source "$(dirname "$0")/../harness.sh" chaos "$@"
 duration=${4:-60} count=${5:-61} seed=${6:-$RANDOM}
 control=${CPSYNC_CHAOS_CONTROL:-}
+killers=${CPSYNC_CHAOS_KILLERS:-1}
 RANDOM=$seed
 parts=6 events=600 today=2023-01-15
 export CPSYNC_TODAY=$today
-echo "    $count nodes, $duration s of chaos, seed $seed${control:+, control run (dedup-off)}"
+echo "    $count nodes, $duration s of chaos, seed $seed, $killers killer(s)${control:+, control run (dedup-off)}"
 central=$work/fleet/central
 nodes=$work/fleet/nodes
 mkdir -p "$work/events" "$work/parts/1" "$work/pids" "$work/views/central" "$work/views/node"
@@ -152,7 +156,8 @@ declare -A killed
 started_chaos=$SECONDS
 next_directive=$SECONDS
 while [ $(( SECONDS - started_chaos )) -lt "$duration" ]; do
-    sleep "$(( RANDOM % 10 / 5 )).$(( 2 + RANDOM % 8 ))"    #  0.2 to 1.9 s
+    pause=$(( (200 + RANDOM % 1800) / killers ))             #  0.2 to 2 s, over K
+    sleep "$(( pause / 1000 )).$(printf %03d $(( pause % 1000 )))"
     elapsed=$(( SECONDS - started_chaos ))
     if [ $elapsed -ge $full_from ] && [ $elapsed -lt $full_to ] && [ ! -e "$work/diskfull" ]; then
         touch "$work/diskfull"
