@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# ThreadSanitizer over the threaded parts (issue 16, point 4), in its own
+# build directory (build-tsan, -DCPSYNC_TSAN=ON): only the tests whose code
+# runs on more than one thread are built and run:
+#
+#   seal             cp_seal's batches on cp_parallel's helper actor
+#   central_store    the store under the server's helper (cp_parallel)
+#   central_wire     the central's server actor, its guard actor and its
+#                    helper thread, against a raw DEALER
+#   node_sync        the node's sync actor against a central's server actor
+#   node_store, node_directives, admin
+#                    tests that start actors of their own beside the store
+#   backup_file      cp_backup's progress watcher thread beside LMDB's copy
+#   node_import      the import pipeline (node_import's parser actor) through
+#                    the cpsync-node binary
+#
+# Prints ctest's summary; exits non-zero if any test fails, and a race is a
+# failure: TSAN_OPTIONS makes a report exit 66.  scripts/tsan.supp holds the
+# suppressions, only for races inside uninstrumented third-party code.
+#
+#   bash scripts/tsan.sh        (BUILD_DIR=build-tsan by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${BUILD_DIR:-build-tsan}
+tests=(seal central_store central_wire node_sync node_store node_directives admin backup_file
+       node_import)
+targets=(test_seal test_central_store test_central_wire test_node_sync test_node_store
+         test_node_directives test_admin test_backup cpsync-node gen_events)
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCPSYNC_TSAN=ON -DCPSYNC_WERROR=ON \
+    >/dev/null
+cmake --build "$dir" -j2 --target "${targets[@]}" >/dev/null
+export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan.supp exitcode=66 halt_on_error=0 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
+cd "$dir"
+ctest -R "$pattern" --output-on-failure
