@@ -17,6 +17,7 @@ source "$(dirname "$0")/harness.sh" memcheck "$@"
 #  $work/wrapped, each report in $work/PROGRAM.<pid>.vg; the other
 #  programs there are the build's own.
 mkdir -p "$work/wrapped"
+bin=$(cd "$bin" && pwd)
 for program in "$bin"/*; do ln -s "$program" "$work/wrapped/"; done
 for program in cpsync-node cpsync-central; do
     rm "$work/wrapped/$program"
