@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The import pipeline over several chunks (node_import: the parser actor
 # reads and parses the next chunk of 65,536 lines while the caller writes
-# the one before): 200,000 generated events with a bad line before every
-# 4,999th, so chunks hold rejects too.  Every good line must be imported
+# the one before): 140,000 generated events (three chunks) with a bad line
+# before every 4,999th, so chunks hold rejects too.  Every good line must be imported
 # once, every bad one rejected with its line number, the node's head must
 # be the number imported, and a second import must find every good line a
 # duplicate and change nothing.  scripts/tsan.sh runs it under
@@ -11,7 +11,7 @@
 #   test_import_pipeline.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
 source "$(dirname "$0")/harness.sh" import-pipeline "$@"
-events=200000
+events=140000
 "$bin/gen_events" --seed 29 --events "$events" --from 2019-01-01 --to 2024-12-31 --prefix ip- \
     | awk 'NR % 4999 == 0 { print "{\"id\": \"bad-" NR "\", \"type\": \"nonsense\"}" } { print }' \
     > "$work/events.jsonl"
