@@ -74,6 +74,7 @@ declare -A samplers
 #   peak NAME: "VmHWM RssAnon" in MB (10^6 bytes), once the sampler is done.
 peak () {
     wait "${samplers[$1]}" 2>/dev/null || true
+    until [ -s "$work/$1.peak" ]; do sleep 0.1; done   # a wait may return before it has written
     awk '{ printf "%.1f %.1f\n", $1 * 1024 / 1e6, $2 * 1024 / 1e6 }' "$work/$1.peak"
 }
 
