@@ -15,6 +15,8 @@ packages=(build-essential cmake pkg-config python3 systemd
           prometheus    # promtool: the metrics test checks both daemons' output with it
           libpq-dev             # cpsync-central export --pg
           postgresql            # the export test runs a PostgreSQL 15 server of its own
+          valgrind              # memcheck_sync runs the daemons under memcheck
+          jq                    # bench/resources.sh reads the nodes' status
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do
