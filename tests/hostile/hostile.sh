@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# The hostile-input catalogue (issue 16, point 3): one case per run.
+#
+#   hostile.sh setup BIN_DIR SOURCE_DIR DIR    the fixture: DIR/template
+#   hostile.sh CASE  BIN_DIR SOURCE_DIR DIR    one case, on a copy of it
+#
+# The template is a central with three nodes enrolled: tirane, which has
+# shipped a year's events (the honest node of every case), durres, whose
+# keys the attacker (hostile_peer) uses, and fier, never started.  Each
+# case copies it, starts the central on a port of its own and tirane's
+# node, does one hostile thing, and asserts
+#   - its specific outcome: the reply (NACK and its reason), the refusal
+#     counter of that code moved in `cpsync-central stats`, the message in
+#     the log or on standard error, the exit status;
+#   - that nothing was lost or counted twice: the central's count of
+#     events applied is exactly the template's plus the legitimate events
+#     sent, and tirane's view equals tests/oracle.py over its files;
+#   - that the daemons keep serving: a legitimate batch of tirane's,
+#     imported after the hostile input, is acknowledged (applied, the ACK
+#     follows the commit) within a second (HOSTILE_LEGIT_MS), and when the
+#     attacker's keys are still good, its own legitimate batch is too.
+#
+# CPSYNC_TEST_KEEP=1 keeps the case's directory.
+case_name=$1; shift
+source "$(dirname "$0")/../harness.sh" "hostile-$case_name" "$@"
+dir=$3
+template=$dir/template
+legit_ms=${HOSTILE_LEGIT_MS:-1000}
+period=2023
+peer_out=$work/peer.out
+
+#  code NAME: the value of CP_ENAME (protocol/cp_error.h).
+code () {
+    sed -n "s/^ *$1 = \(-[0-9]*\),.*/\1/p" "$source/protocol/cp_error.h"
+}
+
+#  refusals CODE-NAME: the central's count of refusals with that code.
+refusals () {
+    "$bin/cpsync-central" stats --data "$central" --format json 2>/dev/null | jq \
+        "[.refused[] | select(.code == $(code "$1")) | .count] | add // 0"
+}
+
+#  applied: the central's count of events applied.
+applied () {
+    "$bin/cpsync-central" stats --data "$central" --format json 2>/dev/null | jq .events
+}
+
+#  wait_until SECONDS COMMAND...: until the command succeeds.
+wait_until () {
+    local deadline=$(( SECONDS + $1 )); shift
+    while [ $SECONDS -lt $deadline ]; do "$@" && return 0; sleep 0.1; done
+    "$@"
+}
+
+#  moved CODE-NAME BEFORE: the refusal counter of CODE-NAME rose past BEFORE
+#  (counters reach the store about once a second).
+moved () { [ "$(refusals "$1")" -gt "$2" ]; }
+counted () {
+    local name=$1 before=$2
+    if wait_until 5 moved "$name" "$before"; then
+        ok "refusal counted under $name ($before -> $(refusals "$name"))"
+    else
+        fail "refusal counter $name did not move (still $(refusals "$name"))"
+    fi
+}
+
+#  logged PATTERN [FILE]: the central's log (or FILE) says it.
+logged () {
+    local pattern=$1 file=${2:-$central/central.log}
+    if wait_until 3 grep -q -i -E -- "$pattern" "$file"; then
+        ok "logged: $(grep -i -E -m1 -o -- "$pattern" "$file")"
+    else
+        fail "no line matching /$pattern/ in $(basename "$file"): $(tail -3 "$file" | tr '\n' ' ')"
+    fi
+}
+
+#  gen_tirane NAME COUNT [FROM TO]: events of tirane's of their own.
+gen_tirane () {
+    "$bin/gen_events" --seed "$(cksum <<< "$case_name$1" | cut -d' ' -f1)" --events "$2" \
+        --from "${3:-$period-01-01}" --to "${4:-$period-12-31}" --prefix "h$1" \
+        > "$work/$1.jsonl"
+}
+
+# ---------------------------------------------------------------------------
+#  The fixture
+
+if [ "$case_name" = setup ]; then
+    rm -rf "$template"; mkdir -p "$template/nodes"
+    central=$template/central nodes=$template/nodes
+    step "init-central" "$bin/cpsync-admin" init-central --central "$central" --listen "$endpoint"
+    for node in tirane durres fier; do
+        step "init $node" "$bin/cpsync-node" init --data "$nodes/$node" --municipality "$node"
+        step "enrol $node" "$bin/cpsync-admin" enrol --central "$central" --municipality "$node" \
+            --out "$template/$node.bundle" --endpoint "$endpoint"
+        step "enrol $node (node)" "$bin/cpsync-node" enrol --data "$nodes/$node" \
+            --bundle "$template/$node.bundle"
+    done
+    "$bin/gen_events" --seed 16 --events 400 --from 2022-06-01 --to "$period-12-31" \
+        --prefix base > "$template/tirane.jsonl"
+    step "import base" "$bin/cpsync-node" import --data "$nodes/tirane" "$template/tirane.jsonl"
+    start_central; start_node tirane
+    check "tirane shipped its base" wait_acked 60 tirane
+    stop_node tirane; stop_central
+    applied > "$template/applied"
+    check "the central applied the base ($(cat "$template/applied") events)" \
+        [ "$(cat "$template/applied")" -gt 300 ]
+    rm -f "$central/central.log" "$nodes"/*/node.log
+    finish
+fi
+
+[ -d "$template/central" ] || { echo "FAIL no template in $template: run hostile_setup"; exit 1; }
+cp -a "$template" "$work/t"
+central=$work/t/central nodes=$work/t/nodes
+files=("$template/tirane.jsonl")          # tirane's events the central holds
+expected=$(cat "$template/applied")     # events the central must count
+
+#  peer ATTACK: the attacker, with durres's keys (tirane's as the other's).
+peer () {
+    "$bin/hostile_peer" "$1" "$nodes/durres" "$endpoint" "$nodes/tirane" \
+        > "$peer_out" 2> "$work/peer.err"
+    local rc=$?
+    sed 's/^/    peer: /' "$peer_out"
+    [ $rc = 0 ] || fail "hostile_peer $1: exit $rc: $(head -3 "$work/peer.err")"
+}
+
+#  replied COMMAND [REASON-NAME]: the peer's first reply was that.
+replied () {
+    local want="reply $1"
+    [ $# -gt 1 ] && want="reply $1 [0-9]* $(code "$2")"
+    if grep -q -E -m1 "^$want\$" "$peer_out"; then ok "the central answered $1 ${2:-}"
+    else fail "expected $1 ${2:-}, the peer got: $(head -3 "$peer_out" | tr '\n' ' ')"; fi
+}
+
+#  peer_legit: the attacker's own legitimate batch after its attack was
+#  acknowledged within the bound (5 events more to count).
+peer_legit () {
+    local ms
+    ms=$(sed -n 's/^legit acked in \([0-9]*\) ms$/\1/p' "$peer_out")
+    if [ -n "$ms" ] && [ "$ms" -le "$legit_ms" ]; then
+        ok "the attacker's next legitimate batch was acknowledged in $ms ms"
+        expected=$(( expected + 5 ))
+    else
+        fail "the attacker's next legitimate batch: $(grep legit "$peer_out" || echo none)"
+    fi
+}
+
+#  view FILE: tirane's view of the period, canonical, into FILE.
+view () {
+    "$bin/cpsync-central" query --data "$central" --period $period --scope municipality:tirane \
+        --catalogue 1 --format json 2> "$work/query.err" | jq -S . > "$1"
+}
+
+#  oracle FILE: what tests/oracle.py makes of tirane's files, canonical.
+oracle () {
+    python3 "$source/tests/oracle.py" --catalogue-dir "$catalogues" --catalogue 1 \
+        --node-catalogue 1 --period $period --scope municipality:tirane \
+        --municipalities "$municipalities" "${files[@]}" 2> "$work/oracle.err" | jq -S . > "$1"
+}
+
+viewed () { view "$work/view.json" && cmp -s "$work/view.json" "$work/oracle.json"; }
+
+#  serving: tirane's node ships a legitimate batch, applied (its events in
+#  the central's view) within the bound; then nothing lost.
+serving () {
+    mkdir -p "$work/legit"
+    gen_tirane legit/tirane 20
+    files+=("$work/legit/tirane.jsonl")
+    oracle "$work/oracle.json"
+    local head started; head=$(field tirane head)
+    "$bin/cpsync-node" import --data "$nodes/tirane" "$work/legit/tirane.jsonl" > /dev/null 2>&1 \
+        || { fail "import of the legitimate events"; return; }
+    started=$(date +%s%N)
+    expected=$(( expected + $(field tirane head) - head ))
+    local deadline=$(( SECONDS + 10 ))
+    while [ $SECONDS -lt $deadline ] && ! viewed; do sleep 0.02; done
+    local ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    if ! viewed; then fail "tirane's legitimate batch was not applied within 10 s"
+    elif [ $ms -le "$legit_ms" ]; then ok "the next legitimate batch of tirane was applied in $ms ms"
+    else fail "the next legitimate batch of tirane took $ms ms (bound $legit_ms)"; fi
+    check "tirane's node has it acknowledged" wait_acked 10 tirane
+    nothing_lost
+}
+
+#  nothing_lost: the central counted exactly what it was sent, once, and
+#  tirane's view is the oracle's.
+nothing_lost () {
+    local now; now=$(applied)
+    if [ "$now" = "$expected" ]; then ok "the central applied exactly $expected events"
+    else fail "the central applied $now events, not $expected"; fi
+    oracle "$work/oracle.json"
+    if viewed && [ "$(jq .managed "$work/view.json")" -gt 0 ]; then
+        ok "tirane's $period view equals the oracle's ($(jq .managed "$work/view.json") managed)"
+    else
+        fail "tirane's $period view differs from the oracle's: $(diff "$work/view.json" "$work/oracle.json" | head -6 | tr '\n' ' ') $(cat "$work/query.err" "$work/oracle.err")"
+    fi
+}
+
+#  live: the central's process is still running.
+live () {
+    if kill -0 "$central_pid" 2>/dev/null; then ok "the central is still running"
+    else fail "the central died"; fi
+}
+
+#  up: the central and tirane's node running, tirane in session.
+up () {
+    start_central
+    start_node tirane "$endpoint"
+    wait_until 10 grep -q "listening\|bound\|serving" "$central/central.log" || true
+}
+
+#  wire CASE-ATTACK REPLY REASON: the common shape of a wire case.
+wire () {
+    up
+    local before; before=$(refusals "$3")
+    peer "$1"
+    replied "$2" "$3"
+    counted "$3" "$before"
+    peer_legit
+    live
+    serving
+}
+
+#  admin ARGS...: cpsync-admin on the central, its output kept.
+admin () { "$bin/cpsync-admin" "$@" --central "$central" > "$work/admin.out" 2>&1; }
+
+#  refused_start WHAT PATTERN COMMAND...: a command that must refuse to
+#  start, with a non-zero exit and a message matching PATTERN, within 10 s.
+refused_start () {
+    local what=$1 pattern=$2; shift 2
+    timeout 10 "$@" > "$work/start.out" 2>&1
+    local rc=$?
+    if [ $rc != 0 ] && [ $rc != 124 ] && grep -q -i -E -- "$pattern" "$work/start.out"; then
+        ok "$what: refused (exit $rc): $(grep -i -E -m1 -- "$pattern" "$work/start.out")"
+    else
+        fail "$what: exit $rc (124: still running), said: $(head -3 "$work/start.out" | tr '\n' ' ')"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+#  The cases
+
+case $case_name in
+
+# --- wire: frames, sizes and msgpack before the envelope is opened
+frames_two|frames_many|frames_none|header_truncated|header_trailing|header_garbage\
+|header_gigabytes|header_nesting|header_type|command_empty)
+    wire "$case_name" NACK CP_EMALFORMED ;;
+header_oversized|sealed_oversized)
+    wire "$case_name" NACK CP_ETOOBIG ;;
+signature_short)
+    wire "$case_name" NACK CP_EAUTH ;;
+command_unknown|batch_before_hello)
+    wire "$case_name" NACK CP_EPROTOCOL ;;
+ping_garbage)
+    wire "$case_name" NACK CP_EMALFORMED ;;
+hello_garbage)
+    wire "$case_name" NACK CP_EMALFORMED ;;
+hello_version)
+    wire "$case_name" NACK CP_EVERSION ;;
+frame_over_limit)
+    up
+    before=$(refusals CP_EFLOOD)
+    peer frame_over_limit
+    if grep -q '^cut$' "$peer_out"; then ok "the connection was cut"
+    else fail "the connection was not cut: $(head -2 "$peer_out")"; fi
+    peer_legit; live; serving ;;
+
+# --- wire: payloads that pass the signature and reach the decoder
+payload_gigabytes|payload_nesting|payload_type|payload_trailing|payload_truncated\
+|payload_count)
+    wire "$case_name" NACK CP_EMALFORMED ;;
+
+# --- envelopes
+tamper_payload|tamper_tag|tamper_signature|tamper_header|wrong_signer|wrong_seal)
+    wire "$case_name" NACK CP_EAUTH ;;
+replay)
+    up
+    peer replay
+    n=$(grep -c '^reply ACK ' "$peer_out")
+    check "the batch and its replay were both acknowledged ($n ACKs)" [ "$n" = 2 ]
+    expected=$(( expected + 3 ))        # applied once
+    peer_legit; live; serving ;;
+reorder)
+    up
+    before=$(refusals CP_EGAP)
+    peer reorder
+    replied NACK CP_EGAP
+    counted CP_EGAP "$before"
+    check "then both batches in order were acknowledged" grep -q '^reply ACK 6 0$' "$peer_out"
+    expected=$(( expected + 6 ))
+    peer_legit; live; serving ;;
+replay_rotated)
+    up
+    peer replay_rotated &
+    wait_until 10 grep -q '^sent$' "$peer_out"
+    admin rotate-node durres --out "$work/durres.bundle" \
+        || fail "rotate-node: $(cat "$work/admin.out")"
+    touch "$nodes/rotated"
+    wait
+    n=$(grep -c '^reply ACK 3 0$' "$peer_out")
+    check "the batch, replayed with the old key in its grace after the rotation, was acknowledged ($n ACKs)" \
+        [ "$n" = 2 ]
+    expected=$(( expected + 3 ))        # once, not twice
+    live; serving ;;
+
+# --- keys
+unknown_key)
+    wire unknown_key nothing CP_EUNKNOWNKEY ;;
+wrong_server)
+    up
+    before=$(refusals CP_EHANDSHAKE)
+    peer wrong_server
+    check "no reply to a peer with the wrong server key" grep -q '^nothing$' "$peer_out"
+    counted CP_EHANDSHAKE "$before"
+    peer_legit; live; serving ;;
+revoked|expired)
+    up
+    if [ "$case_name" = revoked ]; then admin revoke durres; want=CP_EREVOKED
+    else admin rotate-node durres --out "$work/durres.bundle" --grace 0; want=CP_EEXPIRED; fi \
+        || fail "cpsync-admin: $(cat "$work/admin.out")"
+    sleep 0.6                           # the central reloads its key table
+    before=$(refusals $want)
+    peer refused
+    check "no session for durres's old key" grep -q -v '^reply WELCOME' "$peer_out"
+    counted $want "$before"
+    live; serving ;;
+impersonate_hello|impersonate_batch)
+    wire "$case_name" NACK CP_EIMPERSONATION ;;
+other_node_key)
+    wire other_node_key NACK CP_EIMPERSONATION ;;
+rotation_midflight)
+    up
+    peer midflight &
+    wait_until 10 grep -q '^sent$' "$peer_out"
+    admin rotate-node durres --out "$work/durres.bundle" \
+        || fail "rotate-node: $(cat "$work/admin.out")"
+    touch "$nodes/rotated"
+    wait
+    replied ACK
+    expected=$(( expected + 3 ))
+    live; serving ;;
+
+*)
+    echo "FAIL no case '$case_name'"; exit 1 ;;
+esac
+finish
