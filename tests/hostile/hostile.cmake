@@ -13,7 +13,7 @@ set_target_properties (hostile_peer PROPERTIES
 set (CPSYNC_HOSTILE_CASES
     # wire: frames, sizes and msgpack before the envelope is opened
     frames_two frames_many frames_none header_truncated header_trailing header_garbage
-    header_oversized header_gigabytes header_nesting header_type sealed_oversized
+    header_oversized header_gigabytes header_nesting header_type signature_oversized
     frame_over_limit signature_short command_unknown command_empty hello_garbage
     hello_version batch_before_hello ping_garbage
     # wire: payloads that pass the signature and reach the decoder

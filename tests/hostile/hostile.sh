@@ -25,7 +25,8 @@ case_name=$1; shift
 source "$(dirname "$0")/../harness.sh" "hostile-$case_name" "$@"
 dir=$3
 template=$dir/template
-legit_ms=${HOSTILE_LEGIT_MS:-1000}
+legit_ms=${HOSTILE_LEGIT_MS:-1000}     # a batch to the central: connect, HELLO, BATCH, ACK
+node_ms=${HOSTILE_NODE_MS:-3000}        # import to applied, through a node (see serving)
 period=2023
 peer_out=$work/peer.out
 
@@ -77,7 +78,7 @@ logged () {
 #  gen_tirane NAME COUNT [FROM TO]: events of tirane's of their own.
 gen_tirane () {
     "$bin/gen_events" --seed "$(cksum <<< "$case_name$1" | cut -d' ' -f1)" --events "$2" \
-        --from "${3:-$period-01-01}" --to "${4:-$period-12-31}" --prefix "h$1" \
+        --from "${3:-$period-01-01}" --to "${4:-$period-12-31}" --prefix "h${1//[^a-z0-9]/}" \
         > "$work/$1.jsonl"
 }
 
@@ -102,6 +103,7 @@ if [ "$case_name" = setup ]; then
     check "tirane shipped its base" wait_acked 60 tirane
     stop_node tirane; stop_central
     applied > "$template/applied"
+    field tirane head > "$template/tirane_head"
     check "the central applied the base ($(cat "$template/applied") events)" \
         [ "$(cat "$template/applied")" -gt 300 ]
     rm -f "$central/central.log" "$nodes"/*/node.log
@@ -157,26 +159,37 @@ oracle () {
         --municipalities "$municipalities" "${files[@]}" 2> "$work/oracle.err" | jq -S . > "$1"
 }
 
+#  cursor CODE: the central's cursor on the municipality's log.
+cursor () {
+    "$bin/cpsync-central" nodes --data "$central" --format json 2>/dev/null \
+        | jq ".[] | select(.code == \"$1\") | .acked"
+}
+
 viewed () { view "$work/view.json" && cmp -s "$work/view.json" "$work/oracle.json"; }
 
-#  serving: tirane's node ships a legitimate batch, applied (its events in
-#  the central's view) within the bound; then nothing lost.
+#  serving: tirane's node ships a legitimate import, applied within
+#  node_ms; then nothing lost.  The bound is looser than legit_ms: it holds
+#  the node noticing the import (a watch on its store), the batch, and this
+#  script's polling, on a machine that runs other tests (measured 50-400 ms
+#  idle, up to 2 s at a load of 5 on two cores).
 serving () {
     mkdir -p "$work/legit"
     gen_tirane legit/tirane 20
     files+=("$work/legit/tirane.jsonl")
     oracle "$work/oracle.json"
-    local head started; head=$(field tirane head)
+    local head started target; head=$(field tirane head)
     "$bin/cpsync-node" import --data "$nodes/tirane" "$work/legit/tirane.jsonl" > /dev/null 2>&1 \
         || { fail "import of the legitimate events"; return; }
     started=$(date +%s%N)
-    expected=$(( expected + $(field tirane head) - head ))
+    target=$(field tirane head)
+    [ "$target" -gt "$head" ] || { fail "the legitimate events were not imported"; return; }
+    #  The central's cursor on tirane's log moves in the commit that applies
     local deadline=$(( SECONDS + 10 ))
-    while [ $SECONDS -lt $deadline ] && ! viewed; do sleep 0.02; done
+    while [ $SECONDS -lt $deadline ] && [ "$(cursor tirane)" -lt "$target" ]; do sleep 0.02; done
     local ms=$(( ($(date +%s%N) - started) / 1000000 ))
-    if ! viewed; then fail "tirane's legitimate batch was not applied within 10 s"
-    elif [ $ms -le "$legit_ms" ]; then ok "the next legitimate batch of tirane was applied in $ms ms"
-    else fail "the next legitimate batch of tirane took $ms ms (bound $legit_ms)"; fi
+    if [ "$(cursor tirane)" -lt "$target" ]; then fail "tirane's legitimate batch was not applied within 10 s"
+    elif [ $ms -le "$node_ms" ]; then ok "tirane's next import was applied in $ms ms"
+    else fail "tirane's next import took $ms ms to be applied (bound $node_ms)"; fi
     check "tirane's node has it acknowledged" wait_acked 10 tirane
     nothing_lost
 }
@@ -184,6 +197,9 @@ serving () {
 #  nothing_lost: the central counted exactly what it was sent, once, and
 #  tirane's view is the oracle's.
 nothing_lost () {
+    #  tirane's node may add events of its own (its reports): all it holds
+    expected=$(( expected + $(field tirane head) - $(cat "$template/tirane_head") ))
+    wait_until 3 [ "$(applied)" = "$expected" ]     # counters are written once a second
     local now; now=$(applied)
     if [ "$now" = "$expected" ]; then ok "the central applied exactly $expected events"
     else fail "the central applied $now events, not $expected"; fi
@@ -243,31 +259,36 @@ case $case_name in
 
 # --- wire: frames, sizes and msgpack before the envelope is opened
 frames_two|frames_many|frames_none|header_truncated|header_trailing|header_garbage\
-|header_gigabytes|header_nesting|header_type|command_empty)
+|header_gigabytes|hello_garbage)
     wire "$case_name" NACK CP_EMALFORMED ;;
-header_oversized|sealed_oversized)
+header_type)
+    wire "$case_name" NACK CP_ETYPE ;;
+header_oversized|header_nesting|signature_oversized)
     wire "$case_name" NACK CP_ETOOBIG ;;
 signature_short)
     wire "$case_name" NACK CP_EAUTH ;;
-command_unknown|batch_before_hello)
+command_unknown|command_empty|batch_before_hello)
     wire "$case_name" NACK CP_EPROTOCOL ;;
 ping_garbage)
-    wire "$case_name" NACK CP_EMALFORMED ;;
-hello_garbage)
-    wire "$case_name" NACK CP_EMALFORMED ;;
+    wire "$case_name" NACK CP_ETYPE ;;
 hello_version)
     wire "$case_name" NACK CP_EVERSION ;;
 frame_over_limit)
+    #  libzmq drops the connection as it reads the frame's size; the
+    #  central is not told why (a disconnection like any other), so this
+    #  refusal has no counter of its own (reported: see the report)
     up
-    before=$(refusals CP_EFLOOD)
     peer frame_over_limit
     if grep -q '^cut$' "$peer_out"; then ok "the connection was cut"
     else fail "the connection was not cut: $(head -2 "$peer_out")"; fi
     peer_legit; live; serving ;;
 
 # --- wire: payloads that pass the signature and reach the decoder
-payload_gigabytes|payload_nesting|payload_type|payload_trailing|payload_truncated\
-|payload_count)
+payload_gigabytes|payload_nesting)
+    wire "$case_name" NACK CP_ETOOBIG ;;
+payload_type)
+    wire "$case_name" NACK CP_ETYPE ;;
+payload_trailing|payload_truncated|payload_count)
     wire "$case_name" NACK CP_EMALFORMED ;;
 
 # --- envelopes
@@ -310,7 +331,7 @@ wrong_server)
     up
     before=$(refusals CP_EHANDSHAKE)
     peer wrong_server
-    check "no reply to a peer with the wrong server key" grep -q '^nothing$' "$peer_out"
+    check "no reply to a peer with the wrong server key" grep -q -E '^(nothing|cut)$' "$peer_out"
     counted CP_EHANDSHAKE "$before"
     peer_legit; live; serving ;;
 revoked|expired)
