@@ -26,7 +26,7 @@ source "$(dirname "$0")/../harness.sh" "hostile-$case_name" "$@"
 dir=$3
 template=$dir/template
 legit_ms=${HOSTILE_LEGIT_MS:-1000}     # a batch to the central: connect, HELLO, BATCH, ACK
-node_ms=${HOSTILE_NODE_MS:-3000}        # import to applied, through a node (see serving)
+node_ms=${HOSTILE_NODE_MS:-5000}        # import to applied, through a node (see serving)
 period=2023
 peer_out=$work/peer.out
 
@@ -116,9 +116,10 @@ central=$work/t/central nodes=$work/t/nodes
 files=("$template/tirane.jsonl")          # tirane's events the central holds
 expected=$(cat "$template/applied")     # events the central must count
 
-#  peer ATTACK: the attacker, with durres's keys (tirane's as the other's).
+#  peer ATTACK [NODE]: the attacker, with durres's keys (or NODE's; tirane's
+#  as the other's).
 peer () {
-    "$bin/hostile_peer" "$1" "$nodes/durres" "$endpoint" "$nodes/tirane" \
+    "$bin/hostile_peer" "$1" "$nodes/${2:-durres}" "$endpoint" "$nodes/tirane" \
         > "$peer_out" 2> "$work/peer.err"
     local rc=$?
     sed 's/^/    peer: /' "$peer_out"
@@ -133,16 +134,17 @@ replied () {
     else fail "expected $1 ${2:-}, the peer got: $(head -3 "$peer_out" | tr '\n' ' ')"; fi
 }
 
-#  peer_legit: the attacker's own legitimate batch after its attack was
-#  acknowledged within the bound (5 events more to count).
+#  peer_legit [WHO]: the attacker's own legitimate batch after its attack
+#  (or another node's) was acknowledged within the bound (5 events more to
+#  count).
 peer_legit () {
     local ms
     ms=$(sed -n 's/^legit acked in \([0-9]*\) ms$/\1/p' "$peer_out")
     if [ -n "$ms" ] && [ "$ms" -le "$legit_ms" ]; then
-        ok "the attacker's next legitimate batch was acknowledged in $ms ms"
+        ok "the ${1:-attacker}'s next legitimate batch was acknowledged in $ms ms"
         expected=$(( expected + 5 ))
     else
-        fail "the attacker's next legitimate batch: $(grep legit "$peer_out" || echo none)"
+        fail "the ${1:-attacker}'s next legitimate batch: $(grep legit "$peer_out" || echo none)"
     fi
 }
 
@@ -312,21 +314,28 @@ reorder)
     peer_legit; live; serving ;;
 replay_rotated)
     up
-    peer replay_rotated &
-    wait_until 10 grep -q '^sent$' "$peer_out"
+    peer replay_rotated & peer_pid=$!
+    wait_until 10 grep -q '^sent$' "$peer_out" 2>/dev/null
     admin rotate-node durres --out "$work/durres.bundle" \
         || fail "rotate-node: $(cat "$work/admin.out")"
     touch "$nodes/rotated"
-    wait
+    wait $peer_pid
     n=$(grep -c '^reply ACK 3 0$' "$peer_out")
     check "the batch, replayed with the old key in its grace after the rotation, was acknowledged ($n ACKs)" \
         [ "$n" = 2 ]
     expected=$(( expected + 3 ))        # once, not twice
+    peer legit fier; peer_legit fier
     live; serving ;;
 
 # --- keys
 unknown_key)
-    wire unknown_key nothing CP_EUNKNOWNKEY ;;
+    up
+    before=$(refusals CP_EUNKNOWNKEY)
+    peer unknown_key
+    check "no session for a key never enrolled" grep -q -E '^(nothing|cut)$' "$peer_out"
+    counted CP_EUNKNOWNKEY "$before"
+    logged "unknown|never enrolled"
+    peer_legit; live; serving ;;
 wrong_server)
     up
     before=$(refusals CP_EHANDSHAKE)
@@ -344,6 +353,7 @@ revoked|expired)
     peer refused
     check "no session for durres's old key" grep -q -v '^reply WELCOME' "$peer_out"
     counted $want "$before"
+    peer legit fier; peer_legit fier
     live; serving ;;
 impersonate_hello|impersonate_batch)
     wire "$case_name" NACK CP_EIMPERSONATION ;;
@@ -351,14 +361,16 @@ other_node_key)
     wire other_node_key NACK CP_EIMPERSONATION ;;
 rotation_midflight)
     up
-    peer midflight &
-    wait_until 10 grep -q '^sent$' "$peer_out"
+    peer midflight & peer_pid=$!
+    wait_until 10 grep -q '^sent$' "$peer_out" 2>/dev/null
     admin rotate-node durres --out "$work/durres.bundle" \
         || fail "rotate-node: $(cat "$work/admin.out")"
     touch "$nodes/rotated"
-    wait
-    replied ACK
+    wait $peer_pid
+    check "the batch sealed with the old key, in its grace, was acknowledged" \
+        grep -q '^reply ACK 3 0$' "$peer_out"
     expected=$(( expected + 3 ))
+    peer legit fier; peer_legit fier
     live; serving ;;
 
 *)

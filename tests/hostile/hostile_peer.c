@@ -140,18 +140,28 @@ s_recv (s_peer_t *self, int msecs)
 {
     s_reply_t reply;
     memset (&reply, 0, sizeof reply);
+    //  DOWN, FIGURES and PONG may come in between: not what is waited for
+    int64_t deadline = zclock_mono () + msecs;
     zpoller_t *poller = zpoller_new (self->dealer, self->monitor, NULL);
-    void *which = zpoller_wait (poller, msecs);
-    zpoller_destroy (&poller);
-    if (which == self->monitor) {
-        reply.cut = true;
-        return reply;
+    zmsg_t *msg = NULL;
+    while (!msg) {
+        int64_t left = deadline - zclock_mono ();
+        void *which = left > 0? zpoller_wait (poller, (int) left): NULL;
+        if (which == self->monitor)
+            reply.cut = true;
+        if (which != self->dealer)
+            break;
+        msg = zmsg_recv (self->dealer);
+        zframe_t *command = msg? zmsg_first (msg): NULL;
+        int kind = command? cp_wire_command (zframe_data (command), zframe_size (command)): 0;
+        if (kind != CP_CMD_WELCOME && kind != CP_CMD_ACK && kind != CP_CMD_NACK)
+            zmsg_destroy (&msg);
     }
-    if (which != self->dealer)
+    zpoller_destroy (&poller);
+    if (!msg)
         return reply;
-    zmsg_t *msg = zmsg_recv (self->dealer);
-    zframe_t *command = msg? zmsg_first (msg): NULL;
-    zframe_t *body = msg? zmsg_next (msg): NULL;
+    zframe_t *command = zmsg_first (msg);
+    zframe_t *body = zmsg_next (msg);
     if (command && body) {
         reply.command = cp_wire_command (zframe_data (command), zframe_size (command));
         const uint8_t *data = zframe_data (body);
@@ -163,8 +173,7 @@ s_recv (s_peer_t *self, int msecs)
         else
         if (reply.command == CP_CMD_ACK)
             cp_wire_ack_decode (data, size, &reply.seq);
-        else
-        if (reply.command == CP_CMD_NACK) {
+        else {
             cp_reply_t nack = {0, 0};
             if (cp_wire_nack_decode (data, size, &nack) == 0) {
                 reply.seq = nack.seq;
@@ -847,6 +856,14 @@ attack_refused (s_peer_t *self)
     s_replies (self, 1);
 }
 
+//  Nothing hostile: only the legitimate batch (another node's keys, after
+//  an attack that left the attacker's keys refused).
+static void
+attack_none (s_peer_t *self)
+{
+    (void) self;
+}
+
 //  ---------------------------------------------------------------------
 
 typedef struct {
@@ -898,6 +915,7 @@ static const s_attack_t s_attacks [] = {
     {"unknown_key", attack_unknown_key, false, true},
     {"wrong_server", attack_wrong_server, false, true},
     {"refused", attack_refused, false, false},
+    {"legit", attack_none, false, true},
 };
 
 int
