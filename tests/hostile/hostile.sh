@@ -373,6 +373,164 @@ rotation_midflight)
     peer legit fier; peer_legit fier
     live; serving ;;
 
+# --- storage
+kill_node_import)
+    #  An import killed (-9) in the middle of its write transactions, then
+    #  done again: the store opens, the events already taken are not taken
+    #  twice, the central counts each once.
+    mkdir -p "$work/big"
+    gen_tirane big/tirane 30000
+    "$bin/cpsync-node" import --data "$nodes/tirane" "$work/big/tirane.jsonl" > /dev/null 2>&1 &
+    import_pid=$!
+    wait_until 20 [ "$(field tirane head)" -gt "$(cat "$template/tirane_head")" ]
+    kill -9 $import_pid; wait $import_pid 2>/dev/null
+    at=$(field tirane head)
+    check "the import was killed part way (head $at)" \
+        [ "$at" -gt "$(cat "$template/tirane_head")" ] && [ "$at" -lt 30000 ]
+    step "the import again" "$bin/cpsync-node" import --data "$nodes/tirane" "$work/big/tirane.jsonl"
+    files+=("$work/big/tirane.jsonl")
+    up
+    check "tirane shipped it all" wait_acked 60 tirane
+    live; serving ;;
+kill_central_apply)
+    #  The central killed (-9) while it applies a backlog, started again:
+    #  nothing lost, nothing counted twice.
+    mkdir -p "$work/big"
+    gen_tirane big/tirane 30000
+    step "import the backlog" "$bin/cpsync-node" import --data "$nodes/tirane" "$work/big/tirane.jsonl"
+    files+=("$work/big/tirane.jsonl")
+    up
+    start=$(cat "$template/tirane_head")
+    wait_until 30 [ "$(cursor tirane)" -gt "$start" ]
+    kill -9 "$central_pid"; wait "$central_pid" 2>/dev/null
+    at=$(cursor tirane)
+    check "the central was killed part way through the backlog (cursor $at of $(field tirane head))" \
+        [ "$at" -lt "$(field tirane head)" ]
+    start_central
+    check "tirane shipped it all to the central started again" wait_acked 60 tirane
+    live; serving ;;
+map_full)
+    #  A map of 64 KiB at both ends: every store must grow, not fail.
+    export CPSYNC_MAPSIZE=65536
+    mkdir -p "$work/big"
+    gen_tirane big/tirane 3000
+    step "import into a tiny map" "$bin/cpsync-node" import --data "$nodes/tirane" "$work/big/tirane.jsonl"
+    files+=("$work/big/tirane.jsonl")
+    up
+    check "tirane shipped it all into the central's tiny map" wait_acked 60 tirane
+    logged "map grown"
+    live; serving ;;
+corrupt_central|truncated_central|corrupt_node)
+    file=$central/store/data.mdb; who=central
+    [ $case_name = corrupt_node ] && file=$nodes/tirane/store/data.mdb who=node
+    if [ $case_name = truncated_central ]; then
+        truncate -s $(( $(stat -c %s "$file") / 2 )) "$file"
+    else
+        #  Both meta pages (the first two of 4 KiB): LMDB's magic and roots
+        printf '\xde\xad\xbe\xef%.0s' $(seq 16) | dd of="$file" bs=1 seek=16 conv=notrunc 2>/dev/null
+        printf '\xde\xad\xbe\xef%.0s' $(seq 16) | dd of="$file" bs=1 seek=$(( 4096 + 16 )) conv=notrunc 2>/dev/null
+    fi
+    cp -a "$file" "$work/damaged"
+    if [ $who = central ]; then
+        refused_start "cpsync-central run on a damaged store" "data.mdb|store" \
+            "$bin/cpsync-central" run --data "$central" --listen "$endpoint"
+        refused_start "cpsync-central query on a damaged store" "data.mdb|store" \
+            "$bin/cpsync-central" query --data "$central" --period $period --scope national --catalogue 1
+    else
+        refused_start "cpsync-node run on a damaged store" "data.mdb|store" \
+            "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint"
+        refused_start "cpsync-node status on a damaged store" "data.mdb|store" \
+            "$bin/cpsync-node" status --data "$nodes/tirane"
+    fi
+    check "the damaged file was left as it was" cmp -s "$file" "$work/damaged"
+    ;;
+stale_reader)
+    #  A reader killed (-9) holding a read transaction leaves its slot in
+    #  the reader table; the next process that opens the store reclaims it
+    #  (else the slot pins every page freed after its snapshot, and slots
+    #  run out).
+    up
+    "$bin/hostile_peer" reader "$central/store" > "$work/reader.out" 2>&1 &
+    reader_pid=$!; pids+=("$reader_pid")
+    wait_until 5 grep -q holding "$work/reader.out"
+    kill -9 $reader_pid; wait $reader_pid 2>/dev/null
+    "$bin/hostile_peer" readers "$central/store" > "$work/readers.out"
+    check "the killed reader's slot is there ($(cat "$work/readers.out"))" grep -q '^dead [1-9]' "$work/readers.out"
+    "$bin/cpsync-central" stats --data "$central" > /dev/null 2>&1
+    "$bin/hostile_peer" readers "$central/store" > "$work/readers.out"
+    check "the next process to open the store reclaimed it ($(cat "$work/readers.out"))" \
+        grep -q '^dead 0$' "$work/readers.out"
+    peer legit; peer_legit
+    live; serving ;;
+
+# --- time
+clock_ahead|clock_behind)
+    #  tirane's node runs with its clock a year ahead of (behind) the
+    #  central's and imports events dated in its own today: the central
+    #  takes them (it checks dates against 2000..2099, not its own today),
+    #  or refuses them with a counted reason -- never silently.
+    command -v faketime > /dev/null || { fail "faketime is not installed (scripts/setup.sh)"; finish; }
+    [ $case_name = clock_ahead ] && shift_by=+365d || shift_by=-365d
+    today=$(date -u -d "@$(( $(date +%s) + (${shift_by%d} * 86400) ))" +%Y-%m-%d)
+    period=${today%%-*}
+    mkdir -p "$work/skew"
+    "$bin/gen_events" --seed 7 --events 30 --from "$today" --to "$today" --prefix skew \
+        > "$work/skew/tirane.jsonl"
+    step "import as of $today (faketime $shift_by)" faketime -f "${shift_by}" \
+        "$bin/cpsync-node" import --data "$nodes/tirane" "$work/skew/tirane.jsonl"
+    taken=$(( $(field tirane head) - $(cat "$template/tirane_head") ))
+    check "the node, in its own today, took the events ($taken)" [ "$taken" -gt 0 ]
+    files+=("$work/skew/tirane.jsonl")
+    start_central
+    FAKETIME="$shift_by" LD_PRELOAD=$(faketime -f +0 sh -c 'echo $LD_PRELOAD') \
+        "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint" 2>> "$nodes/tirane/node.log" &
+    node_pid[tirane]=$!; pids+=("${node_pid[tirane]}")
+    check "tirane's skewed events were acknowledged" wait_acked 20 tirane
+    q=$("$bin/cpsync-central" stats --data "$central" --format json | jq .quarantined)
+    check "none of them quarantined ($q)" [ "$q" = 0 ]
+    nothing_lost
+    live ;;
+
+# --- operators
+bad_flag)
+    refused_start "cpsync-central run --bogus" "bogus" \
+        "$bin/cpsync-central" run --data "$central" --listen "$endpoint" --bogus
+    refused_start "cpsync-node run --bogus" "bogus" \
+        "$bin/cpsync-node" run --data "$nodes/tirane" --bogus
+    refused_start "cpsync-node run without --data" "data" "$bin/cpsync-node" run
+    up; live; serving ;;
+bad_listen)
+    refused_start "cpsync-central run --listen nonsense" "nonsense|endpoint|listen" \
+        "$bin/cpsync-central" run --data "$central" --listen nonsense
+    refused_start "cpsync-node run --central nonsense" "nonsense|endpoint|central" \
+        "$bin/cpsync-node" run --data "$nodes/tirane" --central nonsense
+    up; live; serving ;;
+bad_config_key|bad_config_value)
+    if [ $case_name = bad_config_key ]; then
+        printf 'data = %s\nlistenn = %s\n' "$central" "$endpoint" > "$work/central.cfg"
+        pattern="central.cfg:2: key 'listenn': not a key"
+    else
+        printf 'data = %s\nlisten = %s\nlog-level = loud\n' "$central" "$endpoint" > "$work/central.cfg"
+        pattern="central.cfg:3: key 'log-level': it must be one of"
+    fi
+    refused_start "cpsync-central run --config (bad)" "$pattern" \
+        "$bin/cpsync-central" run --config "$work/central.cfg"
+    check "nothing was started: no lock left, the store unchanged" \
+        cmp -s "$central/store/data.mdb" "$template/central/store/data.mdb"
+    up; live; serving ;;
+reload_bad_config)
+    #  A running central whose configuration file turns bad, then SIGHUP:
+    #  logged as an error, nothing changes, it goes on serving.
+    printf 'data = %s\nlisten = %s\n' "$central" "$endpoint" > "$work/central.cfg"
+    "$bin/cpsync-central" run --config "$work/central.cfg" 2>> "$central/central.log" &
+    central_pid=$!; pids+=("$central_pid")
+    start_node tirane "$endpoint"
+    sleep 1
+    printf 'data = %s\nlisten = %s\nlog-level = loud\n' "$central" "$endpoint" > "$work/central.cfg"
+    kill -HUP "$central_pid"
+    logged "central.cfg:3: key 'log-level'"
+    live; serving ;;
+
 *)
     echo "FAIL no case '$case_name'"; exit 1 ;;
 esac

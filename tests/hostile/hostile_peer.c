@@ -34,6 +34,8 @@
 #include "cp_wire.h"
 
 #include <czmq.h>
+#include <lmdb.h>
+#include <signal.h>
 #include <sodium.h>
 
 #define S_REPLY_MS 3000         //  a reply that must come
@@ -918,9 +920,68 @@ static const s_attack_t s_attacks [] = {
     {"legit", attack_none, false, true},
 };
 
+//  ---------------------------------------------------------------------
+//  Stores: a reader that will be killed holding its slot, and a look at
+//  the reader table.  Both open the environment with LMDB itself, not
+//  cp_lmdb_open, so that they change nothing of what they look at.
+
+static MDB_env *
+s_env (const char *dir)
+{
+    MDB_env *env;
+    if (mdb_env_create (&env)
+    ||  mdb_env_set_maxdbs (env, 64)
+    ||  mdb_env_set_maxreaders (env, 126)
+    ||  mdb_env_set_mapsize (env, (size_t) 1 << 34)
+    ||  mdb_env_open (env, dir, MDB_RDONLY | MDB_NOTLS, 0600)) {
+        fprintf (stderr, "hostile_peer: cannot open %s\n", dir);
+        exit (2);
+    }
+    return env;
+}
+
+//  reader STORE: holds a read transaction until killed.
+static int
+s_reader (const char *dir)
+{
+    MDB_env *env = s_env (dir);
+    MDB_txn *txn;
+    if (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn))
+        return 2;
+    printf ("holding\n");
+    fflush (stdout);
+    while (true)
+        pause ();
+}
+
+static int
+s_count_dead (const char *line, void *ctx)
+{
+    long pid = 0;
+    if (sscanf (line, " %ld", &pid) == 1 && pid > 0 && kill ((pid_t) pid, 0) && errno == ESRCH)
+        (*(int *) ctx)++;
+    return 0;
+}
+
+//  readers STORE: prints "dead N", the reader slots held by processes gone.
+static int
+s_readers (const char *dir)
+{
+    MDB_env *env = s_env (dir);
+    int dead = 0;
+    mdb_reader_list (env, s_count_dead, &dead);
+    printf ("dead %d\n", dead);
+    mdb_env_close (env);
+    return 0;
+}
+
 int
 main (int argc, char *argv [])
 {
+    if (argc == 3 && streq (argv [1], "reader"))
+        return s_reader (argv [2]);
+    if (argc == 3 && streq (argv [1], "readers"))
+        return s_readers (argv [2]);
     if (argc < 4) {
         fprintf (stderr, "usage: hostile_peer ATTACK DATA ENDPOINT [OTHER_DATA]\n");
         return 2;
