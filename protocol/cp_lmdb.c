@@ -44,6 +44,21 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t 
         *env = NULL;
         return cp_lmdb_fail ("cp_lmdb", path, rc);
     }
+    //  A data file cut short (a full disk, a bad copy) opens, and the first
+    //  page read past its end is a SIGBUS, maybe long after a daemon said it
+    //  serves: refuse it now, naming it, while nothing has been done.
+    MDB_envinfo env_info;
+    MDB_stat env_stat;
+    if (mdb_env_info (*env, &env_info) == 0 && mdb_env_stat (*env, &env_stat) == 0
+    &&  stat (file, &info) == 0
+    &&  ((uint64_t) env_info.me_last_pgno + 1) * env_stat.ms_psize > (uint64_t) info.st_size) {
+        zsys_error ("cp_lmdb: %s is truncated: %lld bytes, its pages in use need %llu; "
+                    "restore the data directory from a backup", file, (long long) info.st_size,
+                    (unsigned long long) (env_info.me_last_pgno + 1) * env_stat.ms_psize);
+        mdb_env_close (*env);
+        *env = NULL;
+        return CP_ESTORE;
+    }
     return 0;
 }
 

@@ -431,15 +431,18 @@ corrupt_central|truncated_central|corrupt_node)
         printf '\xde\xad\xbe\xef%.0s' $(seq 16) | dd of="$file" bs=1 seek=$(( 4096 + 16 )) conv=notrunc 2>/dev/null
     fi
     cp -a "$file" "$work/damaged"
+    #  The message names the store (or its file) and what is wrong with it
+    pattern="/store: MDB_INVALID: File is not an LMDB file"
+    [ $case_name = truncated_central ] && pattern="/store/data.mdb is truncated"
     if [ $who = central ]; then
-        refused_start "cpsync-central run on a damaged store" "data.mdb|store" \
+        refused_start "cpsync-central run on a damaged store" "$pattern" \
             "$bin/cpsync-central" run --data "$central" --listen "$endpoint"
-        refused_start "cpsync-central query on a damaged store" "data.mdb|store" \
+        refused_start "cpsync-central query on a damaged store" "$pattern" \
             "$bin/cpsync-central" query --data "$central" --period $period --scope national --catalogue 1
     else
-        refused_start "cpsync-node run on a damaged store" "data.mdb|store" \
+        refused_start "cpsync-node run on a damaged store" "$pattern" \
             "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint"
-        refused_start "cpsync-node status on a damaged store" "data.mdb|store" \
+        refused_start "cpsync-node status on a damaged store" "$pattern" \
             "$bin/cpsync-node" status --data "$nodes/tirane"
     fi
     check "the damaged file was left as it was" cmp -s "$file" "$work/damaged"
