@@ -59,6 +59,13 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t 
         *env = NULL;
         return CP_ESTORE;
     }
+    //  A reader killed holding a transaction keeps its slot, and with it
+    //  every page freed since its snapshot, until someone clears it: every
+    //  process that opens the store does (a query, a stats, a restart).
+    int dead = 0;
+    if (mdb_reader_check (*env, &dead) == 0 && dead > 0)
+        zsys_notice ("cp_lmdb: %s: cleared %d reader slot%s of processes gone", path, dead,
+                     dead == 1? "": "s");
     return 0;
 }
 

@@ -47,3 +47,5 @@ foreach (case ${CPSYNC_HOSTILE_CASES})
     set_tests_properties (hostile_${case} PROPERTIES TIMEOUT 60 LABELS hostile
         FIXTURES_REQUIRED hostile)
 endforeach ()
+# The kills ship a large backlog after the kill
+set_tests_properties (hostile_kill_node_import hostile_kill_central_apply PROPERTIES TIMEOUT 180)
