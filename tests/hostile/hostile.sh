@@ -26,7 +26,7 @@ source "$(dirname "$0")/../harness.sh" "hostile-$case_name" "$@"
 dir=$3
 template=$dir/template
 legit_ms=${HOSTILE_LEGIT_MS:-1000}     # a batch to the central: connect, HELLO, BATCH, ACK
-node_ms=${HOSTILE_NODE_MS:-5000}        # import to applied, through a node (see serving)
+node_ms=${HOSTILE_NODE_MS:-8000}        # import to applied, through a node (see serving)
 period=2023
 peer_out=$work/peer.out
 
@@ -487,13 +487,17 @@ clock_ahead|clock_behind)
     mkdir -p "$work/skew"
     "$bin/gen_events" --seed 7 --events 30 --from "$today" --to "$today" --prefix skew \
         > "$work/skew/tirane.jsonl"
-    step "import as of $today (faketime $shift_by)" faketime -f "${shift_by}" \
-        "$bin/cpsync-node" import --data "$nodes/tirane" "$work/skew/tirane.jsonl"
+    #  libfaketime preloaded, not the faketime program, which forks: the
+    #  node's pid must be its own
+    libfaketime=$(dpkg -L libfaketime 2>/dev/null | grep 'libfaketime.so.1$' | head -1)
+    skewed () { LD_PRELOAD=$libfaketime FAKETIME=$shift_by "$@"; }
+    step "import as of $today (clock $shift_by)" \
+        skewed "$bin/cpsync-node" import --data "$nodes/tirane" "$work/skew/tirane.jsonl"
     taken=$(( $(field tirane head) - $(cat "$template/tirane_head") ))
     check "the node, in its own today, took the events ($taken)" [ "$taken" -gt 0 ]
     files+=("$work/skew/tirane.jsonl")
     start_central
-    FAKETIME="$shift_by" LD_PRELOAD=$(faketime -f +0 sh -c 'echo $LD_PRELOAD') \
+    LD_PRELOAD=$libfaketime FAKETIME=$shift_by \
         "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint" 2>> "$nodes/tirane/node.log" &
     node_pid[tirane]=$!; pids+=("${node_pid[tirane]}")
     check "tirane's skewed events were acknowledged" wait_acked 20 tirane

@@ -239,7 +239,7 @@ s_welcomed (s_peer_t *self)
     for (int attempt = 0; attempt < 10; attempt++) {
         s_connect (self);
         s_hello_as (self, self->enrolment->municipality, CP_WIRE_VERSION);
-        s_reply_t reply = s_recv (self, 500);
+        s_reply_t reply = s_recv (self, 1000);
         if (reply.command == CP_CMD_WELCOME) {
             self->expected = reply.welcome.expected;
             memcpy (self->chain, reply.welcome.chain, sizeof self->chain);
