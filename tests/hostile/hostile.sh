@@ -35,6 +35,11 @@ code () {
     sed -n "s/^ *$1 = \(-[0-9]*\),.*/\1/p" "$source/protocol/cp_error.h"
 }
 
+#  strerror CODE-NAME: cp_strerror's text for it (protocol/cp_error.c).
+strerror () {
+    sed -n "s/^ *case $1: *return \"\(.*\)\";/\1/p" "$source/protocol/cp_error.c"
+}
+
 #  refusals CODE-NAME: the central's count of refusals with that code.
 refusals () {
     "$bin/cpsync-central" stats --data "$central" --format json 2>/dev/null | jq \
@@ -234,6 +239,7 @@ wire () {
     peer "$1"
     replied "$2" "$3"
     counted "$3" "$before"
+    logged "refused: $(strerror "$3")"
     peer_legit
     live
     serving
@@ -346,9 +352,11 @@ wrong_server)
     peer_legit; live; serving ;;
 revoked|expired)
     up
-    if [ "$case_name" = revoked ]; then admin revoke durres; want=CP_EREVOKED
-    else admin rotate-node durres --out "$work/durres.bundle" --grace 0; want=CP_EEXPIRED; fi \
-        || fail "cpsync-admin: $(cat "$work/admin.out")"
+    if [ "$case_name" = revoked ]; then
+        want=CP_EREVOKED; admin revoke durres
+    else
+        want=CP_EEXPIRED; admin rotate-node durres --out "$work/durres.bundle" --grace 0
+    fi || fail "cpsync-admin: $(cat "$work/admin.out")"
     sleep 0.6                           # the central reloads its key table
     before=$(refusals $want)
     peer refused
