@@ -44,6 +44,28 @@ cp_lmdb_open (MDB_env **env, const char *path, unsigned max_dbs, cp_lmdb_mode_t 
         *env = NULL;
         return cp_lmdb_fail ("cp_lmdb", path, rc);
     }
+    //  A data file cut short (a full disk, a bad copy) opens, and the first
+    //  page read past its end is a SIGBUS, maybe long after a daemon said it
+    //  serves: refuse it now, naming it, while nothing has been done.
+    MDB_envinfo env_info;
+    MDB_stat env_stat;
+    if (mdb_env_info (*env, &env_info) == 0 && mdb_env_stat (*env, &env_stat) == 0
+    &&  stat (file, &info) == 0
+    &&  ((uint64_t) env_info.me_last_pgno + 1) * env_stat.ms_psize > (uint64_t) info.st_size) {
+        zsys_error ("cp_lmdb: %s is truncated: %lld bytes, its pages in use need %llu; "
+                    "restore the data directory from a backup", file, (long long) info.st_size,
+                    (unsigned long long) (env_info.me_last_pgno + 1) * env_stat.ms_psize);
+        mdb_env_close (*env);
+        *env = NULL;
+        return CP_ESTORE;
+    }
+    //  A reader killed holding a transaction keeps its slot, and with it
+    //  every page freed since its snapshot, until someone clears it: every
+    //  process that opens the store does (a query, a stats, a restart).
+    int dead = 0;
+    if (mdb_reader_check (*env, &dead) == 0 && dead > 0)
+        zsys_notice ("cp_lmdb: %s: cleared %d reader slot%s of processes gone", path, dead,
+                     dead == 1? "": "s");
     return 0;
 }
 

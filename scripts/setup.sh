@@ -14,6 +14,7 @@ packages=(build-essential cmake pkg-config python3 systemd
           chromium chromium-driver    # the dashboard test opens the page headless
           prometheus    # promtool: the metrics test checks both daemons' output with it
           libpq-dev             # cpsync-central export --pg
+          faketime              # tests/hostile: a node with its clock a year off
           postgresql            # the export test runs a PostgreSQL 15 server of its own
           valgrind              # memcheck_sync runs the daemons under memcheck
           jq                    # bench/resources.sh reads the nodes' status
