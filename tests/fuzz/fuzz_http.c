@@ -20,7 +20,8 @@
     (and each account's whose token the input used: a token logged out or
     pushed out of the table logs in again, which must succeed).
     A broken promise aborts, and so does a sanitizer's report, so the
-    fuzzer keeps the input.  A failed login takes at least 250 ms by
+    fuzzer keeps the input.  One flaw of libmicrohttpd 0.9.75 is let
+    through (s_check_answer says which).  A failed login takes at least 250 ms by
     design (central_http), so inputs that log in run slowly.
 
     The saved corpus (corpus/http) holds a real request for every endpoint
@@ -211,6 +212,16 @@ s_check_answer (const char *answer, size_t size, int *first_status)
         const char *body = s_body (answer + at, size - at, &body_size, &json);
         if (!body)
             fuzzing_fail ("a response without its headers' end or a Content-Length");
+        //  libmicrohttpd 0.9.75 (Debian 12) sends the headers of its own
+        //  400 for an unparsable Content-Length twice, then the body once:
+        //  its flaw, not ours (its page is HTML); the second copy is read.
+        size_t head = (size_t) (body - (answer + at));
+        if (!json && size - at >= 2 * head
+        &&  memcmp (answer + at, body, head) == 0) {
+            at += head;
+            responses--;
+            continue;
+        }
         if (json && status >= 400) {
             json_t *document = json_loadb (body, body_size, 0, NULL);
             json_t *status_value = json_object_get (document, "status");
@@ -362,6 +373,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     char *request = s_substitute (data, size, &request_size, &tokens);
     size_t answer_size;
     char *answer = s_exchange (request, request_size, &answer_size);
+    if (getenv ("FUZZ_VERBOSE"))
+        fprintf (stderr, "fuzz_http: answer of %zu bytes:\n%s\n", answer_size, answer);
     int status = 0;
     int responses = s_check_answer (answer, answer_size, &status);
     char path [256];
