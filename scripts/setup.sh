@@ -15,6 +15,7 @@ packages=(build-essential cmake pkg-config python3 systemd
           prometheus    # promtool: the metrics test checks both daemons' output with it
           libpq-dev             # cpsync-central export --pg
           postgresql            # the export test runs a PostgreSQL 15 server of its own
+          clang libclang-rt-dev   # scripts/fuzz.sh: the libFuzzer targets (clang's runtime is only recommended)
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do
