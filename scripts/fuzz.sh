@@ -31,6 +31,7 @@ fi
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCPSYNC_FUZZ=ON \
       -DCPSYNC_WERROR=ON >/dev/null
 cmake --build "$build" -j"$jobs" >/dev/null
+build=$(cd "$build" && pwd)
 
 if [ $# -gt 0 ]; then
     targets=("$@")
