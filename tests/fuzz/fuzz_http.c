@@ -18,7 +18,9 @@
     needs one (checked when one request got one response); and after each
     input the daemon still answers an operator's GET /api/v1/me with 200
     (and each account's whose token the input used: a token logged out or
-    pushed out of the table logs in again, which must succeed).
+    pushed out of the table logs in again, which must succeed, or be
+    refused 429 when inputs failed to log in as that name five times in
+    the minute: the daemon's rate limit).
     A broken promise aborts, and so does a sanitizer's report, so the
     fuzzer keeps the input.  One flaw of libmicrohttpd 0.9.75 is let
     through (s_check_answer says which).  A failed login takes at least 250 ms by
@@ -235,8 +237,11 @@ s_check_answer (const char *answer, size_t size, int *first_status)
     return responses;
 }
 
-//  Logs account index in: its token into s_tokens.
-static void
+//  Logs account index in: its token into s_tokens.  Returns the status:
+//  200, or 429 when inputs failed to log in as that name five times this
+//  minute (the daemon's rate limit: the old token stays, refused, until a
+//  later login).  Anything else breaks a promise.
+static int
 s_login (size_t index)
 {
     char request [512];
@@ -248,11 +253,15 @@ s_login (size_t index)
         "\r\nContent-Length: %d\r\n\r\n%s", length, login);
     size_t size;
     char *answer = s_exchange (request, (size_t) request_size, &size);
+    int status = s_status (answer, size);
     const char *token = strstr (answer, "\"token\": \"");
-    if (s_status (answer, size) != 200 || !token)
+    if (status == 200 && token)
+        snprintf (s_tokens [index], sizeof s_tokens [index], "%.64s", token + 10);
+    else
+    if (status != 429)
         fuzzing_fail ("an account of the target does not log in");
-    snprintf (s_tokens [index], sizeof s_tokens [index], "%.64s", token + 10);
     free (answer);
+    return status;
 }
 
 //  The status of GET /api/v1/me with account index's token.
@@ -330,7 +339,8 @@ s_start (void)
     if (!s_http)
         fuzzing_fail ("central_http does not start");
     for (size_t index = 0; index < S_ACCOUNTS; index++)
-        s_login (index);
+        if (s_login (index) != 200)
+            fuzzing_fail ("an account of the target does not log in");
 }
 
 //  The input with every placeholder replaced by its token (malloc'd,
@@ -391,10 +401,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (index > 0 && !tokens)
             break;
         int me = s_me (index);
-        if (me == 401) {
-            s_login (index);
+        if (me == 401 && s_login (index) == 200)
             me = s_me (index);
-        }
+        else
+        if (me == 401)
+            continue;           //  locked out for a minute: a well-formed answer too
         if (me != 200)
             fuzzing_fail ("the daemon no longer answers a legitimate request");
     }
