@@ -278,6 +278,14 @@ s_me (size_t index)
     return status;
 }
 
+//  At exit: the daemon stopped, then its scratch directory removed.
+static void
+s_stop (void)
+{
+    central_http_destroy (&s_http);
+    fuzzing_remove_tree (s_top);
+}
+
 //  Sets up the central, its accounts and the daemon, and logs in.
 static void
 s_start (void)
@@ -290,6 +298,7 @@ s_start (void)
     snprintf (s_top, sizeof s_top, "%s/fuzz_http-XXXXXX", base);
     if (!mkdtemp (s_top))
         fuzzing_fail ("cannot make a scratch directory");
+    atexit (s_stop);
     char dir [200];
     snprintf (dir, sizeof dir, "%s/central", s_top);
     if (central_store_create (dir, "tcp://127.0.0.1:1", 2))

@@ -28,8 +28,6 @@
 #include "fuzzing.h"
 #include "cp_lmdb.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <lmdb.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -63,32 +61,11 @@ typedef struct {
 
 static char s_store_records_top [200];
 
-//  Removes path and, when it is a directory, what it holds.
-static void
-s_store_records_remove (const char *path)
-{
-    struct stat info;
-    if (lstat (path, &info))
-        return;
-    DIR *dir = S_ISDIR (info.st_mode)? opendir (path): NULL;
-    struct dirent *entry;
-    while (dir && (entry = readdir (dir))) {
-        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
-            continue;
-        char inner [512];
-        snprintf (inner, sizeof inner, "%s/%s", path, entry->d_name);
-        s_store_records_remove (inner);
-    }
-    if (dir)
-        closedir (dir);
-    remove (path);
-}
-
 static void
 s_store_records_cleanup (void)
 {
     if (s_store_records_top [0])
-        s_store_records_remove (s_store_records_top);
+        fuzzing_remove_tree (s_store_records_top);
 }
 
 //  Makes a fresh scratch directory for a store, removed at exit; the
