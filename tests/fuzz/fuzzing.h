@@ -44,8 +44,9 @@ fuzzing_remove_tree (const char *path)
         if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
             continue;
         char inner [512];
-        snprintf (inner, sizeof inner, "%s/%s", path, entry->d_name);
-        fuzzing_remove_tree (inner);
+        int size = snprintf (inner, sizeof inner, "%s/%s", path, entry->d_name);
+        if (size > 0 && (size_t) size < sizeof inner)
+            fuzzing_remove_tree (inner);
     }
     if (dir)
         closedir (dir);
