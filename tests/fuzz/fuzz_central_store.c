@@ -28,7 +28,8 @@
 
     The saved corpus (corpus/central_store) holds the baseline's records
     and copies with one thing wrong, written by this target when
-    FUZZ_SEEDS names a directory (store_records_seeds).  replay.c runs it
+    FUZZ_SEEDS names a directory (store_records_seeds), and (fuzz-*) the
+    inputs of a libFuzzer run that reached new code.  replay.c runs it
     as an ordinary test.                                                   */
 
 #include "fuzzing.h"

@@ -31,7 +31,8 @@
     directives GET and POST, openapi, metrics, the dashboard's page and
     assets) of each role that may ask it, and bad ones: no token, a wrong
     token, an unknown path, a wrong method, an unknown, repeated or empty
-    parameter, a body too big, a broken JSON body.  replay.c runs it as an
+    parameter, a body too big, a broken JSON body; and (fuzz-*) the inputs
+    of a libFuzzer run that reached new code.  replay.c runs it as an
     ordinary test.                                                         */
 
 #include "fuzzing.h"

@@ -33,7 +33,8 @@
     catalogue number, a catalogue text that does not load.  gen_corpus
     does not write them: this target does, when FUZZ_SEEDS names a
     directory (store_records_seeds), since it is the one that has the
-    baseline.  replay.c runs the corpus as an ordinary test.             */
+    baseline; and (fuzz-*) the inputs of a libFuzzer run that reached new
+    code.  replay.c runs the corpus as an ordinary test.             */
 
 #include "fuzzing.h"
 #include "store_records.h"
