@@ -123,6 +123,16 @@ static enum MHD_Result
 s_send_json_as (struct MHD_Connection *connection, unsigned int status, json_t *document,
                 size_t flags)
 {
+    //  No document: a text jansson refused (not UTF-8).  Never an abort:
+    //  a request must not stop the daemon.
+    if (!document) {
+        static const char failed [] = "{\"error\": \"the answer could not be encoded\", "
+                                      "\"status\": 500}\n";
+        char *copy = strdup (failed);
+        if (!copy)
+            return MHD_NO;
+        return s_send (connection, MHD_HTTP_INTERNAL_SERVER_ERROR, copy, sizeof failed - 1);
+    }
     //  json_dumpb into our own malloc: jansson's allocator is not malloc's (cp_process).
     size_t size = json_dumpb (document, NULL, 0, flags);
     char *text = malloc (size + 1);
@@ -149,6 +159,14 @@ s_error (struct MHD_Connection *connection, unsigned int status, const char *for
     char *message = zsys_vprintf (format, args);
     va_end (args);
     assert (message);
+    //  A message may quote what the client sent (a parameter's name): when
+    //  that is not UTF-8, JSON cannot hold it, so it is shown as ASCII.
+    json_t *valid = json_string (message);
+    if (!valid)
+        for (char *at = message; *at; at++)
+            if (*at < 0x20 || *at > 0x7e)
+                *at = '?';
+    json_decref (valid);
     json_t *document = json_pack ("{s:s, s:i}", "error", message, "status", (int) status);
     zstr_free (&message);
     return s_send_json (connection, status, document);

@@ -2394,6 +2394,13 @@ central_store_downlink_next (central_store_t *self, int municipality, uint64_t a
     mdb_cursor_close (cursor);
     if (rc == 0 && next)
         rc = s_downlink_copy (self, txn, next, entry, size);
+    if (rc == CP_ENOTFOUND) {
+        //  The index names an entry the log does not hold: damage, which
+        //  would stall this node's downlink without a word.
+        zsys_error ("central_store: the downlink index names entry %" PRIu64 " but the log "
+                    "does not hold it: the store is damaged (restore it from a backup)", next);
+        rc = CP_ESTORE;
+    }
     if (rc == 0)
         *seq = next;
     mdb_txn_abort (txn);

@@ -591,6 +591,8 @@ int
 //  with *seq, *prev (the seq of the entry addressed to municipality just
 //  before it in the log, 0 for none) and a malloc'd copy of its bytes
 //  (*entry, *size; the caller frees), or 0 with *seq 0 when there is none.
+//  CP_ESTORE (logged) on a failed read, or when the index names an entry
+//  the log does not hold (a damaged store).
 int
     central_store_downlink_next (central_store_t *self, int municipality, uint64_t after,
                                  uint64_t *seq, uint64_t *prev, uint8_t **entry, size_t *size);

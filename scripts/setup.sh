@@ -18,6 +18,7 @@ packages=(build-essential cmake pkg-config python3 systemd
           postgresql            # the export test runs a PostgreSQL 15 server of its own
           valgrind              # memcheck_sync runs the daemons under memcheck
           jq                    # bench/resources.sh reads the nodes' status
+          clang libclang-rt-dev   # scripts/fuzz.sh: the libFuzzer targets (clang's runtime is only recommended)
           gdb)    # gdb: a hung test case prints its stacks (tests/testing.h)
 missing=()
 for package in "${packages[@]}"; do

@@ -9,10 +9,13 @@
 #ifndef FUZZING_H_INCLUDED
 #define FUZZING_H_INCLUDED
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 int
     LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -25,6 +28,29 @@ fuzzing_fail_at (const char *file, const char *what)
 {
     fprintf (stderr, "%s: %s\n", file, what);
     abort ();
+}
+
+//  Removes path and, when it is a directory, what it holds: a target's
+//  scratch directory, at exit.
+static inline void
+fuzzing_remove_tree (const char *path)
+{
+    struct stat info;
+    if (lstat (path, &info))
+        return;
+    DIR *dir = S_ISDIR (info.st_mode)? opendir (path): NULL;
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        char inner [512];
+        int size = snprintf (inner, sizeof inner, "%s/%s", path, entry->d_name);
+        if (size > 0 && (size_t) size < sizeof inner)
+            fuzzing_remove_tree (inner);
+    }
+    if (dir)
+        closedir (dir);
+    remove (path);
 }
 
 #endif

@@ -229,7 +229,7 @@ s_downlinks (const char *dir)
                                    .body = (const uint8_t *) bodies [kind - 1],
                                    .body_size = strlen (bodies [kind - 1])};
             size_t size = 0, part_size = 0;
-            uint8_t *bytes;
+            uint8_t *bytes = NULL;
             if (cp_downlink_address_parse (addresses [to], &entry.address)
             ||  !(bytes = cp_downlink_encode (&entry, secret, &size)))
                 s_die ("an entry of the seeds does not encode");
