@@ -31,19 +31,7 @@
 #include <pthread.h>
 #include <signal.h>
 
-static const store_table_t s_tables [] = {
-    {"meta", 0, 0},
-    {"catalogues", MDB_INTEGERKEY, sizeof (unsigned)},
-    {"log", 0, 0},
-    {"ids", 0, 0},
-    {"cases", 0, 0},
-    {CP_STORE_MONTHS, 0, 0},
-    {"chains", 0, 0},
-    {"downlink", 0, 0},
-    {"downlink_refused", 0, 0},
-    {"staffing", 0, 0},
-    {"directives", 0, 0}
-};
+static const store_table_t s_tables [] = {STORE_NODE_TABLES};
 #define S_TABLES (sizeof s_tables / sizeof s_tables [0])
 
 static store_records_t s_records = {.tables = s_tables, .table_count = S_TABLES};

@@ -42,6 +42,21 @@ typedef struct {
     size_t key_size;            //  the one size of its keys (MDB_INTEGERKEY); 0: any
 } store_table_t;
 
+//  The tables of a node's store (node/node_store.c), for the targets that
+//  write a node's records: static const store_table_t t [] = {STORE_NODE_TABLES};
+#define STORE_NODE_TABLES \
+    {"meta", 0, 0}, \
+    {"catalogues", MDB_INTEGERKEY, sizeof (unsigned)}, \
+    {"log", 0, 0}, \
+    {"ids", 0, 0}, \
+    {"cases", 0, 0}, \
+    {CP_STORE_MONTHS, 0, 0}, \
+    {"chains", 0, 0}, \
+    {"downlink", 0, 0}, \
+    {"downlink_refused", 0, 0}, \
+    {"staffing", 0, 0}, \
+    {"directives", 0, 0}
+
 //  A record of the baseline.
 typedef struct {
     size_t table;
