@@ -639,20 +639,30 @@ s_run_reload (const s_options_t *options, zactor_t *sync)
 
 //  Reads what the sync actor said on its pipe: "PROGRESS" acked head is
 //  drawn on the progress line (cleared once the central has everything);
-//  anything else is the signal of an actor that ended: returns false.
+//  the signal of an actor that ended returns false.  Nothing read (an
+//  interrupted call) is not an end.
 static bool
 s_run_progress (zactor_t *sync, cp_cli_progress_t *progress)
 {
-    char *what = NULL;
-    uint64_t acked = 0, head = 0;
-    zsock_recv (sync, "s88", &what, &acked, &head);
-    bool running = what && streq (what, "PROGRESS");
+    zmsg_t *msg = zmsg_recv (sync);
+    if (!msg)
+        return true;
+    bool running = zmsg_signal (msg) < 0;
+    //  zsock_send's "8" is a number in decimal text
+    char *what = running? zmsg_popstr (msg): NULL;
+    char *acked = running? zmsg_popstr (msg): NULL;
+    char *head = running? zmsg_popstr (msg): NULL;
+    if (what && streq (what, "PROGRESS") && acked && head) {
+        uint64_t done = strtoull (acked, NULL, 10), total = strtoull (head, NULL, 10);
+        if (done < total)
+            cp_cli_progress_show (progress, done, total, "events acknowledged");
+        else
+            cp_cli_progress_clear (progress);
+    }
     zstr_free (&what);
-    if (running && acked < head)
-        cp_cli_progress_show (progress, acked, head, "events acknowledged");
-    else
-    if (running)
-        cp_cli_progress_clear (progress);
+    zstr_free (&acked);
+    zstr_free (&head);
+    zmsg_destroy (&msg);
     return running;
 }
 
@@ -697,6 +707,10 @@ s_run (const s_options_t *options)
             s_run_reload (options, sync);
     }
     int rc = ended && !zsys_interrupted? 1: 0;
+    //  An actor that ended has sent its last signal, and it was read above:
+    //  zactor_destroy must not wait for another.
+    if (ended)
+        zsock_set_rcvtimeo (sync, 0);
     cp_cli_progress_destroy (&progress);
     zpoller_destroy (&poller);
     zactor_destroy (&sync);
