@@ -72,4 +72,14 @@ start_central
 check "the node catches up again" wait_acked 60 berat
 stop_node berat
 check "with stderr a file, no progress line" bash -c "! grep -q 'catch-up:' '$nodes/berat/node.log'"
+
+#  A node that cannot start (its bundle readable by others) exits 1 on a
+#  terminal too, and at once: the end of its uplink is not waited for twice.
+chmod 0644 "$nodes/berat/keys/node.bundle"
+timeout 10 script -qfec "'$bin/cpsync-node' run --data '$nodes/berat' --central '$endpoint'" \
+    "$work/refused.tty" > /dev/null < /dev/null
+rc=$?
+chmod 0600 "$nodes/berat/keys/node.bundle"
+check "a node that cannot start exits 1 on a terminal (exit $rc; 124: still running after 10 s)" \
+    [ $rc = 1 ]
 finish
