@@ -233,18 +233,20 @@ s_apart (const s_job_t *job, uint8_t **out, size_t *out_size)
     pid_t pid = fork ();
     assert (pid >= 0);
     if (pid == 0) {
-        //  The child: no zmq, no atexit handlers (they are the parent's).
+        //  The child runs this program again for the job: a bare fork of a
+        //  process with libzmq's and the server's threads inherits any lock
+        //  one of them held (a log stream's, say), and waited on it for
+        //  ever when it opened the store and logged.
         close (fds [0]);
-        uint8_t *data = NULL;
-        size_t size = 0;
-        int32_t code = s_job_run (job, &data, &size);
-        uint64_t wide = size;
-        s_write_all (fds [1], &code, sizeof code);
-        s_write_all (fds [1], &wide, sizeof wide);
-        s_write_all (fds [1], data, size);
-        if (data)
-            sodium_memzero (data, size);     //  a bundle holds a node's secrets
-        _exit (0);
+        char kind [16], flag [4], grace [32], fd [16];
+        snprintf (kind, sizeof kind, "%d", (int) job->kind);
+        snprintf (flag, sizeof flag, "%d", job->flag? 1: 0);
+        snprintf (grace, sizeof grace, "%lld", (long long) job->grace);
+        snprintf (fd, sizeof fd, "%d", fds [1]);
+        execl ("/proc/self/exe", "test_central_wire", "--job", kind,
+               job->what? job->what: "", flag, grace, job->scope? job->scope: "", s_dir, fd,
+               (char *) NULL);
+        _exit (4);
     }
     close (fds [1]);
     int32_t code = CP_EIO;
@@ -2254,11 +2256,36 @@ TESTING_MAIN (
 )
 #undef main
 
+//  A job run apart (s_apart): --job KIND WHAT FLAG GRACE SCOPE DIR FD; its
+//  code and output go to FD.
+static int
+s_job_main (char **argv)
+{
+    s_job_t job = {(s_job_kind_t) atoi (argv [2]), argv [3] [0]? argv [3]: NULL,
+                   atoi (argv [4]) != 0, strtoll (argv [5], NULL, 10),
+                   argv [6] [0]? argv [6]: NULL};
+    snprintf (s_dir, sizeof s_dir, "%s", argv [7]);
+    int fd = atoi (argv [8]);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int32_t code = s_job_run (&job, &data, &size);
+    uint64_t wide = size;
+    s_write_all (fd, &code, sizeof code);
+    s_write_all (fd, &wide, sizeof wide);
+    s_write_all (fd, data, size);
+    if (data)
+        sodium_memzero (data, size);     //  a bundle holds a node's secrets
+    free (data);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
     if (sodium_init () < 0)
         return 1;
+    if (argc == 9 && streq (argv [1], "--job"))
+        return s_job_main (argv);
     setvbuf (stdout, NULL, _IOLBF, 0);      //  our lines and the actor's, in order
     return s_main (argc, argv);
 }
