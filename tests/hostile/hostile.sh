@@ -500,16 +500,21 @@ clock_ahead|clock_behind)
     "$bin/gen_events" --seed 7 --events 30 --from "$today" --to "$today" --prefix skew \
         > "$work/skew/tirane.jsonl"
     #  libfaketime preloaded, not the faketime program, which forks: the
-    #  node's pid must be its own
-    libfaketime=$(dpkg -L libfaketime 2>/dev/null | grep 'libfaketime.so.1$' | head -1)
-    skewed () { LD_PRELOAD=$libfaketime FAKETIME=$shift_by "$@"; }
+    #  node's pid must be its own. In an AddressSanitizer build ASan's
+    #  runtime must come first in the list, or the program refuses to start.
+    preload=$(dpkg -L libfaketime 2>/dev/null | grep 'libfaketime.so.1$' | head -1)
+    asan=$(ldd "$bin/cpsync-node" | awk '/libasan\.so/ { print $3 }')
+    [ -n "$asan" ] && preload="$asan $preload"
+    skewed () { LD_PRELOAD=$preload FAKETIME=$shift_by "$@"; }
     step "import as of $today (clock $shift_by)" \
         skewed "$bin/cpsync-node" import --data "$nodes/tirane" "$work/skew/tirane.jsonl"
     taken=$(( $(field tirane head) - $(cat "$template/tirane_head") ))
     check "the node, in its own today, took the events ($taken)" [ "$taken" -gt 0 ]
     files+=("$work/skew/tirane.jsonl")
     start_central
-    LD_PRELOAD=$libfaketime FAKETIME=$shift_by \
+    #  not through skewed (): a function in the background is a subshell,
+    #  and node_pid must be the node's own
+    LD_PRELOAD=$preload FAKETIME=$shift_by \
         "$bin/cpsync-node" run --data "$nodes/tirane" --central "$endpoint" 2>> "$nodes/tirane/node.log" &
     node_pid[tirane]=$!; pids+=("${node_pid[tirane]}")
     check "tirane's skewed events were acknowledged" wait_acked 20 tirane
