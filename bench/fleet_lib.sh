@@ -51,4 +51,46 @@ fleet_rate () {
          END { if (start && stop > start) printf "%d\n", events / (stop - start) }' "$work/fleet.out"
 }
 
+#   catch_up BIN: one node with the BIG events of $work/one; prints the
+#   rates (events/s) of the first and of the last million, from the
+#   central's cursor as read every half second while the fleet runs, then
+#   the seconds the node's import took.
+catch_up () {
+    local port=$(( 20000 + RANDOM % 12000 ))
+    rm -rf "$work/big"
+    : > "$work/cursor.log"
+    stdbuf -oL "$1/cpsync-fleet" --events "$work/one" --data "$work/big" --port "$port" \
+        --timeout 3600 2>/dev/null | while IFS= read -r line; do
+            echo "$(date +%s.%N) $line"; done > "$work/big.out" &
+    local fleet=$!
+    while kill -0 "$fleet" 2>/dev/null; do
+        if grep -q 'set up and imported' "$work/big.out" 2>/dev/null; then
+            acked=$("$1/cpsync-central" nodes --data "$work/big/central" --format json 2>/dev/null \
+                    | jq '[.[].acked, 0] | max' 2>/dev/null || echo 0)
+            echo "$(date +%s.%N) $acked" >> "$work/cursor.log"
+        fi
+        sleep 0.5
+    done
+    wait "$fleet" || true
+    #  The fleet's "acknowledged" line is the moment the last event was in.
+    awk -v big="$big" '/ events of .* acknowledged in / { print $1, big }' "$work/big.out" \
+        >> "$work/cursor.log"
+    awk -v big="$big" '
+        { t [NR] = $1; a [NR] = $2 }
+        END {
+            for (i = 1; i <= NR; i++) {
+                if (!s0 && a [i] > 0) { s0 = t [i]; a0 = a [i] }
+                if (!s1 && a [i] >= 1000000) { s1 = t [i]; a1 = a [i] }
+                if (!s9 && a [i] >= big - 1000000) { s9 = t [i]; a9 = a [i] }
+                if (a [i] >= big) { s10 = t [i]; a10 = a [i]; break }
+            }
+            if (s1 > s0 && s10 > s9)
+                printf "%d %d", (a1 - a0) / (s1 - s0), (a10 - a9) / (s10 - s9)
+            else
+                printf "0 0"
+        }' "$work/cursor.log"
+    awk '/set up and imported in/ { for (i = 1; i < NF; i++) if ($i == "in") s = $(i + 1) }
+         END { printf " %s\n", s? s: 0 }' "$work/big.out"
+}
+
 median () { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

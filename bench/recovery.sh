@@ -56,51 +56,11 @@ echo "    the central's store: before $plain_mb MB, with the index $indexed_mb M
 
 [ "$big" -gt 0 ] || exit 0
 
-#   catch_up BIN: one node with BIG events; prints the rates (events/s) of
-#   the first and of the last million, from the central's cursor as read
-#   every half second while the fleet runs.
-catch_up () {
-    local port=$(( 20000 + RANDOM % 12000 ))
-    rm -rf "$work/big"
-    : > "$work/cursor.log"
-    stdbuf -oL "$1/cpsync-fleet" --events "$work/one" --data "$work/big" --port "$port" \
-        --timeout 3600 2>/dev/null | while IFS= read -r line; do
-            echo "$(date +%s.%N) $line"; done > "$work/big.out" &
-    local fleet=$!
-    while kill -0 "$fleet" 2>/dev/null; do
-        if grep -q 'set up and imported' "$work/big.out" 2>/dev/null; then
-            acked=$("$1/cpsync-central" nodes --data "$work/big/central" --format json 2>/dev/null \
-                    | python3 -c 'import json, sys
-print (max ([n ["acked"] for n in json.load (sys.stdin)] + [0]))' 2>/dev/null || echo 0)
-            echo "$(date +%s.%N) $acked" >> "$work/cursor.log"
-        fi
-        sleep 0.5
-    done
-    wait "$fleet" || true
-    #  The fleet's "acknowledged" line is the moment the last event was in.
-    awk -v big="$big" '/ events of .* acknowledged in / { print $1, big }' "$work/big.out" \
-        >> "$work/cursor.log"
-    awk -v big="$big" '
-        { t [NR] = $1; a [NR] = $2 }
-        END {
-            for (i = 1; i <= NR; i++) {
-                if (!s0 && a [i] > 0) { s0 = t [i]; a0 = a [i] }
-                if (!s1 && a [i] >= 1000000) { s1 = t [i]; a1 = a [i] }
-                if (!s9 && a [i] >= big - 1000000) { s9 = t [i]; a9 = a [i] }
-                if (a [i] >= big) { s10 = t [i]; a10 = a [i]; break }
-            }
-            if (s1 > s0 && s10 > s9)
-                printf "%d %d\n", (a1 - a0) / (s1 - s0), (a10 - a9) / (s10 - s9)
-            else
-                print "0 0"
-        }' "$work/cursor.log"
-}
-
 mkdir -p "$work/one"
 "$bin/gen_events" --seed 3 --events "$big" --from 2015-01-01 --to 2024-12-31 --prefix c- \
     > "$work/one/tirane.jsonl"
-read -r plain_first plain_last <<< "$(catch_up "$old_bin")"
-read -r indexed_first indexed_last <<< "$(catch_up "$bin")"
+read -r plain_first plain_last _ <<< "$(catch_up "$old_bin")"
+read -r indexed_first indexed_last _ <<< "$(catch_up "$bin")"
 echo "(c) one node's catch-up of $big events, first million / last million:"
 echo "    before:         $plain_first / $plain_last events/s" \
      "($(awk -v f="$plain_first" -v l="$plain_last" 'BEGIN { printf "%.2f", l / f }') of the first)"

@@ -55,8 +55,9 @@
 //  are in "months" (CP_STORE_MONTHS), no longer in "days".  6: the
 //  downlink (its cursor, the entries applied, refusals counted).  7: the
 //  node's own records (its staffing, its directives' receipt and
-//  completion).  Another format is refused rather than misread.
-#define S_FORMAT "cpsync-node 7"
+//  completion).  8: ids and cases keyed by cp_index_key's stem-first hash.
+//  Another format is refused rather than misread.
+#define S_FORMAT "cpsync-node 8"
 #define S_HASH_SIZE CP_INDEX_HASH_SIZE
 #define S_MAX_DBS 16
 #define S_LOG_AD_SIZE 9             //  'L', u64 sequence

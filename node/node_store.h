@@ -11,7 +11,7 @@
                             record's key as associated data, so the store
                             holds no case data in the clear.
     Databases of the environment:
-        meta        "format" ("cpsync-node 7"), "municipality", "catalogue",
+        meta        "format" ("cpsync-node 8"), "municipality", "catalogue",
                     "head", "acked", "log" (the log's identity), "log_started",
                     "chain" (at the head), "previous_log", "restore_detected",
                     "central_behind", "central_behind_by", "recovered" (the
@@ -24,8 +24,10 @@
                     sequence on (encoded by cp_codec, about 16 KiB of
                     them, never more than one append_many call's), sealed:
                     the uplink log (node_store.c has the block's layout)
-        ids         hash(event id) → u64 sequence
-        cases       hash(case) → a case's history (cp_case), sealed
+        ids         cp_index_key of the event id → u64 sequence
+        cases       cp_index_key of the case → a case's history (cp_case),
+                    sealed (the index key puts ids and cases of one stem
+                    side by side, so that writes stay local)
         months      u32 month (from 2000-01) → a tally row (cp_tally)
         chains      u64 sequence of a log block → the log's chain before it
         downlink    u64 seq → a downlink entry applied, as it came (cp_downlink:

@@ -18,7 +18,7 @@
         24       8     n: bytes of the LMDB copy (1..CP_BACKUP_STORE_MAX)
         32       32    fingerprint of the store's keys (below)
         64       m     the municipality code, [A-Za-z0-9_.:-]
-        64+m     f     the store format, printable ASCII ("cpsync-node 7")
+        64+m     f     the store format, printable ASCII ("cpsync-node 8")
         64+m+f   n     the LMDB copy: a data.mdb
         end-32   32    BLAKE2b-256 (unkeyed) of every byte before it
 
@@ -168,7 +168,7 @@ int
     cp_backup_command (const char *program, cp_backup_kind_t kind, const char *command,
                        const char *dir, const char *out, const char *from);
 
-//  One line on a backup, for people: "the node of tirane (cpsync-node 7),
+//  One line on a backup, for people: "the node of tirane (cpsync-node 8),
 //  made 2026-11-23T10:00:00Z, 1234567 bytes of store".
 void
     cp_backup_describe (const cp_backup_header_t *header, char *buf, size_t size);

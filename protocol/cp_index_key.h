@@ -1,10 +1,13 @@
 /*  cp_index_key: the secret that keys a store's indexes.
 
     Event ids and case pseudonyms are case data, so a store never uses them
-    as LMDB keys: it uses a keyed hash of them, SipHash-2-4 with a 128-bit
-    output (a PRF) under a random key kept in DIR/keys/index.key, mode 0600,
-    outside the store, so that the store alone reveals no id.  In memory the
-    key lives in sodium_malloc'd, read-only pages.                          */
+    as LMDB keys: it uses a keyed hash of them, two SipHash-2-4 (a PRF) under
+    a random key kept in DIR/keys/index.key, mode 0600, outside the store,
+    so that the store alone reveals no id: the hash of the id's stem (all
+    but its last two characters), then the hash of the whole id.  Ids
+    numbered together so sort together, and a store's writes stay local
+    (docs/design.md, "Scale").  In memory the key lives in sodium_malloc'd,
+    read-only pages.                                                        */
 
 #ifndef CP_INDEX_KEY_H_INCLUDED
 #define CP_INDEX_KEY_H_INCLUDED
@@ -12,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_INDEX_KEY_SIZE 32        //  stored; SipHash uses the first 16 bytes
+#define CP_INDEX_KEY_SIZE 32        //  stored: two SipHash keys (ids, stems)
 #define CP_INDEX_HASH_SIZE 16
 
 //  Writes a new random key to DIR/keys/index.key (0600, atomically; DIR/keys
@@ -36,7 +39,8 @@ uint8_t *
 void
     cp_index_key_destroy (uint8_t **key_p);
 
-//  The index key of text: CP_INDEX_HASH_SIZE bytes into out.
+//  The index key of text: CP_INDEX_HASH_SIZE bytes into out, the hash of
+//  its stem then of itself.
 void
     cp_index_key_hash (const uint8_t *key, const char *text, uint8_t *out);
 

@@ -1775,7 +1775,7 @@ test_old_format (void)
         s_open_expect (flags [index], CP_ENOTCENTRAL);
         char *log = testing_log_end ();
         CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-central 4\"; "
-                                 "this central reads \"cpsync-central 7\"");
+                                 "this central reads \"cpsync-central 8\"");
         free (log);
     }
     s_remove_dir ();

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The stores' cost must not grow with their size (docs/design.md, "Scale"):
+#
+#   bash bench/scale.sh [FILES] [BIG]     (default 5 and 10000000; BIG=0 skips (b))
+#
+#   (a) FILES files of 1,000,000 events each imported one after the other
+#       into one node (durable commits), with this build and with the build
+#       before (BASELINE, default 48ec2df: the last commit before ids and
+#       cases were keyed stem first), file by file alternately: each file's
+#       rate, the last file's rate over the first's (target >= 0.70), and
+#       the store's size per million events.
+#   (b) one node's catch-up of BIG events (imported in one file, then
+#       shipped to a central), with each build: the central's rate over the
+#       first million and over the last (target: the last >= 0.70 of the
+#       first), and the node's import of the whole file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=${1:-5}
+big=${2:-10000000}
+baseline=${BASELINE:-48ec2df}
+bin=${CPSYNC_BIN:-$PWD/build/bin}     # a Release build (scripts/setup.sh makes one)
+work=$(mktemp -d /tmp/cpsync-scale.XXXXXX)
+export CPSYNC_MAPSIZE=$(( 64 << 30 ))
+source bench/fleet_lib.sh
+trap 'remove_baseline; rm -rf "$work"' EXIT
+build_baseline "$baseline"
+
+ratio () { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b? a / b: 0 }'; }
+
+#   import_rate BIN NODE FILE: imports FILE into NODE; prints events/s.
+import_rate () {
+    local start end
+    start=$(date +%s.%N)
+    "$1/cpsync-node" import --data "$2" "$3" > /dev/null 2>&1
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" 'BEGIN { printf "%d", 1000000 / (e - s) }'
+}
+
+echo "(a) $files files of 1,000,000 events into one node, one after the other"
+for build in old new; do
+    [ $build = old ] && b=$old_bin || b=$bin
+    "$b/cpsync-node" init --data "$work/node-$build" --municipality tirane > /dev/null
+done
+old_rates=() new_rates=()
+for file in $(seq "$files"); do
+    "$bin/gen_events" --seed "$file" --events 1000000 --from 2019-01-01 --to 2024-12-31 \
+        --prefix "f$file-" > "$work/events.jsonl"
+    old_rates+=("$(import_rate "$old_bin" "$work/node-old" "$work/events.jsonl")")
+    new_rates+=("$(import_rate "$bin" "$work/node-new" "$work/events.jsonl")")
+    echo "    file $file: before ${old_rates[-1]} events/s, now ${new_rates[-1]} events/s" \
+         "(ratio $(ratio "${new_rates[-1]}" "${old_rates[-1]}"))"
+done
+for build in old new; do
+    [ $build = old ] && rates=("${old_rates[@]}") || rates=("${new_rates[@]}")
+    bytes=$(stat -c %s "$work/node-$build/store/data.mdb")
+    echo "    $build: the last file at $(ratio "${rates[-1]}" "${rates[0]}") of the first's rate" \
+         "(target >= 0.70); the store $(awk -v b="$bytes" -v n="$files" \
+         'BEGIN { printf "%.0f", b / 1e6 / n }') MB per million events"
+done
+rm -rf "$work/node-old" "$work/node-new" "$work/events.jsonl"
+
+[ "$big" -gt 0 ] || exit 0
+mkdir -p "$work/one"
+"$bin/gen_events" --seed 3 --events "$big" --from 2015-01-01 --to 2024-12-31 --prefix c- \
+    > "$work/one/tirane.jsonl"
+read -r old_first old_last old_import <<< "$(catch_up "$old_bin")"
+read -r new_first new_last new_import <<< "$(catch_up "$bin")"
+echo "(b) one node's catch-up of $big events, first million / last million at the central:"
+echo "    before: $old_first / $old_last events/s ($(ratio "$old_last" "$old_first") of the first);" \
+     "the node's import ${old_import} s"
+echo "    now:    $new_first / $new_last events/s ($(ratio "$new_last" "$new_first") of the first," \
+     "target >= 0.70); the node's import ${new_import} s"
