@@ -51,6 +51,14 @@ fleet_rate () {
          END { if (start && stop > start) printf "%d\n", events / (stop - start) }' "$work/fleet.out"
 }
 
+#   gen_one_node EVENTS: tirane's EVENTS events over ten years, in
+#   $work/one, for catch_up.
+gen_one_node () {
+    mkdir -p "$work/one"
+    "$bin/gen_events" --seed 3 --events "$1" --from 2015-01-01 --to 2024-12-31 --prefix c- \
+        > "$work/one/tirane.jsonl"
+}
+
 #   catch_up BIN: one node with the BIG events of $work/one; prints the
 #   rates (events/s) of the first and of the last million, from the
 #   central's cursor as read every half second while the fleet runs, then
@@ -92,5 +100,8 @@ catch_up () {
     awk '/set up and imported in/ { for (i = 1; i < NF; i++) if ($i == "in") s = $(i + 1) }
          END { printf " %s\n", s? s: 0 }' "$work/big.out"
 }
+
+#   ratio A B: A / B to two decimals (0 when B is 0).
+ratio () { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b? a / b: 0 }'; }
 
 median () { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

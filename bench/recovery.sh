@@ -56,13 +56,9 @@ echo "    the central's store: before $plain_mb MB, with the index $indexed_mb M
 
 [ "$big" -gt 0 ] || exit 0
 
-mkdir -p "$work/one"
-"$bin/gen_events" --seed 3 --events "$big" --from 2015-01-01 --to 2024-12-31 --prefix c- \
-    > "$work/one/tirane.jsonl"
+gen_one_node "$big"
 read -r plain_first plain_last _ <<< "$(catch_up "$old_bin")"
 read -r indexed_first indexed_last _ <<< "$(catch_up "$bin")"
 echo "(c) one node's catch-up of $big events, first million / last million:"
-echo "    before:         $plain_first / $plain_last events/s" \
-     "($(awk -v f="$plain_first" -v l="$plain_last" 'BEGIN { printf "%.2f", l / f }') of the first)"
-echo "    with the index: $indexed_first / $indexed_last events/s" \
-     "($(awk -v f="$indexed_first" -v l="$indexed_last" 'BEGIN { printf "%.2f", l / f }') of the first)"
+echo "    before:         $plain_first / $plain_last events/s ($(ratio "$plain_last" "$plain_first") of the first)"
+echo "    with the index: $indexed_first / $indexed_last events/s ($(ratio "$indexed_last" "$indexed_first") of the first)"

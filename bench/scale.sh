@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The stores' cost must not grow with their size (docs/design.md, "Scale"):
 #
-#   bash bench/scale.sh [FILES] [BIG]     (default 5 and 10000000; BIG=0 skips (b))
+#   bash bench/scale.sh [FILES] [BIG]     (default 5 and 10000000; BIG=0 skips (b);
+#                                         BIN, default build/bin, the build to measure)
 #
 #   (a) FILES files of 1,000,000 events each imported one after the other
 #       into one node (durable commits), with this build and with the build
@@ -18,22 +19,25 @@ cd "$(dirname "$0")/.."
 files=${1:-5}
 big=${2:-10000000}
 baseline=${BASELINE:-48ec2df}
-bin=${CPSYNC_BIN:-$PWD/build/bin}     # a Release build (scripts/setup.sh makes one)
+bin=$(realpath "${BIN:-build/bin}")     # a Release build (scripts/setup.sh makes one)
 work=$(mktemp -d /tmp/cpsync-scale.XXXXXX)
 export CPSYNC_MAPSIZE=$(( 64 << 30 ))
 source bench/fleet_lib.sh
 trap 'remove_baseline; rm -rf "$work"' EXIT
 build_baseline "$baseline"
 
-ratio () { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b? a / b: 0 }'; }
-
-#   import_rate BIN NODE FILE: imports FILE into NODE; prints events/s.
+#   import_rate BIN NODE FILE: imports FILE into NODE; prints events/s and
+#   the MB the import wrote.  The bytes are read from a subshell's
+#   /proc/PID/io, which holds its reaped child's: they do not move with the
+#   machine's load as seconds do.
 import_rate () {
-    local start end
+    local start end written
     start=$(date +%s.%N)
-    "$1/cpsync-node" import --data "$2" "$3" > /dev/null 2>&1
+    written=$("$1/cpsync-node" import --data "$2" "$3" > /dev/null 2>&1
+              awk '/^write_bytes/ { print $2 }' "/proc/$BASHPID/io")
     end=$(date +%s.%N)
-    awk -v s="$start" -v e="$end" 'BEGIN { printf "%d", 1000000 / (e - s) }'
+    awk -v s="$start" -v e="$end" -v w="$written" \
+        'BEGIN { printf "%d %d", 1000000 / (e - s), w / 1e6 }'
 }
 
 echo "(a) $files files of 1,000,000 events into one node, one after the other"
@@ -41,28 +45,31 @@ for build in old new; do
     [ $build = old ] && b=$old_bin || b=$bin
     "$b/cpsync-node" init --data "$work/node-$build" --municipality tirane > /dev/null
 done
-old_rates=() new_rates=()
+old_rates=() new_rates=() old_mb=() new_mb=()
 for file in $(seq "$files"); do
     "$bin/gen_events" --seed "$file" --events 1000000 --from 2019-01-01 --to 2024-12-31 \
         --prefix "f$file-" > "$work/events.jsonl"
-    old_rates+=("$(import_rate "$old_bin" "$work/node-old" "$work/events.jsonl")")
-    new_rates+=("$(import_rate "$bin" "$work/node-new" "$work/events.jsonl")")
-    echo "    file $file: before ${old_rates[-1]} events/s, now ${new_rates[-1]} events/s" \
-         "(ratio $(ratio "${new_rates[-1]}" "${old_rates[-1]}"))"
+    read -r rate mb <<< "$(import_rate "$old_bin" "$work/node-old" "$work/events.jsonl")"
+    old_rates+=("$rate") old_mb+=("$mb")
+    read -r rate mb <<< "$(import_rate "$bin" "$work/node-new" "$work/events.jsonl")"
+    new_rates+=("$rate") new_mb+=("$mb")
+    echo "    file $file: before ${old_rates[-1]} events/s, ${old_mb[-1]} MB written;" \
+         "now ${new_rates[-1]} events/s, ${new_mb[-1]} MB written" \
+         "(ratio of the rates $(ratio "${new_rates[-1]}" "${old_rates[-1]}"))"
 done
 for build in old new; do
-    [ $build = old ] && rates=("${old_rates[@]}") || rates=("${new_rates[@]}")
+    if [ $build = old ]; then rates=("${old_rates[@]}") mb=("${old_mb[@]}") name=before
+    else rates=("${new_rates[@]}") mb=("${new_mb[@]}") name="now   "; fi
     bytes=$(stat -c %s "$work/node-$build/store/data.mdb")
-    echo "    $build: the last file at $(ratio "${rates[-1]}" "${rates[0]}") of the first's rate" \
-         "(target >= 0.70); the store $(awk -v b="$bytes" -v n="$files" \
-         'BEGIN { printf "%.0f", b / 1e6 / n }') MB per million events"
+    echo "    $name: the last file at $(ratio "${rates[-1]}" "${rates[0]}") of the first's rate" \
+         "(target >= 0.70), writing $(ratio "${mb[-1]}" "${mb[0]}") times its bytes;" \
+         "the store $(awk -v b="$bytes" -v n="$files" 'BEGIN { printf "%.0f", b / 1e6 / n }')" \
+         "MB per million events"
 done
 rm -rf "$work/node-old" "$work/node-new" "$work/events.jsonl"
 
 [ "$big" -gt 0 ] || exit 0
-mkdir -p "$work/one"
-"$bin/gen_events" --seed 3 --events "$big" --from 2015-01-01 --to 2024-12-31 --prefix c- \
-    > "$work/one/tirane.jsonl"
+gen_one_node "$big"
 read -r old_first old_last old_import <<< "$(catch_up "$old_bin")"
 read -r new_first new_last new_import <<< "$(catch_up "$bin")"
 echo "(b) one node's catch-up of $big events, first million / last million at the central:"
