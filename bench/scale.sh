@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The stores' cost must not grow with their size (docs/design.md, "Scale"):
 #
-#   bash bench/scale.sh [FILES] [BIG]     (default 5 and 10000000; BIG=0 skips (b);
+#   bash bench/scale.sh [FILES] [BIG]     (default 5 and 10000000; 0 skips (a) or (b);
 #                                         BIN, default build/bin, the build to measure)
 #
 #   (a) FILES files of 1,000,000 events each imported one after the other
@@ -40,7 +40,7 @@ import_rate () {
         'BEGIN { printf "%d %d", 1000000 / (e - s), w / 1e6 }'
 }
 
-echo "(a) $files files of 1,000,000 events into one node, one after the other"
+[ "$files" -gt 0 ] && echo "(a) $files files of 1,000,000 events into one node, one after the other"
 for build in old new; do
     [ $build = old ] && b=$old_bin || b=$bin
     "$b/cpsync-node" init --data "$work/node-$build" --municipality tirane > /dev/null
@@ -58,6 +58,7 @@ for file in $(seq "$files"); do
          "(ratio of the rates $(ratio "${new_rates[-1]}" "${old_rates[-1]}"))"
 done
 for build in old new; do
+    [ "$files" -gt 0 ] || break
     if [ $build = old ]; then rates=("${old_rates[@]}") mb=("${old_mb[@]}") name=before
     else rates=("${new_rates[@]}") mb=("${new_mb[@]}") name="now   "; fi
     bytes=$(stat -c %s "$work/node-$build/store/data.mdb")
