@@ -76,7 +76,10 @@
 #include <sys/file.h>
 
 #define S_FRAMES_MAX 5                      //  routing id, command, three body frames
-#define S_GROUP_BYTES (64u << 20)           //  payload bytes in one group at most
+//  A group's payload and the batches decoded ahead are most of the central's
+//  own memory under load (bench/resources.sh: 428 MB of RssAnon for 61
+//  nodes at full speed at 64 MiB and 64 ahead; 249 MB at these).
+#define S_GROUP_BYTES (8u << 20)            //  payload bytes in one group at most
 #define S_HANDSHAKE_IVL 10000               //  ms a connection has for its handshake
 #define S_KEEPALIVE_IDLE 30                 //  s of silence before TCP keepalive probes
 #define S_KEEPALIVE_INTVL 10                //  s between probes
@@ -87,7 +90,7 @@
 #define S_LOG_BURST 20                      //  refusal lines a second, then a summary
 #define S_REFRESH_MSECS 250                 //  how often the key table is looked at
 #define S_BUSY_BATCHES 8                    //  a group this big waits for more (s_more)
-#define S_OPEN_AHEAD 64                     //  batches opened and decoded ahead of applying
+#define S_OPEN_AHEAD 16                     //  batches opened and decoded ahead of applying
 
 typedef struct {
     zframe_t *routing_id;       //  the peer's routing id (owned)

@@ -17,7 +17,7 @@
     CP_EVERSION, ...) or it sent something that is not a message.
 
     Batches are applied in groups: the actor takes every message that is
-    ready (up to 512 batches, 64 MiB or 20 ms of reading; once a group
+    ready (up to 512 batches, 8 MiB or 20 ms of reading; once a group
     holds a few batches it waits for more within those 20 ms, since every
     commit rewrites the case pages it touches and large groups share that
     cost), applies the batches in one write transaction, commits durably,

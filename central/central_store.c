@@ -56,7 +56,7 @@
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
-#define S_CASES_KEPT (256 * 1024)       //  cases kept in memory between groups (~80 MB)
+#define S_CASES_KEPT (96 * 1024)        //  cases kept in memory between groups (~30 MB)
 #define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
 #define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals
 #define S_ARRIVAL_VALUE 36              //  u64 first, last, events, ahead; i32 latest
