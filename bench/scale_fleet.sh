@@ -15,8 +15,9 @@
 #   - the central's apply rate over each tenth of EVENTS, from its own
 #     count of events applied (`cpsync-central stats`, read every second),
 #     and the last tenth's over the first's (target >= 0.70);
-#   - a year's national view and a county view (`cpsync-central query`,
-#     whole process, best of three) at 1%, 10% and 100% of EVENTS, the
+#   - a year's national view and a county view at 1%, 10% and 100% of
+#     EVENTS: `cpsync-central query` (whole process, best of three) and
+#     the view alone (bench/bench_central_view, median of 20), the
 #     year being the latest the events have reached (target at 100M: under
 #     50 ms); the load generators are stopped (SIGSTOP) and the central
 #     left to drain while they are timed, and that pause is not counted
@@ -74,7 +75,7 @@ cmp -s "$csv.new" "$csv" 2>/dev/null && rm "$csv.new" || mv "$csv.new" "$csv"
 echo "scale build of $(( nodes + 1 )) municipalities in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
     -DCPSYNC_MUNICIPALITIES="$csv" > "$build/configure.log"
-cmake --build "$build" -j2 --target cpsync-central cpsync-admin cpsync-node load_gen \
+cmake --build "$build" -j2 --target cpsync-central cpsync-admin cpsync-node load_gen bench_central_view \
     > "$build/build.log"
 bin=$build/bin
 
@@ -125,8 +126,14 @@ best_ms () {
 views () {
     local year=$(( 2015 + 10 * $1 / 100 - ($1 == 100 || $1 == 10 ? 1 : 0) ))
     [ "$year" -lt 2015 ] && year=2015
-    echo "    at $1% ($(applied) events): $year national $(best_ms --period "$year") ms," \
-         "county:m0001 $(best_ms --period "$year" --scope county:m0001) ms"
+    echo "    at $1% ($(applied) events), the view of $year: national $(best_ms --period "$year") ms" \
+         "(in the process $(inside "$year" national)), county:m0001" \
+         "$(best_ms --period "$year" --scope county:m0001) ms (in the process" \
+         "$(inside "$year" county:m0001))"
+}
+#   inside YEAR SCOPE: the median of bench_central_view, the view alone.
+inside () {
+    "$bin/bench_central_view" "$central" "$1" "$2" 20 | sed 's/.*median \([0-9.]*\) ms.*/\1 ms/'
 }
 #   wait_drained: until the central's count stops moving (it is written
 #   once a second).
@@ -181,9 +188,7 @@ elapsed=$(awk -v a="$start" -v b="$(now)" -v p="$paused" 'BEGIN { printf "%.0f",
 wait_drained
 t=$(awk -v a="$start" -v b="$(now)" -v p="$paused" 'BEGIN { printf "%.2f", b - a - p }')
 echo "$t $(applied)" >> "$data/samples"
-echo "    load: $(cat "$data"/load-*.out | grep -c acknowledged) progress lines;" \
-     "$(awk '/events of .* acknowledged in/ { r += $NF == "reconnections" ? $(NF - 1) : 0 }
-        END { print r + 0 }' "$data"/load-*.out) reconnections; ${elapsed} s of load"
+echo "    ${elapsed} s of load (pauses for the views left out); each load_gen:"
 grep -h "events of .* acknowledged in" "$data"/load-*.out | sed 's/^/    /'
 views 100
 
