@@ -558,7 +558,8 @@ main (int argc, char *argv [])
             }
             if (node->welcomed && now - node->sent_at > S_PING_MS) {
                 size_t size;
-                s_send (node, "PING", cp_wire_ping_encode (node->total, &size), size);
+                uint8_t *body = cp_wire_ping_encode (node->total, &size);
+                s_send (node, "PING", body, size);
             }
             items [polled] = (zmq_pollitem_t) {zsock_resolve (node->dealer), 0, ZMQ_POLLIN, 0};
             owners [polled++] = node;

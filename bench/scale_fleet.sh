@@ -206,7 +206,8 @@ awk -v total="$events" '
         for (k = 1; k <= 10; k++) {
             if (!(k in at)) break
             rate [k] = at [k] > prev ? tenth / (at [k] - prev) : 0
-            printf "    slice %2d: %8.0f\n", k, rate [k]
+            if (rate [k]) printf "    slice %2d: %8.0f\n", k, rate [k]
+            else printf "    slice %2d: too short for a count read once a second\n", k
             prev = at [k]; last = k
         }
         if (last == 10 && rate [1] > 0)
