@@ -52,7 +52,11 @@
 #define S_BATCH_EVENTS 1000     //  events in one batch, as node_sync sends at most
 #define S_WINDOW_MAX 64         //  batches in flight, whatever the central offers
 #define S_CONNECTING 32         //  nodes between connection and WELCOME at once
-#define S_HELLO_WAIT_MS 10000   //  no WELCOME within this: connect again
+#define S_CONNECT_WAIT_MS 1000  //  no handshake within this: connect again
+#define S_CONNECTS_MAX 300      //  connections refused in a row: give up
+#define S_HELLO_WAIT_MS 30000   //  no WELCOME within this: connect again (node_sync's
+                                //  longest pause; a HELLO waits behind what the
+                                //  central holds of every node's window)
 #define S_STALLED_MS 60000      //  batches in flight, nothing heard: connect again
 #define S_PING_MS 5000          //  idle this long: a PING, so the central keeps us
 #define S_STALLS_MAX 20         //  reconnections of one node without progress: give up
@@ -72,7 +76,9 @@ typedef struct {
     const cp_party_key_t *data_key;     //  the central data key batches are sealed to
     uint8_t *session;           //  the envelope key (guarded memory)
     zsock_t *dealer;            //  the connection, while there is one
-    zsock_t *monitor;           //  its disconnection
+    zsock_t *monitor;           //  its handshake and disconnection
+    bool connected;             //  the handshake succeeded
+    int refused;                //  connections without a handshake, in a row
     uint8_t log [CP_WIRE_LOG_SIZE];     //  this run's log identity
     load_events_t gen;          //  the log, at next
     uint64_t total;             //  events in the log
@@ -126,6 +132,7 @@ s_disconnect (s_gen_t *self, s_node_t *node)
         self->connecting--;
     node->hello_at = 0;
     node->welcomed = false;
+    node->connected = false;
 }
 
 static void
@@ -153,12 +160,15 @@ s_connect (s_gen_t *self, s_node_t *node)
     zsock_set_curve_secretkey_bin (node->dealer,
                                    node_keys_secrets (node->keys) + CP_SECRETS_TRANSPORT);
     //  A lost connection is made again by us, with HELLO first: libzmq's
-    //  own reconnection would send what is queued before it.
+    //  own reconnection would send what is queued before it.  So is one
+    //  that never came about (the central not up yet): libzmq does not try
+    //  again either.
     zsock_set_reconnect_ivl (node->dealer, -1);
     zsock_set_linger (node->dealer, 0);
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://load-gen-%zu", ++self->monitors);
-    int rc = zmq_socket_monitor (zsock_resolve (node->dealer), endpoint, ZMQ_EVENT_DISCONNECTED);
+    int rc = zmq_socket_monitor (zsock_resolve (node->dealer), endpoint,
+                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
     assert (rc == 0);
     node->monitor = zsock_new_pair (endpoint);
     assert (node->monitor);
@@ -407,6 +417,25 @@ s_on_message (s_gen_t *self, s_node_t *node)
     zmsg_destroy (&msg);
 }
 
+//  The monitor's event: a handshake done, or the connection lost.
+static void
+s_on_monitor (s_gen_t *self, s_node_t *node)
+{
+    zmsg_t *event = zmsg_recv (node->monitor);
+    zframe_t *head = event? zmsg_first (event): NULL;
+    uint16_t code = 0;
+    if (head && zframe_size (head) == 6)
+        memcpy (&code, zframe_data (head), sizeof code);
+    zmsg_destroy (&event);
+    if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        node->connected = true;
+        node->refused = 0;
+    }
+    else
+    if (code == ZMQ_EVENT_DISCONNECTED)
+        s_reconnect_later (self, node, "connection lost");
+}
+
 //  ---------------------------------------------------------------------
 //  The run
 
@@ -432,14 +461,14 @@ s_node_load (s_node_t *node, const char *data, uint64_t total, uint64_t seed, in
         return -1;
     }
     randombytes_buf (node->log, sizeof node->log);
+    //  The code and the seed make the log and its ids: another seed, other
+    //  events, so a second run for a municipality adds to the first.
     const char *code = node->enrolment->municipality;
-    if (strlen (code) >= sizeof node->gen.prefix) {
-        fprintf (stderr, "load_gen: %s: municipality code too long for ids\n", data);
+    char prefix [sizeof node->gen.prefix];
+    if (snprintf (prefix, sizeof prefix, "%s.%" PRIu64, code, seed) >= (int) sizeof prefix) {
+        fprintf (stderr, "load_gen: %s: municipality code and seed too long for ids\n", data);
         return -1;
     }
-    //  The seed and the code make the log; another seed makes other ids.
-    char prefix [sizeof node->gen.prefix];
-    snprintf (prefix, sizeof prefix, "%s", code);
     uint64_t mixed = seed;
     for (const char *c = code; *c; c++)
         mixed = mixed * 1099511628211ULL + (uint8_t) *c;
@@ -548,6 +577,17 @@ main (int argc, char *argv [])
                 else
                     continue;
             }
+            if (!node->connected && now - node->hello_at > S_CONNECT_WAIT_MS) {
+                //  Not a stall: the central is not there (yet)
+                s_disconnect (&self, node);
+                if (++node->refused > S_CONNECTS_MAX) {
+                    zsys_error ("load_gen: %s: no connection to %s in %d tries: given up",
+                                node->enrolment->municipality, self.endpoint, S_CONNECTS_MAX);
+                    node->done = true;
+                    self.failed = 1;
+                }
+                continue;
+            }
             if (!node->welcomed && now - node->hello_at > S_HELLO_WAIT_MS) {
                 s_reconnect_later (&self, node, "no WELCOME");
                 continue;
@@ -575,7 +615,7 @@ main (int argc, char *argv [])
             if (!(items [index].revents & ZMQ_POLLIN) || !node->dealer)
                 continue;
             if (index % 2)
-                s_reconnect_later (&self, node, "connection lost");
+                s_on_monitor (&self, node);
             else
                 //  Everything that came, so that a full window refills at once
                 while (node->dealer && (zsock_events (node->dealer) & ZMQ_POLLIN))
