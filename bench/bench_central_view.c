@@ -9,6 +9,7 @@
     milliseconds: the part of `cpsync-central query` that grows with the
     data, without process start and store opening.                      */
 
+#include "bench_timing.h"
 #include "central_report.h"
 #include "central_store.h"
 #include "cp_error.h"
@@ -16,22 +17,6 @@
 
 #include <czmq.h>
 #include <sodium.h>
-#include <time.h>
-
-static double
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1000.0 + now.tv_nsec / 1e6;
-}
-
-static int
-s_compare (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
 
 int
 main (int argc, char **argv)
@@ -61,16 +46,16 @@ main (int argc, char **argv)
     double *times = malloc (runs * sizeof (double));
     assert (out && times);
     for (int run = 0; run < runs; run++) {
-        double start = s_now_ms ();
+        double start = bench_now_ms ();
         int rc = central_report_view (store, &period, scope, cp_catalogue_version (catalogue), 0,
                                       "json", "en", out);
-        times [run] = s_now_ms () - start;
+        times [run] = bench_now_ms () - start;
         if (rc) {
             fprintf (stderr, "bench_central_view: %s\n", cp_strerror (rc));
             return 1;
         }
     }
-    qsort (times, runs, sizeof (double), s_compare);
+    bench_sort_ms (times, runs);
     printf ("view %s %s: min %.3f ms, median %.3f ms, max %.3f ms over %d runs\n", argv [2], scope,
             times [0], times [runs / 2], times [runs - 1], runs);
     free (times);

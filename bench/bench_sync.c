@@ -25,6 +25,7 @@
     cursor reaches it (the cursor moves in the transaction that applies the
     entry).  Prints p50, p99 and the maximum over every node and entry.   */
 
+#include "bench_timing.h"
 #include "central_admin.h"
 #include "central_store.h"
 #include "cp_directive.h"
@@ -34,24 +35,8 @@
 #include <czmq.h>
 #include <inttypes.h>
 #include <sodium.h>
-#include <time.h>
 
 #define S_TICK_MS 10
-
-static double
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1000.0 + now.tv_nsec / 1e6;
-}
-
-static int
-s_compare (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
 
 //  A new case opened today: a valid event whatever the node holds.
 static void
@@ -94,9 +79,9 @@ s_latency (const char *node_data, const char *central_data, int seconds, int rat
     int32_t today = cp_date_today ();
 
     int sent = 0, seen = 0;
-    double start = s_now_ms ();
+    double start = bench_now_ms ();
     while (seen < ticks) {
-        double now = s_now_ms ();
+        double now = bench_now_ms ();
         if (sent < ticks && now >= start + sent * S_TICK_MS) {
             node_store_begin (node);
             for (int index = 0; index < per_tick; index++) {
@@ -110,22 +95,22 @@ s_latency (const char *node_data, const char *central_data, int seconds, int rat
                 return 1;
             }
             head += (uint64_t) per_tick;
-            committed [sent] = s_now_ms ();
+            committed [sent] = bench_now_ms ();
             last_seq [sent++] = head;
         }
         central_cursor_t cursor;
         if (central_store_cursor (central, municipality, &cursor) == 0)
             while (seen < sent && cursor.acked >= last_seq [seen]) {
-                latencies [seen] = s_now_ms () - committed [seen];
+                latencies [seen] = bench_now_ms () - committed [seen];
                 seen++;
             }
-        if (s_now_ms () - start > seconds * 1000.0 + 30000) {
+        if (bench_now_ms () - start > seconds * 1000.0 + 30000) {
             fprintf (stderr, "bench_sync: the central stopped catching up\n");
             return 1;
         }
         zclock_sleep (1);
     }
-    qsort (latencies, (size_t) ticks, sizeof (double), s_compare);
+    bench_sort_ms (latencies, (size_t) ticks);
     printf ("latency at %d events/s (%d commits of %d events): p50 %.1f ms, p99 %.1f ms, "
             "max %.1f ms (target p99 <= 100 ms)\n", rate, ticks, per_tick,
             latencies [ticks / 2], latencies [ticks * 99 / 100], latencies [ticks - 1]);
@@ -150,7 +135,7 @@ s_zmq (size_t size, int count)
     zstr_send (dealer, "hello");
     zmsg_t *first = zmsg_recv (router);
     zmsg_destroy (&first);
-    double start = s_now_ms ();
+    double start = bench_now_ms ();
     int received = 0;
     zpoller_t *poller = zpoller_new (router, NULL);
     for (int sent = 0; sent < count || received < count;) {
@@ -166,7 +151,7 @@ s_zmq (size_t size, int count)
         if (sent == count && received < count)
             zpoller_wait (poller, 10);
     }
-    double seconds = (s_now_ms () - start) / 1000.0;
+    double seconds = (bench_now_ms () - start) / 1000.0;
     printf ("libzmq raw: %d messages of %zu bytes in %.3f s: %.0f messages/s, %.0f MB/s\n",
             count, size, seconds, count / seconds, count * (double) size / seconds / 1e6);
     zpoller_destroy (&poller);
@@ -226,20 +211,20 @@ s_downlink (const char *central_data, const char *nodes_dir, int entries)
         rc = central_admin_publish (central_data, NULL, CP_DOWNLINK_DIRECTIVE, "all", body,
                                     body_size, &seq, why, sizeof why);
         free (body);
-        double published = s_now_ms ();
+        double published = bench_now_ms ();
         if (rc) {
             fprintf (stderr, "bench_sync: publish: %s\n", why);
             break;
         }
         bool *arrived = calloc ((size_t) count, sizeof (bool));
         int left = count;
-        while (left > 0 && s_now_ms () - published < 30000) {
+        while (left > 0 && bench_now_ms () - published < 30000) {
             for (int node = 0; node < count; node++) {
                 uint64_t cursor = 0;
                 if (!arrived [node] && node_store_downlink_cursor (nodes [node], &cursor) == 0
                 &&  cursor >= seq) {
                     arrived [node] = true;
-                    latencies [measured++] = s_now_ms () - published;
+                    latencies [measured++] = bench_now_ms () - published;
                     left--;
                 }
             }
@@ -252,7 +237,7 @@ s_downlink (const char *central_data, const char *nodes_dir, int entries)
             rc = 1;
         }
     }
-    qsort (latencies, measured, sizeof (double), s_compare);
+    bench_sort_ms (latencies, measured);
     if (measured)
         printf ("downlink: %zu deliveries (%d entries to %d nodes): p50 %.0f ms, p99 %.0f ms, "
                 "max %.0f ms (target p99 < 1000 ms)\n", measured, entries, count,

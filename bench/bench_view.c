@@ -6,27 +6,12 @@
     prints the fastest, median and slowest time in milliseconds: the part
     of `cpsync-node view` that grows with the data, without process start. */
 
+#include "bench_timing.h"
 #include "cp_view.h"
 #include "node_store.h"
 
 #include <czmq.h>
 #include <sodium.h>
-#include <time.h>
-
-static double
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1000.0 + now.tv_nsec / 1e6;
-}
-
-static int
-s_compare (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
 
 int
 main (int argc, char **argv)
@@ -51,15 +36,15 @@ main (int argc, char **argv)
     double *times = malloc (runs * sizeof (double));
     int64_t managed = 0;
     for (int run = 0; run < runs; run++) {
-        double start = s_now_ms ();
+        double start = bench_now_ms ();
         cp_view_init (view, &period, "bench");
         if (node_store_view (store, view))
             return 1;
         cp_view_figures (view, catalogue, cp_catalogue_version (catalogue), figures);
-        times [run] = s_now_ms () - start;
+        times [run] = bench_now_ms () - start;
         managed = figures->managed;
     }
-    qsort (times, runs, sizeof (double), s_compare);
+    bench_sort_ms (times, runs);
     printf ("view %s: min %.3f ms, median %.3f ms, max %.3f ms over %d runs (managed %lld)\n",
             argv [2], times [0], times [runs / 2], times [runs - 1], runs, (long long) managed);
     free (times);
