@@ -135,6 +135,19 @@ s_disconnect (s_gen_t *self, s_node_t *node)
     node->connected = false;
 }
 
+//  Sends without waiting: a DEALER whose connection failed has no pipe,
+//  and a blocking send would wait for ever (the central killed and not
+//  yet back).  What cannot be sent is dropped; the connection is given up
+//  on by the handshake's or the reply's timeout, and the log is sent again
+//  from what the next WELCOME expects.
+static void
+s_send_msg (s_node_t *node, zmsg_t **msg_p)
+{
+    if (zmsg_send (msg_p, node->dealer))
+        zmsg_destroy (msg_p);
+    node->sent_at = zclock_mono ();
+}
+
 static void
 s_send (s_node_t *node, const char *command, uint8_t *body, size_t size)
 {
@@ -143,8 +156,7 @@ s_send (s_node_t *node, const char *command, uint8_t *body, size_t size)
     zmsg_addmem (msg, command, strlen (command));
     zmsg_addmem (msg, body, size);
     free (body);
-    zmsg_send (&msg, node->dealer);
-    node->sent_at = zclock_mono ();
+    s_send_msg (node, &msg);
 }
 
 //  A fresh CURVE connection with the node's keys to the central's newest
@@ -165,6 +177,7 @@ s_connect (s_gen_t *self, s_node_t *node)
     //  again either.
     zsock_set_reconnect_ivl (node->dealer, -1);
     zsock_set_linger (node->dealer, 0);
+    zsock_set_sndtimeo (node->dealer, 0);
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://load-gen-%zu", ++self->monitors);
     int rc = zmq_socket_monitor (zsock_resolve (node->dealer), endpoint,
@@ -261,8 +274,7 @@ s_ship_one (s_gen_t *self, s_node_t *node)
     zmsg_addmem (msg, batch.sealed, batch.sealed_size);
     zmsg_addmem (msg, batch.signature, sizeof batch.signature);
     cp_batch_sealed_free (&batch);
-    zmsg_send (&msg, node->dealer);
-    node->sent_at = zclock_mono ();
+    s_send_msg (node, &msg);
 
     flight->first = header.first;
     flight->last = header.last;
