@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,11 +89,20 @@ central_account_make (central_account_t *account, const char *name, const char *
     return 0;
 }
 
+//  One verification at a time: each takes the hash's memory (64 MiB at
+//  crypto_pwhash_MEMLIMIT_INTERACTIVE), and the API's threads would
+//  otherwise let as many concurrent logins, unauthenticated, take that
+//  many times it.
+static pthread_mutex_t s_verifying = PTHREAD_MUTEX_INITIALIZER;
+
 bool
 central_account_verify (const central_account_t *account, const char *password)
 {
-    return crypto_pwhash_str_verify (account->hash, password,
-                                     strnlen (password, CENTRAL_PASSWORD_MAX + 1)) == 0;
+    pthread_mutex_lock (&s_verifying);
+    bool verified = crypto_pwhash_str_verify (account->hash, password,
+                                              strnlen (password, CENTRAL_PASSWORD_MAX + 1)) == 0;
+    pthread_mutex_unlock (&s_verifying);
+    return verified;
 }
 
 bool
