@@ -879,7 +879,7 @@ s_id_hashes (const uint8_t *subkeys, const char *id, const char *before,
              central_identity_t *identity)
 {
     size_t size = strnlen (id, CP_ID_MAX);
-    size_t stem = size > 2? size - 2: 0;
+    size_t stem = size > CP_INDEX_STEM_CUT? size - CP_INDEX_STEM_CUT: 0;
     bool same_stem = before && strnlen (before, CP_ID_MAX) == size
                   && memcmp (before, id, stem) == 0;
     if (same_stem)

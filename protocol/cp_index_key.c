@@ -58,13 +58,11 @@ cp_index_key_destroy (uint8_t **key_p)
 //  first half), so that texts of one stem sort together: a batch of new
 //  ids, or the cases a month's events touch, fall on a few neighbouring
 //  pages of a store's tree instead of one page each anywhere in it.
-#define S_STEM_CUT 2
-
 void
 cp_index_key_hash (const uint8_t *key, const char *text, uint8_t *out)
 {
     size_t size = strlen (text);
-    size_t stem = size > S_STEM_CUT? size - S_STEM_CUT: 0;
+    size_t stem = size > CP_INDEX_STEM_CUT? size - CP_INDEX_STEM_CUT: 0;
     crypto_shorthash_siphash24 (out, (const uint8_t *) text, stem,
                                 key + crypto_shorthash_siphash24_KEYBYTES);
     crypto_shorthash_siphash24 (out + crypto_shorthash_siphash24_BYTES,

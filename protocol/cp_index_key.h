@@ -17,6 +17,7 @@
 
 #define CP_INDEX_KEY_SIZE 32        //  stored: two SipHash keys (ids, stems)
 #define CP_INDEX_HASH_SIZE 16
+#define CP_INDEX_STEM_CUT 2         //  an id's stem: all but its last this many characters
 
 //  Writes a new random key to DIR/keys/index.key (0600, atomically; DIR/keys
 //  made 0700 when missing).  Returns 0, CP_EEXISTS when there is one, or
