@@ -52,7 +52,10 @@
 #define S_BATCH_EVENTS 1000     //  events in one batch, as node_sync sends at most
 #define S_WINDOW_MAX 64         //  batches in flight, whatever the central offers
 #define S_CONNECTING 32         //  nodes between connection and WELCOME at once
-#define S_CONNECT_WAIT_MS 1000  //  no handshake within this: connect again
+#define S_CONNECT_WAIT_MS 1000  //  no TCP connection within this: connect again
+#define S_HANDSHAKE_WAIT_MS 15000       //  connected, no handshake within this: again
+                                        //  (a busy central's I/O thread is slow at
+                                        //  them; given up on, each counts as refused)
 #define S_CONNECTS_MAX 300      //  connections refused in a row: give up
 #define S_HELLO_WAIT_MS 30000   //  no WELCOME within this: connect again (node_sync's
                                 //  longest pause; a HELLO waits behind what the
@@ -77,6 +80,7 @@ typedef struct {
     uint8_t *session;           //  the envelope key (guarded memory)
     zsock_t *dealer;            //  the connection, while there is one
     zsock_t *monitor;           //  its handshake and disconnection
+    bool reached;               //  the TCP connection is up
     bool connected;             //  the handshake succeeded
     int refused;                //  connections without a handshake, in a row
     uint8_t log [CP_WIRE_LOG_SIZE];     //  this run's log identity
@@ -132,6 +136,7 @@ s_disconnect (s_gen_t *self, s_node_t *node)
         self->connecting--;
     node->hello_at = 0;
     node->welcomed = false;
+    node->reached = false;
     node->connected = false;
 }
 
@@ -181,7 +186,8 @@ s_connect (s_gen_t *self, s_node_t *node)
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://load-gen-%zu", ++self->monitors);
     int rc = zmq_socket_monitor (zsock_resolve (node->dealer), endpoint,
-                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+                                 ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                                 | ZMQ_EVENT_DISCONNECTED);
     assert (rc == 0);
     node->monitor = zsock_new_pair (endpoint);
     assert (node->monitor);
@@ -439,6 +445,9 @@ s_on_monitor (s_gen_t *self, s_node_t *node)
     if (head && zframe_size (head) == 6)
         memcpy (&code, zframe_data (head), sizeof code);
     zmsg_destroy (&event);
+    if (code == ZMQ_EVENT_CONNECTED)
+        node->reached = true;
+    else
     if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         node->connected = true;
         node->refused = 0;
@@ -589,8 +598,9 @@ main (int argc, char *argv [])
                 else
                     continue;
             }
-            if (!node->connected && now - node->hello_at > S_CONNECT_WAIT_MS) {
-                //  Not a stall: the central is not there (yet)
+            if (!node->connected
+            &&  now - node->hello_at > (node->reached? S_HANDSHAKE_WAIT_MS: S_CONNECT_WAIT_MS)) {
+                //  Not a stall: the central is not there (yet), or too busy
                 s_disconnect (&self, node);
                 if (++node->refused > S_CONNECTS_MAX) {
                     zsys_error ("load_gen: %s: no connection to %s in %d tries: given up",

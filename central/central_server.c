@@ -659,8 +659,7 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
         s_commit_group (self);
     cp_welcome_t welcome = {
         .catalogue = (uint32_t) cp_catalogue_version (central_store_catalogue (self->store)),
-        .window = zhashx_size (self->sessions) < CENTRAL_SERVER_FEW + 1
-                ? CENTRAL_SERVER_WINDOW_FEW: CENTRAL_SERVER_WINDOW
+        .window = central_server_window (zhashx_size (self->sessions))
     };
     uint64_t acked;
     central_cursor_t known;
@@ -1304,6 +1303,15 @@ s_timeout (self_t *self)
     int64_t now = zclock_mono ();
     int64_t next = self->flush_at < self->refresh_at? self->flush_at: self->refresh_at;
     return next > now? (int) (next - now): 0;
+}
+
+uint32_t
+central_server_window (size_t others)
+{
+    if (others <= CENTRAL_SERVER_FEW)
+        return CENTRAL_SERVER_WINDOW_FEW;
+    size_t share = CENTRAL_SERVER_IN_FLIGHT / (others + 1);
+    return share < 1? 1: share > CENTRAL_SERVER_WINDOW? CENTRAL_SERVER_WINDOW: (uint32_t) share;
 }
 
 void

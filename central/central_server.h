@@ -58,17 +58,28 @@
 
 #include <czmq.h>
 
-//  Batches a node may have in flight, offered in WELCOME.  A node in
-//  session with at most CENTRAL_SERVER_FEW others gets the wider window: a
-//  node catching up alone then fills groups four times larger, and every
-//  commit rewrites the pages of the cases it touches, so it catches up in
-//  far fewer commits.  With many nodes the groups fill anyway, and the
-//  narrow window bounds what the central holds for them.
+//  Batches a node may have in flight, offered in WELCOME
+//  (central_server_window).  A node in session with at most
+//  CENTRAL_SERVER_FEW others gets the wider window: a node catching up
+//  alone then fills groups four times larger, and every commit rewrites
+//  the pages of the cases it touches, so it catches up in far fewer
+//  commits.  With many nodes the groups fill anyway, and the narrow window
+//  bounds what the central holds for them; with very many, it narrows
+//  further, so that all of them together have about two groups in flight
+//  (one committing, one gathering): a thousand nodes with sixteen batches
+//  each kept the central's queue a minute long, a HELLO waiting behind it.
 #define CENTRAL_SERVER_WINDOW 16
 #define CENTRAL_SERVER_WINDOW_FEW 64
 #define CENTRAL_SERVER_FEW 4
 #define CENTRAL_SERVER_GROUP_BATCHES 512     //  batches in one commit at most
 #define CENTRAL_SERVER_GROUP_MSECS 20       //  time spent gathering a group at most
+#define CENTRAL_SERVER_IN_FLIGHT (2 * CENTRAL_SERVER_GROUP_BATCHES)
+
+//  The window WELCOME offers a node that finds others in session:
+//  CENTRAL_SERVER_WINDOW_FEW up to CENTRAL_SERVER_FEW others, then its
+//  share of CENTRAL_SERVER_IN_FLIGHT, between 1 and CENTRAL_SERVER_WINDOW.
+uint32_t
+    central_server_window (size_t others);
 
 //  The actor.  args is the central's data directory (a const char *, read
 //  before zactor_new returns); the store is opened before it returns, and a

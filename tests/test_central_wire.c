@@ -1223,6 +1223,26 @@ test_garbage (void)
     s_remove_central ();
 }
 
+//  The window narrows as sessions grow: wide for a few, sixteen for the
+//  country's 61, one for a thousand, and what all hold together stays
+//  about CENTRAL_SERVER_IN_FLIGHT once windows are narrowed.
+static void
+test_window_by_sessions (void)
+{
+    CHECK_EQ_INT (central_server_window (0), CENTRAL_SERVER_WINDOW_FEW);
+    CHECK_EQ_INT (central_server_window (CENTRAL_SERVER_FEW), CENTRAL_SERVER_WINDOW_FEW);
+    CHECK_EQ_INT (central_server_window (CENTRAL_SERVER_FEW + 1), CENTRAL_SERVER_WINDOW);
+    CHECK_EQ_INT (central_server_window (60), CENTRAL_SERVER_WINDOW);
+    CHECK_EQ_INT (central_server_window (127), CENTRAL_SERVER_IN_FLIGHT / 128);
+    CHECK_EQ_INT (central_server_window (999), 1);
+    CHECK_EQ_INT (central_server_window (100000), 1);
+    for (size_t others = 64; others < 1000; others++) {
+        uint32_t window = central_server_window (others);
+        CHECK (window <= central_server_window (others - 1));
+        CHECK ((others + 1) * window <= CENTRAL_SERVER_IN_FLIGHT);
+    }
+}
+
 //  Many nodes at once, each with a window of batches: every batch applied
 //  once, whatever the grouping.
 static void
@@ -2239,6 +2259,7 @@ TESTING_MAIN (
     TEST (test_batches),
     TEST (test_store_failure),
     TEST (test_garbage),
+    TEST (test_window_by_sessions),
     TEST (test_many_nodes),
     TEST (test_restart),
     TEST (test_unknown_key),
