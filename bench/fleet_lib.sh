@@ -99,6 +99,20 @@ catch_up () {
         }' "$work/cursor.log"
     awk '/set up and imported in/ { for (i = 1; i < NF; i++) if ($i == "in") s = $(i + 1) }
          END { printf " %s\n", s? s: 0 }' "$work/big.out"
+    #  Every million's rate, for the curve between the two: $work/millions.
+    awk '
+        { t [NR] = $1; a [NR] = $2 }
+        END {
+            m = 1
+            for (i = 1; i <= NR; i++) {
+                if (!s && a [i] > 0) { s = t [i]; from = a [i] }
+                while (s && a [i] >= m * 1000000) {
+                    if (t [i] > s) printf "%d ", (a [i] - from) / (t [i] - s)
+                    s = t [i]; from = a [i]; m++
+                }
+            }
+            printf "\n"
+        }' "$work/cursor.log" > "$work/millions"
 }
 
 #   ratio A B: A / B to two decimals (0 when B is 0).

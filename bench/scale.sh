@@ -13,7 +13,12 @@
 #   (b) one node's catch-up of BIG events (imported in one file, then
 #       shipped to a central), with each build: the central's rate over the
 #       first million and over the last (target: the last >= 0.70 of the
-#       first), and the node's import of the whole file.
+#       first), every million's, and the node's import of the whole file.
+#   (c) with this build, a second node's million shipped into the central
+#       that holds (b)'s BIG events, and into an empty central: the
+#       central's cost per event against the size of its store, apart
+#       from what one node's own history does to it (docs/design.md,
+#       "Scale", says why (b) mixes the two).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=${1:-5}
@@ -82,3 +87,34 @@ echo "    before: $old_first / $old_last events/s ($(ratio "$old_last" "$old_fir
      "the node's import ${old_import} s"
 echo "    now:    $new_first / $new_last events/s ($(ratio "$new_last" "$new_first") of the first," \
      "target >= 0.70); the node's import ${new_import} s"
+echo "    now, every million: $(cat "$work/millions")"
+
+#   second_node DATA: durres's million (events in $work/two) shipped into
+#   the deployment at DATA with this build, beside what DATA holds (a
+#   fleet run again over its data ships only what is new); prints durres's
+#   rate at the central, from its cursor read every quarter second.
+second_node () {
+    local port=$(( 20000 + RANDOM % 12000 ))
+    : > "$work/second.log"
+    "$bin/cpsync-fleet" --events "$work/two" --data "$1" --port "$port" --timeout 3600 \
+        > /dev/null 2>&1 &
+    local fleet=$!
+    while kill -0 "$fleet" 2>/dev/null; do
+        echo "$(date +%s.%N) $("$bin/cpsync-central" nodes --data "$1/central" --format json \
+              2>/dev/null | jq '[.[] | select(.code == "durres") | .acked, 0] | max' \
+              2>/dev/null || echo 0)" >> "$work/second.log"
+        sleep 0.25
+    done
+    wait "$fleet" || true
+    awk '{ if (!s && $2 > 0) { s = $1; from = $2 }
+           if (!e && $2 >= 1000000) { e = $1; to = $2 } }
+         END { printf "%d", e > s? (to - from) / (e - s): 0 }' "$work/second.log"
+}
+mkdir -p "$work/two"
+"$bin/gen_events" --seed 5 --events 1000000 --from 2015-01-01 --to 2024-12-31 --prefix d- \
+    > "$work/two/durres.jsonl"
+empty=$(second_node "$work/empty")
+ln "$work/one/tirane.jsonl" "$work/two/tirane.jsonl"
+full=$(second_node "$work/big")
+echo "(c) a second node's million at the central: into an empty central $empty events/s," \
+     "into one holding $big events $full ($(ratio "$full" "$empty") of the first)"

@@ -14,7 +14,8 @@
     cp_seal_open a one-thread affair).
 
     The key and the subkey live in sodium_malloc'd pages, read-only except
-    while renew writes the subkey.
+    while renew writes the subkey; the subkeys kept for opening stay
+    writable, since a miss there is frequent (s_open_subkey says why).
 
     A batch cuts its jobs, all filled in before it starts, into blocks of
     a cp_parallel_t loop: its helper seals with the twin, a second sealer
@@ -46,7 +47,7 @@ struct _cp_seal_t {
     cp_seal_t *twin;            //  same key, own prefix: a batch's helper seals with it
     //  Opening: the subkeys of the prefixes met last (the values a store
     //  reads were mostly sealed by a few recent transactions).
-    uint8_t *open_subkeys;      //  S_OPEN_KEYS subkeys: guarded, read-only but at a miss
+    uint8_t *open_subkeys;      //  S_OPEN_KEYS subkeys: guarded, left writable (below)
     uint8_t open_prefixes [S_OPEN_KEYS][S_PREFIX_SIZE];
     size_t open_count;          //  slots filled
     size_t open_next;           //  the slot a miss fills (round robin)
@@ -80,7 +81,6 @@ s_new (const uint8_t *key, const uint8_t *nonce)
     }
     memcpy (self->key, key, CP_SEAL_KEY_SIZE);
     sodium_mprotect_readonly (self->key);
-    sodium_mprotect_readonly (self->open_subkeys);
     memcpy (self->prefix, nonce, S_PREFIX_SIZE);
     self->counter = 0;
     for (int index = 0; index < S_COUNTER_SIZE; index++)
@@ -242,9 +242,12 @@ s_open_subkey (cp_seal_t *self, const uint8_t *prefix)
     if (self->open_count < S_OPEN_KEYS)
         self->open_count++;
     memcpy (self->open_prefixes [slot], prefix, S_PREFIX_SIZE);
-    sodium_mprotect_readwrite (self->open_subkeys);
+    //  No mprotect around the write: it costs a TLB flush on every core
+    //  the process runs on, and a store reading cases sealed by many past
+    //  transactions misses here at nearly every read (a quarter of the
+    //  central's time in a catch-up, growing with the store).  The page
+    //  stays locked and between guard pages, as sodium_malloc made it.
     crypto_core_hchacha20 (self->open_subkeys + slot * size, prefix, self->key, NULL);
-    sodium_mprotect_readonly (self->open_subkeys);
     return self->open_subkeys + slot * size;
 }
 
