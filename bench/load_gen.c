@@ -24,7 +24,8 @@
 
     At most S_CONNECTING nodes are between connection and WELCOME at once:
     the central cuts an address with many connections that have said
-    nothing yet (central_guard), and a real fleet does not start as one.
+    nothing yet (central_guard: 128, and four processes of 32 reached it),
+    and a real fleet does not start as one.
 
     It prints, every second unless --quiet, the events acknowledged so far
     and the rate since the last line, and at the end one line:
@@ -51,7 +52,7 @@
 
 #define S_BATCH_EVENTS 1000     //  events in one batch, as node_sync sends at most
 #define S_WINDOW_MAX 64         //  batches in flight, whatever the central offers
-#define S_CONNECTING 32         //  nodes between connection and WELCOME at once
+#define S_CONNECTING 16         //  nodes between connection and WELCOME at once
 #define S_CONNECT_WAIT_MS 1000  //  no TCP connection within this: connect again
 #define S_HANDSHAKE_WAIT_MS 15000       //  connected, no handshake within this: again
                                         //  (a busy central's I/O thread is slow at
