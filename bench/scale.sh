@@ -108,7 +108,7 @@ second_node () {
     wait "$fleet" || true
     awk '{ if (!s && $2 > 0) { s = $1; from = $2 }
            if (!e && $2 >= 1000000) { e = $1; to = $2 } }
-         END { printf "%d", e > s? (to - from) / (e - s): 0 }' "$work/second.log"
+         END { printf "%d", (e > s? (to - from) / (e - s): 0) }' "$work/second.log"
 }
 mkdir -p "$work/two"
 "$bin/gen_events" --seed 5 --events 1000000 --from 2015-01-01 --to 2024-12-31 --prefix d- \
