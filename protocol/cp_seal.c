@@ -9,9 +9,10 @@
     on the import's hot path.  The bytes are exactly XChaCha20-Poly1305's
     (the tests check them against the draft's vector and against
     libsodium's own function).  Opening does the same split: the values a
-    store reads carry the prefixes of a few recent transactions, so the
-    sealer keeps the subkeys of the last few prefixes it met (which makes
-    cp_seal_open a one-thread affair).
+    node reads mostly carry the prefixes of a few recent transactions, so
+    the sealer keeps the subkeys of the last few prefixes it met (which
+    makes cp_seal_open a one-thread affair); a central reading the cases
+    of a long history misses there often, so a miss must stay cheap.
 
     The key and the subkey live in sodium_malloc'd pages, read-only except
     while renew writes the subkey; the subkeys kept for opening stay
