@@ -79,10 +79,36 @@ s_exchange (const char *request, size_t request_size, size_t *size)
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         fuzzing_fail ("no socket");
+    //  From another address of 127.0.0.0/8 each time (all of it is this
+    //  machine to the daemon): a quiet machine runs more exchanges a
+    //  minute than one address has ports, and the daemon keeps each pair
+    //  of ports in TIME_WAIT for a minute (a CI rehearsal's connect
+    //  waited on a SYN sent again to such a pair, and libFuzzer's timer
+    //  interrupted it).
+    static uint32_t exchanges;
+    struct sockaddr_in source = {.sin_family = AF_INET};
+    source.sin_addr.s_addr = htonl (INADDR_LOOPBACK + 1 + exchanges++ % 250);
+    if (bind (fd, (struct sockaddr *) &source, sizeof source))
+        fuzzing_fail ("no source address on loopback");
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port)};
     address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (connect (fd, (struct sockaddr *) &address, sizeof address))
+    int connect_rc = connect (fd, (struct sockaddr *) &address, sizeof address);
+    if (connect_rc && errno == EINTR) {
+        //  A signal came: the connection goes on being made; wait for it
+        struct pollfd poller = {fd, POLLOUT, 0};
+        int error = 0;
+        socklen_t length = sizeof error;
+        while ((connect_rc = poll (&poller, 1, S_WAIT_MSECS)) < 0 && errno == EINTR)
+            continue;
+        if (connect_rc == 1 && getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0)
+            connect_rc = error? -1: 0;
+        else
+            connect_rc = -1;
+    }
+    if (connect_rc) {
+        fprintf (stderr, "connect: %s\n", strerror (errno));
         fuzzing_fail ("the daemon takes no connection");
+    }
     size_t sent = 0;
     while (sent < request_size) {
         ssize_t rc = send (fd, request + sent, request_size - sent, MSG_NOSIGNAL);
