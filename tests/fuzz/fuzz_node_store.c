@@ -350,7 +350,9 @@ s_writes (node_store_t *store)
     if (rc && !s_store_error (rc))
         fuzzing_fail ("set acked: a stray code");
     uint64_t cursor = 0;
-    if (node_store_downlink_cursor (store, &cursor) == 0) {
+    //  A cursor stored as the largest sequence has no next entry to make
+    //  (a sequence of 0 does not encode): nothing to apply after it.
+    if (node_store_downlink_cursor (store, &cursor) == 0 && cursor < UINT64_MAX) {
         rc = s_apply_directive (store, cursor + 1, cursor);
         if (rc > 0)
             fuzzing_fail ("apply downlink: a stray code");
