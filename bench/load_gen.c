@@ -360,8 +360,10 @@ s_on_welcome (s_gen_t *self, s_node_t *node, const cp_welcome_t *welcome)
 }
 
 static void
-s_on_ack (s_gen_t *self, s_node_t *node, uint64_t seq)
+s_on_ack (s_gen_t *self, s_node_t *node, const cp_ack_t *ack)
 {
+    uint64_t seq = ack->acked;
+    node->window = ack->window < S_WINDOW_MAX? ack->window: S_WINDOW_MAX;
     if (seq <= node->acked || seq >= node->next) {
         zsys_warning ("load_gen: %s: ACK %" PRIu64 " out of place (acked %" PRIu64 ")",
                       node->enrolment->municipality, seq, node->acked);
@@ -419,9 +421,9 @@ s_on_message (s_gen_t *self, s_node_t *node)
     }
     else
     if (kind == CP_CMD_ACK) {
-        uint64_t seq;
-        if (cp_wire_ack_decode (data, size, &seq) == 0)
-            s_on_ack (self, node, seq);
+        cp_ack_t ack;
+        if (cp_wire_ack_decode (data, size, &ack) == 0)
+            s_on_ack (self, node, &ack);
     }
     else {
         cp_reply_t nack = {0, 0};

@@ -310,8 +310,14 @@ static void
 s_send_ack (self_t *self, zframe_t *routing_id, uint64_t seq, int municipality,
             const char *data_key)
 {
+    //  The window as the sessions stand now: it narrows as nodes connect
+    //  and widens as they leave, so that what all of them may have in
+    //  flight stays near CENTRAL_SERVER_IN_FLIGHT.
+    size_t sessions = zhashx_size (self->sessions);
+    cp_ack_t ack = {.acked = seq,
+                    .window = central_server_window (sessions > 0? sessions - 1: 0)};
     size_t size;
-    uint8_t *body = cp_wire_ack_encode (seq, &size);
+    uint8_t *body = cp_wire_ack_encode (&ack, &size);
     s_send (self, routing_id, "ACK", body, size, cp_municipality_code (municipality), data_key);
 }
 

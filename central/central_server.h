@@ -67,9 +67,12 @@
 //  bounds what the central holds for them; with very many, it narrows
 //  further, to a node's share of CENTRAL_SERVER_IN_FLIGHT, two groups (one
 //  committing, one gathering): a thousand nodes with sixteen batches each
-//  kept the central's queue a minute long, a HELLO waiting behind it.  A
-//  window is given at HELLO and kept, so a fleet that connects one by one
-//  holds more than that: a thousand nodes 3,673 batches, against 16,240.
+//  kept the central's queue a minute long, a HELLO waiting behind it.
+//  WELCOME gives a node its window and every ACK the one in force, so a
+//  fleet that connects one by one holds no more than one that connects at
+//  once: the first nodes' wide windows narrow at their next ACK (when a
+//  window was kept from HELLO on, a thousand nodes connecting one by one
+//  held 3,673 batches).
 #define CENTRAL_SERVER_WINDOW 16
 #define CENTRAL_SERVER_WINDOW_FEW 64
 #define CENTRAL_SERVER_FEW 4
@@ -77,7 +80,7 @@
 #define CENTRAL_SERVER_GROUP_MSECS 20       //  time spent gathering a group at most
 #define CENTRAL_SERVER_IN_FLIGHT (2 * CENTRAL_SERVER_GROUP_BATCHES)
 
-//  The window WELCOME offers a node that finds others in session:
+//  The window WELCOME and ACK give a node that has others in session:
 //  CENTRAL_SERVER_WINDOW_FEW up to CENTRAL_SERVER_FEW others, then its
 //  share of CENTRAL_SERVER_IN_FLIGHT, between 1 and CENTRAL_SERVER_WINDOW.
 uint32_t

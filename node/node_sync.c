@@ -430,12 +430,16 @@ s_on_welcome (s_sync_t *self, zframe_t *body)
 static void
 s_on_ack (s_sync_t *self, zframe_t *body)
 {
-    uint64_t seq;
-    int rc = cp_wire_ack_decode (zframe_data (body), zframe_size (body), &seq);
-    if (rc || seq > self->head) {
+    cp_ack_t ack;
+    int rc = cp_wire_ack_decode (zframe_data (body), zframe_size (body), &ack);
+    if (rc || ack.acked > self->head) {
         zsys_warning ("node_sync: bad ACK: %s", rc? cp_strerror (rc): "beyond the head");
         return;
     }
+    uint64_t seq = ack.acked;
+    //  The window in force now: narrower when more nodes have connected
+    //  (what is in flight beyond it is acknowledged before more is sent).
+    self->window = ack.window < S_WINDOW_MAX? ack.window: S_WINDOW_MAX;
     if (seq > self->acked) {
         self->acked = seq;
         self->refused_pause = S_HELLO_MIN_MS;

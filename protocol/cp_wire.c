@@ -128,10 +128,12 @@ cp_wire_batch_header_encode (const cp_batch_header_t *header, size_t *size)
 }
 
 uint8_t *
-cp_wire_ack_encode (uint64_t seq, size_t *size)
+cp_wire_ack_encode (const cp_ack_t *ack, size_t *size)
 {
     s_writer_t writer;
-    msgpack_pack_uint64 (s_begin (&writer, 1), seq);
+    msgpack_packer *packer = s_begin (&writer, 2);
+    msgpack_pack_uint64 (packer, ack->acked);
+    msgpack_pack_uint32 (packer, ack->window);
     return s_end (&writer, size);
 }
 
@@ -446,11 +448,14 @@ cp_wire_batch_header_decode (const uint8_t *data, size_t size, cp_batch_header_t
 }
 
 int
-cp_wire_ack_decode (const uint8_t *data, size_t size, uint64_t *seq)
+cp_wire_ack_decode (const uint8_t *data, size_t size, cp_ack_t *ack)
 {
     s_reader_t reader;
-    int rc = s_open (&reader, data, size, 1);
-    if (!rc) rc = s_take_u64 (&reader, seq);
+    memset (ack, 0, sizeof *ack);
+    int rc = s_open (&reader, data, size, 2);
+    if (!rc) rc = s_take_u64 (&reader, &ack->acked);
+    if (!rc) rc = s_take_u32 (&reader, &ack->window);
+    if (!rc && ack->window == 0) rc = CP_ETYPE;
     return s_close (&reader, rc);
 }
 

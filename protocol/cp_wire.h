@@ -12,7 +12,7 @@
         BATCH     node → central  [municipality, log, first, last, head, prev,
                                    chain, node_key, data_key, nonce]
                                   + payload + signature
-        ACK       central → node  [acked]
+        ACK       central → node  [acked, window]
         NACK      central → node  [expected, reason]
         PING      node → central  [head]
         PONG      central → node  []
@@ -40,6 +40,10 @@
     The BATCH header carries the envelope (cp_envelope): the node's key id,
     the central's data key id and the nonce; it is the associated data of
     the sealed payload, and the signature covers header and payload.
+
+    WELCOME grants a window, the batches the node may have in flight; each
+    ACK says the window in force from then on, so that the central can
+    narrow it as more nodes connect and widen it as they leave.
 
     WELCOME, ACK and NACK change what a node believes the central holds,
     so the central signs them (cp_envelope_sign_reply) with the data key
@@ -86,10 +90,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_WIRE_VERSION 5              //  2: HELLO names a data key, replies are signed;
+#define CP_WIRE_VERSION 6              //  2: HELLO names a data key, replies are signed;
                                         //  3: signatures over BLAKE2b digests;
                                         //  4: log identities and chains, RECOVER;
-                                        //  5: DOWN and DOWNACK
+                                        //  5: DOWN and DOWNACK;
+                                        //  6: ACK carries the window
 #define CP_WIRE_BODY_MAX 1024           //  bytes in any body but a batch payload
 #define CP_WIRE_KEYID_MAX 64            //  characters in a key id
 #define CP_WIRE_NONCE_MAX 24            //  bytes in a nonce (XChaCha20)
@@ -154,7 +159,12 @@ typedef struct {
 } cp_batch_header_t;
 
 typedef struct {
-    uint64_t seq;               //  ACK: acknowledged; NACK: expected
+    uint64_t acked;             //  the last sequence the central holds
+    uint32_t window;            //  batches the node may have in flight now
+} cp_ack_t;
+
+typedef struct {
+    uint64_t seq;               //  NACK: expected; DOWNACK: the cursor
     int32_t reason;             //  NACK: a cp_error_t
 } cp_reply_t;
 
@@ -211,7 +221,7 @@ uint8_t *
 uint8_t *
     cp_wire_batch_header_encode (const cp_batch_header_t *header, size_t *size);
 uint8_t *
-    cp_wire_ack_encode (uint64_t seq, size_t *size);
+    cp_wire_ack_encode (const cp_ack_t *ack, size_t *size);
 uint8_t *
     cp_wire_nack_encode (uint64_t expected, int reason, size_t *size);
 uint8_t *
@@ -236,8 +246,8 @@ uint8_t *
 //  Decoders read exactly size bytes.  They return 0, or CP_EMALFORMED,
 //  CP_ETOOBIG, CP_ETYPE (wrong shape or type), CP_EBADID (municipality or
 //  key id outside the id alphabet), CP_EVERSION (HELLO of another version).
-//  A batch header whose range is empty (first 0 or first > last) is
-//  CP_EMALFORMED; so is a log identity or chain of another size than
+//  A WELCOME or ACK of window 0 is CP_ETYPE.  A batch header whose range
+//  is empty (first 0 or first > last) is CP_EMALFORMED; so is a log identity or chain of another size than
 //  CP_WIRE_LOG_SIZE / CP_WIRE_CHAIN_SIZE, a RECOVER for no batch or more
 //  than CP_WIRE_RECOVER_MAX (CP_ETOOBIG), and a RECOVERED whose positions
 //  do not follow (position <= next <= end, next > position unless
@@ -258,7 +268,7 @@ int
 int
     cp_wire_batch_header_decode (const uint8_t *data, size_t size, cp_batch_header_t *header);
 int
-    cp_wire_ack_decode (const uint8_t *data, size_t size, uint64_t *seq);
+    cp_wire_ack_decode (const uint8_t *data, size_t size, cp_ack_t *ack);
 int
     cp_wire_nack_decode (const uint8_t *data, size_t size, cp_reply_t *nack);
 int

@@ -437,7 +437,7 @@ typedef struct {
     char seal_to [CP_KEY_ID_MAX + 1];   //  the data key it seals to and names in HELLO
     uint8_t server_key [CP_KEY_SIZE];   //  the central transport key it connects with
     zsock_t *dealer;                    //  NULL until s_connect
-    uint32_t window;                    //  what the last WELCOME offered
+    uint32_t window;                    //  what the last WELCOME or ACK gave
 } s_node_t;
 
 static void
@@ -676,6 +676,7 @@ typedef struct {
     bool verified;              //  ... that verify with a data key the node pins
     char key_id [CP_KEY_ID_MAX + 1];    //  the signer's
     uint64_t seq;               //  WELCOME: expected; ACK: acked; NACK: expected
+    uint32_t window;            //  WELCOME's, ACK's
     int reason;                 //  NACK's
     cp_welcome_t welcome;
 } s_reply_t;
@@ -704,10 +705,15 @@ s_recv (s_node_t *node, int msecs)
     if (reply.command == CP_CMD_WELCOME) {
         rc = cp_wire_welcome_decode (data, size, &reply.welcome);
         reply.seq = reply.welcome.expected;
+        reply.window = reply.welcome.window;
     }
     else
-    if (reply.command == CP_CMD_ACK)
-        rc = cp_wire_ack_decode (data, size, &reply.seq);
+    if (reply.command == CP_CMD_ACK) {
+        cp_ack_t ack;
+        rc = cp_wire_ack_decode (data, size, &ack);
+        reply.seq = ack.acked;
+        reply.window = ack.window;
+    }
     else
     if (reply.command == CP_CMD_NACK) {
         cp_reply_t nack = {0, 0};
@@ -791,6 +797,8 @@ s_expect_ack (s_node_t *node, uint64_t seq, int line)
     snprintf (wanted, sizeof wanted, "a signed ACK [%" PRIu64 "]", seq);
     s_verdict (reply.command == CP_CMD_ACK && reply.verified && reply.seq == seq,
                &reply, wanted, line);
+    if (reply.command == CP_CMD_ACK)
+        node->window = reply.window;
 }
 
 //  Signed ACKs up to seq: ACKs are cumulative, so batches sent together
@@ -808,6 +816,8 @@ s_expect_acked (s_node_t *node, uint64_t seq, int line)
         bool good = reply.command == CP_CMD_ACK && reply.verified && reply.seq > last
                  && reply.seq <= seq;
         s_verdict (good, &reply, wanted, line);
+        if (good)
+            node->window = reply.window;    //  the window in force now
         if (!good || reply.seq == seq)
             return;
         last = reply.seq;
@@ -1271,10 +1281,15 @@ test_many_nodes (void)
             snprintf (tag, sizeof tag, "n%d-%d", index, round);
             s_send_batch (nodes [index], 1 + (uint64_t) round * EVENTS, EVENTS, tag);
         }
+    //  With all of them in session, every ACK gives the narrow window:
+    //  the wide ones of the first few have narrowed.
     for (int index = 0; index < NODES; index++) {
         EXPECT_ACKED (nodes [index], (uint64_t) BATCHES * EVENTS);
-        s_node_destroy (&nodes [index]);
+        CHECK_EQ_INT (nodes [index]->window, central_server_window (NODES - 1));
     }
+    CHECK_EQ_INT (central_server_window (NODES - 1), CENTRAL_SERVER_WINDOW);
+    for (int index = 0; index < NODES; index++)
+        s_node_destroy (&nodes [index]);
     zactor_destroy (&server);
     s_figures_t figures = s_figures (NULL, NULL);
     CHECK_EQ_INT (figures.opened, NODES * BATCHES * EVENTS);

@@ -170,6 +170,16 @@ s_reply (s_central_t *central, zframe_t *routing_id, const char *command, uint8_
     s_reply_as (central, routing_id, command, command, body, size);
 }
 
+//  Acknowledges up to acked, granting window from then on.
+static void
+s_ack (s_central_t *central, zframe_t *routing_id, uint64_t acked, uint32_t window)
+{
+    cp_ack_t ack = {.acked = acked, .window = window};
+    size_t size;
+    uint8_t *body = cp_wire_ack_encode (&ack, &size);
+    s_reply (central, routing_id, "ACK", body, size);
+}
+
 //  What the node said, as the played central saw it.
 typedef struct {
     int command;                //  a cp_command_t; 0 when nothing came in time
@@ -382,14 +392,42 @@ test_stalled_window (void)
     s_heard_t batch = s_hear_past_pings (central, 5000);
     CHECK_EQ_INT (batch.command, CP_CMD_BATCH);
     CHECK_EQ_INT (batch.first, 1001);
-    size_t size;
-    uint8_t *body = cp_wire_ack_encode (2000, &size);
-    s_reply (central, batch.routing_id, "ACK", body, size);
+    s_ack (central, batch.routing_id, 2000, S_WINDOW);
     zframe_destroy (&again.routing_id);
     zframe_destroy (&batch.routing_id);
     zclock_sleep (500);         //  the cursor is saved at most every 200 ms
     zactor_destroy (&world.sync);
     CHECK_EQ_INT (s_acked (world.node_dir), 2000);
+    s_world_stop (&world);
+}
+
+//  An ACK that narrows the window: the node keeps what is in flight within
+//  the new window, and sends the next batch only when an ACK makes room.
+static void
+test_window_narrowed (void)
+{
+    s_world_t world;
+    if (s_world_start (&world))
+        return;
+    s_central_t *central = &world.central;
+    s_heard_t hello = s_hear (central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    s_welcome (central, hello.routing_id, 1);
+    CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
+    //  1..1000 acknowledged, 1001..2000 still in flight: a window of one
+    //  is full, so nothing more comes, however long we wait.
+    s_ack (central, hello.routing_id, 1000, 1);
+    s_heard_t heard = s_hear_past_pings (central, 1500);
+    CHECK_EQ_INT (heard.command, 0);
+    zframe_destroy (&heard.routing_id);
+    //  2000 acknowledged: room for one batch, the next.
+    s_ack (central, hello.routing_id, 2000, 1);
+    heard = s_hear_past_pings (central, 5000);
+    CHECK_EQ_INT (heard.command, CP_CMD_BATCH);
+    CHECK_EQ_INT (heard.first, 2001);
+    zframe_destroy (&heard.routing_id);
+    zframe_destroy (&hello.routing_id);
+    zactor_destroy (&world.sync);
     s_world_stop (&world);
 }
 
@@ -472,11 +510,10 @@ s_ship_then_hello (s_central_t *central, uint8_t *log)
     memcpy (log, hello.log, CP_WIRE_LOG_SIZE);
     s_welcome (central, hello.routing_id, 1);
     CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
-    size_t size;
-    uint8_t *body = cp_wire_ack_encode (2000, &size);
-    s_reply (central, hello.routing_id, "ACK", body, size);
+    s_ack (central, hello.routing_id, 2000, S_WINDOW);
     zclock_sleep (300);
-    body = cp_wire_nack_encode (2001, CP_EGAP, &size);
+    size_t size;
+    uint8_t *body = cp_wire_nack_encode (2001, CP_EGAP, &size);
     s_reply (central, hello.routing_id, "NACK", body, size);
     zframe_destroy (&hello.routing_id);
     //  The batches the ACK made room for come first.
@@ -678,6 +715,7 @@ TESTING_MAIN (
     TEST (test_central_behind),
     TEST (test_log_renewed),
     TEST (test_stalled_window),
+    TEST (test_window_narrowed),
     TEST (test_unanswered_hello),
     TEST (test_downlink)
 )

@@ -282,6 +282,16 @@ s_seq (uint64_t seq)
 }
 
 static wire_any_t
+s_ack (uint64_t acked, uint32_t window)
+{
+    wire_any_t value;
+    memset (&value, 0, sizeof value);
+    value.ack.acked = acked;
+    value.ack.window = window;
+    return value;
+}
+
+static wire_any_t
 s_nack (uint64_t expected, int32_t reason)
 {
     wire_any_t value;
@@ -330,7 +340,7 @@ s_recovered (const char *municipality, uint64_t position, uint64_t next, uint64_
 //  positive fixint; bin has no fix format, so 16 bytes are a bin 8.
 static const char s_kat_hello [] =
     "97"                        //  fixarray, 7 elements
-    "05"                        //  positive fixint 5: version
+    "06"                        //  positive fixint 6: version
     "a6 74 69 72 61 6e 65"      //  fixstr 6: "tirane"
     "c4 10"                     //  bin 8, 16 bytes: log
     "00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff"
@@ -386,8 +396,9 @@ static const char s_kat_batch_nonce [] =
     "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12 13 14 15 16 17";
 
 static const char s_kat_ack [] =
-    "91"                        //  fixarray, 1 element
-    "cd 03 e8";                 //  uint 16: acked 1000
+    "92"                        //  fixarray, 2 elements
+    "cd 03 e8"                  //  uint 16: acked 1000
+    "10";                       //  positive fixint 16: window
 
 //  NACK {7, CP_EGAP}: -30838 is below -128 and not below -32768, so an
 //  int 16: two's complement 65536 - 30838 = 34698 = 0x878a.
@@ -560,8 +571,8 @@ test_known_hello (void)
 {
     wire_any_t value = s_hello (CP_WIRE_VERSION, "tirane", 300, 200, 0);
     wire_any_t decoded = s_known_answer (CP_CMD_HELLO, &value, s_kat_hello);
-    CHECK_EQ_INT (decoded.hello.version, 5);
-    CHECK_EQ_INT (CP_WIRE_VERSION, 5);
+    CHECK_EQ_INT (decoded.hello.version, 6);
+    CHECK_EQ_INT (CP_WIRE_VERSION, 6);
     CHECK (strcmp (decoded.hello.municipality, "tirane") == 0);
     CHECK (memcmp (decoded.hello.log, s_log, CP_WIRE_LOG_SIZE) == 0);
     CHECK_EQ_INT (decoded.hello.head, 300);
@@ -612,8 +623,10 @@ test_known_batch_nonce (void)
 static void
 test_known_replies (void)
 {
-    wire_any_t value = s_seq (1000);
-    CHECK_EQ_INT (s_known_answer (CP_CMD_ACK, &value, s_kat_ack).seq, 1000);
+    wire_any_t value = s_ack (1000, 16);
+    wire_any_t decoded_ack = s_known_answer (CP_CMD_ACK, &value, s_kat_ack);
+    CHECK_EQ_INT (decoded_ack.ack.acked, 1000);
+    CHECK_EQ_INT (decoded_ack.ack.window, 16);
     value = s_nack (7, CP_EGAP);
     wire_any_t decoded = s_known_answer (CP_CMD_NACK, &value, s_kat_nack);
     CHECK_EQ_INT (decoded.reply.seq, 7);
@@ -681,7 +694,11 @@ test_known_widths (void)
     for (size_t index = 0; index < S_COUNT (cases); index++) {
         wire_any_t value = s_seq (cases [index].head);
         s_known_answer (CP_CMD_PING, &value, cases [index].hex);
-        s_known_answer (CP_CMD_ACK, &value, cases [index].hex);
+        //  ACK: the same, then the window
+        char hex [64];
+        snprintf (hex, sizeof hex, "92 %s 01", cases [index].hex + 3);
+        value = s_ack (cases [index].head, 1);
+        s_known_answer (CP_CMD_ACK, &value, hex);
     }
     //  Reasons: positive fixint, negative fixint, int 8, int 32
     wire_any_t value = s_nack (1, 0);
@@ -719,7 +736,7 @@ test_known_widths (void)
     s_known_body (CP_CMD_RECOVER, &value, &want);
     //  The longest id, 64 = 0x40 bytes, in a HELLO: str 8
     value = s_hello (CP_WIRE_VERSION, s_id64, 0, 0, 0);
-    want = s_body ("97 05 d9 40");                      //  fixarray 7, version, str 8 of 64
+    want = s_body ("97 06 d9 40");                      //  fixarray 7, version, str 8 of 64
     s_put_bytes (&want, (const uint8_t *) s_id64, 64);
     s_put_hex (&want, "c4 10");                         //  bin 8, 16 bytes: log
     s_put_bytes (&want, s_log, sizeof s_log);
@@ -811,8 +828,11 @@ test_round_trip_extremes (void)
 
     uint64_t seqs [] = {0, 1, 127, 128, UINT32_MAX, UINT64_MAX - 1, UINT64_MAX};
     for (size_t index = 0; index < S_COUNT (seqs); index++) {
-        value = s_seq (seqs [index]);
+        value = s_ack (seqs [index], 1);
         s_round_trip (CP_CMD_ACK, &value);
+        value = s_ack (seqs [index], UINT32_MAX);
+        s_round_trip (CP_CMD_ACK, &value);
+        value = s_seq (seqs [index]);
         s_round_trip (CP_CMD_PING, &value);
         //  RECOVER from anywhere, for 1 and for the most batches
         value = s_recover (seqs [index], 1, "n-1", "d-1");
@@ -862,6 +882,8 @@ test_round_trip_extremes (void)
     s_encoded_refused (CP_CMD_HELLO, &value, CP_EVERSION);
     value = s_welcome (0, 1, 1);
     s_encoded_refused (CP_CMD_WELCOME, &value, CP_ETYPE);
+    value = s_ack (1000, 0);
+    s_encoded_refused (CP_CMD_ACK, &value, CP_ETYPE);
     value = s_batch ("durres", 2, 1, 0, "n-1", "d-1", NULL, 0);
     s_encoded_refused (CP_CMD_BATCH, &value, CP_EMALFORMED);
 }
@@ -887,12 +909,13 @@ s_damage_bodies (s_body_t *bodies, int *commands, size_t max)
                  s_nonce_ff, sizeof s_nonce_ff),
         s_nack (UINT64_MAX, INT32_MIN),
         s_seq (UINT64_MAX),
+        s_ack (UINT64_MAX, UINT32_MAX),
         s_recover (UINT64_MAX, CP_WIRE_RECOVER_MAX, s_id64, s_id64),
         s_recovered (s_id64, UINT64_MAX - 1, UINT64_MAX, UINT64_MAX, s_id64, s_id64,
                      s_nonce_ff, sizeof s_nonce_ff)
     };
     int value_commands [] = {CP_CMD_HELLO, CP_CMD_WELCOME, CP_CMD_BATCH, CP_CMD_NACK,
-                             CP_CMD_PING, CP_CMD_RECOVER, CP_CMD_RECOVERED};
+                             CP_CMD_PING, CP_CMD_ACK, CP_CMD_RECOVER, CP_CMD_RECOVERED};
     for (size_t index = 0; index < S_COUNT (values) && count < max; index++, count++) {
         size_t size = 0;
         uint8_t *data = wire_any_encode (value_commands [index], &values [index], &size);
@@ -915,7 +938,7 @@ test_truncation (void)
     s_body_t bodies [S_DAMAGE_MAX];
     int commands [S_DAMAGE_MAX];
     size_t count = s_damage_bodies (bodies, commands, S_DAMAGE_MAX);
-    CHECK_EQ_INT (count, S_COUNT (s_kats) + 7);
+    CHECK_EQ_INT (count, S_COUNT (s_kats) + 8);
     for (size_t index = 0; index < count; index++) {
         wire_any_t value;
         CHECK_RC (s_decode (commands [index], bodies [index].data, bodies [index].size,
@@ -1088,7 +1111,7 @@ s_expect (int command, const char *hex, int want, int line)
 //  chain, 2, 16}, BATCH {durres, log, 1, 1000, 5000, prev, chain, n-1, d-1,
 //  no nonce}, RECOVER {70000, 64, n-1, d-1}, RECOVERED {durres, 1000, 1200,
 //  70000, n-1, d-1, no nonce}
-#define S_HELLO     "97 05 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1
+#define S_HELLO     "97 06 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1
 #define S_WELCOME   "94 cc c9 " S_CHAIN "02 10"
 #define S_BATCH_TO_HEAD "9a " S_DURRES S_LOG "01 cd 03 e8 cd 13 88 "
 #define S_BATCH     S_BATCH_TO_HEAD S_PREV S_CHAIN S_KEYS "c4 00"
@@ -1169,15 +1192,15 @@ s_expect_lengths (const s_slot_t *slots, size_t slot_count, uint8_t head, uint8_
 
 //  Every unsigned integer field, of 32 and of 64 bits
 static const s_slot_t s_u32_slots [] = {
-    {CP_CMD_HELLO, "version", "97 ", "05", S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1},
+    {CP_CMD_HELLO, "version", "97 ", "06", S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1},
     {CP_CMD_WELCOME, "catalogue", "94 cc c9 " S_CHAIN, "02", "10"},
     {CP_CMD_WELCOME, "window", "94 cc c9 " S_CHAIN "02 ", "10", ""},
     {CP_CMD_RECOVER, "count", "94 " S_70000, "40", S_KEYS},
 };
 static const s_slot_t s_u64_slots [] = {
-    {CP_CMD_HELLO, "head", "97 05 " S_TIRANE S_LOG, "cd 01 2c", "cc c8 00 " S_D1},
-    {CP_CMD_HELLO, "acked", "97 05 " S_TIRANE S_LOG "cd 01 2c ", "cc c8", "00 " S_D1},
-    {CP_CMD_HELLO, "downlink", "97 05 " S_TIRANE S_LOG "cd 01 2c cc c8 ", "00", S_D1},
+    {CP_CMD_HELLO, "head", "97 06 " S_TIRANE S_LOG, "cd 01 2c", "cc c8 00 " S_D1},
+    {CP_CMD_HELLO, "acked", "97 06 " S_TIRANE S_LOG "cd 01 2c ", "cc c8", "00 " S_D1},
+    {CP_CMD_HELLO, "downlink", "97 06 " S_TIRANE S_LOG "cd 01 2c cc c8 ", "00", S_D1},
     {CP_CMD_WELCOME, "expected", "94 ", "cc c9", S_CHAIN "02 10"},
     {CP_CMD_BATCH, "first", "9a " S_DURRES S_LOG, "01",
      "cd 03 e8 cd 13 88 " S_PREV S_CHAIN S_KEYS "c4 00"},
@@ -1185,7 +1208,8 @@ static const s_slot_t s_u64_slots [] = {
      "cd 13 88 " S_PREV S_CHAIN S_KEYS "c4 00"},
     {CP_CMD_BATCH, "head", "9a " S_DURRES S_LOG "01 cd 03 e8 ", "cd 13 88",
      S_PREV S_CHAIN S_KEYS "c4 00"},
-    {CP_CMD_ACK, "acked", "91 ", "cd 03 e8", ""},
+    {CP_CMD_ACK, "acked", "92 ", "cd 03 e8", "10"},
+    {CP_CMD_ACK, "window", "92 cd 03 e8 ", "10", ""},
     {CP_CMD_NACK, "expected", "92 ", "07", "d1 87 8a"},
     {CP_CMD_PING, "head", "91 ", "2a", ""},
     {CP_CMD_RECOVER, "from", "94 ", S_70000, "40 " S_KEYS},
@@ -1241,8 +1265,8 @@ test_hostile_integers (void)
 
 //  Every municipality and key id
 static const s_slot_t s_id_slots [] = {
-    {CP_CMD_HELLO, "municipality", "97 05 ", S_TIRANE, S_LOG "cd 01 2c cc c8 00 " S_D1},
-    {CP_CMD_HELLO, "data_key", "97 05 " S_TIRANE S_LOG "cd 01 2c cc c8 00 ", S_D1, ""},
+    {CP_CMD_HELLO, "municipality", "97 06 ", S_TIRANE, S_LOG "cd 01 2c cc c8 00 " S_D1},
+    {CP_CMD_HELLO, "data_key", "97 06 " S_TIRANE S_LOG "cd 01 2c cc c8 00 ", S_D1, ""},
     {CP_CMD_BATCH, "municipality", "9a ", S_DURRES,
      S_LOG "01 cd 03 e8 cd 13 88 " S_PREV S_CHAIN S_KEYS "c4 00"},
     {CP_CMD_BATCH, "node_key", S_BATCH_TO_HEAD S_PREV S_CHAIN, S_N1, S_D1 "c4 00"},
@@ -1298,7 +1322,7 @@ test_hostile_ids (void)
 
 //  Every log identity and chain
 static const s_slot_t s_bin16_slots [] = {
-    {CP_CMD_HELLO, "log", "97 05 " S_TIRANE, S_LOG, "cd 01 2c cc c8 00 " S_D1},
+    {CP_CMD_HELLO, "log", "97 06 " S_TIRANE, S_LOG, "cd 01 2c cc c8 00 " S_D1},
     {CP_CMD_WELCOME, "chain", "94 cc c9 ", S_CHAIN, "02 10"},
     {CP_CMD_BATCH, "log", "9a " S_DURRES, S_LOG,
      "01 cd 03 e8 cd 13 88 " S_PREV S_CHAIN S_KEYS "c4 00"},
@@ -1373,8 +1397,8 @@ test_hostile_shape (void)
     EXPECT (CP_CMD_RECOVER, S_RECOVER, 0);
     EXPECT (CP_CMD_RECOVERED, S_RECOVERED, 0);
     //  HELLO of 6 elements (no log: version 3's shape) and of 8, and as a map
-    EXPECT (CP_CMD_HELLO, "96 05 " S_TIRANE "cd 01 2c cc c8 00 " S_D1, CP_ETYPE);
-    EXPECT (CP_CMD_HELLO, "98 05 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1 "00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "96 06 " S_TIRANE "cd 01 2c cc c8 00 " S_D1, CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "98 06 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1 "00", CP_ETYPE);
     EXPECT (CP_CMD_HELLO, "84 04 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1 "00", CP_ETYPE);
     //  Not a container at all
     EXPECT (CP_CMD_HELLO, "01", CP_ETYPE);
@@ -1392,7 +1416,9 @@ test_hostile_shape (void)
     //  Version 3's BATCH: 7 elements, no log, prev or chain
     EXPECT (CP_CMD_BATCH, "97 " S_DURRES "01 cd 03 e8 cd 13 88 " S_KEYS "c4 00", CP_ETYPE);
     EXPECT (CP_CMD_ACK, "90", CP_ETYPE);
-    EXPECT (CP_CMD_ACK, "92 cd 03 e8 00", CP_ETYPE);
+    EXPECT (CP_CMD_ACK, "91 cd 03 e8", CP_ETYPE);                       //  version 5's: no window
+    EXPECT (CP_CMD_ACK, "93 cd 03 e8 10 00", CP_ETYPE);
+    EXPECT (CP_CMD_ACK, "92 cd 03 e8 00", CP_ETYPE);                    //  a window of none
     EXPECT (CP_CMD_ACK, "81 00 01", CP_ETYPE);
     EXPECT (CP_CMD_NACK, "91 07", CP_ETYPE);
     EXPECT (CP_CMD_NACK, "93 07 d1 87 8a 00", CP_ETYPE);
@@ -1411,8 +1437,9 @@ test_hostile_shape (void)
 
 //  A body of one command is not a body of another: every known answer is
 //  refused by every other decoder, for its shape or its first field of the
-//  wrong type.  ACK and PING share a shape, [uint]; only the command frame
-//  tells them apart.
+//  wrong type.  NACK and DOWNACK share a shape, [uint, int], and an ACK,
+//  [uint, uint], is one of theirs too (a reason of 16); only the command
+//  frame tells them apart.
 static void
 test_other_commands (void)
 {
@@ -1421,8 +1448,8 @@ test_other_commands (void)
             int own = s_kats [index].command;
             if (command == own)
                 continue;
-            bool twins = (own == CP_CMD_ACK && command == CP_CMD_PING)
-                      || (own == CP_CMD_PING && command == CP_CMD_ACK)
+            bool twins = (own == CP_CMD_ACK && command == CP_CMD_NACK)
+                      || (own == CP_CMD_ACK && command == CP_CMD_DOWNACK)
                       || (own == CP_CMD_NACK && command == CP_CMD_DOWNACK)
                       || (own == CP_CMD_DOWNACK && command == CP_CMD_NACK);
             wire_any_t value;
@@ -1445,25 +1472,26 @@ test_hostile_hello (void)
     EXPECT (CP_CMD_HELLO, "97 02 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "97 00 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "97 04 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
+    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "97 ce ff ff ff ff " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1,
             CP_EVERSION);
-    EXPECT (CP_CMD_HELLO, "97 cd 00 05 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, 0);
+    EXPECT (CP_CMD_HELLO, "97 cd 00 06 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, 0);
     //  The version is checked before the municipality and the log
     EXPECT (CP_CMD_HELLO, "97 03 a0 c4 0f 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
             "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
     //  The municipality before the log, the log before head
-    EXPECT (CP_CMD_HELLO, "97 05 a3 61 20 62 c4 00 cd 01 2c cc c8 00 " S_D1, CP_EBADID);
-    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE "c4 00 ff cc c8 00 " S_D1, CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE "a0 ff cc c8 00 " S_D1, CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "97 06 a3 61 20 62 c4 00 cd 01 2c cc c8 00 " S_D1, CP_EBADID);
+    EXPECT (CP_CMD_HELLO, "97 06 " S_TIRANE "c4 00 ff cc c8 00 " S_D1, CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "97 06 " S_TIRANE "a0 ff cc c8 00 " S_D1, CP_ETYPE);
     //  Version 3's whole HELLO ([3, tirane, 300, 200, 0, d-1]) has another
     //  shape, but its first element says why it is refused: a node of
     //  version 3 hears CP_EVERSION.  A wrong shape that names this version
     //  (above, 96 05 ...) is still CP_ETYPE.
     EXPECT (CP_CMD_HELLO, "96 03 " S_TIRANE "cd 01 2c cc c8 00 " S_D1, CP_EVERSION);
     EXPECT (CP_CMD_HELLO, "92 04 a1 61", CP_EVERSION);
-    EXPECT (CP_CMD_HELLO, "92 05 00", CP_ETYPE);
+    EXPECT (CP_CMD_HELLO, "92 06 00", CP_ETYPE);
     //  head, acked and downlink are not checked against each other
-    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE S_LOG "00 cd 01 2c cf ff ff ff ff ff ff ff ff "
+    EXPECT (CP_CMD_HELLO, "97 06 " S_TIRANE S_LOG "00 cd 01 2c cf ff ff ff ff ff ff ff ff "
             S_D1, 0);
 }
 
@@ -1667,7 +1695,7 @@ test_huge_counts (void)
         {"db ff ff ff ff", CP_ETOOBIG},                     //  str 32, 4 GiB
         {"95 01 db ff ff ff ff", CP_ETOOBIG},
         {"c6 ff ff ff ff", CP_ETOOBIG},                     //  bin 32
-        {"97 05 " S_TIRANE "c6 ff ff ff ff", CP_ETOOBIG},   //  ... as a log
+        {"97 06 " S_TIRANE "c6 ff ff ff ff", CP_ETOOBIG},   //  ... as a log
         {"c9 ff ff ff ff 01", CP_ETOOBIG},                  //  ext 32
         {"da 04 01", CP_ETOOBIG},                           //  str 16 of 1025 > the limit
         {"da 04 00", CP_EMALFORMED},                        //  str 16 of 1024, missing
@@ -1703,7 +1731,7 @@ static void
 test_nesting (void)
 {
     EXPECT (CP_CMD_HELLO, "97 91 91 01 " S_TIRANE S_LOG "cd 01 2c cc c8 00 " S_D1, CP_ETOOBIG);
-    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE "91 81 01 01 cd 01 2c cc c8 00 " S_D1, CP_ETOOBIG);
+    EXPECT (CP_CMD_HELLO, "97 06 " S_TIRANE "91 81 01 01 cd 01 2c cc c8 00 " S_D1, CP_ETOOBIG);
     EXPECT (CP_CMD_RECOVERED, S_RECOVERED_TO_END S_KEYS "91 91 c4 00", CP_ETOOBIG);
     EXPECT (CP_CMD_ACK, "91 91 91 00", CP_ETOOBIG);
     EXPECT (CP_CMD_ACK, "91 91 90", CP_ETOOBIG);
@@ -1727,8 +1755,8 @@ test_reserved_byte (void)
 {
     EXPECT (CP_CMD_PONG, "c1", CP_EMALFORMED);
     EXPECT (CP_CMD_ACK, "91 c1", CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE S_LOG "cd 01 2c cc c8 c1 " S_D1, CP_EMALFORMED);
-    EXPECT (CP_CMD_HELLO, "97 05 " S_TIRANE "c1 cd 01 2c cc c8 00 " S_D1, CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "97 06 " S_TIRANE S_LOG "cd 01 2c cc c8 c1 " S_D1, CP_EMALFORMED);
+    EXPECT (CP_CMD_HELLO, "97 06 " S_TIRANE "c1 cd 01 2c cc c8 00 " S_D1, CP_EMALFORMED);
     EXPECT (CP_CMD_RECOVER, "94 " S_70000 "c1 " S_KEYS, CP_EMALFORMED);
     EXPECT (CP_CMD_WELCOME, "94 cc c9 c4 10 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 c1 "
             "02 10", 0);
@@ -1742,18 +1770,19 @@ static void
 test_noncanonical (void)
 {
     wire_any_t value;
-    CHECK_RC (s_decode_hex (CP_CMD_ACK, "91 cd 00 2c", &value), 0);
-    CHECK_EQ_INT (value.seq, 44);
-    CHECK_RC (s_decode_hex (CP_CMD_ACK, "91 cf 00 00 00 00 00 00 00 2c", &value), 0);
-    CHECK_EQ_INT (value.seq, 44);
+    CHECK_RC (s_decode_hex (CP_CMD_ACK, "92 cd 00 2c 01", &value), 0);
+    CHECK_EQ_INT (value.ack.acked, 44);
+    CHECK_RC (s_decode_hex (CP_CMD_ACK, "92 cf 00 00 00 00 00 00 00 2c ce 00 00 00 01", &value), 0);
+    CHECK_EQ_INT (value.ack.acked, 44);
+    CHECK_EQ_INT (value.ack.window, 1);
     //  A non-negative value in a signed form is a positive integer to msgpack-c
-    CHECK_RC (s_decode_hex (CP_CMD_ACK, "91 d0 2c", &value), 0);
-    CHECK_EQ_INT (value.seq, 44);
+    CHECK_RC (s_decode_hex (CP_CMD_ACK, "92 d0 2c 01", &value), 0);
+    CHECK_EQ_INT (value.ack.acked, 44);
     CHECK_RC (s_decode_hex (CP_CMD_RECOVER, "94 " S_70000 "d3 00 00 00 00 00 00 00 40 " S_KEYS,
                             &value), 0);
     CHECK_EQ_INT (value.recover.count, 64);
     CHECK_RC (s_decode_hex (CP_CMD_PONG, "dc 00 00", &value), 0);
-    CHECK_RC (s_decode_hex (CP_CMD_HELLO, "dd 00 00 00 07 05 d9 06 74 69 72 61 6e 65 "
+    CHECK_RC (s_decode_hex (CP_CMD_HELLO, "dd 00 00 00 07 06 d9 06 74 69 72 61 6e 65 "
                             "c5 00 10 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff "
                             "cd 01 2c cc c8 00 " S_D1, &value), 0);
     CHECK (strcmp (value.hello.municipality, "tirane") == 0);

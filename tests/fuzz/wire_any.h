@@ -21,7 +21,8 @@ typedef union {
     cp_batch_header_t batch;
     cp_reply_t reply;           //  NACK, DOWNACK
     cp_down_t down;             //  DOWN: its entry points into the decoded bytes
-    uint64_t seq;               //  ACK, PING
+    cp_ack_t ack;
+    uint64_t seq;               //  PING
     cp_recover_t recover;
     cp_recovered_t recovered;
     cp_month_digests_t figures;       //  FIGURES (about 24 KiB)
@@ -39,7 +40,7 @@ wire_any_decode (int command, const uint8_t *data, size_t size, wire_any_t *valu
         case CP_CMD_HELLO:     return cp_wire_hello_decode (data, size, &value->hello);
         case CP_CMD_WELCOME:   return cp_wire_welcome_decode (data, size, &value->welcome);
         case CP_CMD_BATCH:     return cp_wire_batch_header_decode (data, size, &value->batch);
-        case CP_CMD_ACK:       return cp_wire_ack_decode (data, size, &value->seq);
+        case CP_CMD_ACK:       return cp_wire_ack_decode (data, size, &value->ack);
         case CP_CMD_NACK:      return cp_wire_nack_decode (data, size, &value->reply);
         case CP_CMD_PING:      return cp_wire_ping_decode (data, size, &value->seq);
         case CP_CMD_PONG:      return cp_wire_pong_decode (data, size);
@@ -62,7 +63,7 @@ wire_any_encode (int command, const wire_any_t *value, size_t *size)
         case CP_CMD_HELLO:     return cp_wire_hello_encode (&value->hello, size);
         case CP_CMD_WELCOME:   return cp_wire_welcome_encode (&value->welcome, size);
         case CP_CMD_BATCH:     return cp_wire_batch_header_encode (&value->batch, size);
-        case CP_CMD_ACK:       return cp_wire_ack_encode (value->seq, size);
+        case CP_CMD_ACK:       return cp_wire_ack_encode (&value->ack, size);
         case CP_CMD_NACK:      return cp_wire_nack_encode (value->reply.seq, value->reply.reason,
                                                            size);
         case CP_CMD_PING:      return cp_wire_ping_encode (value->seq, size);
@@ -121,6 +122,8 @@ wire_any_holds (int command, const wire_any_t *value)
                 && wire_any_id (value->hello.data_key, sizeof value->hello.data_key);
         case CP_CMD_WELCOME:
             return value->welcome.expected != 0 && value->welcome.window != 0;
+        case CP_CMD_ACK:
+            return value->ack.window != 0;
         case CP_CMD_BATCH: {
             const cp_batch_header_t *header = &value->batch;
             return header->first != 0 && header->first <= header->last

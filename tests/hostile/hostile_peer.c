@@ -173,8 +173,11 @@ s_recv (s_peer_t *self, int msecs)
                 reply.seq = reply.welcome.expected;
         }
         else
-        if (reply.command == CP_CMD_ACK)
-            cp_wire_ack_decode (data, size, &reply.seq);
+        if (reply.command == CP_CMD_ACK) {
+            cp_ack_t ack;
+            if (cp_wire_ack_decode (data, size, &ack) == 0)
+                reply.seq = ack.acked;
+        }
         else {
             cp_reply_t nack = {0, 0};
             if (cp_wire_nack_decode (data, size, &nack) == 0) {
