@@ -333,6 +333,18 @@ s_world_stop (s_world_t *world)
     nftw (s_dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+//  The node's first HELLO, welcomed from sequence 1 on (the caller destroys
+//  its routing id).
+static s_heard_t
+s_first_hello_welcomed (s_central_t *central)
+{
+    s_heard_t hello = s_hear (central, 5000);
+    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    if (hello.command == CP_CMD_HELLO)
+        s_welcome (central, hello.routing_id, 1);
+    return hello;
+}
+
 //  Waits for the node's window, from first on, welcoming any HELLO that
 //  comes first.  (A HELLO gets its WELCOME, and the window starts again.)
 //  Returns the batches heard in a row: S_WINDOW when all is well.
@@ -368,9 +380,7 @@ test_stalled_window (void)
     if (s_world_start (&world))
         return;
     s_central_t *central = &world.central;
-    s_heard_t hello = s_hear (central, 5000);
-    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
-    s_welcome (central, hello.routing_id, 1);
+    s_heard_t hello = s_first_hello_welcomed (central);
     zframe_destroy (&hello.routing_id);
     //  The window: two batches, from 1 on; then nothing but PINGs.  The
     //  node's wait starts when it sends them, which is after WELCOME went
@@ -410,9 +420,7 @@ test_window_narrowed (void)
     if (s_world_start (&world))
         return;
     s_central_t *central = &world.central;
-    s_heard_t hello = s_hear (central, 5000);
-    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
-    s_welcome (central, hello.routing_id, 1);
+    s_heard_t hello = s_first_hello_welcomed (central);
     CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
     //  1..1000 acknowledged, 1001..2000 still in flight: a window of one
     //  is full, so nothing more comes, however long we wait.
@@ -505,10 +513,8 @@ s_hear_past_batches (s_central_t *central)
 static s_heard_t
 s_ship_then_hello (s_central_t *central, uint8_t *log)
 {
-    s_heard_t hello = s_hear (central, 5000);
-    CHECK_EQ_INT (hello.command, CP_CMD_HELLO);
+    s_heard_t hello = s_first_hello_welcomed (central);
     memcpy (log, hello.log, CP_WIRE_LOG_SIZE);
-    s_welcome (central, hello.routing_id, 1);
     CHECK_EQ_INT (s_hear_window (central, 1), S_WINDOW);
     s_ack (central, hello.routing_id, 2000, S_WINDOW);
     zclock_sleep (300);
