@@ -56,7 +56,11 @@
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
-#define S_CASES_KEPT (96 * 1024)        //  cases kept in memory between groups (~30 MB)
+//  Cases kept in memory between groups.  The cache's table holds them and
+//  the next group's cases at most half full: 64 Ki kept and a group's
+//  (tens of thousands) fit 262,144 slots of 112 bytes, 29 MB; 96 Ki kept
+//  took it to 524,288 slots, 59 MB, for no speed a catch-up could show.
+#define S_CASES_KEPT (64 * 1024)
 #define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
 #define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals
 #define S_ARRIVAL_VALUE 36              //  u64 first, last, events, ahead; i32 latest
