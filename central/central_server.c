@@ -91,6 +91,13 @@
 #define S_REFRESH_MSECS 250                 //  how often the key table is looked at
 #define S_BUSY_BATCHES 8                    //  a group this big waits for more (s_more)
 #define S_OPEN_AHEAD 16                     //  batches opened and decoded ahead of applying
+//  Cases one transaction may touch before the rest of its group waits for
+//  the next: LMDB's copies of the pages the transaction dirties, the case
+//  cache and the scratch that seals the cases at commit all grow with
+//  them (61 nodes at full speed held 311 to 340 MB with none).  A node
+//  catching up alone touches fewer than this in a group.  Tests may set
+//  another with CPSYNC_TXN_CASES.
+#define S_TXN_CASES 32768
 
 typedef struct {
     zframe_t *routing_id;       //  the peer's routing id (owned)
@@ -140,6 +147,8 @@ typedef struct {
     s_item_t *queue;            //  the group, in arrival order
     uint8_t *session_keys;      //  one envelope key per queue slot (guarded)
     size_t queued;
+    size_t open_from;           //  the first batch the transaction being applied opens
+    size_t txn_cases;           //  cases a transaction touches before it ends (S_TXN_CASES)
     size_t queued_bytes;
     bool *in_group;             //  per municipality: has a batch in the group
     s_item_t **later;           //  per municipality: scratch of s_mark_superseded
@@ -405,7 +414,7 @@ s_open_items (void *args, size_t first, size_t end, bool helper)
 {
     (void) helper;
     self_t *self = args;
-    for (size_t index = first; index < end; index++) {
+    for (size_t index = self->open_from + first; index < self->open_from + end; index++) {
         s_item_t *item = &self->queue [index];
         //  The envelope key stays until the group is answered: the store
         //  records it for the archive (s_queue_clear wipes it).
@@ -414,21 +423,24 @@ s_open_items (void *args, size_t first, size_t end, bool helper)
     }
 }
 
-//  Applies every queued batch in one transaction, each once the helper
-//  has opened it (cp_parallel, at most S_OPEN_AHEAD ahead).  Returns 0 or
-//  the store's error; after CP_EMAPFULL the map has grown and the group
-//  can be redone.
+//  Applies the queued batches from `from` on in one transaction, each once
+//  the helper has opened it (cp_parallel, at most S_OPEN_AHEAD ahead),
+//  until the transaction has touched self->txn_cases cases: *end is the first
+//  batch it did not apply (the rest wait for the next transaction).
+//  Returns 0 or the store's error; after CP_EMAPFULL the map has grown
+//  and the same batches can be applied again.
 static int
-s_apply_group (self_t *self)
+s_apply_group (self_t *self, size_t from, size_t *end)
 {
-    cp_parallel_t *opening = cp_parallel_new (self->queued, 1, S_OPEN_AHEAD, true, s_open_items,
-                                              self);
+    self->open_from = from;
+    cp_parallel_t *opening = cp_parallel_new (self->queued - from, 1, S_OPEN_AHEAD, true,
+                                              s_open_items, self);
     int rc = central_store_begin (self->store);
-    size_t open_end = 0;
-    for (size_t index = 0; rc == 0 && index < self->queued; index++) {
-        s_item_t *item = &self->queue [index];
+    size_t index = from, open_end = 0;
+    while (rc == 0 && index < self->queued) {
+        s_item_t *item = &self->queue [index++];
         size_t open_first;
-        while (index >= open_end && cp_parallel_next (opening, &open_first, &open_end))
+        while (index - from > open_end && cp_parallel_next (opening, &open_first, &open_end))
             ;                   //  the batches before it, in order
         if (item->refused)
             continue;
@@ -441,14 +453,22 @@ s_apply_group (self_t *self)
             rc = item->status;
             central_store_abort (self->store);
         }
+        else
+        if (central_store_cases_touched (self->store) >= self->txn_cases)
+            break;
     }
-    size_t first, end;
-    while (cp_parallel_next (opening, &first, &end))
-        ;                       //  every batch open (or refused) before a redo or the answers
+    *end = rc? self->queued: index;
+    if (*end == self->queued) {
+        size_t first, last;
+        while (cp_parallel_next (opening, &first, &last))
+            ;                   //  every batch open (or refused) before a redo or the answers
+    }
+    //  Else those after *end are opened again by the next transaction:
+    //  the helper stops where it is.
     cp_parallel_destroy (&opening);
     //  Those opened but not applied (the group stopped short) let go too.
-    for (size_t index = 0; index < self->queued; index++)
-        central_intake_clear (&self->queue [index].intake);
+    for (size_t other = from; other < self->queued; other++)
+        central_intake_clear (&self->queue [other].intake);
     if (rc == 0)
         rc = central_store_commit (self->store);
     return rc;
@@ -464,12 +484,13 @@ s_is_ack (const s_item_t *item)
 //  Marks each ACK whose next answer to the same peer is an ACK too: a node
 //  drops every batch up to the sequence acknowledged, so of a run of ACKs
 //  to one peer only the last is sent (one signature made and checked
-//  instead of up to a window's).
+//  instead of up to a window's).  Over the entries from to end - 1, those
+//  one transaction applied.
 static void
-s_mark_superseded (self_t *self)
+s_mark_superseded (self_t *self, size_t from, size_t end)
 {
     memset (self->later, 0, (size_t) cp_municipality_count () * sizeof (s_item_t *));
-    for (size_t index = self->queued; index-- > 0;) {
+    for (size_t index = end; index-- > from;) {
         s_item_t *item = &self->queue [index];
         if (item->municipality < 0)
             continue;
@@ -520,32 +541,37 @@ s_commit_group (self_t *self)
 {
     if (self->queued == 0)
         return;
-    int64_t started = zclock_mono ();
-    int rc = s_apply_group (self);
-    for (int round = 0; rc == CP_EMAPFULL && round < S_REDO_MAX; round++)
-        rc = s_apply_group (self);
-    if (rc) {
-        //  Nothing of the group is stored.  Each batch is refused, so that
-        //  its node starts over (after a pause that grows while it is
-        //  refused) instead of waiting for an answer that will not come.
-        zsys_error ("central_server: a group of %zu batches was not stored: %s",
-                    self->queued, cp_strerror (rc));
-        for (size_t index = 0; index < self->queued; index++)
-            if (!self->queue [index].refused)
-                self->queue [index].refused = CP_ESTORE;
-    }
-    else
-    if (self->verbose)
-        zsys_debug ("central_server: group of %zu batches committed in %" PRId64 " ms",
-                    self->queued, zclock_mono () - started);
-    s_mark_superseded (self);
-    for (size_t index = 0; index < self->queued; index++) {
-        s_item_t *item = &self->queue [index];
-        s_answer (self, item);
-        //  Its figures may have changed: FIGURES once its node is caught up
-        if (rc == 0 && self->figures && !item->refused
-        &&  item->status == CENTRAL_STORE_APPLIED && item->result.applied)
-            central_figures_changed (self->figures, item->municipality);
+    //  One transaction, or several when the group touches many cases; the
+    //  batches of each are answered once it is committed.
+    for (size_t from = 0, end = 0; from < self->queued; from = end) {
+        int64_t started = zclock_mono ();
+        int rc = s_apply_group (self, from, &end);
+        for (int round = 0; rc == CP_EMAPFULL && round < S_REDO_MAX; round++)
+            rc = s_apply_group (self, from, &end);
+        if (rc) {
+            //  Nothing of these batches is stored.  Each is refused, so
+            //  that its node starts over (after a pause that grows while
+            //  it is refused) instead of waiting for an answer that will
+            //  not come.
+            zsys_error ("central_server: a group of %zu batches was not stored: %s",
+                        self->queued - from, cp_strerror (rc));
+            for (size_t index = from; index < self->queued; index++)
+                if (!self->queue [index].refused)
+                    self->queue [index].refused = CP_ESTORE;
+        }
+        else
+        if (self->verbose)
+            zsys_debug ("central_server: %zu batches of a group committed in %" PRId64 " ms",
+                        end - from, zclock_mono () - started);
+        s_mark_superseded (self, from, end);
+        for (size_t index = from; index < end; index++) {
+            s_item_t *item = &self->queue [index];
+            s_answer (self, item);
+            //  Its figures may have changed: FIGURES once its node is caught up
+            if (rc == 0 && self->figures && !item->refused
+            &&  item->status == CENTRAL_STORE_APPLIED && item->result.applied)
+                central_figures_changed (self->figures, item->municipality);
+        }
     }
     s_queue_clear (self);
 }
@@ -1221,6 +1247,8 @@ s_self_new (zsock_t *pipe, const char *data)
     assert (self);
     self->pipe = pipe;
     self->data = strdup (data);
+    const char *txn_cases = getenv ("CPSYNC_TXN_CASES");
+    self->txn_cases = txn_cases && atol (txn_cases) > 0? (size_t) atol (txn_cases): S_TXN_CASES;
     self->lock_fd = s_lock (data);
     if (self->lock_fd == -2)
         self->store_error = CP_EBUSY;

@@ -1698,6 +1698,12 @@ central_store_abort (central_store_t *self)
     s_forget (self, false);
 }
 
+size_t
+central_store_cases_touched (central_store_t *self)
+{
+    return self->cache? cp_case_cache_touched (self->cache): 0;
+}
+
 //  =====================================================================
 //  Notes and counters
 

@@ -360,6 +360,11 @@ int
 void
     central_store_abort (central_store_t *self);
 
+//  The cases the write transaction has looked up so far: what its commit
+//  rewrites, and what it holds in memory until then, grow with them.
+size_t
+    central_store_cases_touched (central_store_t *self);
+
 //  Notes that a municipality's node was heard from now, reporting head.
 //  Kept in memory until the next commit or flush.
 void

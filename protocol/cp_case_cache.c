@@ -320,6 +320,12 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
     return rc;
 }
 
+size_t
+cp_case_cache_touched (const cp_case_cache_t *self)
+{
+    return self->touched_count;
+}
+
 void
 cp_case_cache_clear (cp_case_cache_t *self)
 {

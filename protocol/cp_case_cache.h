@@ -54,6 +54,11 @@ cp_case_t *
 int
     cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi);
 
+//  The cases looked up in the current transaction (since the last commit
+//  or clear).
+size_t
+    cp_case_cache_touched (const cp_case_cache_t *self);
+
 //  Forgets every case (keeps the memory for reuse).  Call after an abort,
 //  or after a commit to keep nothing.
 void

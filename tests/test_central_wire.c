@@ -1296,6 +1296,48 @@ test_many_nodes (void)
     s_remove_central ();
 }
 
+//  A group that touches more cases than a transaction may is applied in
+//  several, each answered once committed: with two batches' cases to a
+//  transaction, no ACK moves more than two batches, and every event is
+//  applied exactly once.
+static void
+test_group_split (void)
+{
+    enum { BATCHES = 40, EVENTS = 50 };     //  every event opens a case of its own
+    setenv ("CPSYNC_TXN_CASES", "100", 1);
+    s_node_t *node;
+    zactor_t *server = s_serve_welcomed ("devoll", &node);
+    unsetenv ("CPSYNC_TXN_CASES");
+    for (int round = 0; round < BATCHES; round++) {
+        char tag [16];
+        snprintf (tag, sizeof tag, "s%d", round);
+        s_send_batch (node, 1 + (uint64_t) round * EVENTS, EVENTS, tag);
+    }
+    uint64_t last = 0, widest = 0;
+    int acks = 0;
+    while (last < (uint64_t) BATCHES * EVENTS) {
+        s_reply_t reply = s_recv (node, S_TIMEOUT);
+        CHECK (reply.command == CP_CMD_ACK && reply.verified && reply.seq > last);
+        if (reply.command != CP_CMD_ACK || reply.seq <= last)
+            break;
+        if (reply.seq - last > widest)
+            widest = reply.seq - last;
+        last = reply.seq;
+        acks++;
+    }
+    printf ("  %d ACKs for %d batches, the widest step %" PRIu64 " events\n", acks, BATCHES,
+            widest);
+    CHECK_EQ_INT (last, (uint64_t) BATCHES * EVENTS);
+    CHECK (widest <= 2 * EVENTS);
+    s_node_destroy (&node);
+    zactor_destroy (&server);
+    s_figures_t figures = s_figures (NULL, NULL);
+    CHECK_EQ_INT (figures.opened, BATCHES * EVENTS);
+    central_cursor_t cursor = s_cursor (&figures, "devoll");
+    CHECK_EQ_INT (cursor.acked, (uint64_t) BATCHES * EVENTS);
+    s_remove_central ();
+}
+
 //  A clean stop and a restart: the cursor is where it was; and a second
 //  server on the same data directory is refused.
 static void
@@ -2276,6 +2318,7 @@ TESTING_MAIN (
     TEST (test_garbage),
     TEST (test_window_by_sessions),
     TEST (test_many_nodes),
+    TEST (test_group_split),
     TEST (test_restart),
     TEST (test_unknown_key),
     TEST (test_revoked_key),
