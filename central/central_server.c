@@ -4,8 +4,9 @@
     readable the actor reads messages until none is ready or the group is
     full, handling HELLO and PING at once and queuing each BATCH (or, when
     its frames are already wrong, its refusal) in arrival order; then it
-    applies the queue in one transaction and answers each entry in turn.
-    Refusals of a BATCH wait in the queue too, so that a node sees its
+    applies the queue in one transaction (or several, when it touches many
+    cases: S_TXN_CASES) and answers each entry in turn once its
+    transaction is committed.  Refusals of a BATCH wait in the queue too, so that a node sees its
     replies in the order it sent its batches.
 
     Which municipality a peer is comes from its CURVE key, never from what
