@@ -6,7 +6,8 @@
     put per refused event, and one read-modify-write per month touched in
     the municipality's and the county's rows.  The national rows, which every
     batch touches, are summed in memory over the whole group and written
-    once at commit; so are the cases and the cursors.  Peak memory is the
+    once at commit; so are the cases (appended to the case log, which a
+    commit folds into cases once it is long: cp_case_log) and the cursors.  Peak memory is the
     group's case records and one national row per month the group touched.
 
     When events arrive is kept the same way: per municipality, a table of
@@ -25,6 +26,7 @@
 #include "central_store.h"
 #include "cp_case.h"
 #include "cp_case_cache.h"
+#include "cp_case_log.h"
 #include "cp_envelope.h"
 #include "cp_error.h"
 #include "cp_index_key.h"
@@ -61,6 +63,14 @@
 //  (tens of thousands) fit 262,144 slots of 112 bytes, 29 MB; 96 Ki kept
 //  took it to 524,288 slots, 59 MB, for no speed a catch-up could show.
 #define S_CASES_KEPT (64 * 1024)
+//  Case records the log holds before it is folded into cases (cp_case_log):
+//  its index then holds at most this many cases, 262,144 slots of 32
+//  bytes, 8 MB.  A node catching up alone writes about 27,000 a group; a
+//  fold copies 8,192 cases a transaction, so that LMDB's copies of the
+//  pages a step dirties stay at 32 MB at most.  Tests may set another
+//  with CPSYNC_CASE_LOG.
+#define S_CASE_LOG_RECORDS 196608
+#define S_FOLD_CASES 8192
 #define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
 #define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals
 #define S_ARRIVAL_VALUE 36              //  u64 first, last, events, ahead; i32 latest
@@ -123,9 +133,9 @@ typedef struct {
 
 struct _central_store_t {
     MDB_env *env;
-    MDB_dbi meta, catalogues, cursors, logs, ids, cases, months, archive, envelopes, counters,
-            quarantine, keys, downlink, downlink_to, arrivals, directive_reports, staffing,
-            reconciliation;
+    MDB_dbi meta, catalogues, cursors, logs, ids, cases, case_log_db, months, archive, envelopes,
+            counters, quarantine, keys, downlink, downlink_to, arrivals, directive_reports,
+            staffing, reconciliation;
     bool readonly;              //  opened with CENTRAL_STORE_READONLY
     bool dedup_off;             //  CPSYNC_FAULT=dedup-off: a planted fault (below)
     char listen [256];          //  endpoint recorded at set-up
@@ -139,6 +149,8 @@ struct _central_store_t {
     MDB_txn *txn;
     s_slot_t *slots;            //  per municipality
     cp_case_cache_t *cache;     //  the cases the transaction touches
+    cp_case_log_t *case_log;    //  the cases written since the last fold
+    size_t fold_after;          //  records the log must hold before a fold is tried
     cp_tally_t **tallies;       //  per municipality: its deltas in this group (lazy)
     cp_tally_t **county_tallies;    //  per county, filled at commit (lazy)
     cp_tally_t *national;       //  the group's national deltas, filled at commit
@@ -157,6 +169,8 @@ struct _central_store_t {
 
 static void
     s_quarter_starts (int32_t *starts);
+static int
+    s_case_log_open (central_store_t *self);
 
 //  =====================================================================
 //  Keys and small helpers
@@ -284,6 +298,7 @@ s_open_dbis (central_store_t *self, MDB_txn *txn, unsigned flags)
     ||  (rc = mdb_dbi_open (txn, "logs", flags, &self->logs))
     ||  (rc = mdb_dbi_open (txn, "ids", flags, &self->ids))
     ||  (rc = mdb_dbi_open (txn, "cases", flags, &self->cases))
+    ||  (rc = mdb_dbi_open (txn, "case_log", flags, &self->case_log_db))
     ||  (rc = mdb_dbi_open (txn, CP_STORE_MONTHS, flags, &self->months))
     ||  (rc = mdb_dbi_open (txn, "archive", flags, &self->archive))
     ||  (rc = mdb_dbi_open (txn, "envelopes", flags, &self->envelopes))
@@ -422,6 +437,7 @@ central_store_open (const char *dir, int flags, int *error)
             rc = CP_EIO;
         if (rc == 0) {
             self->cache = cp_case_cache_new (S_CASE_KEY, self->seal, "central_store");
+            rc = s_case_log_open (self);
             self->tallies = calloc ((size_t) self->municipalities, sizeof (cp_tally_t *));
             self->county_tallies = calloc ((size_t) cp_county_count (), sizeof (cp_tally_t *));
             self->national = cp_tally_new ();
@@ -440,6 +456,24 @@ central_store_open (const char *dir, int flags, int *error)
     return self;
 }
 
+//  The case log and its index, read from the store (the cache reads and
+//  writes cases through it).
+static int
+s_case_log_open (central_store_t *self)
+{
+    const char *wanted = getenv ("CPSYNC_CASE_LOG");
+    size_t records = wanted && atol (wanted) > 0? (size_t) atol (wanted): S_CASE_LOG_RECORDS;
+    self->case_log = cp_case_log_new (S_CASE_KEY, records, "central_store");
+    cp_case_cache_use_log (self->cache, self->case_log, self->case_log_db);
+    MDB_txn *txn;
+    int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    rc = cp_case_log_load (self->case_log, txn, self->case_log_db);
+    mdb_txn_abort (txn);
+    return rc;
+}
+
 void
 central_store_destroy (central_store_t **self_p)
 {
@@ -449,6 +483,7 @@ central_store_destroy (central_store_t **self_p)
     if (self->txn)
         mdb_txn_abort (self->txn);
     cp_case_cache_destroy (&self->cache);
+    cp_case_log_destroy (&self->case_log);
     for (int index = 0; self->tallies && index < self->municipalities; index++)
         cp_tally_destroy (&self->tallies [index]);
     for (int index = 0; self->county_tallies && index < cp_county_count (); index++)
@@ -1638,15 +1673,56 @@ s_write_counters (central_store_t *self)
     return 0;
 }
 
+//  Folds the case log into cases (cp_case_log), S_FOLD_CASES a
+//  transaction, each committed durably.  A fold that fails has lost
+//  nothing (the log still holds every case); it is logged and tried again
+//  once the log has grown by an eighth, a full map grown first.
+static void
+s_fold (central_store_t *self)
+{
+    size_t records = cp_case_log_records (self->case_log);
+    int64_t started = zclock_mono ();
+    bool done = false;
+    int rc = 0;
+    while (!done && rc == 0) {
+        rc = cp_store_begin (self->env, self->seal, &self->txn);
+        if (rc == 0)
+            rc = cp_case_log_fold (self->case_log, self->txn, self->case_log_db, self->cases,
+                                   S_FOLD_CASES, &done);
+        if (rc == 0)
+            rc = cp_store_commit (&s_kind, self->env, self->txn, "fold the case log");
+        else {
+            self->grow |= rc == CP_EMAPFULL;
+            cp_store_abort (self->env, &self->txn, &self->grow);
+        }
+        self->txn = NULL;
+        cp_case_log_folded (self->case_log, rc == 0);
+    }
+    if (rc) {
+        self->fold_after = records + records / 8;
+        zsys_warning ("central_store: the case log (%zu records) was not folded (%s): "
+                      "nothing is lost, it is tried again later", records, cp_strerror (rc));
+    }
+    else {
+        self->fold_after = 0;
+        zsys_info ("central_store: %zu case records folded in %" PRId64 " ms", records,
+                   zclock_mono () - started);
+    }
+}
+
 //  Forgets the transaction's state (not the pending notes and counts); the
 //  cases it wrote are kept when it committed.
 static void
 s_forget (central_store_t *self, bool committed)
 {
-    if (committed)
+    if (committed) {
+        cp_case_log_committed (self->case_log);
         cp_case_cache_committed (self->cache, S_CASES_KEPT);
-    else
+    }
+    else {
+        cp_case_log_aborted (self->case_log);
         cp_case_cache_clear (self->cache);
+    }
     for (int index = 0; index < self->municipalities; index++)
         if (self->tallies [index])
             cp_tally_clear (self->tallies [index]);
@@ -1688,6 +1764,9 @@ central_store_commit (central_store_t *self)
     memset (self->notes, 0, (size_t) self->municipalities * sizeof (s_note_t));
     memset (self->counts, 0, sizeof self->counts);
     self->noted = false;
+    if (cp_case_log_full (self->case_log)
+    &&  cp_case_log_records (self->case_log) >= self->fold_after)
+        s_fold (self);
     return 0;
 }
 

@@ -15,7 +15,7 @@
     Databases of the environment (integers big-endian, so that LMDB's byte
     order is numeric order; m is a municipality index of cp_municipality;
     log a node's log identity, 16 bytes, cp_wire.h):
-        meta        "format" ("cpsync-central 8"), "listen", "catalogue",
+        meta        "format" ("cpsync-central 9"), "listen", "catalogue",
                     "municipalities" (the codes, in index order, at set-up)
         catalogues  u32 version (native) → the catalogue's JSON text
         cursors     u16 m → the municipality's central_cursor_t (its node's
@@ -36,7 +36,12 @@
                     per event, and a stem holds at most 66 * 66 + 66 ids
                     (two characters of the id alphabet)
         cases       u16 m, cp_index_key of the case → its history (cp_case),
-                    sealed; cases of one stem are neighbours
+                    sealed; cases of one stem are neighbours.  Written only
+                    by folding case_log into it
+        case_log    u64 sequence → a case's key (as in cases), then its
+                    history sealed as in cases: the cases written since the
+                    last fold, appended (cp_case_log); a case's latest
+                    record here overrides its record in cases
         months      u32 scope, u32 month → a tally row (cp_tally); one row set
                     per scope (national, each county, each municipality), so
                     a view of any scope reads its own rows and nothing else;
@@ -137,7 +142,7 @@ typedef struct _central_store_t central_store_t;
 //  database "months" (CP_STORE_MONTHS), not "days", 6 keeps the downlink
 //  log, 7 the downlink cursor, 8 keys cases by cp_index_key's stem-first
 //  hash.  A store of another format is refused rather than misread.
-#define CENTRAL_STORE_FORMAT "cpsync-central 8"
+#define CENTRAL_STORE_FORMAT "cpsync-central 9"
 #define CENTRAL_STORE_LISTEN "tcp://127.0.0.1:7400"     //  init's default endpoint
 
 //  A quarter's reporting deadline: this many days after its last day,

@@ -50,6 +50,8 @@ struct _cp_case_cache_t {
     size_t jobs_size;           //  bytes
     uint8_t *sealed;            //  their sealed bytes
     size_t sealed_size;
+    cp_case_log_t *log;         //  where cases are read first and written, or NULL
+    MDB_dbi log_dbi;
 };
 
 //  The associated data of a case record: 'C', then its key.
@@ -126,6 +128,13 @@ cp_case_cache_destroy (cp_case_cache_t **self_p)
     free (self->sealed);
     free (self);
     *self_p = NULL;
+}
+
+void
+cp_case_cache_use_log (cp_case_cache_t *self, cp_case_log_t *log, MDB_dbi log_dbi)
+{
+    self->log = log;
+    self->log_dbi = log_dbi;
 }
 
 static s_slot_t *
@@ -232,7 +241,15 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
         return &slot->state;
     }
     MDB_val k = {self->key_size, (void *) key}, v;
-    int mdb_rc = mdb_get (txn, dbi, &k, &v);
+    int mdb_rc = self->log? cp_case_log_get (self->log, txn, self->log_dbi, key, &v)
+                          : MDB_NOTFOUND;
+    if (mdb_rc == MDB_NOTFOUND)
+        mdb_rc = mdb_get (txn, dbi, &k, &v);
+    else
+    if (mdb_rc) {
+        *rc = mdb_rc;           //  logged
+        return NULL;
+    }
     if (mdb_rc && mdb_rc != MDB_NOTFOUND) {
         *rc = cp_lmdb_fail (self->module, "read case", mdb_rc);
         return NULL;
@@ -311,9 +328,14 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
             job = &self->jobs [index];
             MDB_val k = {self->key_size, job->ad + 1};
             MDB_val v = {job->plain_size + CP_SEAL_OVERHEAD, job->sealed};
-            int mdb_rc = mdb_put (txn, dbi, &k, &v, 0);
-            if (mdb_rc)
-                rc = cp_lmdb_fail (self->module, "put case", mdb_rc);
+            if (self->log)
+                rc = cp_case_log_put (self->log, txn, self->log_dbi, k.mv_data, v.mv_data,
+                                      v.mv_size);
+            else {
+                int mdb_rc = mdb_put (txn, dbi, &k, &v, 0);
+                if (mdb_rc)
+                    rc = cp_lmdb_fail (self->module, "put case", mdb_rc);
+            }
         }
     cp_seal_batch_destroy (&batch);
     sodium_memzero (self->buffer, plain_size);

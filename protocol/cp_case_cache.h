@@ -20,6 +20,7 @@
 #define CP_CASE_CACHE_H_INCLUDED
 
 #include "cp_case.h"
+#include "cp_case_log.h"
 #include "cp_seal.h"
 
 #include <lmdb.h>
@@ -39,6 +40,13 @@ cp_case_cache_t *
 void
     cp_case_cache_destroy (cp_case_cache_t **self_p);
 
+//  Makes the cache read and write cases through log (borrowed: it must
+//  outlive the cache), whose records are in log_dbi: a read looks there
+//  before the cases database, a write appends there instead (the store
+//  tells the log when the transaction commits or aborts, and folds it).
+void
+    cp_case_cache_use_log (cp_case_cache_t *self, cp_case_log_t *log, MDB_dbi log_dbi);
+
 //  The case under key, read from dbi in txn on first use.  Returns NULL
 //  with *rc CP_ESTORE (logged) when LMDB fails or the stored record does
 //  not open (another key, or damage) or does not decode.  The pointer
@@ -48,8 +56,8 @@ cp_case_t *
     cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
                        int *rc);
 
-//  Writes every opened case the transaction touched to dbi, sealed (on two
-//  threads when there are many: cp_seal_batch_t).  Returns 0, CP_EMAPFULL
+//  Writes every opened case the transaction touched to dbi (or its log),
+//  sealed (on two threads when there are many: cp_seal_batch_t).  Returns 0, CP_EMAPFULL
 //  or CP_ESTORE.
 int
     cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi);

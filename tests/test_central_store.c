@@ -28,6 +28,7 @@
 #include "cp_date.h"
 #include "cp_error.h"
 #include "cp_event.h"
+#include "cp_index_key.h"
 #include "cp_keyfile.h"
 #include "cp_lmdb.h"
 #include "cp_municipality.h"
@@ -1552,6 +1553,63 @@ s_rest_apply (central_store_t *store)
     CHECK_EQ_INT (s_apply_one (store, "fier", 1, first, 3, NULL), CENTRAL_STORE_APPLIED);
 }
 
+//  Checks every value of the central's database name (cases, or
+//  case_log, whose values are a case key and then the sealed value): each
+//  is sealed, holds nothing of s_rest_apply's cases in the clear, opens
+//  under seal with 'C' and its key as associated data (and not with
+//  another tag) into a case record that was opened.  Adds the records
+//  that open to *opened; returns how many values there are.
+static size_t
+s_rest_sealed (cp_seal_t *seal, const char *name, size_t *opened)
+{
+    bool logged = strcmp (name, "case_log") == 0;
+    MDB_env *env = s_env_open (MDB_RDONLY);
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_cursor *cursor = NULL;
+    CHECK (env && mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) == 0);
+    CHECK (txn && mdb_dbi_open (txn, name, 0, &dbi) == 0
+           && mdb_cursor_open (txn, dbi, &cursor) == 0);
+    size_t entries = 0, leaks = 0;
+    MDB_val k, v;
+    while (cursor && seal && mdb_cursor_get (cursor, &k, &v, entries? MDB_NEXT: MDB_FIRST) == 0) {
+        entries++;
+        leaks += s_holds (&v, s_rest_cases [0]) + s_holds (&v, s_rest_cases [1])
+               + s_holds (&v, "PSEUDO") + s_holds (&v, "evid-AR") + s_holds (&k, "PSEUDO");
+        if (logged) {
+            //  The record's own key is its sequence: the case's follows.
+            CHECK_EQ_INT (k.mv_size, 8);
+            k = (MDB_val) {2 + CP_INDEX_HASH_SIZE, v.mv_data};
+            v = (MDB_val) {v.mv_size - k.mv_size, (uint8_t *) v.mv_data + k.mv_size};
+        }
+        CHECK (v.mv_size > CP_SEAL_OVERHEAD && ((const uint8_t *) v.mv_data) [0] == 1);
+        uint8_t ad [64], plain [1024];
+        CHECK (k.mv_size < sizeof ad && v.mv_size - CP_SEAL_OVERHEAD <= sizeof plain);
+        ad [0] = 'C';
+        memcpy (ad + 1, k.mv_data, k.mv_size);
+        size_t size = v.mv_size - CP_SEAL_OVERHEAD;
+        if (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain) == 0) {
+            cp_case_t record;
+            memset (&record, 0, sizeof record);
+            CHECK_EQ_INT (cp_case_decode (&record, plain, size), 0);
+            CHECK (record.opened);
+            *opened += record.opened;
+            cp_case_reset (&record);
+        }
+        ad [0] = 'L';
+        CHECK_EQ_INT (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain),
+                      CP_EAUTH);
+    }
+    CHECK_EQ_INT (leaks, 0);
+    if (cursor)
+        mdb_cursor_close (cursor);      //  a read-only transaction's cursor is ours to free
+    if (txn)
+        mdb_txn_abort (txn);
+    if (env)
+        mdb_env_close (env);
+    return entries;
+}
+
 static void
 test_at_rest (void)
 {
@@ -1580,49 +1638,38 @@ test_at_rest (void)
     cp_keyfile_free (&key);
     CHECK (seal);
 
-    //  Every value of cases is sealed: version 1, nothing of a case in the
-    //  clear, and it opens under the storage key with 'C' and its key as
-    //  associated data into a case record.
-    MDB_env *env = s_env_open (MDB_RDONLY);
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    MDB_cursor *cursor = NULL;
-    CHECK (env && mdb_txn_begin (env, NULL, MDB_RDONLY, &txn) == 0);
-    CHECK (txn && mdb_dbi_open (txn, "cases", 0, &dbi) == 0
-           && mdb_cursor_open (txn, dbi, &cursor) == 0);
-    size_t entries = 0, leaks = 0, opened = 0;
-    MDB_val k, v;
-    while (cursor && seal && mdb_cursor_get (cursor, &k, &v, entries? MDB_NEXT: MDB_FIRST) == 0) {
-        entries++;
-        leaks += s_holds (&v, s_rest_cases [0]) + s_holds (&v, s_rest_cases [1])
-               + s_holds (&v, "PSEUDO") + s_holds (&v, "evid-AR") + s_holds (&k, "PSEUDO");
-        CHECK (v.mv_size > CP_SEAL_OVERHEAD && ((const uint8_t *) v.mv_data) [0] == 1);
-        uint8_t ad [64], plain [1024];
-        CHECK (k.mv_size < sizeof ad && v.mv_size - CP_SEAL_OVERHEAD <= sizeof plain);
-        ad [0] = 'C';
-        memcpy (ad + 1, k.mv_data, k.mv_size);
-        size_t size = v.mv_size - CP_SEAL_OVERHEAD;
-        if (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain) == 0) {
-            cp_case_t record;
-            memset (&record, 0, sizeof record);
-            CHECK_EQ_INT (cp_case_decode (&record, plain, size), 0);
-            CHECK (record.opened);
-            opened += record.opened;
-            cp_case_reset (&record);
-        }
-        ad [0] = 'L';
-        CHECK_EQ_INT (cp_seal_open (seal, ad, 1 + k.mv_size, v.mv_data, v.mv_size, plain),
-                      CP_EAUTH);
-    }
-    CHECK_EQ_INT (entries, 4);
+    //  Every value of cases and of the case log is sealed: version 1,
+    //  nothing of a case in the clear, and it opens under the storage key
+    //  with 'C' and its key as associated data into a case record.  The
+    //  three commits wrote 2 + 2 + 2 records to the log and none to cases.
+    size_t opened = 0;
+    CHECK_EQ_INT (s_rest_sealed (seal, "cases", &opened), 0);
+    CHECK_EQ_INT (s_rest_sealed (seal, "case_log", &opened), 6);
+    CHECK_EQ_INT (opened, 6);
+
+    //  Once the log holds a record more than it may, the commit folds it:
+    //  each case's latest record moves to cases, as sealed, and the log
+    //  empties.  The figures read the same before and after.
+    setenv ("CPSYNC_CASE_LOG", "7", 1);
+    int error = 0;
+    store = central_store_open (s_dir, 0, &error);
+    CHECK (store);
+    cp_event_t third [] = {
+        s_event (CP_EVENT_HOME_VISIT, "evid-AR-006", s_rest_cases [1], "2022-05-02", NULL),
+    };
+    CHECK_EQ_INT (s_apply_one (store, "berat", 6, third, 1, NULL), CENTRAL_STORE_APPLIED);
+    central_store_destroy (&store);
+    unsetenv ("CPSYNC_CASE_LOG");
+    opened = 0;
+    CHECK_EQ_INT (s_rest_sealed (seal, "case_log", &opened), 0);
+    CHECK_EQ_INT (s_rest_sealed (seal, "cases", &opened), 4);
     CHECK_EQ_INT (opened, 4);
-    CHECK_EQ_INT (leaks, 0);
-    if (cursor)
-        mdb_cursor_close (cursor);      //  a read-only transaction's cursor is ours to free
-    if (txn)
-        mdb_txn_abort (txn);
-    if (env)
-        mdb_env_close (env);
+    store = central_store_open (s_dir, 0, &error);
+    CHECK (store);
+    s_figures (store, "national", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 4);
+    CHECK_EQ_INT (figures.home_visits, 4);
+    central_store_destroy (&store);
     cp_seal_destroy (&seal);
     s_remove_dir ();
 }
@@ -1775,7 +1822,7 @@ test_old_format (void)
         s_open_expect (flags [index], CP_ENOTCENTRAL);
         char *log = testing_log_end ();
         CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-central 4\"; "
-                                 "this central reads \"cpsync-central 8\"");
+                                 "this central reads \"cpsync-central 9\"");
         free (log);
     }
     s_remove_dir ();

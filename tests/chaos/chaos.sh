@@ -16,7 +16,9 @@
 #   - directives are sent to every node meanwhile (the downlink);
 #   - one node runs with a tiny LMDB map (CPSYNC_MAPSIZE), so it must grow;
 #   - for a stretch in the middle the central runs with a file-size limit
-#     at its store's size: a full disk (writes fail with EFBIG).
+#     at its store's size: a full disk (writes fail with EFBIG);
+#   - the central folds its case log into its cases every 2,000 records,
+#     so that folds are killed half way and meet the full disk too.
 # Then the faults stop, every part is imported, and when every node is
 # acknowledged the verdict: every view (the nation, every county, every
 # municipality at the central, every node's own) equals tests/oracle.py's
@@ -83,8 +85,10 @@ stop_all () {
 }
 trap 'stop_all; cleanup' EXIT
 
-central_env=()
-[ -n "$control" ] && central_env=(CPSYNC_FAULT=dedup-off)
+#  A case log folded every 2,000 records (instead of 196,608): folds are
+#  killed and meet the full disk too.
+central_env=(CPSYNC_CASE_LOG=2000)
+[ -n "$control" ] && central_env+=(CPSYNC_FAULT=dedup-off)
 
 run_central () {
     while [ ! -e "$work/stop" ]; do
@@ -223,6 +227,8 @@ deadline=$(( SECONDS + $([ -n "$control" ] && echo 60 || echo 300) ))
 until caught_up || [ $SECONDS -ge $deadline ]; do sleep 1; done
 [ -n "$control" ] || check \
     "every node is acknowledged up to its head ($(( SECONDS - settled )) s after the chaos)" caught_up
+folds=$(grep -c "case records folded" "$work/central.log")
+check "the central folded its case log ($folds times)" [ "$folds" -gt 0 ]
 
 # ---------------------------------------------------------------------------
 #  The verdict
