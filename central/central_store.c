@@ -82,6 +82,16 @@
 #define S_RECONCILIATION_VALUE 21       //  u64 entry, u8 verdict, i32 day, i64 ms;
                                         //  the periods after
 
+//  Format 8 lacked only the case log (section 17 of docs/design.md): a
+//  central opening such a store to write adds it, empty, and the cases
+//  stay where they are.
+static int
+s_upgrade_8 (MDB_txn *txn)
+{
+    MDB_dbi case_log;
+    return mdb_dbi_open (txn, "case_log", MDB_CREATE, &case_log);
+}
+
 //  What the central's store is to cp_store.
 static const cp_store_kind_t s_kind = {
     .module = "central_store",
@@ -91,7 +101,9 @@ static const cp_store_kind_t s_kind = {
     .seal_key = "keys/storage.key",    //  not "data key": nodes seal batches to that
     .seal_key_name = "storage key",
     .not_store = CP_ENOTCENTRAL,
-    .max_dbs = S_MAX_DBS
+    .max_dbs = S_MAX_DBS,
+    .upgrades = "cpsync-central 8",
+    .upgrade = s_upgrade_8
 };
 
 //  A municipality's cursor within the open write transaction.

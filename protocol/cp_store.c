@@ -246,6 +246,38 @@ cp_store_catalogue_install (const cp_store_kind_t *kind, MDB_txn *txn,
     return rc;
 }
 
+//  A store of kind->upgrades opened to write: its format becomes the kind's,
+//  with what kind->upgrade adds, in one transaction (nothing, if it fails).
+//  Returns 0 (also when there is nothing to upgrade) or CP_ESTORE.
+static int
+s_upgrade (const cp_store_kind_t *kind, const char *dir, MDB_env *env)
+{
+    MDB_txn *txn;
+    MDB_dbi meta;
+    char format [S_FORMAT_MAX];
+    int rc = cp_lmdb_begin (env, 0, &txn);
+    if (rc)
+        return rc;
+    if (mdb_dbi_open (txn, "meta", 0, &meta)
+    ||  cp_lmdb_get_text (txn, meta, "format", format, sizeof format)
+    ||  strcmp (format, kind->upgrades) != 0) {
+        mdb_txn_abort (txn);
+        return 0;               //  the format check says what is wrong, if anything
+    }
+    int mdb_rc = kind->upgrade (txn);
+    if (mdb_rc == 0)
+        mdb_rc = cp_lmdb_put_text (txn, meta, "format", kind->format);
+    if (mdb_rc == 0)
+        mdb_rc = mdb_txn_commit (txn);
+    else
+        mdb_txn_abort (txn);
+    if (mdb_rc)
+        return cp_lmdb_fail (kind->module, "upgrade the store", mdb_rc);
+    zsys_notice ("%s: %s upgraded from format \"%s\" to \"%s\"", kind->module, dir,
+                 kind->upgrades, kind->format);
+    return 0;
+}
+
 int
 cp_store_open (const cp_store_kind_t *kind, const char *dir, cp_lmdb_mode_t mode,
                cp_store_open_fn *open, void *store, MDB_env **env_p,
@@ -261,7 +293,10 @@ cp_store_open (const cp_store_kind_t *kind, const char *dir, cp_lmdb_mode_t mode
         return rc == CP_EIO? kind->not_store: rc;
     cp_catalogue_t *catalogue = NULL;
     MDB_txn *txn;
-    rc = cp_lmdb_begin (env, MDB_RDONLY, &txn);
+    if (kind->upgrades && mode != CP_LMDB_READONLY)
+        rc = s_upgrade (kind, dir, env);
+    if (rc == 0)
+        rc = cp_lmdb_begin (env, MDB_RDONLY, &txn);
     if (rc == 0) {
         //  The format first: a store of another one may lack databases of
         //  this one, and is refused as what it is.

@@ -63,6 +63,10 @@ typedef struct {
     int not_store;              //  the code for "DIR holds no such store":
                                 //  CP_ENOTNODE, CP_ENOTCENTRAL
     unsigned max_dbs;           //  named databases the environment may hold
+    const char *upgrades;       //  a format the writer upgrades to this one in place
+                                //  (NULL: none); readers refuse it until then
+    int (*upgrade) (MDB_txn *txn);  //  what upgrading adds (in the write transaction
+                                //  that rewrites the format): 0 or an LMDB code
 } cp_store_kind_t;
 
 //  A store's own part of its set-up, in the transaction that writes the new

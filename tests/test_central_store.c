@@ -1828,6 +1828,63 @@ test_old_format (void)
     s_remove_dir ();
 }
 
+//  A store of format 8 (no case log: its cases all in cases) opened by
+//  this build: readers refuse it as before; the writer adds the log and
+//  rewrites the format in one transaction, and the cases are where
+//  they were: a batch that adds to them counts as it would have.
+static void
+test_upgrade_8 (void)
+{
+    setenv ("CPSYNC_CASE_LOG", "1", 1);         //  every commit folds
+    central_store_t *store = s_new_store ();
+    s_rest_apply (store);
+    central_store_destroy (&store);
+    unsetenv ("CPSYNC_CASE_LOG");
+    MDB_env *env = s_env_open (0);
+    MDB_txn *txn = NULL;
+    MDB_dbi case_log, meta;
+    CHECK (env && mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    CHECK (txn && mdb_dbi_open (txn, "case_log", 0, &case_log) == 0
+           && mdb_drop (txn, case_log, 1) == 0 && mdb_dbi_open (txn, "meta", 0, &meta) == 0
+           && cp_lmdb_put_text (txn, meta, "format", "cpsync-central 8") == 0);
+    CHECK (txn && mdb_txn_commit (txn) == 0);
+    if (env)
+        mdb_env_close (env);
+
+    testing_log_start ();
+    s_open_expect (CENTRAL_STORE_READONLY, CP_ENOTCENTRAL);
+    char *log = testing_log_end ();
+    CHECK_STR_CONTAINS (log, "holds a store of format \"cpsync-central 8\"");
+    free (log);
+    testing_log_start ();
+    int error = 0;
+    store = central_store_open (s_dir, 0, &error);
+    log = testing_log_end ();
+    CHECK (store);
+    CHECK_STR_CONTAINS (log, "upgraded from format \"cpsync-central 8\" to "
+                             "\"cpsync-central 9\"");
+    free (log);
+    cp_event_t third [] = {
+        s_event (CP_EVENT_CASE_CLOSED, "evid-AR-006", s_rest_cases [0], "2022-05-02",
+                 "risk_reduced"),
+        s_event (CP_EVENT_HOME_VISIT, "evid-AR-007", s_rest_cases [1], "2022-05-03", NULL),
+    };
+    if (store)
+        CHECK_EQ_INT (s_apply_one (store, "berat", 6, third, 2, NULL), CENTRAL_STORE_APPLIED);
+    central_store_destroy (&store);
+    store = central_store_open (s_dir, CENTRAL_STORE_READONLY, &error);
+    CHECK (store);
+    cp_figures_t figures;
+    if (store) {
+        s_figures (store, "national", "2022", &figures, NULL);
+        CHECK_EQ_INT (figures.opened, 4);
+        CHECK_EQ_INT (figures.closed, 1);
+        CHECK_EQ_INT (figures.home_visits, 4);
+    }
+    central_store_destroy (&store);
+    s_remove_dir ();
+}
+
 static void
 s_setup (void)
 {
@@ -1941,6 +1998,7 @@ TESTING_MAIN (
     TEST (test_own_kinds),
     TEST (test_figures),
     TEST (test_at_rest),
+    TEST (test_upgrade_8),
     TEST (test_at_rest_refused),
     TEST (test_failed_setup),
     TEST (test_old_format),
