@@ -65,7 +65,7 @@
 #define S_CASES_KEPT (64 * 1024)
 //  Case records the log holds before it is folded into cases (cp_case_log):
 //  its index then holds at most this many cases, 262,144 slots of 32
-//  bytes, 8 MB.  A node catching up alone writes about 27,000 a group; a
+//  bytes, 8 MB, and a fold's sorted copy of it 6 MB more.  A node catching up alone writes about 27,000 a group; a
 //  fold copies 8,192 cases a transaction, so that LMDB's copies of the
 //  pages a step dirties stay at 32 MB at most.  Tests may set another
 //  with CPSYNC_CASE_LOG.

@@ -2,8 +2,8 @@
     with linear probing, keyed by the keys' last eight bytes (keyed hashes,
     uniform); it is kept at most three quarters full.  A transaction's
     puts wait in a list until it commits, since an abort must leave the
-    index as it was.  A fold sorts the table's slots by key once, into an
-    array of slot numbers, and walks it a step at a time.               */
+    index as it was.  A fold copies the table's entries and sorts the copy
+    by key once, then walks it a step at a time.                        */
 
 #include "cp_case_log.h"
 #include "cp_error.h"
@@ -31,9 +31,9 @@ struct _cp_case_log_t {
     s_entry_t *pending;         //  the open transaction's puts
     size_t pending_count;
     size_t pending_max;
-    uint32_t *order;            //  a fold's slots in key order; NULL between folds
+    s_entry_t *order;           //  a fold's cases in key order; NULL between folds
     size_t order_count;
-    size_t folded;              //  the slots of order the committed steps copied
+    size_t folded;              //  the entries of order the committed steps copied
     size_t step_end;            //  where the open step ends
 };
 
@@ -253,46 +253,30 @@ cp_case_log_cases (const cp_case_log_t *self)
     return self->count;
 }
 
-//  True when slot a's key comes before slot b's.
-static inline bool
-s_before (const cp_case_log_t *self, uint32_t a, uint32_t b)
+//  Orders entries by key.  The bytes of a key past the log's key size are
+//  zero in every entry (s_index copies key_size bytes into zeroed slots),
+//  so comparing them all orders as comparing key_size would.
+static int
+s_key_order (const void *a, const void *b)
 {
-    return memcmp (self->slots [a].key, self->slots [b].key, self->key_size) < 0;
+    return memcmp (((const s_entry_t *) a)->key, ((const s_entry_t *) b)->key,
+                   CP_CASE_LOG_KEY_MAX);
 }
 
-//  The index's slots in key order, into self->order (a merge sort, bottom
-//  up, through scratch of the same size).
+//  The index's entries in key order, copied into self->order.
 static void
 s_order (cp_case_log_t *self)
 {
-    size_t count = self->count;
-    uint32_t *order = malloc ((count? count: 1) * sizeof (uint32_t));
-    uint32_t *scratch = malloc ((count? count: 1) * sizeof (uint32_t));
-    assert (order && scratch);
+    s_entry_t *order = malloc ((self->count? self->count: 1) * sizeof (s_entry_t));
+    assert (order);
     size_t taken = 0;
     for (size_t index = 0; index < self->capacity; index++)
         if (self->slots [index].seq)
-            order [taken++] = (uint32_t) index;
-    assert (taken == count);
-    for (size_t width = 1; width < count; width *= 2) {
-        for (size_t left = 0; left < count; left += 2 * width) {
-            size_t middle = left + width < count? left + width: count;
-            size_t right = left + 2 * width < count? left + 2 * width: count;
-            size_t a = left, b = middle, out = left;
-            while (a < middle && b < right)
-                scratch [out++] = s_before (self, order [b], order [a])? order [b++]: order [a++];
-            while (a < middle)
-                scratch [out++] = order [a++];
-            while (b < right)
-                scratch [out++] = order [b++];
-        }
-        uint32_t *swap = order;
-        order = scratch;
-        scratch = swap;
-    }
-    free (scratch);
+            order [taken++] = self->slots [index];
+    assert (taken == self->count);
+    qsort (order, taken, sizeof (s_entry_t), s_key_order);
     self->order = order;
-    self->order_count = count;
+    self->order_count = taken;
     self->folded = 0;
 }
 
@@ -306,7 +290,7 @@ cp_case_log_fold (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, MDB_dbi cases,
     size_t end = self->folded + most < self->order_count? self->folded + most
                                                          : self->order_count;
     for (size_t index = self->folded; index < end; index++) {
-        const uint8_t *key = self->slots [self->order [index]].key;
+        const uint8_t *key = self->order [index].key;
         MDB_val value;
         int rc = cp_case_log_get (self, txn, log, key, &value);
         if (rc)

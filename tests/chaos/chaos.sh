@@ -17,7 +17,7 @@
 #   - one node runs with a tiny LMDB map (CPSYNC_MAPSIZE), so it must grow;
 #   - for a stretch in the middle the central runs with a file-size limit
 #     at its store's size: a full disk (writes fail with EFBIG);
-#   - the central folds its case log into its cases every 2,000 records,
+#   - the central folds its case log into its cases every 1,000 records,
 #     so that folds are killed half way and meet the full disk too.
 # Then the faults stop, every part is imported, and when every node is
 # acknowledged the verdict: every view (the nation, every county, every
@@ -85,9 +85,9 @@ stop_all () {
 }
 trap 'stop_all; cleanup' EXIT
 
-#  A case log folded every 2,000 records (instead of 196,608): folds are
+#  A case log folded every 1,000 records (instead of 196,608): folds are
 #  killed and meet the full disk too.
-central_env=(CPSYNC_CASE_LOG=2000)
+central_env=(CPSYNC_CASE_LOG=1000)
 [ -n "$control" ] && central_env+=(CPSYNC_FAULT=dedup-off)
 
 run_central () {
@@ -228,7 +228,7 @@ until caught_up || [ $SECONDS -ge $deadline ]; do sleep 1; done
 [ -n "$control" ] || check \
     "every node is acknowledged up to its head ($(( SECONDS - settled )) s after the chaos)" caught_up
 folds=$(grep -c "case records folded" "$work/central.log")
-check "the central folded its case log ($folds times)" [ "$folds" -gt 0 ]
+[ -n "$control" ] || check "the central folded its case log ($folds times)" [ "$folds" -gt 0 ]
 
 # ---------------------------------------------------------------------------
 #  The verdict
