@@ -7,7 +7,8 @@
     the municipality's and the county's rows.  The national rows, which every
     batch touches, are summed in memory over the whole group and written
     once at commit; so are the cases (appended to the case log, which a
-    commit folds into cases once it is long: cp_case_log) and the cursors.  Peak memory is the
+    commit folds into cases once it is long: cp_case_log) and the
+    cursors.  Peak memory is the
     group's case records and one national row per month the group touched.
 
     When events arrive is kept the same way: per municipality, a table of
@@ -65,10 +66,10 @@
 #define S_CASES_KEPT (64 * 1024)
 //  Case records the log holds before it is folded into cases (cp_case_log):
 //  its index then holds at most this many cases, 262,144 slots of 32
-//  bytes, 8 MB, and a fold's sorted copy of it 6 MB more.  A node catching up alone writes about 27,000 a group; a
-//  fold copies 8,192 cases a transaction, so that LMDB's copies of the
-//  pages a step dirties stay at 32 MB at most.  Tests may set another
-//  with CPSYNC_CASE_LOG.
+//  bytes, 8 MB, and a fold's sorted copy of it 6 MB more.  A node catching
+//  up alone writes about 27,000 a group; a fold copies 8,192 cases a
+//  transaction, so that LMDB's copies of the pages a step dirties stay at
+//  32 MB at most.  Tests may set another with CPSYNC_CASE_LOG.
 #define S_CASE_LOG_RECORDS 196608
 #define S_FOLD_CASES 8192
 #define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
