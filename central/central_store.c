@@ -65,12 +65,19 @@
 //  took it to 524,288 slots, 59 MB, for no speed a catch-up could show.
 #define S_CASES_KEPT (64 * 1024)
 //  Case records the log holds before it is folded into cases (cp_case_log):
-//  its index then holds at most this many cases, 262,144 slots of 32
-//  bytes, 8 MB, and a fold's sorted copy of it 6 MB more.  A node catching
-//  up alone writes about 27,000 a group; a fold copies 8,192 cases a
+//  a quarter of the cases stored, at least S_CASE_LOG_RECORDS and at most
+//  S_CASE_LOG_MOST.  A fold writes every page of cases its records fall
+//  on, and once cases holds a few times more cases than the log, that is
+//  nearly all of its pages: a log that grows with cases keeps what a fold
+//  costs a record from growing with them (docs/design.md, section 17).
+//  The index then holds at most 393,216 cases, 524,288 slots of 32 bytes,
+//  16 MB, and a fold's sorted copy of it 12 MB more.  A node catching up
+//  alone writes about 27,000 a group; a fold copies 8,192 cases a
 //  transaction, so that LMDB's copies of the pages a step dirties stay at
-//  32 MB at most.  Tests may set another with CPSYNC_CASE_LOG.
+//  32 MB at most.  Tests may fix the records with CPSYNC_CASE_LOG.
 #define S_CASE_LOG_RECORDS 196608
+#define S_CASE_LOG_MOST 393216
+#define S_CASE_LOG_SHARE 4
 #define S_FOLD_CASES 8192
 #define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
 #define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals
@@ -164,6 +171,7 @@ struct _central_store_t {
     cp_case_cache_t *cache;     //  the cases the transaction touches
     cp_case_log_t *case_log;    //  the cases written since the last fold
     size_t fold_after;          //  records the log must hold before a fold is tried
+    size_t fold_fixed;          //  or fold at these records whatever cases holds
     cp_tally_t **tallies;       //  per municipality: its deltas in this group (lazy)
     cp_tally_t **county_tallies;    //  per county, filled at commit (lazy)
     cp_tally_t *national;       //  the group's national deltas, filled at commit
@@ -184,6 +192,8 @@ static void
     s_quarter_starts (int32_t *starts);
 static int
     s_case_log_open (central_store_t *self);
+static void
+    s_fold_at (central_store_t *self, MDB_txn *txn);
 
 //  =====================================================================
 //  Keys and small helpers
@@ -475,16 +485,32 @@ static int
 s_case_log_open (central_store_t *self)
 {
     const char *wanted = getenv ("CPSYNC_CASE_LOG");
-    size_t records = wanted && atol (wanted) > 0? (size_t) atol (wanted): S_CASE_LOG_RECORDS;
-    self->case_log = cp_case_log_new (S_CASE_KEY, records, "central_store");
+    self->fold_fixed = wanted && atol (wanted) > 0? (size_t) atol (wanted): 0;
+    self->case_log = cp_case_log_new (S_CASE_KEY, S_CASE_LOG_RECORDS, "central_store");
     cp_case_cache_use_log (self->cache, self->case_log, self->case_log_db);
     MDB_txn *txn;
     int rc = cp_lmdb_begin (self->env, MDB_RDONLY, &txn);
     if (rc)
         return rc;
     rc = cp_case_log_load (self->case_log, txn, self->case_log_db);
+    s_fold_at (self, txn);
     mdb_txn_abort (txn);
     return rc;
+}
+
+//  Sets the records the case log holds before a fold from the cases
+//  stored in txn (S_CASE_LOG_RECORDS).
+static void
+s_fold_at (central_store_t *self, MDB_txn *txn)
+{
+    size_t records = self->fold_fixed;
+    MDB_stat stat;
+    if (!records && mdb_stat (txn, self->cases, &stat) == 0) {
+        records = stat.ms_entries / S_CASE_LOG_SHARE;
+        records = records < S_CASE_LOG_RECORDS? S_CASE_LOG_RECORDS
+                : records > S_CASE_LOG_MOST? S_CASE_LOG_MOST: records;
+    }
+    cp_case_log_fold_at (self->case_log, records? records: S_CASE_LOG_RECORDS);
 }
 
 void
@@ -1687,9 +1713,14 @@ s_write_counters (central_store_t *self)
 }
 
 //  Folds the case log into cases (cp_case_log), S_FOLD_CASES a
-//  transaction, each committed durably.  A fold that fails has lost
-//  nothing (the log still holds every case); it is logged and tried again
-//  once the log has grown by an eighth, a full map grown first.
+//  transaction.  A fold that fails has lost nothing (the log still holds
+//  every case); it is logged and tried again once the log has grown by an
+//  eighth, a full map grown first.
+//
+//  The steps' pages are flushed at each commit but not their meta pages
+//  (MDB_NOMETASYNC): a system crash may undo the last step, which the log
+//  still holds, and cannot leave a meta page that points at pages not on
+//  disk; the next commit's flush makes the fold durable.
 static void
 s_fold (central_store_t *self)
 {
@@ -1697,11 +1728,14 @@ s_fold (central_store_t *self)
     int64_t started = zclock_mono ();
     bool done = false;
     int rc = 0;
+    mdb_env_set_flags (self->env, MDB_NOMETASYNC, 1);
     while (!done && rc == 0) {
         rc = cp_store_begin (self->env, self->seal, &self->txn);
         if (rc == 0)
             rc = cp_case_log_fold (self->case_log, self->txn, self->case_log_db, self->cases,
                                    S_FOLD_CASES, &done);
+        if (rc == 0 && done)
+            s_fold_at (self, self->txn);
         if (rc == 0)
             rc = cp_store_commit (&s_kind, self->env, self->txn, "fold the case log");
         else {
@@ -1711,6 +1745,7 @@ s_fold (central_store_t *self)
         self->txn = NULL;
         cp_case_log_folded (self->case_log, rc == 0);
     }
+    mdb_env_set_flags (self->env, MDB_NOMETASYNC, 0);
     if (rc) {
         self->fold_after = records + records / 8;
         zsys_warning ("central_store: the case log (%zu records) was not folded (%s): "

@@ -2,8 +2,10 @@
     with linear probing, keyed by the keys' last eight bytes (keyed hashes,
     uniform); it is kept at most three quarters full.  A transaction's
     puts wait in a list until it commits, since an abort must leave the
-    index as it was.  A fold copies the table's entries and sorts the copy
-    by key once, then walks it a step at a time.                        */
+    index as it was.  A fold sorts the table's entries by key in place
+    once (reads then search the sorted entries), then walks them a step at
+    a time; each step reads its records in the order of the log and puts
+    them in the order of the keys.                                       */
 
 #include "cp_case_log.h"
 #include "cp_error.h"
@@ -35,9 +37,14 @@ struct _cp_case_log_t {
     size_t order_count;
     size_t folded;              //  the entries of order the committed steps copied
     size_t step_end;            //  where the open step ends
+    uint8_t *buffer;            //  a step's values (sealed), read before written
+    size_t buffer_size;
 };
 
 #define S_INITIAL 1024
+
+static const s_entry_t *
+    s_order_find (const cp_case_log_t *self, const uint8_t *key);
 
 static void
 s_put_seq (uint8_t *at, uint64_t seq)
@@ -95,12 +102,22 @@ s_index (cp_case_log_t *self, const uint8_t *key, uint64_t seq)
     slot->seq = seq;
 }
 
-//  Empties the index, keeping its table.
+//  Gives the index an empty table of capacity slots.
+static void
+s_table (cp_case_log_t *self, size_t capacity)
+{
+    free (self->slots);
+    self->slots = calloc (capacity, sizeof (s_entry_t));
+    assert (self->slots);
+    self->capacity = capacity;
+    self->count = 0;
+}
+
+//  Empties the log's index and its count of records.
 static void
 s_empty (cp_case_log_t *self)
 {
-    memset (self->slots, 0, self->capacity * sizeof (s_entry_t));
-    self->count = 0;
+    s_table (self, S_INITIAL);
     self->records = 0;
 }
 
@@ -114,9 +131,7 @@ cp_case_log_new (size_t key_size, size_t fold_records, const char *module)
     self->key_size = key_size;
     self->fold_records = fold_records;
     self->module = module;
-    self->capacity = S_INITIAL;
-    self->slots = calloc (self->capacity, sizeof (s_entry_t));
-    assert (self->slots);
+    s_table (self, S_INITIAL);
     self->next_seq = 1;
     return self;
 }
@@ -130,6 +145,7 @@ cp_case_log_destroy (cp_case_log_t **self_p)
     free (self->slots);
     free (self->pending);
     free (self->order);
+    free (self->buffer);
     free (self);
     *self_p = NULL;
 }
@@ -137,9 +153,7 @@ cp_case_log_destroy (cp_case_log_t **self_p)
 int
 cp_case_log_load (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log)
 {
-    assert (!self->pending_count);
-    free (self->order);
-    self->order = NULL;
+    assert (!self->pending_count && !self->order);
     s_empty (self);
     self->next_seq = 1;
     MDB_cursor *cursor;
@@ -169,35 +183,46 @@ cp_case_log_load (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log)
     return rc;
 }
 
-int
-cp_case_log_get (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, const uint8_t *key,
-                 MDB_val *value)
+//  The value of key in the record the index points it at, read with
+//  mdb_rc.  Returns 0 or CP_ESTORE (logged).
+static int
+s_record_value (cp_case_log_t *self, int mdb_rc, const MDB_val *record, const uint8_t *key,
+                MDB_val *value)
 {
-    s_entry_t *slot = s_find (self->slots, self->capacity, self->key_size, key);
-    if (!slot->seq)
-        return MDB_NOTFOUND;
-    uint8_t seq [8];
-    s_put_seq (seq, slot->seq);
-    MDB_val k = {8, seq}, v;
-    int mdb_rc = mdb_get (txn, log, &k, &v);
     if (mdb_rc)
         //  The index came from the log: a record gone is damage too.
         return cp_lmdb_fail (self->module, "read the case log", mdb_rc == MDB_NOTFOUND
                              ? MDB_CORRUPTED: mdb_rc);
-    if (v.mv_size <= self->key_size || memcmp (v.mv_data, key, self->key_size)) {
+    if (record->mv_size <= self->key_size || memcmp (record->mv_data, key, self->key_size)) {
         zsys_error ("%s: a record of the case log is corrupt (not the case it was written "
                     "for)", self->module);
         return CP_ESTORE;
     }
-    value->mv_data = (uint8_t *) v.mv_data + self->key_size;
-    value->mv_size = v.mv_size - self->key_size;
+    value->mv_data = (uint8_t *) record->mv_data + self->key_size;
+    value->mv_size = record->mv_size - self->key_size;
     return 0;
+}
+
+int
+cp_case_log_get (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, const uint8_t *key,
+                 MDB_val *value)
+{
+    const s_entry_t *entry = self->order? s_order_find (self, key)
+                           : s_find (self->slots, self->capacity, self->key_size, key);
+    if (!entry || !entry->seq)
+        return MDB_NOTFOUND;
+    uint8_t seq [8];
+    s_put_seq (seq, entry->seq);
+    MDB_val k = {8, seq}, v;
+    int mdb_rc = mdb_get (txn, log, &k, &v);
+    return s_record_value (self, mdb_rc, &v, key, value);
 }
 
 int
 cp_case_log_put (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, const uint8_t *key,
                  const void *value, size_t size)
 {
+    assert (!self->order);      //  no write between the steps of a fold
     uint8_t seq [8];
     s_put_seq (seq, self->next_seq);
     MDB_val k = {8, seq}, v = {self->key_size + size, NULL};
@@ -235,6 +260,13 @@ cp_case_log_aborted (cp_case_log_t *self)
     self->pending_count = 0;
 }
 
+void
+cp_case_log_fold_at (cp_case_log_t *self, size_t records)
+{
+    assert (records > 0);
+    self->fold_records = records;
+}
+
 bool
 cp_case_log_full (const cp_case_log_t *self)
 {
@@ -263,21 +295,118 @@ s_key_order (const void *a, const void *b)
                    CP_CASE_LOG_KEY_MAX);
 }
 
-//  The index's entries in key order, copied into self->order.
+//  Turns the index into a fold's order: its entries are moved to the
+//  front of its table and sorted by key, where reads find them
+//  (s_order_find) until the fold ends.  Sorted in place, a fold needs no
+//  copy of the largest thing the log keeps in memory.
 static void
 s_order (cp_case_log_t *self)
 {
-    s_entry_t *order = malloc ((self->count? self->count: 1) * sizeof (s_entry_t));
-    assert (order);
     size_t taken = 0;
     for (size_t index = 0; index < self->capacity; index++)
         if (self->slots [index].seq)
-            order [taken++] = self->slots [index];
+            self->slots [taken++] = self->slots [index];
     assert (taken == self->count);
-    qsort (order, taken, sizeof (s_entry_t), s_key_order);
-    self->order = order;
+    qsort (self->slots, taken, sizeof (s_entry_t), s_key_order);
+    self->order = self->slots;
     self->order_count = taken;
     self->folded = 0;
+    self->slots = NULL;
+    self->capacity = 0;
+}
+
+//  key's entry in a fold's order, or NULL.
+static const s_entry_t *
+s_order_find (const cp_case_log_t *self, const uint8_t *key)
+{
+    s_entry_t probe;
+    memset (&probe, 0, sizeof probe);
+    memcpy (probe.key, key, self->key_size);
+    return bsearch (&probe, self->order, self->order_count, sizeof (s_entry_t), s_key_order);
+}
+
+//  Ends a fold's order: the index is empty after a fold that emptied the
+//  log, else built again from the order.
+static void
+s_unorder (cp_case_log_t *self, bool emptied)
+{
+    s_entry_t *order = self->order;
+    size_t count = self->order_count;
+    self->order = NULL;
+    self->order_count = 0;
+    if (emptied)
+        s_empty (self);
+    else {
+        size_t capacity = S_INITIAL;
+        while (count * 4 > capacity * 3)
+            capacity *= 2;
+        s_table (self, capacity);
+        for (size_t index = 0; index < count; index++)
+            s_index (self, order [index].key, order [index].seq);
+    }
+    free (order);
+    free (self->buffer);
+    self->buffer = NULL;
+    self->buffer_size = 0;
+}
+
+//  Orders a fold step's entries by sequence (s_fold_read).
+static int
+s_seq_order (const void *a, const void *b)
+{
+    uint64_t seq_a = (*(s_entry_t *const *) a)->seq, seq_b = (*(s_entry_t *const *) b)->seq;
+    return seq_a < seq_b? -1: seq_a > seq_b;
+}
+
+//  Copies the values of the records of order [from, end) into the fold's
+//  buffer, reading them in the order they were appended: with one cursor
+//  each read starts from the page of the one before, not from the root.
+//  at [i] is where the value of order [from + i] starts (its size is
+//  where the next starts); at [end - from], the end of the last.
+static int
+s_fold_read (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, size_t from, size_t end,
+             size_t *at)
+{
+    MDB_cursor *cursor;
+    int mdb_rc = mdb_cursor_open (txn, log, &cursor);
+    if (mdb_rc)
+        return cp_lmdb_fail (self->module, "open the case log", mdb_rc);
+    size_t count = end - from;
+    s_entry_t **by_seq = malloc ((count + 1) * sizeof (s_entry_t *));
+    MDB_val *values = malloc ((count + 1) * sizeof (MDB_val));
+    assert (by_seq && values);
+    for (size_t index = 0; index < count; index++)
+        by_seq [index] = &self->order [from + index];
+    qsort (by_seq, count, sizeof (s_entry_t *), s_seq_order);
+    int rc = 0;
+    for (size_t index = 0; index < count && rc == 0; index++) {
+        const s_entry_t *entry = by_seq [index];
+        uint8_t seq [8];
+        s_put_seq (seq, entry->seq);
+        MDB_val k = {8, seq}, record;
+        mdb_rc = mdb_cursor_get (cursor, &k, &record, MDB_SET_KEY);
+        rc = s_record_value (self, mdb_rc, &record, entry->key,
+                             &values [entry - self->order - from]);
+    }
+    //  Copied, in key order: LMDB promises a value only until the next write.
+    size_t size = 0;
+    for (size_t index = 0; index < count && rc == 0; index++) {
+        at [index] = size;
+        size += values [index].mv_size;
+    }
+    at [count] = size;
+    if (rc == 0 && size > self->buffer_size) {
+        free (self->buffer);
+        self->buffer_size = size + size / 4;
+        self->buffer = malloc (self->buffer_size);
+        assert (self->buffer);
+    }
+    for (size_t index = 0; index < count && rc == 0; index++)
+        memcpy (self->buffer + at [index], values [index].mv_data, values [index].mv_size);
+    mdb_cursor_close (cursor);
+    free (by_seq);
+    free (values);
+    return rc;
 }
 
 int
@@ -289,21 +418,32 @@ cp_case_log_fold (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, MDB_dbi cases,
         s_order (self);
     size_t end = self->folded + most < self->order_count? self->folded + most
                                                          : self->order_count;
-    for (size_t index = self->folded; index < end; index++) {
-        const uint8_t *key = self->order [index].key;
-        MDB_val value;
-        int rc = cp_case_log_get (self, txn, log, key, &value);
-        if (rc)
-            return rc == MDB_NOTFOUND? CP_ESTORE: rc;
-        MDB_val k = {self->key_size, (void *) key};
-        int mdb_rc = mdb_put (txn, cases, &k, &value, 0);
-        if (mdb_rc)
-            return cp_lmdb_fail (self->module, "fold a case", mdb_rc);
+    //  Read in the order of the log, written in the order of cases, with
+    //  one cursor: a key on the page of the one before is found without
+    //  searching from the root, and a fold puts a few cases a page.
+    size_t *at = malloc ((end - self->folded + 1) * sizeof (size_t));
+    assert (at);
+    int rc = s_fold_read (self, txn, log, self->folded, end, at);
+    MDB_cursor *cursor = NULL;
+    int mdb_rc = rc? 0: mdb_cursor_open (txn, cases, &cursor);
+    if (mdb_rc)
+        rc = cp_lmdb_fail (self->module, "open cases", mdb_rc);
+    for (size_t index = self->folded; index < end && rc == 0; index++) {
+        size_t step = index - self->folded;
+        MDB_val k = {self->key_size, self->order [index].key};
+        MDB_val v = {at [step + 1] - at [step], self->buffer + at [step]};
+        if ((mdb_rc = mdb_cursor_put (cursor, &k, &v, 0)))
+            rc = cp_lmdb_fail (self->module, "fold a case", mdb_rc);
     }
+    if (cursor)
+        mdb_cursor_close (cursor);
+    free (at);
+    if (rc)
+        return rc;
     self->step_end = end;
     *done = end == self->order_count;
     if (*done) {
-        int mdb_rc = mdb_drop (txn, log, 0);
+        mdb_rc = mdb_drop (txn, log, 0);
         if (mdb_rc)
             return cp_lmdb_fail (self->module, "empty the case log", mdb_rc);
     }
@@ -317,10 +457,6 @@ cp_case_log_folded (cp_case_log_t *self, bool committed)
         return;
     if (committed)
         self->folded = self->step_end;
-    if (!committed || self->folded == self->order_count) {
-        if (committed)
-            s_empty (self);
-        free (self->order);
-        self->order = NULL;
-    }
+    if (!committed || self->folded == self->order_count)
+        s_unorder (self, committed);
 }

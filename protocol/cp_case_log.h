@@ -76,6 +76,10 @@ void
 void
     cp_case_log_aborted (cp_case_log_t *self);
 
+//  Makes the log full from records records on.
+void
+    cp_case_log_fold_at (cp_case_log_t *self, size_t records);
+
 //  True when the log holds enough records to be folded.
 bool
     cp_case_log_full (const cp_case_log_t *self);

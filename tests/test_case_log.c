@@ -6,7 +6,8 @@
     is rebuilt from the log; a fold, in steps of a few cases each
     committed, leaves each case's latest value in cases, in key order, and
     the log empty; a step that aborts changes nothing, and the fold starts
-    over; records not of the log's making are refused with CP_ESTORE. */
+    over; records not of the log's making are refused with CP_ESTORE, at
+    a read and at a fold. */
 
 #include "cp_case_log.h"
 #include "cp_error.h"
@@ -179,6 +180,11 @@ test_commit_abort_reload (void)
     CHECK_EQ_INT (cp_case_log_cases (log), 4);
     CHECK_EQ_INT (s_entries (&store, store.log), 5);
     CHECK (!cp_case_log_full (log));
+    //  The store may move the point of folding (by the cases it holds).
+    cp_case_log_fold_at (log, 5);
+    CHECK (cp_case_log_full (log));
+    cp_case_log_fold_at (log, 6);
+    CHECK (!cp_case_log_full (log));
     cp_case_log_destroy (&log);
 
     //  Rebuilt from the log: the latest record of each case wins.
@@ -313,6 +319,14 @@ test_damage (void)
     s_raw (&store, seq, 8, record, sizeof record);
     char value [64];
     CHECK_EQ_INT (s_get (&store, log, 2, value, sizeof value), -1);
+    //  Nor copied into cases by a fold: the step fails, and aborts.
+    MDB_txn *txn;
+    bool done = false;
+    CHECK_EQ_INT (mdb_txn_begin (store.env, NULL, 0, &txn), 0);
+    CHECK_EQ_INT (cp_case_log_fold (log, txn, store.log, store.cases, 10, &done), CP_ESTORE);
+    mdb_txn_abort (txn);
+    cp_case_log_folded (log, false);
+    CHECK_EQ_INT (s_entries (&store, store.cases), 0);
     CHECK_EQ_INT (s_load (&store, log), 0);    //  as a record, it is well formed
     CHECK_EQ_INT (s_get (&store, log, 1, value, sizeof value), 0);
     CHECK (streq (value, "evil"));
@@ -329,7 +343,6 @@ test_damage (void)
     CHECK_EQ_INT (s_load (&store, log), CP_ESTORE);
     uint8_t zero [8] = {0};
     cp_case_log_t *other = cp_case_log_new (S_KEY, 100, "test_case_log");
-    MDB_txn *txn;
     CHECK_EQ_INT (mdb_txn_begin (store.env, NULL, 0, &txn), 0);
     MDB_val k = {3, "abc"};
     CHECK_EQ_INT (mdb_del (txn, store.log, &k, NULL), 0);
