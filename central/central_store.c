@@ -71,7 +71,7 @@
 //  nearly all of its pages: a log that grows with cases keeps what a fold
 //  costs a record from growing with them (docs/design.md, section 17).
 //  The index then holds at most 393,216 cases, 524,288 slots of 32 bytes,
-//  16 MB, and a fold's sorted copy of it 12 MB more.  A node catching up
+//  16 MB (a fold sorts it in place).  A node catching up
 //  alone writes about 27,000 a group; a fold copies 8,192 cases a
 //  transaction, so that LMDB's copies of the pages a step dirties stay at
 //  32 MB at most.  Tests may fix the records with CPSYNC_CASE_LOG.
