@@ -65,19 +65,20 @@
 //  took it to 524,288 slots, 59 MB, for no speed a catch-up could show.
 #define S_CASES_KEPT (64 * 1024)
 //  Case records the log holds before it is folded into cases (cp_case_log):
-//  a quarter of the cases stored, at least S_CASE_LOG_RECORDS and at most
+//  half the cases stored, at least S_CASE_LOG_RECORDS and at most
 //  S_CASE_LOG_MOST.  A fold writes every page of cases its records fall
 //  on, and once cases holds a few times more cases than the log, that is
 //  nearly all of its pages: a log that grows with cases keeps what a fold
 //  costs a record from growing with them (docs/design.md, section 17).
-//  The index then holds at most 393,216 cases, 524,288 slots of 32 bytes,
-//  16 MB (a fold sorts it in place).  A node catching up
+//  The index then holds at most 786,432 cases, 1,179,648 slots of 24
+//  bytes, 28 MB (a fold sorts it where it is; qsort's scratch holds the
+//  entries alone, 19 MB).  A node catching up
 //  alone writes about 27,000 a group; a fold copies 8,192 cases a
 //  transaction, so that LMDB's copies of the pages a step dirties stay at
 //  32 MB at most.  Tests may fix the records with CPSYNC_CASE_LOG.
 #define S_CASE_LOG_RECORDS 196608
-#define S_CASE_LOG_MOST 393216
-#define S_CASE_LOG_SHARE 4
+#define S_CASE_LOG_MOST 786432
+#define S_CASE_LOG_SHARE 2
 #define S_FOLD_CASES 8192
 #define S_QUARTERS ((CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 4)    //  2000-Q1 .. 2099-Q4
 #define S_ARRIVAL_KEY 6                 //  u16 m, u32 quarter: arrivals

@@ -1,11 +1,15 @@
-/*  cp_case_cache: an open-addressing table of cases with inline keys.
-
-    The keys are already uniform (keyed hashes), so their first bytes are
-    the hash; the table doubles when half full, and clearing keeps its
-    size, since the next transaction touches about as many cases.  A slot
-    is "touched" when looked up in the current transaction: those are the
-    cases a write puts back; the others are kept from earlier, committed
-    transactions (cp_case_cache_committed).
+/*  cp_case_cache: the cases in an array, in the order they were first
+    looked up, found through an open-addressing table of 8-byte slots (the
+    case's place in the array and a tag of its key): a case is about a
+    hundred bytes, and a table of cases inline, half empty by design, took
+    59 MB at the flooded central's peak.  Cases are only ever added until
+    the cache is cleared, so the array has no holes.  The keys are already
+    uniform (keyed hashes), so their last eight bytes are the hash; the
+    table doubles when half full, and clearing keeps both sizes, since the
+    next transaction touches about as many cases.  A case is "touched"
+    when looked up in the current transaction: those are the cases a write
+    puts back; the others are kept from earlier, committed transactions
+    (cp_case_cache_committed).
 
     Stored values are sealed: a read opens the value into a scratch buffer
     and decodes it from there; a write encodes every case the transaction
@@ -28,17 +32,22 @@
 #include <unistd.h>
 
 typedef struct {
-    bool used;
     bool touched;               //  looked up in the current transaction
     uint8_t key [CP_CASE_CACHE_KEY_MAX];
     cp_case_t state;
-} s_slot_t;
+} s_entry_t;
+
+//  A slot of the table: 0, empty; else the entry's index + 1 and, above
+//  it, the high half of its key's hash, compared before the key itself.
+typedef uint64_t s_slot_t;
 
 struct _cp_case_cache_t {
+    s_entry_t *entries;         //  count of entries_max used
+    size_t entries_max;
+    size_t count;
     s_slot_t *slots;
     size_t capacity;            //  a power of two
-    size_t count;
-    size_t *touched;            //  the slots touched in the current transaction
+    size_t *touched;            //  the entries touched in the current transaction
     size_t touched_count;       //  (so that a write does not scan the table)
     size_t touched_max;
     size_t key_size;
@@ -108,6 +117,9 @@ cp_case_cache_new (size_t key_size, cp_seal_t *seal, const char *module)
     assert (self);
     self->capacity = S_INITIAL;
     self->slots = s_slots_new (self->capacity);
+    self->entries_max = S_INITIAL / 2;
+    self->entries = malloc (self->entries_max * sizeof (s_entry_t));
+    assert (self->entries);
     self->key_size = key_size;
     self->module = module;
     self->seal = seal;
@@ -121,6 +133,7 @@ cp_case_cache_destroy (cp_case_cache_t **self_p)
         return;
     cp_case_cache_t *self = *self_p;
     cp_case_cache_clear (self);
+    free (self->entries);
     free (self->slots);
     free (self->touched);
     free (self->buffer);        //  wiped after its last use
@@ -137,15 +150,35 @@ cp_case_cache_use_log (cp_case_cache_t *self, cp_case_log_t *log, MDB_dbi log_db
     self->log_dbi = log_dbi;
 }
 
-static s_slot_t *
-s_find (s_slot_t *slots, size_t capacity, size_t key_size, const uint8_t *key)
+static uint64_t
+s_hash (const cp_case_cache_t *self, const uint8_t *key)
 {
     uint64_t hash;
-    memcpy (&hash, key + key_size - 8, 8);      //  the hash part, whatever prefixes it
+    memcpy (&hash, key + self->key_size - 8, 8);    //  the hash part, whatever prefixes it
+    return hash;
+}
+
+//  The slot of key in the table: its entry's, or the empty one where it
+//  would go.
+static s_slot_t *
+s_find (const cp_case_cache_t *self, s_slot_t *slots, size_t capacity, const uint8_t *key)
+{
+    uint64_t hash = s_hash (self, key);
+    uint64_t tag = hash & ~(uint64_t) UINT32_MAX;
     size_t index = (size_t) hash & (capacity - 1);
-    while (slots [index].used && memcmp (slots [index].key, key, key_size))
+    while (slots [index]
+    &&    ((slots [index] & ~(uint64_t) UINT32_MAX) != tag
+       ||  memcmp (self->entries [(slots [index] & UINT32_MAX) - 1].key, key,
+                   self->key_size)))
         index = (index + 1) & (capacity - 1);
     return &slots [index];
+}
+
+static s_slot_t
+s_slot (const cp_case_cache_t *self, size_t entry)
+{
+    uint64_t hash = s_hash (self, self->entries [entry].key);
+    return (hash & ~(uint64_t) UINT32_MAX) | (uint64_t) (entry + 1);
 }
 
 static void
@@ -153,32 +186,26 @@ s_grow (cp_case_cache_t *self)
 {
     size_t capacity = self->capacity * 2;
     s_slot_t *slots = s_slots_new (capacity);
-    self->touched_count = 0;
-    for (size_t index = 0; index < self->capacity; index++)
-        if (self->slots [index].used) {
-            s_slot_t *slot = s_find (slots, capacity, self->key_size, self->slots [index].key);
-            *slot = self->slots [index];
-            if (slot->touched)
-                self->touched [self->touched_count++] = (size_t) (slot - slots);
-        }
+    for (size_t entry = 0; entry < self->count; entry++)
+        *s_find (self, slots, capacity, self->entries [entry].key) = s_slot (self, entry);
     free (self->slots);
     self->slots = slots;
     self->capacity = capacity;
 }
 
-//  Marks slot touched in this transaction.
+//  Marks an entry touched in this transaction.
 static void
-s_touch (cp_case_cache_t *self, s_slot_t *slot)
+s_touch (cp_case_cache_t *self, size_t entry)
 {
-    if (slot->touched)
+    if (self->entries [entry].touched)
         return;
     if (self->touched_count == self->touched_max) {
         self->touched_max = self->touched_max? self->touched_max * 2: S_INITIAL;
         self->touched = realloc (self->touched, self->touched_max * sizeof (size_t));
         assert (self->touched);
     }
-    slot->touched = true;
-    self->touched [self->touched_count++] = (size_t) (slot - self->slots);
+    self->entries [entry].touched = true;
+    self->touched [self->touched_count++] = entry;
 }
 
 //  Makes the scratch buffer at least size bytes.
@@ -235,10 +262,11 @@ cp_case_t *
 cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
                    int *rc)
 {
-    s_slot_t *slot = s_find (self->slots, self->capacity, self->key_size, key);
-    if (slot->used) {
-        s_touch (self, slot);
-        return &slot->state;
+    s_slot_t *slot = s_find (self, self->slots, self->capacity, key);
+    if (*slot) {
+        size_t entry = (*slot & UINT32_MAX) - 1;
+        s_touch (self, entry);
+        return &self->entries [entry].state;
     }
     MDB_val k = {self->key_size, (void *) key}, v;
     int mdb_rc = self->log? cp_case_log_get (self->log, txn, self->log_dbi, key, &v)
@@ -258,16 +286,24 @@ cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8
     memset (&state, 0, sizeof state);
     if (mdb_rc == 0 && (*rc = s_decode (self, key, &v, &state)))
         return NULL;            //  cp_case_decode has reset it
-    if ((self->count + 1) * 2 > self->capacity) {
-        s_grow (self);
-        slot = s_find (self->slots, self->capacity, self->key_size, key);
+    if (self->count == self->entries_max) {
+        //  Entries hold pointers to their histories, none into the array.
+        self->entries_max *= 2;
+        self->entries = realloc (self->entries, self->entries_max * sizeof (s_entry_t));
+        assert (self->entries);
     }
-    slot->used = true;
-    memcpy (slot->key, key, self->key_size);
-    slot->state = state;
-    self->count++;
-    s_touch (self, slot);
-    return &slot->state;
+    assert (self->count < UINT32_MAX - 1);     //  a slot holds the index + 1 in 32 bits
+    size_t entry = self->count++;
+    s_entry_t *added = &self->entries [entry];
+    added->touched = false;
+    memcpy (added->key, key, self->key_size);
+    added->state = state;
+    if (self->count * 2 > self->capacity)
+        s_grow (self);          //  puts the new entry in too
+    else
+        *slot = s_slot (self, entry);
+    s_touch (self, entry);
+    return &added->state;
 }
 
 //  Makes a scratch array at least size bytes; *max is its size.  For the
@@ -290,10 +326,10 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
     //  Every opened case, encoded into one buffer, then sealed together.
     size_t count = 0, plain_size = 0;
     for (size_t touched = 0; touched < self->touched_count; touched++) {
-        s_slot_t *slot = &self->slots [self->touched [touched]];
-        if (slot->state.opened) {
+        s_entry_t *entry = &self->entries [self->touched [touched]];
+        if (entry->state.opened) {
             count++;
-            plain_size += cp_case_encoded_size (&slot->state);
+            plain_size += cp_case_encoded_size (&entry->state);
         }       //  else looked up for an event that was refused
     }
     if (count == 0)
@@ -305,15 +341,15 @@ cp_case_cache_write (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi)
     uint8_t *plain = self->buffer, *sealed = self->sealed;
     cp_seal_job_t *job = self->jobs;
     for (size_t touched = 0; touched < self->touched_count; touched++) {
-        s_slot_t *slot = &self->slots [self->touched [touched]];
-        if (!slot->state.opened)
+        s_entry_t *entry = &self->entries [self->touched [touched]];
+        if (!entry->state.opened)
             continue;
-        s_ad (self, slot->key, job->ad);
+        s_ad (self, entry->key, job->ad);
         job->ad_size = 1 + self->key_size;
         job->plain = plain;
-        job->plain_size = cp_case_encoded_size (&slot->state);
+        job->plain_size = cp_case_encoded_size (&entry->state);
         job->sealed = sealed;
-        cp_case_encode (&slot->state, plain);
+        cp_case_encode (&entry->state, plain);
         plain += job->plain_size;
         sealed += job->plain_size + CP_SEAL_OVERHEAD;
         job++;
@@ -351,13 +387,12 @@ cp_case_cache_touched (const cp_case_cache_t *self)
 void
 cp_case_cache_clear (cp_case_cache_t *self)
 {
-    for (size_t index = 0; index < self->capacity && self->count; index++)
-        if (self->slots [index].used) {
-            cp_case_reset (&self->slots [index].state);
-            self->slots [index].used = false;
-            self->slots [index].touched = false;
-            self->count--;
-        }
+    if (self->count) {
+        for (size_t entry = 0; entry < self->count; entry++)
+            cp_case_reset (&self->entries [entry].state);
+        self->count = 0;
+        memset (self->slots, 0, self->capacity * sizeof (s_slot_t));
+    }
     self->touched_count = 0;
 }
 
@@ -369,6 +404,6 @@ cp_case_cache_committed (cp_case_cache_t *self, size_t keep_max)
         return;
     }
     for (size_t touched = 0; touched < self->touched_count; touched++)
-        self->slots [self->touched [touched]].touched = false;
+        self->entries [self->touched [touched]].touched = false;
     self->touched_count = 0;
 }

@@ -50,8 +50,8 @@ void
 //  The case under key, read from dbi in txn on first use.  Returns NULL
 //  with *rc CP_ESTORE (logged) when LMDB fails or the stored record does
 //  not open (another key, or damage) or does not decode.  The pointer
-//  stays valid until the next get or clear (the table may move when it
-//  grows).
+//  stays valid until the next get or clear (the cases may move when
+//  their array grows).
 cp_case_t *
     cp_case_cache_get (cp_case_cache_t *self, MDB_txn *txn, MDB_dbi dbi, const uint8_t *key,
                        int *rc);

@@ -1,11 +1,15 @@
 /*  cp_case_log: the index is an open-addressing table of (key, sequence)
     with linear probing, keyed by the keys' last eight bytes (keyed hashes,
-    uniform); it is kept at most three quarters full.  A transaction's
-    puts wait in a list until it commits, since an abort must leave the
-    index as it was.  A fold sorts the table's entries by key in place
-    once (reads then search the sorted entries), then walks them a step at
-    a time; each step reads its records in the order of the log and puts
-    them in the order of the keys.                                       */
+    uniform), 24 bytes an entry (the sequence in 48 bits).  The index is
+    the largest thing the log keeps in memory, so its table is made for
+    the records of a fold, two thirds full then, and grows by half when
+    three quarters full; sized by powers of two, it would be three eighths
+    full at worst.  A transaction's puts wait in a list until it commits,
+    since an abort must leave the index as it was.  A fold sorts the
+    table's entries by key where they are, once (reads then search the
+    sorted entries), then walks them a step at a time; each step reads its
+    records in the order of the log and puts them in the order of the
+    keys.                                                                  */
 
 #include "cp_case_log.h"
 #include "cp_error.h"
@@ -17,16 +21,22 @@
 #include <string.h>
 
 typedef struct {
-    uint64_t seq;               //  0: an empty slot
+    uint32_t seq_low;           //  the sequence, 48 bits; 0: an empty slot
+    uint16_t seq_high;
     uint8_t key [CP_CASE_LOG_KEY_MAX];
 } s_entry_t;
+
+//  Sequences past 48 bits would take a billion records a day for 700 years;
+//  a stored one at the limit is damage (the next put would pass it).
+#define S_SEQ_MAX (((uint64_t) 1 << 48) - 1)
+static_assert (sizeof (s_entry_t) == 24, "an index entry is 24 bytes");
 
 struct _cp_case_log_t {
     size_t key_size;
     size_t fold_records;
     const char *module;         //  for log lines
     s_entry_t *slots;           //  the index
-    size_t capacity;            //  a power of two
+    size_t capacity;
     size_t count;               //  cases in the index
     size_t records;             //  records in the log, committed
     uint64_t next_seq;          //  the sequence of the next put
@@ -42,6 +52,20 @@ struct _cp_case_log_t {
 };
 
 #define S_INITIAL 1024
+
+static uint64_t
+s_seq (const s_entry_t *entry)
+{
+    return (uint64_t) entry->seq_high << 32 | entry->seq_low;
+}
+
+static void
+s_set_seq (s_entry_t *entry, uint64_t seq)
+{
+    assert (seq <= S_SEQ_MAX);
+    entry->seq_low = (uint32_t) seq;
+    entry->seq_high = (uint16_t) (seq >> 32);
+}
 
 static const s_entry_t *
     s_order_find (const cp_case_log_t *self, const uint8_t *key);
@@ -67,20 +91,29 @@ s_find (s_entry_t *slots, size_t capacity, size_t key_size, const uint8_t *key)
 {
     uint64_t hash;
     memcpy (&hash, key + key_size - 8, 8);
-    size_t index = (size_t) hash & (capacity - 1);
-    while (slots [index].seq && memcmp (slots [index].key, key, key_size))
-        index = (index + 1) & (capacity - 1);
+    size_t index = (size_t) (hash % capacity);
+    while (s_seq (&slots [index]) && memcmp (slots [index].key, key, key_size))
+        if (++index == capacity)
+            index = 0;
     return &slots [index];
+}
+
+//  The slots of a table that holds entries at most two thirds full.
+static size_t
+s_capacity_for (size_t entries)
+{
+    size_t capacity = entries + entries / 2;
+    return capacity > S_INITIAL? capacity: S_INITIAL;
 }
 
 static void
 s_grow (cp_case_log_t *self)
 {
-    size_t capacity = self->capacity * 2;
+    size_t capacity = s_capacity_for (self->count);
     s_entry_t *slots = calloc (capacity, sizeof (s_entry_t));
     assert (slots);
     for (size_t index = 0; index < self->capacity; index++)
-        if (self->slots [index].seq)
+        if (s_seq (&self->slots [index]))
             *s_find (slots, capacity, self->key_size, self->slots [index].key)
                 = self->slots [index];
     free (self->slots);
@@ -95,29 +128,30 @@ s_index (cp_case_log_t *self, const uint8_t *key, uint64_t seq)
     if ((self->count + 1) * 4 > self->capacity * 3)
         s_grow (self);
     s_entry_t *slot = s_find (self->slots, self->capacity, self->key_size, key);
-    if (!slot->seq) {
+    if (!s_seq (slot)) {
         memcpy (slot->key, key, self->key_size);
         self->count++;
     }
-    slot->seq = seq;
+    s_set_seq (slot, seq);
 }
 
-//  Gives the index an empty table of capacity slots.
+//  Gives the index an empty table for entries.
 static void
-s_table (cp_case_log_t *self, size_t capacity)
+s_table (cp_case_log_t *self, size_t entries)
 {
     free (self->slots);
-    self->slots = calloc (capacity, sizeof (s_entry_t));
+    self->capacity = s_capacity_for (entries);
+    self->slots = calloc (self->capacity, sizeof (s_entry_t));
     assert (self->slots);
-    self->capacity = capacity;
     self->count = 0;
 }
 
-//  Empties the log's index and its count of records.
+//  Empties the log's index and its count of records: the table is made
+//  for the records of a fold, so that it does not grow between folds.
 static void
 s_empty (cp_case_log_t *self)
 {
-    s_table (self, S_INITIAL);
+    s_table (self, self->fold_records);
     self->records = 0;
 }
 
@@ -131,7 +165,7 @@ cp_case_log_new (size_t key_size, size_t fold_records, const char *module)
     self->key_size = key_size;
     self->fold_records = fold_records;
     self->module = module;
-    s_table (self, S_INITIAL);
+    s_table (self, fold_records);
     self->next_seq = 1;
     return self;
 }
@@ -165,9 +199,10 @@ cp_case_log_load (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log)
     while (rc == 0 && (mdb_rc = mdb_cursor_get (cursor, &key, &value,
                                                 self->records? MDB_NEXT: MDB_FIRST)) == 0) {
         uint64_t seq = key.mv_size == 8? s_get_seq (key.mv_data): 0;
-        if (seq == 0 || value.mv_size <= self->key_size) {
+        if (seq == 0 || seq >= S_SEQ_MAX || value.mv_size <= self->key_size) {
             zsys_error ("%s: a record of the case log is corrupt (%s)", self->module,
-                        seq? "too short": "not keyed by a sequence number");
+                        seq == 0 || seq >= S_SEQ_MAX? "not keyed by a sequence number"
+                                                    : "too short");
             rc = CP_ESTORE;
             break;
         }
@@ -209,10 +244,10 @@ cp_case_log_get (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, const uint8_t *
 {
     const s_entry_t *entry = self->order? s_order_find (self, key)
                            : s_find (self->slots, self->capacity, self->key_size, key);
-    if (!entry || !entry->seq)
+    if (!entry || !s_seq (entry))
         return MDB_NOTFOUND;
     uint8_t seq [8];
-    s_put_seq (seq, entry->seq);
+    s_put_seq (seq, s_seq (entry));
     MDB_val k = {8, seq}, v;
     int mdb_rc = mdb_get (txn, log, &k, &v);
     return s_record_value (self, mdb_rc, &v, key, value);
@@ -238,7 +273,7 @@ cp_case_log_put (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, const uint8_t *
         assert (self->pending);
     }
     s_entry_t *entry = &self->pending [self->pending_count++];
-    entry->seq = self->next_seq++;
+    s_set_seq (entry, self->next_seq++);
     memcpy (entry->key, key, self->key_size);
     return 0;
 }
@@ -247,7 +282,7 @@ void
 cp_case_log_committed (cp_case_log_t *self)
 {
     for (size_t index = 0; index < self->pending_count; index++)
-        s_index (self, self->pending [index].key, self->pending [index].seq);
+        s_index (self, self->pending [index].key, s_seq (&self->pending [index]));
     self->records += self->pending_count;
     self->pending_count = 0;
 }
@@ -256,7 +291,7 @@ void
 cp_case_log_aborted (cp_case_log_t *self)
 {
     if (self->pending_count)
-        self->next_seq = self->pending [0].seq;
+        self->next_seq = s_seq (&self->pending [0]);
     self->pending_count = 0;
 }
 
@@ -295,19 +330,56 @@ s_key_order (const void *a, const void *b)
                    CP_CASE_LOG_KEY_MAX);
 }
 
+//  Entries a part of the index must be down to before qsort sorts it:
+//  glibc's qsort sorts through a copy of what it is given.
+#define S_SORT_PART 4096
+
+//  Sorts count entries by key where they are: parted by the key's byte
+//  at depth, in place (each entry swapped straight into its byte's part,
+//  as an American flag sort does), then each part by the next byte, until
+//  a part is small enough to leave to qsort.
+static void
+s_sort_keys (s_entry_t *entries, size_t count, size_t depth)
+{
+    if (count <= S_SORT_PART || depth == CP_CASE_LOG_KEY_MAX) {
+        qsort (entries, count, sizeof (s_entry_t), s_key_order);
+        return;
+    }
+    size_t start [257] = {0}, next [256];
+    for (size_t index = 0; index < count; index++)
+        start [entries [index].key [depth] + 1]++;
+    for (int byte = 0; byte < 256; byte++)
+        start [byte + 1] += start [byte];
+    memcpy (next, start, sizeof next);
+    for (int byte = 0; byte < 256; byte++)
+        while (next [byte] < start [byte + 1]) {
+            //  Before next [b], part b holds only its own entries.
+            uint8_t home = entries [next [byte]].key [depth];
+            if (home == byte)
+                next [byte]++;
+            else {
+                s_entry_t entry = entries [next [home]];
+                entries [next [home]++] = entries [next [byte]];
+                entries [next [byte]] = entry;
+            }
+        }
+    for (int byte = 0; byte < 256; byte++)
+        s_sort_keys (entries + start [byte], start [byte + 1] - start [byte], depth + 1);
+}
+
 //  Turns the index into a fold's order: its entries are moved to the
 //  front of its table and sorted by key, where reads find them
-//  (s_order_find) until the fold ends.  Sorted in place, a fold needs no
-//  copy of the largest thing the log keeps in memory.
+//  (s_order_find) until the fold ends.  Sorted where it is, a fold needs
+//  no copy of the largest thing the log keeps in memory.
 static void
 s_order (cp_case_log_t *self)
 {
     size_t taken = 0;
     for (size_t index = 0; index < self->capacity; index++)
-        if (self->slots [index].seq)
+        if (s_seq (&self->slots [index]))
             self->slots [taken++] = self->slots [index];
     assert (taken == self->count);
-    qsort (self->slots, taken, sizeof (s_entry_t), s_key_order);
+    s_sort_keys (self->slots, taken, 0);
     self->order = self->slots;
     self->order_count = taken;
     self->folded = 0;
@@ -337,12 +409,9 @@ s_unorder (cp_case_log_t *self, bool emptied)
     if (emptied)
         s_empty (self);
     else {
-        size_t capacity = S_INITIAL;
-        while (count * 4 > capacity * 3)
-            capacity *= 2;
-        s_table (self, capacity);
+        s_table (self, count > self->fold_records? count: self->fold_records);
         for (size_t index = 0; index < count; index++)
-            s_index (self, order [index].key, order [index].seq);
+            s_index (self, order [index].key, s_seq (&order [index]));
     }
     free (order);
     free (self->buffer);
@@ -354,7 +423,7 @@ s_unorder (cp_case_log_t *self, bool emptied)
 static int
 s_seq_order (const void *a, const void *b)
 {
-    uint64_t seq_a = (*(s_entry_t *const *) a)->seq, seq_b = (*(s_entry_t *const *) b)->seq;
+    uint64_t seq_a = s_seq (*(s_entry_t *const *) a), seq_b = s_seq (*(s_entry_t *const *) b);
     return seq_a < seq_b? -1: seq_a > seq_b;
 }
 
@@ -382,7 +451,7 @@ s_fold_read (cp_case_log_t *self, MDB_txn *txn, MDB_dbi log, size_t from, size_t
     for (size_t index = 0; index < count && rc == 0; index++) {
         const s_entry_t *entry = by_seq [index];
         uint8_t seq [8];
-        s_put_seq (seq, entry->seq);
+        s_put_seq (seq, s_seq (entry));
         MDB_val k = {8, seq}, record;
         mdb_rc = mdb_cursor_get (cursor, &k, &record, MDB_SET_KEY);
         rc = s_record_value (self, mdb_rc, &record, entry->key,

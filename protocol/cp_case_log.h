@@ -34,7 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CP_CASE_LOG_KEY_MAX 24          //  bytes of a case key at most
+#define CP_CASE_LOG_KEY_MAX 18          //  bytes of a case key at most (the
+                                        //  central's: municipality, hash)
 
 typedef struct _cp_case_log_t cp_case_log_t;
 

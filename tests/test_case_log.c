@@ -349,6 +349,22 @@ test_damage (void)
     CHECK_EQ_INT (mdb_txn_commit (txn), 0);
     s_raw (&store, zero, 8, record, sizeof record);
     CHECK_EQ_INT (s_load (&store, other), CP_ESTORE);
+
+    //  The index keeps sequences of 48 bits: the last but one loads, and
+    //  the next put (the last) is found again through both of its parts;
+    //  the last itself stored is damage (the put after it would overflow).
+    CHECK_EQ_INT (mdb_txn_begin (store.env, NULL, 0, &txn), 0);
+    k = (MDB_val) {8, zero};
+    CHECK_EQ_INT (mdb_del (txn, store.log, &k, NULL), 0);
+    CHECK_EQ_INT (mdb_txn_commit (txn), 0);
+    uint8_t high [8] = {0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+    s_raw (&store, high, 8, record, sizeof record);
+    CHECK_EQ_INT (s_load (&store, other), 0);
+    uint32_t last [] = {7};
+    s_put (&store, other, last, 1, 9, true);
+    CHECK_EQ_INT (s_get (&store, other, 7, value, sizeof value), 0);
+    CHECK (streq (value, "case 7 v9"));
+    CHECK_EQ_INT (s_load (&store, other), CP_ESTORE);
     cp_case_log_destroy (&other);
     cp_case_log_destroy (&log);
     s_store_close (&store);
