@@ -109,7 +109,7 @@ s_capacity_for (size_t entries)
 static void
 s_grow (cp_case_log_t *self)
 {
-    size_t capacity = s_capacity_for (self->count);
+    size_t capacity = self->capacity + self->capacity / 2;
     s_entry_t *slots = calloc (capacity, sizeof (s_entry_t));
     assert (slots);
     for (size_t index = 0; index < self->capacity; index++)
