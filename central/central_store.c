@@ -71,8 +71,7 @@
 //  nearly all of its pages: a log that grows with cases keeps what a fold
 //  costs a record from growing with them (docs/design.md, section 17).
 //  The index then holds at most 786,432 cases, 1,179,648 slots of 24
-//  bytes, 28 MB (a fold sorts it where it is; qsort's scratch holds the
-//  entries alone, 19 MB).  A node catching up
+//  bytes, 28 MB (a fold sorts it where it is).  A node catching up
 //  alone writes about 27,000 a group; a fold copies 8,192 cases a
 //  transaction, so that LMDB's copies of the pages a step dirties stay at
 //  32 MB at most.  Tests may fix the records with CPSYNC_CASE_LOG.
