@@ -59,10 +59,11 @@
 #define S_CODE_LOW CP_EMALFORMED        //  lowest cp_error_t
 #define S_CODES 128                     //  room above it for every code
 #define S_LIST_MAX 65536                //  bytes of the joined municipality codes
-//  Cases kept in memory between groups.  The cache's table holds them and
-//  the next group's cases at most half full: 64 Ki kept and a group's
-//  (tens of thousands) fit 262,144 slots of 112 bytes, 29 MB; 96 Ki kept
-//  took it to 524,288 slots, 59 MB, for no speed a catch-up could show.
+//  Cases kept in memory between groups.  With the next group's (tens of
+//  thousands), 64 Ki kept are about 100,000 cases of a hundred bytes in
+//  the cache's array and a table of 262,144 slots of 8 bytes; 96 Ki kept
+//  had taken the cache, when its table held the cases, to 59 MB for no
+//  speed a catch-up could show.
 #define S_CASES_KEPT (64 * 1024)
 //  Case records the log holds before it is folded into cases (cp_case_log):
 //  half the cases stored, at least S_CASE_LOG_RECORDS and at most
