@@ -62,7 +62,10 @@ gen_one_node () {
 #   catch_up BIN: one node with the BIG events of $work/one; prints the
 #   rates (events/s) of the first and of the last million, from the
 #   central's cursor as read every half second while the fleet runs, then
-#   the seconds the node's import took.
+#   the seconds the node's import took.  Every million's rate goes to
+#   $work/millions and the central's CPU seconds (user + system, from
+#   /proc) per million to $work/millions_cpu: the machine's noise moves
+#   the rates more than the CPU.
 catch_up () {
     local port=$(( 20000 + RANDOM % 12000 ))
     rm -rf "$work/big"
@@ -75,7 +78,9 @@ catch_up () {
         if grep -q 'set up and imported' "$work/big.out" 2>/dev/null; then
             acked=$("$1/cpsync-central" nodes --data "$work/big/central" --format json 2>/dev/null \
                     | jq '[.[].acked, 0] | max' 2>/dev/null || echo 0)
-            echo "$(date +%s.%N) $acked" >> "$work/cursor.log"
+            central=$(pgrep -f "cpsync-central run --data $work/big/central" | head -1)
+            ticks=$(awk '{ print $14 + $15 }' "/proc/$central/stat" 2>/dev/null || echo 0)
+            echo "$(date +%s.%N) $acked $ticks" >> "$work/cursor.log"
         fi
         sleep 0.5
     done
@@ -113,6 +118,22 @@ catch_up () {
             }
             printf "\n"
         }' "$work/cursor.log" > "$work/millions"
+    awk -v hz="$(getconf CLK_TCK)" '
+        NF == 3 && $3 > 0 { a [++n] = $2; c [n] = $3 }
+        END {
+            #  From the sample that began each million to the one that
+            #  ended it (the last sample for the last), per million events.
+            m = 1
+            for (i = 1; i <= n; i++) {
+                if (!started && a [i] > 0) { started = 1; from = i }
+                while (started && (a [i] >= m * 1000000 || i == n) && a [i] > a [from]) {
+                    printf "%.2f ", (c [i] - c [from]) / hz * 1000000 / (a [i] - a [from])
+                    from = i; m++
+                    if (i == n) break
+                }
+            }
+            printf "\n"
+        }' "$work/cursor.log" > "$work/millions_cpu"
 }
 
 #   ratio A B: A / B to two decimals (0 when B is 0).

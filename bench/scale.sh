@@ -13,7 +13,10 @@
 #   (b) one node's catch-up of BIG events (imported in one file, then
 #       shipped to a central), with each build: the central's rate over the
 #       first million and over the last (target: the last >= 0.70 of the
-#       first), every million's, and the node's import of the whole file.
+#       first), every million's and the central's CPU seconds per million,
+#       the fourth million's rate over the first and the last's over the
+#       fourth (a node's history and the store's size apart: docs/design.md,
+#       section 17), and the node's import of the whole file.
 #   (c) with this build, a second node's million shipped into the central
 #       that holds (b)'s BIG events, and into an empty central: the
 #       central's cost per event against the size of its store, apart
@@ -88,6 +91,15 @@ echo "    before: $old_first / $old_last events/s ($(ratio "$old_last" "$old_fir
 echo "    now:    $new_first / $new_last events/s ($(ratio "$new_last" "$new_first") of the first," \
      "target >= 0.70); the node's import ${new_import} s"
 echo "    now, every million: $(cat "$work/millions")"
+echo "    now, the central's CPU seconds per million: $(cat "$work/millions_cpu")"
+if [ "$big" -ge 5000000 ]; then
+    #  A node's first years ask less of the central than its later ones
+    #  (docs/design.md, section 17): the fourth million apart from both ends.
+    read -r -a rates <<< "$(cat "$work/millions")"
+    [ "${#rates[@]}" -ge 4 ] &&
+        echo "    now, the fourth million over the first $(ratio "${rates[3]}" "${rates[0]}")," \
+             "the last over the fourth $(ratio "${rates[-1]}" "${rates[3]}")"
+fi
 
 #   second_node DATA: durres's million (events in $work/two) shipped into
 #   the deployment at DATA with this build, beside what DATA holds (a
