@@ -64,8 +64,8 @@ gen_one_node () {
 #   central's cursor as read every half second while the fleet runs, then
 #   the seconds the node's import took.  Every million's rate goes to
 #   $work/millions and the central's CPU seconds (user + system, from
-#   /proc) per million to $work/millions_cpu: the machine's noise moves
-#   the rates more than the CPU.
+#   /proc) per million to $work/millions_cpu: the central's own work,
+#   apart from the node's and from waits on the disk.
 catch_up () {
     local port=$(( 20000 + RANDOM % 12000 ))
     rm -rf "$work/big"
