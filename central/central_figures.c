@@ -14,6 +14,7 @@ typedef struct {
     bool forced;                //  due whether or not they changed (HELLO, recheck)
     bool sent_any;              //  a FIGURES went out since the server started
     int64_t sent_at;            //  zclock_mono () of the last one
+    uint64_t sent_as_of;        //  its as_of
     uint8_t fingerprint [CP_FIGURES_DIGEST_SIZE];   //  cp_figures_fingerprint of it
 } s_node_t;
 
@@ -68,6 +69,19 @@ central_figures_hello (central_figures_t *self, int municipality)
     self->nodes [municipality].forced = true;
 }
 
+//  Whether the node's latest verdict is on the FIGURES as of as_of.  The
+//  node compares only when its head is as_of: one that arrived while it
+//  appended events of its own (a receipt, a staffing) was ignored, and
+//  the same figures must go again for a verdict on its whole log.  A
+//  store that cannot say counts as no (one FIGURES more, harmless).
+static bool
+s_answered (central_figures_t *self, int municipality, uint64_t as_of)
+{
+    central_reconciliation_t last;
+    return central_store_reconciliation (self->store, municipality, &last) == 0
+        && last.entry == as_of;
+}
+
 uint8_t *
 central_figures_next (central_figures_t *self, int municipality, int64_t now, size_t *size,
                       uint64_t *as_of)
@@ -96,11 +110,12 @@ central_figures_next (central_figures_t *self, int municipality, int64_t now, si
     bool same = node->sent_any
              && memcmp (fingerprint, node->fingerprint, sizeof fingerprint) == 0;
     node->due = false;
-    if (same && !node->forced)
-        return NULL;            //  only the node's own events since: nothing to check
+    if (same && !node->forced && s_answered (self, municipality, node->sent_as_of))
+        return NULL;            //  only the node's verdict on the last one since
     node->forced = false;
     node->sent_any = true;
     node->sent_at = now;
+    node->sent_as_of = self->figures->as_of;
     memcpy (node->fingerprint, fingerprint, sizeof fingerprint);
     *as_of = self->figures->as_of;
     return cp_wire_figures_encode (self->figures, size);

@@ -17,9 +17,12 @@
         - at most once per CENTRAL_FIGURES_MSECS (commits while a node ships
           are coalesced into one FIGURES once it is caught up);
         - and, after a commit, only when the figures changed since the last
-          FIGURES (a fingerprint of the digests): the node's own events
-          (a figures_checked among them) change no month row, so the
-          verdict a node appends does not bring another FIGURES.
+          FIGURES (a fingerprint of the digests), or the node has not
+          given its verdict on that one: the node's own events change no
+          month row, so the verdict a node appends does not bring another
+          FIGURES; but a node compares only when its head is as_of, and
+          one whose head moved past it (a receipt, a staffing appended
+          meanwhile) ignored it and is sent the same figures again.
 
     Reading a municipality's figures is one range read of its rows.
     CPSYNC_FIGURES=off in the environment turns FIGURES off, for tests

@@ -25,7 +25,18 @@
     in `cpsync-node status --format json`, read only for a node the log
     says is behind, so a run with nothing to deliver costs nothing more.
     A node that refuses an entry (section 10.2 of docs/design.md) never
-    catches up: the run then ends at the timeout, naming it.             */
+    catches up: the run then ends at the timeout, naming it.
+
+    Last, for at most S_VERDICT_WAIT_MS more, it waits for every node's
+    verdict on the figures the central sends it once it is caught up
+    (FIGURES, docs/design.md 10.7): "as_of" of "reconciliation" in the
+    node's status covering the head it had after its import, and the
+    verdict (an event of the node's log) acknowledged by the central.  Stopping at
+    once would leave a node that the central had not yet sent its figures
+    with no verdict ("unknown"), which says nothing of whether they agree.
+    A node still without one is named, and the exit stays 0: its events
+    and entries are delivered, and the central sends figures again at
+    every connection.  With CPSYNC_FIGURES=off there is nothing to wait for. */
 
 #include "central_store.h"
 #include "cp_cli.h"
@@ -42,6 +53,7 @@
 #include <sys/wait.h>
 
 #define S_POLL_MS 100                //  how often the central's cursors are read
+#define S_VERDICT_WAIT_MS 20000      //  the longest wait for the nodes' figures verdicts
 
 typedef struct {
     char code [65];
@@ -52,6 +64,8 @@ typedef struct {
     uint64_t downlink;          //  its downlink cursor, as its status last said
     uint64_t pending;           //  the next entry to it after that in the central's
                                 //  log, as last read; 0 = none: it has them all
+    uint64_t imported;          //  its head once its file was imported
+    uint64_t checked;           //  as_of of its last figures verdict; 0 = none yet
     pid_t pid;                  //  its `run`, while running
 } s_node_t;
 
@@ -154,8 +168,9 @@ s_spawn (const char *log, const char *program, const char *a1, const char *a2, c
     return pid;
 }
 
-//  Reads a node's head, acked and downlink cursor from `cpsync-node status
-//  --format json` (a status without "downlink" leaves the cursor as it was).
+//  Reads a node's head, acked, downlink cursor and the as_of of its last
+//  figures verdict from `cpsync-node status --format json` (a status
+//  without "downlink" leaves the cursor as it was).
 static int
 s_status (s_node_t *node)
 {
@@ -172,6 +187,9 @@ s_status (s_node_t *node)
         json_t *downlink = json_object_get (root, "downlink");
         if (json_is_integer (downlink))
             node->downlink = (uint64_t) json_integer_value (downlink);
+        //  "as_of" is null while the verdict is unknown
+        json_t *as_of = json_object_get (json_object_get (root, "reconciliation"), "as_of");
+        node->checked = json_is_integer (as_of)? (uint64_t) json_integer_value (as_of): 0;
     }
     json_decref (root);
     return rc;
@@ -217,6 +235,38 @@ s_downlink_behind (const char *central, s_node_t *nodes, size_t count)
     }
     central_store_destroy (&store);
     return behind;
+}
+
+//  Counts the nodes that have not yet checked the central's figures of
+//  their whole imported log, asking the status only of those.  Returns
+//  -1 when a status could not be read.
+static int
+s_verdicts_missing (s_node_t *nodes, size_t count)
+{
+    int missing = 0;
+    for (size_t index = 0; index < count; index++) {
+        s_node_t *node = &nodes [index];
+        if (node->checked >= node->imported)
+            continue;
+        if (s_status (node))
+            return -1;
+        missing += node->checked < node->imported;
+    }
+    return missing;
+}
+
+//  Counts the nodes whose head the central has acknowledged; with total,
+//  sums the events acknowledged.
+static size_t
+s_acked (const s_node_t *nodes, size_t count, uint64_t *total)
+{
+    size_t done = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (total)
+            *total += nodes [index].acked;
+        done += nodes [index].acked >= nodes [index].head;
+    }
+    return done;
 }
 
 //  Reads the central's acknowledged cursors (`cpsync-central nodes`) into
@@ -390,6 +440,7 @@ main (int argc, char **argv)
             fprintf (stderr, "cpsync-fleet: import into %s failed\n", node->code);
             return 1;
         }
+        node->imported = node->head;
     }
     printf ("cpsync-fleet: %zu nodes set up and imported in %.1f s\n", count,
             (zclock_mono () - started) / 1000.0);
@@ -411,6 +462,11 @@ main (int argc, char **argv)
     }
     int rc = 1;
     bool acked_printed = false, central_died = false;
+    //  Then, within at most S_VERDICT_WAIT_MS more, every node's verdict on
+    //  the central's figures of its whole log (none come with FIGURES off).
+    const char *figures = getenv ("CPSYNC_FIGURES");
+    bool want_verdicts = !(figures && strcmp (figures, "off") == 0);
+    int64_t delivered = 0;      //  when every event and entry was, or 0
     while (zclock_mono () - started < (int64_t) timeout * 1000) {
         zclock_sleep (S_POLL_MS);
         int status;
@@ -420,15 +476,19 @@ main (int argc, char **argv)
             central_died = true;
             break;
         }
+        if (delivered) {
+            //  The verdicts, and the central's acknowledgement of them
+            if ((s_verdicts_missing (nodes, count) == 0
+            &&   s_central_cursors (central, nodes, count) == 0
+            &&   s_acked (nodes, count, NULL) == count)
+            ||  zclock_mono () - delivered >= S_VERDICT_WAIT_MS)
+                break;
+            continue;
+        }
         if (s_central_cursors (central, nodes, count))
             continue;
         uint64_t acked_total = 0;
-        size_t done = 0;
-        for (size_t index = 0; index < count; index++) {
-            acked_total += nodes [index].acked;
-            done += nodes [index].acked >= nodes [index].head;
-        }
-        if (done < count)
+        if (s_acked (nodes, count, &acked_total) < count)
             continue;
         if (!acked_printed) {
             printf ("cpsync-fleet: %llu events of %zu nodes acknowledged in %.1f s\n",
@@ -446,8 +506,11 @@ main (int argc, char **argv)
                 printf ("cpsync-fleet: every node has applied the downlink entries addressed "
                         "to it (up to entry %llu), in %.1f s\n", (unsigned long long) last,
                         (zclock_mono () - started) / 1000.0);
+            fflush (stdout);
             rc = 0;
-            break;
+            if (!want_verdicts)
+                break;
+            delivered = zclock_mono ();
         }
     }
     if (central_died)
@@ -466,6 +529,25 @@ main (int argc, char **argv)
                          (unsigned long long) nodes [index].downlink,
                          (unsigned long long) nodes [index].pending);
         fprintf (stderr, "\n");
+    }
+    else
+    if (delivered) {
+        //  Not a failure of the sync: the figures are checked again later
+        size_t missing = 0;
+        for (size_t index = 0; index < count; index++)
+            missing += nodes [index].checked < nodes [index].imported;
+        if (missing) {
+            fprintf (stderr, "cpsync-fleet: %zu node(s) had not checked the central's figures "
+                             "of their whole log when stopped:", missing);
+            for (size_t index = 0; index < count; index++)
+                if (nodes [index].checked < nodes [index].imported)
+                    fprintf (stderr, " %s", nodes [index].code);
+            fprintf (stderr, "\n");
+        }
+        else
+        if (s_acked (nodes, count, NULL) < count)
+            fprintf (stderr, "cpsync-fleet: not every node's verdict was acknowledged by the "
+                             "central when stopped (it will be at the next connection)\n");
     }
     for (size_t index = 0; index < count; index++)
         s_stop (nodes [index].pid);

@@ -1895,7 +1895,8 @@ s_setup (void)
 #define main s_main
 //  FIGURES (central_figures): the digests of a municipality's rows as of
 //  its cursor, sent only to a node caught up, after a change, a HELLO or
-//  a minute, at most every 2 s, and not after commits of own events only.
+//  a minute, at most every 2 s, and not after the node's verdict on the
+//  last one, but again after own events that made the node ignore it.
 static void
 test_figures (void)
 {
@@ -1968,6 +1969,28 @@ test_figures (void)
                                  &as_of);
     CHECK (body != NULL);
     free (body);
+
+    //  The node appended an event of its own meanwhile, so it ignored that
+    //  one (its head past as_of) and gave no verdict: the same figures go
+    //  again, and once it has given its verdict on them, not again
+    cp_event_t staff = s_own (CP_EVENT_STAFF_SET, "n-ss-5", "2022-09-02", 0, NULL);
+    staff.workers = 3;
+    staff.children = 9000;
+    central_store_seen (store, berat, 5);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 5, &staff, 1, NULL), CENTRAL_STORE_APPLIED);
+    central_figures_changed (figures, berat);
+    int64_t later = 30250 + CENTRAL_FIGURES_RECHECK_MSECS + CENTRAL_FIGURES_MSECS;
+    body = central_figures_next (figures, berat, later, &size, &as_of);
+    CHECK (body != NULL);
+    CHECK_EQ_INT (as_of, 5);
+    free (body);
+    verdict = s_own (CP_EVENT_FIGURES_CHECKED, "n-fc-5", "2022-09-02", 5, "");
+    verdict.verdict = CP_FIGURES_IN_SYNC;
+    central_store_seen (store, berat, 6);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 6, &verdict, 1, NULL), CENTRAL_STORE_APPLIED);
+    central_figures_changed (figures, berat);
+    CHECK (central_figures_next (figures, berat, later + CENTRAL_FIGURES_MSECS, &size,
+                                 &as_of) == NULL);
     free (sent);
     central_figures_destroy (&figures);
     CHECK (figures == NULL);
