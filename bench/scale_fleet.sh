@@ -22,6 +22,8 @@
 #     50 ms); the load generators are stopped (SIGSTOP) and the central
 #     left to drain while they are timed, and that pause is not counted
 #     in the rates;
+#   - the central's anonymous memory (RssAnon: its heap, not LMDB's mapped
+#     pages), its peak while the load ran and at the end;
 #   - the store's size per million events (the file's blocks, not its map);
 #   - one more node's catch-up: a fresh log of CATCHUP events (default
 #     100000) shipped by the extra municipality once the central holds
@@ -163,11 +165,14 @@ done
 paused=0
 : > "$data/samples"
 marks=(1 10)
+#   rss_anon: the central's anonymous memory now, kB (its heap, not LMDB's
+#   mapped pages, which are page cache).
+rss_anon () { awk '/^RssAnon:/ { print $2 }' "/proc/$central_pid/status" 2>/dev/null || echo 0; }
 running () { for pid in "${load_pids[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
 while running; do
     count=$(applied)
     t=$(awk -v a="$start" -v b="$(now)" -v p="$paused" 'BEGIN { printf "%.2f", b - a - p }')
-    echo "$t $count" >> "$data/samples"
+    echo "$t $count $(rss_anon)" >> "$data/samples"
     if [ "${#marks[@]}" -gt 0 ] && [ "$count" -ge $(( events / 100 * marks[0] )) ]; then
         p0=$(now)
         kill -STOP "${load_pids[@]}" 2>/dev/null || true
@@ -213,6 +218,10 @@ awk -v total="$events" '
         if (last == 10 && rate [1] > 0)
             printf "    the last slice at %.2f of the first (target >= 0.70)\n", rate [10] / rate [1]
     }' "$data/samples"
+
+awk 'NF == 3 { if ($3 > peak) peak = $3; last = $3 }
+     END { printf "the central'"'"'s memory (RssAnon, read every second): peak %.0f MB, at the end %.0f MB\n",
+                  peak / 1024, last / 1024 }' "$data/samples"
 
 bytes=$(du -B1 "$central/store/data.mdb" | cut -f1)
 echo "store: $(awk -v b="$bytes" -v e="$events" 'BEGIN { printf "%.0f MB per million events (%.1f GB in all)", b / e, b / 1e9 }')"
