@@ -46,6 +46,29 @@ all_at () {
     done
 }
 
+#  verdicts_cover_heads: each node's verdict is in_sync and as of its
+#  whole log (as_of is its head, or one before when the verdict itself was
+#  appended), and the central has acknowledged all of it.  A fleet that
+#  stops as soon as the events and entries are delivered leaves kucove's
+#  verdict behind its receipt of the directive.  (That the central sends
+#  the figures again to a node that ignored them is test_central_store's
+#  test_figures.)
+verdicts_cover_heads () {
+    local code
+    for code in "${codes[@]}"; do
+        "$bin/cpsync-node" status --data "$nodes/$code" --format json 2>/dev/null \
+        | python3 -c '
+import json, sys
+s = json.load (sys.stdin); r = s ["reconciliation"]
+ok = r ["verdict"] == "in_sync" and r ["as_of"] is not None \
+     and r ["as_of"] >= s ["head"] - 1 and s ["acked"] == s ["head"]
+if not ok:
+    print ("    %s: head %d, acked %d, verdict %s as of %s" % (sys.argv [1], s ["head"],
+           s ["acked"], r ["verdict"], r ["as_of"]))
+sys.exit (0 if ok else 1)' "$code" || return 1
+    done
+}
+
 fleet () {
     "$bin/cpsync-fleet" --events "$work/events" --data "$work/data" --port "$port" --timeout 120 \
         > "$work/fleet.out" 2> "$work/fleet.err"
@@ -90,5 +113,9 @@ check "the next fleet run exits 0 (tirane's new events too)" fleet
 check "when it returns kucove is at entry 2, the others at 1" all_at downlink 1 2 1
 check "... and tirane's two new events are acknowledged" \
     [ "$(field tirane acked)" = "$(field tirane head)" ]
+check "every node has checked the central's figures of its whole log, and the central has its verdict" \
+    verdicts_cover_heads
+check "... and the fleet named no node without one" \
+    bash -c "! grep -q 'had not checked' '$work/fleet.err'"
 check "a run with nothing to deliver exits 0" fleet
 finish
