@@ -1787,6 +1787,17 @@ s_forget (central_store_t *self, bool committed)
     self->ids_cursor = NULL;    //  closed with its transaction
 }
 
+size_t
+central_store_tallies_held (central_store_t *self)
+{
+    size_t held = 0;
+    for (int index = 0; self->tallies && index < self->municipalities; index++)
+        held += self->tallies [index] != NULL;
+    for (int index = 0; self->county_tallies && index < cp_county_count (); index++)
+        held += self->county_tallies [index] != NULL;
+    return held;
+}
+
 int
 central_store_commit (central_store_t *self)
 {

@@ -361,6 +361,12 @@ int
 int
     central_store_commit (central_store_t *self);
 
+//  The municipalities' and counties' tallies the store holds now.  They
+//  go with their transaction (docs/design.md, section 16), so between
+//  transactions this is 0.  For tests.
+size_t
+    central_store_tallies_held (central_store_t *self);
+
 //  Abandons the write transaction; after CP_EMAPFULL it also grows the map.
 void
     central_store_abort (central_store_t *self);

@@ -1997,6 +1997,67 @@ test_figures (void)
     s_close_store (&store);
 }
 
+//  The municipalities' and counties' tallies go with their transaction:
+//  kept for the next, each kept the cell arrays of every month it was
+//  ever given, and a thousand municipalities' years of months held 150 MB
+//  between groups (docs/design.md, section 16).  Every municipality gets
+//  a home visit in each of 120 months, a transaction a month: none is
+//  held after a commit or an abort, and the figures are whole.
+static void
+test_tallies_released (void)
+{
+    central_store_t *store = s_new_store ();
+    int count = cp_municipality_count ();
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    for (int index = 0; index < count; index++) {
+        cp_event_t opened = s_opened ("o-1", "c-1", "2015-01-02", 10, "F");
+        s_batch_t batch = s_batch (cp_municipality_code (index), 1, &opened, 1);
+        central_result_t result;
+        CHECK_EQ_INT (s_apply (store, &batch, &result), CENTRAL_STORE_APPLIED);
+        s_batch_free (&batch);
+    }
+    CHECK (central_store_tallies_held (store) > 0);             //  the group's
+    CHECK_EQ_INT (central_store_commit (store), 0);
+    CHECK_EQ_INT (central_store_tallies_held (store), 0);
+    for (int month = 0; month < 120; month++) {
+        char id [16], date [16];
+        snprintf (id, sizeof id, "v-%d", month);
+        snprintf (date, sizeof date, "%04d-%02d-15", 2015 + month / 12, month % 12 + 1);
+        CHECK_EQ_INT (central_store_begin (store), 0);
+        for (int index = 0; index < count; index++) {
+            cp_event_t visit = s_event (CP_EVENT_HOME_VISIT, id, "c-1", date, NULL);
+            s_batch_t batch = s_batch (cp_municipality_code (index), (uint64_t) month + 2,
+                                       &visit, 1);
+            central_result_t result;
+            CHECK_EQ_INT (s_apply (store, &batch, &result), CENTRAL_STORE_APPLIED);
+            s_batch_free (&batch);
+        }
+        CHECK_EQ_INT (central_store_commit (store), 0);
+        CHECK_EQ_INT (central_store_tallies_held (store), 0);
+    }
+    //  An aborted transaction lets its tallies go too
+    CHECK_EQ_INT (central_store_begin (store), 0);
+    cp_event_t visit = s_event (CP_EVENT_HOME_VISIT, "v-x", "c-1", "2024-12-20", NULL);
+    s_batch_t batch = s_batch ("berat", 122, &visit, 1);
+    central_result_t result;
+    CHECK_EQ_INT (s_apply (store, &batch, &result), CENTRAL_STORE_APPLIED);
+    s_batch_free (&batch);
+    central_store_abort (store);
+    CHECK_EQ_INT (central_store_tallies_held (store), 0);
+    //  Every visit counted: 120 a municipality, 120 x count in the nation
+    cp_figures_t figures;
+    int reporting = 0;
+    for (int year = 2015; year <= 2024; year++) {
+        char period [8];
+        snprintf (period, sizeof period, "%d", year);
+        s_figures (store, "national", period, &figures, &reporting);
+        CHECK_EQ_INT (figures.home_visits, 12 * count);
+        s_figures (store, "municipality:berat", period, &figures, &reporting);
+        CHECK_EQ_INT (figures.home_visits, 12);
+    }
+    s_close_store (&store);
+}
+
 TESTING_MAIN (
     TEST (test_municipalities),
     TEST (test_create_open),
@@ -2020,6 +2081,7 @@ TESTING_MAIN (
     TEST (test_map_full),
     TEST (test_own_kinds),
     TEST (test_figures),
+    TEST (test_tallies_released),
     TEST (test_at_rest),
     TEST (test_upgrade_8),
     TEST (test_at_rest_refused),
