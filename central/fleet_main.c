@@ -31,9 +31,10 @@
     verdict on the figures the central sends it once it is caught up
     (FIGURES, docs/design.md 10.7): "as_of" of "reconciliation" in the
     node's status covering the head it had after its import, and the
-    verdict (an event of the node's log) acknowledged by the central.  Stopping at
-    once would leave a node that the central had not yet sent its figures
-    with no verdict ("unknown"), which says nothing of whether they agree.
+    verdict (an event of the node's log) acknowledged by the central.
+    Stopping at once would leave a node that the central had not yet sent
+    its figures with no verdict ("unknown"), which says nothing of whether
+    they agree.
     A node still without one is named, and the exit stays 0: its events
     and entries are delivered, and the central sends figures again at
     every connection.  With CPSYNC_FIGURES=off there is nothing to wait for. */
@@ -188,7 +189,8 @@ s_status (s_node_t *node)
         if (json_is_integer (downlink))
             node->downlink = (uint64_t) json_integer_value (downlink);
         //  "as_of" is null while the verdict is unknown
-        json_t *as_of = json_object_get (json_object_get (root, "reconciliation"), "as_of");
+        json_t *reconciliation = json_object_get (root, "reconciliation");
+        json_t *as_of = json_object_get (reconciliation, "as_of");
         node->checked = json_is_integer (as_of)? (uint64_t) json_integer_value (as_of): 0;
     }
     json_decref (root);
