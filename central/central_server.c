@@ -370,6 +370,18 @@ s_send_figures (self_t *self, s_session_t *session)
     s_send (self, session->routing_id, "FIGURES", body, size, code, session->data_key);
 }
 
+//  Sends a session's node its figures and then its downlink entries, as
+//  they are due.  Figures first: the node compares them only at the head
+//  they are as of, and the receipts the entries make move that head on; in
+//  the other order the node would ignore them, and its verdict would wait
+//  for the figures to come again after the receipts are applied.
+static void
+s_send_due (self_t *self, s_session_t *session)
+{
+    s_send_figures (self, session);
+    s_send_down (self, session);
+}
+
 //  The sequence a municipality's node should send next on a log, as
 //  committed (0 when the store cannot say).
 static uint64_t
@@ -712,11 +724,9 @@ s_on_hello (self_t *self, zframe_t *routing_id, zframe_t *command, zframe_t **fr
     uint8_t *body = cp_wire_welcome_encode (&welcome, &size);
     s_send (self, routing_id, "WELCOME", body, size, hello.municipality, hello.data_key);
     central_downlink_hello (self->downlink, municipality, hello.downlink);
-    s_send_down (self, s_session (self, routing_id));
-    if (self->figures) {
+    if (self->figures)
         central_figures_hello (self->figures, municipality);
-        s_send_figures (self, s_session (self, routing_id));
-    }
+    s_send_due (self, s_session (self, routing_id));
 }
 
 //  The session of a routing id if it belongs to municipality, else NULL.
@@ -1178,10 +1188,8 @@ s_refresh (self_t *self)
     if (central_downlink_grew (self->downlink))
         central_store_catalogue_refresh (self->store);
     for (s_session_t *session = zhashx_first (self->sessions); session;
-         session = zhashx_next (self->sessions)) {
-        s_send_down (self, session);
-        s_send_figures (self, session);
-    }
+         session = zhashx_next (self->sessions))
+        s_send_due (self, session);
 }
 
 static void
