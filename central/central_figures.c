@@ -25,6 +25,14 @@ struct _central_figures_t {
     bool off;                   //  CPSYNC_FIGURES=off: never sent
 };
 
+//  For tests that read a node's log as its import order, seq for line
+bool
+central_figures_off (void)
+{
+    const char *knob = getenv ("CPSYNC_FIGURES");
+    return knob && strcmp (knob, "off") == 0;
+}
+
 central_figures_t *
 central_figures_new (central_store_t *store)
 {
@@ -32,9 +40,7 @@ central_figures_new (central_store_t *store)
     if (!self)
         return NULL;
     self->store = store;
-    //  For tests that read a node's log as its import order, seq for line
-    const char *knob = getenv ("CPSYNC_FIGURES");
-    self->off = knob && strcmp (knob, "off") == 0;
+    self->off = central_figures_off ();
     self->nodes = calloc ((size_t) cp_municipality_count (), sizeof (s_node_t));
     self->figures = calloc (1, sizeof (cp_month_digests_t));
     if (!self->nodes || !self->figures)

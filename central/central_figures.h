@@ -33,6 +33,7 @@
 
 #include "central_store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,11 @@
 #define CENTRAL_FIGURES_RECHECK_MSECS 60000     //  and one at least this often, caught up
 
 typedef struct _central_figures_t central_figures_t;
+
+//  Whether CPSYNC_FIGURES=off is set: then no FIGURES is sent, and no
+//  node gives a verdict (cpsync-fleet waits for none).
+bool
+    central_figures_off (void);
 
 //  Returns NULL when out of memory.
 central_figures_t *

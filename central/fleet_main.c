@@ -39,6 +39,7 @@
     and entries are delivered, and the central sends figures again at
     every connection.  With CPSYNC_FIGURES=off there is nothing to wait for. */
 
+#include "central_figures.h"
 #include "central_store.h"
 #include "cp_cli.h"
 #include "cp_municipality.h"
@@ -466,8 +467,7 @@ main (int argc, char **argv)
     bool acked_printed = false, central_died = false;
     //  Then, within at most S_VERDICT_WAIT_MS more, every node's verdict on
     //  the central's figures of its whole log (none come with FIGURES off).
-    const char *figures = getenv ("CPSYNC_FIGURES");
-    bool want_verdicts = !(figures && strcmp (figures, "off") == 0);
+    bool want_verdicts = !central_figures_off ();
     int64_t delivered = 0;      //  when every event and entry was, or 0
     while (zclock_mono () - started < (int64_t) timeout * 1000) {
         zclock_sleep (S_POLL_MS);

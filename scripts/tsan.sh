@@ -40,7 +40,7 @@ export TSAN_OPTIONS="suppressions=$PWD/scripts/tsan.supp exitcode=66 halt_on_err
 pattern="^($(IFS='|'; echo "${tests[*]}"))\$"
 cd "$dir"
 status=0
-ctest -R "$pattern" --output-on-failure > tsan.log 2>&1 || status=$?
+ctest -j2 -R "$pattern" --output-on-failure > tsan.log 2>&1 || status=$?
 sed -n '/^[0-9]*% tests passed/,$p' tsan.log
 races=$(grep -c '^WARNING: ThreadSanitizer' tsan.log || true)
 if [ "$races" -gt 0 ]; then
