@@ -227,10 +227,10 @@ cursors () {
 import json, sys
 print (sorted ((n ["code"], n ["acked"]) for n in json.load (sys.stdin)))'
 }
-#  Under the planted fault a node never catches up: the central applies
-#  its last batch again at every HELLO and the case rules refuse it.  The
-#  control run waits until the central's cursors have stood still for 5 s
-#  (all that can arrive has), not for the 300 s a stuck node would take.
+#  Under the planted fault a node does not catch up: it is asked for its
+#  last batch again at every HELLO.  The control run waits until the
+#  central's cursors have stood still for 5 s (all that can arrive has),
+#  not for the 300 s a node that never catches up would take.
 deadline=$(( SECONDS + 300 ))
 last='' still=0
 until caught_up || [ $SECONDS -ge $deadline ] || [ $still -ge 5 ]; do
