@@ -16,7 +16,8 @@
 #       first), every million's and the central's CPU seconds per million,
 #       the fourth million's rate over the first and the last's over the
 #       fourth (a node's history and the store's size apart: docs/design.md,
-#       section 17), and the node's import of the whole file.
+#       section 17), the node's open cases at each million (what the rate
+#       follows), and the node's import of the whole file.
 #   (c) with this build, a second node's million shipped into the central
 #       that holds (b)'s BIG events, and into an empty central: the
 #       central's cost per event against the size of its store, apart
@@ -99,6 +100,11 @@ if [ "$big" -ge 5000000 ]; then
     [ "${#rates[@]}" -ge 4 ] &&
         echo "    now, the fourth million over the first $(ratio "${rates[3]}" "${rates[0]}")," \
              "the last over the fourth $(ratio "${rates[-1]}" "${rates[3]}")"
+    #  What the rate follows: the node's open cases (opened, not yet
+    #  closed) at the end of each million, counted from its event file.
+    echo "    the node's open cases at each million:" \
+         "$(awk '/"type":"case_opened"/ { open++ } /"type":"case_closed"/ { open-- }
+                 NR % 1000000 == 0 { printf "%d ", open }' "$work/one/tirane.jsonl")"
 fi
 
 #   second_node DATA: durres's million (events in $work/two) shipped into
