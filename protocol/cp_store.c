@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -461,14 +462,22 @@ cp_store_months_merge (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months
     return 0;
 }
 
-int
-cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
-                      const uint8_t *prefix, size_t prefix_size, cp_view_t *view)
+//  What a walk of month rows does with each: adds it to into, returning 0,
+//  or nonzero when the row does not decode.
+typedef int (s_row_fn) (void *into, int32_t month, const uint8_t *row, size_t size);
+
+//  Gives add the rows of prefix in month order, up to last_month; what
+//  names the walk in log lines.  A key of another size or a row that does
+//  not decode is a corrupt store.
+static int
+s_months_walk (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+               const uint8_t *prefix, size_t prefix_size, int32_t last_month,
+               s_row_fn *add, void *into, const char *what)
 {
     MDB_cursor *cursor;
     int rc = mdb_cursor_open (txn, months, &cursor);
     if (rc)
-        return cp_lmdb_fail (kind->module, "view", rc);
+        return cp_lmdb_fail (kind->module, what, rc);
     uint8_t start [CP_STORE_MONTH_PREFIX_MAX + 4];
     size_t key_size = s_month_key (start, prefix, prefix_size, 0);
     MDB_val k = {key_size, start}, v;
@@ -482,9 +491,9 @@ cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
         if (prefix_size && memcmp (k.mv_data, prefix, prefix_size) != 0)
             break;              //  past the prefix's rows
         int32_t month = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + prefix_size);
-        if (month > cp_view_last_month (view))
+        if (month > last_month)
             break;
-        if (cp_view_add_encoded (view, month, v.mv_data, v.mv_size)) {
+        if (add (into, month, v.mv_data, v.mv_size)) {
             zsys_error ("%s: a stored counter row is corrupt", kind->module);
             rc = CP_ESTORE;
             break;
@@ -493,7 +502,27 @@ cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
     mdb_cursor_close (cursor);
     if (rc == 0 || rc == MDB_NOTFOUND)
         return 0;
-    return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "view", rc);
+    return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, what, rc);
+}
+
+static int
+s_view_add (void *view, int32_t month, const uint8_t *row, size_t size)
+{
+    return cp_view_add_encoded (view, month, row, size);
+}
+
+int
+cp_store_months_view (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
+                      const uint8_t *prefix, size_t prefix_size, cp_view_t *view)
+{
+    return s_months_walk (kind, txn, months, prefix, prefix_size, cp_view_last_month (view),
+                          s_view_add, view, "view");
+}
+
+static int
+s_figures_add (void *figures, int32_t month, const uint8_t *row, size_t size)
+{
+    return cp_figures_add (figures, month, row, size);
 }
 
 int
@@ -501,33 +530,8 @@ cp_store_months_figures (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi mont
                          const uint8_t *prefix, size_t prefix_size, cp_month_digests_t *figures)
 {
     figures->count = 0;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (txn, months, &cursor);
-    if (rc)
-        return cp_lmdb_fail (kind->module, "figures", rc);
-    uint8_t start [CP_STORE_MONTH_PREFIX_MAX + 4];
-    size_t key_size = s_month_key (start, prefix, prefix_size, 0);
-    MDB_val k = {key_size, start}, v;
-    int op = MDB_SET_RANGE;
-    while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
-        op = MDB_NEXT;
-        if (k.mv_size != key_size) {
-            rc = CP_ESTORE;
-            break;
-        }
-        if (prefix_size && memcmp (k.mv_data, prefix, prefix_size) != 0)
-            break;              //  past the prefix's rows
-        int32_t month = (int32_t) cp_get_u32 ((const uint8_t *) k.mv_data + prefix_size);
-        if (cp_figures_add (figures, month, v.mv_data, v.mv_size)) {
-            zsys_error ("%s: a stored counter row is corrupt", kind->module);
-            rc = CP_ESTORE;
-            break;
-        }
-    }
-    mdb_cursor_close (cursor);
-    if (rc == 0 || rc == MDB_NOTFOUND)
-        return 0;
-    return rc == CP_ESTORE? rc: cp_lmdb_fail (kind->module, "figures", rc);
+    return s_months_walk (kind, txn, months, prefix, prefix_size, INT32_MAX, s_figures_add,
+                          figures, "figures");
 }
 
 int

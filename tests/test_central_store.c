@@ -1997,6 +1997,77 @@ test_figures (void)
     s_close_store (&store);
 }
 
+//  A month row damaged on disk: the views and the figures that read it
+//  refuse with CP_ESTORE, a view of another scope is unchanged, and a
+//  row again whole reads as before.  Stored bytes are input.
+static void
+test_damaged_row (void)
+{
+    central_store_t *store = s_new_store ();
+    cp_event_t berat [] = {s_opened ("e1", "c1", "2022-05-03", 10, "F")};
+    cp_event_t durres [] = {s_opened ("e2", "c2", "2022-05-04", 12, "M")};
+    central_store_seen (store, cp_municipality_index ("berat"), 1);
+    central_store_seen (store, cp_municipality_index ("durres"), 1);
+    CHECK_EQ_INT (s_apply_one (store, "berat", 1, berat, 1, NULL), CENTRAL_STORE_APPLIED);
+    CHECK_EQ_INT (s_apply_one (store, "durres", 1, durres, 1, NULL), CENTRAL_STORE_APPLIED);
+    cp_figures_t figures;
+    s_figures (store, "municipality:berat", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    central_store_destroy (&store);
+
+    //  Berat's row of 2022-05 (its scope's prefix, then the month) made
+    //  a byte too long: no row decodes so.
+    uint8_t key [8], saved [1024], damaged [1025];
+    cp_put_u32 (key, (uint32_t) CP_SCOPE_MUNICIPALITY << 16
+                     | (uint32_t) cp_municipality_index ("berat"));
+    cp_put_u32 (key + 4, 22 * 12 + 4);
+    MDB_env *env = s_env_open (0);
+    MDB_txn *txn = NULL;
+    MDB_dbi months;
+    MDB_val k = {sizeof key, key}, v = {0, NULL};
+    CHECK (env && mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    CHECK (txn && mdb_dbi_open (txn, CP_STORE_MONTHS, 0, &months) == 0);
+    CHECK (txn && mdb_get (txn, months, &k, &v) == 0 && v.mv_size < sizeof saved);
+    size_t size = v.mv_size;
+    memcpy (saved, v.mv_data, size);
+    memcpy (damaged, saved, size);
+    damaged [size] = 0xff;
+    v = (MDB_val) {size + 1, damaged};
+    CHECK (txn && mdb_put (txn, months, &k, &v, 0) == 0 && mdb_txn_commit (txn) == 0);
+
+    int error = 0;
+    store = central_store_open (s_dir, 0, &error);
+    CHECK (store);
+    cp_period_t period;
+    cp_period_parse ("2022", &period);
+    cp_view_t *view = malloc (sizeof (cp_view_t));
+    cp_month_digests_t *digests = malloc (sizeof (cp_month_digests_t));
+    assert (view && digests);
+    cp_view_init (view, &period, "municipality:berat");
+    CHECK_EQ_INT (central_store_view (store, "municipality:berat", view), CP_ESTORE);
+    uint64_t head = 0;
+    CHECK_EQ_INT (central_store_figures (store, cp_municipality_index ("berat"), &head,
+                                         digests), CP_ESTORE);
+    s_figures (store, "municipality:durres", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    central_store_destroy (&store);
+
+    CHECK (mdb_txn_begin (env, NULL, 0, &txn) == 0);
+    v = (MDB_val) {size, saved};
+    CHECK (mdb_put (txn, months, &k, &v, 0) == 0 && mdb_txn_commit (txn) == 0);
+    mdb_env_close (env);
+    store = central_store_open (s_dir, 0, &error);
+    CHECK (store);
+    CHECK_EQ_INT (central_store_figures (store, cp_municipality_index ("berat"), &head,
+                                         digests), 0);
+    CHECK_EQ_INT (digests->count, 1);
+    s_figures (store, "municipality:berat", "2022", &figures, NULL);
+    CHECK_EQ_INT (figures.opened, 1);
+    free (view);
+    free (digests);
+    s_close_store (&store);
+}
+
 //  The municipalities' and counties' tallies go with their transaction:
 //  kept for the next, each kept the cell arrays of every month it was
 //  ever given, and a thousand municipalities' years of months held 150 MB
@@ -2081,6 +2152,7 @@ TESTING_MAIN (
     TEST (test_map_full),
     TEST (test_own_kinds),
     TEST (test_figures),
+    TEST (test_damaged_row),
     TEST (test_tallies_released),
     TEST (test_at_rest),
     TEST (test_upgrade_8),
