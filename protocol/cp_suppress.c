@@ -25,10 +25,13 @@ typedef struct {
     int count;
     bool exists [CP_VIEW_CELLS];        //  cells of the catalogue version
     cp_suppressed_t *suppressed;
-    int *new_unit, *new_cell;           //  cells hidden in this round
-    int new_count;
+    bool *hidden_now;                   //  hidden in this round, by unit * CP_VIEW_CELLS + cell
     s_equation_t *equations;            //  of the family at hand
     size_t equations_size, equations_alloc;
+    //  Kept from round to round: a matrix freed and allocated again was
+    //  mapped afresh each time, and its page faults took half the time.
+    double *matrix;
+    size_t matrix_alloc;
 } s_self_t;
 
 static bool
@@ -101,7 +104,7 @@ s_equations (s_self_t *self, int family)
 //  row echelon form: a cell is fixed when its unit vector is a row of the
 //  reduced form.  Returns how many.
 static int
-s_determined (const s_self_t *self, const int *column_of, int columns, bool *determined)
+s_determined (s_self_t *self, const int *column_of, int columns, bool *determined)
 {
     size_t rows = 0;
     for (size_t index = 0; index < self->equations_size; index++) {
@@ -112,8 +115,16 @@ s_determined (const s_self_t *self, const int *column_of, int columns, bool *det
                 break;
             }
     }
-    double *matrix = calloc (rows * (size_t) columns, sizeof (double));
-    assert (matrix || rows == 0);
+    if (rows * (size_t) columns > self->matrix_alloc) {
+        free (self->matrix);
+        //  Rounds add a column or a few at a time: grow by half at least.
+        self->matrix_alloc = rows * (size_t) columns + self->matrix_alloc / 2;
+        self->matrix = malloc (self->matrix_alloc * sizeof (double));
+        assert (self->matrix);
+    }
+    double *matrix = self->matrix;
+    if (rows > 0)
+        memset (matrix, 0, rows * (size_t) columns * sizeof (double));
     size_t row = 0;
     for (size_t index = 0; index < self->equations_size; index++) {
         const s_equation_t *equation = &self->equations [index];
@@ -171,7 +182,6 @@ s_determined (const s_self_t *self, const int *column_of, int columns, bool *det
         }
     }
     free (pivot_of_row);
-    free (matrix);
     return found;
 }
 
@@ -208,8 +218,7 @@ s_hide_beside (s_self_t *self, int unit, int cell)
         if (best_unit >= 0) {
             self->suppressed [best_unit].hidden [best_cell] = true;
             self->suppressed [best_unit].secondary++;
-            self->new_unit [self->new_count] = best_unit;
-            self->new_cell [self->new_count] = best_cell;
+            self->hidden_now [best_unit * CP_VIEW_CELLS + best_cell] = true;
             return true;
         }
     }
@@ -226,9 +235,8 @@ s_beside_new (const s_self_t *self, int unit, int cell)
         bool holds = false, beside = false;
         for (int term = 0; term < equation->count; term++) {
             holds |= equation->unit [term] == unit && equation->cell [term] == cell;
-            for (int at = 0; at < self->new_count && !beside; at++)
-                beside = equation->unit [term] == self->new_unit [at]
-                      && equation->cell [term] == self->new_cell [at];
+            beside |= self->hidden_now [equation->unit [term] * CP_VIEW_CELLS
+                                      + equation->cell [term]];
         }
         if (holds && beside)
             return true;
@@ -245,9 +253,8 @@ s_protect_family (s_self_t *self, int family)
     int *unit_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
     int *cell_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
     bool *determined = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
-    self->new_unit = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
-    self->new_cell = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
-    assert (column_of && unit_of && cell_of && determined && self->new_unit && self->new_cell);
+    self->hidden_now = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
+    assert (column_of && unit_of && cell_of && determined && self->hidden_now);
     while (true) {
         int columns = 0;
         for (int unit = 0; unit < self->count; unit++)
@@ -268,12 +275,12 @@ s_protect_family (s_self_t *self, int family)
         //  protected it already (the next round tells), and hiding more
         //  than needed only takes figures from the public.
         int hid = 0;
-        self->new_count = 0;
+        memset (self->hidden_now, 0, (size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
         for (int column = 0; column < columns; column++)
             if (determined [column]
             &&  !s_beside_new (self, unit_of [column], cell_of [column])
             &&  s_hide_beside (self, unit_of [column], cell_of [column]))
-                hid = ++self->new_count;
+                hid++;
         if (!hid)
             break;              //  nothing shown is left that could help
     }
@@ -281,8 +288,7 @@ s_protect_family (s_self_t *self, int family)
     free (unit_of);
     free (cell_of);
     free (determined);
-    free (self->new_unit);
-    free (self->new_cell);
+    free (self->hidden_now);
 }
 
 int
@@ -291,7 +297,7 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
 {
     if (threshold < 1)
         return CP_EUSAGE;
-    s_self_t self = {units, parent, count, {false}, suppressed, NULL, NULL, 0, NULL, 0, 0};
+    s_self_t self = {units, parent, count, {false}, suppressed, NULL, NULL, 0, 0, NULL, 0};
     int version = count > 0? units [0].catalogue: 1;
     for (int cell = 0; cell < CP_VIEW_CELLS; cell++)
         self.exists [cell] = cp_view_cell_exists (catalogue, version, cell);
@@ -311,5 +317,6 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
         if (self.exists [family] && cp_view_cell_family (family) == family)
             s_protect_family (&self, family);
     free (self.equations);
+    free (self.matrix);
     return 0;
 }
