@@ -485,6 +485,8 @@ s_months_walk (const cp_store_kind_t *kind, MDB_txn *txn, MDB_dbi months,
     while ((rc = mdb_cursor_get (cursor, &k, &v, op)) == 0) {
         op = MDB_NEXT;
         if (k.mv_size != key_size) {
+            zsys_error ("%s: a stored month row's key is %zu bytes, not %zu",
+                        kind->module, k.mv_size, key_size);
             rc = CP_ESTORE;
             break;
         }
