@@ -25,7 +25,8 @@ typedef struct {
     int count;
     bool exists [CP_VIEW_CELLS];        //  cells of the catalogue version
     cp_suppressed_t *suppressed;
-    bool *hidden_now;                   //  hidden in this round, by unit * CP_VIEW_CELLS + cell
+    bool *this_round;                   //  by unit * CP_VIEW_CELLS + cell: see s_protect_family
+    bool chained;                       //  the rule of a round: see s_protect_family
     s_equation_t *equations;            //  of the family at hand
     size_t equations_size, equations_alloc;
     //  Kept from round to round: a matrix freed and allocated again was
@@ -218,24 +219,23 @@ s_hide_beside (s_self_t *self, int unit, int cell)
         if (best_unit >= 0) {
             self->suppressed [best_unit].hidden [best_cell] = true;
             self->suppressed [best_unit].secondary++;
-            self->hidden_now [best_unit * CP_VIEW_CELLS + best_cell] = true;
+            self->this_round [best_unit * CP_VIEW_CELLS + best_cell] = true;
             return true;
         }
     }
     return false;
 }
 
-//  True when an equation holds both (unit, cell) and a cell hidden in
-//  this round.
+//  True when an equation holds both (unit, cell) and a cell of this round.
 static bool
-s_beside_new (const s_self_t *self, int unit, int cell)
+s_beside_this_round (const s_self_t *self, int unit, int cell)
 {
     for (size_t index = 0; index < self->equations_size; index++) {
         const s_equation_t *equation = &self->equations [index];
         bool holds = false, beside = false;
         for (int term = 0; term < equation->count; term++) {
             holds |= equation->unit [term] == unit && equation->cell [term] == cell;
-            beside |= self->hidden_now [equation->unit [term] * CP_VIEW_CELLS
+            beside |= self->this_round [equation->unit [term] * CP_VIEW_CELLS
                                       + equation->cell [term]];
         }
         if (holds && beside)
@@ -253,8 +253,8 @@ s_protect_family (s_self_t *self, int family)
     int *unit_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
     int *cell_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
     bool *determined = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
-    self->hidden_now = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
-    assert (column_of && unit_of && cell_of && determined && self->hidden_now);
+    self->this_round = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
+    assert (column_of && unit_of && cell_of && determined && self->this_round);
     while (true) {
         int columns = 0;
         for (int unit = 0; unit < self->count; unit++)
@@ -271,16 +271,23 @@ s_protect_family (s_self_t *self, int family)
         if (columns == 0 || s_determined (self, column_of, columns, determined) == 0)
             break;
         //  One cell hidden per determined cell, but none for a cell that
-        //  shares an equation with one hidden this round: that may have
-        //  protected it already (the next round tells), and hiding more
-        //  than needed only takes figures from the public.
+        //  shares an equation with a cell of this round: what was hidden
+        //  may have protected it already (the next round tells), and
+        //  hiding more than needed only takes figures from the public.
+        //  The cells of a round are those hidden in it, and when chained,
+        //  the determined cells they were hidden for too (then a chain of
+        //  determined cells gets one cell hidden a round, not one each).
         int hid = 0;
-        memset (self->hidden_now, 0, (size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
-        for (int column = 0; column < columns; column++)
-            if (determined [column]
-            &&  !s_beside_new (self, unit_of [column], cell_of [column])
-            &&  s_hide_beside (self, unit_of [column], cell_of [column]))
+        memset (self->this_round, 0, (size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
+        for (int column = 0; column < columns; column++) {
+            if (!determined [column])
+                continue;
+            int unit = unit_of [column], cell = cell_of [column];
+            if (!s_beside_this_round (self, unit, cell) && s_hide_beside (self, unit, cell)) {
                 hid++;
+                self->this_round [unit * CP_VIEW_CELLS + cell] = self->chained;
+            }
+        }
         if (!hid)
             break;              //  nothing shown is left that could help
     }
@@ -288,7 +295,17 @@ s_protect_family (s_self_t *self, int family)
     free (unit_of);
     free (cell_of);
     free (determined);
-    free (self->hidden_now);
+    free (self->this_round);
+}
+
+//  The secondary cells of count units.
+static int
+s_secondary (const cp_suppressed_t *suppressed, int count)
+{
+    int cells = 0;
+    for (int unit = 0; unit < count; unit++)
+        cells += suppressed [unit].secondary;
+    return cells;
 }
 
 int
@@ -297,7 +314,7 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
 {
     if (threshold < 1)
         return CP_EUSAGE;
-    s_self_t self = {units, parent, count, {false}, suppressed, NULL, NULL, 0, 0, NULL, 0};
+    s_self_t self = {units, parent, count, {false}, suppressed, NULL, false, NULL, 0, 0, NULL, 0};
     int version = count > 0? units [0].catalogue: 1;
     for (int cell = 0; cell < CP_VIEW_CELLS; cell++)
         self.exists [cell] = cp_view_cell_exists (catalogue, version, cell);
@@ -313,9 +330,28 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
             }
         }
     }
+    //  Neither rule of a round hides the fewest cells everywhere (on one
+    //  central's periods, each hid up to 2.5 times the other's secondary
+    //  cells): a family is protected by both, from the same start, and
+    //  the one that hides fewer of its cells is published (ties: the
+    //  unchained).  Both are safe: each ends only when no hidden cell is
+    //  determined.
+    cp_suppressed_t *chained = malloc ((size_t) count * sizeof (cp_suppressed_t));
+    assert (chained || count == 0);
     for (int family = 0; family < CP_VIEW_CELLS; family++)
-        if (self.exists [family] && cp_view_cell_family (family) == family)
+        if (self.exists [family] && cp_view_cell_family (family) == family) {
+            if (count > 0)
+                memcpy (chained, suppressed, (size_t) count * sizeof (cp_suppressed_t));
+            self.suppressed = suppressed;
+            self.chained = false;
             s_protect_family (&self, family);
+            self.suppressed = chained;
+            self.chained = true;
+            s_protect_family (&self, family);
+            if (s_secondary (chained, count) < s_secondary (suppressed, count))
+                memcpy (suppressed, chained, (size_t) count * sizeof (cp_suppressed_t));
+        }
+    free (chained);
     free (self.equations);
     free (self.matrix);
     return 0;

@@ -20,7 +20,9 @@
     Whether a hidden cell is determined is decided exactly as linear
     algebra says: it is when the unit vector of that cell lies in the row
     space of the equations restricted to the hidden cells.  While one is,
-    the smallest shown cell of an equation that holds it is hidden too.
+    the smallest shown cell of an equation that holds it is hidden too,
+    by two rules of a round (docs/design.md, section 11); of the two
+    publications, the one that hides fewer cells is given.
 
     Cells are numbered as cp_view_cell numbers them; the units are the
     views of a whole hierarchy (the nation, its counties, their

@@ -3,7 +3,7 @@
 # Included from tests/CMakeLists.txt.  Each test program is one ctest with a
 # timeout; the programs stay in the tests' binary directory, out of bin/.
 
-foreach (module date catalogue event case case_log)
+foreach (module date catalogue event case case_log suppress)
     add_executable (test_${module} ${CMAKE_CURRENT_LIST_DIR}/test_${module}.c)
     target_include_directories (test_${module} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
     target_link_libraries (test_${module} PRIVATE cpsync_protocol)

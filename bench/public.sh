@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The price of a publication: `cpsync-central query --public` (disclosure
+# control worked out over every scope together, docs/design.md section 11)
+# against the exact view, this build against an older one, over one
+# central holding a country's events.
+#
+#   bash bench/public.sh [EVENTS] [ROUNDS]     (default 120000, 5)
+#
+# EVENTS are spread over the 61 municipalities (2019 to 2024: a small
+# municipality's quarter is mostly cells of 1 to 5, the hardest case) and
+# shipped once by this build's fleet.  Then, ROUNDS times and the builds
+# in turn, each times the public view of the nation, a county and a
+# municipality for a year and for a quarter; the script prints the median
+# per view and build, their ratio, and the cells each build hid in that
+# view (fewer is better: every figure hidden is one the public loses;
+# tests/disclosure.py and test_suppress check that none hidden can be
+# worked out).  No target: an operator's page asks for many scopes.
+# BASELINE (default 626c5a6, before the suppression's scratch matrix and
+# its second rule) is built in a scratch worktree.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-120000}
+rounds=${2:-5}
+baseline=${BASELINE:-626c5a6}
+bin=$PWD/build/bin
+work=$(mktemp -d /tmp/cpsync-public.XXXXXX)
+source bench/fleet_lib.sh
+trap 'remove_baseline; rm -rf "$work"' EXIT
+build_baseline "$baseline"
+gen_country "$events" "$work/country"
+"$bin/cpsync-fleet" --events "$work/country" --data "$work/data" \
+    --port $(( 20000 + RANDOM % 12000 )) --timeout 600 >"$work/fleet.log" 2>&1 \
+    || { cat "$work/fleet.log"; exit 1; }
+central=$work/data/central
+echo "central: $events events from 61 municipalities"
+
+views=("2022 national" "2022 county:berat" "2022 municipality:skrapar"
+       "2022-Q3 national" "2022-Q3 county:berat" "2022-Q3 municipality:skrapar")
+
+#   run_ms BIN PERIOD SCOPE [FLAGS]: one query's wall time in ms; its
+#   output kept as $work/out.
+run_ms () {
+    local from to
+    from=$(date +%s%N)
+    "$1/cpsync-central" query --data "$central" --period "$2" --scope "$3" "${@:4}" \
+        >"$work/out"
+    to=$(date +%s%N)
+    echo $(( (to - from) / 1000000 ))
+}
+
+printf '%-30s %9s %10s %8s %8s %12s\n' view exact_ms public_ms base_ms ratio hidden/base
+for view in "${views[@]}"; do
+    read -r period scope <<<"$view"
+    exact=() public=() base=()
+    for _ in $(seq "$rounds"); do
+        exact+=("$(run_ms "$bin" "$period" "$scope")")
+        public+=("$(run_ms "$bin" "$period" "$scope" --public)")
+        hidden=$(grep -o '"c"' "$work/out" | wc -l)
+        base+=("$(run_ms "$old_bin" "$period" "$scope" --public)")
+        base_hidden=$(grep -o '"c"' "$work/out" | wc -l)
+    done
+    printf '%-30s %9s %10s %8s %8s %12s\n' "$period $scope" "$(median "${exact[@]}")" \
+        "$(median "${public[@]}")" "$(median "${base[@]}")" \
+        "$(ratio "$(median "${base[@]}")" "$(median "${public[@]}")")" "$hidden/$base_hidden"
+done
+echo "ratio: the baseline's public view over this build's (above 1: faster now)"
+
+#  What a publication of every scope hides: the 74 views of each period.
+scopes=(national)
+while IFS=, read -r code _ county; do
+    scopes+=("municipality:$code")
+    [[ " ${scopes[*]} " == *" county:$county "* ]] || scopes+=("county:$county")
+done < <(tail -n +2 protocol/catalogue/municipalities.csv)
+for period in 2022 2022-Q3; do
+    hidden=0 base_hidden=0
+    for scope in "${scopes[@]}"; do
+        run_ms "$bin" "$period" "$scope" --public >/dev/null
+        hidden=$(( hidden + $(grep -o '"c"' "$work/out" | wc -l) ))
+        run_ms "$old_bin" "$period" "$scope" --public >/dev/null
+        base_hidden=$(( base_hidden + $(grep -o '"c"' "$work/out" | wc -l) ))
+    done
+    echo "$period, all ${#scopes[@]} scopes: $hidden cells hidden (baseline $base_hidden)"
+done
