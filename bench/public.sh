@@ -4,11 +4,12 @@
 # against the exact view, this build against an older one, over one
 # central holding a country's events.
 #
-#   bash bench/public.sh [EVENTS] [ROUNDS]     (default 120000, 5)
+#   bash bench/public.sh [ROUNDS]     (default 5)
 #
-# EVENTS are spread over the 61 municipalities (2019 to 2024: a small
-# municipality's quarter is mostly cells of 1 to 5, the hardest case) and
-# shipped once by this build's fleet.  Then, ROUNDS times and the builds
+# The country's events of 2022 as the agency's report gives them, with
+# the years around them (gen_events --country: Tirana's thousands of
+# cases beside municipalities of a few dozen, whose quarters are mostly
+# cells of 1 to 5), shipped once by this build's fleet.  Then, ROUNDS times and the builds
 # in turn, each times the public view of the nation, a county and a
 # municipality for a year and for a quarter; the script prints the median
 # per view and build, their ratio, and the cells each build hid in that
@@ -19,20 +20,21 @@
 # its second rule) is built in a scratch worktree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-events=${1:-120000}
-rounds=${2:-5}
+rounds=${1:-5}
 baseline=${BASELINE:-626c5a6}
 bin=$PWD/build/bin
 work=$(mktemp -d /tmp/cpsync-public.XXXXXX)
 source bench/fleet_lib.sh
 trap 'remove_baseline; rm -rf "$work"' EXIT
 build_baseline "$baseline"
-gen_country "$events" "$work/country"
+"$bin/gen_events" --country tests/data/report-2022.json \
+    --municipalities protocol/catalogue/municipalities.csv --seed 11 --outdir "$work/country" \
+    --catalogue 1 --background 2020-2023 2>/dev/null
 "$bin/cpsync-fleet" --events "$work/country" --data "$work/data" \
     --port $(( 20000 + RANDOM % 12000 )) --timeout 600 >"$work/fleet.log" 2>&1 \
     || { cat "$work/fleet.log"; exit 1; }
 central=$work/data/central
-echo "central: $events events from 61 municipalities"
+echo "central: $(cat "$work"/country/*.jsonl | wc -l) events from 61 municipalities"
 
 views=("2022 national" "2022 county:berat" "2022 municipality:skrapar"
        "2022-Q3 national" "2022-Q3 county:berat" "2022-Q3 municipality:skrapar")
@@ -48,6 +50,9 @@ run_ms () {
     echo $(( (to - from) / 1000000 ))
 }
 
+#   hidden_in FILE: the cells a view shows as "c".
+hidden_in () { { grep -o '"c"' "$1" || true; } | wc -l; }
+
 printf '%-30s %9s %10s %8s %8s %12s\n' view exact_ms public_ms base_ms ratio hidden/base
 for view in "${views[@]}"; do
     read -r period scope <<<"$view"
@@ -55,9 +60,9 @@ for view in "${views[@]}"; do
     for _ in $(seq "$rounds"); do
         exact+=("$(run_ms "$bin" "$period" "$scope")")
         public+=("$(run_ms "$bin" "$period" "$scope" --public)")
-        hidden=$(grep -o '"c"' "$work/out" | wc -l)
+        hidden=$(hidden_in "$work/out")
         base+=("$(run_ms "$old_bin" "$period" "$scope" --public)")
-        base_hidden=$(grep -o '"c"' "$work/out" | wc -l)
+        base_hidden=$(hidden_in "$work/out")
     done
     printf '%-30s %9s %10s %8s %8s %12s\n' "$period $scope" "$(median "${exact[@]}")" \
         "$(median "${public[@]}")" "$(median "${base[@]}")" \
@@ -75,9 +80,9 @@ for period in 2022 2022-Q3; do
     hidden=0 base_hidden=0
     for scope in "${scopes[@]}"; do
         run_ms "$bin" "$period" "$scope" --public >/dev/null
-        hidden=$(( hidden + $(grep -o '"c"' "$work/out" | wc -l) ))
+        hidden=$(( hidden + $(hidden_in "$work/out") ))
         run_ms "$old_bin" "$period" "$scope" --public >/dev/null
-        base_hidden=$(( base_hidden + $(grep -o '"c"' "$work/out" | wc -l) ))
+        base_hidden=$(( base_hidden + $(hidden_in "$work/out") ))
     done
     echo "$period, all ${#scopes[@]} scopes: $hidden cells hidden (baseline $base_hidden)"
 done
