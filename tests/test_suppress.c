@@ -62,6 +62,17 @@ s_sum_up (cp_figures_t *units, const int *parent, int count)
                 *s_cell (&units [parent [unit]], cell) += *s_cell (&units [unit], cell);
 }
 
+//  Units of home visits alone: the municipalities' given, each parent's
+//  the sum of its children's.
+static void
+s_home_visits (cp_figures_t *units, const int *parent, const int *visits, int count)
+{
+    memset (units, 0, (size_t) count * sizeof *units);
+    for (int unit = 0; unit < count; unit++)
+        units [unit].catalogue = 1, units [unit].home_visits = visits [unit];
+    s_sum_up (units, parent, count);
+}
+
 static uint64_t
 s_power (uint64_t base, uint64_t exponent)
 {
@@ -183,12 +194,10 @@ s_hidden_of (const cp_suppressed_t *suppressed, int count, bool hidden [][CP_VIE
 static void
 test_hierarchy (void)
 {
-    cp_figures_t units [7] = {{0}};
+    cp_figures_t units [7];
     int parent [7] = {-1, 0, 1, 1, 0, 4, 4};
     int visits [7] = {0, 0, 3, 17, 0, 8, 9};
-    for (int unit = 0; unit < 7; unit++)
-        units [unit].catalogue = 1, units [unit].home_visits = visits [unit];
-    s_sum_up (units, parent, 7);
+    s_home_visits (units, parent, visits, 7);
     CHECK_EQ_INT (units [0].home_visits, 37);
     cp_suppressed_t suppressed [7];
     CHECK_EQ_INT (cp_suppress (units, parent, 7, s_catalogue, 5, suppressed), 0);
@@ -223,12 +232,10 @@ test_hierarchy (void)
 static void
 test_fewer_of_two (void)
 {
-    cp_figures_t units [6] = {{0}};
+    cp_figures_t units [6];
     int parent [6] = {-1, 0, 1, 1, 0, 4};
     int visits [6] = {0, 0, 3, 4, 0, 3};
-    for (int unit = 0; unit < 6; unit++)
-        units [unit].catalogue = 1, units [unit].home_visits = visits [unit];
-    s_sum_up (units, parent, 6);
+    s_home_visits (units, parent, visits, 6);
     CHECK_EQ_INT (units [0].home_visits, 10);
     cp_suppressed_t suppressed [6];
     CHECK_EQ_INT (cp_suppress (units, parent, 6, s_catalogue, 5, suppressed), 0);
