@@ -464,6 +464,12 @@ s_views (s_call_t *call)
     cp_scope_format (&scope, name);
     if (!central_account_may_see (call->account, &scope))
         return s_forbidden (call, name, "this scope is outside the account's");
+    //  A year's flow figures are the sums of its quarters', and disclosure
+    //  control does not yet solve between periods: the public given both
+    //  could work out a hidden cell from the others.  So it gets years.
+    if (call->account->role == CENTRAL_ROLE_PUBLIC && strchr (period.name, '-'))
+        return s_forbidden (call, name, "the public role sees whole years only "
+                            "(a year beside its quarters would give hidden cells away)");
     central_store_t *store = s_store (call, &result);
     if (!store)
         return result;

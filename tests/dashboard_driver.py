@@ -10,8 +10,9 @@ offers them, waits until the page has drawn, and writes OUT.json:
 {"who", "shown", "error", "scopes" (the choices offered), "figures"
 ({data-figure: data-value}), "municipalities" ({code: {field: value}}),
 "counties" ({code: {field: value}}), "directives" ({seq: {field: value}}),
-"picked" (whether SCOPE was offered), "language" (lang and heading first,
-then after the English switch)}, and a screenshot to SHOT.png.
+"picked" (whether SCOPE was offered), "quarter_hidden" (no quarter to
+pick), "trend_title", "language" (lang and heading first, then after the
+English switch)}, and a screenshot to SHOT.png.
 Exits 1, saying why, when chromedriver or the page fails."""
 import base64, json, os, shutil, socket, subprocess, sys, tempfile, time
 import urllib.error, urllib.request
@@ -114,6 +115,8 @@ try:
             directives: rows ('#directives [data-directive]', 'directive'),
             sections: {municipalities: !document.getElementById ('municipalities-section').hidden,
                        directives: !document.getElementById ('directives-section').hidden},
+            quarter_hidden: document.getElementById ('quarter-choice').hidden,
+            trend_title: document.getElementById ('trend-title').textContent,
         };""")
     seen ["picked"] = picked
     #  The language: Albanian first, English at the switch.

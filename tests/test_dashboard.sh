@@ -82,18 +82,23 @@ cli () { local name=$1; shift
          "$bin/cpsync-central" "$@" --data "$central" --format json > "$work/$name"; }
 
 #  expect ROLE PERIOD SCOPE [--public]: the page's figures are the command
-#  line's: the view, the trend's twelve quarters, and (unless public) each
+#  line's: the view, the trend's twelve quarters (for the public, eight
+#  years: it sees whole years only), and (unless public) each
 #  municipality's quality and workforce and the directives.
 expect () {
     local role=$1 period=$2 scope=$3; shift 3
     cli view.json query --period "$period" --scope "$scope" "$@" || return 1
-    local year=${period%%-*}
+    local year=${period%%-*} each trend=()
     rm -f "$work"/trend-*.json
-    for each in $((year - 2)) $((year - 1)) $year; do
-        for quarter in 1 2 3 4; do
-            cli "trend-$each-Q$quarter.json" query --period "$each-Q$quarter" --scope "$scope" "$@" \
-                || return 1
+    if [ "${1:-}" = --public ]; then
+        for each in $(seq $((year - 7)) $year); do trend+=("$each"); done
+    else
+        for each in $((year - 2)) $((year - 1)) $year; do
+            trend+=("$each-Q1" "$each-Q2" "$each-Q3" "$each-Q4")
         done
+    fi
+    for each in "${trend[@]}"; do
+        cli "trend-$each.json" query --period "$each" --scope "$scope" "$@" || return 1
     done
     cli quality.json quality --period "$period" --scope "$scope" || return 1
     cli workforce.json workforce --period "$period" --scope "$scope" || return 1
@@ -233,6 +238,8 @@ check "... itself only, and no other scope to pick" \
 check "public: the dashboard of 2022, national" open public press 2022 national
 check "... query --public's figures, no municipalities, no directives" \
     expect public 2022 national --public
+check "... no quarter to pick, a trend by year" \
+    field public "p ['quarter_hidden'] and p ['trend_title'] == 'Ecuria sipas viteve'"
 
 check "serve has not died" kill -0 "${pids[-1]}"
 finish

@@ -20,6 +20,7 @@ const TEXTS = {
         password: "Fjalëkalimi", enter: "Hyr", logout: "Dil", year: "Viti",
         quarter: "Tremujori", whole_year: "i gjithë viti", scope: "Fusha", show: "Shfaq",
         summary: "Përmbledhje", trend: "Ecuria sipas tremujorëve", municipalities: "Bashkitë",
+        trend_years: "Ecuria sipas viteve",
         municipalities_note: "Të theksuara: nyja me vonesë, raportim i vonuar ose që mungon, " +
             "shifra që nuk përputhen, mbi 3.000 fëmijë për punonjës.",
         directives: "Udhëzimet",
@@ -53,6 +54,7 @@ const TEXTS = {
         password: "Password", enter: "Log in", logout: "Log out", year: "Year",
         quarter: "Quarter", whole_year: "whole year", scope: "Scope", show: "Show",
         summary: "Summary", trend: "Trend by quarter", municipalities: "Municipalities",
+        trend_years: "Trend by year",
         municipalities_note: "Highlighted: a node lagging, reporting late or missing, figures " +
             "that diverged, over 3,000 children per worker.",
         directives: "Directives",
@@ -93,6 +95,10 @@ const BREAKDOWNS = [
 const SUMMARY = ["managed", "new", "closed", "home_visits", "municipalities_reporting"];
 const TREND = ["managed", "new", "closed"];
 const TREND_YEARS = 3;
+//  The public's trend, by year: the public sees whole years only (its
+//  quarters beside the year would give hidden cells away; the API
+//  refuses them).
+const TREND_YEARS_PUBLIC = 8;
 const TARGET = 3000;            //  children per worker, the legal target
 
 const state = {
@@ -231,6 +237,12 @@ async function start () {
     $("who").textContent = state.me.name + " · " + state.me.role + " · " + state.me.scope;
     $("who").dataset.role = state.me.role;
     $("who").dataset.scope = state.me.scope;
+    const byYear = state.me.role === "public";
+    $("quarter-choice").hidden = byYear;
+    if (byYear)
+        $("quarter").value = "";
+    $("trend-title").dataset.text = byYear ? "trend_years" : "trend";
+    $("trend-title").textContent = t ($("trend-title").dataset.text);
     $("login").hidden = true;
     $("logout").hidden = false;
     $("report").hidden = false;
@@ -303,10 +315,17 @@ async function show (event) {
         const query = "period=" + period + "&scope=" + encodeURIComponent (scope);
         const view = await api ("/api/v1/views?" + query);
         const trend = [];
-        for (let each = Number (year) - TREND_YEARS + 1; each <= Number (year); each++)
-            for (let quarter = 1; quarter <= 4; quarter++)
-                trend.push (await api ("/api/v1/views?period=" + each + "-Q" + quarter +
-                                       "&scope=" + encodeURIComponent (scope)));
+        const periods = [];
+        if (restricted)
+            for (let each = Number (year) - TREND_YEARS + 1; each <= Number (year); each++)
+                for (let quarter = 1; quarter <= 4; quarter++)
+                    periods.push (each + "-Q" + quarter);
+        else
+            for (let each = Number (year) - TREND_YEARS_PUBLIC + 1; each <= Number (year); each++)
+                periods.push (String (each));
+        for (const each of periods)
+            trend.push (await api ("/api/v1/views?period=" + each +
+                                   "&scope=" + encodeURIComponent (scope)));
         let quality = null, workforce = null, directives = null;
         if (restricted) {
             quality = await api ("/api/v1/quality?" + query);
@@ -390,7 +409,8 @@ function drawCharts (view) {
                 element ("figcaption", {text: t (key)}), barChart (key, dimension, view [key])));
 }
 
-//  The trend: new, managed and closed cases per quarter, as lines.
+//  The trend: new, managed and closed cases per quarter (per year for the
+//  public), as lines.
 function drawTrend (views) {
     const width = 760, height = 240, left = 50, bottom = 30, top = 10;
     const largest = Math.max (1, ...views.flatMap ((view) =>
@@ -406,7 +426,7 @@ function drawTrend (views) {
         chart.append (svg ("text", {x: x (index), y: height - 10, "text-anchor": "middle",
                                     class: "label", text: view.period.replace ("-", " ")})));
     TREND.forEach ((key, series) => {
-        //  A line through each run of quarters with a figure; a hidden
+        //  A line through each run of periods with a figure; a hidden
         //  cell ("c") breaks it and is shown as "c" on the axis.
         let run = [];
         const flush = () => {
