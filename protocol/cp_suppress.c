@@ -4,6 +4,7 @@
 #include "cp_error.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,9 +245,11 @@ s_beside_this_round (const s_self_t *self, int unit, int cell)
     return false;
 }
 
-//  Hides more cells of a family until none hidden is determined.
-static void
-s_protect_family (s_self_t *self, int family)
+//  Hides more cells of a family until none hidden is determined, in at
+//  most rounds_max rounds.  Returns the rounds taken, or -1 when that was
+//  not enough (then the cells hidden do not protect the family).
+static int
+s_protect_family (s_self_t *self, int family, int rounds_max)
 {
     s_equations (self, family);
     int *column_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
@@ -255,7 +258,13 @@ s_protect_family (s_self_t *self, int family)
     bool *determined = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
     self->this_round = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (bool));
     assert (column_of && unit_of && cell_of && determined && self->this_round);
+    int rounds = 0;
     while (true) {
+        if (rounds == rounds_max) {
+            rounds = -1;
+            break;
+        }
+        rounds++;
         int columns = 0;
         for (int unit = 0; unit < self->count; unit++)
             for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
@@ -296,6 +305,7 @@ s_protect_family (s_self_t *self, int family)
     free (cell_of);
     free (determined);
     free (self->this_round);
+    return rounds;
 }
 
 //  The secondary cells of count units.
@@ -335,7 +345,9 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
     //  cells): a family is protected by both, from the same start, and
     //  the one that hides fewer of its cells is published (ties: the
     //  unchained).  Both are safe: each ends only when no hidden cell is
-    //  determined.
+    //  determined.  The chained rule may take a round for each cell it
+    //  hides (seconds for a view, where the other took a tenth): past
+    //  twice the other's rounds it is given up.
     cp_suppressed_t *chained = malloc ((size_t) count * sizeof (cp_suppressed_t));
     assert (chained || count == 0);
     for (int family = 0; family < CP_VIEW_CELLS; family++)
@@ -344,11 +356,11 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
                 memcpy (chained, suppressed, (size_t) count * sizeof (cp_suppressed_t));
             self.suppressed = suppressed;
             self.chained = false;
-            s_protect_family (&self, family);
+            int rounds = s_protect_family (&self, family, INT_MAX);
             self.suppressed = chained;
             self.chained = true;
-            s_protect_family (&self, family);
-            if (s_secondary (chained, count) < s_secondary (suppressed, count))
+            if (s_protect_family (&self, family, 2 * rounds + 2) > 0
+            &&  s_secondary (chained, count) < s_secondary (suppressed, count))
                 memcpy (suppressed, chained, (size_t) count * sizeof (cp_suppressed_t));
         }
     free (chained);
