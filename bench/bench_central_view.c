@@ -48,7 +48,7 @@ main (int argc, char **argv)
     for (int run = 0; run < runs; run++) {
         double start = bench_now_ms ();
         int rc = central_report_view (store, &period, scope, cp_catalogue_version (catalogue), 0,
-                                      "json", "en", out);
+                                      NULL, "json", "en", out);
         times [run] = bench_now_ms () - start;
         if (rc) {
             fprintf (stderr, "bench_central_view: %s\n", cp_strerror (rc));

@@ -18,6 +18,7 @@
 #include "central_directives.h"
 #include "central_metrics.h"
 #include "central_openapi.h"
+#include "central_publications.h"
 #include "central_report.h"
 #include "central_store.h"
 #include "cp_date.h"
@@ -69,6 +70,7 @@ struct _central_http_t {
     struct sockaddr_storage address;    //  where it listens
     unsigned int flags;                 //  the daemon's, for a restart with new TLS files
     central_accounts_t *accounts;       //  as last read
+    central_publications_t *publications;   //  views for publication worked out
     struct stat accounts_seen;          //  accounts.json when it was read
     char dummy [crypto_pwhash_STRBYTES];  //  verified against for unknown names
     s_token_t tokens [S_TOKENS];
@@ -481,7 +483,8 @@ s_views (s_call_t *call)
         FILE *memory = open_memstream (&text, &size);
         assert (memory);
         rc = central_report_view (store, &period, name, version,
-                                  suppressed? CP_SUPPRESS_THRESHOLD: 0, "json", "sq", memory);
+                                  suppressed? CP_SUPPRESS_THRESHOLD: 0, call->self->publications,
+                                  "json", "sq", memory);
         fclose (memory);
     }
     central_store_destroy (&store);
@@ -1149,6 +1152,7 @@ central_http_new (const central_http_config_t *config, char *why, size_t why_siz
     assert (self->data);
     self->ttl = (int64_t) config->token_ttl * 1000;
     self->verbose = config->verbose;
+    self->publications = central_publications_new ();     //  NULL: none kept, still served
     s_accounts_fresh (self);
     //  A hash of a random password, checked against when no account has the name.
     uint8_t random [32];
@@ -1194,6 +1198,7 @@ central_http_destroy (central_http_t **self_p)
         if (self->daemon)
             MHD_stop_daemon (self->daemon);
         central_accounts_destroy (&self->accounts);
+        central_publications_destroy (&self->publications);
         if (self->tls_key)
             sodium_memzero (self->tls_key, strlen (self->tls_key));
         free (self->tls_key);

@@ -540,7 +540,7 @@ s_query (const s_options_t *options)
     }
     if (!options->compare) {
         int rc = central_report_view (store, &period, options->scope, version,
-                                      options->public? options->threshold: 0, format,
+                                      options->public? options->threshold: 0, NULL, format,
                                       options->lang, stdout);
         if (rc)
             fprintf (stderr, "cpsync-central: query: %s\n", cp_strerror (rc));
@@ -1461,13 +1461,14 @@ s_directive (const s_options_t *options)
 //  NULL with *rc when it cannot be made.
 static json_t *
 s_view_document (central_store_t *store, const cp_period_t *period, const char *scope,
-                 int version, int threshold, int *rc)
+                 int version, int threshold, central_publications_t *publications, int *rc)
 {
     char *text = NULL;
     size_t size = 0;
     FILE *memory = open_memstream (&text, &size);
     assert (memory);
-    *rc = central_report_view (store, period, scope, version, threshold, "json", "en", memory);
+    *rc = central_report_view (store, period, scope, version, threshold, publications, "json",
+                               "en", memory);
     fclose (memory);
     json_t *view = *rc? NULL: json_loadb (text, size, 0, NULL);
     if (!*rc && !view)
@@ -1529,6 +1530,8 @@ s_export (const s_options_t *options)
     int count = s_export_periods (store, periods, S_PERIODS_MAX);
     int rc = count < 0? CP_ESTORE: 0;
     central_export_t *export = central_export_new (version, threshold);
+    //  A period's 74 scopes share one publication: worked out once.
+    central_publications_t *publications = threshold? central_publications_new (): NULL;
     //  The scopes of every view: the nation, the counties, the municipalities.
     int scopes = 1 + cp_county_count () + cp_municipality_count ();
     cp_cli_progress_t *progress = cp_cli_progress_new ("export");
@@ -1544,7 +1547,8 @@ s_export (const s_options_t *options)
                 scope = (cp_scope_t) {CP_SCOPE_MUNICIPALITY, index - 1 - cp_county_count ()};
             char name [CP_SCOPE_MAX];
             cp_scope_format (&scope, name);
-            json_t *view = s_view_document (store, &periods [at], name, version, threshold, &rc);
+            json_t *view = s_view_document (store, &periods [at], name, version, threshold,
+                                            publications, &rc);
             if (view)
                 central_export_view (export, view);
             json_decref (view);
@@ -1562,6 +1566,7 @@ s_export (const s_options_t *options)
         json_decref (workforce);
     }
     cp_cli_progress_destroy (&progress);
+    central_publications_destroy (&publications);
     if (rc == 0) {
         json_t *list = central_directives_list (store, cp_date_today (), &rc);
         if (list)

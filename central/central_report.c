@@ -8,6 +8,7 @@
     numbered in the order cp_suppress takes them.                          */
 
 #include "central_report.h"
+#include "central_publications.h"
 #include "central_workforce.h"
 #include "cp_check.h"
 #include "cp_error.h"
@@ -67,7 +68,8 @@ s_unit_parent (int unit)
 //  scope's figures; then that scope's view with its hidden cells as "c".
 static int
 s_view_public (central_store_t *store, const cp_period_t *period, const cp_scope_t *scope,
-               int version, int threshold, const char *format, const char *lang, FILE *out)
+               int version, int threshold, central_publications_t *publications,
+               const char *format, const char *lang, FILE *out)
 {
     const cp_catalogue_t *catalogue = central_store_catalogue (store);
     int count = s_unit_count ();
@@ -88,7 +90,8 @@ s_view_public (central_store_t *store, const cp_period_t *period, const cp_scope
         parent [unit] = s_unit_parent (unit);
     }
     if (rc == 0)
-        rc = cp_suppress (figures, parent, count, catalogue, threshold, suppressed);
+        rc = central_publications_suppress (publications, figures, parent, count, catalogue,
+                                            threshold, suppressed);
     if (rc == 0) {
         int unit = s_unit_of (scope);
         char note [512];
@@ -111,15 +114,16 @@ s_view_public (central_store_t *store, const cp_period_t *period, const cp_scope
 
 int
 central_report_view (central_store_t *store, const cp_period_t *period, const char *scope,
-                     int version, int threshold, const char *format, const char *lang,
-                     FILE *out)
+                     int version, int threshold, central_publications_t *publications,
+                     const char *format, const char *lang, FILE *out)
 {
     assert (store && period && scope && format && lang && out);
     if (threshold > 0) {
         cp_scope_t parsed;
         int rc = cp_scope_parse (scope, &parsed);
         assert (rc == 0);       //  the caller's scope is canonical
-        return s_view_public (store, period, &parsed, version, threshold, format, lang, out);
+        return s_view_public (store, period, &parsed, version, threshold, publications,
+                              format, lang, out);
     }
     const cp_catalogue_t *catalogue = central_store_catalogue (store);
     cp_view_t *view = malloc (sizeof (cp_view_t));
@@ -149,7 +153,7 @@ s_view_json (central_store_t *store, const cp_period_t *period, const char *scop
     size_t size = 0;
     FILE *memory = open_memstream (&text, &size);
     assert (memory);
-    *rc = central_report_view (store, period, scope, version, 0, "json", "sq", memory);
+    *rc = central_report_view (store, period, scope, version, 0, NULL, "json", "sq", memory);
     fclose (memory);
     json_t *document = *rc? NULL: json_loadb (text, size, 0, NULL);
     if (!*rc && !document)

@@ -13,6 +13,7 @@
 #ifndef CENTRAL_REPORT_H_INCLUDED
 #define CENTRAL_REPORT_H_INCLUDED
 
+#include "central_publications.h"
 #include "central_store.h"
 #include "cp_date.h"
 #include "cp_municipality.h"
@@ -27,12 +28,13 @@
 //  "table" or "csv", labels in lang ("sq" or "en").  With threshold > 0 it
 //  is the view for publication: cells of 1 to threshold, and every cell
 //  the shown ones would give away over the whole hierarchy of the period,
-//  as "c" (cp_suppress).  Returns 0, or a CP_ error (CP_ESTORE, CP_EIO,
-//  CP_EUSAGE for a format it does not know).
+//  as "c" (cp_suppress), taken from publications when these figures were
+//  worked out before (NULL: worked out every time).  Returns 0, or a CP_
+//  error (CP_ESTORE, CP_EIO, CP_EUSAGE for a format it does not know).
 int
     central_report_view (central_store_t *store, const cp_period_t *period, const char *scope,
-                         int version, int threshold, const char *format, const char *lang,
-                         FILE *out);
+                         int version, int threshold, central_publications_t *publications,
+                         const char *format, const char *lang, FILE *out);
 
 //  The consistency rules (cp_check) on the central's view of scope, or of
 //  every scope of the hierarchy when scope is NULL (the nation, the

@@ -3,7 +3,7 @@
 # tests/CMakeLists.txt.  Each program is one ctest with a timeout; the
 # programs stay in the tests' binary directory, out of bin/.
 
-foreach (module central_store central_wire)
+foreach (module central_store central_wire central_publications)
     add_executable (test_${module} ${CMAKE_CURRENT_LIST_DIR}/test_${module}.c)
     target_include_directories (test_${module} PRIVATE ${CMAKE_CURRENT_LIST_DIR})
     target_link_libraries (test_${module} PRIVATE cpsync_central)

@@ -296,6 +296,34 @@ check "... a small municipality's, even with public=0" \
     same_view "$press" "/api/v1/views?period=2022&scope=municipality:kucove&public=0" \
     --period 2022 --scope municipality:kucove --public
 check "... with hidden cells (c)" grep -q '"c"' "$work/answer.json"
+#  serve keeps the publications it worked out, under their figures
+#  (central_publications): new events must give a new publication.  Two
+#  new cases of a referral kucove had none of in 2022: a 0 shown becomes
+#  a 2 hidden.
+cp "$work/answer.json" "$work/kucove_before.json"
+query --period 2022 --scope municipality:kucove
+referral=$(json "$work/query.json" <<'PY'
+import json, sys
+print (next (k for k, v in json.load (open (sys.argv [1])) ["new_by_referral"].items () if v == 0))
+PY
+)
+for number in 1 2; do
+    printf '{"id":"e-kucove-late-%d","type":"case_opened","case":"c-kucove-late-%d","date":"2022-06-15","age":10,"sex":"F","ethnicity":"majority","referral":"%s"}\n' \
+        "$number" "$number" "$referral"
+done > "$work/late.jsonl"
+step "two late cases of kucove, referred by $referral" \
+    "$bin/cpsync-node" import --data "$work/data/nodes/kucove" "$work/late.jsonl"
+step "the fleet ships them while serve runs" \
+    "$bin/cpsync-fleet" --events "$work/events" --data "$work/data" --port "$port" --timeout 300
+check "public: kucove's view after they arrived is query --public's" \
+    same_view "$press" "/api/v1/views?period=2022&scope=municipality:kucove" \
+    --period 2022 --scope municipality:kucove --public
+check "... with their referral hidden, where it showed 0 before" \
+    json "$work/kucove_before.json" "$work/answer.json" "$referral" <<'PY'
+import json, sys
+before, after = (json.load (open (path)) ["new_by_referral"] [sys.argv [3]] for path in sys.argv [1:3])
+sys.exit (0 if before == 0 and after == "c" else 1)
+PY
 #  Disclosure control does not solve between periods (docs/design.md 11):
 #  a year beside its quarters would give hidden cells away.
 check "public: a quarter: 403" \
