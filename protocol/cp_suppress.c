@@ -246,12 +246,12 @@ s_beside_this_round (const s_self_t *self, int unit, int cell)
 }
 
 //  Hides more cells of a family until none hidden is determined, in at
-//  most rounds_max rounds.  Returns the rounds taken, or -1 when that was
+//  most rounds_max rounds, by the family's equations (s_equations, made
+//  once for both rules).  Returns the rounds taken, or -1 when that was
 //  not enough (then the cells hidden do not protect the family).
 static int
 s_protect_family (s_self_t *self, int family, int rounds_max)
 {
-    s_equations (self, family);
     int *column_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
     int *unit_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
     int *cell_of = malloc ((size_t) self->count * CP_VIEW_CELLS * sizeof (int));
@@ -354,6 +354,7 @@ cp_suppress (const cp_figures_t *units, const int *parent, int count,
         if (self.exists [family] && cp_view_cell_family (family) == family) {
             if (count > 0)
                 memcpy (chained, suppressed, (size_t) count * sizeof (cp_suppressed_t));
+            s_equations (&self, family);
             self.suppressed = suppressed;
             self.chained = false;
             int rounds = s_protect_family (&self, family, INT_MAX);
