@@ -21,6 +21,7 @@
 #include "cp_case_cache.h"
 #include "cp_error.h"
 #include "cp_lmdb.h"
+#include "cp_table.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -28,8 +29,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 typedef struct {
     bool touched;               //  looked up in the current transaction
@@ -68,44 +67,12 @@ struct _cp_case_cache_t {
 
 #define S_INITIAL 1024
 
-//  A zeroed table of capacity slots whose pages are already mapped for
-//  writing.  Fresh pages that are read first (every lookup reads a slot)
-//  map the kernel's shared zero page, and the first write to each then
-//  costs a TLB shootdown on every core the process has threads on: at the
-//  central, with its helper and I/O threads, that was a sixth of its time
-//  while the table grew.  Where the kernel cannot populate (before Linux
-//  5.14), the table works the same, only slower to fill.
-#define S_HUGE_PAGE ((size_t) 2 << 20)
-
+//  A zeroed table of capacity slots (cp_table: pages mapped for writing,
+//  huge pages for a large one).
 static s_slot_t *
 s_slots_new (size_t capacity)
 {
-    //  A table of megabytes is probed at random, one slot per event: on
-    //  4 KiB pages nearly every probe misses the TLB as well as the cache,
-    //  so a large one is aligned for the kernel's huge pages and asks for
-    //  them (where transparent huge pages are on "madvise", the default).
-    size_t bytes = capacity * sizeof (s_slot_t);
-    s_slot_t *slots = NULL;
-    if (bytes >= S_HUGE_PAGE) {
-        bytes = (bytes + S_HUGE_PAGE - 1) & ~(S_HUGE_PAGE - 1);
-        slots = aligned_alloc (S_HUGE_PAGE, bytes);
-        assert (slots);
-#ifdef MADV_HUGEPAGE
-        madvise (slots, bytes, MADV_HUGEPAGE);
-#endif
-        memset (slots, 0, bytes);
-        return slots;
-    }
-    slots = calloc (capacity, sizeof (s_slot_t));
-    assert (slots);
-#ifdef MADV_POPULATE_WRITE
-    uintptr_t page = (uintptr_t) sysconf (_SC_PAGESIZE);
-    uintptr_t start = ((uintptr_t) slots + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t) (slots + capacity)) & ~(page - 1);
-    if (end > start)
-        madvise ((void *) start, end - start, MADV_POPULATE_WRITE);
-#endif
-    return slots;
+    return cp_table_new (capacity, sizeof (s_slot_t));
 }
 
 cp_case_cache_t *

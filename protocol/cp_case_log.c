@@ -14,6 +14,7 @@
 #include "cp_case_log.h"
 #include "cp_error.h"
 #include "cp_lmdb.h"
+#include "cp_table.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -110,8 +111,7 @@ static void
 s_grow (cp_case_log_t *self)
 {
     size_t capacity = self->capacity + self->capacity / 2;
-    s_entry_t *slots = calloc (capacity, sizeof (s_entry_t));
-    assert (slots);
+    s_entry_t *slots = cp_table_new (capacity, sizeof (s_entry_t));
     for (size_t index = 0; index < self->capacity; index++)
         if (s_seq (&self->slots [index]))
             *s_find (slots, capacity, self->key_size, self->slots [index].key)
@@ -135,14 +135,15 @@ s_index (cp_case_log_t *self, const uint8_t *key, uint64_t seq)
     s_set_seq (slot, seq);
 }
 
-//  Gives the index an empty table for entries.
+//  Gives the index an empty table for entries (cp_table: a table of
+//  calloc's fresh pages cost a TLB shootdown per page at its first
+//  write, and it was made anew at every fold).
 static void
 s_table (cp_case_log_t *self, size_t entries)
 {
     free (self->slots);
     self->capacity = s_capacity_for (entries);
-    self->slots = calloc (self->capacity, sizeof (s_entry_t));
-    assert (self->slots);
+    self->slots = cp_table_new (self->capacity, sizeof (s_entry_t));
     self->count = 0;
 }
 
