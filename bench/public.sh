@@ -17,7 +17,8 @@
 # tests/disclosure.py and test_suppress check that none hidden can be
 # worked out).  Then `export --public` of every period (74 scopes each),
 # once per build: this build works a period's disclosure control out
-# once (central_publications), builds up to 18b1f54 once per scope.  No target: an operator's page asks for many scopes.
+# once (central_publications), builds up to 18b1f54 once per scope.
+# No target: an operator's page asks for many scopes.
 # BASELINE (default 18b1f54, before publications were kept; 626c5a6 is
 # before the suppression's scratch matrix and its second rule, and its
 # export takes some minutes) is built in a scratch worktree.
