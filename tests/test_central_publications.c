@@ -168,28 +168,12 @@ test_none_kept (void)
     CHECK (s_same_as_suppress (NULL, units, 5));
 }
 
-static void
-s_setup (void)
-{
-    s_catalogue = cp_catalogue_new_builtin (1);
-    assert (s_catalogue);
-}
-
-#define main s_main
-TESTING_MAIN (
+//  Every case reads catalogue 1.
+TESTING_MAIN_AROUND (s_catalogue = cp_catalogue_new_builtin (1),
+                     cp_catalogue_destroy (&s_catalogue),
     TEST (test_found_again),
     TEST (test_a_figure_changed),
     TEST (test_threshold_and_hierarchy),
     TEST (test_least_recently_used),
     TEST (test_none_kept)
 )
-#undef main
-
-int
-main (int argc, char **argv)
-{
-    s_setup ();
-    int rc = s_main (argc, argv);
-    cp_catalogue_destroy (&s_catalogue);
-    return rc;
-}

@@ -380,27 +380,11 @@ test_random (void)
     CHECK (control_found >= instances / 2);
 }
 
-static void
-s_setup (void)
-{
-    s_catalogue = cp_catalogue_new_builtin (1);
-    assert (s_catalogue);
-}
-
-#define main s_main
-TESTING_MAIN (
+//  Every case reads catalogue 1.
+TESTING_MAIN_AROUND (s_catalogue = cp_catalogue_new_builtin (1),
+                     cp_catalogue_destroy (&s_catalogue),
     TEST (test_hierarchy),
     TEST (test_fewer_of_two),
     TEST (test_row),
     TEST (test_random)
 )
-#undef main
-
-int
-main (int argc, char **argv)
-{
-    s_setup ();
-    int rc = s_main (argc, argv);
-    cp_catalogue_destroy (&s_catalogue);
-    return rc;
-}

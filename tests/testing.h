@@ -82,25 +82,42 @@ testing_watchdog_ (int signal_number)
     abort ();
 }
 
+//  Runs the cases (all, or the one argv [1] names); returns main's code.
+static inline int
+testing_run_ (const testing_case_t *cases, size_t count, int argc, char **argv)
+{
+    int passed = 0, failed = 0;
+    signal (SIGALRM, testing_watchdog_);
+    for (size_t index = 0; index < count; index++) {
+        if (argc > 1 && strcmp (argv [1], cases [index].name) != 0)
+            continue;
+        int before = testing_failures_;
+        alarm (TESTING_CASE_SECONDS);
+        cases [index].run ();
+        alarm (0);
+        int ok = testing_failures_ == before;
+        printf ("%s %s\n", ok? "ok  ": "FAIL", cases [index].name);
+        if (ok) passed++; else failed++;
+    }
+    printf ("%d passed, %d failed\n", passed, failed);
+    return failed? 1: 0;
+}
+
 #define TESTING_MAIN(...) \
 int main (int argc, char **argv) { \
     testing_case_t cases_ [] = {__VA_ARGS__}; \
-    size_t count_ = sizeof cases_ / sizeof cases_ [0]; \
-    int passed_ = 0, failed_ = 0; \
-    signal (SIGALRM, testing_watchdog_); \
-    for (size_t i_ = 0; i_ < count_; i_++) { \
-        if (argc > 1 && strcmp (argv [1], cases_ [i_].name) != 0) \
-            continue; \
-        int before_ = testing_failures_; \
-        alarm (TESTING_CASE_SECONDS); \
-        cases_ [i_].run (); \
-        alarm (0); \
-        int ok_ = testing_failures_ == before_; \
-        printf ("%s %s\n", ok_? "ok  ": "FAIL", cases_ [i_].name); \
-        if (ok_) passed_++; else failed_++; \
-    } \
-    printf ("%d passed, %d failed\n", passed_, failed_); \
-    return failed_? 1: 0; \
+    return testing_run_ (cases_, sizeof cases_ / sizeof cases_ [0], argc, argv); \
+}
+
+//  The same, with the statement setup before the cases and teardown
+//  after them.
+#define TESTING_MAIN_AROUND(setup, teardown, ...) \
+int main (int argc, char **argv) { \
+    testing_case_t cases_ [] = {__VA_ARGS__}; \
+    setup; \
+    int rc_ = testing_run_ (cases_, sizeof cases_ / sizeof cases_ [0], argc, argv); \
+    teardown; \
+    return rc_; \
 }
 
 #define TEST(name) {#name, name}
