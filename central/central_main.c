@@ -262,7 +262,8 @@ static const cp_cli_command_t s_commands [] = {
     {"export", "data! pg csv public threshold", NULL, 0,
      "write every period's figures, quality, workforce and directives to PostgreSQL or CSV",
      "With --pg, into the schema cpsync, replaced in one transaction; with --csv, one "
-     "file per table. docs/export.md describes the tables."},
+     "file per table. docs/export.md describes the tables. A publication (--public) "
+     "holds the figures of whole years alone, as the public role of serve sees them."},
     {NULL, NULL, NULL, 0, NULL, NULL}
 };
 
@@ -1478,10 +1479,11 @@ s_view_document (central_store_t *store, const cp_period_t *period, const char *
 }
 
 //  The periods of the store: every quarter in which events are dated, and
-//  the years of those quarters, each year before its quarters.  Returns
-//  their number (at most max), or -1 when the store fails.
+//  the years of those quarters, each year before its quarters (the years
+//  alone when years_only).  Returns their number (at most max), or -1 when
+//  the store fails.
 static int
-s_export_periods (central_store_t *store, cp_period_t *periods, int max)
+s_export_periods (central_store_t *store, bool years_only, cp_period_t *periods, int max)
 {
     int count = cp_municipality_count (), found = 0;
     central_arrival_t *arrivals = calloc ((size_t) count, sizeof (central_arrival_t));
@@ -1507,6 +1509,8 @@ s_export_periods (central_store_t *store, cp_period_t *periods, int max)
                 cp_period_parse (name, &periods [found]);
                 year_at = found++;
             }
+            if (years_only)
+                break;          //  the year is in: its other quarters need not be read
             periods [found++] = period;
         }
     }
@@ -1524,10 +1528,14 @@ s_export (const s_options_t *options)
         return S_EXIT_USAGE;
     int version = cp_catalogue_version (central_store_catalogue (store));
     int threshold = options->public? options->threshold: 0;
+    //  A publication holds whole years alone, as serve gives the public:
+    //  disclosure control solves each period on its own, and a year's flow
+    //  figures less three of its quarters' would give the fourth's hidden
+    //  cells (docs/design.md, section 11).
     enum { S_PERIODS_MAX = (CP_DATE_MAX_YEAR - CP_DATE_MIN_YEAR + 1) * 5 };
     cp_period_t *periods = calloc (S_PERIODS_MAX, sizeof (cp_period_t));
     assert (periods);
-    int count = s_export_periods (store, periods, S_PERIODS_MAX);
+    int count = s_export_periods (store, threshold > 0, periods, S_PERIODS_MAX);
     int rc = count < 0? CP_ESTORE: 0;
     central_export_t *export = central_export_new (version, threshold);
     //  A period's 74 scopes share one publication: worked out once.
@@ -1555,6 +1563,11 @@ s_export (const s_options_t *options)
             cp_cli_progress_show (progress, (uint64_t) (at * scopes + index + 1),
                                   (uint64_t) (count * scopes), "views");
         }
+        //  A publication holds the figures alone, as the public role of
+        //  serve sees them: quality counts each unit's events and
+        //  workforce its children, neither with a cell hidden.
+        if (threshold)
+            continue;
         json_t *quality = rc? NULL: central_report_quality_read (store, &periods [at], &national,
                                                              cp_date_now_ms (), cp_date_today (), &rc);
         if (quality)
