@@ -476,6 +476,16 @@ s_views (s_call_t *call)
     if (!store)
         return result;
     int version = s_version (call, store, catalogue, &result);
+    //  Under an older catalogue a newer code counts in its dimension's
+    //  other, and each version's publication is worked out on its own:
+    //  the two others side by side would tell the newer codes' hidden
+    //  cells.  So the public gets the newest catalogue's figures.
+    if (version && call->account->role == CENTRAL_ROLE_PUBLIC
+    &&  version != cp_catalogue_version (central_store_catalogue (store))) {
+        central_store_destroy (&store);
+        return s_forbidden (call, name, "the public role sees the newest catalogue's figures only "
+                            "(an older one's \"other\" would give the newer codes' hidden cells away)");
+    }
     char *text = NULL;
     size_t size = 0;
     int rc = 0;
@@ -532,7 +542,7 @@ static enum MHD_Result
 s_check (s_call_t *call)
 {
     const central_account_t *account = call->account;
-    enum MHD_Result result;
+    enum MHD_Result result = MHD_NO;     //  set by whichever step refuses
     cp_period_t period;
     cp_scope_t scope;
     int catalogue;

@@ -332,6 +332,18 @@ check "... saying the public sees whole years only" grep -q "whole years only" "
 check "... an operator's public=1 quarter is served" \
     same_view "$op" "/api/v1/views?period=2022-Q1&scope=municipality:kucove&public=1" \
     --period 2022-Q1 --scope municipality:kucove --public
+#  Nor between catalogue versions: under catalogue 1 the codes catalogue 2
+#  added count in their dimension's other.
+check "public: catalogue 1 beside the central's 2: 403" \
+    answers 403 GET "/api/v1/views?period=2022&scope=municipality:kucove&catalogue=1" --token "$press"
+check "... saying the public sees the newest catalogue's figures only" \
+    grep -q "newest catalogue's figures only" "$work/answer.json"
+check "... the central's own catalogue asked by its number is served" \
+    same_view "$press" "/api/v1/views?period=2022&scope=municipality:kucove&catalogue=2" \
+    --period 2022 --scope municipality:kucove --public --catalogue 2
+check "... an operator's public=1 under catalogue 1 is served" \
+    same_view "$op" "/api/v1/views?period=2022&scope=municipality:kucove&catalogue=1&public=1" \
+    --period 2022 --scope municipality:kucove --public --catalogue 1
 check "public: nodes: 403" answers 403 GET /api/v1/nodes --token "$press"
 check "public: check: 403" answers 403 GET "/api/v1/check?period=2022" --token "$press"
 check "... logged" grep -q "press (public) asked /api/v1/nodes" "$serve_log"
