@@ -138,6 +138,9 @@ import_parts () {
         rm -f "$work/pids/import-$code"
         [ -e "$work/settle" ] || sleep $(( 2 + RANDOM % (duration / parts + 1) ))
     done
+    #  Said when the last part is in: between two parts no import runs, so
+    #  "none running" is not "all in".
+    touch "$work/imported-$code"
 }
 
 python3 "$source/tests/test_transport_relay.py" "$work/relay.port" "$fleet_port" 1000000000 \
@@ -204,7 +207,7 @@ sleep 1
 echo "    relay faults: $(cat "$work/relay.port.done" 2>/dev/null)"
 all_in () {
     local code
-    for code in "${codes[@]}"; do [ -e "$work/pids/import-$code" ] && return 1; done
+    for code in "${codes[@]}"; do [ -e "$work/imported-$code" ] || return 1; done
     return 0
 }
 settled=$SECONDS
