@@ -20,7 +20,8 @@
 # once (central_publications), builds up to 18b1f54 once per scope; and
 # since the sixteenth session a publication holds whole years only, where the builds
 # before wrote the quarters too (each build's periods are printed, and
-# the years' figures compared).
+# the years' figures compared), and each build's publication is attacked
+# by tests/disclosure.py with every year together.
 # No target: an operator's page asks for many scopes.
 # BASELINE (default 18b1f54, before publications were kept; 626c5a6 is
 # before the suppression's scratch matrix and its second rule, and its
@@ -115,6 +116,14 @@ if cmp -s "$work/export-this/years.csv" "$work/export-baseline/years.csv"; then
 else
     echo "export --public: the figures differ from the baseline's (another suppression)"
 fi
+#  Each build's publication attacked with every year together (the
+#  equations between consecutive years: builds before the seventeenth
+#  session protected each year alone).
+"$bin/cpsync-central" export --data "$central" --csv "$work/exact" > /dev/null
+for build in this baseline; do
+    echo "export --public, $build build, attacked: $(python3 tests/disclosure.py --export \
+        "$work/export-$build" "$work/exact" 5 protocol/catalogue/municipalities.csv | tail -1)"
+done
 
 #  A small central (three municipalities of 1,500 events, as the test
 #  dashboard's): where a rule of a round that hides one cell a round took

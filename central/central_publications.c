@@ -6,6 +6,7 @@
     never a struct's padding, so equal figures always give equal keys.   */
 
 #include "central_publications.h"
+#include "cp_error.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -73,18 +74,21 @@ s_update_int (crypto_generichash_state *state, int64_t value)
     crypto_generichash_update (state, bytes, sizeof bytes);
 }
 
-//  The digest of everything cp_suppress's result depends on.
+//  The digest of everything cp_suppress's result depends on, or
+//  cp_suppress_periods's (periods > 0: that many periods of count units).
 static void
-s_key (const cp_figures_t *units, const int *parent, int count,
+s_key (const cp_figures_t *units, int periods, const int *parent, int count,
        const cp_catalogue_t *catalogue, int threshold, uint8_t *key)
 {
     crypto_generichash_state state;
     crypto_generichash_init (&state, NULL, 0, S_KEY_SIZE);
+    s_update_int (&state, periods);
     s_update_int (&state, count);
     s_update_int (&state, threshold);
     s_update_int (&state, cp_catalogue_version (catalogue));
-    for (int unit = 0; unit < count; unit++) {
+    for (int unit = 0; unit < count; unit++)
         s_update_int (&state, parent [unit]);
+    for (int unit = 0; unit < (periods > 0? periods: 1) * count; unit++) {
         s_update_int (&state, units [unit].catalogue);
         crypto_generichash_update (&state, (const uint8_t *) &units [unit].managed,
                                    sizeof (cp_figures_t) - offsetof (cp_figures_t, managed));
@@ -136,21 +140,44 @@ s_keep (central_publications_t *self, const uint8_t *key, int count,
     pthread_mutex_unlock (&self->lock);
 }
 
+//  cp_suppress (periods 0) or cp_suppress_periods, kept.
+static int
+s_suppress (central_publications_t *self, const cp_figures_t *units, int periods,
+            const int *parent, int count, const cp_catalogue_t *catalogue, int threshold,
+            cp_suppressed_t *suppressed)
+{
+    int held = (periods > 0? periods: 1) * count;
+    uint8_t key [S_KEY_SIZE];
+    if (self) {
+        s_key (units, periods, parent, count, catalogue, threshold, key);
+        if (s_find (self, key, held, suppressed))
+            return 0;
+    }
+    int rc = periods > 0
+           ? cp_suppress_periods (units, periods, parent, count, catalogue, threshold, suppressed)
+           : cp_suppress (units, parent, count, catalogue, threshold, suppressed);
+    if (self && rc == 0)
+        s_keep (self, key, held, suppressed);
+    return rc;
+}
+
 int
 central_publications_suppress (central_publications_t *self, const cp_figures_t *units,
                                const int *parent, int count, const cp_catalogue_t *catalogue,
                                int threshold, cp_suppressed_t *suppressed)
 {
-    if (!self)
-        return cp_suppress (units, parent, count, catalogue, threshold, suppressed);
-    uint8_t key [S_KEY_SIZE];
-    s_key (units, parent, count, catalogue, threshold, key);
-    if (s_find (self, key, count, suppressed))
-        return 0;
-    int rc = cp_suppress (units, parent, count, catalogue, threshold, suppressed);
-    if (rc == 0)
-        s_keep (self, key, count, suppressed);
-    return rc;
+    return s_suppress (self, units, 0, parent, count, catalogue, threshold, suppressed);
+}
+
+int
+central_publications_suppress_periods (central_publications_t *self, const cp_figures_t *units,
+                                       int periods, const int *parent, int count,
+                                       const cp_catalogue_t *catalogue, int threshold,
+                                       cp_suppressed_t *suppressed)
+{
+    if (periods < 1)
+        return CP_EUSAGE;
+    return s_suppress (self, units, periods, parent, count, catalogue, threshold, suppressed);
 }
 
 void

@@ -44,6 +44,15 @@ int
                                    const cp_catalogue_t *catalogue, int threshold,
                                    cp_suppressed_t *suppressed);
 
+//  As cp_suppress_periods, kept the same way (a chain of periods is kept
+//  as one publication, under the digest of every period's figures).
+int
+    central_publications_suppress_periods (central_publications_t *self,
+                                           const cp_figures_t *units, int periods,
+                                           const int *parent, int count,
+                                           const cp_catalogue_t *catalogue, int threshold,
+                                           cp_suppressed_t *suppressed);
+
 //  The publications worked out and found since new, for tests and logs.
 void
     central_publications_counts (central_publications_t *self, uint64_t *worked_out,

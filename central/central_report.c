@@ -17,6 +17,7 @@
 #include "cp_wire.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,23 +64,37 @@ s_unit_parent (int unit)
 //  =====================================================================
 //  Views
 
-//  For publication: every unit's figures of the period, so that what is
-//  hidden in the scope asked for cannot be worked out from any other
-//  scope's figures; then that scope's view with its hidden cells as "c".
+//  The periods of a publication's chain, numbered: a year by its number, a
+//  quarter by year x 4 + quarter - 1.
 static int
-s_view_public (central_store_t *store, const cp_period_t *period, const cp_scope_t *scope,
-               int version, int threshold, central_publications_t *publications,
-               const char *format, const char *lang, FILE *out)
+s_period_number (const cp_period_t *period)
+{
+    int year = 0, quarter = 0;
+    sscanf (period->name, "%d-Q%d", &year, &quarter);
+    return quarter? year * 4 + quarter - 1: year;
+}
+
+//  The period of that number, of the kind quarters says.
+static void
+s_period_of (int number, bool quarters, cp_period_t *period)
+{
+    char name [32];
+    if (quarters)
+        snprintf (name, sizeof name, "%d-Q%d", number / 4, number % 4 + 1);
+    else
+        snprintf (name, sizeof name, "%d", number);
+    int rc = cp_period_parse (name, period);
+    assert (rc == 0);
+}
+
+//  Every unit's view and figures of the period.
+static int
+s_read_units (central_store_t *store, const cp_period_t *period, int version,
+              cp_view_t *views, cp_figures_t *figures)
 {
     const cp_catalogue_t *catalogue = central_store_catalogue (store);
-    int count = s_unit_count ();
-    cp_view_t *views = calloc ((size_t) count, sizeof (cp_view_t));
-    cp_figures_t *figures = calloc ((size_t) count, sizeof (cp_figures_t));
-    cp_suppressed_t *suppressed = calloc ((size_t) count, sizeof (cp_suppressed_t));
-    int *parent = calloc ((size_t) count, sizeof (int));
-    assert (views && figures && suppressed && parent);
     int rc = 0;
-    for (int unit = 0; rc == 0 && unit < count; unit++) {
+    for (int unit = 0; rc == 0 && unit < s_unit_count (); unit++) {
         char name [CP_SCOPE_MAX];
         cp_scope_t each = s_unit_scope (unit);
         cp_scope_format (&each, name);
@@ -87,20 +102,96 @@ s_view_public (central_store_t *store, const cp_period_t *period, const cp_scope
         rc = central_store_view (store, name, &views [unit]);
         if (rc == 0)
             cp_view_figures (&views [unit], catalogue, version, &figures [unit]);
+    }
+    return rc;
+}
+
+//  The first period of the kind quarters says, from 2000 to last, whose
+//  national figures are not all 0 (the first in which a case was open),
+//  into first; false when there is none.
+static bool
+s_first_period (central_store_t *store, bool quarters, int last, int version, int *first,
+                int *rc)
+{
+    const cp_catalogue_t *catalogue = central_store_catalogue (store);
+    cp_view_t *view = malloc (sizeof (cp_view_t));
+    cp_figures_t *figures = malloc (sizeof (cp_figures_t)), *none = calloc (1, sizeof (cp_figures_t));
+    assert (view && figures && none);
+    bool found = false;
+    for (int number = quarters? CP_DATE_MIN_YEAR * 4: CP_DATE_MIN_YEAR;
+         number <= last && !found && *rc == 0; number++) {
+        cp_period_t period;
+        s_period_of (number, quarters, &period);
+        cp_view_init (view, &period, "national");
+        *rc = central_store_view (store, "national", view);
+        if (*rc == 0) {
+            cp_view_figures (view, catalogue, version, figures);
+            none->catalogue = figures->catalogue;
+            found = memcmp (figures, none, sizeof (cp_figures_t)) != 0;
+            *first = number;
+        }
+    }
+    free (view);
+    free (figures);
+    free (none);
+    return found;
+}
+
+//  For publication: what is hidden in the scope asked for must not be
+//  worked out from any other scope's figures, nor from any other
+//  period's of the same kind: so every unit's figures of every period
+//  from the first in which a case was open to this one (or today's, when
+//  later: the periods the public can be given) are solved together
+//  (cp_suppress_periods).  Then the scope's view with its hidden cells as
+//  "c".  A period before any case was open is all 0s and solved alone.
+static int
+s_view_public (central_store_t *store, const cp_period_t *period, const cp_scope_t *scope,
+               int version, int threshold, central_publications_t *publications,
+               const char *format, const char *lang, FILE *out)
+{
+    const cp_catalogue_t *catalogue = central_store_catalogue (store);
+    int count = s_unit_count ();
+    int *parent = calloc ((size_t) count, sizeof (int));
+    assert (parent);
+    for (int unit = 0; unit < count; unit++)
         parent [unit] = s_unit_parent (unit);
+    bool quarters = strchr (period->name, '-') != NULL;
+    int asked = s_period_number (period);
+    char today [CP_DATE_STRLEN + 1];
+    cp_date_format (cp_date_today (), today);
+    int year = atoi (today), month = atoi (today + 5);
+    int last = quarters? year * 4 + (month - 1) / 3 % 4: year;
+    if (last < asked)
+        last = asked;
+    int rc = 0, first = asked;
+    if (!s_first_period (store, quarters, asked, version, &first, &rc))
+        first = last = asked;           //  nothing open yet: all 0s
+    int periods = last - first + 1;
+    size_t held = (size_t) periods * (size_t) count;
+    cp_view_t *views = rc? NULL: calloc (held, sizeof (cp_view_t));
+    cp_figures_t *figures = rc? NULL: calloc (held, sizeof (cp_figures_t));
+    cp_suppressed_t *suppressed = rc? NULL: calloc (held, sizeof (cp_suppressed_t));
+    assert (rc || (views && figures && suppressed));
+    for (int at = 0; rc == 0 && at < periods; at++) {
+        cp_period_t each;
+        s_period_of (first + at, quarters, &each);
+        rc = s_read_units (store, &each, version, views + (size_t) at * (size_t) count,
+                           figures + (size_t) at * (size_t) count);
     }
     if (rc == 0)
-        rc = central_publications_suppress (publications, figures, parent, count, catalogue,
-                                            threshold, suppressed);
+        rc = central_publications_suppress_periods (publications, figures, periods, parent,
+                                                    count, catalogue, threshold, suppressed);
     if (rc == 0) {
-        int unit = s_unit_of (scope);
-        char note [512];
+        size_t unit = (size_t) (asked - first) * (size_t) count + (size_t) s_unit_of (scope);
+        char note [640];
         snprintf (note, sizeof note,
                   "for publication: cells of 1 to %d are shown as c (primary suppression, "
                   "%d here), and %d more so that no hidden cell can be worked out from its "
                   "row's total and other cells, nor from the figures of its county, of the "
-                  "nation or of the other municipalities of the period (secondary suppression)",
-                  threshold, suppressed [unit].primary, suppressed [unit].secondary);
+                  "nation or of the other municipalities of the period, nor from those of "
+                  "the %s before and after it (secondary suppression)",
+                  threshold, suppressed [unit].primary, suppressed [unit].secondary,
+                  quarters? "quarters": "years");
         cp_view_mask_t mask = {suppressed [unit].hidden, note};
         rc = cp_view_print_masked (&views [unit], &figures [unit], catalogue, format, lang,
                                    &mask, out);

@@ -20,9 +20,32 @@
     Whether a hidden cell is determined is decided exactly as linear
     algebra says: it is when the unit vector of that cell lies in the row
     space of the equations restricted to the hidden cells.  While one is,
-    the smallest shown cell of an equation that holds it is hidden too,
-    by two rules of a round (docs/design.md, section 11); of the two
-    publications, the one that hides fewer cells is given.
+    the shown cell of an equation that holds it that tells least is
+    hidden too (the smallest, a municipality's before a county's and a
+    county's before the nation's), by two rules of a round
+    (docs/design.md, section 11); of the two publications, the one that
+    hides fewer cells is given.
+
+    Those of one period are not all: a case managed in a period is one
+    carried in (opened before it, not closed before it) or a new one, and
+    those carried in are the ones the period before managed and did not
+    close.  So in every unit
+        managed (P) - managed (P-1) + closed (P-1) - new (P) = 0,
+    and periods protected each on its own give away a hidden total of
+    one where the other three are shown (121 cells of the public years
+    2020 to 2023 of a country's central were worked out so).
+    cp_suppress_periods solves consecutive periods together: for each
+    unit without children the cases carried into a period and out of it
+    are unknowns (managed - new = carried in, managed - closed = carried
+    out, the carried out of one the carried in of the next, none carried
+    into the first), which joins the managed, new and closed cases of
+    every period into one system.  Each family of a period meets the rest
+    only at its leaves' totals, and a period meets its neighbours only
+    through the carried cases: so each family is reduced alone to what it
+    fixes of its leaves' totals, each period to what it tells of the
+    carried cases, that is passed along the chain forward and back, and a
+    hidden cell is determined in the chain exactly when its period, so
+    told, determines it.
 
     Cells are numbered as cp_view_cell numbers them; the units are the
     views of a whole hierarchy (the nation, its counties, their
@@ -54,5 +77,16 @@ int
     cp_suppress (const cp_figures_t *units, const int *parent, int count,
                  const cp_catalogue_t *catalogue, int threshold,
                  cp_suppressed_t *suppressed);
+
+//  As cp_suppress for periods consecutive periods of one kind (years, or
+//  quarters), solved together: units and suppressed hold periods x count
+//  units, period by period, each period's units in the same order and
+//  hierarchy.  Nothing is carried into the first period (it is the first
+//  in which any case was open).  Returns 0, or CP_EUSAGE when threshold
+//  or periods < 1.
+int
+    cp_suppress_periods (const cp_figures_t *units, int periods, const int *parent,
+                         int count, const cp_catalogue_t *catalogue, int threshold,
+                         cp_suppressed_t *suppressed);
 
 #endif

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Disclosure control: `cpsync-central query --public` (the issue
-# "Governance", point 4), checked by an attacker who is not cpsync.
+# Disclosure control: `cpsync-central query --public` and `export --public`
+# (the issue "Governance", point 4), checked by an attacker who is not
+# cpsync.
 #
 # Generated events of eight municipalities in three counties, some large
-# and some small, are shipped to a central.  For years and quarters and two
-# thresholds, the published view of every scope (nation, 12 counties, 61
-# municipalities) is taken with --public, and the operators' exact one
-# without; tests/disclosure.py then checks that every shown figure is the
-# exact one, every cell of 1 to the threshold is hidden, and that no hidden
-# cell can be worked out from the shown ones by the equations between rows,
-# counties and the nation (linear algebra, exactly).  A control: the same
-# checker, given a publication that hides the small cells alone, must find
-# cells it can work out, or it proves nothing.  Then: the operators' own
-# views hide nothing, the note says what was applied, and a threshold
-# below 1 or not a number is refused with exit 2.
+# and some small, are shipped to a central.  Years: the publication of
+# `export --public` (thresholds 5 and 3) and the exact export are given to
+# tests/disclosure.py --export, which checks that every shown figure is
+# the exact one, every cell of 1 to the threshold is hidden, and that no
+# hidden cell can be worked out from the shown ones by the equations
+# between rows, counties and the nation, nor by those between consecutive
+# years (managed = managed the year before - closed the year before + new),
+# all the years solved together (linear algebra, exactly).  Its control:
+# three of those four totals of a scope shown and the fourth hidden must
+# be worked out with the equations between years and not without.  A
+# year's `query --public` must be the export's.  A quarter: the view of
+# every scope (nation, 12 counties, 61 municipalities) with --public, and
+# the exact one, checked by tests/disclosure.py within the quarter; its
+# control, a publication that hides the small cells alone, must be given
+# away.  Then: the operators' own views hide nothing, the note says what
+# was applied, and a threshold below 1 or not a number is refused with
+# exit 2.
 #
 #   test_public.sh BIN_DIR SOURCE_DIR WORK_DIR
 set -u
@@ -50,20 +57,84 @@ publish () {
     done
 }
 
-for case in 2022:5 2022:3 2022-Q1:5 2023-Q4:5; do
-    period=${case%%:*} threshold=${case##*:}
-    {
-        publish "$period" "$threshold" "$work/views"
-        python3 "$source/tests/disclosure.py" "$work/views" "$threshold" "$municipalities" \
-            > "$work/disclosure.out"
-        status=$?
-        check "$period, threshold $threshold: $(tail -1 "$work/disclosure.out")" [ $status = 0 ]
-        grep '^  ' "$work/disclosure.out" | head -5
-    }
+#  Years: the publication and the exact figures, every year together.
+"$bin/cpsync-central" export --data "$central" --csv "$work/exact" > /dev/null
+for threshold in 5 3; do
+    "$bin/cpsync-central" export --data "$central" --csv "$work/public-$threshold" --public \
+        --threshold "$threshold" > /dev/null
+    python3 "$source/tests/disclosure.py" --export "$work/public-$threshold" "$work/exact" \
+        "$threshold" "$municipalities" > "$work/disclosure.out"
+    status=$?
+    check "the years, threshold $threshold: $(tail -1 "$work/disclosure.out")" [ $status = 0 ]
+    grep '^  ' "$work/disclosure.out" | head -5
 done
 
-#  The control: the small cells hidden, nothing else.
+#  The control: in the publication, a scope's total of a year hidden and
+#  the three others of its equation between years shown.
+python3 - "$work/public-5" "$work/exact" "$work/control" > "$work/control.cell" <<'PY'
+import csv, os, sys
+public, exact, out = sys.argv [1:]
+def rows (directory):
+    with open (os.path.join (directory, "figures.csv"), newline = "") as file:
+        return list (csv.DictReader (file))
+shown = rows (public)
+at = {(r ["period"], r ["scope"], r ["measure"], r ["key"]): i for i, r in enumerate (shown)}
+figure = {(r ["period"], r ["scope"], r ["measure"], r ["key"]): r ["value"] for r in rows (exact)}
+years = sorted ({int (r ["period"]) for r in shown})
+for row in shown:
+    year, scope = int (row ["period"]), row ["scope"]
+    if row ["measure"] != "closed" or row ["key"] or row ["suppressed"] != "true" \
+       or year + 1 not in years:
+        continue
+    others = [(str (year), "managed"), (str (year + 1), "managed"), (str (year + 1), "new")]
+    for period, measure in others:
+        key = (period, scope, measure, "")
+        shown [at [key]] ["value"], shown [at [key]] ["suppressed"] = figure [key], "false"
+    os.makedirs (out)
+    with open (os.path.join (out, "figures.csv"), "w", newline = "") as file:
+        writer = csv.DictWriter (file, fieldnames = list (shown [0]))
+        writer.writeheader ()
+        writer.writerows (shown)
+    print ("%d %s ('closed', '')" % (year, scope))
+    break
+PY
+cell=$(cat "$work/control.cell")
+check "control: a scope whose closed cases of a year are hidden ($cell)" [ -n "$cell" ]
+python3 "$source/tests/disclosure.py" --export "$work/control" "$work/exact" 5 \
+    "$municipalities" > "$work/control.out"
+check "... the years together work it out (exit 1)" [ $? = 1 ]
+check "... and name it" grep -qF "$cell: hidden, but" "$work/control.out"
+python3 "$source/tests/disclosure.py" --export "$work/control" "$work/exact" 5 \
+    "$municipalities" --alone > "$work/control-alone.out"
+! grep -qF "$cell: hidden" "$work/control-alone.out"
+check "... each year alone does not" [ $? = 0 ]
+
+#  A year's query --public is the export's publication.
+for scope in national county:berat municipality:skrapar; do
+    "$bin/cpsync-central" query --data "$central" --period 2022 --scope "$scope" --public \
+        > "$work/query.json"
+    check "2022, $scope: query --public shows and hides what export --public does" \
+        python3 - "$work/query.json" "$work/public-5" "$scope" <<'PY'
+import csv, json, os, sys
+view = json.load (open (sys.argv [1]))
+with open (os.path.join (sys.argv [2], "figures.csv"), newline = "") as file:
+    rows = [r for r in csv.DictReader (file) if r ["period"] == "2022" and r ["scope"] == sys.argv [3]
+            and r ["measure"] != "municipalities_reporting"]
+for r in rows:
+    figure = view [r ["measure"]] if not r ["key"] else view [r ["measure"]] [r ["key"]]
+    expected = "c" if r ["suppressed"] == "true" else int (r ["value"])
+    if figure != expected:
+        sys.exit ("%s %s: query %r, export %r" % (r ["measure"], r ["key"], figure, expected))
+PY
+done
+
+#  A quarter: every scope's view.
 publish 2022-Q1 5 "$work/views"
+python3 "$source/tests/disclosure.py" "$work/views" 5 "$municipalities" > "$work/disclosure.out"
+check "2022-Q1, threshold 5: $(tail -1 "$work/disclosure.out")" [ $? = 0 ]
+grep '^  ' "$work/disclosure.out" | head -5
+
+#  The control: the small cells hidden, nothing else.
 python3 - "$work/views" <<'PY'
 import glob, json, os, sys
 for exact in glob.glob (os.path.join (sys.argv [1], "exact", "*.json")):

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #define S_UNITS_MAX 16
+#define S_PERIODS_MAX 4
 #define S_PRIME 2147483647u     //  2^31 - 1: a product of two residues fits in 64 bits
 
 static cp_catalogue_t *s_catalogue;
@@ -83,23 +84,28 @@ s_power (uint64_t base, uint64_t exponent)
     return result;
 }
 
-//  The attacker: how many hidden cells the equations between the views
-//  determine.  A hidden cell is determined when its unit vector is in
-//  the row space of the equations restricted to the hidden cells, that is
-//  when a row of their reduced echelon form is that unit vector.
+//  The attacker: how many hidden cells the equations between the views of
+//  periods consecutive periods determine (hidden [period * count + unit]).
+//  A hidden cell is determined when its unit vector is in the row space
+//  of the equations restricted to the hidden cells, that is when a row of
+//  their reduced echelon form is that unit vector.  Between periods, for
+//  every unit: managed (P) - new (P) = managed (P-1) - closed (P-1) (the
+//  cases carried from one to the next), and managed = new in the first.
 static int
-s_determined (const int *parent, int count, bool hidden [][CP_VIEW_CELLS])
+s_determined_periods (const int *parent, int count, int periods,
+                      bool hidden [][CP_VIEW_CELLS])
 {
-    static int column_of [S_UNITS_MAX][CP_VIEW_CELLS];
+    static int column_of [S_UNITS_MAX * S_PERIODS_MAX][CP_VIEW_CELLS];
     int columns = 0;
-    for (int unit = 0; unit < count; unit++)
+    for (int unit = 0; unit < periods * count; unit++)
         for (int cell = 0; cell < CP_VIEW_CELLS; cell++)
             column_of [unit][cell] = hidden [unit][cell]? columns++: -1;
     if (columns == 0)
         return 0;
     //  Rows: each unit's totals against each of their breakdowns, then
-    //  each parent's cells against its children's.
-    size_t rows_max = (size_t) count * CP_BREAKDOWN_COUNT + (size_t) count * CP_VIEW_CELLS;
+    //  each parent's cells against its children's, a period at a time;
+    //  then each unit's carried cases.
+    size_t rows_max = (size_t) (periods * count) * (CP_BREAKDOWN_COUNT + CP_VIEW_CELLS + 1);
     uint64_t *matrix = calloc (rows_max * (size_t) columns, sizeof (uint64_t));
     assert (matrix);
     size_t rows = 0;
@@ -110,34 +116,57 @@ s_determined (const int *parent, int count, bool hidden [][CP_VIEW_CELLS])
             matrix [rows * columns + column_] = \
                 (matrix [rows * columns + column_] + ((sign) > 0? 1: S_PRIME - 1)) % S_PRIME; \
     } while (0)
-    for (int unit = 0; unit < count; unit++)
-        for (int breakdown = 0; breakdown < CP_BREAKDOWN_COUNT; breakdown++) {
-            int total = cp_breakdown_total (breakdown);
-            if (total < 0)
-                continue;
-            S_ADD (unit, total, +1);
-            int slots = s_slots (breakdown, cells);
-            for (int at = 0; at < slots; at++)
-                S_ADD (unit, cells [at], -1);
-            rows++;
-        }
-    for (int top = 0; top < count; top++)
-        for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
-            if (!cp_view_cell_exists (s_catalogue, 1, cell))
-                continue;
-            bool children = false;
-            for (int unit = 0; unit < count; unit++)
-                if (parent [unit] == top) {
-                    S_ADD (unit, cell, -1);
-                    children = true;
-                }
-            if (children) {
-                S_ADD (top, cell, +1);
-                rows++;
+    //  A row with no hidden cell is left out (the next is written over it).
+#define S_NEXT_ROW() do { \
+        for (int column_ = 0; column_ < columns; column_++) \
+            if (matrix [rows * columns + column_]) { \
+                rows++; \
+                break; \
+            } \
+    } while (0)
+    for (int period = 0; period < periods; period++) {
+        int first = period * count;
+        for (int unit = 0; unit < count; unit++)
+            for (int breakdown = 0; breakdown < CP_BREAKDOWN_COUNT; breakdown++) {
+                int total = cp_breakdown_total (breakdown);
+                if (total < 0)
+                    continue;
+                S_ADD (first + unit, total, +1);
+                int slots = s_slots (breakdown, cells);
+                for (int at = 0; at < slots; at++)
+                    S_ADD (first + unit, cells [at], -1);
+                S_NEXT_ROW ();
             }
+        for (int top = 0; top < count; top++)
+            for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
+                if (!cp_view_cell_exists (s_catalogue, 1, cell))
+                    continue;
+                bool children = false;
+                for (int unit = 0; unit < count; unit++)
+                    if (parent [unit] == top) {
+                        S_ADD (first + unit, cell, -1);
+                        children = true;
+                    }
+                if (children) {
+                    S_ADD (first + top, cell, +1);
+                    S_NEXT_ROW ();
+                }
+            }
+    }
+    for (int period = 0; periods > 1 && period < periods; period++)
+        for (int unit = 0; unit < count; unit++) {
+            int at = period * count + unit, before = at - count;
+            S_ADD (at, CP_VIEW_MANAGED, +1);
+            S_ADD (at, CP_VIEW_NEW, -1);
+            if (period > 0) {
+                S_ADD (before, CP_VIEW_MANAGED, -1);
+                S_ADD (before, CP_VIEW_CLOSED, +1);
+            }
+            S_NEXT_ROW ();
         }
 #undef S_ADD
-    //  Gauss-Jordan modulo the prime.
+#undef S_NEXT_ROW
+//  Gauss-Jordan modulo the prime.
     size_t rank = 0;
     int *pivot = malloc ((size_t) columns * sizeof (int));
     assert (pivot);
@@ -176,6 +205,13 @@ s_determined (const int *parent, int count, bool hidden [][CP_VIEW_CELLS])
     free (pivot);
     free (matrix);
     return determined;
+}
+
+//  One period alone.
+static int
+s_determined (const int *parent, int count, bool hidden [][CP_VIEW_CELLS])
+{
+    return s_determined_periods (parent, count, 1, hidden);
 }
 
 //  The hidden flags of count units, as s_determined takes them.
@@ -288,6 +324,102 @@ test_row (void)
 //  Random hierarchies (a nation, 2 or 3 counties, 1 to 3 municipalities
 //  each) of small consistent figures, at thresholds 3 and 5: the
 //  promise holds for each, and the control finds something in most.
+//  A random hierarchy of up to 13 units into parent: the nation, two or
+//  three counties, one to three municipalities each.  Returns its count.
+static int
+s_random_hierarchy (int *parent)
+{
+    int count = 1;
+    parent [0] = -1;
+    int counties = 2 + rand () % 2;
+    for (int county = 0; county < counties; county++) {
+        int at = count++;
+        parent [at] = 0;
+        for (int municipality = 1 + rand () % 3; municipality; municipality--)
+            parent [count++] = at;
+    }
+    return count;
+}
+
+static bool
+s_leaf (const int *parent, int count, int unit)
+{
+    for (int other = 0; other < count; other++)
+        if (parent [other] == unit)
+            return false;
+    return true;
+}
+
+//  A municipality's figures: the new, managed and closed cases given,
+//  each split over up to three of each of its breakdowns' slots; the
+//  breakdowns without a total, a few small cells; some home visits.
+static void
+s_random_leaf (cp_figures_t *unit, int64_t opened, int64_t managed, int64_t closed)
+{
+    int cells [CP_SLOTS];
+    unit->home_visits = rand () % 9;
+    *s_cell (unit, CP_VIEW_NEW) = opened;
+    *s_cell (unit, CP_VIEW_MANAGED) = managed;
+    *s_cell (unit, CP_VIEW_CLOSED) = closed;
+    for (int breakdown = 0; breakdown < CP_BREAKDOWN_COUNT; breakdown++) {
+        int slots = s_slots (breakdown, cells);
+        int total = cp_breakdown_total (breakdown);
+        if (total < 0) {
+            *s_cell (unit, cells [rand () % slots]) += rand () % 7;
+            continue;
+        }
+        int64_t left = *s_cell (unit, total);
+        for (int part = 0; part < 2 && left > 0; part++) {
+            int64_t taken = rand () % (left + 1);
+            *s_cell (unit, cells [rand () % slots]) += taken;
+            left -= taken;
+        }
+        *s_cell (unit, cells [rand () % slots]) += left;
+    }
+}
+
+//  Checks what cp_suppress promises of each unit alone: every cell of 1 to
+//  the threshold hidden, no cell outside the catalogue hidden, and the
+//  counts of primary and secondary cells.
+static void
+s_check_counts (const cp_figures_t *units, const cp_suppressed_t *suppressed, int count,
+                int threshold, int instance)
+{
+    int hidden_count = 0, primary_count = 0;
+    for (int unit = 0; unit < count; unit++) {
+        int primary = 0;
+        for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
+            int64_t value = *s_cell ((cp_figures_t *) &units [unit], cell);
+            bool exists = cp_view_cell_exists (s_catalogue, 1, cell);
+            bool small = exists && value >= 1 && value <= threshold;
+            if (small && !suppressed [unit].hidden [cell])
+                fprintf (stderr, "  instance %d: unit %d cell %d of %lld shown\n",
+                         instance, unit, cell, (long long) value);
+            CHECK (!small || suppressed [unit].hidden [cell]);
+            CHECK (exists || !suppressed [unit].hidden [cell]);
+            primary += small;
+            hidden_count += suppressed [unit].hidden [cell];
+        }
+        CHECK_EQ_INT (suppressed [unit].primary, primary);
+        primary_count += primary;
+        hidden_count -= suppressed [unit].secondary;
+    }
+    CHECK_EQ_INT (hidden_count, primary_count);
+}
+
+//  The cells of 1 to the threshold, hidden alone (the attackers' control).
+static void
+s_small_alone (const cp_figures_t *units, int count, int threshold,
+               bool hidden [][CP_VIEW_CELLS])
+{
+    for (int unit = 0; unit < count; unit++)
+        for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
+            int64_t value = *s_cell ((cp_figures_t *) &units [unit], cell);
+            hidden [unit][cell] = cp_view_cell_exists (s_catalogue, 1, cell)
+                               && value >= 1 && value <= threshold;
+        }
+}
+
 static void
 test_random (void)
 {
@@ -295,73 +427,20 @@ test_random (void)
     static cp_suppressed_t suppressed [S_UNITS_MAX];
     static bool hidden [S_UNITS_MAX][CP_VIEW_CELLS];
     int parent [S_UNITS_MAX];
-    int cells [CP_SLOTS];
     srand (20261206);
     int control_found = 0, instances = 40;
     for (int instance = 0; instance < instances; instance++) {
         memset (units, 0, sizeof units);
-        int count = 1;
-        parent [0] = -1;
-        int counties = 2 + rand () % 2;
-        for (int county = 0; county < counties; county++) {
-            int at = count++;
-            parent [at] = 0;
-            for (int municipality = 1 + rand () % 3; municipality; municipality--)
-                parent [count++] = at;
-        }
+        int count = s_random_hierarchy (parent);
         for (int unit = 0; unit < count; unit++) {
             units [unit].catalogue = 1;
-            bool leaf = true;
-            for (int other = 0; other < count; other++)
-                leaf &= parent [other] != unit;
-            if (!leaf)
-                continue;
-            units [unit].home_visits = rand () % 9;
-            //  Each total split over up to three of each breakdown's
-            //  slots; the breakdowns without a total, a few small cells.
-            int64_t totals [3] = {rand () % 15, rand () % 15, rand () % 15};
-            int total_cells [3] = {CP_VIEW_NEW, CP_VIEW_MANAGED, CP_VIEW_CLOSED};
-            for (int which = 0; which < 3; which++)
-                *s_cell (&units [unit], total_cells [which]) = totals [which];
-            for (int breakdown = 0; breakdown < CP_BREAKDOWN_COUNT; breakdown++) {
-                int slots = s_slots (breakdown, cells);
-                int total = cp_breakdown_total (breakdown);
-                if (total < 0) {
-                    *s_cell (&units [unit], cells [rand () % slots]) += rand () % 7;
-                    continue;
-                }
-                int64_t left = *s_cell (&units [unit], total);
-                for (int part = 0; part < 2 && left > 0; part++) {
-                    int64_t taken = rand () % (left + 1);
-                    *s_cell (&units [unit], cells [rand () % slots]) += taken;
-                    left -= taken;
-                }
-                *s_cell (&units [unit], cells [rand () % slots]) += left;
-            }
+            if (s_leaf (parent, count, unit))
+                s_random_leaf (&units [unit], rand () % 15, rand () % 15, rand () % 15);
         }
         s_sum_up (units, parent, count);
         int threshold = instance % 2? 3: 5;
         CHECK_EQ_INT (cp_suppress (units, parent, count, s_catalogue, threshold, suppressed), 0);
-        int hidden_count = 0, primary_count = 0;
-        for (int unit = 0; unit < count; unit++) {
-            int primary = 0;
-            for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
-                int64_t value = *s_cell (&units [unit], cell);
-                bool exists = cp_view_cell_exists (s_catalogue, 1, cell);
-                bool small = exists && value >= 1 && value <= threshold;
-                if (small && !suppressed [unit].hidden [cell])
-                    fprintf (stderr, "  instance %d: unit %d cell %d of %lld shown\n",
-                             instance, unit, cell, (long long) value);
-                CHECK (!small || suppressed [unit].hidden [cell]);
-                CHECK (exists || !suppressed [unit].hidden [cell]);
-                primary += small;
-                hidden_count += suppressed [unit].hidden [cell];
-            }
-            CHECK_EQ_INT (suppressed [unit].primary, primary);
-            primary_count += primary;
-            hidden_count -= suppressed [unit].secondary;
-        }
-        CHECK_EQ_INT (hidden_count, primary_count);
+        s_check_counts (units, suppressed, count, threshold, instance);
         s_hidden_of (suppressed, count, hidden);
         int determined = s_determined (parent, count, hidden);
         if (determined)
@@ -369,15 +448,70 @@ test_random (void)
                      instance, determined);
         CHECK_EQ_INT (determined, 0);
         //  The control: the small cells hidden alone.
-        for (int unit = 0; unit < count; unit++)
-            for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
-                int64_t value = *s_cell (&units [unit], cell);
-                hidden [unit][cell] = cp_view_cell_exists (s_catalogue, 1, cell)
-                                   && value >= 1 && value <= threshold;
-            }
+        s_small_alone (units, count, threshold, hidden);
         control_found += s_determined (parent, count, hidden) > 0;
     }
     CHECK (control_found >= instances / 2);
+}
+
+//  Consecutive periods: in each municipality the cases carried into a
+//  period (none into the first) and its new ones are those it manages,
+//  and what it manages less what it closes is carried into the next.
+//  cp_suppress_periods must leave nothing the periods' equations and the
+//  carried cases between them give away; the control is each period
+//  protected alone by cp_suppress, which the carried cases must give away
+//  in some of the instances, or the attacker proves nothing.
+static void
+test_random_periods (void)
+{
+    static cp_figures_t units [S_PERIODS_MAX * S_UNITS_MAX];
+    static cp_suppressed_t suppressed [S_PERIODS_MAX * S_UNITS_MAX];
+    static bool hidden [S_PERIODS_MAX * S_UNITS_MAX][CP_VIEW_CELLS];
+    int parent [S_UNITS_MAX];
+    srand (20261207);
+    int control_found = 0, instances = 30;
+    for (int instance = 0; instance < instances; instance++) {
+        memset (units, 0, sizeof units);
+        int count = s_random_hierarchy (parent);
+        int periods = 2 + instance % (S_PERIODS_MAX - 1);
+        for (int unit = 0; unit < count; unit++) {
+            int64_t carried = 0;
+            for (int period = 0; period < periods; period++) {
+                cp_figures_t *figures = &units [period * count + unit];
+                figures->catalogue = 1;
+                if (!s_leaf (parent, count, unit))
+                    continue;
+                int64_t opened = rand () % 12, managed = carried + opened;
+                int64_t closed = rand () % (managed + 1);
+                s_random_leaf (figures, opened, managed, closed);
+                carried = managed - closed;
+            }
+        }
+        for (int period = 0; period < periods; period++)
+            s_sum_up (units + period * count, parent, count);
+        int threshold = instance % 2? 3: 5;
+        CHECK_EQ_INT (cp_suppress_periods (units, periods, parent, count, s_catalogue,
+                                           threshold, suppressed), 0);
+        s_check_counts (units, suppressed, periods * count, threshold, instance);
+        s_hidden_of (suppressed, periods * count, hidden);
+        int determined = s_determined_periods (parent, count, periods, hidden);
+        if (determined)
+            fprintf (stderr, "  instance %d: %d hidden cells can be worked out\n",
+                     instance, determined);
+        CHECK_EQ_INT (determined, 0);
+        //  The control: each period protected alone.
+        for (int period = 0; period < periods; period++)
+            CHECK_EQ_INT (cp_suppress (units + period * count, parent, count, s_catalogue,
+                                       threshold, suppressed + period * count), 0);
+        s_hidden_of (suppressed, periods * count, hidden);
+        control_found += s_determined_periods (parent, count, periods, hidden) > 0;
+    }
+    fprintf (stderr, "  periods alone: given away in %d of %d instances\n", control_found,
+             instances);
+    CHECK (control_found >= instances / 4);
+    //  No period: refused.
+    CHECK_EQ_INT (cp_suppress_periods (units, 0, parent, 1, s_catalogue, 5, suppressed),
+                  CP_EUSAGE);
 }
 
 //  Every case reads catalogue 1.
@@ -386,5 +520,6 @@ TESTING_MAIN_AROUND (s_catalogue = cp_catalogue_new_builtin (1),
     TEST (test_hierarchy),
     TEST (test_fewer_of_two),
     TEST (test_row),
-    TEST (test_random)
+    TEST (test_random),
+    TEST (test_random_periods)
 )
