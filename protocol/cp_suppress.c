@@ -408,7 +408,6 @@ typedef struct {
     const cp_figures_t *units;          //  periods x count
     cp_suppressed_t *suppressed;        //  periods x count
     int periods;
-    bool chain;                         //  carried cases bind the periods
     s_known_t *in, *out;                //  by period: what the others tell of its ends
     s_family_t *families;               //  by period x S_CHAIN_FAMILIES
     //  What each period's last results were worked out from, by period:
@@ -431,9 +430,9 @@ s_at_period (s_self_t *self, const s_periods_t *periods, int period)
 }
 
 //  Points self at period's figures and hidden cells, and numbers the hidden
-//  cells of group (column_of, unit_of, cell_of); returns how many.
+//  cells of family (column_of, unit_of, cell_of); returns how many.
 static int
-s_period_columns (s_self_t *self, const s_periods_t *periods, int period, int group,
+s_period_columns (s_self_t *self, const s_periods_t *periods, int period, int family,
                   int *column_of, int *unit_of, int *cell_of)
 {
     s_at_period (self, periods, period);
@@ -442,7 +441,7 @@ s_period_columns (s_self_t *self, const s_periods_t *periods, int period, int gr
         for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
             int key = unit * CP_VIEW_CELLS + cell;
             column_of [key] = -1;
-            if (self->exists [cell] && s_in_group (cell, group, periods->chain)
+            if (self->exists [cell] && cp_view_cell_family (cell) == family
             &&  s_hidden (self, unit, cell)) {
                 unit_of [columns] = unit;
                 cell_of [columns] = cell;
@@ -1053,7 +1052,7 @@ s_chain_init (s_periods_t *chain, const cp_figures_t *units, int periods,
     size_t slots = (size_t) alone->count * CP_VIEW_CELLS, leaves = (size_t) alone->leaves;
     alone->this_round = malloc (slots * sizeof (bool));
     *chain = (s_periods_t) {
-        .units = units, .suppressed = suppressed, .periods = periods, .chain = true,
+        .units = units, .suppressed = suppressed, .periods = periods,
         .in = calloc ((size_t) periods, sizeof (s_known_t)),
         .out = calloc ((size_t) periods, sizeof (s_known_t)),
         .families = calloc ((size_t) periods * S_CHAIN_FAMILIES, sizeof (s_family_t)),
