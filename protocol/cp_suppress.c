@@ -407,7 +407,8 @@ typedef struct {
 typedef struct {
     const cp_figures_t *units;          //  periods x count
     cp_suppressed_t *suppressed;        //  periods x count
-    int periods;
+    int periods;                        //  in the chain so far
+    int last;                           //  the one period cells may still be hidden in
     s_known_t *in, *out;                //  by period: what the others tell of its ends
     s_family_t *families;               //  by period x S_CHAIN_FAMILIES
     //  What each period's last results were worked out from, by period:
@@ -838,9 +839,9 @@ s_protect_alone (s_periods_t *periods, int period)
 //  shown total (s_rank) of the unit's equations of carried cases that hold
 //  it, into choice: managed (P) - new (P) = managed (P-1) - closed (P-1)
 //  with the period before, the same with the period after (and in the
-//  first period managed = new).  What the chain tells of a period comes
-//  through those: a cell's own period may have nothing shown beside it
-//  that could help, or only the nation's.
+//  first period managed = new), of periods not settled (the last).  What
+//  the chain tells of a period comes through those: a cell's own period
+//  may have nothing shown beside it that could help, or only the nation's.
 static void
 s_choose_across (const s_self_t *self, const s_periods_t *periods, int period, int unit,
                  int cell, s_choice_t *choice)
@@ -857,7 +858,7 @@ s_choose_across (const s_self_t *self, const s_periods_t *periods, int period, i
             holds |= terms [side][term].offset == 0 && terms [side][term].cell == cell;
         for (int term = 0; holds && term < 4; term++) {
             int at = period + terms [side][term].offset, at_cell = terms [side][term].cell;
-            if (at < 0 || at >= periods->periods)
+            if (at < periods->last || at >= periods->periods)
                 continue;
             size_t first = (size_t) at * (size_t) self->count;
             if (!periods->suppressed [first + (size_t) unit].hidden [at_cell])
@@ -867,15 +868,53 @@ s_choose_across (const s_self_t *self, const s_periods_t *periods, int period, i
     }
 }
 
+//  Whether one of two units holds the other (or they are the same).
+static bool
+s_related (const s_self_t *self, int one, int other)
+{
+    for (int unit = one; unit >= 0 && unit < self->count; unit = self->parent [unit])
+        if (unit == other)
+            return true;
+    for (int unit = other; unit >= 0 && unit < self->count; unit = self->parent [unit])
+        if (unit == one)
+            return true;
+    return false;
+}
+
+//  For a determined cell of a settled period (before periods->last), the
+//  first shown cell of the last period's managed and new cases that could
+//  stop what it tells of its cases carried in: a settled period's cells
+//  are published as they are and hide no more.  Totals before breakdowns,
+//  a unit that holds the cell's or is held by it first, then s_rank.  All
+//  of them hidden, the last period tells nothing of its carried cases.
+static void
+s_choose_in_last (s_self_t *self, const s_periods_t *periods, int unit, s_choice_t *choice)
+{
+    s_at_period (self, periods, periods->last);
+    for (int each = 0; each < self->count; each++)
+        for (int cell = 0; cell < CP_VIEW_CELLS; cell++) {
+            int family = cp_view_cell_family (cell);
+            if (!self->exists [cell] || s_hidden (self, each, cell)
+            ||  (family != CP_VIEW_MANAGED && family != CP_VIEW_NEW))
+                continue;
+            int64_t rank = s_rank (self, self->units, each, cell)
+                         + ((int64_t) (cell != family) << 50)
+                         + ((int64_t) !s_related (self, each, unit) << 51);
+            s_consider (choice, periods->last, each, cell, rank);
+        }
+}
+
 //  Hides more of the managed, new and closed cases of a chain's periods
 //  until none hidden is determined in the chain: each period by its
 //  families' equations and what the others tell of the cases it carries
 //  in and out.  A round reduces each family of each period alone (those
 //  whose hidden cells changed), passes what each period tells of its ends
 //  along the chain, finds the determined cells of every period, and then
-//  hides a cell for each (by its own period's equations, or across to a
-//  neighbour's totals, whichever is first by s_rank; failing both, any of
-//  the period); each period hidden in is then protected alone again
+//  hides a cell for each in the last period, the only one not settled:
+//  for a cell of the last, by its own equations or the unit's totals of
+//  the carried cases' equations (s_choose_across, kept to the last
+//  period), whichever is first by s_rank (failing both, any of the period); for a cell of a settled period, by s_choose_in_last.
+//  The period hidden in is then protected alone again
 //  (s_protect_alone), at a fraction of a round of the chain, so that a
 //  round of the chain is not spent on each link of a chain of
 //  determinations within one period.  Returns the rounds taken.
@@ -907,14 +946,18 @@ s_protect_chain (s_self_t *self, s_periods_t *periods)
             periods->touched [period] = false;
         for (size_t at = 0; at < found.size; at++) {
             const s_found_t *cell = &found.cells [at];
-            s_at_period (self, periods, cell->period);
             s_choice_t choice = {0, -1, -1, 0};
-            s_choose_in_equations (self, cell->unit, cell->cell, false, &choice);
-            choice.period = cell->period;
-            s_choose_across (self, periods, cell->period, cell->unit, cell->cell, &choice);
-            if (choice.unit < 0) {
-                s_choose_in_equations (self, cell->unit, cell->cell, true, &choice);
+            if (cell->period < periods->last)
+                s_choose_in_last (self, periods, cell->unit, &choice);
+            else {
+                s_at_period (self, periods, cell->period);
+                s_choose_in_equations (self, cell->unit, cell->cell, false, &choice);
                 choice.period = cell->period;
+                s_choose_across (self, periods, cell->period, cell->unit, cell->cell, &choice);
+                if (choice.unit < 0) {
+                    s_choose_in_equations (self, cell->unit, cell->cell, true, &choice);
+                    choice.period = cell->period;
+                }
             }
             if (choice.unit < 0)
                 continue;
@@ -1138,7 +1181,14 @@ s_suppress_chain (const cp_figures_t *units, int periods, const int *parent, int
     s_periods_t chain;
     s_chain_init (&chain, units, periods, suppressed, &alone);
     s_equations (&self, CP_VIEW_MANAGED, true);
-    s_protect_chain (&self, &chain);
+    //  A period at a time, each with the ones before it: cells are hidden
+    //  in the newest alone, so that a period's publication is settled once
+    //  the next begins, whatever the periods after it show.
+    for (int period = 0; period < periods; period++) {
+        chain.periods = period + 1;
+        chain.last = period;
+        s_protect_chain (&self, &chain);
+    }
     s_chain_free (&chain);
     s_self_free (&self);
     s_self_free (&alone);

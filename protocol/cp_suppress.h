@@ -45,7 +45,10 @@
     fixes of its leaves' totals, each period to what it tells of the
     carried cases, that is passed along the chain forward and back, and a
     hidden cell is determined in the chain exactly when its period, so
-    told, determines it.
+    told, determines it.  The periods are solved one after the other, each
+    with those before it, and cells are hidden in the newest only: so a
+    period's hidden cells depend on its figures and those before it, and
+    a period published stays as it was when later ones are added.
 
     Cells are numbered as cp_view_cell numbers them; the units are the
     views of a whole hierarchy (the nation, its counties, their
@@ -82,8 +85,10 @@ int
 //  quarters), solved together: units and suppressed hold periods x count
 //  units, period by period, each period's units in the same order and
 //  hierarchy.  Nothing is carried into the first period (it is the first
-//  in which any case was open).  Returns 0, or CP_EUSAGE when threshold
-//  or periods < 1.
+//  in which any case was open).  What is hidden in a period does not
+//  depend on the periods after it: the first n periods of a chain are
+//  hidden as a chain of those n alone is.  Returns 0, or CP_EUSAGE when
+//  threshold or periods < 1.
 int
     cp_suppress_periods (const cp_figures_t *units, int periods, const int *parent,
                          int count, const cp_catalogue_t *catalogue, int threshold,

@@ -13,8 +13,9 @@
 # years (managed = managed the year before - closed the year before + new),
 # all the years solved together (linear algebra, exactly).  Its control:
 # three of those four totals of a scope shown and the fourth hidden must
-# be worked out with the equations between years and not without.  A
-# year's `query --public` must be the export's.  A quarter: the view of
+# be worked out with the equations between years and not without.  The
+# years published as if in 2023 must be today's (a year is settled once
+# the next begins).  A year's `query --public` must be the export's.  A quarter: the view of
 # every scope (nation, 12 counties, 61 municipalities) for publication, as
 # `serve` gives it (`query --public` must give the same bytes), and the
 # exact one, checked by tests/disclosure.py within the quarter; its
@@ -83,6 +84,13 @@ for threshold in 5 3; do
     check "the years, threshold $threshold: $(tail -1 "$work/disclosure.out")" [ $status = 0 ]
     grep '^  ' "$work/disclosure.out" | head -5
 done
+
+#  Settled: the years published as if on 2023-06-01 (2023 the last of the
+#  chain) are published so today, when three more years follow them.
+CPSYNC_TODAY=2023-06-01 "$bin/cpsync-central" export --data "$central" --csv "$work/public-2023" \
+    --public > /dev/null
+check "the years published in 2023 are today's: a year is settled once the next begins" \
+    cmp "$work/public-2023/figures.csv" "$work/public-5/figures.csv"
 
 #  The control: in the publication, a scope's total of a year hidden and
 #  the three others of its equation between years shown.
