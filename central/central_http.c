@@ -472,6 +472,15 @@ s_views (s_call_t *call)
     if (call->account->role == CENTRAL_ROLE_PUBLIC && strchr (period.name, '-'))
         return s_forbidden (call, name, "the public role sees whole years only "
                             "(a year beside its quarters would give hidden cells away)");
+    //  A year in progress is worked out anew with every event, and each
+    //  day's publication may hide other cells than the day before's: a
+    //  cell shown one day, and hidden the next to protect another, gives
+    //  that one away while it stands.  So the public gets years that are
+    //  over, whose publication is settled (docs/design.md, section 11).
+    if (call->account->role == CENTRAL_ROLE_PUBLIC && period.end >= cp_date_today ())
+        return s_forbidden (call, name, "the public role sees years that are over only "
+                            "(a year in progress is published anew every day, and two "
+                            "days' publications side by side could give hidden cells away)");
     central_store_t *store = s_store (call, &result);
     if (!store)
         return result;

@@ -1536,6 +1536,11 @@ s_export (const s_options_t *options)
     cp_period_t *periods = calloc (S_PERIODS_MAX, sizeof (cp_period_t));
     assert (periods);
     int count = s_export_periods (store, threshold > 0, periods, S_PERIODS_MAX);
+    //  And years that are over: a year in progress is published anew with
+    //  every event, each day's hiding other cells, as serve's public role
+    //  is refused it.
+    while (threshold > 0 && count > 0 && periods [count - 1].end >= cp_date_today ())
+        count--;
     int rc = count < 0? CP_ESTORE: 0;
     central_export_t *export = central_export_new (version, threshold);
     //  A period's 74 scopes share one publication: worked out once.

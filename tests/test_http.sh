@@ -329,6 +329,14 @@ PY
 check "public: a quarter: 403" \
     answers 403 GET "/api/v1/views?period=2022-Q1&scope=municipality:kucove" --token "$press"
 check "... saying the public sees whole years only" grep -q "whole years only" "$work/answer.json"
+year=$(date +%Y)
+check "public: the year in progress ($year): 403" \
+    answers 403 GET "/api/v1/views?period=$year&scope=national" --token "$press"
+check "... saying the public sees years that are over only" \
+    grep -q "years that are over only" "$work/answer.json"
+check "... an operator's public=1 of it is served" \
+    same_view "$op" "/api/v1/views?period=$year&scope=national&public=1" \
+    --period "$year" --scope national --public
 check "... an operator's public=1 quarter is served" \
     same_view "$op" "/api/v1/views?period=2022-Q1&scope=municipality:kucove&public=1" \
     --period 2022-Q1 --scope municipality:kucove --public

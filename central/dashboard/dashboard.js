@@ -286,7 +286,9 @@ function fillChoices () {
     const chosen = year.value;
     year.replaceChildren ();
     const now = new Date ().getFullYear ();
-    for (let each = now; each >= 2015; each--)
+    //  The public is given years that are over (the API refuses this one).
+    const newest = state.me && state.me.role === "public" ? now - 1 : now;
+    for (let each = newest; each >= 2015; each--)
         year.append (element ("option", {value: each, text: each}));
     year.value = chosen || String (now - 1);
     const scope = $("scope");
