@@ -882,11 +882,12 @@ s_related (const s_self_t *self, int one, int other)
 }
 
 //  For a determined cell of a settled period (before periods->last), the
-//  first shown cell of the last period's managed and new cases that could
-//  stop what it tells of its cases carried in: a settled period's cells
-//  are published as they are and hide no more.  Totals before breakdowns,
-//  a unit that holds the cell's or is held by it first, then s_rank.  All
-//  of them hidden, the last period tells nothing of its carried cases.
+//  first shown cell of the last period's managed and new cases, through
+//  which the last period tells the ones before it of the cases it carries
+//  in (a settled period's cells are published as they are and hide no
+//  more): totals before breakdowns, a unit that holds the cell's or is
+//  held by it first, then s_rank.  With all of them hidden the last
+//  period tells nothing of its carried cases.
 static void
 s_choose_in_last (s_self_t *self, const s_periods_t *periods, int unit, s_choice_t *choice)
 {
@@ -913,8 +914,9 @@ s_choose_in_last (s_self_t *self, const s_periods_t *periods, int unit, s_choice
 //  hides a cell for each in the last period, the only one not settled:
 //  for a cell of the last, by its own equations or the unit's totals of
 //  the carried cases' equations (s_choose_across, kept to the last
-//  period), whichever is first by s_rank (failing both, any of the period); for a cell of a settled period, by s_choose_in_last.
-//  The period hidden in is then protected alone again
+//  period), whichever is first by s_rank (failing both, any of the
+//  period); for a cell of a settled period, by s_choose_in_last.  The
+//  period hidden in is then protected alone again
 //  (s_protect_alone), at a fraction of a round of the chain, so that a
 //  round of the chain is not spent on each link of a chain of
 //  determinations within one period.  Returns the rounds taken.
