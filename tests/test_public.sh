@@ -16,12 +16,12 @@
 # be worked out with the equations between years and not without.  2023
 # worked out as if in 2023 must be published so today (a year is settled
 # once the next begins), and a publication leaves the year in progress
-# out.  A year's `query --public` must be the export's.  A quarter: the view of
-# every scope (nation, 12 counties, 61 municipalities) for publication, as
-# `serve` gives it (`query --public` must give the same bytes), and the
-# exact one, checked by tests/disclosure.py within the quarter; its
-# control, a publication that hides the small cells alone, must be given
-# away.  Then: the operators' own views hide nothing, the note says what
+# out.  A year's `query --public` must be the export's.  A quarter: the
+# view of every scope (nation, 12 counties, 61 municipalities) for
+# publication, as `serve` gives it (`query --public` must give the same
+# bytes), and the exact one, checked by tests/disclosure.py within the
+# quarter; its control, a publication that hides the small cells alone,
+# must be given away.  Then: the operators' own views hide nothing, the note says what
 # was applied, and a threshold below 1 or not a number is refused with
 # exit 2.
 #
